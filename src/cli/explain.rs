@@ -1,0 +1,165 @@
+//! `gradlens explain`: options → an [`ExplainRequest`] → an explanation → a renderer.
+
+use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
+use anyhow::{Context, Result, bail};
+use gradlens::data::Dataset;
+use gradlens::layers::{Dense, Params, Softmax, serial};
+use gradlens::loss::LogBase;
+use gradlens::model::Model;
+use gradlens::render::{Format, render};
+use gradlens::trace::{ExplainRequest, explain};
+use ndarray::{Array2, Axis};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "With no options: the blog's example (x = 0.81,0.57,0.28,0.84, class 0, α = 0.25, no bias, natural log)."
+)]
+pub struct Args {
+    /// One sample's inputs, comma-separated; repeat for a batch.
+    #[arg(long = "x", value_name = "NUMBERS", allow_hyphen_values = true)]
+    x: Vec<String>,
+    /// Each sample's class: an index from 0, or a class name when the names are known (Iris
+    /// samples, a trained model). One per sample.
+    #[arg(long, value_name = "CLASS")]
+    target: Vec<String>,
+    /// The weights, one row per class: "w11,w12,…;w21,…;…".
+    #[arg(long, value_name = "ROWS", allow_hyphen_values = true, conflicts_with = "model")]
+    weights: Option<String>,
+    /// A bias for the single dense layer, one number per class.
+    #[arg(long, value_name = "NUMBERS", allow_hyphen_values = true, conflicts_with = "model")]
+    bias: Option<String>,
+    /// A model file (JSON, as `train --save` writes it).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// An Iris row (0 to 149) with its label, as the sample; repeatable.
+    #[arg(long, value_name = "N", conflicts_with = "x")]
+    sample: Vec<usize>,
+    /// Step size α.
+    #[arg(long, value_name = "ALPHA", default_value = "0.25", allow_hyphen_values = true)]
+    lr: f64,
+    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
+    #[arg(long, value_name = "BASE", default_value = "e", allow_hyphen_values = true)]
+    log_base: String,
+    /// text, markdown or json.
+    #[arg(long, default_value = "text")]
+    format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.output {
+        check_writable("--output", path)?;
+    }
+    let request = request(&args)?;
+    let explanation = explain(&request)?;
+    let color = args.output.is_none() && args.format == Format::Text && stdout_wants_color();
+    write_output(args.output.as_deref(), render(&explanation, args.format, color).as_bytes())
+}
+
+/// Validates the options into a request; the blog's example fills in what is not given.
+fn request(args: &Args) -> Result<ExplainRequest> {
+    let blog = ExplainRequest::blog();
+    let log_base: LogBase = args.log_base.parse().context("--log-base")?;
+    let (model, file) = match (&args.model, &args.weights) {
+        (Some(path), _) => {
+            let (model, file) = Model::load(path)?;
+            (model, Some(file))
+        }
+        (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),
+        (None, None) => match &args.bias {
+            Some(b) => (single_dense(blog.model.params.layer(0).weights().expect("dense").clone(), Some(b))?, None),
+            None => (blog.model.clone(), None),
+        },
+    };
+    let scaler = file.as_ref().and_then(|f| f.scaler.clone());
+    let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
+    let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
+
+    let (raw_inputs, sample_targets) = if !args.sample.is_empty() {
+        let iris = Dataset::iris();
+        if let Some(&bad) = args.sample.iter().find(|&&s| s >= iris.len()) {
+            bail!("--sample {bad}: Iris has rows 0 to {}", iris.len() - 1);
+        }
+        class_names.get_or_insert(iris.class_names.clone());
+        feature_names.get_or_insert(iris.feature_names.clone());
+        let rows = iris.select(&args.sample);
+        (rows.features, Some(rows.labels))
+    } else if !args.x.is_empty() {
+        let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
+        let n = rows[0].len();
+        if let Some(r) = rows.iter().position(|r| r.len() != n) {
+            bail!("--x: sample {} has {} numbers but sample 1 has {n}", r + 1, rows[r].len());
+        }
+        (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None)
+    } else {
+        (blog.inputs.clone(), Some(blog.targets.clone()))
+    };
+    if raw_inputs.ncols() != model.in_width() {
+        bail!(
+            "--x: a sample has {} numbers but the model takes {} inputs (the weights have {} columns)",
+            raw_inputs.ncols(),
+            model.in_width(),
+            model.in_width()
+        );
+    }
+    let inputs = match &scaler {
+        Some(s) => s.transform(&raw_inputs),
+        None => raw_inputs,
+    };
+
+    let m = inputs.len_of(Axis(0));
+    let classes = model.out_width();
+    let targets = if !args.target.is_empty() {
+        if args.target.len() != m {
+            bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
+        }
+        args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?
+    } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
+        t
+    } else if m == 1 {
+        vec![0]
+    } else {
+        bail!("--target: give one class per --x ({m} samples)");
+    };
+    if class_names.as_ref().is_some_and(|c| c.len() != classes) {
+        bail!("the model has {classes} classes but the data has {}", class_names.as_ref().map_or(0, Vec::len));
+    }
+    Ok(ExplainRequest { model, inputs, targets, learning_rate: args.lr, log_base, class_names, feature_names })
+}
+
+/// The blog's shape of model, serial(Dense(k), Softmax), with the given weights and bias.
+fn single_dense(w_out_in: Array2<f64>, bias: Option<&str>) -> Result<Model> {
+    let classes = w_out_in.nrows();
+    let b = match bias {
+        None => None,
+        Some(text) => {
+            let b = parse_numbers("--bias", text)?;
+            if b.len() != classes {
+                bail!("--bias: {} numbers but the weights have {classes} rows (classes)", b.len());
+            }
+            Some(Array2::from_shape_vec((1, classes), b)?)
+        }
+    };
+    let layer = if b.is_some() { Dense(classes) } else { Dense(classes).without_bias() };
+    Ok(Model::new(serial([layer, Softmax]), Params::Serial(vec![Params::Dense { w_out_in, b }, Params::None]))?)
+}
+
+/// A class index, or a class name when the names are known.
+fn parse_target(text: &str, classes: usize, names: Option<&[String]>) -> Result<usize> {
+    if let Ok(i) = text.parse::<usize>() {
+        if i >= classes {
+            bail!("--target {i}: the model has {classes} classes, 0 to {}", classes - 1);
+        }
+        return Ok(i);
+    }
+    match names {
+        Some(names) => names
+            .iter()
+            .position(|n| n == text)
+            .with_context(|| format!("--target '{text}': no such class; the classes are {}", names.join(", "))),
+        None => bail!("--target '{text}': not a class index (0 to {}), and no class names are known", classes - 1),
+    }
+}

@@ -1,0 +1,165 @@
+//! Command-line parsing and the pieces every subcommand shares: how numbers are read from options,
+//! how output is written (atomically), and how errors end the process (one line, exit status 2).
+
+mod explain;
+mod predict;
+mod train;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "gradlens",
+    version,
+    about = "How a neural network's weights change during backpropagation, number by number"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One update step, every intermediate number (default: the blog's example).
+    Explain(explain::Args),
+    /// Train a model on Iris or a CSV.
+    Train(train::Args),
+    /// Classify rows with a saved model.
+    Predict(predict::Args),
+}
+
+pub fn main() -> ExitCode {
+    // clap itself exits 2 on a usage error and 0 for --help and --version.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Explain(args) => explain::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Predict(args) => predict::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gradlens: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader that closed the pipe early (`gradlens explain | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Whether to colour what goes to stdout: only a terminal, and only when NO_COLOR is unset.
+pub fn stdout_wants_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes `content` to `path`, or to stdout when there is none.
+pub fn write_output(path: Option<&Path>, content: &[u8]) -> Result<()> {
+    match path {
+        Some(path) => write_atomic(path, content),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(content)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Checks, before any work is done, that `path` can be written: its folder exists.
+pub fn check_writable(option: &str, path: &Path) -> Result<()> {
+    let dir = parent_dir(path);
+    if !dir.is_dir() {
+        bail!("{option} {}: the folder {} does not exist", path.display(), dir.display());
+    }
+    if path.is_dir() {
+        bail!("{option} {}: is a folder, not a file", path.display());
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes to a temporary file beside `path` and renames it into place, so a failed run leaves
+/// neither a half-written file nor a clobbered old one.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
+    tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
+    tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.
+pub fn parse_numbers(option: &str, text: &str) -> Result<Vec<f64>> {
+    text.split(',')
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item.trim();
+            let v: f64 = item.parse().map_err(|_| {
+                if item.is_empty() {
+                    anyhow!("{option} '{text}': number {} is missing", i + 1)
+                } else {
+                    anyhow!("{option} '{text}': '{item}' is not a number")
+                }
+            })?;
+            if !v.is_finite() {
+                bail!("{option} '{text}': '{item}' is not a finite number");
+            }
+            Ok(v)
+        })
+        .collect()
+}
+
+/// Parses `"r1;r2;r3"` (rows separated by semicolons) into rows of equal length.
+pub fn parse_matrix(option: &str, text: &str) -> Result<ndarray::Array2<f64>> {
+    let rows: Vec<Vec<f64>> =
+        text.split(';').filter(|r| !r.trim().is_empty()).map(|r| parse_numbers(option, r)).collect::<Result<_>>()?;
+    let cols = rows.first().map_or(0, Vec::len);
+    if cols == 0 {
+        bail!("{option}: no numbers given");
+    }
+    if let Some(r) = rows.iter().position(|r| r.len() != cols) {
+        bail!("{option}: row {} has {} numbers but row 1 has {cols}", r + 1, rows[r].len());
+    }
+    Ok(ndarray::Array2::from_shape_vec((rows.len(), cols), rows.concat())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_with_negative_values_and_spaces() {
+        assert_eq!(parse_numbers("--x", "-0.5, 0.3,1e-2").unwrap(), vec![-0.5, 0.3, 0.01]);
+    }
+
+    #[test]
+    fn bad_numbers_are_named() {
+        let e = parse_numbers("--x", "0.1,abc").unwrap_err().to_string();
+        assert!(e.contains("--x") && e.contains("'abc' is not a number"), "{e}");
+        let e = parse_numbers("--x", "0.1,NaN").unwrap_err().to_string();
+        assert!(e.contains("not a finite number"), "{e}");
+        let e = parse_numbers("--x", "0.1,,2").unwrap_err().to_string();
+        assert!(e.contains("number 2 is missing"), "{e}");
+    }
+
+    #[test]
+    fn ragged_matrix_is_refused() {
+        let e = parse_matrix("--weights", "1,2;3").unwrap_err().to_string();
+        assert!(e.contains("row 2 has 1 numbers but row 1 has 2"), "{e}");
+    }
+}

@@ -1,0 +1,155 @@
+//! Layers in the manner of `jax.example_libraries.stax`.
+//!
+//! # The contract
+//! Every layer is a pair of functions:
+//! - `init(rng, in_width) -> (out_width, params)`: given the width of its input, a layer says the
+//!   width of its output and draws its parameters from the generator it is handed;
+//! - `apply(tape, params, x) -> y`: records the layer's forward computation on a [`Tape`].
+//!
+//! Constructors are CamelCase as in stax (`Dense(3)`, `Relu`, `Softmax`), combinators snake_case
+//! (`serial`). Parameters come back as a [`Params`] tree shaped like the model, and so do their
+//! gradients (see `backward`).
+//!
+//! # Shapes
+//! Activations are m×n (m samples); a dense layer's weights are `w_out_in` (out×in, rows = output
+//! units, as the blog writes W) and its bias `b` is 1×out.
+//!
+//! ```
+//! use gradlens::layers::{serial, Dense, Softmax, Init};
+//! use rand::SeedableRng;
+//! let model = serial([Dense(3).without_bias().with_init(Init::UNIFORM), Softmax]);
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! let (out_width, params) = model.init(&mut rng, 4);
+//! assert_eq!(out_width, 3);
+//! assert_eq!(params.layer(0).weights().unwrap().dim(), (3, 4));
+//! ```
+
+mod init;
+mod params;
+
+pub use Layer::{LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use init::Init;
+pub use params::Params;
+
+use crate::autodiff::{Tape, Var};
+use crate::error::{Error, Result};
+use rand::Rng;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layer {
+    Dense(DenseLayer),
+    Relu,
+    Tanh,
+    Sigmoid,
+    Softmax,
+    LogSoftmax,
+    Serial(Vec<Layer>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseLayer {
+    pub out: usize,
+    pub bias: bool,
+    pub w_init: Init,
+    pub b_init: Init,
+}
+
+/// A fully connected layer with `out` units: `x·Wᵀ + b`. With a bias, as in stax; the blog's
+/// hand calculation uses `.without_bias()`.
+#[allow(non_snake_case)]
+pub fn Dense(out: usize) -> Layer {
+    Layer::Dense(DenseLayer { out, bias: true, w_init: Init::GlorotNormal, b_init: Init::Normal { std: 1e-2 } })
+}
+
+/// Layers applied one after another, the output of each the input of the next.
+pub fn serial(layers: impl IntoIterator<Item = Layer>) -> Layer {
+    Layer::Serial(layers.into_iter().collect())
+}
+
+impl Layer {
+    /// A dense layer without its bias; any other layer is returned as it is.
+    pub fn without_bias(self) -> Layer {
+        match self {
+            Layer::Dense(d) => Layer::Dense(DenseLayer { bias: false, ..d }),
+            other => other,
+        }
+    }
+
+    /// A dense layer drawing its weights from `init` (and its bias too, unless `init` is glorot,
+    /// which is defined for matrices only: the bias then keeps stax's N(0, 0.01²)); any other
+    /// layer is returned as it is.
+    pub fn with_init(self, init: Init) -> Layer {
+        match self {
+            Layer::Dense(d) => {
+                let b_init = if init == Init::GlorotNormal { d.b_init } else { init };
+                Layer::Dense(DenseLayer { w_init: init, b_init, ..d })
+            }
+            other => other,
+        }
+    }
+
+    /// The lower-case name used in model files and explanations.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "dense",
+            Layer::Relu => "relu",
+            Layer::Tanh => "tanh",
+            Layer::Sigmoid => "sigmoid",
+            Layer::Softmax => "softmax",
+            Layer::LogSoftmax => "logsoftmax",
+            Layer::Serial(_) => "serial",
+        }
+    }
+
+    /// stax's `init_fun`.
+    pub fn init<R: Rng + ?Sized>(&self, rng: &mut R, in_width: usize) -> (usize, Params) {
+        match self {
+            Layer::Dense(d) => {
+                let w_out_in = d.w_init.sample(rng, (d.out, in_width));
+                let b = d.bias.then(|| d.b_init.sample(rng, (1, d.out)));
+                (d.out, Params::Dense { w_out_in, b })
+            }
+            Layer::Serial(layers) => {
+                let mut width = in_width;
+                let params = layers
+                    .iter()
+                    .map(|layer| {
+                        let (out, p) = layer.init(rng, width);
+                        width = out;
+                        p
+                    })
+                    .collect();
+                (width, Params::Serial(params))
+            }
+            _ => (in_width, Params::None),
+        }
+    }
+
+    /// stax's `apply_fun`, recorded on `tape`.
+    ///
+    /// # Shapes
+    /// `x`: m×in → m×out.
+    pub fn apply(&self, tape: &mut Tape, params: &Params<Var>, x: Var) -> Result<Var> {
+        match (self, params) {
+            (Layer::Dense(_), Params::Dense { w_out_in, b }) => {
+                let z = tape.matmul_nt(x, *w_out_in)?;
+                match b {
+                    Some(b) => tape.add_row(z, *b),
+                    None => Ok(z),
+                }
+            }
+            (Layer::Relu, _) => Ok(tape.relu(x)),
+            (Layer::Tanh, _) => Ok(tape.tanh(x)),
+            (Layer::Sigmoid, _) => Ok(tape.sigmoid(x)),
+            (Layer::Softmax, _) => tape.softmax(x),
+            (Layer::LogSoftmax, _) => tape.log_softmax(x),
+            (Layer::Serial(layers), Params::Serial(ps)) if layers.len() == ps.len() => {
+                layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h))
+            }
+            (layer, _) => Err(Error::invalid(
+                format!("{} layer", layer.kind()),
+                "its parameters do not have the layer's structure",
+            )),
+        }
+    }
+}

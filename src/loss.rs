@@ -1,0 +1,107 @@
+//! Categorical cross-entropy, averaged over the batch, in a chosen log base:
+//! `E = (1/m) Σ_samples −Σ_classes y·log_b(ŷ)`, with `log_b(ŷ) = ln(ŷ)/ln b`.
+
+use crate::autodiff::{Tape, Var};
+use crate::error::{Error, Result};
+use std::fmt;
+use std::str::FromStr;
+
+/// The base of the loss's logarithm: e (nats, the default), 2 (bits, as the blog quotes), 10 or
+/// any positive number other than 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogBase(f64);
+
+impl LogBase {
+    pub const E: LogBase = LogBase(std::f64::consts::E);
+
+    pub fn new(b: f64) -> Result<Self> {
+        if b.is_finite() && b > 0.0 && b != 1.0 {
+            Ok(LogBase(b))
+        } else {
+            Err(Error::invalid("log base", format!("{b} is not a positive number other than 1")))
+        }
+    }
+
+    pub fn base(self) -> f64 {
+        self.0
+    }
+
+    /// ln b: the loss in base b is the natural-log loss divided by this, and so is its gradient.
+    pub fn ln(self) -> f64 {
+        if self == LogBase::E { 1.0 } else { self.0.ln() }
+    }
+
+    pub fn is_natural(self) -> bool {
+        self == LogBase::E
+    }
+}
+
+impl Default for LogBase {
+    fn default() -> Self {
+        LogBase::E
+    }
+}
+
+impl FromStr for LogBase {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "e" => Ok(LogBase::E),
+            t => match t.parse::<f64>() {
+                Ok(b) => LogBase::new(b),
+                Err(_) => Err(Error::invalid("log base", format!("'{s}' is not e, 2, 10 or a number"))),
+            },
+        }
+    }
+}
+
+/// "e", or the number as Rust writes it shortest ("2", "10", "1.5").
+impl fmt::Display for LogBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_natural() { write!(f, "e") } else { write!(f, "{}", self.0) }
+    }
+}
+
+impl serde::Serialize for LogBase {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LogBase {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(f64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(s) => s.parse().map_err(serde::de::Error::custom),
+            Raw::Number(b) => LogBase::new(b).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Cross-entropy of probabilities `probs` against one-hot `targets`.
+///
+/// Takes `log(probs)` on the tape; when `probs` came from a softmax that log folds back to the
+/// log-softmax, so the loss is computed through log-sum-exp (see `autodiff/ops/log.rs`).
+///
+/// # Shapes
+/// `probs`, `targets`: m×k → 1×1.
+pub fn cross_entropy(tape: &mut Tape, probs: Var, targets: Var, base: LogBase) -> Result<Var> {
+    let log_p = tape.log(probs);
+    cross_entropy_from_log_probs(tape, log_p, targets, base)
+}
+
+/// The same loss from log-probabilities (natural log), for models that end in `LogSoftmax`.
+///
+/// # Shapes
+/// `log_probs`, `targets`: m×k → 1×1.
+pub fn cross_entropy_from_log_probs(tape: &mut Tape, log_probs: Var, targets: Var, base: LogBase) -> Result<Var> {
+    let m = tape.shape(log_probs).0 as f64;
+    let picked = tape.mul(targets, log_probs)?;
+    let total = tape.sum(picked);
+    Ok(tape.scale(total, -1.0 / (m * base.ln())))
+}

@@ -1,0 +1,7 @@
+//! The `gradlens` binary: raw arguments → a validated request → the library → a renderer.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

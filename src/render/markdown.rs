@@ -1,0 +1,5 @@
+//! GitHub-flavoured Markdown.
+use crate::trace::Explanation;
+pub fn render(e: &Explanation) -> String {
+    super::json(e)
+}

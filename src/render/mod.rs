@@ -1,0 +1,50 @@
+//! Renderers: each turns an [`Explanation`] into one output format. They only format; every
+//! number they print is a field of the explanation.
+
+mod markdown;
+mod number;
+mod text;
+
+pub use number::fmt_num;
+
+use crate::trace::Explanation;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For an 80-column terminal; colour optional.
+    Text,
+    /// GitHub-flavoured Markdown with `$…$` math.
+    Markdown,
+    /// The contract other tools read: the explanation as it is.
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("'{s}' is not text, markdown or json")),
+        }
+    }
+}
+
+/// The explanation in `format`; `color` (ANSI escapes) applies to text only.
+pub fn render(explanation: &Explanation, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render(explanation, color),
+        Format::Markdown => markdown::render(explanation),
+        Format::Json => json(explanation),
+    }
+}
+
+/// Pretty-printed JSON with a final newline. Non-finite numbers (a gradient of an underflowed
+/// probability) become null, as JSON has no infinity.
+pub fn json(explanation: &Explanation) -> String {
+    let mut s = serde_json::to_string_pretty(explanation).expect("an explanation serialises");
+    s.push('\n');
+    s
+}

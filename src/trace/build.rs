@@ -1,0 +1,276 @@
+//! Produces an [`Explanation`]: one forward pass and one backward pass on the tape, one sgd step,
+//! the loss after it, and the gradient check. Every number is read off the computation that
+//! produced it; the few shown only for teaching (exponentials, local derivatives, the softmax
+//! Jacobian) are computed here, once.
+
+use super::check::grad_check;
+use super::matrix::row_vector;
+use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
+use crate::autodiff::{Gradients, Var};
+use crate::backward::Pass;
+use crate::data::one_hot;
+use crate::error::{Error, Result, shape};
+use crate::layers::{Layer, Params};
+use crate::loss::LogBase;
+use crate::model::Model;
+use crate::update::Optimizer;
+use ndarray::{Array2, Axis, Zip};
+
+/// What to explain: a model, a batch and a step.
+#[derive(Debug, Clone)]
+pub struct ExplainRequest {
+    pub model: Model,
+    /// m×n, already scaled as the model expects.
+    pub inputs: Array2<f64>,
+    /// The class index of each sample.
+    pub targets: Vec<usize>,
+    pub learning_rate: f64,
+    pub log_base: LogBase,
+    pub class_names: Option<Vec<String>>,
+    pub feature_names: Option<Vec<String>>,
+}
+
+impl ExplainRequest {
+    /// The blog's example: x = [0.81, 0.57, 0.28, 0.84], class 0, α = 0.25, natural log,
+    /// `serial(Dense(3) without bias, Softmax)` with the post's W.
+    pub fn blog() -> ExplainRequest {
+        use crate::layers::{Dense, Softmax, serial};
+        let w_out_in = ndarray::array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
+        let params = Params::Serial(vec![Params::Dense { w_out_in, b: None }, Params::None]);
+        let model = Model::new(serial([Dense(3).without_bias(), Softmax]), params).expect("the blog's model");
+        ExplainRequest {
+            model,
+            inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
+            targets: vec![0],
+            learning_rate: 0.25,
+            log_base: LogBase::E,
+            class_names: None,
+            feature_names: None,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let (n, k) = (self.model.in_width(), self.model.out_width());
+        if self.inputs.ncols() != n {
+            return Err(Error::Shape {
+                op: "explain",
+                detail: format!(
+                    "x {} has {} numbers per sample but the weights have {n} columns",
+                    shape(self.inputs.dim()),
+                    self.inputs.ncols()
+                ),
+            });
+        }
+        if self.inputs.nrows() == 0 {
+            return Err(Error::invalid("x", "no sample given"));
+        }
+        if let Some(v) = self.inputs.iter().find(|v| !v.is_finite()) {
+            return Err(Error::invalid("x", format!("{v} is not a finite number")));
+        }
+        if self.targets.len() != self.inputs.nrows() {
+            return Err(Error::invalid(
+                "target",
+                format!("{} targets for {} samples: give one per sample", self.targets.len(), self.inputs.nrows()),
+            ));
+        }
+        if let Some(t) = self.targets.iter().find(|&&t| t >= k) {
+            return Err(Error::invalid(
+                "target",
+                format!("class {t} does not exist: the model has {k} classes (0 to {})", k - 1),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
+    req.validate()?;
+    let sgd = Optimizer::sgd(req.learning_rate)?;
+    let (model, x, base) = (&req.model, &req.inputs, req.log_base);
+    let y = one_hot(&req.targets, model.out_width());
+
+    let pass = Pass::forward(&model.layers, &model.params, x, &y, base)?;
+    let grads = pass.backward();
+    let param_grads = pass.param_grads(&grads);
+
+    let mut state = sgd.init(&model.params);
+    sgd.update(0, &param_grads, &mut state);
+    let new_params = sgd.get_params(&state);
+    let new_loss = Pass::forward(&model.layers, &new_params, x, &y, base)?.loss();
+
+    let layers: Vec<LayerTrace> = (0..model.layers.len())
+        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, base))
+        .collect();
+    let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
+    let logits = pass.tape.value(pass.outputs[last_dense]).clone();
+    let (probabilities, log_probabilities) = output_probabilities(&pass, base);
+    let sample_losses: Vec<f64> = (&y * &log_probabilities).sum_axis(Axis(1)).iter().map(|v| -v + 0.0).collect();
+    let loss = pass.loss();
+    let check = grad_check(model, x, &y, base, &param_grads)?;
+
+    Ok(Explanation {
+        log_base: base,
+        learning_rate: req.learning_rate,
+        inputs: x.clone().into(),
+        targets: y.into(),
+        target_classes: req.targets.clone(),
+        class_names: req.class_names.clone(),
+        feature_names: req.feature_names.clone(),
+        logits: logits.into(),
+        probabilities: probabilities.into(),
+        log_probabilities: log_probabilities.into(),
+        sample_losses,
+        loss,
+        loss_bits: base.is_natural().then(|| loss / std::f64::consts::LN_2),
+        layers,
+        new_loss,
+        loss_change: new_loss - loss,
+        check,
+    })
+}
+
+/// ŷ and log_b ŷ, read off the output layer: a softmax is recorded as exp(log_softmax(z)), so
+/// the log-probabilities are the exp's input.
+fn output_probabilities(pass: &Pass, base: LogBase) -> (Array2<f64>, Array2<f64>) {
+    let out = *pass.outputs.last().expect("a model has layers");
+    let ln_p = match pass.tape.producer(out) {
+        Some(("exp", inputs)) => pass.tape.value(inputs[0]).clone(),
+        _ => pass.tape.value(out).clone(), // log-softmax
+    };
+    (ln_p.mapv(f64::exp), ln_p / base.ln())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer_trace(
+    i: usize,
+    layer: &Layer,
+    pass: &Pass,
+    grads: &Gradients,
+    param_grads: &Params,
+    new_params: &Params,
+    y: &Array2<f64>,
+    base: LogBase,
+) -> LayerTrace {
+    let tape = &pass.tape;
+    let input_var: Var = if i == 0 { pass.input } else { pass.outputs[i - 1] };
+    let output_var = pass.outputs[i];
+    let value = |v: Var| Matrix(tape.value(v).clone());
+    let grad = |v: Var| Matrix(grads.of(tape, v));
+    let activation = |derivative: fn(f64) -> f64| {
+        let out = tape.value(output_var);
+        ActivationTrace {
+            input: value(input_var),
+            output: value(output_var),
+            local_derivative: Matrix(out.mapv(derivative)),
+            grad_output: grad(output_var),
+            grad_input: grad(input_var),
+        }
+    };
+    match layer {
+        Layer::Dense(_) => {
+            let p = pass.params.layer(i);
+            let (g, new) = (param_grads.layer(i), new_params.layer(i));
+            DenseTrace {
+                input: value(input_var),
+                weights: value(*p.weights().expect("dense")),
+                bias: p.bias().map(|b| row_vector(tape.value(*b))),
+                output: value(output_var),
+                grad_output: grad(output_var),
+                grad_input: grad(input_var),
+                grad_weights: Matrix(g.weights().expect("dense").clone()),
+                grad_bias: g.bias().map(row_vector),
+                new_weights: Matrix(new.weights().expect("dense").clone()),
+                new_bias: new.bias().map(row_vector),
+            }
+            .into()
+        }
+        Layer::Relu => LayerTrace::Relu(activation(|a| if a > 0.0 { 1.0 } else { 0.0 })),
+        Layer::Tanh => LayerTrace::Tanh(activation(|a| 1.0 - a * a)),
+        Layer::Sigmoid => LayerTrace::Sigmoid(activation(|s| s * (1.0 - s))),
+        Layer::Softmax => LayerTrace::Softmax(softmax_trace(
+            tape.value(input_var),
+            tape.value(output_var),
+            grad(input_var),
+            y,
+            base,
+            false,
+        )),
+        Layer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
+            tape.value(input_var),
+            tape.value(output_var),
+            grad(input_var),
+            y,
+            base,
+            true,
+        )),
+        Layer::Serial(_) => unreachable!("a Model's layers are flat"),
+    }
+}
+
+impl From<DenseTrace> for LayerTrace {
+    fn from(d: DenseTrace) -> Self {
+        LayerTrace::Dense(d)
+    }
+}
+
+/// The output layer's teaching numbers. For softmax, ∂L/∂ŷ = −y/(m·ŷ·ln b) and ∂ŷ/∂z =
+/// diag(ŷ) − ŷŷᵀ; for log-softmax (output ln ŷ), ∂L/∂ln ŷ = −y/(m·ln b) and ∂ln ŷ/∂z = I − 1ŷᵀ.
+fn softmax_trace(
+    z: &Array2<f64>,
+    output: &Array2<f64>,
+    grad_input: Matrix,
+    y: &Array2<f64>,
+    base: LogBase,
+    log: bool,
+) -> SoftmaxTrace {
+    let (m, k) = z.dim();
+    let scale = m as f64 * base.ln();
+    let p = if log { output.mapv(f64::exp) } else { output.clone() };
+    let shift: Vec<f64> = z
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let max = r.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            if max > 700.0 { max } else { 0.0 }
+        })
+        .collect();
+    let mut exps = z.clone();
+    for (mut row, c) in exps.rows_mut().into_iter().zip(&shift) {
+        row.mapv_inplace(|v| (v - c).exp());
+    }
+    let sums = exps.sum_axis(Axis(1)).to_vec();
+    let grad_output = Zip::from(y).and(&p).map_collect(|&y, &p| {
+        if y == 0.0 {
+            0.0
+        } else if log {
+            -y / scale
+        } else {
+            -y / (p * scale)
+        }
+    });
+    let jacobians: Vec<Array2<f64>> = p
+        .rows()
+        .into_iter()
+        .map(|row| {
+            Array2::from_shape_fn((k, k), |(a, b)| {
+                if log { f64::from(a == b) - row[b] } else { f64::from(a == b) * row[a] - row[a] * row[b] }
+            })
+        })
+        .collect();
+    // ∂L/∂z_b = Σ_a ∂out_a/∂z_b · ∂L/∂out_a, sample by sample.
+    let mut product = Array2::zeros((m, k));
+    for (s, jac) in jacobians.iter().enumerate() {
+        product.row_mut(s).assign(&jac.t().dot(&grad_output.row(s)));
+    }
+    SoftmaxTrace {
+        input: Matrix(z.clone()),
+        shift,
+        exps: Matrix(exps),
+        sums,
+        output: Matrix(output.clone()),
+        grad_probabilities: Matrix(grad_output),
+        jacobians: jacobians.into_iter().map(Matrix).collect(),
+        jacobian_times_grad: Matrix(product),
+        grad_input,
+    }
+}

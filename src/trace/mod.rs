@@ -1,0 +1,128 @@
+//! One update step as data: every number the explanation shows, produced by the computation
+//! itself and serialisable, so every renderer (text, Markdown, JSON, the web page) prints from the
+//! same record and no number is computed a second time.
+//!
+//! # Shapes
+//! m samples, n inputs, k classes; matrices rows = samples, except weights (`w_out_in`, rows =
+//! output units) and softmax Jacobians (k×k, one per sample).
+
+mod build;
+mod check;
+mod matrix;
+
+pub use build::{ExplainRequest, explain};
+pub use check::GradCheck;
+pub use matrix::Matrix;
+
+use crate::loss::LogBase;
+use ndarray::Array1;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub log_base: LogBase,
+    pub learning_rate: f64,
+    /// m×n.
+    pub inputs: Matrix,
+    /// m×k, one-hot.
+    pub targets: Matrix,
+    /// The class index of each sample.
+    pub target_classes: Vec<usize>,
+    /// Class names in output order, when known (Iris, a trained model).
+    pub class_names: Option<Vec<String>>,
+    /// Feature names in input order, when known.
+    pub feature_names: Option<Vec<String>>,
+    /// The output of the last dense layer, m×k.
+    pub logits: Matrix,
+    /// m×k.
+    pub probabilities: Matrix,
+    /// log_b ŷ, m×k: the terms of the loss.
+    pub log_probabilities: Matrix,
+    /// −Σ_k y_k·log_b ŷ_k for each sample.
+    pub sample_losses: Vec<f64>,
+    /// The mean of `sample_losses`, in base `log_base`.
+    pub loss: f64,
+    /// With natural log, the same loss in bits (the post quotes bits).
+    pub loss_bits: Option<f64>,
+    /// One entry per layer of the model, in order.
+    pub layers: Vec<LayerTrace>,
+    /// The loss on the same batch after the update.
+    pub new_loss: f64,
+    /// `new_loss − loss`: negative when the step helped.
+    pub loss_change: f64,
+    pub check: GradCheck,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum LayerTrace {
+    Dense(DenseTrace),
+    Relu(ActivationTrace),
+    Tanh(ActivationTrace),
+    Sigmoid(ActivationTrace),
+    Softmax(SoftmaxTrace),
+    Logsoftmax(SoftmaxTrace),
+}
+
+/// A dense layer, z = a·Wᵀ + b, forward and backward.
+#[derive(Debug, Clone, Serialize)]
+pub struct DenseTrace {
+    /// a, m×in.
+    pub input: Matrix,
+    /// W, out×in.
+    pub weights: Matrix,
+    pub bias: Option<Array1<f64>>,
+    /// z, m×out.
+    pub output: Matrix,
+    /// ∂L/∂z, m×out.
+    pub grad_output: Matrix,
+    /// ∂L/∂a = ∂L/∂z·W, m×in: what the layer below receives.
+    pub grad_input: Matrix,
+    /// ∂L/∂W_ij = Σ_samples ∂L/∂z_i·a_j, out×in.
+    pub grad_weights: Matrix,
+    /// ∂L/∂b_i = Σ_samples ∂L/∂z_i.
+    pub grad_bias: Option<Array1<f64>>,
+    /// W − α·∂L/∂W.
+    pub new_weights: Matrix,
+    pub new_bias: Option<Array1<f64>>,
+}
+
+/// An elementwise activation a = f(z), forward and backward.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivationTrace {
+    /// z, m×units.
+    pub input: Matrix,
+    /// a = f(z).
+    pub output: Matrix,
+    /// f′(z), read off the output: tanh′ = 1 − a², relu′ = [a > 0], σ′ = σ(1 − σ).
+    pub local_derivative: Matrix,
+    /// ∂L/∂a.
+    pub grad_output: Matrix,
+    /// ∂L/∂z = ∂L/∂a ⊙ f′(z).
+    pub grad_input: Matrix,
+}
+
+/// The output layer: softmax (or log-softmax) of the logits, and how the loss's gradient passes
+/// through it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoftmaxTrace {
+    /// z, m×k.
+    pub input: Matrix,
+    /// The constant c subtracted from each sample's logits before exponentiating (0 unless a logit
+    /// is large enough for e^z to overflow; softmax does not change).
+    pub shift: Vec<f64>,
+    /// e^(z − c), m×k.
+    pub exps: Matrix,
+    /// Σ_k e^(z_k − c) for each sample.
+    pub sums: Vec<f64>,
+    /// ŷ (softmax) or ln ŷ (log-softmax), m×k.
+    pub output: Matrix,
+    /// ∂L/∂ŷ = −y / (m·ŷ·ln b), m×k (zero where y is zero).
+    pub grad_probabilities: Matrix,
+    /// ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ for each sample, k×k.
+    pub jacobians: Vec<Matrix>,
+    /// The Jacobian times ∂L/∂ŷ, sample by sample: ∂L/∂z computed the long way.
+    pub jacobian_times_grad: Matrix,
+    /// ∂L/∂z from the tape, = (ŷ − y) / (m·ln b).
+    pub grad_input: Matrix,
+}
