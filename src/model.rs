@@ -38,20 +38,69 @@ pub struct ModelFile {
     pub scaler: Option<Scaler>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Deserialised by hand (below) so that an error inside a layer keeps its JSON path.
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum LayerFile {
-    Dense {
-        weights: Vec<Vec<f64>>,
-        #[serde(default)]
-        bias: Option<Vec<f64>>,
-    },
+    Dense { weights: Vec<Vec<f64>>, bias: Option<Vec<f64>> },
+    Relu,
+    Tanh,
+    Sigmoid,
+    Softmax,
+    Logsoftmax,
+}
+
+/// A layer's `type`.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LayerType {
+    Dense,
     Relu,
     Tanh,
     Sigmoid,
     Softmax,
     #[serde(alias = "log_softmax")]
     Logsoftmax,
+}
+
+/// serde's derive for a `type`-tagged enum buffers the whole layer before reading it, and an error
+/// found in the buffer (a string among the weights) loses its path: the message would say
+/// `layers[0]`, not `layers[0].weights[0][1]`. Reading the fields one by one keeps the path.
+impl<'de> Deserialize<'de> for LayerFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = LayerFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"a layer such as {"type": "dense", "weights": [[…]], "bias": null} or {"type": "tanh"}"#)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<LayerFile, A::Error> {
+                let (mut kind, mut weights, mut bias) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "type" => kind = Some(map.next_value::<LayerType>()?),
+                        "weights" if matches!(kind, None | Some(LayerType::Dense)) => weights = Some(map.next_value()?),
+                        "bias" if matches!(kind, None | Some(LayerType::Dense)) => bias = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?; // unknown fields are ignored
+                        }
+                    }
+                }
+                Ok(match kind.ok_or_else(|| A::Error::missing_field("type"))? {
+                    LayerType::Dense => {
+                        LayerFile::Dense { weights: weights.ok_or_else(|| A::Error::missing_field("weights"))?, bias }
+                    }
+                    LayerType::Relu => LayerFile::Relu,
+                    LayerType::Tanh => LayerFile::Tanh,
+                    LayerType::Sigmoid => LayerFile::Sigmoid,
+                    LayerType::Softmax => LayerFile::Softmax,
+                    LayerType::Logsoftmax => LayerFile::Logsoftmax,
+                })
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 impl ModelFile {

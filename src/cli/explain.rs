@@ -62,7 +62,13 @@ pub fn run(args: Args) -> Result<()> {
 /// Validates the options into a request; the blog's example fills in what is not given.
 fn request(args: &Args) -> Result<ExplainRequest> {
     let blog = ExplainRequest::blog();
-    let log_base: LogBase = args.log_base.parse().context("--log-base")?;
+    let log_base: LogBase = args
+        .log_base
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--log-base '{}': must be e or a positive number other than 1", args.log_base))?;
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        bail!("--lr {}: the step size must be a positive finite number", args.lr);
+    }
     let (model, file) = match (&args.model, &args.weights) {
         (Some(path), _) => {
             let (model, file) = Model::load(path)?;

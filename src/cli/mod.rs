@@ -35,8 +35,16 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
-    // clap itself exits 2 on a usage error and 0 for --help and --version.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error is one line like every other error; help (asked for, or shown for a bare
+        // `gradlens`) and --version print as clap has them.
+        Err(e) if e.use_stderr() && e.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("gradlens: error: {}", usage_error_line(&e));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
@@ -50,6 +58,22 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// clap's message without its "error: " prefix, tips and usage block: the first paragraph, on one
+/// line (a list of missing arguments joined with commas), and where to look for more.
+fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let (head, rest) = first.split_first().map_or(("invalid arguments", &[][..]), |(h, r)| (*h, r));
+    let head = head.strip_prefix("error: ").unwrap_or(head);
+    let mut line = head.to_string();
+    if !rest.is_empty() {
+        line.push(' ');
+        line.push_str(&rest.join(", "));
+    }
+    line.push_str(" (see --help)");
+    line
 }
 
 /// A reader that closed the pipe early (`gradlens explain | head`) is not an error.
