@@ -1,9 +1,12 @@
 //! Renderers: each turns an [`Explanation`] into one output format. They only format; every
 //! number they print is a field of the explanation.
 
+mod doc;
 mod markdown;
+mod math;
 mod number;
 mod text;
+mod walkthrough;
 
 pub use number::fmt_num;
 

@@ -13,10 +13,21 @@ use serde::Serialize;
 /// The finite-difference step, small enough for the O(h²) error of a central difference and
 /// large enough that float64 cancellation stays below it.
 pub const FD_STEP: f64 = 1e-6;
+/// A tape gradient a passes against its finite difference n when |a − n| ≤ abs + rel·|n|: the
+/// central difference's truncation and cancellation error at [`FD_STEP`] stays below this.
+pub const FD_TOLERANCE_ABS: f64 = 1e-6;
+pub const FD_TOLERANCE_REL: f64 = 1e-5;
+/// The hand formulas do the same arithmetic as the tape in another order: they agree to rounding.
+pub const HAND_TOLERANCE_REL: f64 = 1e-12;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GradCheck {
     pub fd_step: f64,
+    /// The finite-difference test: |tape − fd| ≤ abs + rel·|fd| (shown with the result).
+    pub fd_tolerance_abs: f64,
+    pub fd_tolerance_rel: f64,
+    /// The hand-formula test: |tape − hand| ≤ rel·max(|tape|, |hand|).
+    pub hand_tolerance_rel: f64,
     /// How many numbers the model has (each checked).
     pub parameters: usize,
     /// The largest |tape − hand| over all parameters.
@@ -25,8 +36,8 @@ pub struct GradCheck {
     pub max_diff_tape_fd: f64,
     /// The largest |hand − finite difference|.
     pub max_diff_hand_fd: f64,
-    /// Every tape gradient a within |a − n| ≤ 1e-6 + 1e-5·|n| of its finite difference n, and the
-    /// hand formula within 1e-12 relative of the tape.
+    /// Every tape gradient within the finite-difference tolerance of its finite difference, and
+    /// the hand formula within the relative tolerance of the tape.
     pub passed: bool,
 }
 
@@ -42,11 +53,16 @@ pub fn grad_check(
     let hand = hand_grad(model, x, y, base)?.grads.to_flat();
     let numeric = finite_differences(model, x, y, base)?;
     let max_diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    let fd_ok = tape.iter().zip(&numeric).all(|(a, n)| (a - n).abs() <= 1e-6 + 1e-5 * n.abs());
-    let hand_ok =
-        tape.iter().zip(&hand).all(|(a, h)| (a - h).abs() <= 1e-12 * a.abs().max(h.abs()).max(1e-300) + 1e-15);
+    let fd_ok = tape.iter().zip(&numeric).all(|(a, n)| (a - n).abs() <= FD_TOLERANCE_ABS + FD_TOLERANCE_REL * n.abs());
+    let hand_ok = tape
+        .iter()
+        .zip(&hand)
+        .all(|(a, h)| (a - h).abs() <= HAND_TOLERANCE_REL * a.abs().max(h.abs()).max(1e-300) + 1e-15);
     Ok(GradCheck {
         fd_step: FD_STEP,
+        fd_tolerance_abs: FD_TOLERANCE_ABS,
+        fd_tolerance_rel: FD_TOLERANCE_REL,
+        hand_tolerance_rel: HAND_TOLERANCE_REL,
         parameters: tape.len(),
         max_diff_tape_hand: max_diff(&tape, &hand),
         max_diff_tape_fd: max_diff(&tape, &numeric),

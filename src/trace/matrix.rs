@@ -1,6 +1,6 @@
 //! A matrix that serialises as a list of rows, the layout every matrix in gradlens's JSON uses.
 
-use ndarray::{Array1, Array2};
+use ndarray::Array2;
 use serde::{Serialize, Serializer};
 use std::ops::Deref;
 
@@ -27,6 +27,6 @@ impl Serialize for Matrix {
 }
 
 /// A 1×k bias row as the plain list `[b1, …, bk]` the model file uses.
-pub fn row_vector(b: &Array2<f64>) -> Array1<f64> {
+pub fn row_vector(b: &Array2<f64>) -> Vec<f64> {
     b.iter().copied().collect()
 }

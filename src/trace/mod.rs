@@ -15,7 +15,6 @@ pub use check::GradCheck;
 pub use matrix::Matrix;
 
 use crate::loss::LogBase;
-use ndarray::Array1;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +70,7 @@ pub struct DenseTrace {
     pub input: Matrix,
     /// W, out×in.
     pub weights: Matrix,
-    pub bias: Option<Array1<f64>>,
+    pub bias: Option<Vec<f64>>,
     /// z, m×out.
     pub output: Matrix,
     /// ∂L/∂z, m×out.
@@ -81,10 +80,10 @@ pub struct DenseTrace {
     /// ∂L/∂W_ij = Σ_samples ∂L/∂z_i·a_j, out×in.
     pub grad_weights: Matrix,
     /// ∂L/∂b_i = Σ_samples ∂L/∂z_i.
-    pub grad_bias: Option<Array1<f64>>,
+    pub grad_bias: Option<Vec<f64>>,
     /// W − α·∂L/∂W.
     pub new_weights: Matrix,
-    pub new_bias: Option<Array1<f64>>,
+    pub new_bias: Option<Vec<f64>>,
 }
 
 /// An elementwise activation a = f(z), forward and backward.
