@@ -9,8 +9,35 @@
 //! - [`custom`]: the blog's hand-derived softmax regression, a separate path checked against the tape;
 //! - [`update`]: optimizers in the manner of `jax.example_libraries.optimizers`;
 //! - [`model`]: a model (layers and parameters) and its JSON file;
+//! - [`plot`]: charts of a training run (loss, accuracy, every weight's path);
+//! - [`predict`]: a model applied to rows without a tape: classes, loss, accuracy;
 //! - [`trace`]: one update step as data, every intermediate number;
-//! - [`render`]: the trace as text, Markdown or JSON.
+//! - [`render`]: the trace as text, Markdown or JSON;
+//! - [`train`]: the training loop, with JAX's batching and step semantics.
+//!
+//! # The blog's update in ten lines
+//! ```
+//! use gradlens::{backward::value_and_grad, layers::{Dense, Params, Softmax}, loss::LogBase, update::Optimizer};
+//! use ndarray::array;
+//!
+//! let layers = [Dense(3).without_bias(), Softmax]; // serial(Dense(3), Softmax), as in the post
+//! let w_out_in = array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
+//! let params = Params::Serial(vec![Params::Dense { w_out_in, b: None }, Params::None]);
+//! let (x, y) = (array![[0.81, 0.57, 0.28, 0.84]], array![[1.0, 0.0, 0.0]]);
+//! let (loss, grads) = value_and_grad(&layers, &params, &x, &y, LogBase::E)?;
+//! let sgd = Optimizer::sgd(0.25)?;
+//! let mut state = sgd.init(&params);
+//! sgd.update(0, &grads, &mut state);
+//! let new_w = sgd.get_params(&state).layer(0).weights().unwrap().clone();
+//!
+//! // loss = −ln ŷ_1 = −ln 0.4794433 = 0.7351296 nats (spec, JAX golden blog_ln)
+//! assert!((loss - 0.7351296406658168).abs() < 1e-12);
+//! // ∂L/∂W_11 = (ŷ_1 − 1)·x_1 = (0.4794433 − 1)·0.81 = −0.4216509 (spec)
+//! assert!((grads.layer(0).weights().unwrap()[[0, 0]] - (0.47944329959720844 - 1.0) * 0.81).abs() < 1e-12);
+//! // W_11 ← 0.15 − 0.25·(−0.4216509) = 0.2554127 (spec, JAX golden blog_ln)
+//! assert!((new_w[[0, 0]] - 0.2554127318315653).abs() < 1e-12);
+//! # Ok::<(), gradlens::Error>(())
+//! ```
 
 pub mod autodiff;
 pub mod backward;
@@ -20,8 +47,11 @@ pub mod error;
 pub mod layers;
 pub mod loss;
 pub mod model;
+pub mod plot;
+pub mod predict;
 pub mod render;
 pub mod trace;
+pub mod train;
 pub mod update;
 
 pub use error::{Error, Result};

@@ -176,6 +176,12 @@ impl ModelFile {
         if width.is_none() {
             return Err(fail("layers".into(), "the model has no dense layer".into()));
         }
+        // A scaler that does not fit the inputs would index out of bounds when applied.
+        if let (Some(s), Some(Params::Dense { w_out_in, .. })) =
+            (&self.scaler, params.iter().find(|p| p.weights().is_some()))
+        {
+            s.check(w_out_in.ncols()).map_err(|why| fail("scaler".into(), why))?;
+        }
         if !matches!(layers.last(), Some(Layer::Softmax | Layer::LogSoftmax)) {
             return Err(fail(
                 format!("layers[{}]", layers.len() - 1),

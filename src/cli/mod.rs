@@ -122,11 +122,23 @@ fn parent_dir(path: &Path) -> &Path {
 /// neither a half-written file nor a clobbered old one.
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
+    let mut tmp =
+        temp_file_in(dir).with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
     tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
     tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir` that becomes a user's file when persisted: created with mode 0666
+/// less the umask, as any new file, not tempfile's private 0600.
+pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 /// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.

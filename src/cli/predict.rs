@@ -1,10 +1,149 @@
-//! `gradlens predict`.
+//! `gradlens predict`: a saved model → each row's class and probabilities. Rows are given raw;
+//! the model file's scaler (fitted when it was trained) scales them first.
 
-use anyhow::{Result, bail};
+use super::parse_numbers;
+use anyhow::{Result, anyhow, bail};
+use clap::ValueEnum;
+use gradlens::data::read_features;
+use gradlens::model::Model;
+use gradlens::predict::{classes, log_probabilities};
+use ndarray::Array2;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(after_help = "Example: gradlens predict --model model.json --x 5.1,3.5,1.4,0.2 --x 6.7,3.0,5.2,2.3")]
+pub struct Args {
+    /// A model file, as `train --save` writes it.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// One row's features, comma-separated, unscaled; repeat for more rows.
+    #[arg(long = "x", value_name = "NUMBERS", allow_hyphen_values = true, conflicts_with = "data")]
+    x: Vec<String>,
+    /// A CSV with a header row: the model's feature columns are read by name, others ignored.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// text, json (each row's class, class index and probabilities) or csv.
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    bail!("predict is not built yet")
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Serialize)]
+struct Prediction {
+    /// Counting from 1: the n-th `--x`, or the n-th data row of the CSV.
+    row: usize,
+    class: String,
+    class_index: usize,
+    /// In the order of `classes`.
+    probabilities: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    classes: &'a [String],
+    predictions: Vec<Prediction>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (model, file) = Model::load(&args.model)?;
+    let at = args.model.display();
+    let width = model.in_width();
+    let k = model.out_width();
+    let class_names: Vec<String> = match &file.classes {
+        Some(c) if c.len() == k => c.clone(),
+        Some(c) => bail!("--model {at}: it names {} classes but has {k} outputs", c.len()),
+        None => (0..k).map(|i| i.to_string()).collect(),
+    };
+    if let Some(f) = &file.features
+        && f.len() != width
+    {
+        bail!("--model {at}: it names {} features but takes {width} inputs", f.len());
+    }
+
+    let raw = if let Some(path) = &args.data {
+        read_features(path, file.features.as_deref(), width).map_err(|e| match e {
+            gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
+            e => anyhow!(e),
+        })?
+    } else if !args.x.is_empty() {
+        let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
+        if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != width) {
+            bail!("--x '{}': {} numbers but the model takes {width} inputs", args.x[i], r.len());
+        }
+        Array2::from_shape_vec((rows.len(), width), rows.concat())?
+    } else {
+        bail!("give rows to classify: --x NUMBERS (repeatable) or --data FILE.csv");
+    };
+    let x = match &file.scaler {
+        Some(s) => s.transform(&raw),
+        None => raw,
+    };
+    let log_p = log_probabilities(&model, &x)?;
+    let predictions: Vec<Prediction> = classes(&log_p)
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| Prediction {
+            row: i + 1,
+            class: class_names[c].clone(),
+            class_index: c,
+            probabilities: log_p.row(i).iter().map(|v| v.exp()).collect(),
+        })
+        .collect();
+
+    let out = match args.format {
+        FormatArg::Text => text(&class_names, &predictions),
+        FormatArg::Json => {
+            let mut s = serde_json::to_string_pretty(&Report { classes: &class_names, predictions })?;
+            s.push('\n');
+            s
+        }
+        FormatArg::Csv => csv(&class_names, &predictions)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn text(classes: &[String], predictions: &[Prediction]) -> String {
+    let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(6)).collect();
+    let class_w = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(5);
+    let mut s = String::new();
+    let _ = write!(s, "{:>4}  {:<class_w$}", "row", "class");
+    for (c, w) in classes.iter().zip(&widths) {
+        let _ = write!(s, "  {c:>w$}");
+    }
+    s.push('\n');
+    for p in predictions {
+        let _ = write!(s, "{:>4}  {:<class_w$}", p.row, p.class);
+        for (v, w) in p.probabilities.iter().zip(&widths) {
+            let _ = write!(s, "  {v:>w$.4}");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// `row,class,p_<class>…`, probabilities at full precision.
+fn csv(classes: &[String], predictions: &[Prediction]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["row".to_string(), "class".to_string()];
+    header.extend(classes.iter().map(|c| format!("p_{c}")));
+    w.write_record(&header)?;
+    for p in predictions {
+        let mut record = vec![p.row.to_string(), p.class.clone()];
+        // Shortest round-trip form with an exponent for tiny values (1.56e-13, not 0.000…0156).
+        record.extend(p.probabilities.iter().map(|v| serde_json::to_string(v).expect("a number serialises")));
+        w.write_record(&record)?;
+    }
+    Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
 }

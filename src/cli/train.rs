@@ -1,10 +1,773 @@
-//! `gradlens train`.
+//! `gradlens train`: options → data, model and config → `gradlens::train::train` → a report,
+//! and the files asked for. Every output path is checked before training starts, and every file
+//! is written whole (or not at all) after it ends.
 
-use anyhow::{Result, bail};
+use super::{check_writable, write_atomic};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::ValueEnum;
+use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
+use gradlens::layers::{Init, Layer};
+use gradlens::loss::LogBase;
+use gradlens::model::{Model, ModelFile};
+use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
+use gradlens::predict::{Evaluation, evaluate};
+use gradlens::render::fmt_num;
+use gradlens::trace::{ExplainRequest, explain};
+use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
+use gradlens::update::Optimizer;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(after_help = "With no options: the blog's model, serial(Dense(3), Softmax) with a bias, trained on \
+                        Iris (standardised, 20% held out for testing) by full-batch gradient descent.")]
+pub struct Args {
+    /// `iris` (built in) or a CSV file with a header row.
+    #[arg(long, value_name = "iris|FILE", default_value = IRIS)]
+    data: String,
+    /// The CSV's class column (default: the last).
+    #[arg(long, value_name = "COLUMN")]
+    label: Option<String>,
+    /// Feature scaling, fitted on the training rows only.
+    #[arg(long, value_enum, default_value = "standard")]
+    scale: ScaleArg,
+    /// The share of each class held out for testing, in [0, 1); 0 trains on every row.
+    #[arg(long, value_name = "F", default_value = "0.2", allow_hyphen_values = true)]
+    test_fraction: f64,
+    /// Seeds every random choice (split, initial weights, shuffles): the same seed, the same run.
+    #[arg(long, value_name = "N", default_value = "0")]
+    seed: u64,
 
-pub fn run(_args: Args) -> Result<()> {
-    bail!("train is not built yet")
+    /// Start from this model file (architecture and weights) instead of a fresh model.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hidden", "no_bias", "init", "activation"])]
+    model: Option<PathBuf>,
+    /// Hidden layer widths, e.g. 16,8 (default: none, the blog's model).
+    #[arg(long, value_name = "WIDTHS")]
+    hidden: Option<String>,
+    /// The hidden layers' activation.
+    #[arg(long, value_enum, default_value = "tanh")]
+    activation: ActivationArg,
+    /// Dense layers without a bias, as in the blog's hand calculation.
+    #[arg(long)]
+    no_bias: bool,
+    /// Initial weights: glorot (normal, stax's default), uniform (U[−1, 1], the blog's) or zeros.
+    #[arg(long, value_enum, default_value = "glorot")]
+    init: InitArg,
+    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (one dense layer).
+    #[arg(long, value_enum, default_value = "stax")]
+    api: ApiArg,
+
+    /// As jax.example_libraries.optimizers: momentum with --momentum, adam with b1 0.9, b2 0.999, eps 1e-8.
+    #[arg(long, value_enum, default_value = "sgd")]
+    optimizer: OptimizerArg,
+    /// Step size.
+    #[arg(long, value_name = "ALPHA", default_value = "0.5", allow_hyphen_values = true)]
+    lr: f64,
+    /// Momentum's mass, in [0, 1).
+    #[arg(long, value_name = "MASS", default_value = "0.9", allow_hyphen_values = true)]
+    momentum: f64,
+    /// Passes over the training rows.
+    #[arg(long, value_name = "N", default_value = "1000")]
+    epochs: usize,
+    /// Rows per update (default: the whole training set).
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+    /// A new random order of the training rows every epoch (the default).
+    #[arg(long, overrides_with = "no_shuffle")]
+    shuffle: bool,
+    /// Batches in the data's order, the last one smaller when the batch size does not divide it.
+    #[arg(long, overrides_with = "shuffle")]
+    no_shuffle: bool,
+    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
+    #[arg(long, value_name = "BASE", default_value = "e")]
+    log_base: String,
+    /// Print a line every N epochs (default: about ten lines).
+    #[arg(long, value_name = "N")]
+    every: Option<usize>,
+
+    /// text, or json (the per-epoch figures, the final evaluation and the model).
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Save the trained model (with its class and feature names and scaler) to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Save every weight and bias as a .npy file in this folder (made if missing).
+    #[arg(long, value_name = "DIR")]
+    save_npy: Option<PathBuf>,
+    /// Plot loss and accuracy per epoch (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Plot every weight's path over the epochs (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    plot_weights: Option<PathBuf>,
+    /// Write every step's explanation, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Standard,
+    Minmax,
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ActivationArg {
+    Relu,
+    Tanh,
+    Sigmoid,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InitArg {
+    Glorot,
+    Uniform,
+    Zeros,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ApiArg {
+    Stax,
+    Custom,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OptimizerArg {
+    Sgd,
+    Momentum,
+    Adam,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    // Everything the user gave is checked before any work: a bad option costs nothing.
+    let config = config(&args)?;
+    let outputs = Outputs::check(&args)?;
+    let (data, source) = load_data(&args)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let Prepared { train: train_set, test: test_set, scaler, .. } =
+        data.prepare(args.test_fraction, scale_kind(args.scale), &mut rng).context("--test-fraction")?;
+    let model = initial_model(&args, &data, &mut rng)?;
+    if config.api == Api::Custom && model.dense_layers().count() != 1 {
+        bail!(
+            "--api custom: the hand-derived model is the blog's single dense layer, but this model has {} dense layers \
+             (use --api stax for hidden layers)",
+            model.dense_layers().count()
+        );
+    }
+
+    let text = args.format == FormatArg::Text;
+    if text {
+        print!("{}", header(&source, &data, &train_set, test_set.as_ref(), &model, &config, args.seed));
+    }
+    let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
+    let initial = model.clone();
+    let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
+    // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
+    let trace = observer.finish();
+    let (result, trace) = (result?, trace?);
+
+    let base = config.log_base;
+    let train_eval = evaluate(&result.model, &train_set.features, &train_set.labels, base)?;
+    let test_eval = test_set.as_ref().map(|t| evaluate(&result.model, &t.features, &t.labels, base)).transpose()?;
+    let mut model_file = result.model.to_file();
+    model_file.classes = Some(data.class_names.clone());
+    model_file.features = Some(data.feature_names.clone());
+    model_file.scaler = scaler;
+
+    // Render every file in memory first, so a failure leaves the user's files as they were.
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(path) = &args.save {
+        files.push((path.clone(), model_json(&model_file)));
+    }
+    if let Some(dir) = &args.save_npy {
+        files.extend(npy_files(&result.model, dir)?);
+    }
+    if let Some((path, format)) = &outputs.plot {
+        files.push((path.clone(), training_curves(&result.epochs, &unit(base), *format)?));
+    }
+    if let Some((path, format)) = &outputs.plot_weights {
+        let mut history = observer.params_history;
+        history.insert(0, initial.params.to_flat());
+        let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
+        files.push((path.clone(), weight_paths(&panels, *format)?));
+    }
+    if let Some(dir) = &args.save_npy
+        && !dir.is_dir()
+    {
+        std::fs::create_dir(dir).with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
+    }
+    for (path, bytes) in &files {
+        write_atomic(path, bytes)?;
+    }
+    if let Some((tmp, path)) = trace {
+        tmp.persist(&path).map_err(|e| anyhow!("--trace {}: {}", path.display(), e.error))?;
+    }
+
+    let report = Report {
+        data: DataReport {
+            source: source.clone(),
+            rows: data.len(),
+            train_rows: train_set.len(),
+            test_rows: test_set.as_ref().map_or(0, Dataset::len),
+            features: data.feature_names.clone(),
+            classes: data.class_names.clone(),
+        },
+        config: ConfigReport::new(&args, &config),
+        epochs: &result.epochs,
+        final_: Final { train: train_eval, test: test_eval },
+        model: &model_file,
+    };
+    let out = match args.format {
+        FormatArg::Text => summary(&report),
+        FormatArg::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// The optimisation settings, each checked and named by its option.
+fn config(args: &Args) -> Result<TrainConfig> {
+    let optimizer = match args.optimizer {
+        OptimizerArg::Sgd => Optimizer::sgd(args.lr),
+        OptimizerArg::Momentum => Optimizer::momentum(args.lr, args.momentum),
+        OptimizerArg::Adam => Optimizer::adam(args.lr),
+    }
+    .map_err(|e| match e {
+        gradlens::Error::Invalid { what, .. } if what == "momentum" => {
+            anyhow!("--momentum {}: the mass must be in [0, 1)", args.momentum)
+        }
+        _ => anyhow!("--lr {}: the step size must be a positive finite number", args.lr),
+    })?;
+    if args.epochs == 0 {
+        bail!("--epochs 0: train for one epoch at least");
+    }
+    if args.batch_size == Some(0) {
+        bail!("--batch-size 0: a batch needs one row at least");
+    }
+    if !(args.test_fraction.is_finite() && (0.0..1.0).contains(&args.test_fraction)) {
+        bail!("--test-fraction {}: must be in [0, 1) (0 trains on every row)", args.test_fraction);
+    }
+    if args.every == Some(0) {
+        bail!("--every 0: print every 1 epoch or more");
+    }
+    let log_base: LogBase = args.log_base.parse().with_context(|| format!("--log-base {}", args.log_base))?;
+    Ok(TrainConfig {
+        optimizer,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        shuffle: !args.no_shuffle,
+        log_base,
+        api: match args.api {
+            ApiArg::Stax => Api::Stax,
+            ApiArg::Custom => Api::Custom,
+        },
+    })
+}
+
+fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
+    match s {
+        ScaleArg::Standard => Some(ScaleKind::Standard),
+        ScaleArg::Minmax => Some(ScaleKind::Minmax),
+        ScaleArg::None => None,
+    }
+}
+
+/// The checked output paths, with the image format each plot's name asks for.
+struct Outputs {
+    plot: Option<(PathBuf, ImageFormat)>,
+    plot_weights: Option<(PathBuf, ImageFormat)>,
+}
+
+impl Outputs {
+    fn check(args: &Args) -> Result<Outputs> {
+        if let Some(path) = &args.save {
+            check_writable("--save", path)?;
+        }
+        if let Some(path) = &args.trace {
+            check_writable("--trace", path)?;
+        }
+        if let Some(dir) = &args.save_npy {
+            if dir.exists() && !dir.is_dir() {
+                bail!("--save-npy {}: is a file, not a folder", dir.display());
+            }
+            if !dir.exists() {
+                // The folder is made after training; its parent must be there now.
+                check_writable("--save-npy", dir)?;
+            }
+        }
+        let image = |option: &str, path: &Option<PathBuf>| -> Result<Option<(PathBuf, ImageFormat)>> {
+            let Some(path) = path else { return Ok(None) };
+            check_writable(option, path)?;
+            let format = ImageFormat::from_path(path)
+                .with_context(|| format!("{option} {}: the name must end in .svg or .png", path.display()))?;
+            Ok(Some((path.clone(), format)))
+        };
+        let outputs =
+            Outputs { plot: image("--plot", &args.plot)?, plot_weights: image("--plot-weights", &args.plot_weights)? };
+        let mut paths: Vec<(&str, &Path)> = Vec::new();
+        for (option, path) in [
+            ("--save", &args.save),
+            ("--plot", &args.plot),
+            ("--plot-weights", &args.plot_weights),
+            ("--trace", &args.trace),
+        ] {
+            if let Some(p) = path {
+                if let Some((other, _)) = paths.iter().find(|(_, q)| *q == p.as_path()) {
+                    bail!("{option} {}: the same file as {other}", p.display());
+                }
+                paths.push((option, p));
+            }
+        }
+        Ok(outputs)
+    }
+}
+
+/// The data, and how to name it in messages and reports.
+fn load_data(args: &Args) -> Result<(Dataset, String)> {
+    let data = if args.data == IRIS {
+        if let Some(label) = &args.label
+            && label != "species"
+        {
+            bail!("--label {label}: Iris's class column is 'species'");
+        }
+        Dataset::iris()
+    } else {
+        Dataset::from_csv(Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
+            gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
+            e => anyhow!(e),
+        })?
+    };
+    data.check_trainable(Path::new(&args.data))?;
+    Ok((data, args.data.clone()))
+}
+
+/// The model training starts from: a model file, checked against the data, or a fresh one.
+fn initial_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Model> {
+    let (features, classes) = (data.feature_names.len(), data.class_names.len());
+    if let Some(path) = &args.model {
+        let (model, file) = Model::load(path)?;
+        let at = path.display();
+        if model.in_width() != features {
+            bail!(
+                "--model {at}: the model takes {} inputs but the data has {features} features ({})",
+                model.in_width(),
+                data.feature_names.join(", ")
+            );
+        }
+        if model.out_width() != classes {
+            bail!(
+                "--model {at}: the model has {} outputs but the data has {classes} classes ({})",
+                model.out_width(),
+                data.class_names.join(", ")
+            );
+        }
+        if let Some(names) = &file.classes
+            && names != &data.class_names
+        {
+            bail!(
+                "--model {at}: the model's classes are {} but the data's are {} (in order of first appearance)",
+                names.join(", "),
+                data.class_names.join(", ")
+            );
+        }
+        return Ok(model);
+    }
+    let hidden = match &args.hidden {
+        None => Vec::new(),
+        Some(text) if text.trim().is_empty() => Vec::new(),
+        Some(text) => text
+            .split(',')
+            .map(|w| match w.trim().parse::<usize>() {
+                Ok(0) => bail!("--hidden {text}: a layer of 0 units"),
+                Ok(n) => Ok(n),
+                Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
+            })
+            .collect::<Result<_>>()?,
+    };
+    let spec = ModelSpec {
+        hidden,
+        activation: match args.activation {
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Sigmoid => Activation::Sigmoid,
+        },
+        bias: !args.no_bias,
+        init: match args.init {
+            InitArg::Glorot => Init::GlorotNormal,
+            InitArg::Uniform => Init::UNIFORM,
+            InitArg::Zeros => Init::Zeros,
+        },
+    };
+    Ok(spec.build(features, classes, rng)?)
+}
+
+/// What the run reports while it trains: a progress bar on a terminal's stderr, a line every
+/// few epochs, the parameters after each epoch for `--plot-weights`, and the trace.
+struct Watch {
+    bar: Option<ProgressBar>,
+    /// Print a line at these epochs (text format only).
+    every: Option<usize>,
+    epochs: usize,
+    params_history: Vec<Vec<f64>>,
+    record_params: bool,
+    trace: Option<TraceWriter>,
+}
+
+struct TraceWriter {
+    path: PathBuf,
+    out: BufWriter<tempfile::NamedTempFile>,
+    learning_rate: f64,
+    log_base: LogBase,
+    class_names: Vec<String>,
+    feature_names: Vec<String>,
+}
+
+/// One `--trace` line: the step's explanation, with where it falls in the run.
+#[derive(Serialize)]
+struct TraceLine<'a> {
+    epoch: usize,
+    step: usize,
+    #[serde(flatten)]
+    explanation: &'a gradlens::trace::Explanation,
+}
+
+impl Watch {
+    fn new(args: &Args, config: &TrainConfig, data: &Dataset, text: bool, outputs: &Outputs) -> Result<Watch> {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(config.epochs as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40.cyan/blue} epoch {pos}/{len} {msg} [{elapsed_precise}]")
+                    .expect("a valid template"),
+            );
+            bar
+        });
+        let trace = match &args.trace {
+            None => None,
+            Some(path) => {
+                let dir = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                let tmp = super::temp_file_in(dir)
+                    .with_context(|| format!("--trace {}: cannot write in {}", path.display(), dir.display()))?;
+                let learning_rate = match config.optimizer {
+                    Optimizer::Sgd { step_size }
+                    | Optimizer::Momentum { step_size, .. }
+                    | Optimizer::Adam { step_size, .. } => step_size,
+                };
+                Some(TraceWriter {
+                    path: path.clone(),
+                    out: BufWriter::new(tmp),
+                    learning_rate,
+                    log_base: config.log_base,
+                    class_names: data.class_names.clone(),
+                    feature_names: data.feature_names.clone(),
+                })
+            }
+        };
+        let every = text.then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
+        let record_params = outputs.plot_weights.is_some();
+        Ok(Watch {
+            bar,
+            every,
+            epochs: config.epochs,
+            params_history: if record_params { Vec::with_capacity(config.epochs) } else { Vec::new() },
+            record_params,
+            trace,
+        })
+    }
+
+    /// Ends the bar, and hands back the finished trace's temporary file and its destination.
+    fn finish(&mut self) -> Result<Option<(tempfile::NamedTempFile, PathBuf)>> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let Some(trace) = self.trace.take() else { return Ok(None) };
+        let tmp = trace.out.into_inner().map_err(|e| anyhow!("--trace {}: {}", trace.path.display(), e.error()))?;
+        Ok(Some((tmp, trace.path)))
+    }
+
+    fn line(stats: &EpochStats) -> String {
+        let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+        format!("{:>7}  {:<12}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
+    }
+}
+
+impl Observer for Watch {
+    fn wants_steps(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    fn step(&mut self, step: &Step) -> gradlens::Result<()> {
+        let Some(t) = &mut self.trace else { return Ok(()) };
+        let explanation = explain(&ExplainRequest {
+            model: step.model.clone(),
+            inputs: step.x.clone(),
+            targets: step.labels.to_vec(),
+            learning_rate: t.learning_rate,
+            log_base: t.log_base,
+            class_names: Some(t.class_names.clone()),
+            feature_names: Some(t.feature_names.clone()),
+        })?;
+        let line = TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation };
+        let io = |source: std::io::Error| gradlens::Error::Io { path: t.path.clone(), source };
+        serde_json::to_writer(&mut t.out, &line).map_err(|e| io(std::io::Error::other(e)))?;
+        t.out.write_all(b"\n").map_err(io)
+    }
+
+    fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
+        if self.record_params {
+            self.params_history.push(model.params.to_flat());
+        }
+        if let Some(every) = self.every
+            && (stats.epoch == 1 || stats.epoch.is_multiple_of(every) || stats.epoch == self.epochs)
+        {
+            let line = Self::line(stats);
+            let print = || {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(line.as_bytes()).and_then(|_| out.flush());
+            };
+            match &self.bar {
+                Some(bar) => bar.suspend(print),
+                None => print(),
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(stats.epoch as u64);
+            // The bar redraws a few times a second at most: format its loss about 200 times a run.
+            if stats.epoch.is_multiple_of((self.epochs / 200).max(1)) {
+                bar.set_message(format!("loss {}", fmt_num(stats.loss)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The run's description, printed before the first epoch.
+fn header(
+    source: &str,
+    data: &Dataset,
+    train_set: &Dataset,
+    test_set: Option<&Dataset>,
+    model: &Model,
+    config: &TrainConfig,
+    seed: u64,
+) -> String {
+    let mut s = String::new();
+    let test = test_set.map_or_else(|| "no test rows".to_string(), |t| format!("{} test rows", t.len()));
+    let _ = writeln!(
+        s,
+        "Data: {source}, {} rows ({} training, {test}), {} features, {} classes: {}",
+        data.len(),
+        train_set.len(),
+        data.feature_names.len(),
+        data.class_names.len(),
+        data.class_names.join(", ")
+    );
+    let _ = writeln!(s, "Model: {}", describe(model));
+    let batch = match config.batch_size {
+        Some(b) if b < train_set.len() => format!("batches of {b}"),
+        _ => format!("full batch ({} rows)", train_set.len()),
+    };
+    let order = if config.shuffle { "shuffled" } else { "in data order" };
+    let api = match config.api {
+        Api::Stax => "tape (stax)",
+        Api::Custom => "hand-derived (custom)",
+    };
+    let _ = writeln!(
+        s,
+        "Training: {}, {} epochs, {batch}, {order}, loss in {}, gradient by {api}, seed {seed}\n",
+        describe_optimizer(&config.optimizer),
+        config.epochs,
+        unit(config.log_base)
+    );
+    let _ = writeln!(s, "{:>7}  {:<12}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+    s
+}
+
+/// `serial(Dense(3), Softmax)`, as stax would write it.
+fn describe(model: &Model) -> String {
+    let layers: Vec<String> = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| match layer {
+            Layer::Dense(_) => {
+                let p = model.params.layer(i);
+                let out = p.weights().map_or(0, |w| w.nrows());
+                if p.bias().is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
+            }
+            Layer::Relu => "Relu".into(),
+            Layer::Tanh => "Tanh".into(),
+            Layer::Sigmoid => "Sigmoid".into(),
+            Layer::Softmax => "Softmax".into(),
+            Layer::LogSoftmax => "LogSoftmax".into(),
+            Layer::Serial(_) => "serial(…)".into(),
+        })
+        .collect();
+    format!("serial({}), {} parameters", layers.join(", "), model.params.len())
+}
+
+fn describe_optimizer(o: &Optimizer) -> String {
+    match *o {
+        Optimizer::Sgd { step_size } => format!("sgd (step size {})", fmt_num(step_size)),
+        Optimizer::Momentum { step_size, mass } => {
+            format!("momentum (step size {}, mass {})", fmt_num(step_size), fmt_num(mass))
+        }
+        Optimizer::Adam { step_size, b1, b2, eps } => {
+            format!("adam (step size {}, b1 {b1}, b2 {b2}, eps {eps:e})", fmt_num(step_size))
+        }
+    }
+}
+
+/// How the loss is measured in `base`.
+fn unit(base: LogBase) -> String {
+    if base.is_natural() {
+        "nats".into()
+    } else if base.base() == 2.0 {
+        "bits".into()
+    } else {
+        format!("log base {base}")
+    }
+}
+
+fn model_json(file: &ModelFile) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(file).expect("a model file serialises");
+    s.push('\n');
+    s.into_bytes()
+}
+
+/// `layer{i}_weights.npy` (out×in, rows = output units, as in the model file) and
+/// `layer{i}_bias.npy` (out) for each dense layer i of the model file.
+fn npy_files(model: &Model, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    use ndarray_npy::WriteNpyExt;
+    let mut files = Vec::new();
+    for (i, w, b) in model.dense_layers() {
+        let mut bytes = Vec::new();
+        w.write_npy(&mut bytes)?;
+        files.push((dir.join(format!("layer{i}_weights.npy")), bytes));
+        if let Some(b) = b {
+            let mut bytes = Vec::new();
+            b.row(0).to_owned().write_npy(&mut bytes)?;
+            files.push((dir.join(format!("layer{i}_bias.npy")), bytes));
+        }
+    }
+    Ok(files)
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    data: DataReport,
+    config: ConfigReport,
+    epochs: &'a [EpochStats],
+    #[serde(rename = "final")]
+    final_: Final,
+    model: &'a ModelFile,
+}
+
+#[derive(Serialize)]
+struct DataReport {
+    source: String,
+    rows: usize,
+    train_rows: usize,
+    test_rows: usize,
+    features: Vec<String>,
+    classes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ConfigReport {
+    optimizer: &'static str,
+    learning_rate: f64,
+    momentum: Option<f64>,
+    epochs: usize,
+    batch_size: Option<usize>,
+    shuffle: bool,
+    log_base: LogBase,
+    api: Api,
+    scale: Option<ScaleKind>,
+    test_fraction: f64,
+    seed: u64,
+}
+
+impl ConfigReport {
+    fn new(args: &Args, config: &TrainConfig) -> ConfigReport {
+        ConfigReport {
+            optimizer: match args.optimizer {
+                OptimizerArg::Sgd => "sgd",
+                OptimizerArg::Momentum => "momentum",
+                OptimizerArg::Adam => "adam",
+            },
+            learning_rate: args.lr,
+            momentum: (args.optimizer == OptimizerArg::Momentum).then_some(args.momentum),
+            epochs: config.epochs,
+            batch_size: config.batch_size,
+            shuffle: config.shuffle,
+            log_base: config.log_base,
+            api: config.api,
+            scale: scale_kind(args.scale),
+            test_fraction: args.test_fraction,
+            seed: args.seed,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Final {
+    train: Evaluation,
+    test: Option<Evaluation>,
+}
+
+/// The end of the text report: final loss and accuracy, and a confusion matrix.
+fn summary(report: &Report) -> String {
+    let mut s = String::new();
+    let unit = unit(report.config.log_base);
+    let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
+    let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
+        let right: usize = (0..e.confusion.len()).map(|c| e.confusion[c][c]).sum();
+        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({right}/{n} right)", fmt_num(e.loss), e.accuracy);
+    };
+    row(&mut s, "train", &report.final_.train, report.data.train_rows);
+    if let Some(test) = &report.final_.test {
+        row(&mut s, "test", test, report.data.test_rows);
+    }
+    let (which, e) = match &report.final_.test {
+        Some(t) => ("test", t),
+        None => ("training", &report.final_.train),
+    };
+    let _ = writeln!(s, "\nConfusion matrix, {which} rows (rows: true class, columns: predicted):");
+    let classes = &report.data.classes;
+    let first = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(4);
+    let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(5)).collect();
+    let _ = write!(s, "{:first$}", "");
+    for (c, w) in classes.iter().zip(&widths) {
+        let _ = write!(s, "  {c:>w$}");
+    }
+    s.push('\n');
+    for (t, name) in classes.iter().enumerate() {
+        let _ = write!(s, "{name:<first$}");
+        for (p, w) in widths.iter().enumerate() {
+            let _ = write!(s, "  {:>w$}", e.confusion[t][p]);
+        }
+        s.push('\n');
+    }
+    s
 }

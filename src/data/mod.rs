@@ -13,8 +13,9 @@ mod split;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use ndarray::Array2;
+use rand::Rng;
 use std::path::Path;
 
 /// The name `--data` takes for the embedded Iris.
@@ -71,6 +72,71 @@ impl Dataset {
     pub fn class_index(&self, name: &str) -> Option<usize> {
         self.class_names.iter().position(|c| c == name)
     }
+
+    /// The same rows with every feature scaled by `scaler`.
+    pub fn scaled(&self, scaler: &Scaler) -> Dataset {
+        Dataset { features: scaler.transform(&self.features), ..self.clone() }
+    }
+
+    /// What training needs beyond a readable table: two classes at least. `source` names the
+    /// data in the message.
+    pub fn check_trainable(&self, source: &Path) -> Result<()> {
+        if self.class_names.len() < 2 {
+            let only = self.class_names.first().map_or(String::new(), |c| format!(" ('{c}')"));
+            return Err(Error::Data {
+                file: source.into(),
+                row: None,
+                column: None,
+                why: format!("every row has the same class{only}: at least two classes are needed to train"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Splits the rows into training and test parts (stratified, drawn from `rng`), fits the
+    /// scaler on the training rows only, and scales both parts with it. `test_fraction` is in
+    /// [0, 1); with 0, or too few rows for any class to give one, there is no test part.
+    pub fn prepare<R: Rng + ?Sized>(
+        &self,
+        test_fraction: f64,
+        scale: Option<ScaleKind>,
+        rng: &mut R,
+    ) -> Result<Prepared> {
+        if !(test_fraction.is_finite() && (0.0..1.0).contains(&test_fraction)) {
+            return Err(Error::invalid("test fraction", format!("{test_fraction} is not in [0, 1)")));
+        }
+        let split = stratified_split(&self.labels, self.class_names.len(), test_fraction, rng);
+        let train = self.select(&split.train);
+        let test = (!split.test.is_empty()).then(|| self.select(&split.test));
+        let scaler = scale.map(|kind| Scaler::fit(kind, &train.features));
+        let (train, test) = match &scaler {
+            Some(s) => (train.scaled(s), test.map(|t| t.scaled(s))),
+            None => (train, test),
+        };
+        Ok(Prepared { train, test, scaler, split })
+    }
+}
+
+/// The rows a run trains and tests on, already scaled, and how they were chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub train: Dataset,
+    pub test: Option<Dataset>,
+    /// Fitted on `train`'s rows before scaling; `None` for unscaled data.
+    pub scaler: Option<Scaler>,
+    /// Row indices into the data the parts came from.
+    pub split: Split,
+}
+
+/// Feature columns of a CSV for prediction: the columns called `names`, in that order (other
+/// columns, a label among them, are ignored), or, when no names are known, every column, which
+/// must then number `width`.
+///
+/// # Shapes
+/// → m×n, n = `names.len()` or `width`.
+pub fn read_features(path: &Path, names: Option<&[String]>, width: usize) -> Result<Array2<f64>> {
+    let file = std::fs::File::open(path).map_err(|source| crate::Error::Io { path: path.into(), source })?;
+    csv_table::parse_features(file, path, names, width)
 }
 
 /// m×classes, a 1 at `[i, labels[i]]`.

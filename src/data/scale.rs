@@ -44,6 +44,25 @@ impl Scaler {
         Scaler { kind, offset, divisor }
     }
 
+    /// Why this scaler (from a model file, say) cannot scale rows of `width` features, if it
+    /// cannot: every feature needs a finite offset and a finite, non-zero divisor.
+    pub fn check(&self, width: usize) -> Result<(), String> {
+        if self.offset.len() != width || self.divisor.len() != width {
+            return Err(format!(
+                "the scaler has {} offsets and {} divisors but the model takes {width} inputs",
+                self.offset.len(),
+                self.divisor.len()
+            ));
+        }
+        if let Some(j) = self.offset.iter().position(|v| !v.is_finite()) {
+            return Err(format!("offset {j} is not a finite number"));
+        }
+        if let Some(j) = self.divisor.iter().position(|v| !v.is_finite() || *v == 0.0) {
+            return Err(format!("divisor {j} is not a finite non-zero number"));
+        }
+        Ok(())
+    }
+
     /// # Shapes
     /// m×n → m×n, n = the number of features fitted on.
     pub fn transform(&self, features: &Array2<f64>) -> Array2<f64> {

@@ -1,0 +1,171 @@
+//! A trained model applied to rows: log-probabilities, classes, and how well they match labels.
+//!
+//! No tape here: prediction runs after every epoch (accuracy) and on user data, and needs only
+//! the forward values. The log-probabilities come from the logits through log-sum-exp
+//! ([`crate::custom::log_softmax`]), so a confident model's loss stays finite.
+//!
+//! # Shapes
+//! x: m×n (rows = samples), log-probabilities and probabilities m×k.
+
+use crate::autodiff::ops::sigmoid;
+use crate::custom::log_softmax;
+use crate::error::{Error, Result, shape};
+use crate::layers::Layer;
+use crate::loss::LogBase;
+use crate::model::Model;
+use ndarray::{Array2, ArrayView1};
+use serde::Serialize;
+
+/// Natural-log class probabilities, ln ŷ, of every row.
+///
+/// # Shapes
+/// `x`: m×in → m×k.
+pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+    if x.ncols() != model.in_width() {
+        return Err(Error::Shape {
+            op: "predict",
+            detail: format!("x {} but the model takes {} inputs", shape(x.dim()), model.in_width()),
+        });
+    }
+    // `None` until the first layer has run: the input itself is not copied.
+    let mut h: Option<Array2<f64>> = None;
+    for (i, layer) in model.layers.iter().enumerate() {
+        let a = h.as_ref().unwrap_or(x);
+        h = Some(match layer {
+            Layer::Dense(_) => {
+                let p = model.params.layer(i);
+                let z = a.dot(&p.weights().expect("dense params").t());
+                match p.bias() {
+                    Some(b) => z + b,
+                    None => z,
+                }
+            }
+            Layer::Relu => a.mapv(|v| v.max(0.0)),
+            Layer::Tanh => a.mapv(f64::tanh),
+            Layer::Sigmoid => a.mapv(sigmoid),
+            // Model::new and ModelFile::to_model keep softmax last.
+            Layer::Softmax | Layer::LogSoftmax => return Ok(log_softmax(a)),
+            Layer::Serial(_) => unreachable!("a Model's layers are flat"),
+        });
+    }
+    unreachable!("a Model ends in softmax or logsoftmax")
+}
+
+/// The class of each row: the index of its largest probability, the first on a tie (as
+/// `jnp.argmax`).
+pub fn classes(log_probs: &Array2<f64>) -> Vec<usize> {
+    log_probs.rows().into_iter().map(argmax).collect()
+}
+
+fn argmax(row: ArrayView1<f64>) -> usize {
+    let mut best = 0;
+    for (j, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = j;
+        }
+    }
+    best
+}
+
+/// The share of `predicted` equal to `labels`; 0 for no rows.
+pub fn accuracy(predicted: &[usize], labels: &[usize]) -> f64 {
+    if labels.is_empty() {
+        return 0.0;
+    }
+    let right = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
+    right as f64 / labels.len() as f64
+}
+
+/// How a model does on a labelled set of rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Mean cross-entropy in the chosen base: −(1/m) Σ log_b ŷ_label.
+    pub loss: f64,
+    pub accuracy: f64,
+    /// `confusion[true][predicted]`: how many rows of class `true` the model called `predicted`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Loss, accuracy and confusion matrix of `model` on rows `x` with class indices `labels`.
+pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], base: LogBase) -> Result<Evaluation> {
+    let log_p = log_probabilities(model, x)?;
+    let k = log_p.ncols();
+    if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
+        return Err(Error::invalid("labels", format!("class {bad} does not exist: the model has {k} classes")));
+    }
+    let predicted = classes(&log_p);
+    let m = labels.len().max(1) as f64;
+    let loss = -labels.iter().enumerate().map(|(i, &l)| log_p[[i, l]]).sum::<f64>() / (m * base.ln()) + 0.0;
+    let mut confusion = vec![vec![0; k]; k];
+    for (&t, &p) in labels.iter().zip(&predicted) {
+        confusion[t][p] += 1;
+    }
+    Ok(Evaluation { loss, accuracy: accuracy(&predicted, labels), confusion })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::{Dense, Params, Softmax, Tanh, serial};
+    use ndarray::array;
+
+    fn blog_model() -> Model {
+        // The blog's W (spec, worked-example.md), no bias.
+        let w = array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
+        Model::new(
+            serial([Dense(3).without_bias(), Softmax]),
+            Params::Serial(vec![Params::Dense { w_out_in: w, b: None }, Params::None]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_blogs_probabilities_and_loss() {
+        let x = array![[0.81, 0.57, 0.28, 0.84]];
+        let p = log_probabilities(&blog_model(), &x).unwrap().mapv(f64::exp);
+        // softmax(z) = [0.4794433, 0.35493179, 0.16562491] (spec, z = [0.9112, 0.6105, −0.1517])
+        for (got, want) in p.iter().zip([0.4794433, 0.35493179, 0.16562491]) {
+            assert!((got - want).abs() < 5e-8, "{got} vs {want}");
+        }
+        let e = evaluate(&blog_model(), &x, &[0], LogBase::E).unwrap();
+        // −ln 0.4794433 = 0.7351296 nats; −log₂ = 1.0605679 bits (spec)
+        assert!((e.loss - 0.7351296).abs() < 5e-8, "{}", e.loss);
+        let bits = evaluate(&blog_model(), &x, &[0], LogBase::new(2.0).unwrap()).unwrap();
+        assert!((bits.loss - 1.0605679).abs() < 5e-8, "{}", bits.loss);
+        assert_eq!(e.accuracy, 1.0);
+        assert_eq!(e.confusion, vec![vec![1, 0, 0], vec![0; 3], vec![0; 3]]);
+    }
+
+    #[test]
+    fn hidden_layers_and_bias() {
+        // z_h = tanh(x·Wₕᵀ + bₕ), z = z_h·Wᵀ + b, by hand for x = [1, 2]:
+        // hidden pre-activations [1·0.5 + 2·(−0.25) + 0.1, 1·1 + 2·1 − 3] = [0.1, 0], tanh → [tanh 0.1, 0];
+        // logits [tanh 0.1·2 + 0, tanh 0.1·(−1) + 1] → class 1 (0.9 > 0.2).
+        let wh = array![[0.5, -0.25], [1.0, 1.0]];
+        let w = array![[2.0, 7.0], [-1.0, 3.0]];
+        let model = Model::new(
+            serial([Dense(2), Tanh, Dense(2), Softmax]),
+            Params::Serial(vec![
+                Params::Dense { w_out_in: wh, b: Some(array![[0.1, -3.0]]) },
+                Params::None,
+                Params::Dense { w_out_in: w, b: Some(array![[0.0, 1.0]]) },
+                Params::None,
+            ]),
+        )
+        .unwrap();
+        let lp = log_probabilities(&model, &array![[1.0, 2.0]]).unwrap();
+        let t = 0.1f64.tanh();
+        let (z0, z1) = (2.0 * t, -t + 1.0);
+        let lse = (z0.exp() + z1.exp()).ln();
+        assert!((lp[[0, 0]] - (z0 - lse)).abs() < 1e-15);
+        assert!((lp[[0, 1]] - (z1 - lse)).abs() < 1e-15);
+        assert_eq!(classes(&lp), vec![1]);
+    }
+
+    #[test]
+    fn ties_go_to_the_first_class_and_widths_are_checked() {
+        assert_eq!(classes(&array![[0.5f64.ln(), 0.5f64.ln()]]), vec![0]);
+        let e = log_probabilities(&blog_model(), &array![[1.0, 2.0]]).unwrap_err().to_string();
+        assert!(e.contains("takes 4 inputs"), "{e}");
+    }
+}

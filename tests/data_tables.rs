@@ -1,0 +1,147 @@
+//! Reading, splitting and scaling data: every expected number is worked out in the test.
+
+use gradlens::data::{Dataset, ScaleKind, Scaler, read_features, stratified_split};
+use ndarray::array;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+
+fn csv(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.csv");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn read(text: &str, label: Option<&str>) -> Result<Dataset, String> {
+    let (_dir, path) = csv(text);
+    Dataset::from_csv(&path, label).map_err(|e| e.to_string())
+}
+
+#[test]
+fn iris_is_fishers_table() {
+    let iris = Dataset::iris();
+    assert_eq!(iris.len(), 150);
+    assert_eq!(iris.class_names, ["setosa", "versicolor", "virginica"]);
+    assert_eq!(iris.feature_names, ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+    // Row 1 of the file: 5.1,3.5,1.4,0.2,setosa; 50 rows of each class, in blocks.
+    assert_eq!(iris.features.row(0).to_vec(), [5.1, 3.5, 1.4, 0.2]);
+    for c in 0..3 {
+        assert_eq!(iris.labels[c * 50..(c + 1) * 50], [c; 50]);
+    }
+}
+
+#[test]
+fn a_csv_keeps_classes_in_order_of_first_appearance() {
+    let d = read("a,kind,b\n1,z,2\n3,y,4\n5,z,6\n", Some("kind")).unwrap();
+    assert_eq!(d.class_names, ["z", "y"]);
+    assert_eq!(d.labels, [0, 1, 0]);
+    assert_eq!(d.feature_names, ["a", "b"]);
+    assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+}
+
+#[test]
+fn every_bad_table_is_named_by_file_row_and_column() {
+    let cases: [(&str, Option<&str>, &[&str]); 9] = [
+        ("", None, &["data.csv", "the file is empty"]),
+        ("a,b,label\n", None, &["data.csv", "header but no data rows"]),
+        ("a,b,label\n1,2,x\n3,x\n", None, &["row 3", "has 2 fields but the header has 3"]),
+        ("a,b,label\n1,2,x\n3,abc,y\n", None, &["row 3", "column 'b'", "'abc' is not a number"]),
+        ("a,b,label\n1,NaN,x\n", None, &["row 2", "column 'b'", "not a finite number"]),
+        ("a,b,label\n1,inf,x\n", None, &["row 2", "column 'b'", "not a finite number"]),
+        ("a,b,label\n1,2,x\n", Some("species"), &["column 'species'", "no such column", "a, b, label"]),
+        ("a,b,label\n1,,x\n", None, &["row 2", "column 'b'", "empty"]),
+        ("a,b,label\n1,2,\n", None, &["row 2", "column 'label'", "the label is empty"]),
+    ];
+    for (text, label, want) in cases {
+        let e = read(text, label).unwrap_err();
+        for w in want {
+            assert!(e.contains(w), "{text:?}: {e:?} lacks {w:?}");
+        }
+    }
+}
+
+#[test]
+fn training_needs_two_classes() {
+    let d = read("a,label\n1,x\n2,x\n", None).unwrap();
+    let e = d.check_trainable(std::path::Path::new("one.csv")).unwrap_err().to_string();
+    assert!(e.contains("one.csv") && e.contains("same class ('x')"), "{e}");
+}
+
+#[test]
+fn a_stratified_split_keeps_each_class_share_and_is_seeded() {
+    let labels = Dataset::iris().labels;
+    let split = stratified_split(&labels, 3, 0.2, &mut ChaCha8Rng::seed_from_u64(5));
+    // round(50·0.2) = 10 test rows of each class.
+    for c in 0..3 {
+        assert_eq!(split.test.iter().filter(|&&i| labels[i] == c).count(), 10);
+    }
+    assert_eq!(split.train.len() + split.test.len(), 150);
+    assert!(split.train.windows(2).all(|w| w[0] < w[1]) && split.test.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(split, stratified_split(&labels, 3, 0.2, &mut ChaCha8Rng::seed_from_u64(5)));
+    assert_ne!(split, stratified_split(&labels, 3, 0.2, &mut ChaCha8Rng::seed_from_u64(6)));
+    assert!(stratified_split(&labels, 3, 0.0, &mut ChaCha8Rng::seed_from_u64(5)).test.is_empty());
+}
+
+#[test]
+fn a_split_never_takes_a_class_s_last_row() {
+    // Class 1 has a single row: round(1·0.6) = 1 would leave it out of training.
+    let split = stratified_split(&[0, 0, 0, 0, 0, 1], 2, 0.6, &mut ChaCha8Rng::seed_from_u64(0));
+    assert!(split.train.contains(&5));
+    assert_eq!(split.test.len(), 3); // round(5·0.6) = 3 of class 0
+}
+
+#[test]
+fn standard_scaling_uses_the_population_deviation() {
+    // Column [1, 2, 3, 6]: mean 3, population variance (4 + 1 + 0 + 9)/4 = 3.5.
+    // A constant column gets divisor 1, as scikit-learn does.
+    let s = Scaler::fit(ScaleKind::Standard, &array![[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [6.0, 7.0]]);
+    assert_eq!(s.offset, [3.0, 7.0]);
+    assert_eq!(s.divisor, [3.5f64.sqrt(), 1.0]);
+    let t = s.transform(&array![[6.0, 7.0]]);
+    assert_eq!(t, array![[3.0 / 3.5f64.sqrt(), 0.0]]);
+    // Min-max: (x − 1) / (6 − 1).
+    let m = Scaler::fit(ScaleKind::Minmax, &array![[1.0], [6.0], [2.0]]);
+    assert_eq!(m.transform(&array![[2.0]]), array![[0.2]]);
+}
+
+#[test]
+fn the_scaler_is_fitted_on_training_rows_only() {
+    let iris = Dataset::iris();
+    let p = iris.prepare(0.2, Some(ScaleKind::Standard), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+    let scaler = p.scaler.unwrap();
+    let train_rows = iris.select(&p.split.train);
+    let n = train_rows.len() as f64;
+    let mean0 = train_rows.features.column(0).sum() / n;
+    assert!((scaler.offset[0] - mean0).abs() < 1e-12);
+    // So the training part has mean 0 and population variance 1 in every column; the test part
+    // in general does not.
+    for col in p.train.features.columns() {
+        let m = col.sum() / n;
+        let v = col.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
+        assert!(m.abs() < 1e-12 && (v - 1.0).abs() < 1e-12, "{m} {v}");
+    }
+    assert_eq!(p.test.as_ref().unwrap().len(), 30);
+    assert!(iris.prepare(1.0, None, &mut ChaCha8Rng::seed_from_u64(1)).is_err());
+    assert!(iris.prepare(-0.1, None, &mut ChaCha8Rng::seed_from_u64(1)).is_err());
+    assert!(iris.prepare(0.0, None, &mut ChaCha8Rng::seed_from_u64(1)).unwrap().test.is_none());
+}
+
+#[test]
+fn a_scaler_from_a_file_is_checked() {
+    let s = Scaler { kind: ScaleKind::Standard, offset: vec![0.0; 3], divisor: vec![1.0, 0.0, 1.0] };
+    assert!(s.check(4).unwrap_err().contains("takes 4 inputs"));
+    assert!(s.check(3).unwrap_err().contains("divisor 1"));
+}
+
+#[test]
+fn prediction_reads_the_model_s_columns_by_name() {
+    let (_dir, path) = csv("b,species,a\n2,x,1\n4,y,3\n");
+    let names = vec!["a".to_string(), "b".to_string()];
+    assert_eq!(read_features(&path, Some(&names), 2).unwrap(), array![[1.0, 2.0], [3.0, 4.0]]);
+    let e = read_features(&path, Some(&["c".to_string()]), 1).unwrap_err().to_string();
+    assert!(e.contains("column 'c'") && e.contains("the model needs this column"), "{e}");
+    // Without names every column is a feature, so the label column is in the way.
+    let e = read_features(&path, None, 2).unwrap_err().to_string();
+    assert!(e.contains("has 3 columns but the model takes 2 inputs"), "{e}");
+}
