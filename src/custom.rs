@@ -36,9 +36,12 @@ pub struct HandGrad {
     pub grads: Params,
 }
 
-/// The loss of `model` on the batch `x` with one-hot targets `y`, and its gradient, by hand.
-pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Result<HandGrad> {
-    // Forward, keeping every layer's input.
+/// Every layer's input, by hand, up to and including the output layer's input (the logits z),
+/// which comes last. Shared with prediction, which needs the forward values only.
+///
+/// # Shapes
+/// `x`: m×in; entry i is m×(layer i's input width), the last m×k.
+pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
     let mut acts = vec![x.clone()];
     for (i, layer) in model.layers.iter().enumerate() {
         let a = acts.last().expect("the input is there");
@@ -66,6 +69,12 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
         };
         acts.push(next);
     }
+    Ok(acts)
+}
+
+/// The loss of `model` on the batch `x` with one-hot targets `y`, and its gradient, by hand.
+pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Result<HandGrad> {
+    let mut acts = forward(model, x)?;
     let z = acts.pop().expect("the softmax's input");
     if y.dim() != z.dim() {
         return Err(Error::Shape {

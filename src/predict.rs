@@ -7,10 +7,8 @@
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::autodiff::ops::sigmoid;
-use crate::custom::log_softmax;
+use crate::custom::{forward, log_softmax};
 use crate::error::{Error, Result, shape};
-use crate::layers::Layer;
 use crate::loss::LogBase;
 use crate::model::Model;
 use ndarray::{Array2, ArrayView1};
@@ -27,28 +25,8 @@ pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> 
             detail: format!("x {} but the model takes {} inputs", shape(x.dim()), model.in_width()),
         });
     }
-    // `None` until the first layer has run: the input itself is not copied.
-    let mut h: Option<Array2<f64>> = None;
-    for (i, layer) in model.layers.iter().enumerate() {
-        let a = h.as_ref().unwrap_or(x);
-        h = Some(match layer {
-            Layer::Dense(_) => {
-                let p = model.params.layer(i);
-                let z = a.dot(&p.weights().expect("dense params").t());
-                match p.bias() {
-                    Some(b) => z + b,
-                    None => z,
-                }
-            }
-            Layer::Relu => a.mapv(|v| v.max(0.0)),
-            Layer::Tanh => a.mapv(f64::tanh),
-            Layer::Sigmoid => a.mapv(sigmoid),
-            // Model::new and ModelFile::to_model keep softmax last.
-            Layer::Softmax | Layer::LogSoftmax => return Ok(log_softmax(a)),
-            Layer::Serial(_) => unreachable!("a Model's layers are flat"),
-        });
-    }
-    unreachable!("a Model ends in softmax or logsoftmax")
+    let logits = forward(model, x)?.pop().expect("forward keeps the logits last");
+    Ok(log_softmax(&logits))
 }
 
 /// The class of each row: the index of its largest probability, the first on a tie (as

@@ -461,3 +461,38 @@ fn no_colour_off_a_terminal_or_with_no_color() {
         }
     }
 }
+
+/// A saved model's scaler turns the measured --x into what the network sees; the JSON keeps both.
+#[test]
+fn a_model_scaler_is_applied_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    std::fs::write(
+        &model,
+        r#"{"layers": [{"type": "dense", "weights": [[1, 0], [0, 1]], "bias": null}, {"type": "softmax"}],
+            "scaler": {"kind": "standard", "offset": [1, 2], "divisor": [2, 4]}}"#,
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("gradlens")
+        .args(["explain", "--model"])
+        .arg(&model)
+        .args(["--x", "3,-6", "--target", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // x = (raw − offset)/divisor = ((3 − 1)/2, (−6 − 2)/4) = (1, −2), by hand
+    assert_eq!(v["inputs"], serde_json::json!([[1.0, -2.0]]));
+    assert_eq!(v["raw_inputs"], serde_json::json!([[3.0, -6.0]]));
+    // W = I, so the logits are the scaled inputs: z = (1, −2)
+    assert_eq!(v["logits"], serde_json::json!([[1.0, -2.0]]));
+
+    let text = cargo_bin_cmd!("gradlens")
+        .args(["explain", "--model"])
+        .arg(&model)
+        .args(["--x", "3,-6", "--target", "0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("standard scaler") && text.contains("x_raw = [3, -6]"), "{text}");
+}

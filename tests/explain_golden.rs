@@ -186,6 +186,7 @@ fn library_json(case: &Case) -> Value {
     let request = ExplainRequest {
         model,
         inputs,
+        scaler: None,
         targets: case.targets.clone(),
         learning_rate: case.lr,
         log_base: case.log_base.parse::<LogBase>().expect("log base"),

@@ -330,6 +330,7 @@ fn explain_with_a_zero_probability_on_the_true_class() {
     let request = ExplainRequest {
         model: huge_logits_model(),
         inputs: array![[1.0]],
+        scaler: None,
         targets: vec![1],
         learning_rate: 0.25,
         log_base: LogBase::E,

@@ -40,6 +40,7 @@ fn hidden() -> Explanation {
     let request = ExplainRequest {
         model,
         inputs: array![[0.5, -1.2, 0.3], [-0.7, 0.4, 1.1]],
+        scaler: None,
         targets: vec![2, 0],
         learning_rate: 0.1,
         log_base: LogBase::E,

@@ -111,10 +111,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
             model.in_width()
         );
     }
-    let inputs = match &scaler {
-        Some(s) => s.transform(&raw_inputs),
-        None => raw_inputs,
-    };
+    let inputs = raw_inputs;
 
     let m = inputs.len_of(Axis(0));
     let classes = model.out_width();
@@ -133,7 +130,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     if class_names.as_ref().is_some_and(|c| c.len() != classes) {
         bail!("the model has {classes} classes but the data has {}", class_names.as_ref().map_or(0, Vec::len));
     }
-    Ok(ExplainRequest { model, inputs, targets, learning_rate: args.lr, log_base, class_names, feature_names })
+    Ok(ExplainRequest { model, inputs, scaler, targets, learning_rate: args.lr, log_base, class_names, feature_names })
 }
 
 /// The blog's shape of model, serial(Dense(k), Softmax), with the given weights and bias.

@@ -521,6 +521,7 @@ impl Observer for Watch {
         let explanation = explain(&ExplainRequest {
             model: step.model.clone(),
             inputs: step.x.clone(),
+            scaler: None,
             targets: step.labels.to_vec(),
             learning_rate: t.learning_rate,
             log_base: t.log_base,

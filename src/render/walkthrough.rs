@@ -11,6 +11,7 @@
 
 use super::doc::{Block, Doc, Span, Table, Tone, spans};
 use super::math::{self, Math, Sym, cat, d, d_loss, eq, exp, minus, neg, over, plus, sum_over, times, vector};
+use crate::data::{ScaleKind, Scaler};
 use crate::loss::LogBase;
 use crate::trace::{ActivationTrace, DenseTrace, ExplainRequest, Explanation, LayerTrace, Matrix, SoftmaxTrace};
 
@@ -255,6 +256,9 @@ fn inputs(doc: &mut Doc, c: &Ctx) {
         spans![format!("The inputs, {} samples of {n} features (one per row):", c.m)]
     };
     c.vector_or_matrix(doc, inputs_caption, &c.x, &e.inputs);
+    if let (Some(raw), Some(scaler)) = (&e.raw_inputs, &e.scaler) {
+        scaling(doc, c, raw, scaler);
+    }
     if let Some(features) = &e.feature_names {
         let mut p = spans!["The features: "];
         for (j, f) in features.iter().enumerate() {
@@ -282,6 +286,24 @@ fn inputs(doc: &mut Doc, c: &Ctx) {
         let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
         doc.matrix(table(spans!["The targets, one-hot, one row per sample:"], rows, cols, &e.targets));
     }
+}
+
+/// Where the inputs came from when the model scales what it is given (a trained model's scaler).
+fn scaling(doc: &mut Doc, c: &Ctx, raw: &Matrix, scaler: &Scaler) {
+    let (how, offset, divisor) = match scaler.kind {
+        ScaleKind::Standard => ("standard", "mean", "standard deviation"),
+        ScaleKind::Minmax => ("min-max", "minimum", "range (max − min)"),
+    };
+    doc.para(spans![format!(
+        "These are the measured values put through the model's {how} scaler, fitted on its training rows: \
+         each feature has its training {offset} taken away and is divided by its training {divisor}."
+    )]);
+    let raw_name = Sym::new("x_raw", "x^{\\text{raw}}");
+    c.vector_or_matrix(doc, spans!["As measured:"], &raw_name, raw);
+    doc.worked(vec![
+        vec![Math::new(offset, format!("\\text{{{offset}}}")), vector(scaler.offset.iter().copied())],
+        vec![Math::new(divisor, format!("\\text{{{divisor}}}")), vector(scaler.divisor.iter().copied())],
+    ]);
 }
 
 fn weights(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {

@@ -8,7 +8,7 @@ use super::matrix::row_vector;
 use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
 use crate::autodiff::{Gradients, Var};
 use crate::backward::Pass;
-use crate::data::one_hot;
+use crate::data::{Scaler, one_hot};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
 use crate::loss::LogBase;
@@ -20,8 +20,10 @@ use ndarray::{Array2, Axis, Zip};
 #[derive(Debug, Clone)]
 pub struct ExplainRequest {
     pub model: Model,
-    /// m×n, already scaled as the model expects.
+    /// m×n, as measured: `scaler` (if any) is applied by [`explain`].
     pub inputs: Array2<f64>,
+    /// The scaling the model was trained with (a saved model's), or none.
+    pub scaler: Option<Scaler>,
     /// The class index of each sample.
     pub targets: Vec<usize>,
     pub learning_rate: f64,
@@ -41,6 +43,7 @@ impl ExplainRequest {
         ExplainRequest {
             model,
             inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
+            scaler: None,
             targets: vec![0],
             learning_rate: 0.25,
             log_base: LogBase::E,
@@ -60,6 +63,9 @@ impl ExplainRequest {
                     self.inputs.ncols()
                 ),
             });
+        }
+        if let Some(why) = self.scaler.as_ref().and_then(|s| s.check(n).err()) {
+            return Err(Error::invalid("scaler", why));
         }
         if self.inputs.nrows() == 0 {
             return Err(Error::invalid("x", "no sample given"));
@@ -86,7 +92,8 @@ impl ExplainRequest {
 pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let sgd = Optimizer::sgd(req.learning_rate)?;
-    let (model, x, base) = (&req.model, &req.inputs, req.log_base);
+    let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
+    let (model, x, base) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.log_base);
     let y = one_hot(&req.targets, model.out_width());
 
     let pass = Pass::forward(&model.layers, &model.params, x, &y, base)?;
@@ -112,6 +119,8 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         log_base: base,
         learning_rate: req.learning_rate,
         inputs: x.clone().into(),
+        raw_inputs: scaled.is_some().then(|| req.inputs.clone().into()),
+        scaler: req.scaler.clone(),
         targets: y.into(),
         target_classes: req.targets.clone(),
         class_names: req.class_names.clone(),

@@ -14,6 +14,7 @@ pub use build::{ExplainRequest, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
+use crate::data::Scaler;
 use crate::loss::LogBase;
 use serde::Serialize;
 
@@ -21,8 +22,12 @@ use serde::Serialize;
 pub struct Explanation {
     pub log_base: LogBase,
     pub learning_rate: f64,
-    /// m×n.
+    /// m×n: what the network sees, after the model's scaler when it has one.
     pub inputs: Matrix,
+    /// m×n, the samples as measured, when a scaler turned them into `inputs`.
+    pub raw_inputs: Option<Matrix>,
+    /// The scaler fitted in training, `inputs = (raw_inputs − offset) / divisor`.
+    pub scaler: Option<Scaler>,
     /// m×k, one-hot.
     pub targets: Matrix,
     /// The class index of each sample.
