@@ -16,7 +16,7 @@
 //! # Shapes
 //! x: m×n, W: out×in, b: 1×out, y: m×k (one-hot), z and ŷ: m×k.
 
-use crate::autodiff::ops::sigmoid;
+use crate::autodiff::ops::{a_wt, gt_a, sigmoid};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
 use crate::loss::LogBase;
@@ -55,7 +55,7 @@ pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
                         detail: format!("x {} and W {}", shape(a.dim()), shape(w.dim())),
                     });
                 }
-                let z = a.dot(&w.t());
+                let z = a_wt(a, w);
                 match p.bias() {
                     Some(b) => z + b,
                     None => z,
@@ -99,7 +99,7 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
             Layer::Dense(_) => {
                 let p = model.params.layer(i);
                 let w = p.weights().expect("dense params");
-                let grad_w = delta.t().dot(input);
+                let grad_w = gt_a(&delta, input);
                 let grad_b = p.bias().map(|_| delta.sum_axis(Axis(0)).insert_axis(Axis(0)));
                 grads[i] = Params::Dense { w_out_in: grad_w, b: grad_b };
                 delta = delta.dot(w);

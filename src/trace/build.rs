@@ -266,10 +266,10 @@ fn softmax_trace(
             })
         })
         .collect();
-    // ∂L/∂z_b = Σ_a ∂out_a/∂z_b · ∂L/∂out_a, sample by sample.
+    // ∂L/∂z_b = Σ_a ∂L/∂out_a · ∂out_a/∂z_b, sample by sample: the row ∂L/∂out times the Jacobian.
     let mut product = Array2::zeros((m, k));
     for (s, jac) in jacobians.iter().enumerate() {
-        product.row_mut(s).assign(&jac.t().dot(&grad_output.row(s)));
+        product.row_mut(s).assign(&grad_output.row(s).dot(jac));
     }
     SoftmaxTrace {
         input: Matrix(z.clone()),

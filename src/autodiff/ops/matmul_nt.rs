@@ -1,6 +1,7 @@
 //! `a · wᵀ`: the dense layer's product, and the one place in gradlens where a transpose happens.
 //! Weights are stored `w_out_in` (rows = output units, as the blog and the model file write
-//! them), inputs `m×in`, so the logits `m×out` are `a · wᵀ`.
+//! them), inputs `m×in`, so the logits `m×out` are `a · wᵀ`. The hand-derived path (`custom`)
+//! calls the two products below too, so the layout is turned in this file only.
 
 use super::check;
 use crate::autodiff::{Op, Tape, Var};
@@ -13,7 +14,7 @@ impl Tape {
     pub fn matmul_nt(&mut self, a: Var, w_out_in: Var) -> Result<Var> {
         let (sa, sw) = (self.shape(a), self.shape(w_out_in));
         check("matmul_nt", sa.1 == sw.1, sa, sw)?;
-        let out = self.value(a).dot(&self.value(w_out_in).t());
+        let out = a_wt(self.value(a), self.value(w_out_in));
         Ok(self.push(out, MatmulNt, vec![a, w_out_in]))
     }
 }
@@ -27,6 +28,22 @@ impl Op for MatmulNt {
     /// z_ik = Σ_j a_ij·w_kj, so ∂L/∂a = g·w and ∂L/∂w = gᵀ·a.
     fn vjp(&self, inputs: &[&Array2<f64>], _out: &Array2<f64>, g: &Array2<f64>) -> Vec<Array2<f64>> {
         let (a, w) = (inputs[0], inputs[1]);
-        vec![g.dot(w), g.t().dot(a)]
+        vec![g.dot(w), gt_a(g, a)]
     }
+}
+
+/// `a · wᵀ`.
+///
+/// # Shapes
+/// `a`: m×in, `w_out_in`: out×in → m×out.
+pub fn a_wt(a: &Array2<f64>, w_out_in: &Array2<f64>) -> Array2<f64> {
+    a.dot(&w_out_in.t())
+}
+
+/// `gᵀ · a`: entry (i, j) is Σ_samples g_si·a_sj, the weight gradient summed over the batch.
+///
+/// # Shapes
+/// `g`: m×out, `a`: m×in → out×in (`w_out_in`'s layout).
+pub fn gt_a(g: &Array2<f64>, a: &Array2<f64>) -> Array2<f64> {
+    g.t().dot(a)
 }

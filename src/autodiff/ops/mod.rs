@@ -5,6 +5,7 @@ mod exp;
 mod log;
 mod logsumexp;
 mod matmul_nt;
+pub use matmul_nt::{a_wt, gt_a};
 mod mul;
 mod relu;
 mod scale;
