@@ -316,3 +316,22 @@ fn the_stax_and_custom_apis_give_the_same_run() {
         }
     }
 }
+
+/// `gradlens train | head -1`, and a reader gone before the first byte: exit 0, nothing on stderr.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    for args in [&["train"][..], &["train", "--epochs", "5", "--every", "1"], &["predict", "--help"]] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("gradlens"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}

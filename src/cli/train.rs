@@ -169,7 +169,11 @@ pub fn run(args: Args) -> Result<()> {
 
     let text = args.format == FormatArg::Text;
     if text {
-        print!("{}", header(&source, &data, &train_set, test_set.as_ref(), &model, &config, args.seed));
+        // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(header(&source, &data, &train_set, test_set.as_ref(), &model, &config, args.seed).as_bytes())?;
+        stdout.flush()?;
     }
     let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
     let initial = model.clone();
