@@ -16,7 +16,7 @@
 //! # Shapes
 //! x: m×n, W: out×in, b: 1×out, y: m×k (one-hot), z and ŷ: m×k.
 
-use crate::autodiff::ops::{a_wt, gt_a, sigmoid};
+use crate::autodiff::ops::{a_wt, gt_a, logsumexp_row, sigmoid};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
 use crate::loss::LogBase;
@@ -118,8 +118,7 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
 pub fn log_softmax(z: &Array2<f64>) -> Array2<f64> {
     let mut out = z.clone();
     for mut row in out.rows_mut() {
-        let max = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        let lse = max + row.mapv(|v| (v - max).exp()).sum().ln();
+        let lse = logsumexp_row(row.view());
         row.mapv_inplace(|v| v - lse);
     }
     out

@@ -34,6 +34,19 @@ impl LogBase {
     pub fn is_natural(self) -> bool {
         self == LogBase::E
     }
+
+    /// The loss's unit in this base, where it has a name: nats (e), bits (2), hartleys (10).
+    pub fn unit(self) -> Option<&'static str> {
+        if self.is_natural() {
+            Some("nats")
+        } else if self.0 == 2.0 {
+            Some("bits")
+        } else if self.0 == 10.0 {
+            Some("hartleys")
+        } else {
+            None
+        }
+    }
 }
 
 impl Default for LogBase {

@@ -9,8 +9,8 @@
 //! and feature names, the fitted scaler) to the same file.
 
 use crate::data::Scaler;
-use crate::error::{Error, Result};
-use crate::layers::{Dense, Init, Layer, Params};
+use crate::error::{Error, Result, shape};
+use crate::layers::{Dense, Init, Layer, Params, Softmax, serial};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -127,39 +127,19 @@ impl ModelFile {
         })
     }
 
-    /// The model it describes, after checking that the layers chain; `path` is for messages.
+    /// The model it describes, checked by the rules of [`Model::new`] and against the file's own
+    /// fields (scaler, class and feature names); `path` is for messages.
     pub fn to_model(&self, path: &Path) -> Result<Model> {
         let fail = |at: String, why: String| Error::ModelFile { path: path.into(), at, why };
-        if self.layers.is_empty() {
-            return Err(fail("layers".into(), "the model has no layers".into()));
-        }
         let mut layers = Vec::new();
         let mut params = Vec::new();
-        let mut width: Option<(usize, usize)> = None; // (layer index, its output width)
         for (i, entry) in self.layers.iter().enumerate() {
             let (layer, p) = match entry {
                 LayerFile::Dense { weights, bias } => {
                     let w_out_in = matrix(weights).map_err(|why| fail(format!("layers[{i}].weights"), why))?;
-                    let (out, inp) = w_out_in.dim();
-                    if let Some((j, prev)) = width
-                        && prev != inp
-                    {
-                        return Err(fail(
-                            format!("layers[{i}].weights"),
-                            format!("takes {inp} inputs but layers[{j}] gives {prev} outputs"),
-                        ));
-                    }
-                    width = Some((i, out));
-                    let b = match bias {
-                        None => None,
-                        Some(b) if b.len() == out => Some(Array2::from_shape_vec((1, out), b.clone()).expect("1×out")),
-                        Some(b) => {
-                            return Err(fail(
-                                format!("layers[{i}].bias"),
-                                format!("has {} numbers but the weights have {out} rows (output units)", b.len()),
-                            ));
-                        }
-                    };
+                    let out = w_out_in.nrows();
+                    // A bias of the wrong length is `Model::checked`'s to find, after the chain.
+                    let b = bias.as_ref().map(|b| Array2::from_shape_vec((1, b.len()), b.clone()).expect("1×len"));
                     let layer = Dense(out).with_init(Init::Zeros);
                     let layer = if b.is_some() { layer } else { layer.without_bias() };
                     (layer, Params::Dense { w_out_in, b })
@@ -173,55 +153,155 @@ impl ModelFile {
             layers.push(layer);
             params.push(p);
         }
-        if width.is_none() {
-            return Err(fail("layers".into(), "the model has no dense layer".into()));
-        }
+        let model = Model::checked(layers, params).map_err(|f| fail(f.at, f.why))?;
+        let (inputs, outputs) = (model.in_width(), model.out_width());
         // A scaler that does not fit the inputs would index out of bounds when applied.
-        if let (Some(s), Some(Params::Dense { w_out_in, .. })) =
-            (&self.scaler, params.iter().find(|p| p.weights().is_some()))
+        if let Some(s) = &self.scaler {
+            s.check(inputs).map_err(|why| fail("scaler".into(), why))?;
+        }
+        // Names are looked up by index (a class) and by name (a CSV column for each input).
+        if let Some(c) = &self.classes
+            && c.len() != outputs
         {
-            s.check(w_out_in.ncols()).map_err(|why| fail("scaler".into(), why))?;
+            return Err(fail("classes".into(), format!("{} names but the model has {outputs} outputs", c.len())));
         }
-        if !matches!(layers.last(), Some(Layer::Softmax | Layer::LogSoftmax)) {
-            return Err(fail(
-                format!("layers[{}]", layers.len() - 1),
-                "the last layer must be softmax or logsoftmax".into(),
-            ));
-        }
-        if let Some(i) = layers[..layers.len() - 1].iter().position(|l| matches!(l, Layer::Softmax | Layer::LogSoftmax))
+        if let Some(f) = &self.features
+            && f.len() != inputs
         {
-            return Err(fail(format!("layers[{i}]"), "softmax may only be the last layer".into()));
+            return Err(fail("features".into(), format!("{} names but the model takes {inputs} inputs", f.len())));
         }
-        Ok(Model { layers, params: Params::Serial(params) })
+        Ok(model)
     }
 }
 
-/// A rectangular, non-empty matrix of finite numbers, or why not.
+/// A rectangular matrix, or why not (emptiness is [`Model::checked`]'s to find).
 fn matrix(rows: &[Vec<f64>]) -> std::result::Result<Array2<f64>, String> {
     let cols = rows.first().map_or(0, Vec::len);
-    if cols == 0 {
-        return Err("the weight matrix is empty".into());
-    }
     if let Some(r) = rows.iter().position(|row| row.len() != cols) {
         return Err(format!("row {r} has {} numbers but row 0 has {cols}", rows[r].len()));
     }
     Ok(Array2::from_shape_vec((rows.len(), cols), rows.concat()).expect("rectangular"))
 }
 
+/// A rule of a model broken: where (a path such as `layers[2].weights`, as a model file's JSON
+/// path would say) and why.
+struct Fault {
+    at: String,
+    why: String,
+}
+
 impl Model {
-    /// A model from `serial([...])` and its parameters (as `init` gives them). The layers must be
-    /// flat (no serial inside the serial) and end in softmax or logsoftmax, as in a model file.
+    /// A model from `serial([...])` and its parameters (as `init` gives them), held to the rules
+    /// of a model file: flat layers, each dense layer with weights that chain from the previous
+    /// dense layer's outputs (and a 1×out bias if declared with one), no parameters on other
+    /// layers, at least one dense layer, softmax or logsoftmax last and only last. The hand path
+    /// and the trace rely on these without checking again.
     pub fn new(model: Layer, params: Params) -> Result<Model> {
         let (Layer::Serial(layers), Params::Serial(ps)) = (model, params) else {
             return Err(Error::invalid("model", "a model is serial([...]) with its parameters"));
         };
-        if layers.len() != ps.len() || layers.iter().any(|l| matches!(l, Layer::Serial(_))) {
-            return Err(Error::invalid("model", "the layers must be flat and match their parameters"));
+        Model::checked(layers, ps).map_err(|f| Error::invalid(format!("model: {}", f.at), f.why))
+    }
+
+    /// The rules of [`Model::new`], for models built in code and read from files alike.
+    fn checked(layers: Vec<Layer>, params: Vec<Params>) -> std::result::Result<Model, Fault> {
+        let fault = |at: String, why: String| Fault { at, why };
+        if layers.is_empty() {
+            return Err(fault("layers".into(), "the model has no layers".into()));
+        }
+        if layers.len() != params.len() {
+            return Err(fault(
+                "layers".into(),
+                format!("{} layers but {} parameter entries: one per layer is needed", layers.len(), params.len()),
+            ));
+        }
+        let mut width: Option<(usize, usize)> = None; // (layer index, its output width)
+        for (i, (layer, p)) in layers.iter().zip(&params).enumerate() {
+            match (layer, p) {
+                (Layer::Dense(d), Params::Dense { w_out_in, b }) => {
+                    let (out, inp) = w_out_in.dim();
+                    let at_w = format!("layers[{i}].weights");
+                    if out == 0 || inp == 0 {
+                        return Err(fault(at_w, format!("the weight matrix is empty {}", shape((out, inp)))));
+                    }
+                    if let Some((j, prev)) = width
+                        && prev != inp
+                    {
+                        return Err(fault(at_w, format!("takes {inp} inputs but layers[{j}] gives {prev} outputs")));
+                    }
+                    if d.out != out {
+                        return Err(fault(
+                            at_w,
+                            format!("has {out} rows (output units) but the layer is Dense({})", d.out),
+                        ));
+                    }
+                    let at_b = format!("layers[{i}].bias");
+                    match b {
+                        Some(b) if b.nrows() == 1 && b.ncols() != out => {
+                            return Err(fault(
+                                at_b,
+                                format!("has {} numbers but the weights have {out} rows (output units)", b.ncols()),
+                            ));
+                        }
+                        Some(b) if b.dim() != (1, out) => {
+                            return Err(fault(
+                                at_b,
+                                format!("is {} but a bias is {}", shape(b.dim()), shape((1, out))),
+                            ));
+                        }
+                        Some(_) if !d.bias => {
+                            return Err(fault(at_b, "the layer is declared without a bias but has one".into()));
+                        }
+                        None if d.bias => {
+                            return Err(fault(at_b, "the layer is declared with a bias but has none".into()));
+                        }
+                        _ => {}
+                    }
+                    width = Some((i, out));
+                }
+                (Layer::Dense(_), _) => {
+                    return Err(fault(
+                        format!("layers[{i}]"),
+                        "a dense layer needs its weights (Params::Dense)".into(),
+                    ));
+                }
+                (Layer::Serial(_), _) => {
+                    return Err(fault(
+                        format!("layers[{i}]"),
+                        "the layers must be flat: no serial inside the serial".into(),
+                    ));
+                }
+                (_, Params::None) => {}
+                (other, _) => {
+                    return Err(fault(
+                        format!("layers[{i}]"),
+                        format!("a {} layer has no parameters, but it was given some", other.kind()),
+                    ));
+                }
+            }
+        }
+        if width.is_none() {
+            return Err(fault("layers".into(), "the model has no dense layer".into()));
         }
         if !matches!(layers.last(), Some(Layer::Softmax | Layer::LogSoftmax)) {
-            return Err(Error::invalid("model", "the last layer must be softmax or logsoftmax"));
+            return Err(fault(
+                format!("layers[{}]", layers.len() - 1),
+                "the last layer must be softmax or logsoftmax".into(),
+            ));
         }
-        Ok(Model { layers, params: Params::Serial(ps) })
+        if let Some(i) = layers[..layers.len() - 1].iter().position(|l| matches!(l, Layer::Softmax | Layer::LogSoftmax))
+        {
+            return Err(fault(format!("layers[{i}]"), "softmax may only be the last layer".into()));
+        }
+        Ok(Model { layers, params: Params::Serial(params) })
+    }
+
+    /// The blog's shape of model, `serial(Dense(k), Softmax)`, with these weights (k×n) and an
+    /// optional 1×k bias.
+    pub fn single_dense(w_out_in: Array2<f64>, b: Option<Array2<f64>>) -> Result<Model> {
+        let k = w_out_in.nrows();
+        let dense = if b.is_some() { Dense(k) } else { Dense(k).without_bias() };
+        Model::new(serial([dense, Softmax]), Params::Serial(vec![Params::Dense { w_out_in, b }, Params::None]))
     }
 
     /// `model.init(rng, in_width)`, kept as a [`Model`].

@@ -26,7 +26,23 @@ pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> 
         });
     }
     let logits = forward(model, x)?.pop().expect("forward keeps the logits last");
+    // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
+    if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
+        return Err(Error::invalid(
+            format!("x: row {}", i + 1),
+            "the logits overflow float64 (the inputs or the weights are too large), so the class probabilities \
+             are undefined",
+        ));
+    }
     Ok(log_softmax(&logits))
+}
+
+/// ŷ = exp(ln ŷ), for showing: the log-probabilities are what the loss uses.
+///
+/// # Shapes
+/// m×k → m×k.
+pub fn probabilities(log_probs: &Array2<f64>) -> Array2<f64> {
+    log_probs.mapv(f64::exp)
 }
 
 /// The class of each row: the index of its largest probability, the first on a tie (as
@@ -100,7 +116,7 @@ mod tests {
     #[test]
     fn the_blogs_probabilities_and_loss() {
         let x = array![[0.81, 0.57, 0.28, 0.84]];
-        let p = log_probabilities(&blog_model(), &x).unwrap().mapv(f64::exp);
+        let p = probabilities(&log_probabilities(&blog_model(), &x).unwrap());
         // softmax(z) = [0.4794433, 0.35493179, 0.16562491] (spec, z = [0.9112, 0.6105, −0.1517])
         for (got, want) in p.iter().zip([0.4794433, 0.35493179, 0.16562491]) {
             assert!((got - want).abs() < 5e-8, "{got} vs {want}");
@@ -138,6 +154,18 @@ mod tests {
         assert!((lp[[0, 0]] - (z0 - lse)).abs() < 1e-15);
         assert!((lp[[0, 1]] - (z1 - lse)).abs() < 1e-15);
         assert_eq!(classes(&lp), vec![1]);
+    }
+
+    #[test]
+    fn logits_that_overflow_are_an_error() {
+        // x = 1.7e308·[1, 1, 1, 1] on the blog's W: z₁ = 1.7e308·(0.15 + 0.29 + 0.10 + 0.71) =
+        // 2.125e308 > f64::MAX ≈ 1.798e308, so z₁ = ∞ and log-softmax gives ∞ − ∞ = NaN.
+        let x = array![[0.81, 0.57, 0.28, 0.84], [1.7e308, 1.7e308, 1.7e308, 1.7e308]];
+        let e = log_probabilities(&blog_model(), &x).unwrap_err().to_string();
+        assert!(e.starts_with("x: row 2: the logits overflow float64"), "{e}");
+        // The row is named whichever function asks.
+        let e = evaluate(&blog_model(), &x, &[0, 0], LogBase::E).unwrap_err().to_string();
+        assert!(e.contains("row 2"), "{e}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::layers::{Dense, Init, Layer, Softmax, serial};
 use crate::loss::LogBase;
 use crate::model::Model;
 use crate::predict::{accuracy, classes, log_probabilities};
-use crate::update::Optimizer;
+use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -124,6 +124,8 @@ pub struct Step<'a> {
     /// The batch's rows, scaled; batch×features.
     pub x: &'a Array2<f64>,
     pub labels: &'a [usize],
+    /// The optimizer's state before the step (momentum's velocity, adam's moments).
+    pub state: &'a OptState,
 }
 
 /// Watches a run. Every method may stop it with an error (a trace that cannot be written).
@@ -203,7 +205,7 @@ pub fn train<R: Rng + ?Sized>(
     let mut state = opt.init(&model.params);
     let mut current = model;
     let mut step = 0;
-    let mut history = Vec::with_capacity(config.epochs);
+    let mut history = Vec::new();
     for epoch in 1..=config.epochs {
         // One batch holds every row whatever the order: nothing to shuffle.
         if config.shuffle && batches.len() > 1 {
@@ -213,7 +215,14 @@ pub fn train<R: Rng + ?Sized>(
         let mut total = 0.0;
         for batch in &batches {
             if observer.wants_steps() {
-                observer.step(&Step { epoch, step, model: &current, x: &batch.x, labels: &batch.labels })?;
+                observer.step(&Step {
+                    epoch,
+                    step,
+                    model: &current,
+                    x: &batch.x,
+                    labels: &batch.labels,
+                    state: &state,
+                })?;
             }
             let (loss, grads) = match config.api {
                 Api::Stax => value_and_grad(&current.layers, &current.params, &batch.x, &batch.y, config.log_base)?,
@@ -229,16 +238,19 @@ pub fn train<R: Rng + ?Sized>(
         }
         let loss = total / batches.len() as f64;
         // Past this point every number is NaN or infinite, and a model file cannot hold them.
-        if !loss.is_finite() || current.params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
-            return Err(Error::invalid(
+        let diverged = || {
+            Error::invalid(
                 "training",
-                format!(
-                    "diverged in epoch {epoch}: the loss is {loss} or a weight is not finite; try a smaller step size"
-                ),
-            ));
+                format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
+            )
+        };
+        if !loss.is_finite() || current.params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
+            return Err(diverged());
         }
+        // Finite weights can still give logits that overflow: that too is divergence.
         let accuracy_on = |data: &Dataset| -> Result<f64> {
-            Ok(accuracy(&classes(&log_probabilities(&current, &data.features)?), &data.labels))
+            let log_p = log_probabilities(&current, &data.features).map_err(|_| diverged())?;
+            Ok(accuracy(&classes(&log_p), &data.labels))
         };
         let stats = EpochStats {
             epoch,

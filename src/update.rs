@@ -13,7 +13,8 @@
 use crate::error::{Error, Result};
 use crate::layers::Params;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Optimizer {
     /// w ← w − lr·g.
     Sgd { step_size: f64 },
@@ -55,6 +56,15 @@ impl Optimizer {
     pub fn adam(step_size: f64) -> Result<Optimizer> {
         check_step_size(step_size)?;
         Ok(Optimizer::Adam { step_size, b1: 0.9, b2: 0.999, eps: 1e-8 })
+    }
+
+    /// α, the learning rate every optimizer here scales its step by.
+    pub fn step_size(&self) -> f64 {
+        match *self {
+            Optimizer::Sgd { step_size }
+            | Optimizer::Momentum { step_size, .. }
+            | Optimizer::Adam { step_size, .. } => step_size,
+        }
     }
 
     pub fn init(&self, params: &Params) -> OptState {

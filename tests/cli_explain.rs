@@ -496,3 +496,19 @@ fn a_model_scaler_is_applied_and_shown() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("standard scaler") && text.contains("x_raw = [3, -6]"), "{text}");
 }
+
+/// Finite inputs too large for float64: one clear line, not a walk-through of NaN.
+#[test]
+fn inputs_that_overflow() {
+    // z = 1e308·(1.25, 1.35, −0.74): finite, but z₃ − max z = −2.09e308 overflows, so does the loss.
+    fails(&["--x", "1e308,1e308,1e308,1e308"], &["x", "the loss overflows float64"]);
+    // z₁ = 1e308·(0.15·2 + 0.29·2 + 0.1·2 + 0.71·2) = 2.5e308 > f64::MAX.
+    fails(&["--x", "2e308,2e308,2e308,2e308"], &["'2e308' is not a finite number"]);
+    fails(&["--x", "1.7e308,1.7e308,1.7e308,1.7e308"], &["x", "layers[0] (dense) overflows float64"]);
+}
+
+/// `--target -1` is read as a value, and refused as one.
+#[test]
+fn a_negative_target() {
+    fails(&["--target", "-1"], &["--target", "-1"]);
+}

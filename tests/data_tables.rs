@@ -42,7 +42,7 @@ fn a_csv_keeps_classes_in_order_of_first_appearance() {
 
 #[test]
 fn every_bad_table_is_named_by_file_row_and_column() {
-    let cases: [(&str, Option<&str>, &[&str]); 9] = [
+    let cases: [(&str, Option<&str>, &[&str]); 11] = [
         ("", None, &["data.csv", "the file is empty"]),
         ("a,b,label\n", None, &["data.csv", "header but no data rows"]),
         ("a,b,label\n1,2,x\n3,x\n", None, &["row 3", "has 2 fields but the header has 3"]),
@@ -52,6 +52,9 @@ fn every_bad_table_is_named_by_file_row_and_column() {
         ("a,b,label\n1,2,x\n", Some("species"), &["column 'species'", "no such column", "a, b, label"]),
         ("a,b,label\n1,,x\n", None, &["row 2", "column 'b'", "empty"]),
         ("a,b,label\n1,2,\n", None, &["row 2", "column 'label'", "the label is empty"]),
+        // A repeated name would make "the column called a" mean two columns.
+        ("a,b,a,label\n1,2,3,x\n", None, &["row 1", "column 'a'", "columns 1 and 3"]),
+        ("a,b,label,label\n1,2,x,y\n", Some("label"), &["row 1", "column 'label'", "columns 3 and 4"]),
     ];
     for (text, label, want) in cases {
         let e = read(text, label).unwrap_err();
@@ -95,13 +98,14 @@ fn a_split_never_takes_a_class_s_last_row() {
 fn standard_scaling_uses_the_population_deviation() {
     // Column [1, 2, 3, 6]: mean 3, population variance (4 + 1 + 0 + 9)/4 = 3.5.
     // A constant column gets divisor 1, as scikit-learn does.
-    let s = Scaler::fit(ScaleKind::Standard, &array![[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [6.0, 7.0]]);
+    let names = ["a".to_string(), "b".to_string()];
+    let s = Scaler::fit(ScaleKind::Standard, &array![[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [6.0, 7.0]], &names).unwrap();
     assert_eq!(s.offset, [3.0, 7.0]);
     assert_eq!(s.divisor, [3.5f64.sqrt(), 1.0]);
     let t = s.transform(&array![[6.0, 7.0]]);
     assert_eq!(t, array![[3.0 / 3.5f64.sqrt(), 0.0]]);
     // Min-max: (x − 1) / (6 − 1).
-    let m = Scaler::fit(ScaleKind::Minmax, &array![[1.0], [6.0], [2.0]]);
+    let m = Scaler::fit(ScaleKind::Minmax, &array![[1.0], [6.0], [2.0]], &names[..1]).unwrap();
     assert_eq!(m.transform(&array![[2.0]]), array![[0.2]]);
 }
 
@@ -144,4 +148,33 @@ fn prediction_reads_the_model_s_columns_by_name() {
     // Without names every column is a feature, so the label column is in the way.
     let e = read_features(&path, None, 2).unwrap_err().to_string();
     assert!(e.contains("has 3 columns but the model takes 2 inputs"), "{e}");
+}
+
+#[test]
+fn prediction_refuses_a_header_that_names_a_column_twice() {
+    // Reading `a` by name would take the first of the two `a` columns for both.
+    let (_dir, path) = csv("a,b,a\n1,2,3\n");
+    let names = vec!["a".to_string(), "b".to_string()];
+    let e = read_features(&path, Some(&names), 2).unwrap_err().to_string();
+    assert!(e.contains("data.csv, row 1, column 'a'") && e.contains("columns 1 and 3"), "{e}");
+    assert!(read_features(&path, None, 3).is_err());
+}
+
+#[test]
+fn a_column_too_large_to_scale_is_named() {
+    // Column a = [1.7e308, −1.7e308, 1, −1]: mean 0, but (1.7e308)² > f64::MAX ≈ 1.798e308, so the
+    // variance overflows to ∞ (a ∞ divisor cannot be written to a model file, JSON has no ∞).
+    // Min-max: max − min = 3.4e308 > f64::MAX overflows too. Column b = [1, 2, 3, 4] is fine, and
+    // comes first, so the message must pick out a.
+    let d = read("b,a,label\n1,1.7e308,x\n2,-1.7e308,y\n3,1,x\n4,-1,y\n", None).unwrap();
+    for (kind, cause) in [(ScaleKind::Standard, "the variance"), (ScaleKind::Minmax, "max − min")] {
+        let e = d.prepare(0.0, Some(kind), &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err().to_string();
+        assert!(e.contains("column 'a'") && e.contains("too large to scale") && e.contains(cause), "{kind:?}: {e}");
+    }
+    // a = [1e308, 1e308]: the sum 2e308 > f64::MAX, so the mean (the offset) overflows.
+    let d = read("a,label\n1e308,x\n1e308,y\n", None).unwrap();
+    let e = d.prepare(0.0, Some(ScaleKind::Standard), &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err().to_string();
+    assert!(e.contains("column 'a'") && e.contains("mean"), "{e}");
+    // Unscaled, the same table is prepared as it is.
+    assert!(d.prepare(0.0, None, &mut ChaCha8Rng::seed_from_u64(0)).is_ok());
 }

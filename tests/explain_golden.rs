@@ -10,7 +10,7 @@
 use assert_cmd::cargo::cargo_bin_cmd;
 use gradlens::loss::LogBase;
 use gradlens::model::ModelFile;
-use gradlens::trace::{ExplainRequest, explain};
+use gradlens::trace::{ExplainRequest, Update, explain};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::Path;
@@ -188,7 +188,7 @@ fn library_json(case: &Case) -> Value {
         inputs,
         scaler: None,
         targets: case.targets.clone(),
-        learning_rate: case.lr,
+        update: Update::Sgd { learning_rate: case.lr },
         log_base: case.log_base.parse::<LogBase>().expect("log base"),
         class_names: None,
         feature_names: None,

@@ -17,7 +17,7 @@ use gradlens::data::one_hot;
 use gradlens::layers::{Dense, Layer, Params, Relu, Sigmoid, Softmax, Tanh, serial};
 use gradlens::loss::LogBase;
 use gradlens::model::Model;
-use gradlens::trace::{ExplainRequest, explain};
+use gradlens::trace::{ExplainRequest, Update, explain};
 use ndarray::{Array2, array};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
@@ -193,7 +193,7 @@ impl Case {
     fn relu_margin(&self, model: &Model) -> f64 {
         let Hidden::Relu(_) = self.hidden else { return f64::INFINITY };
         let p = model.params.layer(0);
-        let mut z = self.x.dot(&p.weights().unwrap().t());
+        let mut z = gradlens::autodiff::ops::a_wt(&self.x, p.weights().unwrap());
         if let Some(b) = p.bias() {
             z += b;
         }
@@ -332,7 +332,7 @@ fn explain_with_a_zero_probability_on_the_true_class() {
         inputs: array![[1.0]],
         scaler: None,
         targets: vec![1],
-        learning_rate: 0.25,
+        update: Update::Sgd { learning_rate: 0.25 },
         log_base: LogBase::E,
         class_names: None,
         feature_names: None,
@@ -347,6 +347,39 @@ fn explain_with_a_zero_probability_on_the_true_class() {
     assert_eq!(d.new_weights.column(0).to_vec(), vec![1e4 - 0.25, -1e4 + 0.25, 0.0]);
     let json: serde_json::Value = serde_json::from_str(&gradlens::render::json(&e)).expect("valid JSON");
     assert_eq!(json["loss"].as_f64(), Some(e.loss));
+    // The long way through the softmax Jacobian must not turn (−∞)·0 into NaN: with ŷ₁ cancelled,
+    // ∂L/∂z_b = −([1 = b] − ŷ_b) = ŷ_b − y_b = [1, −1, 0] (ŷ = [1, 0, 0], y = [0, 1, 0]).
+    let gradlens::trace::LayerTrace::Softmax(sm) = &e.layers[1] else { panic!("layer 1 is softmax") };
+    assert_eq!(sm.jacobian_times_grad.row(0).to_vec(), vec![1.0, -1.0, 0.0]);
+    assert!(!json["layers"][1]["jacobian_times_grad"].to_string().contains("null"), "no NaN in the JSON");
+}
+
+/// A model too large to check every parameter by finite differences: the check samples
+/// `MAX_FD_PARAMETERS` of them, spread over every layer, and still passes.
+#[test]
+fn a_large_model_checks_a_sample_by_finite_differences() {
+    use gradlens::trace::check::{MAX_FD_PARAMETERS, fd_sample};
+    // 4 → 60 → 3 with biases: 4·60 + 60 + 60·3 + 3 = 483 parameters.
+    let model =
+        Model::init(serial([Dense(60), Tanh, Dense(3), Softmax]), &mut ChaCha8Rng::seed_from_u64(3), 4).unwrap();
+    let request = ExplainRequest {
+        model,
+        inputs: array![[0.81, 0.57, 0.28, 0.84]],
+        scaler: None,
+        targets: vec![2],
+        update: Update::Sgd { learning_rate: 0.25 },
+        log_base: LogBase::E,
+        class_names: None,
+        feature_names: None,
+    };
+    let e = explain(&request).unwrap();
+    assert_eq!(e.check.parameters, 483);
+    assert_eq!(e.check.fd_parameters, MAX_FD_PARAMETERS);
+    assert!(e.check.passed, "{:?}", e.check);
+    let sample = fd_sample(483);
+    assert_eq!((sample[0], *sample.last().unwrap()), (0, 482), "first and last parameter are in");
+    assert!(sample.windows(2).all(|w| w[0] < w[1]), "distinct, in order");
+    assert_eq!(fd_sample(12), (0..12).collect::<Vec<_>>(), "a small model is checked whole");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,3 +155,30 @@ fn bad_input_is_one_clear_line_and_exit_status_2() {
         }
     }
 }
+
+#[test]
+fn logits_that_overflow_are_an_error_not_nan_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    // The blog's W (spec, worked-example.md), no bias, no scaler.
+    let model = dir.path().join("blog.json");
+    std::fs::write(
+        &model,
+        r#"{"layers": [{"type": "dense", "weights": [[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67],
+                                                   [0.14, -0.47, -0.62, 0.21]], "bias": null},
+                       {"type": "softmax"}]}"#,
+    )
+    .unwrap();
+    // Row 2 is x = 1.7e308·[1, 1, 1, 1]: z₁ = 1.7e308·(0.15 + 0.29 + 0.10 + 0.71) = 2.125e308 > f64::MAX
+    // ≈ 1.798e308, so z₁ = ∞, and softmax(z) = NaN. Row 1 is the blog's x and is fine.
+    let out = gradlens()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .args(["--x", "0.81,0.57,0.28,0.84", "--x", "1.7e308,1.7e308,1.7e308,1.7e308"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.starts_with("gradlens: error: ") && err.trim_end().lines().count() == 1, "{err}");
+    assert!(err.contains("row 2") && err.contains("overflow"), "{err}");
+}

@@ -3,8 +3,8 @@
 //! sees them.
 //!
 //! Each snapshot was read against `../shared/spec/worked-example.md` (blog runs) and against JAX
-//! float64 (the hidden-layer run: loss 0.98990958, ∂L/∂W⁽²⁾₁₁ = 0.1768445, ∂L/∂W⁽¹⁾₁₁ =
-//! 0.13961692, new loss 0.88617001) before it was accepted. To update after an intended change:
+//! float64 (the hidden-layer run: `tools/jax_render_hidden.py`, asserted in
+//! `hidden_layer_numbers_are_jax_s`) before it was accepted. To update after an intended change:
 //! `INSTA_UPDATE=always cargo test --test render_snapshots`, then read the diff of the `.snap`
 //! files.
 
@@ -12,7 +12,7 @@ use gradlens::layers::{Dense, Params, Softmax, Tanh, serial};
 use gradlens::loss::LogBase;
 use gradlens::model::Model;
 use gradlens::render::{Format, fmt_num, render};
-use gradlens::trace::{ExplainRequest, Explanation, explain};
+use gradlens::trace::{ExplainRequest, Explanation, Update, explain};
 use ndarray::array;
 
 fn blog(base: LogBase) -> Explanation {
@@ -42,7 +42,7 @@ fn hidden() -> Explanation {
         inputs: array![[0.5, -1.2, 0.3], [-0.7, 0.4, 1.1]],
         scaler: None,
         targets: vec![2, 0],
-        learning_rate: 0.1,
+        update: Update::Sgd { learning_rate: 0.1 },
         log_base: LogBase::E,
         class_names: None,
         feature_names: None,
@@ -187,7 +187,8 @@ fn log2_text_carries_the_factor_one_over_ln_2() {
 fn the_post_notes_appear_only_for_the_posts_example() {
     assert!(text(&blog(LogBase::E)).contains("Where the published post is loose"));
     assert!(!text(&hidden()).contains("Where the published post is loose"));
-    let other_step = explain(&ExplainRequest { learning_rate: 0.5, ..ExplainRequest::blog() }).expect("valid");
+    let other_step = explain(&ExplainRequest { update: Update::Sgd { learning_rate: 0.5 }, ..ExplainRequest::blog() })
+        .expect("valid");
     assert!(!text(&other_step).contains("Where the published post is loose"));
 }
 
@@ -198,5 +199,45 @@ fn check_differences_are_the_traces() {
         assert!(out.contains(&format!("max |tape − hand| = {}\n", fmt_num(c.max_diff_tape_hand))));
         assert!(out.contains(&format!("max |tape − finite difference| = {}\n", fmt_num(c.max_diff_tape_fd))));
         assert!(out.contains(&format!("max |hand − finite difference| = {}\n", fmt_num(c.max_diff_hand_fd))));
+    }
+}
+
+/// A step of a run with adam (`train --trace`): the update stage states adam's rule and shows the
+/// run's new weights, not a plain gradient step's.
+#[test]
+fn a_run_step_with_adam_shows_the_run_s_update() {
+    use gradlens::update::Optimizer;
+    let blog = ExplainRequest::blog();
+    let adam = Optimizer::adam(0.01).unwrap();
+    let state = adam.init(&blog.model.params);
+    let e = explain(&ExplainRequest { update: Update::Run { optimizer: adam, state, step: 0 }, ..blog }).unwrap();
+    let t = text(&e);
+    assert!(t.contains("Adam (b1 0.9, b2 0.999") && t.contains("training run with adam"), "{t}");
+    assert!(!t.contains("Plain gradient descent"), "{t}");
+    // Adam's first step moves every weight by about α against its gradient's sign:
+    // m̂ = g, v̂ = g², so W₁₁ ← 0.15 − 0.01·g/(|g| + 1e-8) ≈ 0.15 + 0.01 = 0.16 (g₁₁ < 0, spec).
+    let w11 = e.layers[0].clone();
+    let gradlens::trace::LayerTrace::Dense(d) = w11 else { panic!("dense first") };
+    assert!((d.new_weights[[0, 0]] - 0.16).abs() < 1e-9, "{}", d.new_weights[[0, 0]]);
+    assert!(t.contains("0.16"), "{t}");
+}
+
+/// The hidden-layer run's key numbers, against JAX float64 (`python3 tools/jax_render_hidden.py`),
+/// and as the walk-through prints them.
+#[test]
+fn hidden_layer_numbers_are_jax_s() {
+    let e = hidden();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+    let gradlens::trace::LayerTrace::Dense(d1) = &e.layers[0] else { panic!("layer 0 is dense") };
+    let gradlens::trace::LayerTrace::Dense(d2) = &e.layers[2] else { panic!("layer 2 is dense") };
+    // JAX: loss 0.9899095848130857, ∂L/∂W⁽²⁾₁₁ 0.17684450478157124, ∂L/∂W⁽¹⁾₁₁ 0.13961691610735305,
+    // loss after α = 0.1: 0.8861700080775078.
+    assert!(close(e.loss, 0.9899095848130857), "{}", e.loss);
+    assert!(close(d2.grad_weights[[0, 0]], 0.17684450478157124));
+    assert!(close(d1.grad_weights[[0, 0]], 0.13961691610735305));
+    assert!(close(e.new_loss, 0.8861700080775078), "{}", e.new_loss);
+    let t = text(&e);
+    for shown in ["0.98990958", "0.1768445", "0.13961692", "0.88617001"] {
+        assert!(t.contains(shown), "{shown} in the text");
     }
 }

@@ -150,6 +150,48 @@ fn the_trace_has_one_explanation_per_step_that_agrees_with_training() {
     }
 }
 
+/// With momentum and adam too, each line's update is the run's own (the optimizer's state carries
+/// over), not a plain gradient step: its new weights are the next line's weights, and the last
+/// line's are the saved model's.
+#[test]
+fn the_trace_steps_with_the_run_s_optimizer() {
+    for optimizer in ["momentum", "adam"] {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("t.jsonl");
+        let out = gradlens()
+            .args(["train", "--epochs", "2", "--batch-size", "50", "--no-shuffle", "--test-fraction", "0"])
+            .args(["--optimizer", optimizer, "--lr", "0.1", "--hidden", "3", "--format", "json", "--trace"])
+            .arg(&trace)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let lines: Vec<Value> =
+            std::fs::read_to_string(&trace).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 6);
+        for s in 0..6 {
+            assert_eq!(lines[s]["optimizer"]["kind"], optimizer);
+            for layer in [0, 2] {
+                let next = if s < 5 {
+                    lines[s + 1]["layers"][layer]["weights"].clone()
+                } else {
+                    report["model"]["layers"][layer]["weights"].clone()
+                };
+                assert_eq!(lines[s]["layers"][layer]["new_weights"], next, "{optimizer}, step {s}, layer {layer}");
+                assert_eq!(
+                    lines[s]["layers"][layer]["new_bias"],
+                    if s < 5 {
+                        lines[s + 1]["layers"][layer]["bias"].clone()
+                    } else {
+                        report["model"]["layers"][layer]["bias"].clone()
+                    },
+                    "{optimizer}, step {s}, layer {layer} bias"
+                );
+            }
+        }
+    }
+}
+
 /// Runs `train` with `args`, expects exit status 2 and one error line containing every `want`.
 fn refused(args: &[&str], want: &[&str]) {
     let out = gradlens().arg("train").args(args).output().unwrap();
@@ -334,4 +376,22 @@ fn a_closed_pipe_is_not_an_error() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
+}
+
+/// Training on from a saved model keeps the scaling it was trained with (whatever --scale says):
+/// its weights mean nothing for inputs scaled another way.
+#[test]
+fn a_saved_model_s_scaler_is_kept_when_training_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("m.json");
+    let out = gradlens().args(["train", "--epochs", "3", "--seed", "4", "--save"]).arg(&saved).output().unwrap();
+    assert!(out.status.success());
+    let first: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(first["scaler"]["kind"], "standard");
+    // Another seed draws another split, so a refitted scaler would differ.
+    let again = json_run(&["--epochs", "2", "--seed", "9", "--scale", "minmax", "--model", saved.to_str().unwrap()]);
+    assert_eq!(again["model"]["scaler"], first["scaler"]);
+    // A fresh run with that seed and --scale minmax fits its own.
+    let fresh = json_run(&["--epochs", "2", "--seed", "9", "--scale", "minmax"]);
+    assert_eq!(fresh["model"]["scaler"]["kind"], "minmax");
 }

@@ -3,11 +3,10 @@
 use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
 use anyhow::{Context, Result, bail};
 use gradlens::data::Dataset;
-use gradlens::layers::{Dense, Params, Softmax, serial};
 use gradlens::loss::LogBase;
 use gradlens::model::Model;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, explain};
+use gradlens::trace::{ExplainRequest, Update, explain};
 use ndarray::{Array2, Axis};
 use std::path::PathBuf;
 
@@ -21,7 +20,7 @@ pub struct Args {
     x: Vec<String>,
     /// Each sample's class: an index from 0, or a class name when the names are known (Iris
     /// samples, a trained model). One per sample.
-    #[arg(long, value_name = "CLASS")]
+    #[arg(long, value_name = "CLASS", allow_hyphen_values = true)]
     target: Vec<String>,
     /// The weights, one row per class: "w11,w12,…;w21,…;…".
     #[arg(long, value_name = "ROWS", allow_hyphen_values = true, conflicts_with = "model")]
@@ -84,28 +83,42 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
 
-    let (raw_inputs, sample_targets) = if !args.sample.is_empty() {
+    // Where the samples come from, for messages: the option the user gave.
+    let (raw_inputs, sample_targets, source) = if !args.sample.is_empty() {
         let iris = Dataset::iris();
         if let Some(&bad) = args.sample.iter().find(|&&s| s >= iris.len()) {
             bail!("--sample {bad}: Iris has rows 0 to {}", iris.len() - 1);
         }
+        if let Some(f) = feature_names.as_ref().filter(|f| **f != iris.feature_names) {
+            bail!("--sample: the model takes {} but Iris rows have {}", f.join(", "), iris.feature_names.join(", "));
+        }
+        if let Some(c) = class_names.as_ref().filter(|c| **c != iris.class_names) {
+            bail!("--sample: the model's classes are {} but Iris's are {}", c.join(", "), iris.class_names.join(", "));
+        }
+        if model.out_width() != iris.class_names.len() {
+            bail!(
+                "--sample: Iris has {} classes but the model has {} outputs",
+                iris.class_names.len(),
+                model.out_width()
+            );
+        }
         class_names.get_or_insert(iris.class_names.clone());
         feature_names.get_or_insert(iris.feature_names.clone());
         let rows = iris.select(&args.sample);
-        (rows.features, Some(rows.labels))
+        (rows.features, Some(rows.labels), "--sample: an Iris row")
     } else if !args.x.is_empty() {
         let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
         let n = rows[0].len();
         if let Some(r) = rows.iter().position(|r| r.len() != n) {
             bail!("--x: sample {} has {} numbers but sample 1 has {n}", r + 1, rows[r].len());
         }
-        (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None)
+        (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None, "--x: a sample")
     } else {
-        (blog.inputs.clone(), Some(blog.targets.clone()))
+        (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
     };
     if raw_inputs.ncols() != model.in_width() {
         bail!(
-            "--x: a sample has {} numbers but the model takes {} inputs (the weights have {} columns)",
+            "{source} has {} numbers but the model takes {} inputs (the weights have {} columns)",
             raw_inputs.ncols(),
             model.in_width(),
             model.in_width()
@@ -127,13 +140,19 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     } else {
         bail!("--target: give one class per --x ({m} samples)");
     };
-    if class_names.as_ref().is_some_and(|c| c.len() != classes) {
-        bail!("the model has {classes} classes but the data has {}", class_names.as_ref().map_or(0, Vec::len));
-    }
-    Ok(ExplainRequest { model, inputs, scaler, targets, learning_rate: args.lr, log_base, class_names, feature_names })
+    Ok(ExplainRequest {
+        model,
+        inputs,
+        scaler,
+        targets,
+        update: Update::Sgd { learning_rate: args.lr },
+        log_base,
+        class_names,
+        feature_names,
+    })
 }
 
-/// The blog's shape of model, serial(Dense(k), Softmax), with the given weights and bias.
+/// `--weights` and `--bias` as the blog's shape of model, serial(Dense(k), Softmax).
 fn single_dense(w_out_in: Array2<f64>, bias: Option<&str>) -> Result<Model> {
     let classes = w_out_in.nrows();
     let b = match bias {
@@ -146,8 +165,7 @@ fn single_dense(w_out_in: Array2<f64>, bias: Option<&str>) -> Result<Model> {
             Some(Array2::from_shape_vec((1, classes), b)?)
         }
     };
-    let layer = if b.is_some() { Dense(classes) } else { Dense(classes).without_bias() };
-    Ok(Model::new(serial([layer, Softmax]), Params::Serial(vec![Params::Dense { w_out_in, b }, Params::None]))?)
+    Ok(Model::single_dense(w_out_in, b)?)
 }
 
 /// A class index, or a class name when the names are known.

@@ -111,7 +111,7 @@ pub fn check_writable(option: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -121,11 +121,24 @@ fn parent_dir(path: &Path) -> &Path {
 /// Writes to a temporary file beside `path` and renames it into place, so a failed run leaves
 /// neither a half-written file nor a clobbered old one.
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = parent_dir(path);
-    let mut tmp =
-        temp_file_in(dir).with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
-    tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
-    tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+    write_all_atomic(&[(path, content)])
+}
+
+/// Writes every file or none of them: each goes to a temporary file beside its target first, and
+/// only once all are written are they renamed into place, so a failure part way (a full disk, a
+/// folder that cannot be written) leaves the user's files as they were.
+pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for &(path, content) in files {
+        let dir = parent_dir(path);
+        let mut tmp =
+            temp_file_in(dir).with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
+        tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
+        staged.push((tmp, path));
+    }
+    for (tmp, path) in staged {
+        tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+    }
     Ok(())
 }
 

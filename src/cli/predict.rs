@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::read_features;
 use gradlens::model::Model;
-use gradlens::predict::{classes, log_probabilities};
+use gradlens::predict::{classes, log_probabilities, probabilities};
 use ndarray::Array2;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -55,19 +55,12 @@ struct Report<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let (model, file) = Model::load(&args.model)?;
-    let at = args.model.display();
     let width = model.in_width();
-    let k = model.out_width();
+    // Loading checked that the names, if any, number the model's outputs and inputs.
     let class_names: Vec<String> = match &file.classes {
-        Some(c) if c.len() == k => c.clone(),
-        Some(c) => bail!("--model {at}: it names {} classes but has {k} outputs", c.len()),
-        None => (0..k).map(|i| i.to_string()).collect(),
+        Some(c) => c.clone(),
+        None => (0..model.out_width()).map(|i| i.to_string()).collect(),
     };
-    if let Some(f) = &file.features
-        && f.len() != width
-    {
-        bail!("--model {at}: it names {} features but takes {width} inputs", f.len());
-    }
 
     let raw = if let Some(path) = &args.data {
         read_features(path, file.features.as_deref(), width).map_err(|e| match e {
@@ -88,6 +81,7 @@ pub fn run(args: Args) -> Result<()> {
         None => raw,
     };
     let log_p = log_probabilities(&model, &x)?;
+    let p = probabilities(&log_p);
     let predictions: Vec<Prediction> = classes(&log_p)
         .into_iter()
         .enumerate()
@@ -95,7 +89,7 @@ pub fn run(args: Args) -> Result<()> {
             row: i + 1,
             class: class_names[c].clone(),
             class_index: c,
-            probabilities: log_p.row(i).iter().map(|v| v.exp()).collect(),
+            probabilities: p.row(i).to_vec(),
         })
         .collect();
 

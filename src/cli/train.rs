@@ -2,7 +2,7 @@
 //! and the files asked for. Every output path is checked before training starts, and every file
 //! is written whole (or not at all) after it ends.
 
-use super::{check_writable, write_atomic};
+use super::{check_writable, parent_dir, temp_file_in, write_all_atomic};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
@@ -12,7 +12,7 @@ use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::predict::{Evaluation, evaluate};
 use gradlens::render::fmt_num;
-use gradlens::trace::{ExplainRequest, explain};
+use gradlens::trace::{ExplainRequest, Update, explain};
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value = "0")]
     seed: u64,
 
-    /// Start from this model file (architecture and weights) instead of a fresh model.
+    /// Start from this model file (architecture and weights) instead of a fresh model; the scaler
+    /// saved with it (train --save) is kept, and --scale does not apply.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["hidden", "no_bias", "init", "activation"])]
     model: Option<PathBuf>,
     /// Hidden layer widths, e.g. 16,8 (default: none, the blog's model).
@@ -155,10 +156,22 @@ pub fn run(args: Args) -> Result<()> {
     let config = config(&args)?;
     let outputs = Outputs::check(&args)?;
     let (data, source) = load_data(&args)?;
+    let start =
+        args.model.as_ref().map(|path| Model::load(path).map(|(model, file)| (path, model, file))).transpose()?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
+    let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
+    let scale = if saved_scaler.is_some() { None } else { scale_kind(args.scale) };
     let Prepared { train: train_set, test: test_set, scaler, .. } =
-        data.prepare(args.test_fraction, scale_kind(args.scale), &mut rng).context("--test-fraction")?;
-    let model = initial_model(&args, &data, &mut rng)?;
+        data.prepare(args.test_fraction, scale, &mut rng).with_context(|| format!("--data {source}"))?;
+    let (train_set, test_set, scaler) = match saved_scaler {
+        Some(s) => (train_set.scaled(&s), test_set.map(|t| t.scaled(&s)), Some(s)),
+        None => (train_set, test_set, scaler),
+    };
+    let model = match start {
+        Some((path, model, file)) => check_start(path, model, &file, &data)?,
+        None => fresh_model(&args, &data, &mut rng)?,
+    };
     if config.api == Api::Custom && model.dense_layers().count() != 1 {
         bail!(
             "--api custom: the hand-derived model is the blog's single dense layer, but this model has {} dense layers \
@@ -207,13 +220,20 @@ pub fn run(args: Args) -> Result<()> {
         let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
         files.push((path.clone(), weight_paths(&panels, *format)?));
     }
-    if let Some(dir) = &args.save_npy
-        && !dir.is_dir()
-    {
-        std::fs::create_dir(dir).with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
-    }
-    for (path, bytes) in &files {
-        write_atomic(path, bytes)?;
+    let made_npy_dir = match &args.save_npy {
+        Some(dir) if !dir.is_dir() => {
+            std::fs::create_dir(dir)
+                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
+            Some(dir)
+        }
+        _ => None,
+    };
+    let staged: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
+    if let Err(e) = write_all_atomic(&staged) {
+        if let Some(dir) = made_npy_dir {
+            let _ = std::fs::remove_dir(dir); // only if still empty: nothing of the user's
+        }
+        return Err(e);
     }
     if let Some((tmp, path)) = trace {
         tmp.persist(&path).map_err(|e| anyhow!("--trace {}: {}", path.display(), e.error))?;
@@ -363,37 +383,49 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
     Ok((data, args.data.clone()))
 }
 
-/// The model training starts from: a model file, checked against the data, or a fresh one.
-fn initial_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Model> {
+/// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
+/// saved with).
+fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset) -> Result<Model> {
     let (features, classes) = (data.feature_names.len(), data.class_names.len());
-    if let Some(path) = &args.model {
-        let (model, file) = Model::load(path)?;
-        let at = path.display();
-        if model.in_width() != features {
-            bail!(
-                "--model {at}: the model takes {} inputs but the data has {features} features ({})",
-                model.in_width(),
-                data.feature_names.join(", ")
-            );
-        }
-        if model.out_width() != classes {
-            bail!(
-                "--model {at}: the model has {} outputs but the data has {classes} classes ({})",
-                model.out_width(),
-                data.class_names.join(", ")
-            );
-        }
-        if let Some(names) = &file.classes
-            && names != &data.class_names
-        {
-            bail!(
-                "--model {at}: the model's classes are {} but the data's are {} (in order of first appearance)",
-                names.join(", "),
-                data.class_names.join(", ")
-            );
-        }
-        return Ok(model);
+    let at = path.display();
+    if model.in_width() != features {
+        bail!(
+            "--model {at}: the model takes {} inputs but the data has {features} features ({})",
+            model.in_width(),
+            data.feature_names.join(", ")
+        );
     }
+    if model.out_width() != classes {
+        bail!(
+            "--model {at}: the model has {} outputs but the data has {classes} classes ({})",
+            model.out_width(),
+            data.class_names.join(", ")
+        );
+    }
+    if let Some(names) = &file.classes
+        && names != &data.class_names
+    {
+        bail!(
+            "--model {at}: the model's classes are {} but the data's are {} (in order of first appearance)",
+            names.join(", "),
+            data.class_names.join(", ")
+        );
+    }
+    if let Some(names) = &file.features
+        && names != &data.feature_names
+    {
+        bail!(
+            "--model {at}: the model's features are {} but the data's are {}",
+            names.join(", "),
+            data.feature_names.join(", ")
+        );
+    }
+    Ok(model)
+}
+
+/// A fresh model of the architecture the options ask for, drawn from `rng`.
+fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Model> {
+    let (features, classes) = (data.feature_names.len(), data.class_names.len());
     let hidden = match &args.hidden {
         None => Vec::new(),
         Some(text) if text.trim().is_empty() => Vec::new(),
@@ -438,7 +470,7 @@ struct Watch {
 struct TraceWriter {
     path: PathBuf,
     out: BufWriter<tempfile::NamedTempFile>,
-    learning_rate: f64,
+    optimizer: Optimizer,
     log_base: LogBase,
     class_names: Vec<String>,
     feature_names: Vec<String>,
@@ -466,21 +498,13 @@ impl Watch {
         let trace = match &args.trace {
             None => None,
             Some(path) => {
-                let dir = match path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p,
-                    _ => Path::new("."),
-                };
-                let tmp = super::temp_file_in(dir)
+                let dir = parent_dir(path);
+                let tmp = temp_file_in(dir)
                     .with_context(|| format!("--trace {}: cannot write in {}", path.display(), dir.display()))?;
-                let learning_rate = match config.optimizer {
-                    Optimizer::Sgd { step_size }
-                    | Optimizer::Momentum { step_size, .. }
-                    | Optimizer::Adam { step_size, .. } => step_size,
-                };
                 Some(TraceWriter {
                     path: path.clone(),
                     out: BufWriter::new(tmp),
-                    learning_rate,
+                    optimizer: config.optimizer,
                     log_base: config.log_base,
                     class_names: data.class_names.clone(),
                     feature_names: data.feature_names.clone(),
@@ -489,14 +513,7 @@ impl Watch {
         };
         let every = text.then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
-        Ok(Watch {
-            bar,
-            every,
-            epochs: config.epochs,
-            params_history: if record_params { Vec::with_capacity(config.epochs) } else { Vec::new() },
-            record_params,
-            trace,
-        })
+        Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, trace })
     }
 
     /// Ends the bar, and hands back the finished trace's temporary file and its destination.
@@ -527,7 +544,7 @@ impl Observer for Watch {
             inputs: step.x.clone(),
             scaler: None,
             targets: step.labels.to_vec(),
-            learning_rate: t.learning_rate,
+            update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
             log_base: t.log_base,
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
@@ -645,13 +662,7 @@ fn describe_optimizer(o: &Optimizer) -> String {
 
 /// How the loss is measured in `base`.
 fn unit(base: LogBase) -> String {
-    if base.is_natural() {
-        "nats".into()
-    } else if base.base() == 2.0 {
-        "bits".into()
-    } else {
-        format!("log base {base}")
-    }
+    base.unit().map_or_else(|| format!("log base {base}"), String::from)
 }
 
 fn model_json(file: &ModelFile) -> Vec<u8> {

@@ -28,6 +28,17 @@ fn read_table(reader: impl Read, file: &Path) -> Result<Table> {
     if let Some(c) = names.iter().position(String::is_empty) {
         return Err(fail(file, Some(1), None, format!("column {} has no name in the header", c + 1)));
     }
+    // Columns are found by name (the label, a model's features), which must then mean one column.
+    for (c, name) in names.iter().enumerate() {
+        if let Some(first) = names[..c].iter().position(|n| n == name) {
+            return Err(fail(
+                file,
+                Some(1),
+                Some(name),
+                format!("columns {} and {} both have this name; each column needs its own", first + 1, c + 1),
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for record in rdr.records() {
         let record = record.map_err(|e| {

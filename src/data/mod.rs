@@ -108,7 +108,7 @@ impl Dataset {
         let split = stratified_split(&self.labels, self.class_names.len(), test_fraction, rng);
         let train = self.select(&split.train);
         let test = (!split.test.is_empty()).then(|| self.select(&split.test));
-        let scaler = scale.map(|kind| Scaler::fit(kind, &train.features));
+        let scaler = scale.map(|kind| Scaler::fit(kind, &train.features, &train.feature_names)).transpose()?;
         let (train, test) = match &scaler {
             Some(s) => (train.scaled(s), test.map(|t| t.scaled(s))),
             None => (train, test),

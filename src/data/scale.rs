@@ -1,6 +1,7 @@
 //! Feature scaling, fitted on the training rows only and stored with a saved model so prediction
 //! scales new rows the same way.
 
+use crate::error::{Error, Result, shape};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -22,26 +23,47 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    /// Fits on the rows of `features` (m×n). A constant feature gets divisor 1, as scikit-learn
-    /// does, so it maps to 0 instead of NaN.
-    pub fn fit(kind: ScaleKind, features: &Array2<f64>) -> Scaler {
-        let (offset, spread): (Vec<f64>, Vec<f64>) = features
-            .axis_iter(Axis(1))
-            .map(|col| match kind {
+    /// Fits on the rows of `features` (m×n), whose columns are called `names`. A constant
+    /// feature gets divisor 1, as scikit-learn does, so it maps to 0 instead of NaN.
+    ///
+    /// A column whose mean, variance or range overflows float64 is refused: a non-finite offset
+    /// or divisor maps every value to ±∞ or NaN, and JSON cannot even save it in a model file.
+    pub fn fit(kind: ScaleKind, features: &Array2<f64>, names: &[String]) -> Result<Scaler> {
+        if names.len() != features.ncols() {
+            return Err(Error::Shape {
+                op: "scaler fit",
+                detail: format!("{} column names for features {}", names.len(), shape(features.dim())),
+            });
+        }
+        let mut offset = Vec::with_capacity(names.len());
+        let mut divisor = Vec::with_capacity(names.len());
+        for (col, name) in features.axis_iter(Axis(1)).zip(names) {
+            // (offset, spread, what overflowed if anything)
+            let (o, spread, overflow) = match kind {
                 ScaleKind::Standard => {
                     let mean = col.sum() / col.len() as f64;
                     let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
-                    (mean, var.sqrt())
+                    let overflow =
+                        if !mean.is_finite() { Some("the mean") } else { (!var.is_finite()).then_some("the variance") };
+                    (mean, var.sqrt(), overflow)
                 }
                 ScaleKind::Minmax => {
                     let min = col.fold(f64::INFINITY, |a, &b| a.min(b));
                     let max = col.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                    (min, max - min)
+                    let range = max - min;
+                    (min, range, (!range.is_finite()).then_some("max − min"))
                 }
-            })
-            .unzip();
-        let divisor = spread.into_iter().map(|s| if s == 0.0 { 1.0 } else { s }).collect();
-        Scaler { kind, offset, divisor }
+            };
+            if let Some(what) = overflow {
+                return Err(Error::invalid(
+                    format!("column '{name}'"),
+                    format!("its values are too large to scale ({what} overflows float64)"),
+                ));
+            }
+            offset.push(o);
+            divisor.push(if spread == 0.0 { 1.0 } else { spread });
+        }
+        Ok(Scaler { kind, offset, divisor })
     }
 
     /// Why this scaler (from a model file, say) cannot scale rows of `width` features, if it

@@ -10,10 +10,14 @@
 //! lines stand for the rest and the matrices show every number.
 
 use super::doc::{Block, Doc, Span, Table, Tone, spans};
+use super::fmt_num;
 use super::math::{self, Math, Sym, cat, d, d_loss, eq, exp, minus, neg, over, plus, sum_over, times, vector};
 use crate::data::{ScaleKind, Scaler};
 use crate::loss::LogBase;
-use crate::trace::{ActivationTrace, DenseTrace, ExplainRequest, Explanation, LayerTrace, Matrix, SoftmaxTrace};
+use crate::trace::{
+    ActivationTrace, DenseTrace, ExplainRequest, Explanation, LayerTrace, Matrix, SoftmaxTrace, Update,
+};
+use crate::update::Optimizer;
 
 /// A dense layer with more weights than this shows its first unit's products, and the matrices.
 pub const MAX_WORKED_WEIGHTS: usize = 40;
@@ -178,13 +182,7 @@ fn worked_rows(rows: usize, worked_all: bool) -> std::ops::Range<usize> {
 }
 
 fn unit(base: LogBase) -> Math {
-    if base.is_natural() {
-        Math::new(" nats", "\\text{ nats}")
-    } else if base.base() == 2.0 {
-        Math::new(" bits", "\\text{ bits}")
-    } else {
-        Math::default()
-    }
+    base.unit().map(|u| Math::new(format!(" {u}"), format!("\\text{{ {u}}}"))).unwrap_or_default()
 }
 
 /// The loss gradient's denominator beyond ŷ: m·ln b, or the part of it that is not 1.
@@ -200,12 +198,13 @@ fn scale_factor(c: &Ctx, symbolic: bool) -> Option<Math> {
 }
 
 fn describe_base(base: LogBase) -> Vec<Span> {
+    let unit = |u: Option<&str>| u.map(|u| format!(" (the loss is in {u})")).unwrap_or_default();
     if base.is_natural() {
-        spans!["the natural log (the loss is in nats)"]
+        spans!["the natural log", unit(base.unit())]
     } else if base.base() == 2.0 {
-        spans![math::log_symbol(base), " (the loss is in bits)"]
+        spans![math::log_symbol(base), unit(base.unit())]
     } else {
-        spans!["log base ", Math::num(base.base())]
+        spans!["log base ", Math::num(base.base()), unit(base.unit())]
     }
 }
 
@@ -233,7 +232,11 @@ fn overview(doc: &mut Doc, c: &Ctx) {
     p.extend(describe_base(c.base()));
     p.extend(spans![
         if c.m > 1 { format!(", averaged over {} samples", c.m) } else { ", on one sample".into() },
-        ". Plain gradient descent with step size ",
+        match e.optimizer {
+            Optimizer::Sgd { .. } => ". Plain gradient descent with step size ",
+            Optimizer::Momentum { .. } => ". A step of a training run with momentum, step size ",
+            Optimizer::Adam { .. } => ". A step of a training run with adam, step size ",
+        },
         cat!(math::alpha(), " = ", e.learning_rate),
         ".",
     ]);
@@ -1017,6 +1020,9 @@ fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act
 /// Stage 6: every weight takes a step against its gradient.
 fn update(doc: &mut Doc, c: &Ctx) {
     let alpha = c.e.learning_rate;
+    if !matches!(c.e.optimizer, Optimizer::Sgd { .. }) {
+        return run_update(doc, c);
+    }
     doc.heading("6. The update: each weight steps against its gradient");
     doc.para(spans![
         "Plain gradient descent: each weight moves against its gradient, scaled by the step size ",
@@ -1051,6 +1057,47 @@ fn update(doc: &mut Doc, c: &Ctx) {
             doc.para(spans!["The bias steps the same way:"]);
             doc.worked((0..units).map(|r| step(b.at(r), old[r], grad[r], new[r])).collect());
         }
+        doc.matrix(table(
+            spans!["The new weights ", w.whole(), ":"],
+            weight_rows(c, i, units),
+            input_cols(c, i, width),
+            &dense.new_weights,
+        ));
+        if let Some(new) = &dense.new_bias {
+            doc.worked(vec![vec![b.whole(), vector(new.iter().copied())]]);
+        }
+    }
+}
+
+/// Stage 6 for a step of a training run with momentum or adam (`train --trace`): the step also
+/// depends on the optimizer's state from earlier steps, which the explanation does not hold, so
+/// the rule is stated and the new weights are shown.
+fn run_update(doc: &mut Doc, c: &Ctx) {
+    doc.heading("6. The update: the optimizer's step");
+    let rule = match c.e.optimizer {
+        Optimizer::Momentum { mass, .. } => format!(
+            "Momentum (mass {}): each weight keeps a velocity v ← {}·v + ∂L/∂W, carried from the run's earlier \
+             steps, and steps W ← W − α·v, with α = {}.",
+            fmt_num(mass),
+            fmt_num(mass),
+            fmt_num(c.e.learning_rate)
+        ),
+        Optimizer::Adam { b1, b2, eps, .. } => format!(
+            "Adam (b1 {}, b2 {}, eps {}): each weight keeps running means of its gradient and of its square, \
+             carried from the run's earlier steps and corrected for their start at 0, and steps \
+             W ← W − α·m̂/(√v̂ + eps), with α = {}.",
+            fmt_num(b1),
+            fmt_num(b2),
+            fmt_num(eps),
+            fmt_num(c.e.learning_rate)
+        ),
+        Optimizer::Sgd { .. } => unreachable!("sgd has its own stage"),
+    };
+    doc.para(spans![rule, " The new parameters:"]);
+    for (i, layer) in c.e.layers.iter().enumerate() {
+        let LayerTrace::Dense(dense) = layer else { continue };
+        let (w, b) = (c.weights_of(i), c.bias_of(i));
+        let (units, width) = dense.weights.dim();
         doc.matrix(table(
             spans!["The new weights ", w.whole(), ":"],
             weight_rows(c, i, units),
@@ -1117,8 +1164,17 @@ fn check(doc: &mut Doc, c: &Ctx) {
         Math::new("(L(θ + h) − L(θ − h))/2h", "(L(\\theta + h) - L(\\theta - h))/2h"),
         ", one parameter at a time, with ",
         cat!("h = ", g.fd_step),
-        ". The largest differences:"
     ]);
+    if g.fd_parameters < g.parameters {
+        p.push(
+            format!(
+                " (for {} of the {} parameters, spread evenly over the layers: each costs two forward passes)",
+                g.fd_parameters, g.parameters
+            )
+            .into(),
+        );
+    }
+    p.push(". The largest differences:".into());
     doc.para(p);
     let abs = |a: &str, b: &str| {
         Math::new(format!("max |{a} − {b}|"), format!("\\max \\lvert \\text{{{a}}} - \\text{{{b}}} \\rvert"))
@@ -1137,7 +1193,7 @@ fn check(doc: &mut Doc, c: &Ctx) {
     );
     let hand_test = spans!["the hand formulas agree with the tape to ", Math::num(g.hand_tolerance_rel), " relative"];
     let (label, tone, mut body) = if g.passed {
-        ("Passed:", Tone::Good, spans![fd_test, " for every parameter, and "])
+        ("Passed:", Tone::Good, spans![fd_test, " for every parameter checked, and "])
     } else {
         ("FAILED:", Tone::Bad, spans!["not every parameter has ", fd_test, " or "])
     };
@@ -1224,5 +1280,9 @@ fn is_blog_run(e: &Explanation) -> bool {
         [LayerTrace::Dense(d), LayerTrace::Softmax(_)] => Some(&d.weights.0) == blog_w && d.bias.is_none(),
         _ => false,
     };
-    same_model && e.inputs.0 == blog.inputs && e.target_classes == blog.targets && e.learning_rate == blog.learning_rate
+    let Update::Sgd { learning_rate } = blog.update else { unreachable!("the blog's step is plain gradient descent") };
+    same_model
+        && e.inputs.0 == blog.inputs
+        && e.target_classes == blog.targets
+        && e.optimizer == Optimizer::Sgd { step_size: learning_rate }
 }

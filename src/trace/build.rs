@@ -6,6 +6,7 @@
 use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
+use crate::autodiff::ops::{relu_derivative, sigmoid_derivative, tanh_derivative};
 use crate::autodiff::{Gradients, Var};
 use crate::backward::Pass;
 use crate::data::{Scaler, one_hot};
@@ -13,8 +14,21 @@ use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
 use crate::loss::LogBase;
 use crate::model::Model;
-use crate::update::Optimizer;
+use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
+
+/// Which step the explanation takes after the gradient.
+// One per explanation: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// One plain gradient-descent step, w ← w − α·g: the blog's, and what `explain` shows.
+    Sgd { learning_rate: f64 },
+    /// The next step of a training run (`train --trace`): its optimizer, the optimizer's state
+    /// before the step, and the step's number (adam's bias correction reads it), so the new
+    /// weights are the ones the run goes on with.
+    Run { optimizer: Optimizer, state: OptState, step: usize },
+}
 
 /// What to explain: a model, a batch and a step.
 #[derive(Debug, Clone)]
@@ -26,7 +40,7 @@ pub struct ExplainRequest {
     pub scaler: Option<Scaler>,
     /// The class index of each sample.
     pub targets: Vec<usize>,
-    pub learning_rate: f64,
+    pub update: Update,
     pub log_base: LogBase,
     pub class_names: Option<Vec<String>>,
     pub feature_names: Option<Vec<String>>,
@@ -36,16 +50,14 @@ impl ExplainRequest {
     /// The blog's example: x = [0.81, 0.57, 0.28, 0.84], class 0, α = 0.25, natural log,
     /// `serial(Dense(3) without bias, Softmax)` with the post's W.
     pub fn blog() -> ExplainRequest {
-        use crate::layers::{Dense, Softmax, serial};
         let w_out_in = ndarray::array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
-        let params = Params::Serial(vec![Params::Dense { w_out_in, b: None }, Params::None]);
-        let model = Model::new(serial([Dense(3).without_bias(), Softmax]), params).expect("the blog's model");
+        let model = Model::single_dense(w_out_in, None).expect("the blog's model");
         ExplainRequest {
             model,
             inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
             scaler: None,
             targets: vec![0],
-            learning_rate: 0.25,
+            update: Update::Sgd { learning_rate: 0.25 },
             log_base: LogBase::E,
             class_names: None,
             feature_names: None,
@@ -91,19 +103,36 @@ impl ExplainRequest {
 
 pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
-    let sgd = Optimizer::sgd(req.learning_rate)?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
     let (model, x, base) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.log_base);
     let y = one_hot(&req.targets, model.out_width());
 
     let pass = Pass::forward(&model.layers, &model.params, x, &y, base)?;
+    // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
+    let overflows = |v: &Var| pass.tape.value(*v).iter().any(|a| !a.is_finite());
+    if let Some(i) = pass.outputs.iter().position(overflows) {
+        let kind = model.layers[i].kind();
+        return Err(Error::invalid("x", format!("layers[{i}] ({kind}) overflows float64 on these inputs")));
+    }
+    if !pass.loss().is_finite() {
+        return Err(Error::invalid("x", "the loss overflows float64 on these inputs: the logits are too far apart"));
+    }
     let grads = pass.backward();
     let param_grads = pass.param_grads(&grads);
 
-    let mut state = sgd.init(&model.params);
-    sgd.update(0, &param_grads, &mut state);
-    let new_params = sgd.get_params(&state);
+    let (optimizer, mut state, step) = match &req.update {
+        Update::Sgd { learning_rate } => {
+            let sgd = Optimizer::sgd(*learning_rate)?;
+            (sgd, sgd.init(&model.params), 0)
+        }
+        Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
+    };
+    optimizer.update(step, &param_grads, &mut state);
+    let new_params = optimizer.get_params(&state);
     let new_loss = Pass::forward(&model.layers, &new_params, x, &y, base)?.loss();
+    if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
+        return Err(Error::invalid("step", "the update overflows float64: try smaller inputs or a smaller step size"));
+    }
 
     let layers: Vec<LayerTrace> = (0..model.layers.len())
         .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, base))
@@ -117,7 +146,8 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
 
     Ok(Explanation {
         log_base: base,
-        learning_rate: req.learning_rate,
+        learning_rate: optimizer.step_size(),
+        optimizer,
         inputs: x.clone().into(),
         raw_inputs: scaled.is_some().then(|| req.inputs.clone().into()),
         scaler: req.scaler.clone(),
@@ -193,9 +223,9 @@ fn layer_trace(
             }
             .into()
         }
-        Layer::Relu => LayerTrace::Relu(activation(|a| if a > 0.0 { 1.0 } else { 0.0 })),
-        Layer::Tanh => LayerTrace::Tanh(activation(|a| 1.0 - a * a)),
-        Layer::Sigmoid => LayerTrace::Sigmoid(activation(|s| s * (1.0 - s))),
+        Layer::Relu => LayerTrace::Relu(activation(relu_derivative)),
+        Layer::Tanh => LayerTrace::Tanh(activation(tanh_derivative)),
+        Layer::Sigmoid => LayerTrace::Sigmoid(activation(sigmoid_derivative)),
         Layer::Softmax => LayerTrace::Softmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
@@ -267,10 +297,20 @@ fn softmax_trace(
         })
         .collect();
     // ∂L/∂z_b = Σ_a ∂L/∂out_a · ∂out_a/∂z_b, sample by sample: the row ∂L/∂out times the Jacobian.
-    let mut product = Array2::zeros((m, k));
-    for (s, jac) in jacobians.iter().enumerate() {
-        product.row_mut(s).assign(&grad_output.row(s).dot(jac));
-    }
+    // A true class whose probability underflowed to 0 has ∂L/∂ŷ_a = −∞ and a Jacobian row of 0;
+    // their product is taken with ŷ_a cancelled, −y_a·([a = b] − ŷ_b)/(m·ln b), which is finite.
+    let product = Array2::from_shape_fn((m, k), |(s, b)| {
+        (0..k)
+            .map(|a| {
+                let g = grad_output[[s, a]];
+                if g.is_finite() {
+                    g * jacobians[s][[a, b]]
+                } else {
+                    -y[[s, a]] * (f64::from(a == b) - p[[s, b]]) / scale
+                }
+            })
+            .sum()
+    });
     SoftmaxTrace {
         input: Matrix(z.clone()),
         shift,

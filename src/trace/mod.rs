@@ -7,21 +7,25 @@
 //! output units) and softmax Jacobians (k×k, one per sample).
 
 mod build;
-mod check;
+pub mod check;
 mod matrix;
 
-pub use build::{ExplainRequest, explain};
+pub use build::{ExplainRequest, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
 use crate::data::Scaler;
 use crate::loss::LogBase;
+use crate::update::Optimizer;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub log_base: LogBase,
+    /// α, the optimizer's step size.
     pub learning_rate: f64,
+    /// The step taken after the gradient: sgd for `explain`, the run's optimizer in a trace.
+    pub optimizer: Optimizer,
     /// m×n: what the network sees, after the model's scaler when it has one.
     pub inputs: Matrix,
     /// m×n, the samples as measured, when a scaler turned them into `inputs`.

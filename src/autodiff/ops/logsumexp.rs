@@ -2,19 +2,13 @@
 //! logits of ±1e4 give a finite result.
 
 use crate::autodiff::{Op, Tape, Var};
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView1, Axis};
 
 impl Tape {
     /// # Shapes
     /// `a`: m×k → m×1.
     pub fn logsumexp(&mut self, a: Var) -> Var {
-        let out = self
-            .value(a)
-            .map_axis(Axis(1), |row| {
-                let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-                max + row.mapv(|v| (v - max).exp()).sum().ln()
-            })
-            .insert_axis(Axis(1));
+        let out = self.value(a).map_axis(Axis(1), logsumexp_row).insert_axis(Axis(1));
         self.push(out, LogSumExp, vec![a])
     }
 }
@@ -30,4 +24,10 @@ impl Op for LogSumExp {
         let softmax = (inputs[0] - out).mapv(f64::exp);
         vec![softmax * g]
     }
+}
+
+/// `max + ln Σ e^{v − max}` of one row; also the hand path's log-softmax (`custom`).
+pub fn logsumexp_row(row: ArrayView1<f64>) -> f64 {
+    let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    max + row.mapv(|v| (v - max).exp()).sum().ln()
 }

@@ -21,8 +21,13 @@ impl Op for Sigmoid {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
-    /// σ′ = σ(1 − σ), read off the output.
+    /// ∂L/∂a = g·sigmoid′, with sigmoid′ read off the output.
     fn vjp(&self, _inputs: &[&Array2<f64>], out: &Array2<f64>, g: &Array2<f64>) -> Vec<Array2<f64>> {
-        vec![Zip::from(g).and(out).map_collect(|&g, &s| g * s * (1.0 - s))]
+        vec![Zip::from(g).and(out).map_collect(|&g, &s| g * sigmoid_derivative(s))]
     }
+}
+
+/// σ′ = σ(1 − σ), read off the output. Also what `trace` shows as the local derivative.
+pub fn sigmoid_derivative(a: f64) -> f64 {
+    a * (1.0 - a)
 }

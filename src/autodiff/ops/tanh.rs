@@ -16,8 +16,13 @@ impl Op for Tanh {
     fn name(&self) -> &'static str {
         "tanh"
     }
-    /// tanh′ = 1 − tanh², read off the output.
+    /// ∂L/∂a = g·tanh′, with tanh′ read off the output.
     fn vjp(&self, _inputs: &[&Array2<f64>], out: &Array2<f64>, g: &Array2<f64>) -> Vec<Array2<f64>> {
-        vec![Zip::from(g).and(out).map_collect(|&g, &t| g * (1.0 - t * t))]
+        vec![Zip::from(g).and(out).map_collect(|&g, &t| g * tanh_derivative(t))]
     }
+}
+
+/// tanh′ = 1 − tanh², read off the output. Also what `trace` shows as the local derivative.
+pub fn tanh_derivative(a: f64) -> f64 {
+    1.0 - a * a
 }
