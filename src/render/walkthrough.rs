@@ -1057,15 +1057,22 @@ fn update(doc: &mut Doc, c: &Ctx) {
             doc.para(spans!["The bias steps the same way:"]);
             doc.worked((0..units).map(|r| step(b.at(r), old[r], grad[r], new[r])).collect());
         }
-        doc.matrix(table(
-            spans!["The new weights ", w.whole(), ":"],
-            weight_rows(c, i, units),
-            input_cols(c, i, width),
-            &dense.new_weights,
-        ));
-        if let Some(new) = &dense.new_bias {
-            doc.worked(vec![vec![b.whole(), vector(new.iter().copied())]]);
-        }
+        new_parameters(doc, c, i, dense);
+    }
+}
+
+/// A dense layer's weights and bias after the step, as matrices.
+fn new_parameters(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
+    let (w, b) = (c.weights_of(i), c.bias_of(i));
+    let (units, width) = dense.weights.dim();
+    doc.matrix(table(
+        spans!["The new weights ", w.whole(), ":"],
+        weight_rows(c, i, units),
+        input_cols(c, i, width),
+        &dense.new_weights,
+    ));
+    if let Some(new) = &dense.new_bias {
+        doc.worked(vec![vec![b.whole(), vector(new.iter().copied())]]);
     }
 }
 
@@ -1095,17 +1102,8 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
     };
     doc.para(spans![rule, " The new parameters:"]);
     for (i, layer) in c.e.layers.iter().enumerate() {
-        let LayerTrace::Dense(dense) = layer else { continue };
-        let (w, b) = (c.weights_of(i), c.bias_of(i));
-        let (units, width) = dense.weights.dim();
-        doc.matrix(table(
-            spans!["The new weights ", w.whole(), ":"],
-            weight_rows(c, i, units),
-            input_cols(c, i, width),
-            &dense.new_weights,
-        ));
-        if let Some(new) = &dense.new_bias {
-            doc.worked(vec![vec![b.whole(), vector(new.iter().copied())]]);
+        if let LayerTrace::Dense(dense) = layer {
+            new_parameters(doc, c, i, dense);
         }
     }
 }
