@@ -76,6 +76,8 @@ pub struct Evaluation {
     /// Mean cross-entropy in the chosen base: −(1/m) Σ log_b ŷ_label.
     pub loss: f64,
     pub accuracy: f64,
+    /// How many rows the model classed right: `accuracy` as a count, for "116/120 right".
+    pub correct: usize,
     /// `confusion[true][predicted]`: how many rows of class `true` the model called `predicted`.
     pub confusion: Vec<Vec<usize>>,
 }
@@ -94,7 +96,8 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], base: LogBase)
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t][p] += 1;
     }
-    Ok(Evaluation { loss, accuracy: accuracy(&predicted, labels), confusion })
+    let correct = labels.iter().zip(&predicted).filter(|(t, p)| t == p).count();
+    Ok(Evaluation { loss, accuracy: accuracy(&predicted, labels), correct, confusion })
 }
 
 #[cfg(test)]

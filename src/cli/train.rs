@@ -758,8 +758,7 @@ fn summary(report: &Report) -> String {
     let unit = unit(report.config.log_base);
     let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
     let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
-        let right: usize = (0..e.confusion.len()).map(|c| e.confusion[c][c]).sum();
-        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({right}/{n} right)", fmt_num(e.loss), e.accuracy);
+        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({}/{n} right)", fmt_num(e.loss), e.accuracy, e.correct);
     };
     row(&mut s, "train", &report.final_.train, report.data.train_rows);
     if let Some(test) = &report.final_.test {
