@@ -11,6 +11,8 @@
 use crate::data::Scaler;
 use crate::error::{Error, Result, shape};
 use crate::layers::{Dense, Init, Layer, Params, Softmax, serial};
+use crate::loss::LogBase;
+use crate::update::Optimizer;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -36,6 +38,18 @@ pub struct ModelFile {
     /// The scaling fitted on the training rows, applied to every input before the first layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaler: Option<Scaler>,
+    /// How the model was trained; `explain` takes its step size and log base from here, so
+    /// "one more step" is a step of the same run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingRecord>,
+}
+
+/// The settings of the run that saved a model (`train --save`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingRecord {
+    pub optimizer: Optimizer,
+    pub log_base: LogBase,
+    pub epochs: usize,
 }
 
 /// Deserialised by hand (below) so that an error inside a layer keeps its JSON path.
@@ -362,6 +376,6 @@ impl Model {
                 Layer::Serial(_) => unreachable!("Model::new keeps the layers flat"),
             })
             .collect();
-        ModelFile { layers, classes: None, features: None, scaler: None }
+        ModelFile { layers, classes: None, features: None, scaler: None, training: None }
     }
 }

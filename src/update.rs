@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 use crate::layers::Params;
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Optimizer {
     /// w ← w − lr·g.

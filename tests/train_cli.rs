@@ -395,3 +395,31 @@ fn a_saved_model_s_scaler_is_kept_when_training_on() {
     let fresh = json_run(&["--epochs", "2", "--seed", "9", "--scale", "minmax"]);
     assert_eq!(fresh["model"]["scaler"]["kind"], "minmax");
 }
+
+/// `explain --model` takes one more step of the saved run: its step size and log base, unless the
+/// options say otherwise.
+#[test]
+fn explain_takes_a_saved_run_s_step_size_and_log_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("m.json");
+    let out = gradlens()
+        .args(["train", "--epochs", "3", "--lr", "0.3", "--log-base", "2", "--save"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let explain = |extra: &[&str]| -> Value {
+        let out = gradlens()
+            .args(["explain", "--format", "json", "--sample", "3", "--model"])
+            .arg(&saved)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let same_run = explain(&[]);
+    assert_eq!((same_run["learning_rate"].as_f64(), same_run["log_base"].as_str()), (Some(0.3), Some("2")));
+    let chosen = explain(&["--lr", "0.05", "--log-base", "e"]);
+    assert_eq!((chosen["learning_rate"].as_f64(), chosen["log_base"].as_str()), (Some(0.05), Some("e")));
+}

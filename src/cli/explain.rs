@@ -34,12 +34,13 @@ pub struct Args {
     /// An Iris row (0 to 149) with its label, as the sample; repeatable.
     #[arg(long, value_name = "N", conflicts_with = "x")]
     sample: Vec<usize>,
-    /// Step size α.
-    #[arg(long, value_name = "ALPHA", default_value = "0.25", allow_hyphen_values = true)]
-    lr: f64,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
-    #[arg(long, value_name = "BASE", default_value = "e", allow_hyphen_values = true)]
-    log_base: String,
+    /// Step size α [default: 0.25, or the step size a saved model was trained with]
+    #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
+    lr: Option<f64>,
+    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1 [default: e, or
+    /// the base a saved model was trained with]
+    #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
+    log_base: Option<String>,
     /// text, markdown or json.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -61,12 +62,15 @@ pub fn run(args: Args) -> Result<()> {
 /// Validates the options into a request; the blog's example fills in what is not given.
 fn request(args: &Args) -> Result<ExplainRequest> {
     let blog = ExplainRequest::blog();
-    let log_base: LogBase = args
+    let log_base: Option<LogBase> = args
         .log_base
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--log-base '{}': must be e or a positive number other than 1", args.log_base))?;
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        bail!("--lr {}: the step size must be a positive finite number", args.lr);
+        .as_deref()
+        .map(|b| {
+            b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
+        })
+        .transpose()?;
+    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        bail!("--lr {lr}: the step size must be a positive finite number");
     }
     let (model, file) = match (&args.model, &args.weights) {
         (Some(path), _) => {
@@ -80,6 +84,10 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         },
     };
     let scaler = file.as_ref().and_then(|f| f.scaler.clone());
+    // A saved model's own run sets the step size and base unless the options say otherwise.
+    let trained = file.as_ref().and_then(|f| f.training.as_ref());
+    let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
+    let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
 
@@ -145,7 +153,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         inputs,
         scaler,
         targets,
-        update: Update::Sgd { learning_rate: args.lr },
+        update: Update::Sgd { learning_rate },
         log_base,
         class_names,
         feature_names,
@@ -182,5 +190,13 @@ fn parse_target(text: &str, classes: usize, names: Option<&[String]>) -> Result<
             .position(|n| n == text)
             .with_context(|| format!("--target '{text}': no such class; the classes are {}", names.join(", "))),
         None => bail!("--target '{text}': not a class index (0 to {}), and no class names are known", classes - 1),
+    }
+}
+
+/// The post's step size, α = 0.25.
+fn blog_step(blog: &ExplainRequest) -> f64 {
+    match blog.update {
+        Update::Sgd { learning_rate } => learning_rate,
+        Update::Run { .. } => unreachable!("the post's step is plain gradient descent"),
     }
 }

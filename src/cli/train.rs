@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
 use gradlens::layers::{Init, Layer};
 use gradlens::loss::LogBase;
-use gradlens::model::{Model, ModelFile};
+use gradlens::model::{Model, ModelFile, TrainingRecord};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::predict::{Evaluation, evaluate};
 use gradlens::render::fmt_num;
@@ -202,6 +202,8 @@ pub fn run(args: Args) -> Result<()> {
     model_file.classes = Some(data.class_names.clone());
     model_file.features = Some(data.feature_names.clone());
     model_file.scaler = scaler;
+    model_file.training =
+        Some(TrainingRecord { optimizer: config.optimizer, log_base: config.log_base, epochs: config.epochs });
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
