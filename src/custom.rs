@@ -19,7 +19,7 @@
 use crate::autodiff::ops::{a_wt, gt_a, logsumexp_row, sigmoid};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
-use crate::loss::LogBase;
+use crate::loss::{LogBase, mean_loss};
 use crate::model::Model;
 use ndarray::{Array2, Axis};
 
@@ -84,7 +84,7 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
     }
     let m = x.nrows() as f64;
     let log_p = log_softmax(&z);
-    let loss = -(y * &log_p).sum() / (m * base.ln()) + 0.0;
+    let loss = mean_loss(&log_p, y, base);
     let probabilities = log_p.mapv(f64::exp);
     let grad_logits = (&probabilities - y) / (m * base.ln());
 

@@ -3,6 +3,7 @@
 
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result};
+use ndarray::{Array2, Axis};
 use std::fmt;
 use std::str::FromStr;
 
@@ -117,4 +118,20 @@ pub fn cross_entropy_from_log_probs(tape: &mut Tape, log_probs: Var, targets: Va
     let picked = tape.mul(targets, log_probs)?;
     let total = tape.sum(picked);
     Ok(tape.scale(total, -1.0 / (m * base.ln())))
+}
+
+/// −Σ_k y_k·ln ŷ_k / ln b for each sample (row), from natural-log probabilities and one-hot
+/// targets: the terms the loss averages, for the paths that have no tape (the hand-derived
+/// model, prediction, the explanation's per-sample losses).
+///
+/// # Shapes
+/// `log_probs`, `targets`: m×k → m.
+pub fn sample_losses(log_probs: &Array2<f64>, targets: &Array2<f64>, base: LogBase) -> Vec<f64> {
+    (targets * log_probs).sum_axis(Axis(1)).iter().map(|v| -v / base.ln() + 0.0).collect()
+}
+
+/// The mean of [`sample_losses`]: E = (1/m) Σ L.
+pub fn mean_loss(log_probs: &Array2<f64>, targets: &Array2<f64>, base: LogBase) -> f64 {
+    let losses = sample_losses(log_probs, targets, base);
+    losses.iter().sum::<f64>() / losses.len().max(1) as f64
 }

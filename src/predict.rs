@@ -8,8 +8,9 @@
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
 use crate::custom::{forward, log_softmax};
+use crate::data::one_hot;
 use crate::error::{Error, Result, shape};
-use crate::loss::LogBase;
+use crate::loss::{LogBase, mean_loss};
 use crate::model::Model;
 use ndarray::{Array2, ArrayView1};
 use serde::Serialize;
@@ -90,8 +91,7 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], base: LogBase)
         return Err(Error::invalid("labels", format!("class {bad} does not exist: the model has {k} classes")));
     }
     let predicted = classes(&log_p);
-    let m = labels.len().max(1) as f64;
-    let loss = -labels.iter().enumerate().map(|(i, &l)| log_p[[i, l]]).sum::<f64>() / (m * base.ln()) + 0.0;
+    let loss = mean_loss(&log_p, &one_hot(labels, k), base);
     let mut confusion = vec![vec![0; k]; k];
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t][p] += 1;

@@ -12,7 +12,7 @@ use crate::backward::Pass;
 use crate::data::{Scaler, one_hot};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
-use crate::loss::LogBase;
+use crate::loss::{LogBase, sample_losses};
 use crate::model::Model;
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
@@ -139,8 +139,9 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         .collect();
     let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
     let logits = pass.tape.value(pass.outputs[last_dense]).clone();
-    let (probabilities, log_probabilities) = output_probabilities(&pass, base);
-    let sample_losses: Vec<f64> = (&y * &log_probabilities).sum_axis(Axis(1)).iter().map(|v| -v + 0.0).collect();
+    let ln_p = output_log_probabilities(&pass);
+    let sample_losses = sample_losses(&ln_p, &y, base);
+    let (probabilities, log_probabilities) = (ln_p.mapv(f64::exp), &ln_p / base.ln());
     let loss = pass.loss();
     let check = grad_check(model, x, &y, base, &param_grads)?;
 
@@ -168,15 +169,14 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     })
 }
 
-/// ŷ and log_b ŷ, read off the output layer: a softmax is recorded as exp(log_softmax(z)), so
+/// ln ŷ (natural log), read off the output layer: a softmax is recorded as exp(log_softmax(z)), so
 /// the log-probabilities are the exp's input.
-fn output_probabilities(pass: &Pass, base: LogBase) -> (Array2<f64>, Array2<f64>) {
+fn output_log_probabilities(pass: &Pass) -> Array2<f64> {
     let out = *pass.outputs.last().expect("a model has layers");
-    let ln_p = match pass.tape.producer(out) {
+    match pass.tape.producer(out) {
         Some(("exp", inputs)) => pass.tape.value(inputs[0]).clone(),
         _ => pass.tape.value(out).clone(), // log-softmax
-    };
-    (ln_p.mapv(f64::exp), ln_p / base.ln())
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
