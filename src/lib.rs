@@ -12,8 +12,9 @@
 //! - [`plot`]: charts of a training run (loss, accuracy, every weight's path);
 //! - [`predict`]: a model applied to rows without a tape: classes, loss, accuracy;
 //! - [`trace`]: one update step as data, every intermediate number;
-//! - [`render`]: the trace as text, Markdown or JSON;
-//! - [`train`]: the training loop, with JAX's batching and step semantics.
+//! - [`render`]: the trace as text, Markdown or JSON, and a training report as text;
+//! - [`train`]: the training loop, with JAX's batching and step semantics, and its report
+//!   ([`train::report`]: data, settings, epochs, final evaluation and model, as one record).
 //!
 //! # The blog's update in ten lines
 //! ```

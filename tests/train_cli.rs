@@ -391,6 +391,7 @@ fn a_saved_model_s_scaler_is_kept_when_training_on() {
     // Another seed draws another split, so a refitted scaler would differ.
     let again = json_run(&["--epochs", "2", "--seed", "9", "--scale", "minmax", "--model", saved.to_str().unwrap()]);
     assert_eq!(again["model"]["scaler"], first["scaler"]);
+    assert_eq!(again["config"]["scale"], "standard", "the report names the scaling used, not the one asked for");
     // A fresh run with that seed and --scale minmax fits its own.
     let fresh = json_run(&["--epochs", "2", "--seed", "9", "--scale", "minmax"]);
     assert_eq!(fresh["model"]["scaler"]["kind"], "minmax");

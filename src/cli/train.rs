@@ -1,25 +1,26 @@
-//! `gradlens train`: options → data, model and config → `gradlens::train::train` → a report,
-//! and the files asked for. Every output path is checked before training starts, and every file
-//! is written whole (or not at all) after it ends.
+//! `gradlens train`: options → data, model and config → `gradlens::train::train` → a
+//! [`TrainReport`], printed by `gradlens::render::training` or as JSON, and the files asked for.
+//! Every output path is checked before training starts, and every file is written whole (or not
+//! at all) after it ends.
 
 use super::{check_writable, parent_dir, temp_file_in, write_all_atomic};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
-use gradlens::layers::{Init, Layer};
+use gradlens::layers::Init;
 use gradlens::loss::LogBase;
-use gradlens::model::{Model, ModelFile, TrainingRecord};
+use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
-use gradlens::predict::{Evaluation, evaluate};
 use gradlens::render::fmt_num;
+use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -180,12 +181,13 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
 
+    let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
+    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);
     let text = args.format == FormatArg::Text;
     if text {
         // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
         let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(header(&source, &data, &train_set, test_set.as_ref(), &model, &config, args.seed).as_bytes())?;
+        stdout.write_all(header(&data_report, &config_report, &model).as_bytes())?;
         stdout.flush()?;
     }
     let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
@@ -194,27 +196,18 @@ pub fn run(args: Args) -> Result<()> {
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
     let (result, trace) = (result?, trace?);
-
-    let base = config.log_base;
-    let train_eval = evaluate(&result.model, &train_set.features, &train_set.labels, base)?;
-    let test_eval = test_set.as_ref().map(|t| evaluate(&result.model, &t.features, &t.labels, base)).transpose()?;
-    let mut model_file = result.model.to_file();
-    model_file.classes = Some(data.class_names.clone());
-    model_file.features = Some(data.feature_names.clone());
-    model_file.scaler = scaler;
-    model_file.training =
-        Some(TrainingRecord { optimizer: config.optimizer, log_base: config.log_base, epochs: config.epochs });
+    let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(path) = &args.save {
-        files.push((path.clone(), model_json(&model_file)));
+        files.push((path.clone(), model_json(&report.model)));
     }
     if let Some(dir) = &args.save_npy {
         files.extend(npy_files(&result.model, dir)?);
     }
     if let Some((path, format)) = &outputs.plot {
-        files.push((path.clone(), training_curves(&result.epochs, &unit(base), *format)?));
+        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.log_base), *format)?));
     }
     if let Some((path, format)) = &outputs.plot_weights {
         let mut history = observer.params_history;
@@ -241,27 +234,9 @@ pub fn run(args: Args) -> Result<()> {
         tmp.persist(&path).map_err(|e| anyhow!("--trace {}: {}", path.display(), e.error))?;
     }
 
-    let report = Report {
-        data: DataReport {
-            source: source.clone(),
-            rows: data.len(),
-            train_rows: train_set.len(),
-            test_rows: test_set.as_ref().map_or(0, Dataset::len),
-            features: data.feature_names.clone(),
-            classes: data.class_names.clone(),
-        },
-        config: ConfigReport::new(&args, &config),
-        epochs: &result.epochs,
-        final_: Final { train: train_eval, test: test_eval },
-        model: &model_file,
-    };
     let out = match args.format {
         FormatArg::Text => summary(&report),
-        FormatArg::Json => {
-            let mut s = serde_json::to_string_pretty(&report)?;
-            s.push('\n');
-            s
-        }
+        FormatArg::Json => json(&report),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
@@ -527,11 +502,6 @@ impl Watch {
         let tmp = trace.out.into_inner().map_err(|e| anyhow!("--trace {}: {}", trace.path.display(), e.error()))?;
         Ok(Some((tmp, trace.path)))
     }
-
-    fn line(stats: &EpochStats) -> String {
-        let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
-        format!("{:>7}  {:<12}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
-    }
 }
 
 impl Observer for Watch {
@@ -564,7 +534,7 @@ impl Observer for Watch {
         if let Some(every) = self.every
             && (stats.epoch == 1 || stats.epoch.is_multiple_of(every) || stats.epoch == self.epochs)
         {
-            let line = Self::line(stats);
+            let line = epoch_line(stats);
             let print = || {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(line.as_bytes()).and_then(|_| out.flush());
@@ -583,88 +553,6 @@ impl Observer for Watch {
         }
         Ok(())
     }
-}
-
-/// The run's description, printed before the first epoch.
-fn header(
-    source: &str,
-    data: &Dataset,
-    train_set: &Dataset,
-    test_set: Option<&Dataset>,
-    model: &Model,
-    config: &TrainConfig,
-    seed: u64,
-) -> String {
-    let mut s = String::new();
-    let test = test_set.map_or_else(|| "no test rows".to_string(), |t| format!("{} test rows", t.len()));
-    let _ = writeln!(
-        s,
-        "Data: {source}, {} rows ({} training, {test}), {} features, {} classes: {}",
-        data.len(),
-        train_set.len(),
-        data.feature_names.len(),
-        data.class_names.len(),
-        data.class_names.join(", ")
-    );
-    let _ = writeln!(s, "Model: {}", describe(model));
-    let batch = match config.batch_size {
-        Some(b) if b < train_set.len() => format!("batches of {b}"),
-        _ => format!("full batch ({} rows)", train_set.len()),
-    };
-    let order = if config.shuffle { "shuffled" } else { "in data order" };
-    let api = match config.api {
-        Api::Stax => "tape (stax)",
-        Api::Custom => "hand-derived (custom)",
-    };
-    let _ = writeln!(
-        s,
-        "Training: {}, {} epochs, {batch}, {order}, loss in {}, gradient by {api}, seed {seed}\n",
-        describe_optimizer(&config.optimizer),
-        config.epochs,
-        unit(config.log_base)
-    );
-    let _ = writeln!(s, "{:>7}  {:<12}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
-    s
-}
-
-/// `serial(Dense(3), Softmax)`, as stax would write it.
-fn describe(model: &Model) -> String {
-    let layers: Vec<String> = model
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, layer)| match layer {
-            Layer::Dense(_) => {
-                let p = model.params.layer(i);
-                let out = p.weights().map_or(0, |w| w.nrows());
-                if p.bias().is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
-            }
-            Layer::Relu => "Relu".into(),
-            Layer::Tanh => "Tanh".into(),
-            Layer::Sigmoid => "Sigmoid".into(),
-            Layer::Softmax => "Softmax".into(),
-            Layer::LogSoftmax => "LogSoftmax".into(),
-            Layer::Serial(_) => "serial(…)".into(),
-        })
-        .collect();
-    format!("serial({}), {} parameters", layers.join(", "), model.params.len())
-}
-
-fn describe_optimizer(o: &Optimizer) -> String {
-    match *o {
-        Optimizer::Sgd { step_size } => format!("sgd (step size {})", fmt_num(step_size)),
-        Optimizer::Momentum { step_size, mass } => {
-            format!("momentum (step size {}, mass {})", fmt_num(step_size), fmt_num(mass))
-        }
-        Optimizer::Adam { step_size, b1, b2, eps } => {
-            format!("adam (step size {}, b1 {b1}, b2 {b2}, eps {eps:e})", fmt_num(step_size))
-        }
-    }
-}
-
-/// How the loss is measured in `base`.
-fn unit(base: LogBase) -> String {
-    base.unit().map_or_else(|| format!("log base {base}"), String::from)
 }
 
 fn model_json(file: &ModelFile) -> Vec<u8> {
@@ -689,102 +577,4 @@ fn npy_files(model: &Model, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
         }
     }
     Ok(files)
-}
-
-#[derive(Serialize)]
-struct Report<'a> {
-    data: DataReport,
-    config: ConfigReport,
-    epochs: &'a [EpochStats],
-    #[serde(rename = "final")]
-    final_: Final,
-    model: &'a ModelFile,
-}
-
-#[derive(Serialize)]
-struct DataReport {
-    source: String,
-    rows: usize,
-    train_rows: usize,
-    test_rows: usize,
-    features: Vec<String>,
-    classes: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ConfigReport {
-    optimizer: &'static str,
-    learning_rate: f64,
-    momentum: Option<f64>,
-    epochs: usize,
-    batch_size: Option<usize>,
-    shuffle: bool,
-    log_base: LogBase,
-    api: Api,
-    scale: Option<ScaleKind>,
-    test_fraction: f64,
-    seed: u64,
-}
-
-impl ConfigReport {
-    fn new(args: &Args, config: &TrainConfig) -> ConfigReport {
-        ConfigReport {
-            optimizer: match args.optimizer {
-                OptimizerArg::Sgd => "sgd",
-                OptimizerArg::Momentum => "momentum",
-                OptimizerArg::Adam => "adam",
-            },
-            learning_rate: args.lr,
-            momentum: (args.optimizer == OptimizerArg::Momentum).then_some(args.momentum),
-            epochs: config.epochs,
-            batch_size: config.batch_size,
-            shuffle: config.shuffle,
-            log_base: config.log_base,
-            api: config.api,
-            scale: scale_kind(args.scale),
-            test_fraction: args.test_fraction,
-            seed: args.seed,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Final {
-    train: Evaluation,
-    test: Option<Evaluation>,
-}
-
-/// The end of the text report: final loss and accuracy, and a confusion matrix.
-fn summary(report: &Report) -> String {
-    let mut s = String::new();
-    let unit = unit(report.config.log_base);
-    let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
-    let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
-        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({}/{n} right)", fmt_num(e.loss), e.accuracy, e.correct);
-    };
-    row(&mut s, "train", &report.final_.train, report.data.train_rows);
-    if let Some(test) = &report.final_.test {
-        row(&mut s, "test", test, report.data.test_rows);
-    }
-    let (which, e) = match &report.final_.test {
-        Some(t) => ("test", t),
-        None => ("training", &report.final_.train),
-    };
-    let _ = writeln!(s, "\nConfusion matrix, {which} rows (rows: true class, columns: predicted):");
-    let classes = &report.data.classes;
-    let first = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(4);
-    let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(5)).collect();
-    let _ = write!(s, "{:first$}", "");
-    for (c, w) in classes.iter().zip(&widths) {
-        let _ = write!(s, "  {c:>w$}");
-    }
-    s.push('\n');
-    for (t, name) in classes.iter().enumerate() {
-        let _ = write!(s, "{name:<first$}");
-        for (p, w) in widths.iter().enumerate() {
-            let _ = write!(s, "  {:>w$}", e.confusion[t][p]);
-        }
-        s.push('\n');
-    }
-    s
 }

@@ -1,11 +1,12 @@
-//! Renderers: each turns an [`Explanation`] into one output format. They only format; every
-//! number they print is a field of the explanation.
+//! Renderers: each turns an [`Explanation`] into one output format, and [`training`] a training
+//! run's report into text. They only format; every number they print is a field of the record.
 
 mod doc;
 mod markdown;
 mod math;
 mod number;
 mod text;
+pub mod training;
 mod walkthrough;
 
 pub use number::fmt_num;

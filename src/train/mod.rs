@@ -11,7 +11,10 @@
 //!   its accuracies are measured with the parameters after its last update.
 //!
 //! Progress goes to an [`Observer`], so the library knows nothing of terminals; the trainer asks
-//! for a step's details only when the observer wants them (`--trace`).
+//! for a step's details only when the observer wants them (`--trace`). A finished run's record,
+//! what `train --format json` writes and the text report prints, is [`report::TrainReport`].
+
+pub mod report;
 
 use crate::backward::value_and_grad;
 use crate::custom::hand_grad;

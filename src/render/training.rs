@@ -1,0 +1,256 @@
+//! A training run as text, from its [`TrainReport`]: a header before the first epoch, a line per
+//! epoch shown, and a summary at the end. Each piece is a function because they are printed
+//! at different times; none computes a number of its own.
+
+use super::fmt_num;
+use crate::layers::Layer;
+use crate::loss::LogBase;
+use crate::model::Model;
+use crate::predict::Evaluation;
+use crate::train::report::{ConfigReport, DataReport, TrainReport};
+use crate::train::{Api, EpochStats};
+use crate::update::Optimizer;
+use std::fmt::Write as _;
+
+/// The run's description, printed before the first epoch, ending in the epoch lines' column
+/// heads. `model` is the model the run starts from.
+pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String {
+    let mut s = String::new();
+    let test = if data.test_rows == 0 { "no test rows".to_string() } else { format!("{} test rows", data.test_rows) };
+    let _ = writeln!(
+        s,
+        "Data: {}, {} rows ({} training, {test}), {} features, {} classes: {}",
+        data.source,
+        data.rows,
+        data.train_rows,
+        data.features.len(),
+        data.classes.len(),
+        data.classes.join(", ")
+    );
+    let _ = writeln!(s, "Model: {}", describe(model));
+    let t = &config.train;
+    let batch = match t.batch_size {
+        Some(b) if b < data.train_rows => format!("batches of {b}"),
+        _ => format!("full batch ({} rows)", data.train_rows),
+    };
+    let order = if t.shuffle { "shuffled" } else { "in data order" };
+    let api = match t.api {
+        Api::Stax => "tape (stax)",
+        Api::Custom => "hand-derived (custom)",
+    };
+    let _ = writeln!(
+        s,
+        "Training: {}, {} epochs, {batch}, {order}, loss in {}, gradient by {api}, seed {}\n",
+        describe_optimizer(&t.optimizer),
+        t.epochs,
+        loss_unit(t.log_base),
+        config.seed
+    );
+    let _ = writeln!(s, "{:>7}  {:<12}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+    s
+}
+
+/// One epoch's figures under the header's columns; `-` for the test accuracy without a test part.
+pub fn epoch_line(stats: &EpochStats) -> String {
+    let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+    format!("{:>7}  {:<12}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
+}
+
+/// The end of the text report: final loss and accuracy, and a confusion matrix (of the test
+/// rows when there are some, as they are the honest measure).
+pub fn summary(report: &TrainReport) -> String {
+    let mut s = String::new();
+    let unit = loss_unit(report.config.train.log_base);
+    let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
+    let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
+        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({}/{n} right)", fmt_num(e.loss), e.accuracy, e.correct);
+    };
+    row(&mut s, "train", &report.final_.train, report.data.train_rows);
+    if let Some(test) = &report.final_.test {
+        row(&mut s, "test", test, report.data.test_rows);
+    }
+    let (which, e) = match &report.final_.test {
+        Some(t) => ("test", t),
+        None => ("training", &report.final_.train),
+    };
+    let _ = writeln!(s, "\nConfusion matrix, {which} rows (rows: true class, columns: predicted):");
+    let classes = &report.data.classes;
+    let first = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(4);
+    let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(5)).collect();
+    let _ = write!(s, "{:first$}", "");
+    for (c, w) in classes.iter().zip(&widths) {
+        let _ = write!(s, "  {c:>w$}");
+    }
+    s.push('\n');
+    for (t, name) in classes.iter().enumerate() {
+        let _ = write!(s, "{name:<first$}");
+        for (p, w) in widths.iter().enumerate() {
+            let _ = write!(s, "  {:>w$}", e.confusion[t][p]);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The report as `train --format json` writes it: pretty-printed, with a final newline.
+/// Non-finite numbers become null, as JSON has no infinity.
+pub fn json(report: &TrainReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("a training report serialises");
+    s.push('\n');
+    s
+}
+
+/// How the loss is measured in `base`: nats, bits, hartleys, or "log base 3"; the plots' axis
+/// says the same.
+pub fn loss_unit(base: LogBase) -> String {
+    base.unit().map_or_else(|| format!("log base {base}"), String::from)
+}
+
+/// `serial(Dense(3), Softmax), 15 parameters`, as stax would write the layers.
+fn describe(model: &Model) -> String {
+    let layers: Vec<String> = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| match layer {
+            Layer::Dense(_) => {
+                let p = model.params.layer(i);
+                let out = p.weights().map_or(0, |w| w.nrows());
+                if p.bias().is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
+            }
+            Layer::Relu => "Relu".into(),
+            Layer::Tanh => "Tanh".into(),
+            Layer::Sigmoid => "Sigmoid".into(),
+            Layer::Softmax => "Softmax".into(),
+            Layer::LogSoftmax => "LogSoftmax".into(),
+            Layer::Serial(_) => "serial(…)".into(),
+        })
+        .collect();
+    format!("serial({}), {} parameters", layers.join(", "), model.params.len())
+}
+
+fn describe_optimizer(o: &Optimizer) -> String {
+    match *o {
+        Optimizer::Sgd { step_size } => format!("sgd (step size {})", fmt_num(step_size)),
+        Optimizer::Momentum { step_size, mass } => {
+            format!("momentum (step size {}, mass {})", fmt_num(step_size), fmt_num(mass))
+        }
+        Optimizer::Adam { step_size, b1, b2, eps } => {
+            format!("adam (step size {}, b1 {b1}, b2 {b2}, eps {eps:e})", fmt_num(step_size))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::TrainConfig;
+    use crate::train::report::Final;
+    use ndarray::array;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn data(test_rows: usize) -> DataReport {
+        DataReport {
+            source: "tiny.csv".into(),
+            rows: 3 + test_rows,
+            train_rows: 3,
+            test_rows,
+            features: names(&["x1", "x2"]),
+            classes: names(&["a", "bb"]),
+        }
+    }
+
+    fn config(optimizer: Optimizer, batch_size: Option<usize>, log_base: &str) -> ConfigReport {
+        let train = TrainConfig {
+            optimizer,
+            epochs: 5,
+            batch_size,
+            shuffle: false,
+            log_base: log_base.parse().unwrap(),
+            api: Api::Custom,
+        };
+        ConfigReport::new(&train, None, 0.25, 9)
+    }
+
+    fn evaluation(loss: f64, confusion: Vec<Vec<usize>>) -> Evaluation {
+        let correct = (0..confusion.len()).map(|i| confusion[i][i]).sum();
+        let rows: usize = confusion.iter().flatten().sum();
+        Evaluation { loss, accuracy: correct as f64 / rows as f64, correct, confusion }
+    }
+
+    fn model() -> Model {
+        Model::single_dense(array![[1.0, 0.0], [0.0, 1.0]], None).unwrap()
+    }
+
+    #[test]
+    fn the_header_describes_data_model_and_settings() {
+        let adam = Optimizer::adam(0.01).unwrap();
+        let text = header(&data(1), &config(adam, Some(2), "3"), &model());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Data: tiny.csv, 4 rows (3 training, 1 test rows), 2 features, 2 classes: a, bb");
+        // 2×2 weights, no bias: 4 parameters.
+        assert_eq!(lines[1], "Model: serial(Dense(2, no bias), Softmax), 4 parameters");
+        // Adam's constants are JAX's: b1 0.9, b2 0.999, eps 1e-8.
+        assert_eq!(
+            lines[2],
+            "Training: adam (step size 0.01, b1 0.9, b2 0.999, eps 1e-8), 5 epochs, batches of 2, in data order, \
+             loss in log base 3, gradient by hand-derived (custom), seed 9"
+        );
+        assert_eq!(lines[3], "");
+
+        // A batch as large as the training rows is the full batch; bits are base 2's unit.
+        let momentum = Optimizer::momentum(0.1, 0.9).unwrap();
+        let text = header(&data(0), &config(momentum, Some(3), "2"), &model());
+        assert!(text.contains("(3 training, no test rows)"), "{text}");
+        assert!(text.contains("momentum (step size 0.1, mass 0.9), 5 epochs, full batch (3 rows)"), "{text}");
+        assert!(text.contains("loss in bits"), "{text}");
+    }
+
+    #[test]
+    fn epoch_lines_sit_under_the_header_s_columns() {
+        let text = header(&data(1), &config(Optimizer::sgd(0.5).unwrap(), None, "e"), &model());
+        let heads = text.lines().last().unwrap();
+        let stats = EpochStats { epoch: 12, loss: 0.25, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
+        let line = epoch_line(&stats);
+        assert!(line.ends_with('\n'));
+        let end = |s: &str, word: &str| s.find(word).unwrap() + word.len();
+        // Numbers are right-aligned under right-aligned heads, the loss left-aligned under its head.
+        assert_eq!(end(&line, "12"), end(heads, "epoch"));
+        assert_eq!(line.find("0.25"), heads.find("loss"));
+        // 2/3 to four places is 0.6667.
+        assert_eq!(end(&line, "0.6667"), end(heads, "train acc"));
+        assert_eq!(end(&line, "1.0000"), end(heads, "test acc"));
+
+        let no_test = epoch_line(&EpochStats { test_accuracy: None, ..stats });
+        assert_eq!(end(&no_test, "-"), end(heads, "test acc"));
+    }
+
+    #[test]
+    fn the_summary_shows_the_test_confusion_when_there_is_a_test_part() {
+        let report = |test: Option<Evaluation>| TrainReport {
+            data: data(test.as_ref().map_or(0, |_| 2)),
+            config: config(Optimizer::sgd(0.5).unwrap(), None, "e"),
+            epochs: Vec::new(),
+            final_: Final { train: evaluation(0.5, vec![vec![1, 0], vec![1, 1]]), test },
+            model: model().to_file(),
+        };
+        let text = summary(&report(Some(evaluation(0.125, vec![vec![0, 1], vec![0, 1]]))));
+        let lines: Vec<&str> = text.lines().collect();
+        // "final" in 10 columns, a space, the loss head right-aligned in 12, two spaces, "accuracy".
+        assert_eq!(lines[1], "final       loss (nats)  accuracy");
+        // The loss right-aligned in 12 columns, the accuracy to four places in 8.
+        assert_eq!(lines[2], "train               0.5    0.6667  (2/3 right)");
+        assert_eq!(lines[3], "test              0.125    0.5000  (1/2 right)");
+        assert_eq!(lines[5], "Confusion matrix, test rows (rows: true class, columns: predicted):");
+        // Class columns are 5 wide at least, the name column 4.
+        assert_eq!(&lines[6..], ["          a     bb", "a         0      1", "bb        0      1"]);
+
+        let text = summary(&report(None));
+        assert!(!text.contains("\ntest "), "{text}");
+        assert!(text.contains("Confusion matrix, training rows"), "{text}");
+        assert!(text.ends_with("a         1      0\nbb        1      1\n"), "{text}");
+    }
+}
