@@ -9,7 +9,7 @@
 //! - ∂E/∂W = (∂E/∂z)ᵀ·x (entry ij: Σ_samples ∂E/∂z_i·x_j), ∂E/∂b = Σ_samples ∂E/∂z.
 //!
 //! Hidden layers continue the same chain by hand: a dense layer passes back δ·W, an activation
-//! multiplies by its local derivative (tanh′ = 1 − a², relu′ = [a > 0], σ′ = σ(1 − σ)), each read
+//! multiplies by its local derivative (tanh′ = 1 − a², relu′ = `[a > 0]`, σ′ = σ(1 − σ)), each read
 //! off the layer's output. This path shares nothing with the tape but the model's layout, and is
 //! checked against it and against finite differences.
 //!

@@ -102,7 +102,7 @@ pub struct ActivationTrace {
     pub input: Matrix,
     /// a = f(z).
     pub output: Matrix,
-    /// f′(z), read off the output: tanh′ = 1 − a², relu′ = [a > 0], σ′ = σ(1 − σ).
+    /// f′(z), read off the output: tanh′ = 1 − a², relu′ = `[a > 0]`, σ′ = σ(1 − σ).
     pub local_derivative: Matrix,
     /// ∂L/∂a.
     pub grad_output: Matrix,

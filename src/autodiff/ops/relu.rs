@@ -22,7 +22,7 @@ impl Op for Relu {
     }
 }
 
-/// relu′ = [a > 0]; at exactly 0 it is 0, as in JAX. Also what `trace` shows as the local derivative.
+/// relu′ = `[a > 0]`; at exactly 0 it is 0, as in JAX. Also what `trace` shows as the local derivative.
 pub fn relu_derivative(a: f64) -> f64 {
     if a > 0.0 { 1.0 } else { 0.0 }
 }

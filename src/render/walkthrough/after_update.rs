@@ -1,0 +1,34 @@
+//! Stage 7 of the walk-through: the loss after the step.
+
+use super::{Ctx, unit};
+use crate::render::doc::{Block, Doc, Tone, spans};
+use crate::render::math::{Math, cat, minus};
+
+/// Stage 7: the same batch through the new weights.
+pub(super) fn after_update(doc: &mut Doc, c: &Ctx) {
+    let e = c.e;
+    let unit = unit(c.base());
+    doc.heading("7. After the update: the loss again");
+    doc.para(spans![
+        "The same batch through the new weights (stages 2 to 4 again); ",
+        Math::new("L′", "L'"),
+        " is the new loss:"
+    ]);
+    doc.worked(vec![
+        vec![Math::from("L"), cat!(e.loss, &unit)],
+        vec![Math::new("L′", "L'"), cat!(e.new_loss, &unit)],
+        vec![Math::new("L′ − L", "L' - L"), cat!(e.new_loss, minus(), e.loss), cat!(e.loss_change, &unit)],
+    ]);
+    let (verdict, tone) = if e.loss_change < 0.0 {
+        ("the loss went down: the step did what it is for.", Tone::Good)
+    } else if e.loss_change > 0.0 {
+        ("the loss went up: the step overshot (try a smaller --lr).", Tone::Bad)
+    } else {
+        ("the loss did not change.", Tone::Key)
+    };
+    doc.push(Block::Result {
+        label: "Change:".into(),
+        body: spans![cat!(Math::new("ΔL = ", "\\Delta L = "), e.loss_change, &unit), format!(", {verdict}")],
+        tone,
+    });
+}

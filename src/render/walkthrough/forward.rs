@@ -1,0 +1,122 @@
+//! Stage 2 of the walk-through: the forward pass up to the logits.
+
+use super::{Ctx, MAX_WORKED_UNITS, MAX_WORKED_WEIGHTS, layer_summary, worked_rows};
+use crate::render::doc::{Doc, spans};
+use crate::render::math::{Math, cat, eq, plus, sum_over, times, vector};
+use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
+
+/// Stage 2: every layer up to the logits.
+pub(super) fn forward(doc: &mut Doc, c: &Ctx) {
+    doc.heading(if c.multi { "2. Forward, layer by layer" } else { "2. Forward: the logits" });
+    let hidden = if c.output.is_some() { c.e.layers.len() - 1 } else { c.e.layers.len() };
+    for (i, layer) in c.e.layers.iter().enumerate().take(hidden) {
+        match layer {
+            LayerTrace::Dense(dense) => forward_dense(doc, c, i, dense),
+            LayerTrace::Relu(a) | LayerTrace::Tanh(a) | LayerTrace::Sigmoid(a) => {
+                forward_activation(doc, c, i, layer, a)
+            }
+            LayerTrace::Softmax(s) | LayerTrace::Logsoftmax(s) => {
+                doc.formula(cat!(c.names[i].whole(), " = softmax(", c.input_of(i).whole(), ")"));
+                c.vector_or_matrix(doc, spans!["Its output:"], &c.names[i], &s.output);
+            }
+        }
+    }
+}
+
+fn forward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
+    let (z, w, b, a) = (&c.names[i], c.weights_of(i), c.bias_of(i), c.input_of(i));
+    let (units, width) = dense.weights.dim();
+    if c.multi {
+        doc.sub(spans![format!("Layer {}: dense, {width} → {units}", c.dense_number[i])]);
+    }
+    let mut rule = cat!(z.letters("i"), eq(), sum_over('j'), " ", a.letters("j"), times(), w.letters("ij"));
+    if dense.bias.is_some() {
+        rule = cat!(rule, plus(), b.letters("i"));
+    }
+    let last = Some(i) == c.last_dense();
+    let what = if last { "Each logit" } else { "Each unit" };
+    doc.para(spans![
+        format!("{what} is a weighted sum of the inputs, input times weight along its row of "),
+        w.whole(),
+        ":"
+    ]);
+    doc.formula(rule);
+    let all = dense.weights.len() <= MAX_WORKED_WEIGHTS;
+    for s in 0..c.worked {
+        c.sample_heading(doc, s);
+        let lines = worked_rows(units, all)
+            .map(|r| {
+                let mut terms: Vec<Math> = (0..width)
+                    .map(|j| cat!(Math::factor(dense.input[[s, j]]), times(), Math::factor(dense.weights[[r, j]])))
+                    .collect();
+                if let Some(bias) = &dense.bias {
+                    terms.push(Math::factor(bias[r]));
+                }
+                vec![z.at(r), Math::sum(terms), Math::num(dense.output[[s, r]])]
+            })
+            .collect();
+        doc.worked(lines);
+    }
+    if !all {
+        doc.para(spans![
+            format!("This layer has {} weights: only the first unit's sum is written out; ", dense.weights.len()),
+            "the others are the same along their own rows."
+        ]);
+    }
+    c.note_unworked_samples(doc);
+    let caption = if last { spans!["The logits:"] } else { spans![format!("Layer {}'s output:", c.dense_number[i])] };
+    if last && c.m == 1 {
+        doc.result("Logits:", spans![cat!(z.whole(), eq(), vector(dense.output.row(0).iter().copied()))]);
+    } else if !(c.m == 1 && all) {
+        c.vector_or_matrix(doc, caption, z, &dense.output);
+    }
+}
+
+fn activation_name(layer: &LayerTrace) -> &'static str {
+    match layer {
+        LayerTrace::Relu(_) => "relu",
+        LayerTrace::Tanh(_) => "tanh",
+        _ => "σ",
+    }
+}
+
+fn forward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
+    let (a, z) = (&c.names[i], c.input_of(i));
+    let f = activation_name(layer);
+    if c.multi {
+        doc.sub(spans![format!("Layer {}: {}", c.dense_number[i], layer_summary(layer))]);
+    }
+    let definition = match layer {
+        LayerTrace::Relu(_) => Math::new(", relu(z) = max(0, z)", ",\\ \\mathrm{relu}(z) = \\max(0, z)"),
+        LayerTrace::Tanh(_) => Math::default(),
+        _ => Math::new(", σ(z) = 1/(1 + e^(−z))", ",\\ \\sigma(z) = 1/(1 + e^{-z})"),
+    };
+    doc.para(spans!["Applied to each unit on its own:"]);
+    doc.formula(cat!(a.letters("j"), eq(), fn_name(f), z.letters("j").paren(), definition));
+    let units = act.input.ncols();
+    let all = units <= MAX_WORKED_UNITS;
+    for s in 0..c.worked {
+        c.sample_heading(doc, s);
+        let lines = worked_rows(units, all)
+            .map(|j| {
+                vec![a.at(j), cat!(fn_name(f), Math::num(act.input[[s, j]]).paren()), Math::num(act.output[[s, j]])]
+            })
+            .collect();
+        doc.worked(lines);
+    }
+    if !all {
+        doc.para(spans![format!("Only the first of the {units} units is written out.")]);
+    }
+    c.note_unworked_samples(doc);
+    if !(c.m == 1 && all) {
+        c.vector_or_matrix(doc, spans!["The layer's output:"], a, &act.output);
+    }
+}
+
+fn fn_name(f: &str) -> Math {
+    match f {
+        "σ" => Math::new("σ", "\\sigma"),
+        "tanh" => Math::new("tanh", "\\tanh"),
+        other => Math::new(other, format!("\\mathrm{{{other}}}")),
+    }
+}

@@ -1,0 +1,102 @@
+//! Stage 1 of the walk-through: inputs, weights and target.
+
+use super::{Ctx, input_cols, table, weight_rows};
+use crate::data::{ScaleKind, Scaler};
+use crate::render::doc::{Doc, spans};
+use crate::render::math::{Math, Sym, vector};
+use crate::trace::{DenseTrace, LayerTrace, Matrix};
+
+/// Stage 1: the numbers everything starts from.
+pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
+    let e = c.e;
+    doc.heading("1. Inputs, weights and target");
+    let n = e.inputs.ncols();
+    let inputs_caption = if c.m == 1 {
+        spans![format!("The input, one sample of {n} features:")]
+    } else {
+        spans![format!("The inputs, {} samples of {n} features (one per row):", c.m)]
+    };
+    c.vector_or_matrix(doc, inputs_caption, &c.x, &e.inputs);
+    if let (Some(raw), Some(scaler)) = (&e.raw_inputs, &e.scaler) {
+        scaling(doc, c, raw, scaler);
+    }
+    if let Some(features) = &e.feature_names {
+        let mut p = spans!["The features: "];
+        for (j, f) in features.iter().enumerate() {
+            p.push(if j == 0 { "".into() } else { ", ".into() });
+            p.extend(spans![c.x.at(j), format!(" {f}")]);
+        }
+        p.push(".".into());
+        doc.para(p);
+    }
+    for (i, layer) in e.layers.iter().enumerate() {
+        if let LayerTrace::Dense(dense) = layer {
+            weights(doc, c, i, dense);
+        }
+    }
+    let targets_caption = spans!["The target, one-hot: 1 for the true class, 0 elsewhere."];
+    if c.m == 1 {
+        doc.para(targets_caption);
+        let class = c.class(e.target_classes.first().copied().unwrap_or_default());
+        doc.worked(vec![vec![c.y.whole(), vector(e.targets.row(0).iter().copied())]]);
+        doc.para(spans![format!("The true class is {class}.")]);
+    } else {
+        let rows = (0..c.m)
+            .map(|s| spans![format!("sample {} ({})", s + 1, c.class(e.target_classes.get(s).copied().unwrap_or(0)))])
+            .collect();
+        let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
+        doc.matrix(table(spans!["The targets, one-hot, one row per sample:"], rows, cols, &e.targets));
+    }
+}
+
+/// Where the inputs came from when the model scales what it is given (a trained model's scaler).
+fn scaling(doc: &mut Doc, c: &Ctx, raw: &Matrix, scaler: &Scaler) {
+    let (how, offset, divisor) = match scaler.kind {
+        ScaleKind::Standard => ("standard", "mean", "standard deviation"),
+        ScaleKind::Minmax => ("min-max", "minimum", "range (max − min)"),
+    };
+    doc.para(spans![format!(
+        "These are the measured values put through the model's {how} scaler, fitted on its training rows: \
+         each feature has its training {offset} taken away and is divided by its training {divisor}."
+    )]);
+    let raw_name = Sym::new("x_raw", "x^{\\text{raw}}");
+    c.vector_or_matrix(doc, spans!["As measured:"], &raw_name, raw);
+    doc.worked(vec![
+        vec![Math::new(offset, format!("\\text{{{offset}}}")), vector(scaler.offset.iter().copied())],
+        vec![Math::new(divisor, format!("\\text{{{divisor}}}")), vector(scaler.divisor.iter().copied())],
+    ]);
+}
+
+fn weights(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
+    let w = c.weights_of(i);
+    let caption = if Some(i) == c.last_dense() {
+        spans![
+            "The weights ",
+            w.whole(),
+            ", one row per class: row i holds the weights into the logit ",
+            c.names[i].letters("i"),
+            ":"
+        ]
+    } else {
+        spans![
+            format!("Layer {}'s weights ", c.dense_number[i]),
+            w.whole(),
+            ", one row per unit of ",
+            c.names[i].whole(),
+            ":"
+        ]
+    };
+    doc.matrix(table(
+        caption,
+        weight_rows(c, i, dense.weights.nrows()),
+        input_cols(c, i, dense.weights.ncols()),
+        &dense.weights,
+    ));
+    match &dense.bias {
+        Some(b) => {
+            doc.para(spans!["The bias:"]);
+            doc.worked(vec![vec![c.bias_of(i).whole(), vector(b.iter().copied())]]);
+        }
+        None => doc.para(spans!["No bias."]),
+    }
+}

@@ -1,0 +1,30 @@
+//! The opening paragraphs: the model, the loss and the step, before stage 1.
+
+use super::{Ctx, describe_base, layer_summary};
+use crate::render::doc::{Block, Doc, Span, spans};
+use crate::render::math::{self, cat};
+use crate::update::Optimizer;
+
+pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
+    let e = c.e;
+    doc.push(Block::Title("gradlens explain: one step of gradient descent, number by number".into()));
+    let model: Vec<String> = e.layers.iter().map(layer_summary).collect();
+    let mut p = spans![format!("Model: {}. Loss: cross-entropy with ", model.join(" → "))];
+    p.extend(describe_base(c.base()));
+    p.extend(spans![
+        if c.m > 1 { format!(", averaged over {} samples", c.m) } else { ", on one sample".into() },
+        match e.optimizer {
+            Optimizer::Sgd { .. } => ". Plain gradient descent with step size ",
+            Optimizer::Momentum { .. } => ". A step of a training run with momentum, step size ",
+            Optimizer::Adam { .. } => ". A step of a training run with adam, step size ",
+        },
+        cat!(math::alpha(), " = ", e.learning_rate),
+        ".",
+    ]);
+    doc.para(p);
+    doc.para(spans![
+        "Subscripts count from 1, as in the post; classes count from 0, as ",
+        Span::Code("--target".into()),
+        " takes them.",
+    ]);
+}
