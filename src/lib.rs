@@ -4,17 +4,18 @@
 //! - [`data`]: Iris (embedded) or a CSV, scaled and split;
 //! - [`autodiff`]: the tape and its primitive ops, one file each;
 //! - [`layers`]: stax-style layers, `(init, apply)` pairs and `serial`;
+//! - [`model`]: a model (layers and parameters) and its JSON file;
 //! - [`loss`]: cross-entropy in a chosen log base, through log-sum-exp;
 //! - [`backward`]: loss and gradient of a model by the tape;
-//! - [`custom`]: the blog's hand-derived softmax regression, a separate path checked against the tape;
+//! - [`custom`]: the blog's hand-derived gradient (softmax regression, and the same chain rule
+//!   through hidden layers), a separate path checked against the tape;
 //! - [`update`]: optimizers in the manner of `jax.example_libraries.optimizers`;
-//! - [`model`]: a model (layers and parameters) and its JSON file;
-//! - [`plot`]: charts of a training run (loss, accuracy, every weight's path);
+//! - [`train`]: the training loop, with JAX's batching and step semantics, and its report
+//!   ([`train::report`]: data, settings, epochs, final evaluation and model, as one record);
 //! - [`predict`]: a model applied to rows without a tape: classes, loss, accuracy;
 //! - [`trace`]: one update step as data, every intermediate number;
 //! - [`render`]: the trace as text, Markdown or JSON, and a training report as text;
-//! - [`train`]: the training loop, with JAX's batching and step semantics, and its report
-//!   ([`train::report`]: data, settings, epochs, final evaluation and model, as one record).
+//! - [`plot`]: charts of a training run (loss, accuracy, every weight's path).
 //!
 //! # The blog's update in ten lines
 //! ```
