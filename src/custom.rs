@@ -36,15 +36,15 @@ pub struct HandGrad {
     pub grads: Params,
 }
 
-/// Every layer's input, by hand, up to and including the output layer's input (the logits z),
-/// which comes last. Shared with prediction, which needs the forward values only.
+/// Every layer's output, by hand, up to the softmax: entry i is layer i's output, the last the
+/// logits z. Shared with prediction, which needs the forward values only; the input is not copied.
 ///
 /// # Shapes
-/// `x`: m×in; entry i is m×(layer i's input width), the last m×k.
+/// `x`: m×in; entry i is m×(layer i's output width), the last m×k.
 pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
-    let mut acts = vec![x.clone()];
+    let mut outs: Vec<Array2<f64>> = Vec::with_capacity(model.layers.len());
     for (i, layer) in model.layers.iter().enumerate() {
-        let a = acts.last().expect("the input is there");
+        let a = outs.last().unwrap_or(x);
         let next = match layer {
             Layer::Dense(_) => {
                 let p = model.params.layer(i);
@@ -67,15 +67,15 @@ pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
             Layer::Softmax | Layer::LogSoftmax => break,
             Layer::Serial(_) => unreachable!("a Model's layers are flat"),
         };
-        acts.push(next);
+        outs.push(next);
     }
-    Ok(acts)
+    Ok(outs)
 }
 
 /// The loss of `model` on the batch `x` with one-hot targets `y`, and its gradient, by hand.
 pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Result<HandGrad> {
-    let mut acts = forward(model, x)?;
-    let z = acts.pop().expect("the softmax's input");
+    let mut outs = forward(model, x)?;
+    let z = outs.last().expect("a model has a dense layer below its softmax");
     if y.dim() != z.dim() {
         return Err(Error::Shape {
             op: "hand loss",
@@ -83,18 +83,17 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
         });
     }
     let m = x.nrows() as f64;
-    let log_p = log_softmax(&z);
+    let log_p = log_softmax(z);
     let loss = mean_loss(&log_p, y, base);
     let probabilities = log_p.mapv(f64::exp);
     let grad_logits = (&probabilities - y) / (m * base.ln());
 
-    // Backward through the layers below the softmax; `acts[i]` is layer i's input.
-    let n_below = acts.len();
+    // Backward through the layers below the softmax: layer i maps its input (x or outs[i − 1])
+    // to outs[i].
     let mut grads = vec![Params::None; model.layers.len()];
     let mut delta = grad_logits.clone();
-    let mut out = z.clone();
-    for i in (0..n_below).rev() {
-        let input = &acts[i];
+    for i in (0..outs.len()).rev() {
+        let (input, out) = (if i == 0 { x } else { &outs[i - 1] }, &outs[i]);
         match &model.layers[i] {
             Layer::Dense(_) => {
                 let p = model.params.layer(i);
@@ -109,9 +108,9 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
             Layer::Sigmoid => delta = delta * out.mapv(|s| s * (1.0 - s)),
             _ => unreachable!("only the last layer is a softmax"),
         }
-        out = input.clone();
     }
-    Ok(HandGrad { logits: z, probabilities, loss, grad_logits, grads: Params::Serial(grads) })
+    let logits = outs.pop().expect("the logits are there");
+    Ok(HandGrad { logits, probabilities, loss, grad_logits, grads: Params::Serial(grads) })
 }
 
 /// Row-wise z − (max + ln Σ e^{z−max}).
