@@ -41,6 +41,7 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
+pub mod activation;
 pub mod autodiff;
 pub mod backward;
 pub mod custom;
@@ -52,6 +53,7 @@ pub mod model;
 pub mod plot;
 pub mod predict;
 pub mod render;
+pub mod softmax;
 pub mod trace;
 pub mod train;
 pub mod update;

@@ -135,3 +135,36 @@ pub fn mean_loss(log_probs: &Array2<f64>, targets: &Array2<f64>, base: LogBase) 
     let losses = sample_losses(log_probs, targets, base);
     losses.iter().sum::<f64>() / losses.len().max(1) as f64
 }
+
+/// The cost a model is trained to lower. One type owns each loss's value, gradient, formulas and
+/// name; nothing else in the crate branches on which loss it is.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Loss {
+    /// E = (1/m) Σ_samples −Σ_k y_k·log_b ŷ_k, ŷ = softmax(z): the blog's. The output layer is
+    /// softmax (or log-softmax), and the gradient at the logits is (ŷ − y)/(m·ln b).
+    CrossEntropy {
+        /// The base of the logarithm.
+        #[serde(default)]
+        log_base: LogBase,
+    },
+    /// E = (1/m) Σ_samples ½‖y − ŷ‖²: Nielsen's quadratic cost; for one sample Mazur's E_total.
+    /// Any output layer; ∂E/∂ŷ = (ŷ − y)/m.
+    Quadratic,
+}
+
+impl Default for Loss {
+    fn default() -> Self {
+        Loss::CrossEntropy { log_base: LogBase::E }
+    }
+}
+
+impl Loss {
+    /// The word on the command line and in files: `cross-entropy` or `quadratic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::CrossEntropy { .. } => "cross-entropy",
+            Loss::Quadratic => "quadratic",
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Elementwise activations, each defined once: its function, its derivative, its name and its
+//! formulas. The tape, the hand-derived path, the compiled engine, the trace and every renderer
+//! read them from here, so adding an activation is a change to this file (a variant, an arm in
+//! each `match` below, an entry in [`Activation::ALL`]) and to nothing else.
+//!
+//! Every `match` here lists every variant: there is no `_` arm through which a new activation could
+//! inherit another's formula.
+//!
+//! # The contract
+//! - `f(z)`: the function, generic over the float type (f32 and f64);
+//! - `df(z, a)`: its derivative at `z`, given `a = f(z)` too, so that each activation can read it
+//!   off whichever is exact: tanh′ = 1 − a² off the output, σ′ = σ(z)·σ(−z) off the input (σ(1 − σ)
+//!   read off the output loses every digit of 1 − σ once σ rounds to 1);
+//! - `name`: the word in model files, `--activation` and explanations;
+//! - formulas for f and f′, in Unicode and in TeX, as templates: `{z}` stands for the input and
+//!   `{a}` for the output, so a renderer writes the formula with symbols or with the numbers.
+
+use num_traits::Float;
+use std::fmt;
+use std::str::FromStr;
+
+/// An elementwise activation `a = f(z)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// f(z) = z: a linear output layer (regression with the quadratic cost).
+    Identity,
+    Relu,
+    /// max(z, 0.01·z): relu that keeps a small gradient for negative inputs.
+    LeakyRelu,
+    Tanh,
+    Sigmoid,
+    /// ln(1 + eᶻ): a smooth relu.
+    Softplus,
+}
+
+/// A formula in two notations, with `{z}` (the input) and `{a}` (the output) as placeholders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Template {
+    pub text: &'static str,
+    pub tex: &'static str,
+}
+
+/// The slope of [`Activation::LeakyRelu`] below 0.
+pub const LEAKY_SLOPE: f64 = 0.01;
+
+impl Activation {
+    /// Every activation, in the order `--help` lists them.
+    pub const ALL: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Softplus,
+    ];
+
+    /// The word in model files, on the command line and in explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Softplus => "softplus",
+        }
+    }
+
+    /// a = f(z).
+    pub fn f<F: Float>(self, z: F) -> F {
+        match self {
+            Activation::Identity => z,
+            Activation::Relu => z.max(F::zero()),
+            Activation::LeakyRelu => {
+                if z > F::zero() {
+                    z
+                } else {
+                    z * F::from(LEAKY_SLOPE).expect("a float")
+                }
+            }
+            Activation::Tanh => z.tanh(),
+            Activation::Sigmoid => sigmoid(z),
+            // ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|)): no overflow for large z, all digits for
+            // very negative z.
+            Activation::Softplus => z.max(F::zero()) + (-z.abs()).exp().ln_1p(),
+        }
+    }
+
+    /// f′(z), given z and a = f(z).
+    pub fn df<F: Float>(self, z: F, a: F) -> F {
+        match self {
+            Activation::Identity => F::one(),
+            // At exactly 0 the derivative is taken as 0, as JAX does.
+            Activation::Relu => {
+                if z > F::zero() {
+                    F::one()
+                } else {
+                    F::zero()
+                }
+            }
+            Activation::LeakyRelu => {
+                if z > F::zero() {
+                    F::one()
+                } else {
+                    F::from(LEAKY_SLOPE).expect("a float")
+                }
+            }
+            Activation::Tanh => F::one() - a * a,
+            // σ(z)·(1 − σ(z)) with 1 − σ(z) = σ(−z) computed as itself: no cancellation when σ ≈ 1.
+            Activation::Sigmoid => a * sigmoid(-z),
+            // softplus′ = σ(z).
+            Activation::Softplus => sigmoid(z),
+        }
+    }
+
+    /// The function, e.g. `tanh({z})`.
+    pub fn formula(self) -> Template {
+        match self {
+            Activation::Identity => Template { text: "{z}", tex: "{z}" },
+            Activation::Relu => Template { text: "max(0, {z})", tex: "\\max(0, {z})" },
+            Activation::LeakyRelu => Template { text: "max(0.01·{z}, {z})", tex: "\\max(0.01 \\cdot {z}, {z})" },
+            Activation::Tanh => Template { text: "tanh({z})", tex: "\\tanh({z})" },
+            Activation::Sigmoid => Template { text: "1/(1 + e^(−{z}))", tex: "1/(1 + e^{-{z}})" },
+            Activation::Softplus => Template { text: "ln(1 + e^{z})", tex: "\\ln(1 + e^{{z}})" },
+        }
+    }
+
+    /// The derivative, e.g. `1 − {a}²`.
+    pub fn derivative_formula(self) -> Template {
+        match self {
+            Activation::Identity => Template { text: "1", tex: "1" },
+            Activation::Relu => Template { text: "[{z} > 0]", tex: "[{z} > 0]" },
+            Activation::LeakyRelu => {
+                Template { text: "1 if {z} > 0, else 0.01", tex: "1 \\text{ if } {z} > 0 \\text{, else } 0.01" }
+            }
+            Activation::Tanh => Template { text: "1 − {a}²", tex: "1 - {a}^2" },
+            Activation::Sigmoid => Template { text: "{a}·(1 − {a})", tex: "{a} \\cdot (1 - {a})" },
+            Activation::Softplus => Template { text: "1/(1 + e^(−{z}))", tex: "1/(1 + e^{-{z}})" },
+        }
+    }
+
+    /// Where the derivative is read from, for the walk-through's prose.
+    pub fn derivative_note(self) -> &'static str {
+        match self {
+            Activation::Identity => "a linear unit passes the gradient through unchanged",
+            Activation::Relu => "1 where the unit is active, 0 where it is not (a dead unit passes nothing back)",
+            Activation::LeakyRelu => "1 where the unit is active, 0.01 where it is not",
+            Activation::Tanh => "read off the output a itself",
+            Activation::Sigmoid => "read off the output σ itself",
+            Activation::Softplus => "the logistic function of the input",
+        }
+    }
+
+    /// Whether a unit with this input and output passes back almost nothing (|f′| < 1e-3): a
+    /// saturated sigmoid or tanh, a dead relu. That is where gradients vanish.
+    pub fn is_saturated(self, z: f64, a: f64) -> bool {
+        self.df(z, a).abs() < 1e-3
+    }
+}
+
+/// σ(z) = 1/(1 + e^(−z)), computed so that neither branch overflows and σ(−z) keeps its digits
+/// for large z (e^(−z) is tiny there, not 1 − something).
+pub fn sigmoid<F: Float>(z: F) -> F {
+    if z >= F::zero() {
+        F::one() / (F::one() + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (F::one() + e)
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == s || (s == "leaky-relu" && *a == Activation::LeakyRelu))
+            .ok_or_else(|| format!("'{s}' is not an activation ({})", names.join(", ")))
+    }
+}
+
+impl Template {
+    /// The Unicode formula with `{z}` and `{a}` replaced.
+    pub fn text_with(&self, z: &str, a: &str) -> String {
+        self.text.replace("{z}", z).replace("{a}", a)
+    }
+
+    /// The TeX formula with `{z}` and `{a}` replaced.
+    pub fn tex_with(&self, z: &str, a: &str) -> String {
+        self.tex.replace("{z}", z).replace("{a}", a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// f′ against a central difference of f, for every activation, away from relu's kink.
+    #[test]
+    fn derivative_matches_central_difference() {
+        for act in Activation::ALL {
+            for &z in &[-3.0, -0.7, 0.3, 1.1, 2.5] {
+                let h = 1e-6;
+                let fd = (act.f(z + h) - act.f(z - h)) / (2.0 * h);
+                let df = act.df(z, act.f(z));
+                assert!((fd - df).abs() < 1e-8, "{act} at {z}: fd {fd} vs df {df}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for act in Activation::ALL {
+            assert_eq!(act.name().parse::<Activation>(), Ok(act));
+        }
+    }
+
+    /// σ′(40) = e^(−40)/(1 + e^(−40))² = 4.2483542552915890e-18 (mpmath, 50 digits); σ(1 − σ)
+    /// read off the output would give exactly 0, since σ(40) rounds to 1.
+    #[test]
+    fn sigmoid_derivative_keeps_digits_when_saturated() {
+        let z = 40.0_f64;
+        let d = Activation::Sigmoid.df(z, sigmoid(z));
+        let exact = 4.248354255291589e-18;
+        assert!(((d - exact) / exact).abs() < 4.0 * f64::EPSILON, "{d}");
+    }
+}
