@@ -41,7 +41,7 @@ pub struct Args {
     /// the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
-    /// text, markdown or json.
+    /// text, markdown, json or html.
     #[arg(long, default_value = "text")]
     format: Format,
     /// Write to this file instead of stdout.

@@ -1,9 +1,12 @@
 //! Renderers: each turns an [`Explanation`] into one output format, and [`training`] a training
 //! run's report into text. They only format; every number they print is a field of the record.
 
+pub mod diagram;
 mod doc;
+pub mod html;
 mod markdown;
 mod math;
+mod mathml;
 mod number;
 mod text;
 pub mod training;
@@ -22,6 +25,8 @@ pub enum Format {
     Markdown,
     /// The contract other tools read: the explanation as it is.
     Json,
+    /// One self-contained page: inline CSS, SVG diagram, MathML formulas, no script.
+    Html,
 }
 
 impl FromStr for Format {
@@ -31,7 +36,8 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "markdown" | "md" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
-            _ => Err(format!("'{s}' is not text, markdown or json")),
+            "html" => Ok(Format::Html),
+            _ => Err(format!("'{s}' is not text, markdown, json or html")),
         }
     }
 }
@@ -42,6 +48,7 @@ pub fn render(explanation: &Explanation, format: Format, color: bool) -> String 
         Format::Text => text::render(explanation, color),
         Format::Markdown => markdown::render(explanation),
         Format::Json => json(explanation),
+        Format::Html => html::render(explanation),
     }
 }
 
