@@ -47,6 +47,7 @@ pub mod backward;
 pub mod custom;
 pub mod data;
 pub mod error;
+pub mod explain_options;
 pub mod layers;
 pub mod loss;
 pub mod model;

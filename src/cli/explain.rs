@@ -1,13 +1,13 @@
 //! `gradlens explain`: options → an [`ExplainRequest`] → an explanation → a renderer.
 
 use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use gradlens::data::Dataset;
-use gradlens::loss::LogBase;
-use gradlens::model::Model;
+use gradlens::explain_options::{ExplainOptions, Target};
+use gradlens::model::ModelFile;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, Update, explain};
-use ndarray::{Array2, Axis};
+use gradlens::trace::{ExplainRequest, explain};
+use ndarray::Array2;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -59,144 +59,31 @@ pub fn run(args: Args) -> Result<()> {
     write_output(args.output.as_deref(), render(&explanation, args.format, color).as_bytes())
 }
 
-/// Validates the options into a request; the blog's example fills in what is not given.
+/// The option strings parsed into [`ExplainOptions`], which the library checks into a request
+/// (the web server's `/api/explain` does the same with its JSON body).
 fn request(args: &Args) -> Result<ExplainRequest> {
-    let blog = ExplainRequest::blog();
-    let log_base: Option<LogBase> = args
+    let log_base = args
         .log_base
         .as_deref()
         .map(|b| {
             b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
         })
         .transpose()?;
-    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr {lr}: the step size must be a positive finite number");
-    }
-    let (model, file) = match (&args.model, &args.weights) {
-        (Some(path), _) => {
-            let (model, file) = Model::load(path)?;
-            (model, Some(file))
-        }
-        (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),
-        (None, None) => match &args.bias {
-            Some(b) => (single_dense(blog.model.params.layer(0).weights().expect("dense").clone(), Some(b))?, None),
-            None => (blog.model.clone(), None),
-        },
-    };
-    let scaler = file.as_ref().and_then(|f| f.scaler.clone());
-    // A saved model's own run sets the step size and base unless the options say otherwise.
-    let trained = file.as_ref().and_then(|f| f.training.as_ref());
-    let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-    let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
-    let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
-    let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
-
-    // Where the samples come from, for messages: the option the user gave.
-    let (raw_inputs, sample_targets, source) = if !args.sample.is_empty() {
-        let iris = Dataset::iris();
-        if let Some(&bad) = args.sample.iter().find(|&&s| s >= iris.len()) {
-            bail!("--sample {bad}: Iris has rows 0 to {}", iris.len() - 1);
-        }
-        if let Some(f) = feature_names.as_ref().filter(|f| **f != iris.feature_names) {
-            bail!("--sample: the model takes {} but Iris rows have {}", f.join(", "), iris.feature_names.join(", "));
-        }
-        if let Some(c) = class_names.as_ref().filter(|c| **c != iris.class_names) {
-            bail!("--sample: the model's classes are {} but Iris's are {}", c.join(", "), iris.class_names.join(", "));
-        }
-        if model.out_width() != iris.class_names.len() {
-            bail!(
-                "--sample: Iris has {} classes but the model has {} outputs",
-                iris.class_names.len(),
-                model.out_width()
-            );
-        }
-        class_names.get_or_insert(iris.class_names.clone());
-        feature_names.get_or_insert(iris.feature_names.clone());
-        let rows = iris.select(&args.sample);
-        (rows.features, Some(rows.labels), "--sample: an Iris row")
-    } else if !args.x.is_empty() {
-        let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
-        let n = rows[0].len();
-        if let Some(r) = rows.iter().position(|r| r.len() != n) {
-            bail!("--x: sample {} has {} numbers but sample 1 has {n}", r + 1, rows[r].len());
-        }
-        (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None, "--x: a sample")
-    } else {
-        (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
-    };
-    if raw_inputs.ncols() != model.in_width() {
-        bail!(
-            "{source} has {} numbers but the model takes {} inputs (the weights have {} columns)",
-            raw_inputs.ncols(),
-            model.in_width(),
-            model.in_width()
-        );
-    }
-    let inputs = raw_inputs;
-
-    let m = inputs.len_of(Axis(0));
-    let classes = model.out_width();
-    let targets = if !args.target.is_empty() {
-        if args.target.len() != m {
-            bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
-        }
-        args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?
-    } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
-        t
-    } else if m == 1 {
-        vec![0]
-    } else {
-        bail!("--target: give one class per --x ({m} samples)");
-    };
-    Ok(ExplainRequest {
+    let model = args.model.as_deref().map(ModelFile::load).transpose()?;
+    let options = ExplainOptions {
+        x: args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<_>>()?,
+        target: args.target.iter().map(|t| Target::parse(t)).collect(),
+        weights: args.weights.as_deref().map(|w| parse_matrix("--weights", w)).transpose()?.map(|w| rows(&w)),
+        bias: args.bias.as_deref().map(|b| parse_numbers("--bias", b)).transpose()?,
         model,
-        inputs,
-        scaler,
-        targets,
-        update: Update::Sgd { learning_rate },
+        model_path: args.model.clone(),
+        sample: args.sample.clone(),
+        lr: args.lr,
         log_base,
-        class_names,
-        feature_names,
-    })
-}
-
-/// `--weights` and `--bias` as the blog's shape of model, serial(Dense(k), Softmax).
-fn single_dense(w_out_in: Array2<f64>, bias: Option<&str>) -> Result<Model> {
-    let classes = w_out_in.nrows();
-    let b = match bias {
-        None => None,
-        Some(text) => {
-            let b = parse_numbers("--bias", text)?;
-            if b.len() != classes {
-                bail!("--bias: {} numbers but the weights have {classes} rows (classes)", b.len());
-            }
-            Some(Array2::from_shape_vec((1, classes), b)?)
-        }
     };
-    Ok(Model::single_dense(w_out_in, b)?)
+    Ok(options.request(&Dataset::iris())?)
 }
 
-/// A class index, or a class name when the names are known.
-fn parse_target(text: &str, classes: usize, names: Option<&[String]>) -> Result<usize> {
-    if let Ok(i) = text.parse::<usize>() {
-        if i >= classes {
-            bail!("--target {i}: the model has {classes} classes, 0 to {}", classes - 1);
-        }
-        return Ok(i);
-    }
-    match names {
-        Some(names) => names
-            .iter()
-            .position(|n| n == text)
-            .with_context(|| format!("--target '{text}': no such class; the classes are {}", names.join(", "))),
-        None => bail!("--target '{text}': not a class index (0 to {}), and no class names are known", classes - 1),
-    }
-}
-
-/// The post's step size, α = 0.25.
-fn blog_step(blog: &ExplainRequest) -> f64 {
-    match blog.update {
-        Update::Sgd { learning_rate } => learning_rate,
-        Update::Run { .. } => unreachable!("the post's step is plain gradient descent"),
-    }
+fn rows(m: &Array2<f64>) -> Vec<Vec<f64>> {
+    m.rows().into_iter().map(|r| r.to_vec()).collect()
 }
