@@ -124,7 +124,7 @@ impl ExplainOptions {
             class_names.get_or_insert(table.class_names.clone());
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(rows.labels), "--sample: an Iris row")
+            (rows.features, Some(rows.labels), ("--sample", "an Iris row"))
         } else if !self.x.is_empty() {
             let n = self.x[0].len();
             if let Some(r) = self.x.iter().position(|r| r.len() != n) {
@@ -136,15 +136,16 @@ impl ExplainOptions {
             if let Some(v) = self.x.iter().flatten().find(|v| !v.is_finite()) {
                 return Err(invalid("--x", format!("{v} is not a finite number")));
             }
-            (matrix("--x", &self.x)?, None, "--x: a sample")
+            (matrix("--x", &self.x)?, None, ("--x", "a sample"))
         } else {
-            (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
+            (blog.inputs.clone(), Some(blog.targets.clone()), ("--x (not given)", "the post's sample"))
         };
         if inputs.ncols() != model.in_width() {
             return Err(invalid(
-                source,
+                source.0,
                 format!(
-                    "has {} numbers but the model takes {} inputs (the weights have {} columns)",
+                    "{} has {} numbers but the model takes {} inputs (the weights have {} columns)",
+                    source.1,
                     inputs.ncols(),
                     model.in_width(),
                     model.in_width()

@@ -54,6 +54,7 @@ pub mod model;
 pub mod plot;
 pub mod predict;
 pub mod render;
+pub mod serve;
 pub mod softmax;
 pub mod trace;
 pub mod train;

@@ -3,6 +3,7 @@
 
 mod explain;
 mod predict;
+mod serve;
 mod train;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -32,6 +33,8 @@ enum Command {
     Train(train::Args),
     /// Classify rows with a saved model.
     Predict(predict::Args),
+    /// The weight update as a page to step through, on a local web server.
+    Serve(serve::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -49,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

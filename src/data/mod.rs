@@ -45,6 +45,11 @@ impl Dataset {
         csv_table::parse(file, path, label)
     }
 
+    /// CSV text already in memory (an upload to the web page); `name` is for messages.
+    pub fn from_csv_bytes(bytes: &[u8], name: &Path, label: Option<&str>) -> Result<Dataset> {
+        csv_table::parse(bytes, name, label)
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }

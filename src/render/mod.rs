@@ -1,6 +1,7 @@
 //! Renderers: each turns an [`Explanation`] into one output format, and [`training`] a training
 //! run's report into text. They only format; every number they print is a field of the record.
 
+pub mod chain;
 pub mod diagram;
 mod doc;
 pub mod html;

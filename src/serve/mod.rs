@@ -1,0 +1,72 @@
+//! `gradlens serve`: the weight update as a page to step through and poke, on a small JSON API.
+//!
+//! Every number the page shows comes from the library's records (an [`Explanation`], a training
+//! run's report); the page's script only lays them out. The page's files are embedded in the
+//! binary ([`assets`]), so it works with no network.
+//!
+//! Bounds: request bodies of [`BODY_LIMIT`] bytes at most; an explanation of at most
+//! [`MAX_SAMPLES`] samples and [`MAX_PARAMETERS`] parameters; training sessions capped in number,
+//! size and idle time ([`training`]). Work runs on tokio's blocking pool, so a slow request does
+//! not hold up the others.
+//!
+//! [`Explanation`]: crate::trace::Explanation
+
+mod api;
+mod assets;
+mod error;
+mod training;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The largest request body, in bytes (an uploaded CSV, a model file).
+pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// The most samples one explanation may take.
+pub const MAX_SAMPLES: usize = 1000;
+/// The most parameters (weights and biases) a model may have for an explanation.
+pub const MAX_PARAMETERS: usize = 100_000;
+
+/// What the handlers share: uploaded tables and training sessions.
+#[derive(Default)]
+pub struct AppState {
+    pub(crate) tables: api::Tables,
+    pub(crate) sessions: training::Sessions,
+}
+
+/// The whole application, without a socket (the tests drive it with `tower::ServiceExt`).
+pub fn app() -> Router {
+    let state = Arc::new(AppState::default());
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/static/{file}", get(assets::file))
+        .route("/api/explain", post(api::explain))
+        .route("/api/walkthrough", post(api::walkthrough))
+        .route("/api/data", post(api::upload))
+        .route("/api/data/{id}", get(api::table))
+        .route("/api/model", post(api::new_model))
+        .route("/api/train", post(training::start))
+        .route("/api/train/{id}", get(training::epoch).delete(training::stop))
+        .fallback(api::no_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `addr` until Ctrl-C; `on_listening` gets the address actually bound (with
+/// port 0 the system picks one) once the socket listens.
+pub async fn serve(addr: SocketAddr, on_listening: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_listening(listener.local_addr()?);
+    axum::serve(listener, app())
+        .with_graceful_shutdown(async {
+            // If the signal cannot be installed, the server runs until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
