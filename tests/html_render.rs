@@ -113,7 +113,7 @@ fn diagram_edges_follow_sign_and_magnitude() {
     let w22 = svg.split("data-row=\"1\" data-col=\"1\"").nth(1).expect("W22");
     assert!(w22[..200].contains("stroke-width=\"7.00\""), "{}", &w22[..200]);
     // The target unit (class 0) is marked.
-    assert_eq!(svg.matches("unit st-softmax target").count(), 1);
+    assert_eq!(svg.matches("unit st-softmax st-backward target").count(), 1);
     insta::assert_snapshot!("blog_diagram_values", svg.replace("><", ">\n<"));
     let grads = diagram::svg(&e, Shows::Gradients);
     // ∂L/∂W_1j = (ŷ₁ − 1)·x_j < 0 for the target row, > 0 for the other rows (x > 0): 4 negative.
@@ -132,4 +132,16 @@ fn the_cli_writes_the_page() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     // log₂: the loss in bits, −log₂ 0.4794433 = 1.0605679 (the post's figure).
     assert!(visible_text(&html).contains("1.0605679"));
+}
+
+#[test]
+fn each_stage_knows_its_part_of_the_network() {
+    let stages = gradlens::render::html::stages(&blog());
+    let focus: Vec<&str> = stages.iter().map(|s| s.focus).collect();
+    assert_eq!(
+        focus,
+        ["overview", "inputs", "forward", "output", "loss", "backward", "update", "after", "check", "notes"],
+        "{:?}",
+        stages.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
 }

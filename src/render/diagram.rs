@@ -56,7 +56,7 @@ struct Column {
     name: String,
     /// The layer it belongs to (for the page's data attributes), none for the inputs.
     layer: Option<usize>,
-    /// Which stage lights it up.
+    /// Which stages light it up, space-separated.
     stage: &'static str,
     units: Vec<Unit>,
 }
@@ -109,7 +109,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
     let mut columns = vec![Column {
         name: "inputs x".into(),
         layer: None,
-        stage: "inputs",
+        stage: "inputs forward",
         units: inputs
             .iter()
             .enumerate()
@@ -162,7 +162,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                         format!("dense {dense_count}")
                     },
                     layer: Some(i),
-                    stage: "forward",
+                    stage: "forward backward",
                     units,
                 });
                 let titles = w
@@ -215,7 +215,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                     })
                     .collect();
                 let from = columns.len() - 1;
-                columns.push(Column { name: kind.to_string(), layer: Some(i), stage: "softmax", units });
+                columns.push(Column { name: kind.to_string(), layer: Some(i), stage: "softmax backward", units });
                 edges.push(Edges { layer: i, from, to: from + 1, values: vec![], titles: vec![], one_to_one: true });
             }
             activation => {
@@ -255,7 +255,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
     columns.push(Column {
         name: "loss".into(),
         layer: None,
-        stage: "loss",
+        stage: "loss backward",
         units: vec![Unit {
             label: format!("L = {}", fmt_num(loss)),
             title: format!("L = {}, after the update {}", fmt_num(loss), fmt_num(num(&record["new_loss"]))),
@@ -318,12 +318,27 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
             }
         }
     }
+    // Every output feeds the loss.
+    if let [.., out, loss] = columns {
+        let (c_out, c_loss) = (columns.len() - 2, columns.len() - 1);
+        let loss_y = unit_y(loss.units.len(), 0, height);
+        for u in 0..out.units.len() {
+            let y = unit_y(out.units.len(), u, height);
+            let _ = write!(
+                s,
+                r#"<line class="link st-loss" x1="{}" y1="{y:.1}" x2="{}" y2="{loss_y:.1}"/>"#,
+                x_of(c_out) + UNIT_W,
+                x_of(c_loss)
+            );
+        }
+    }
     for (ci, col) in columns.iter().enumerate() {
         let x = x_of(ci);
+        let stages: Vec<String> = col.stage.split(' ').map(|s| format!("st-{s}")).collect();
+        let stages = stages.join(" ");
         let _ = write!(
             s,
-            r#"<text class="colname st-{}" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            col.stage,
+            r#"<text class="colname {stages}" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             x + UNIT_W / 2.0,
             HEADER - 14.0,
             escape(&col.name)
@@ -334,8 +349,7 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
             let marks = unit.marks.join(" ");
             let _ = write!(
                 s,
-                r#"<g class="unit st-{} {marks}"{layer} data-unit="{u}" tabindex="0"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"#,
-                col.stage,
+                r#"<g class="unit {stages} {marks}"{layer} data-unit="{u}" tabindex="0"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"#,
                 escape(&unit.title),
                 x + UNIT_W / 2.0,
                 y + UNIT_H / 2.0 + 4.5,

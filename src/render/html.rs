@@ -19,7 +19,18 @@ pub const CSS: &str = include_str!("../../static/walkthrough.css");
 #[derive(Debug, Clone, Serialize)]
 pub struct Stage {
     pub title: String,
+    /// The part of the network the stage is about, by its number in the walk-through
+    /// (inputs, forward, output, loss, backward, update, after, check), or "overview"/"notes".
+    pub focus: &'static str,
     pub html: String,
+}
+
+/// The stages in the order [`super::walkthrough::document`] writes them, numbered from 1.
+const FOCUS: [&str; 8] = ["inputs", "forward", "output", "loss", "backward", "update", "after", "check"];
+
+fn focus(title: &str) -> &'static str {
+    let number = title.split_once('.').and_then(|(n, _)| n.trim().parse::<usize>().ok());
+    number.and_then(|n| FOCUS.get(n.wrapping_sub(1))).copied().unwrap_or("notes")
 }
 
 /// The whole page.
@@ -44,7 +55,7 @@ pub fn render(e: &Explanation) -> String {
              thicker for larger |w|).</figcaption>\n</figure>\n",
             );
         }
-        if stage.title.contains("Backward") {
+        if stage.focus == "backward" {
             out.push_str("<figure class=\"diagram\">\n");
             out.push_str(&diagram::svg(e, Shows::Gradients));
             out.push_str(
@@ -63,10 +74,10 @@ pub fn stages(e: &Explanation) -> Vec<Stage> {
 }
 
 fn stages_of(doc: &Doc) -> Vec<Stage> {
-    let mut stages = vec![Stage { title: "Overview".into(), html: String::new() }];
+    let mut stages = vec![Stage { title: "Overview".into(), focus: "overview", html: String::new() }];
     for block in &doc.blocks {
         if let Block::Heading(title) = block {
-            stages.push(Stage { title: title.clone(), html: String::new() });
+            stages.push(Stage { title: title.clone(), focus: focus(title), html: String::new() });
         }
         let html = &mut stages.last_mut().expect("one stage at least").html;
         html.push_str(&block_html(block));

@@ -8,7 +8,7 @@ use crate::data::Dataset;
 use crate::explain_options::ExplainOptions;
 use crate::layers::Init;
 use crate::model::ModelFile;
-use crate::render::{self, Format, diagram, html};
+use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::trace::{Explanation, explain as explain_step};
 use crate::train::{Activation, ModelSpec};
 use axum::Json;
@@ -143,6 +143,15 @@ struct Walkthrough {
     chains: Vec<render::chain::Chain>,
     model: Value,
     new_model: Value,
+    /// The losses as the walk-through writes them, for the page's header and history.
+    text: Summary,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    loss: String,
+    new_loss: String,
+    loss_change: String,
 }
 
 #[derive(Serialize)]
@@ -173,6 +182,7 @@ pub async fn walkthrough(
             chains: render::chain::chains(&e),
             model,
             new_model,
+            text: Summary { loss: fmt_num(e.loss), new_loss: fmt_num(e.new_loss), loss_change: fmt_num(e.loss_change) },
             explanation: e,
         };
         serde_json::to_value(page).map(Json).map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))
