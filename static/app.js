@@ -472,6 +472,7 @@ function trainRun() {
     if (train.epoch >= train.total) { trainStop(); return; }
     const next = Math.min(train.total, train.epoch + Number($("t-speed").value));
     try { await trainShow(next); } catch (err) { $("train-error").textContent = err.message; trainStop(); return; }
+    if (train.epoch >= train.total) { trainStop(); return; }
     if (train.timer) train.timer = setTimeout(tick, 120);
   };
   train.timer = setTimeout(tick, 0);

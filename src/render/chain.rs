@@ -10,7 +10,7 @@
 //! [`SHOWN_SAMPLES`] terms.
 
 use super::fmt_num;
-use super::math::{Math, Sym, alpha, cat, d_loss, eq, minus, times};
+use super::math::{Math, Sym, alpha, cat, d_loss, minus, times};
 use super::mathml::mathml;
 use crate::trace::Explanation;
 use serde::Serialize;
@@ -125,7 +125,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                     terms.push(Math::from("…"));
                 }
                 let mut html = String::from("<ul class=\"worked\">");
-                html.push_str(&line(vec![d_loss(&name), rule, Math::sum(terms), Math::num(g)]));
+                html.push_str(&line(vec![d_loss(&name), rule]));
+                html.push_str(&line(vec![Math::default(), Math::sum(terms), Math::num(g)]));
                 html.push_str(&origin);
                 html.push_str(&line(vec![cat!(
                     name.clone(),
@@ -292,6 +293,5 @@ fn delta_origin(
             Math::num(da),
         ]));
     }
-    let _ = eq;
     html
 }

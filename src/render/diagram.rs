@@ -109,7 +109,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
     let mut columns = vec![Column {
         name: "inputs x".into(),
         layer: None,
-        stage: "inputs forward",
+        stage: "inputs forward backward",
         units: inputs
             .iter()
             .enumerate()
