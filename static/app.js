@@ -409,6 +409,7 @@ async function trainShow(epoch) {
   drawCurves($("t-acc"), [r.stats.map((s) => s.train_accuracy), r.stats.map((s) => s.test_accuracy)], r.total, [0, 1]);
   drawMap(r.boundary);
   drawConfusion(r.confusion, r.evaluated_on);
+  $("t-net").innerHTML = r.diagram;
 }
 
 /** Polylines over epochs 1..total; `fixed` gives the y range, else the data's own. */

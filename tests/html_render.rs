@@ -145,3 +145,36 @@ fn each_stage_knows_its_part_of_the_network() {
         stages.iter().map(|s| &s.title).collect::<Vec<_>>()
     );
 }
+
+/// x = (1, 1) into dense(2) without bias, then `activation`, then dense(2) and softmax.
+fn hidden(activation: gradlens::layers::Layer, w1: ndarray::Array2<f64>) -> Explanation {
+    use gradlens::layers::{Dense, Params, Softmax, serial};
+    let params = Params::Serial(vec![
+        Params::Dense { w_out_in: w1, b: None },
+        Params::None,
+        Params::Dense { w_out_in: ndarray::array![[0.3, -0.2], [0.1, 0.4]], b: None },
+        Params::None,
+    ]);
+    let model = gradlens::model::Model::new(
+        serial([Dense(2).without_bias(), activation, Dense(2).without_bias(), Softmax]),
+        params,
+    )
+    .expect("a valid model");
+    explain(&ExplainRequest { model, inputs: ndarray::array![[1.0, 1.0]], targets: vec![0], ..ExplainRequest::blog() })
+        .expect("the explanation")
+}
+
+#[test]
+fn dead_and_saturated_units_are_marked() {
+    // relu: z = (1 + 1, −5 − 5) = (2, −10); relu′(−10) = 0: unit 2 is dead, unit 1 is not.
+    let svg = diagram::svg(&hidden(gradlens::layers::Relu, ndarray::array![[1.0, 1.0], [-5.0, -5.0]]), Shows::Values);
+    assert_eq!(svg.matches(" dead\"").count(), 1, "{svg}");
+    assert!(svg.contains(r#"dead" data-layer="0" data-unit="1""#));
+    assert_eq!(svg.matches(" saturated\"").count(), 0);
+    // sigmoid: z₁ = 20 + 0 = 20, σ′(20) = σ(20)(1 − σ(20)) ≈ e^−20 ≈ 2.1e-9 < 1e-3: saturated;
+    // z₂ = 0.1 + 0.1 = 0.2, σ′(0.2) ≈ 0.2475: not.
+    let svg = diagram::svg(&hidden(gradlens::layers::Sigmoid, ndarray::array![[20.0, 0.0], [0.1, 0.1]]), Shows::Values);
+    assert_eq!(svg.matches(" saturated\"").count(), 1, "{svg}");
+    assert!(svg.contains(r#"saturated" data-layer="0" data-unit="0""#));
+    assert_eq!(svg.matches(" dead\"").count(), 0);
+}

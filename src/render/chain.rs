@@ -124,24 +124,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 if m > shown {
                     terms.push(Math::from("…"));
                 }
-                let mut html = String::from("<ul class=\"worked\">");
-                html.push_str(&line(vec![d_loss(&name), rule]));
-                html.push_str(&line(vec![Math::default(), Math::sum(terms), Math::num(g)]));
-                html.push_str(&origin);
-                html.push_str(&line(vec![cat!(
-                    name.clone(),
-                    Math::new(" ← ", " \\leftarrow "),
-                    name.clone(),
-                    minus(),
-                    alpha(),
-                    times(),
-                    d_loss(&name)
-                )]));
-                html.push_str(&line(vec![
-                    cat!(Math::num(w), minus(), Math::num(lr), times(), Math::factor(g)),
-                    Math::num(new),
-                ]));
-                html.push_str("</ul>");
+                let html = parameter(&name, rule, terms, g, &origin, w, lr, new);
                 out.push(Chain {
                     kind: "weight",
                     layer: i,
@@ -163,23 +146,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 }
                 let rule =
                     if m == 1 { d_loss(&z.at(r)) } else { cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r))) };
-                let mut html = String::from("<ul class=\"worked\">");
-                html.push_str(&line(vec![d_loss(&name), rule, Math::sum(terms), Math::num(g)]));
-                html.push_str(&origin);
-                html.push_str(&line(vec![
-                    cat!(
-                        name.clone(),
-                        Math::new(" ← ", " \\leftarrow "),
-                        name.clone(),
-                        minus(),
-                        alpha(),
-                        times(),
-                        d_loss(&name)
-                    ),
-                    cat!(Math::num(bv), minus(), Math::num(lr), times(), Math::factor(g)),
-                    Math::num(new),
-                ]));
-                html.push_str("</ul>");
+                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new);
                 out.push(Chain {
                     kind: "bias",
                     layer: i,
@@ -193,6 +160,21 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
         }
     }
     out
+}
+
+/// A weight's or a bias's lines: its gradient by `rule` with the numbers (`terms`), where the
+/// ∂L/∂z it uses came from, and its update `old − α·g = new`.
+#[allow(clippy::too_many_arguments)]
+fn parameter(name: &Math, rule: Math, terms: Vec<Math>, g: f64, origin: &str, old: f64, lr: f64, new: f64) -> String {
+    let mut html = String::from("<ul class=\"worked\">");
+    html.push_str(&line(vec![d_loss(name), rule]));
+    html.push_str(&line(vec![Math::default(), Math::sum(terms), Math::num(g)]));
+    html.push_str(origin);
+    let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
+    html.push_str(&line(vec![step]));
+    html.push_str(&line(vec![cat!(Math::num(old), minus(), Math::num(lr), times(), Math::factor(g)), Math::num(new)]));
+    html.push_str("</ul>");
+    html
 }
 
 /// Where ∂L/∂z_r of dense layer `i` came from (first sample): the output layer's (ŷ − y)

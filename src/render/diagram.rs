@@ -39,6 +39,8 @@ const UNIT_H: f64 = 30.0;
 const COL_GAP: f64 = 250.0;
 const MARGIN: f64 = 20.0;
 const HEADER: f64 = 34.0;
+/// A layer with more weights than this is drawn without its edges (the page would crawl).
+pub const MAX_EDGES: usize = 2000;
 /// Thickest edge, for the largest |w| of its layer.
 const MAX_STROKE: f64 = 7.0;
 
@@ -298,6 +300,15 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
                 let (y1, y2) = (unit_y(from.units.len(), u, height), unit_y(to.units.len(), u, height));
                 let _ = write!(s, r#"<line class="link st-softmax" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>"#);
             }
+            continue;
+        }
+        if group.values.iter().map(Vec::len).sum::<usize>() > MAX_EDGES {
+            let _ = write!(
+                s,
+                r#"<text class="note" x="{:.1}" y="{:.1}" text-anchor="middle">(over {MAX_EDGES} weights: not drawn)</text>"#,
+                (x1 + x2) / 2.0,
+                height / 2.0
+            );
             continue;
         }
         let largest = group.values.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));

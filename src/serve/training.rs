@@ -16,6 +16,8 @@ use crate::layers::Init;
 use crate::loss::LogBase;
 use crate::model::Model;
 use crate::predict::{evaluate, log_probabilities};
+use crate::render::diagram;
+use crate::trace::{ExplainRequest, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Api, EpochStats, ModelSpec, Observer, TrainConfig, train};
 use crate::update::Optimizer;
@@ -108,6 +110,7 @@ pub struct Session {
     train: Dataset,
     test: Option<Dataset>,
     log_base: LogBase,
+    step_size: f64,
     last_used: Instant,
 }
 
@@ -231,6 +234,7 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
         train: train_set,
         test: test_set,
         log_base: s.log_base,
+        step_size: config.optimizer.step_size(),
         last_used: Instant::now(),
     })
 }
@@ -271,7 +275,8 @@ fn one() -> usize {
     1
 }
 
-/// `GET /api/train/{id}?epoch=N&fx=…&fy=…`: the curves up to epoch N, the model after it, its
+/// `GET /api/train/{id}?epoch=N&fx=…&fy=…`: the curves up to epoch N, the model after it (and
+/// its diagram, with the values of the first training row), its
 /// confusion matrix on the test rows (training rows without a test part) and its decision map
 /// over two features, the others held at their training mean. At the last epoch, the whole
 /// report `train --format json` prints.
@@ -297,6 +302,18 @@ pub async fn epoch(
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
         let evaluation = evaluate(model, &eval_on.features, &eval_on.labels, s.log_base)?;
         let map = boundary(model, &s.train, s.test.as_ref(), q.fx, q.fy)?;
+        // The network as it stands at this epoch, its values for the first training row.
+        let first = ExplainRequest {
+            model: model.clone(),
+            inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
+            scaler: None,
+            targets: vec![s.train.labels[0]],
+            update: Update::Sgd { learning_rate: s.step_size },
+            log_base: s.log_base,
+            class_names: Some(s.train.class_names.clone()),
+            feature_names: Some(s.train.feature_names.clone()),
+        };
+        let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
         Ok(Json(json!({
             "epoch": q.epoch,
             "total": total,
@@ -305,6 +322,7 @@ pub async fn epoch(
             "confusion": evaluation.confusion,
             "boundary": map,
             "model": model.to_file(),
+            "diagram": network,
             "report": if q.epoch == total { s.report.clone() } else { Value::Null },
         })))
     })
