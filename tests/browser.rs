@@ -186,6 +186,11 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     edited.model = file.to_model(Path::new("edited")).unwrap();
     let expected = explain(&edited).unwrap();
     assert_eq!(after.as_str().unwrap(), fmt_num(expected.loss));
+    // By hand: z₁ = 0.81·0.9 + 0.57·0.29 + 0.28·0.1 + 0.84·0.71 = 1.5187 (z₂, z₃ unchanged,
+    // 0.6105 and −0.1517); e^z = 4.56629, 1.84135, 0.85925, sum 7.26688; ŷ₁ = 0.628368;
+    // L = −ln 0.628367 = 0.464627.
+    let shown: f64 = after.as_str().unwrap().parse().unwrap();
+    assert!((shown - 0.464627).abs() < 2e-6, "{shown}");
     assert_ne!(after.as_str().unwrap(), before);
     shot(&c, "04-edited.png").await;
 
