@@ -210,12 +210,11 @@ function select(sel) {
     } else {
       add(`<p class="muted">This layer has no bias.</p>`);
     }
+    // The server marks the unit (diagram.rs decides what is dead or saturated).
+    const unit = $("diagram").querySelector(`.unit[data-layer="${sel.layer}"][data-unit="${sel.row}"]`);
     const next = layers[sel.layer + 1];
-    if (next && !["dense", "softmax", "logsoftmax"].includes(next.type)) {
-      const slope = next.local_derivative[0][sel.row];
-      if (slope === 0) add(`<p class="error">Dead ${next.type} unit: its slope is 0, no gradient passes back through it.</p>`);
-      else if (Math.abs(slope) < 1e-3) add(`<p class="error">Saturated ${next.type} unit: its slope is below 1e-3, the gradient nearly vanishes.</p>`);
-    }
+    if (unit?.classList.contains("dead")) add(`<p class="error">Dead ${next.type} unit: its slope is 0, no gradient passes back through it.</p>`);
+    if (unit?.classList.contains("saturated")) add(`<p class="error">Saturated ${next.type} unit: its slope is below 1e-3, the gradient nearly vanishes.</p>`);
     return;
   }
   // The output layer: its unit for the target can be changed here.

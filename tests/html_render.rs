@@ -178,3 +178,21 @@ fn dead_and_saturated_units_are_marked() {
     assert!(svg.contains(r#"saturated" data-layer="0" data-unit="0""#));
     assert_eq!(svg.matches(" dead\"").count(), 0);
 }
+
+#[test]
+fn hidden_layers_convert_whole() {
+    for layer in [gradlens::layers::Tanh, gradlens::layers::Relu, gradlens::layers::Sigmoid] {
+        let e = hidden(layer, ndarray::array![[0.5, -0.3], [0.2, 0.8]]);
+        let html = render(&e, Format::Html, false);
+        assert!(!html.contains("merror"), "TeX the converter did not understand");
+        assert_eq!(html.matches("<svg").count(), 2, "forward and backward diagrams");
+        // Every weight (2·2 + 2·2), bias (none) and dense unit (2 + 2) has its chain, and each
+        // hidden unit's chain sums the deltas coming back through the layer above.
+        let chains = gradlens::render::chain::chains(&e);
+        assert_eq!(chains.iter().filter(|c| c.kind == "weight").count(), 8);
+        assert_eq!(chains.iter().filter(|c| c.kind == "unit").count(), 4);
+        let hidden_unit = chains.iter().find(|c| c.kind == "unit" && c.layer == 0).expect("a hidden unit");
+        assert!(hidden_unit.html.contains("\\sum_k"), "{}", hidden_unit.html);
+        assert!(!hidden_unit.html.contains("merror"));
+    }
+}

@@ -40,7 +40,10 @@ pub struct Tables {
 impl Tables {
     fn get(&self, id: &str) -> Result<Arc<Dataset>, ApiError> {
         if id == IRIS {
-            return Ok(Arc::new(Dataset::iris()));
+            // Parsed once: every request that names no table samples from it.
+            static IRIS_TABLE: std::sync::LazyLock<Arc<Dataset>> =
+                std::sync::LazyLock::new(|| Arc::new(Dataset::iris()));
+            return Ok(IRIS_TABLE.clone());
         }
         let tables = self.inner.lock().expect("tables lock");
         tables
