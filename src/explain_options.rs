@@ -65,8 +65,9 @@ fn invalid(what: impl Into<String>, why: impl Into<String>) -> Error {
 
 impl ExplainOptions {
     /// Validates the options into a request; the blog's example fills in what is not given.
-    /// `--sample` rows are taken from `table` (Iris for the CLI, an uploaded table for the page).
-    pub fn request(&self, table: &Dataset) -> Result<ExplainRequest> {
+    /// `--sample` rows are taken from `table` (Iris for the CLI, an uploaded table for the page),
+    /// called `table_name` in messages.
+    pub fn request(&self, table: &Dataset, table_name: &str) -> Result<ExplainRequest> {
         let blog = ExplainRequest::blog();
         if let Some(lr) = self.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
             return Err(invalid(format!("--lr {lr}"), "the step size must be a positive finite number"));
@@ -97,25 +98,36 @@ impl ExplainOptions {
         // Where the samples come from, for messages: the option the user gave.
         let (inputs, sample_targets, source) = if !self.sample.is_empty() {
             if let Some(&bad) = self.sample.iter().find(|&&s| s >= table.len()) {
-                return Err(invalid(format!("--sample {bad}"), format!("Iris has rows 0 to {}", table.len() - 1)));
+                return Err(invalid(
+                    format!("--sample {bad}"),
+                    format!("{table_name} has rows 0 to {}", table.len() - 1),
+                ));
             }
             if let Some(f) = feature_names.as_ref().filter(|f| **f != table.feature_names) {
                 return Err(invalid(
                     "--sample",
-                    format!("the model takes {} but Iris rows have {}", f.join(", "), table.feature_names.join(", ")),
+                    format!(
+                        "the model takes {} but {table_name} rows have {}",
+                        f.join(", "),
+                        table.feature_names.join(", ")
+                    ),
                 ));
             }
             if let Some(c) = class_names.as_ref().filter(|c| **c != table.class_names) {
                 return Err(invalid(
                     "--sample",
-                    format!("the model's classes are {} but Iris's are {}", c.join(", "), table.class_names.join(", ")),
+                    format!(
+                        "the model's classes are {} but {table_name}'s are {}",
+                        c.join(", "),
+                        table.class_names.join(", ")
+                    ),
                 ));
             }
             if model.out_width() != table.class_names.len() {
                 return Err(invalid(
                     "--sample",
                     format!(
-                        "Iris has {} classes but the model has {} outputs",
+                        "{table_name} has {} classes but the model has {} outputs",
                         table.class_names.len(),
                         model.out_width()
                     ),
@@ -124,7 +136,7 @@ impl ExplainOptions {
             class_names.get_or_insert(table.class_names.clone());
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(rows.labels), ("--sample", "an Iris row"))
+            (rows.features, Some(rows.labels), ("--sample", "a table row"))
         } else if !self.x.is_empty() {
             let n = self.x[0].len();
             if let Some(r) = self.x.iter().position(|r| r.len() != n) {

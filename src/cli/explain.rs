@@ -81,7 +81,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         lr: args.lr,
         log_base,
     };
-    Ok(options.request(&Dataset::iris())?)
+    Ok(options.request(&Dataset::iris(), "Iris")?)
 }
 
 fn rows(m: &Array2<f64>) -> Vec<Vec<f64>> {

@@ -33,27 +33,29 @@ pub const PREVIEW_ROWS: usize = 500;
 /// Uploaded tables by id, oldest first.
 #[derive(Default)]
 pub struct Tables {
-    inner: Mutex<Vec<(String, Arc<Dataset>)>>,
+    /// (id, name for messages, table).
+    inner: Mutex<Vec<(String, String, Arc<Dataset>)>>,
     next: Mutex<u64>,
 }
 
 impl Tables {
-    fn get(&self, id: &str) -> Result<Arc<Dataset>, ApiError> {
+    /// The table and its name for messages.
+    fn get(&self, id: &str) -> Result<(Arc<Dataset>, String), ApiError> {
         if id == IRIS {
             // Parsed once: every request that names no table samples from it.
             static IRIS_TABLE: std::sync::LazyLock<Arc<Dataset>> =
                 std::sync::LazyLock::new(|| Arc::new(Dataset::iris()));
-            return Ok(IRIS_TABLE.clone());
+            return Ok((IRIS_TABLE.clone(), "Iris".into()));
         }
         let tables = self.inner.lock().expect("tables lock");
         tables
             .iter()
-            .find(|(k, _)| k == id)
-            .map(|(_, t)| t.clone())
+            .find(|(k, _, _)| k == id)
+            .map(|(_, name, t)| (t.clone(), name.clone()))
             .ok_or_else(|| ApiError::not_found(format!("data '{id}': no such table (upload it again)")))
     }
 
-    fn add(&self, table: Dataset) -> String {
+    fn add(&self, name: String, table: Dataset) -> String {
         let id = {
             let mut next = self.next.lock().expect("id lock");
             *next += 1;
@@ -63,11 +65,15 @@ impl Tables {
         if tables.len() >= MAX_TABLES {
             tables.remove(0);
         }
-        tables.push((id.clone(), Arc::new(table)));
+        tables.push((id.clone(), name, Arc::new(table)));
         id
     }
 
     pub(crate) fn table(&self, id: Option<&str>) -> Result<Arc<Dataset>, ApiError> {
+        self.get(id.unwrap_or(IRIS)).map(|(t, _)| t)
+    }
+
+    fn named(&self, id: Option<&str>) -> Result<(Arc<Dataset>, String), ApiError> {
         self.get(id.unwrap_or(IRIS))
     }
 }
@@ -89,8 +95,8 @@ pub struct ExplainQuery {
 /// The explanation for a body of [`ExplainOptions`], bounded in size.
 fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Explanation, ExplainOptions), ApiError> {
     let options: ExplainOptions = parse_body(bytes)?;
-    let table = state.tables.table(data)?;
-    let request = options.request(&table)?;
+    let (table, name) = state.tables.named(data)?;
+    let request = options.request(&table, &name)?;
     let m = request.inputs.nrows();
     if m > MAX_SAMPLES {
         return Err(ApiError::too_much(format!("{m} samples: one explanation takes {MAX_SAMPLES} at most")));
@@ -173,8 +179,8 @@ pub async fn walkthrough(
     let bytes = body(bytes)?;
     blocking(move || {
         let (e, options) = explanation(&state, &bytes, query.data.as_deref())?;
-        let table = state.tables.table(query.data.as_deref())?;
-        let model = current_model(&options, &table)?;
+        let (table, name) = state.tables.named(query.data.as_deref())?;
+        let model = current_model(&options, &table, &name)?;
         let new_model = stepped(&model, &e);
         let page = Walkthrough {
             stages: html::stages(&e),
@@ -194,11 +200,11 @@ pub async fn walkthrough(
 }
 
 /// The model the step started from, as a model file's JSON.
-fn current_model(options: &ExplainOptions, table: &Dataset) -> Result<Value, ApiError> {
+fn current_model(options: &ExplainOptions, table: &Dataset, table_name: &str) -> Result<Value, ApiError> {
     let file = match &options.model {
         Some(file) => file.clone(),
         None => {
-            let request = options.request(table)?;
+            let request = options.request(table, table_name)?;
             let mut file = request.model.to_file();
             file.classes = request.class_names;
             file.features = request.feature_names;
@@ -261,7 +267,7 @@ pub async fn upload(
         let table = Dataset::from_csv_bytes(&bytes, &name, query.label.as_deref())?;
         table.check_trainable(&name)?;
         let s = summary("", &table);
-        let id = state.tables.add(table);
+        let id = state.tables.add(name.display().to_string(), table);
         let mut s = s;
         s["id"] = json!(id);
         Ok(Json(s))
@@ -271,7 +277,7 @@ pub async fn upload(
 
 /// `GET /api/data/{id}` (`iris` for the built-in table).
 pub async fn table(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let t = state.tables.get(&id)?;
+    let (t, _) = state.tables.get(&id)?;
     Ok(Json(summary(&id, &t)))
 }
 
