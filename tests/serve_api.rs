@@ -265,3 +265,57 @@ async fn walkthrough_fragments_and_chains() {
     // The model after the step is the record's new weights.
     assert_eq!(v["new_model"]["layers"][0]["weights"], v["explanation"]["layers"][0]["new_weights"]);
 }
+
+mod never_a_5xx {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON value of a few kinds, nested a little: what a confused client might send.
+    fn junk() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            (0u64..200).prop_map(Value::from),
+            "[a-z0-9 ]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                prop::collection::vec(prop::collection::vec(inner, 0..5).prop_map(Value::from), 0..4)
+                    .prop_map(Value::from)
+            ]
+        })
+    }
+
+    fn body() -> impl Strategy<Value = Value> {
+        let field = prop_oneof![
+            Just("x"),
+            Just("target"),
+            Just("weights"),
+            Just("bias"),
+            Just("model"),
+            Just("sample"),
+            Just("lr"),
+            Just("log_base"),
+            Just("other"),
+        ];
+        prop::collection::btree_map(field, junk(), 0..4)
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Whatever the body, the answer is an explanation or a 4xx naming the problem.
+        #[test]
+        fn any_body_gets_an_answer_or_a_4xx(body in body(), endpoint in prop_oneof![Just("/api/explain"), Just("/api/walkthrough"), Just("/api/model"), Just("/api/train")]) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (status, answer) = runtime.block_on(post(endpoint, &body.to_string()));
+            prop_assert!(status.is_success() || status.is_client_error(), "{endpoint} {body}: {status}");
+            if !status.is_success() {
+                let v: Value = serde_json::from_slice(&answer).unwrap();
+                prop_assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()));
+            }
+        }
+    }
+}
