@@ -56,17 +56,29 @@ pub fn app() -> Router {
         .with_state(state)
 }
 
+/// How long requests in flight get to finish after Ctrl-C. An idle keep-alive connection (a
+/// browser holds one open) would otherwise keep a graceful shutdown waiting for ever.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Serves [`app`] on `addr` until Ctrl-C; `on_listening` gets the address actually bound (with
 /// port 0 the system picks one) once the socket listens.
 pub async fn serve(addr: SocketAddr, on_listening: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listening(listener.local_addr()?);
-    axum::serve(listener, app())
-        .with_graceful_shutdown(async {
-            // If the signal cannot be installed, the server runs until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let signalled = stop.clone();
+    let server = axum::serve(listener, app()).with_graceful_shutdown(async move {
+        // If the signal cannot be installed, the server runs until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        signalled.notify_one();
+    });
+    tokio::select! {
+        served = server => served,
+        () = async {
+            stop.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    }
 }
