@@ -26,11 +26,11 @@ fn prints_its_url_serves_the_page_and_stops_on_ctrl_c() {
     let mut page = String::new();
     stream.read_to_string(&mut page).unwrap();
     assert!(page.starts_with("HTTP/1.1 200") && page.contains("/static/app.js"), "{}", &page[..page.len().min(300)]);
-    // A browser keeps an idle keep-alive connection open; Ctrl-C must not wait on it for ever.
-    let mut idle = TcpStream::connect(host).expect("the port listens");
-    write!(idle, "GET /static/app.css HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut first = [0u8; 64];
-    idle.read_exact(&mut first).expect("an answer");
+    // A client stalled half way through its request body: Ctrl-C must not wait on it for ever.
+    let mut stalled = TcpStream::connect(host).expect("the port listens");
+    write!(stalled, "POST /api/explain HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1000\r\n\r\n{{\"x\": ").unwrap();
+    stalled.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     // Ctrl-C: SIGINT to the process, which stops serving and exits 0.
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
     assert!(status.success());
@@ -46,7 +46,7 @@ fn prints_its_url_serves_the_page_and_stops_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit:?}");
-    drop(idle);
+    drop(stalled);
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.contains("stopped"), "{err}");

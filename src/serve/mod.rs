@@ -56,8 +56,8 @@ pub fn app() -> Router {
         .with_state(state)
 }
 
-/// How long requests in flight get to finish after Ctrl-C. An idle keep-alive connection (a
-/// browser holds one open) would otherwise keep a graceful shutdown waiting for ever.
+/// How long requests in flight get to finish after Ctrl-C. A client stalled half way through
+/// its request would otherwise keep a graceful shutdown waiting for ever.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves [`app`] on `addr` until Ctrl-C; `on_listening` gets the address actually bound (with
