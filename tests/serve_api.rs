@@ -319,3 +319,33 @@ mod never_a_5xx {
         }
     }
 }
+
+/// A request body that sends a few bytes and then nothing, for ever: a stalled upload.
+struct Stalled(bool);
+
+impl axum::body::HttpBody for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.0 {
+            std::task::Poll::Pending
+        } else {
+            self.0 = true;
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(axum::body::Bytes::from_static(b"{\"x\": ")))))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_upload_gets_a_408() {
+    let app = gradlens::serve::app_with_timeout(std::time::Duration::from_millis(300));
+    let request = Request::builder().method(Method::POST).uri("/api/explain").body(Body::new(Stalled(false))).unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+    refused(status, &bytes, "longer than 0.3 s");
+}

@@ -19,10 +19,14 @@ mod training;
 pub use error::ApiError;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The largest request body, in bytes (an uploaded CSV, a model file).
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -38,8 +42,17 @@ pub struct AppState {
     pub(crate) sessions: training::Sessions,
 }
 
+/// The longest a request may take, reading its body included: a client that stalls gets a 408
+/// rather than holding its connection open.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The whole application, without a socket (the tests drive it with `tower::ServiceExt`).
 pub fn app() -> Router {
+    app_with_timeout(REQUEST_TIMEOUT)
+}
+
+/// [`app`] with another request timeout (the tests use a short one).
+pub fn app_with_timeout(timeout: Duration) -> Router {
     let state = Arc::new(AppState::default());
     Router::new()
         .route("/", get(assets::index))
@@ -53,12 +66,22 @@ pub fn app() -> Router {
         .route("/api/train/{id}", get(training::epoch).delete(training::stop))
         .fallback(api::no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(move |request: Request, next: Next| async move {
+            match tokio::time::timeout(timeout, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => ApiError {
+                    status: StatusCode::REQUEST_TIMEOUT,
+                    message: format!("the request took longer than {} s (a stalled upload?)", timeout.as_secs_f64()),
+                }
+                .into_response(),
+            }
+        }))
         .with_state(state)
 }
 
 /// How long requests in flight get to finish after Ctrl-C. A client stalled half way through
 /// its request would otherwise keep a graceful shutdown waiting for ever.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves [`app`] on `addr` until Ctrl-C; `on_listening` gets the address actually bound (with
 /// port 0 the system picks one) once the socket listens.
