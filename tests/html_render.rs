@@ -177,6 +177,11 @@ fn dead_and_saturated_units_are_marked() {
     assert_eq!(svg.matches(" saturated\"").count(), 1, "{svg}");
     assert!(svg.contains(r#"saturated" data-layer="0" data-unit="0""#));
     assert_eq!(svg.matches(" dead\"").count(), 0);
+    // tanh: z₁ = 20, tanh(20) rounds to 1 in float64 and tanh′ = 1 − a² to 0: saturated, not
+    // dead (a relu is dead when its output is 0 too).
+    let svg = diagram::svg(&hidden(gradlens::layers::Tanh, ndarray::array![[20.0, 0.0], [0.1, 0.1]]), Shows::Values);
+    assert!(svg.contains(r#"saturated" data-layer="0" data-unit="0""#), "{svg}");
+    assert_eq!(svg.matches(" dead\"").count(), 0);
 }
 
 #[test]

@@ -26,7 +26,8 @@ pub enum Shows {
     Gradients,
 }
 
-/// A unit whose activation's derivative is below this is marked saturated (0 exactly: dead).
+/// A unit whose activation's derivative is below this is marked saturated; one whose output
+/// and derivative are both 0 (relu below 0) dead.
 pub const SATURATED_BELOW: f64 = 1e-3;
 
 /// Positive weights (Okabe–Ito blue) and negative ones (Okabe–Ito vermillion): told apart with
@@ -241,7 +242,9 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                             fmt_num(d),
                             fmt_num(da.get(u).copied().unwrap_or(f64::NAN))
                         );
-                        if d == 0.0 {
+                        // Dead: off, with no slope (relu below 0). Saturated: on a flat part
+                        // (tanh or σ far from 0), whatever the output.
+                        if d == 0.0 && av == 0.0 {
                             unit.marks.push("dead");
                             unit.title.push_str(" — dead: no gradient passes");
                         } else if d.abs() < SATURATED_BELOW {
