@@ -227,5 +227,24 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     c.execute("document.getElementById('setup-error').scrollIntoView()", vec![]).await.unwrap();
     shot(&c, "06-bad-csv.png").await;
 
+    // 8. A fresh model with a hidden layer on Iris: a hidden unit's chain sums the deltas
+    // coming back through the layer above.
+    let hidden = c.find(Locator::Id("hidden-input")).await.unwrap();
+    hidden.clear().await.unwrap();
+    hidden.send_keys("3").await.unwrap();
+    c.execute("document.getElementById('data-select').value = 'iris'; document.getElementById('data-select').dispatchEvent(new Event('change'))", vec![]).await.unwrap();
+    c.execute("document.querySelector('#model-form button[type=submit]').click()", vec![]).await.unwrap();
+    until(&c, "the hidden layer", "document.querySelectorAll('#diagram .unit[data-layer=\"2\"]').length === 3").await;
+    c.execute("const u = document.querySelector('#diagram .unit[data-layer=\"0\"][data-unit=\"0\"]'); u.focus(); u.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))", vec![]).await.unwrap();
+    let chain = until(
+        &c,
+        "the hidden unit's chain",
+        "document.querySelector('#details annotation')?.parentElement.closest('ul')?.innerHTML",
+    )
+    .await;
+    assert!(chain.as_str().unwrap().contains("\\sum_k"), "{chain}");
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    shot(&c, "07-hidden-unit.png").await;
+
     c.close().await.expect("the session closes");
 }

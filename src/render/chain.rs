@@ -52,6 +52,13 @@ fn line(sides: Vec<Math>) -> String {
     format!("<li>{}</li>", mathml(Math::chain(sides).tex.trim(), false))
 }
 
+/// A rule `a = b` on one line and its numbers `= c = d` on the next, so a narrow panel holds both.
+fn worked(rule: Vec<Math>, numbers: Vec<Math>) -> String {
+    let mut next = vec![Math::default()];
+    next.extend(numbers);
+    format!("{}{}", line(rule), line(next))
+}
+
 /// Every parameter's and unit's chain, or none for a model larger than [`MAX_CHAINS`].
 pub fn chains(e: &Explanation) -> Vec<Chain> {
     let record = serde_json::to_value(&e.layers).unwrap_or(Value::Null);
@@ -167,8 +174,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
 #[allow(clippy::too_many_arguments)]
 fn parameter(name: &Math, rule: Math, terms: Vec<Math>, g: f64, origin: &str, old: f64, lr: f64, new: f64) -> String {
     let mut html = String::from("<ul class=\"worked\">");
-    html.push_str(&line(vec![d_loss(name), rule]));
-    html.push_str(&line(vec![Math::default(), Math::sum(terms), Math::num(g)]));
+    html.push_str(&worked(vec![d_loss(name), rule], vec![Math::sum(terms), Math::num(g)]));
     html.push_str(origin);
     let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
     html.push_str(&line(vec![step]));
@@ -198,31 +204,32 @@ fn delta_origin(
         return String::new();
     };
     if next.kind == "softmax" || next.kind == "logsoftmax" {
-        let p = at(&next.v["output"], 0, r);
-        let p = if next.kind == "logsoftmax" { p.exp() } else { p };
+        let p = e.probabilities[[0, r]];
         let y = e.targets[[0, r]];
         let y_hat = Sym::new("ŷ", "\\hat{y}");
         let y_sym = Sym::new("y", "y");
         let scale = m as f64 * e.log_base.ln();
         let mut html = format!("<li class=\"why\">where{sample}</li>");
         if (scale - 1.0).abs() < 1e-15 {
-            html.push_str(&line(vec![
-                d_loss(&z.at(r)),
-                cat!(y_hat.at(r), minus(), y_sym.at(r)),
-                cat!(Math::num(p), minus(), Math::num(y)),
-                Math::num(gz),
-            ]));
+            html.push_str(&worked(
+                vec![d_loss(&z.at(r)), cat!(y_hat.at(r), minus(), y_sym.at(r))],
+                vec![cat!(Math::num(p), minus(), Math::num(y)), Math::num(gz)],
+            ));
         } else {
-            html.push_str(&line(vec![
-                d_loss(&z.at(r)),
-                cat!(
-                    cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
-                    Math::from("/"),
-                    Math::new("(m·ln b)", "(m \\cdot \\ln b)")
-                ),
-                cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
-                Math::num(gz),
-            ]));
+            html.push_str(&worked(
+                vec![
+                    d_loss(&z.at(r)),
+                    cat!(
+                        cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
+                        Math::from("/"),
+                        Math::new("(m·ln b)", "(m \\cdot \\ln b)")
+                    ),
+                ],
+                vec![
+                    cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
+                    Math::num(gz),
+                ],
+            ));
         }
         return html;
     }
@@ -238,12 +245,13 @@ fn delta_origin(
     let da = at(&act["grad_output"], 0, r);
     let slope = at(&act["local_derivative"], 0, r);
     let mut html = format!("<li class=\"why\">where{sample}, through {}:</li>", next.kind);
-    html.push_str(&line(vec![
-        d_loss(&z.at(r)),
-        cat!(d_loss(&a.at(r)), times(), Math::new("f′", "f'"), Math::from("("), z.at(r), Math::from(")")),
-        cat!(Math::factor(da), times(), Math::factor(slope)),
-        Math::num(gz),
-    ]));
+    html.push_str(&worked(
+        vec![
+            d_loss(&z.at(r)),
+            cat!(d_loss(&a.at(r)), times(), Math::new("f′", "f'"), Math::from("("), z.at(r), Math::from(")")),
+        ],
+        vec![cat!(Math::factor(da), times(), Math::factor(slope)), Math::num(gz)],
+    ));
     if let Some(above) = layers.get(i + 2).filter(|l| l.kind == "dense") {
         let w_above = {
             let s = Sym::new("W", "W");
@@ -263,17 +271,18 @@ fn delta_origin(
                 )
             })
             .collect();
-        html.push_str(&line(vec![
-            d_loss(&a.at(r)),
-            cat!(
-                Math::new("Σₖ ", "\\sum_k "),
-                d_loss(&z_above.letters("k")),
-                times(),
-                w_above.letters(&format!("k{}", r + 1))
-            ),
-            Math::sum(terms),
-            Math::num(da),
-        ]));
+        html.push_str(&worked(
+            vec![
+                d_loss(&a.at(r)),
+                cat!(
+                    Math::new("Σₖ ", "\\sum_k "),
+                    d_loss(&z_above.letters("k")),
+                    times(),
+                    w_above.letters(&format!("k{}", r + 1))
+                ),
+            ],
+            vec![Math::sum(terms), Math::num(da)],
+        ));
     }
     html
 }

@@ -35,9 +35,9 @@ pub const SATURATED_BELOW: f64 = 1e-3;
 pub const POSITIVE: &str = "#0072B2";
 pub const NEGATIVE: &str = "#D55E00";
 
-const UNIT_W: f64 = 150.0;
+const UNIT_W: f64 = 168.0;
 const UNIT_H: f64 = 30.0;
-const COL_GAP: f64 = 250.0;
+const COL_GAP: f64 = 262.0;
 const MARGIN: f64 = 20.0;
 const HEADER: f64 = 34.0;
 /// A layer with more weights than this is drawn without its edges (the page would crawl).
