@@ -14,7 +14,10 @@
 //!   ([`train::report`]: data, settings, epochs, final evaluation and model, as one record);
 //! - [`predict`]: a model applied to rows without a tape: classes, loss, accuracy;
 //! - [`trace`]: one update step as data, every intermediate number;
-//! - [`render`]: the trace as text, Markdown or JSON, and a training report as text;
+//! - [`render`]: the trace as text, Markdown, JSON or a self-contained HTML page (SVG diagram,
+//!   MathML formulas), and a training report as text;
+//! - [`explain_options`]: `explain`'s options checked into a request, for the CLI and the web API;
+//! - [`serve`]: the web server behind `gradlens serve` and its JSON API;
 //! - [`plot`]: charts of a training run (loss, accuracy, every weight's path).
 //!
 //! # The blog's update in ten lines

@@ -1,6 +1,6 @@
 //! One self-contained HTML page for an explanation: inline CSS, the network as inline SVG, the
 //! formulas as MathML, no script and nothing fetched — a file to mail or attach. It lays out the
-//! same [`Doc`] as the text and Markdown renderers, so the stages and numbers are theirs; the web
+//! same walk-through document (`Doc`) as the text and Markdown renderers, so the stages and numbers are theirs; the web
 //! server sends the same stages as fragments ([`stages`]).
 
 use super::diagram::{self, Shows};

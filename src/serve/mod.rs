@@ -2,11 +2,11 @@
 //!
 //! Every number the page shows comes from the library's records (an [`Explanation`], a training
 //! run's report); the page's script only lays them out. The page's files are embedded in the
-//! binary ([`assets`]), so it works with no network.
+//! binary (`assets.rs`), so it works with no network.
 //!
 //! Bounds: request bodies of [`BODY_LIMIT`] bytes at most; an explanation of at most
 //! [`MAX_SAMPLES`] samples and [`MAX_PARAMETERS`] parameters; training sessions capped in number,
-//! size and idle time ([`training`]). Work runs on tokio's blocking pool, so a slow request does
+//! size and idle time (`training.rs`). Work runs on tokio's blocking pool, so a slow request does
 //! not hold up the others.
 //!
 //! [`Explanation`]: crate::trace::Explanation
