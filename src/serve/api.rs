@@ -92,8 +92,9 @@ pub struct ExplainQuery {
     data: Option<String>,
 }
 
-/// The explanation for a body of [`ExplainOptions`], bounded in size.
-fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Explanation, ExplainOptions), ApiError> {
+/// The explanation for a body of [`ExplainOptions`], bounded in size, and the model it started
+/// from as a model file (the body's own, or the one its weights or the blog's example make).
+fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Explanation, ModelFile), ApiError> {
     let options: ExplainOptions = parse_body(bytes)?;
     let (table, name) = state.tables.named(data)?;
     let request = options.request(&table, &name)?;
@@ -107,7 +108,16 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
             "the model has {parameters} parameters: an explanation takes {MAX_PARAMETERS} at most"
         )));
     }
-    Ok((explain_step(&request)?, options))
+    let file = match options.model {
+        Some(file) => file,
+        None => {
+            let mut file = request.model.to_file();
+            file.classes = request.class_names.clone();
+            file.features = request.feature_names.clone();
+            file
+        }
+    };
+    Ok((explain_step(&request)?, file))
 }
 
 /// Runs `work` on the blocking pool: a large explanation does not stall the other requests.
@@ -178,9 +188,8 @@ pub async fn walkthrough(
     let Query(query) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let bytes = body(bytes)?;
     blocking(move || {
-        let (e, options) = explanation(&state, &bytes, query.data.as_deref())?;
-        let (table, name) = state.tables.named(query.data.as_deref())?;
-        let model = current_model(&options, &table, &name)?;
+        let (e, file) = explanation(&state, &bytes, query.data.as_deref())?;
+        let model = serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?;
         let new_model = stepped(&model, &e);
         let page = Walkthrough {
             stages: html::stages(&e),
@@ -197,21 +206,6 @@ pub async fn walkthrough(
         serde_json::to_value(page).map(Json).map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))
     })
     .await
-}
-
-/// The model the step started from, as a model file's JSON.
-fn current_model(options: &ExplainOptions, table: &Dataset, table_name: &str) -> Result<Value, ApiError> {
-    let file = match &options.model {
-        Some(file) => file.clone(),
-        None => {
-            let request = options.request(table, table_name)?;
-            let mut file = request.model.to_file();
-            file.classes = request.class_names;
-            file.features = request.feature_names;
-            file
-        }
-    };
-    serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))
 }
 
 /// The model file after the step: each dense layer's weights and bias replaced by the record's
