@@ -201,3 +201,13 @@ fn hidden_layers_convert_whole() {
         assert!(!hidden_unit.html.contains("merror"));
     }
 }
+
+#[test]
+fn the_forward_stage_as_html() {
+    // Read against the spec's worked example before it was accepted: z₁ = 0.81·0.15 + 0.57·0.29 +
+    // 0.28·0.1 + 0.84·0.71 = 0.9112, z₂ = 0.6105, z₃ = −0.1517.
+    let stages = gradlens::render::html::stages(&blog());
+    let forward = stages.iter().find(|s| s.focus == "forward").expect("a forward stage");
+    assert!(visible_text(&forward.html).contains("0.9112"));
+    insta::assert_snapshot!("blog_forward_stage", forward.html.replace("</li>", "</li>\n"));
+}
