@@ -6,6 +6,8 @@
 //!
 //! Needs `chromium` and `chromium-driver` (Debian; `.ci/run` installs them). With `CI=true` a
 //! missing driver fails the test; elsewhere the test says so and passes without running.
+//! (Unix only: the driver and its browsers are ended as one process group.)
+#![cfg(unix)]
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use gradlens::render::fmt_num;
@@ -13,6 +15,7 @@ use gradlens::trace::{ExplainRequest, explain};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,11 +23,14 @@ use std::time::{Duration, Instant};
 /// How long any one thing may take to appear on the page.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// chromedriver, ended when the test ends however it ends.
+/// chromedriver in a process group of its own, ended with the browsers it started when the test
+/// ends however it ends (a failed assertion leaves no Chromium behind).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -96,6 +102,7 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     let _driver = Driver(
         Command::new(&driver_path)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
