@@ -7,7 +7,7 @@
 use crate::autodiff::{Gradients, Tape, Var};
 use crate::error::{Error, Result};
 use crate::layers::{Layer, Params};
-use crate::loss::{LogBase, cross_entropy, cross_entropy_from_log_probs};
+use crate::loss::Loss;
 use ndarray::Array2;
 
 /// One forward computation of a serial model and its loss, recorded on a tape.
@@ -34,7 +34,7 @@ impl Pass {
         params: &Params,
         x: &Array2<f64>,
         targets: &Array2<f64>,
-        base: LogBase,
+        loss: Loss,
     ) -> Result<Pass> {
         let mut tape = Tape::new();
         let input = tape.leaf(x.clone());
@@ -55,11 +55,11 @@ impl Pass {
             h = layer.apply(&mut tape, p, h)?;
             outputs.push(h);
         }
-        let loss = match layers.last() {
-            Some(Layer::Softmax) => cross_entropy(&mut tape, h, targets_var, base)?,
-            Some(Layer::LogSoftmax) => cross_entropy_from_log_probs(&mut tape, h, targets_var, base)?,
-            _ => return Err(Error::invalid("model", "the last layer must be softmax or logsoftmax")),
-        };
+        let last_is_softmax = matches!(layers.last(), Some(Layer::Softmax | Layer::LogSoftmax));
+        if !loss.allows_output(last_is_softmax) {
+            return Err(Error::invalid("model", format!("with {loss} the last layer must be softmax or logsoftmax")));
+        }
+        let loss = loss.on_tape(&mut tape, h, targets_var)?;
         Ok(Pass { tape, input, targets: targets_var, params: param_vars, outputs, loss })
     }
 
@@ -87,9 +87,9 @@ pub fn value_and_grad(
     params: &Params,
     x: &Array2<f64>,
     targets: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
 ) -> Result<(f64, Params)> {
-    let pass = Pass::forward(layers, params, x, targets, base)?;
+    let pass = Pass::forward(layers, params, x, targets, loss)?;
     let grads = pass.backward();
     Ok((pass.loss(), pass.param_grads(&grads)))
 }

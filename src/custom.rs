@@ -16,12 +16,13 @@
 //! # Shapes
 //! x: m×n, W: out×in, b: 1×out, y: m×k (one-hot), z and ŷ: m×k.
 
-use crate::autodiff::ops::{a_wt, gt_a, logsumexp_row, sigmoid};
+use crate::autodiff::ops::{a_wt, gt_a};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
-use crate::loss::{LogBase, mean_loss};
+use crate::loss::Loss;
 use crate::model::Model;
-use ndarray::{Array2, Axis};
+use crate::softmax::log_softmax_row;
+use ndarray::{Array2, Axis, Zip};
 
 /// What the hand-derived model computes for one batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,9 +62,7 @@ pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
                     None => z,
                 }
             }
-            Layer::Relu => a.mapv(|v| v.max(0.0)),
-            Layer::Tanh => a.mapv(f64::tanh),
-            Layer::Sigmoid => a.mapv(sigmoid),
+            Layer::Activation(f) => a.mapv(|z| f.f(z)),
             Layer::Softmax | Layer::LogSoftmax => break,
             Layer::Serial(_) => unreachable!("a Model's layers are flat"),
         };
@@ -72,21 +71,54 @@ pub fn forward(model: &Model, x: &Array2<f64>) -> Result<Vec<Array2<f64>>> {
     Ok(outs)
 }
 
-/// The loss of `model` on the batch `x` with one-hot targets `y`, and its gradient, by hand.
-pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Result<HandGrad> {
+/// The loss of `model` on the batch `x` with targets `y` (one-hot for cross-entropy, any numbers
+/// for the quadratic cost), and its gradient, by hand.
+pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, loss_fn: Loss) -> Result<HandGrad> {
     let mut outs = forward(model, x)?;
-    let z = outs.last().expect("a model has a dense layer below its softmax");
+    let top = model.layers.last().expect("a model has layers");
+    let below_softmax = matches!(top, Layer::Softmax | Layer::LogSoftmax);
+    if !loss_fn.allows_output(below_softmax) {
+        return Err(Error::invalid("model", format!("with {loss_fn} the last layer must be softmax or logsoftmax")));
+    }
+    let z = outs.last().expect("a model has a dense layer");
     if y.dim() != z.dim() {
         return Err(Error::Shape {
             op: "hand loss",
-            detail: format!("targets {} and logits {}", shape(y.dim()), shape(z.dim())),
+            detail: format!("targets {} and outputs {}", shape(y.dim()), shape(z.dim())),
         });
     }
     let m = x.nrows() as f64;
-    let log_p = log_softmax(z);
-    let loss = mean_loss(&log_p, y, base);
-    let probabilities = log_p.mapv(f64::exp);
-    let grad_logits = (&probabilities - y) / (m * base.ln());
+    let probabilities = log_softmax(z).mapv(f64::exp);
+    // What the loss reads: the logits (cross-entropy), or the model's output.
+    let read = if loss_fn.reads_logits() { z.clone() } else { output_of(model, z.clone()) };
+    let mut grad_read = Array2::zeros(read.dim());
+    let mut loss = 0.0;
+    for (mut g, (r, t)) in grad_read.rows_mut().into_iter().zip(read.rows().into_iter().zip(y.rows())) {
+        loss += loss_fn.row(&r.to_vec(), &t.to_vec(), g.as_slice_mut().expect("standard layout"));
+    }
+    let (loss, grad_read) = (loss / m + 0.0, grad_read / m);
+    // Through the output softmax when the loss read its output: ∂L/∂z = ŷ ⊙ (g − Σ ŷ·g) for
+    // softmax, g − ŷ·Σ g for log-softmax.
+    let grad_logits = match top {
+        _ if loss_fn.reads_logits() => grad_read,
+        Layer::Softmax => {
+            let mut d = grad_read;
+            for (mut d, p) in d.rows_mut().into_iter().zip(probabilities.rows()) {
+                let dot: f64 = d.iter().zip(p).map(|(g, p)| g * p).sum();
+                d.zip_mut_with(&p, |g, &p| *g = p * (*g - dot));
+            }
+            d
+        }
+        Layer::LogSoftmax => {
+            let mut d = grad_read;
+            for (mut d, p) in d.rows_mut().into_iter().zip(probabilities.rows()) {
+                let total = d.sum();
+                d.zip_mut_with(&p, |g, &p| *g -= p * total);
+            }
+            d
+        }
+        _ => grad_read,
+    };
 
     // Backward through the layers below the softmax: layer i maps its input (x or outs[i − 1])
     // to outs[i].
@@ -103,22 +135,32 @@ pub fn hand_grad(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase)
                 grads[i] = Params::Dense { w_out_in: grad_w, b: grad_b };
                 delta = delta.dot(w);
             }
-            Layer::Relu => delta = delta * out.mapv(|a| if a > 0.0 { 1.0 } else { 0.0 }),
-            Layer::Tanh => delta = delta * out.mapv(|a| 1.0 - a * a),
-            Layer::Sigmoid => delta = delta * out.mapv(|s| s * (1.0 - s)),
-            _ => unreachable!("only the last layer is a softmax"),
+            Layer::Activation(f) => delta = delta * Zip::from(input).and(out).map_collect(|&z, &a| f.df(z, a)),
+            Layer::Softmax | Layer::LogSoftmax | Layer::Serial(_) => unreachable!("only the last layer is a softmax"),
         }
     }
     let logits = outs.pop().expect("the logits are there");
     Ok(HandGrad { logits, probabilities, loss, grad_logits, grads: Params::Serial(grads) })
 }
 
-/// Row-wise z − (max + ln Σ e^{z−max}).
+/// The model's output from the input of its last layer: softmax or log-softmax of it when the
+/// model ends in one, else that input itself (`forward` stops below a softmax).
+///
+/// # Shapes
+/// m×k → m×k.
+pub fn output_of(model: &Model, z: Array2<f64>) -> Array2<f64> {
+    match model.layers.last() {
+        Some(Layer::Softmax) => log_softmax(&z).mapv(f64::exp),
+        Some(Layer::LogSoftmax) => log_softmax(&z),
+        _ => z,
+    }
+}
+
+/// ln softmax(z), row by row, exact near certainty (see [`crate::softmax`]).
 pub fn log_softmax(z: &Array2<f64>) -> Array2<f64> {
-    let mut out = z.clone();
-    for mut row in out.rows_mut() {
-        let lse = logsumexp_row(row.view());
-        row.mapv_inplace(|v| v - lse);
+    let mut out = Array2::zeros(z.dim());
+    for (mut o, row) in out.rows_mut().into_iter().zip(z.rows()) {
+        log_softmax_row(&row.to_vec(), o.as_slice_mut().expect("standard layout"));
     }
     out
 }

@@ -19,14 +19,14 @@
 //!
 //! # The blog's update in ten lines
 //! ```
-//! use gradlens::{backward::value_and_grad, layers::{Dense, Params, Softmax}, loss::LogBase, update::Optimizer};
+//! use gradlens::{backward::value_and_grad, layers::{Dense, Params, Softmax}, loss::Loss, update::Optimizer};
 //! use ndarray::array;
 //!
 //! let layers = [Dense(3).without_bias(), Softmax]; // serial(Dense(3), Softmax), as in the post
 //! let w_out_in = array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
 //! let params = Params::Serial(vec![Params::Dense { w_out_in, b: None }, Params::None]);
 //! let (x, y) = (array![[0.81, 0.57, 0.28, 0.84]], array![[1.0, 0.0, 0.0]]);
-//! let (loss, grads) = value_and_grad(&layers, &params, &x, &y, LogBase::E)?;
+//! let (loss, grads) = value_and_grad(&layers, &params, &x, &y, Loss::default())?;
 //! let sgd = Optimizer::sgd(0.25)?;
 //! let mut state = sgd.init(&params);
 //! sgd.update(0, &grads, &mut state);

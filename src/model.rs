@@ -8,10 +8,11 @@
 //! the transpose). Unknown fields are ignored, so `train` can add what prediction needs (class
 //! and feature names, the fitted scaler) to the same file.
 
+use crate::activation::Activation;
 use crate::data::Scaler;
 use crate::error::{Error, Result, shape};
 use crate::layers::{Dense, Init, Layer, Params, Softmax, serial};
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::update::Optimizer;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,7 @@ pub struct ModelFile {
     /// The scaling fitted on the training rows, applied to every input before the first layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaler: Option<Scaler>,
-    /// How the model was trained; `explain` takes its step size and log base from here, so
+    /// How the model was trained; `explain` takes its step size and loss from here, so
     /// "one more step" is a step of the same run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingRecord>,
@@ -47,34 +48,78 @@ pub struct ModelFile {
 /// The settings of the run that saved a model (`train --save`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrainingRecord {
+    /// The optimizer and its settings.
     pub optimizer: Optimizer,
-    pub log_base: LogBase,
+    /// The loss it lowered: `loss_function` and `log_base` in the file.
+    #[serde(flatten)]
+    pub loss: Loss,
+    /// How many epochs it ran.
     pub epochs: usize,
 }
 
-/// Deserialised by hand (below) so that an error inside a layer keeps its JSON path.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One layer in the file. Serialised and deserialised by hand (below): its `type` is `dense`,
+/// `softmax`, `logsoftmax` or an activation's own name, and an error inside a layer keeps its
+/// JSON path.
+#[derive(Debug, Clone, PartialEq)]
 pub enum LayerFile {
-    Dense { weights: Vec<Vec<f64>>, bias: Option<Vec<f64>> },
-    Relu,
-    Tanh,
-    Sigmoid,
+    /// A dense layer, weights rows = output units.
+    Dense {
+        /// out×in.
+        weights: Vec<Vec<f64>>,
+        /// out numbers, or none.
+        bias: Option<Vec<f64>>,
+    },
+    /// An elementwise activation, `{"type": "tanh"}`.
+    Activation(Activation),
+    /// `{"type": "softmax"}`.
     Softmax,
+    /// `{"type": "logsoftmax"}`.
     Logsoftmax,
 }
 
 /// A layer's `type`.
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, PartialEq)]
 enum LayerType {
     Dense,
-    Relu,
-    Tanh,
-    Sigmoid,
+    Activation(Activation),
     Softmax,
-    #[serde(alias = "log_softmax")]
     Logsoftmax,
+}
+
+impl<'de> Deserialize<'de> for LayerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(match name.as_str() {
+            "dense" => LayerType::Dense,
+            "softmax" => LayerType::Softmax,
+            "logsoftmax" | "log_softmax" => LayerType::Logsoftmax,
+            other => LayerType::Activation(other.parse().map_err(|_| {
+                let names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown layer type '{other}': expected dense, softmax, logsoftmax or an activation ({})",
+                    names.join(", ")
+                ))
+            })?),
+        })
+    }
+}
+
+impl Serialize for LayerFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            LayerFile::Dense { weights, bias } => {
+                map.serialize_entry("type", "dense")?;
+                map.serialize_entry("weights", weights)?;
+                map.serialize_entry("bias", bias)?;
+            }
+            LayerFile::Activation(a) => map.serialize_entry("type", a.name())?,
+            LayerFile::Softmax => map.serialize_entry("type", "softmax")?,
+            LayerFile::Logsoftmax => map.serialize_entry("type", "logsoftmax")?,
+        }
+        map.end()
+    }
 }
 
 /// serde's derive for a `type`-tagged enum buffers the whole layer before reading it, and an error
@@ -105,9 +150,7 @@ impl<'de> Deserialize<'de> for LayerFile {
                     LayerType::Dense => {
                         LayerFile::Dense { weights: weights.ok_or_else(|| A::Error::missing_field("weights"))?, bias }
                     }
-                    LayerType::Relu => LayerFile::Relu,
-                    LayerType::Tanh => LayerFile::Tanh,
-                    LayerType::Sigmoid => LayerFile::Sigmoid,
+                    LayerType::Activation(a) => LayerFile::Activation(a),
                     LayerType::Softmax => LayerFile::Softmax,
                     LayerType::Logsoftmax => LayerFile::Logsoftmax,
                 })
@@ -158,9 +201,7 @@ impl ModelFile {
                     let layer = if b.is_some() { layer } else { layer.without_bias() };
                     (layer, Params::Dense { w_out_in, b })
                 }
-                LayerFile::Relu => (Layer::Relu, Params::None),
-                LayerFile::Tanh => (Layer::Tanh, Params::None),
-                LayerFile::Sigmoid => (Layer::Sigmoid, Params::None),
+                LayerFile::Activation(a) => (Layer::Activation(*a), Params::None),
                 LayerFile::Softmax => (Layer::Softmax, Params::None),
                 LayerFile::Logsoftmax => (Layer::LogSoftmax, Params::None),
             };
@@ -368,9 +409,7 @@ impl Model {
                         bias: p.bias().map(|b| b.iter().copied().collect()),
                     }
                 }
-                Layer::Relu => LayerFile::Relu,
-                Layer::Tanh => LayerFile::Tanh,
-                Layer::Sigmoid => LayerFile::Sigmoid,
+                Layer::Activation(a) => LayerFile::Activation(*a),
                 Layer::Softmax => LayerFile::Softmax,
                 Layer::LogSoftmax => LayerFile::Logsoftmax,
                 Layer::Serial(_) => unreachable!("Model::new keeps the layers flat"),

@@ -9,14 +9,15 @@
 //! files.
 
 use gradlens::layers::{Dense, Params, Softmax, Tanh, serial};
-use gradlens::loss::LogBase;
+use gradlens::loss::{LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::render::{Format, fmt_num, render};
 use gradlens::trace::{ExplainRequest, Explanation, Update, explain};
 use ndarray::array;
 
 fn blog(base: LogBase) -> Explanation {
-    explain(&ExplainRequest { log_base: base, ..ExplainRequest::blog() }).expect("the blog's example")
+    explain(&ExplainRequest { loss: Loss::CrossEntropy { log_base: base }, ..ExplainRequest::blog() })
+        .expect("the blog's example")
 }
 
 fn base2() -> LogBase {
@@ -43,7 +44,7 @@ fn hidden() -> Explanation {
         scaler: None,
         targets: vec![2, 0],
         update: Update::Sgd { learning_rate: 0.1 },
-        log_base: LogBase::E,
+        loss: Loss::default(),
         class_names: None,
         feature_names: None,
     };

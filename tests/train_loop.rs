@@ -3,7 +3,7 @@
 
 use gradlens::data::{Dataset, ScaleKind};
 use gradlens::layers::{Dense, Init, Params, Softmax, serial};
-use gradlens::loss::LogBase;
+use gradlens::loss::Loss;
 use gradlens::model::Model;
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Silent, Step, TrainConfig, train};
 use gradlens::update::Optimizer;
@@ -40,7 +40,7 @@ fn config(batch_size: Option<usize>, api: Api) -> TrainConfig {
         epochs: 1,
         batch_size,
         shuffle: false,
-        log_base: LogBase::E,
+        loss: Loss::default(),
         api,
     }
 }
@@ -200,7 +200,7 @@ fn the_default_model_learns_iris() {
         epochs: 1000,
         batch_size: None,
         shuffle: true,
-        log_base: LogBase::E,
+        loss: Loss::default(),
         api: Api::Stax,
     };
     let r = train(&cfg, model, &prepared.train, prepared.test.as_ref(), &mut rng, &mut Silent).unwrap();

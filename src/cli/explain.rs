@@ -3,7 +3,7 @@
 use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
 use anyhow::{Context, Result, bail};
 use gradlens::data::Dataset;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::render::{Format, render};
 use gradlens::trace::{ExplainRequest, Update, explain};
@@ -37,8 +37,12 @@ pub struct Args {
     /// Step size α [default: 0.25, or the step size a saved model was trained with]
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1 [default: e, or
-    /// the base a saved model was trained with]
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
+    /// [default: cross-entropy, or the loss a saved model was trained with]
+    #[arg(long, value_parser = LOSS_NAMES)]
+    loss: Option<String>,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default:
+    /// e, or the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
     /// text, markdown or json.
@@ -87,7 +91,14 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     // A saved model's own run sets the step size and base unless the options say otherwise.
     let trained = file.as_ref().and_then(|f| f.training.as_ref());
     let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-    let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
+    let loss = match (&args.loss, trained.map(|t| t.loss)) {
+        (None, Some(saved)) if log_base.is_none() => saved,
+        (None, Some(saved)) => Loss::from_name(saved.name(), log_base)?,
+        (name, _) => {
+            let name = name.as_deref().unwrap_or(blog.loss.name());
+            Loss::from_name(name, log_base).with_context(|| format!("--loss {name}"))?
+        }
+    };
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
 
@@ -154,7 +165,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         scaler,
         targets,
         update: Update::Sgd { learning_rate },
-        log_base,
+        loss,
         class_names,
         feature_names,
     })

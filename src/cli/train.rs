@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
 use gradlens::layers::Init;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
@@ -52,8 +52,8 @@ pub struct Args {
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
     /// The hidden layers' activation.
-    #[arg(long, value_enum, default_value = "tanh")]
-    activation: ActivationArg,
+    #[arg(long, default_value = "tanh", value_parser = activation_names())]
+    activation: Activation,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
@@ -85,9 +85,12 @@ pub struct Args {
     /// Batches in the data's order, the last one smaller when the batch size does not divide it.
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
-    #[arg(long, value_name = "BASE", default_value = "e")]
-    log_base: String,
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer).
+    #[arg(long, default_value = "cross-entropy", value_parser = LOSS_NAMES)]
+    loss: String,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default: e]
+    #[arg(long, value_name = "BASE")]
+    log_base: Option<String>,
     /// Print a line every N epochs (default: about ten lines).
     #[arg(long, value_name = "N")]
     every: Option<usize>,
@@ -119,11 +122,11 @@ enum ScaleArg {
     None,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Tanh,
-    Sigmoid,
+/// `--activation`: every name in [`Activation::ALL`], so a new activation needs nothing here.
+fn activation_names() -> impl clap::builder::TypedValueParser<Value = Activation> {
+    use clap::builder::TypedValueParser;
+    let names = Activation::ALL.map(Activation::name);
+    clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<Activation>().expect("a listed name"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -207,7 +210,7 @@ pub fn run(args: Args) -> Result<()> {
         files.extend(npy_files(&result.model, dir)?);
     }
     if let Some((path, format)) = &outputs.plot {
-        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.log_base), *format)?));
+        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.loss), *format)?));
     }
     if let Some((path, format)) = &outputs.plot_weights {
         let mut history = observer.params_history;
@@ -269,13 +272,17 @@ fn config(args: &Args) -> Result<TrainConfig> {
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base: LogBase = args.log_base.parse().with_context(|| format!("--log-base {}", args.log_base))?;
+    let log_base: Option<LogBase> = match &args.log_base {
+        Some(b) => Some(b.parse().with_context(|| format!("--log-base {b}"))?),
+        None => None,
+    };
+    let loss = Loss::from_name(&args.loss, log_base).with_context(|| format!("--loss {}", args.loss))?;
     Ok(TrainConfig {
         optimizer,
         epochs: args.epochs,
         batch_size: args.batch_size,
         shuffle: !args.no_shuffle,
-        log_base,
+        loss,
         api: match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
@@ -417,11 +424,7 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
     };
     let spec = ModelSpec {
         hidden,
-        activation: match args.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Sigmoid => Activation::Sigmoid,
-        },
+        activation: args.activation,
         bias: !args.no_bias,
         init: match args.init {
             InitArg::Glorot => Init::GlorotNormal,
@@ -448,7 +451,7 @@ struct TraceWriter {
     path: PathBuf,
     out: BufWriter<tempfile::NamedTempFile>,
     optimizer: Optimizer,
-    log_base: LogBase,
+    loss: Loss,
     class_names: Vec<String>,
     feature_names: Vec<String>,
 }
@@ -482,7 +485,7 @@ impl Watch {
                     path: path.clone(),
                     out: BufWriter::new(tmp),
                     optimizer: config.optimizer,
-                    log_base: config.log_base,
+                    loss: config.loss,
                     class_names: data.class_names.clone(),
                     feature_names: data.feature_names.clone(),
                 })
@@ -517,7 +520,7 @@ impl Observer for Watch {
             scaler: None,
             targets: step.labels.to_vec(),
             update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
-            log_base: t.log_base,
+            loss: t.loss,
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;

@@ -27,21 +27,25 @@
 mod init;
 mod params;
 
-pub use Layer::{LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use Layer::{LogSoftmax, Softmax};
 pub use init::Init;
 pub use params::Params;
 
+use crate::activation::Activation;
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result};
 use rand::Rng;
 
+/// One layer of a model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layer {
+    /// A fully connected layer; see [`Dense`].
     Dense(DenseLayer),
-    Relu,
-    Tanh,
-    Sigmoid,
+    /// An elementwise activation; every one is defined in [`crate::activation`].
+    Activation(Activation),
+    /// ŷ = softmax(z), row by row: the probabilities.
     Softmax,
+    /// ln softmax(z): the log-probabilities.
     LogSoftmax,
     Serial(Vec<Layer>),
 }
@@ -60,6 +64,25 @@ pub struct DenseLayer {
 pub fn Dense(out: usize) -> Layer {
     Layer::Dense(DenseLayer { out, bias: true, w_init: Init::GlorotNormal, b_init: Init::Normal { std: 1e-2 } })
 }
+
+/// stax's `Relu`.
+#[allow(non_upper_case_globals)]
+pub const Relu: Layer = Layer::Activation(Activation::Relu);
+/// stax's `LeakyRelu` (slope 0.01 below 0).
+#[allow(non_upper_case_globals)]
+pub const LeakyRelu: Layer = Layer::Activation(Activation::LeakyRelu);
+/// stax's `Tanh`.
+#[allow(non_upper_case_globals)]
+pub const Tanh: Layer = Layer::Activation(Activation::Tanh);
+/// stax's `Sigmoid`.
+#[allow(non_upper_case_globals)]
+pub const Sigmoid: Layer = Layer::Activation(Activation::Sigmoid);
+/// stax's `Softplus`.
+#[allow(non_upper_case_globals)]
+pub const Softplus: Layer = Layer::Activation(Activation::Softplus);
+/// stax's `Identity`: a linear layer after a dense one.
+#[allow(non_upper_case_globals)]
+pub const Identity: Layer = Layer::Activation(Activation::Identity);
 
 /// Layers applied one after another, the output of each the input of the next.
 pub fn serial(layers: impl IntoIterator<Item = Layer>) -> Layer {
@@ -92,9 +115,7 @@ impl Layer {
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Dense(_) => "dense",
-            Layer::Relu => "relu",
-            Layer::Tanh => "tanh",
-            Layer::Sigmoid => "sigmoid",
+            Layer::Activation(a) => a.name(),
             Layer::Softmax => "softmax",
             Layer::LogSoftmax => "logsoftmax",
             Layer::Serial(_) => "serial",
@@ -138,11 +159,9 @@ impl Layer {
                     None => Ok(z),
                 }
             }
-            (Layer::Relu, _) => Ok(tape.relu(x)),
-            (Layer::Tanh, _) => Ok(tape.tanh(x)),
-            (Layer::Sigmoid, _) => Ok(tape.sigmoid(x)),
-            (Layer::Softmax, _) => tape.softmax(x),
-            (Layer::LogSoftmax, _) => tape.log_softmax(x),
+            (Layer::Activation(a), _) => Ok(tape.activation(*a, x)),
+            (Layer::Softmax, _) => Ok(tape.softmax(x)),
+            (Layer::LogSoftmax, _) => Ok(tape.log_softmax(x)),
             (Layer::Serial(layers), Params::Serial(ps)) if layers.len() == ps.len() => {
                 layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h))
             }

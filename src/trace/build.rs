@@ -6,13 +6,12 @@
 use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
-use crate::autodiff::ops::{relu_derivative, sigmoid_derivative, tanh_derivative};
 use crate::autodiff::{Gradients, Var};
 use crate::backward::Pass;
 use crate::data::{Scaler, one_hot};
 use crate::error::{Error, Result, shape};
 use crate::layers::{Layer, Params};
-use crate::loss::{LogBase, sample_losses};
+use crate::loss::{LogBase, Loss};
 use crate::model::Model;
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
@@ -41,7 +40,8 @@ pub struct ExplainRequest {
     /// The class index of each sample.
     pub targets: Vec<usize>,
     pub update: Update,
-    pub log_base: LogBase,
+    /// The loss the step lowers.
+    pub loss: Loss,
     pub class_names: Option<Vec<String>>,
     pub feature_names: Option<Vec<String>>,
 }
@@ -58,7 +58,7 @@ impl ExplainRequest {
             scaler: None,
             targets: vec![0],
             update: Update::Sgd { learning_rate: 0.25 },
-            log_base: LogBase::E,
+            loss: Loss::default(),
             class_names: None,
             feature_names: None,
         }
@@ -104,10 +104,11 @@ impl ExplainRequest {
 pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
-    let (model, x, base) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.log_base);
+    let (model, x, loss_fn) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.loss);
+    let base = loss_fn.log_base().unwrap_or(LogBase::E);
     let y = one_hot(&req.targets, model.out_width());
 
-    let pass = Pass::forward(&model.layers, &model.params, x, &y, base)?;
+    let pass = Pass::forward(&model.layers, &model.params, x, &y, loss_fn)?;
     // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
     let overflows = |v: &Var| pass.tape.value(*v).iter().any(|a| !a.is_finite());
     if let Some(i) = pass.outputs.iter().position(overflows) {
@@ -129,7 +130,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     };
     optimizer.update(step, &param_grads, &mut state);
     let new_params = optimizer.get_params(&state);
-    let new_loss = Pass::forward(&model.layers, &new_params, x, &y, base)?.loss();
+    let new_loss = Pass::forward(&model.layers, &new_params, x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
         return Err(Error::invalid("step", "the update overflows float64: try smaller inputs or a smaller step size"));
     }
@@ -140,13 +141,13 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
     let logits = pass.tape.value(pass.outputs[last_dense]).clone();
     let ln_p = output_log_probabilities(&pass);
-    let sample_losses = sample_losses(&ln_p, &y, base);
+    let sample_losses = loss_fn.sample_losses(&logits, &y);
     let (probabilities, log_probabilities) = (ln_p.mapv(f64::exp), &ln_p / base.ln());
     let loss = pass.loss();
-    let check = grad_check(model, x, &y, base, &param_grads)?;
+    let check = grad_check(model, x, &y, loss_fn, &param_grads)?;
 
     Ok(Explanation {
-        log_base: base,
+        loss_function: loss_fn,
         learning_rate: optimizer.step_size(),
         optimizer,
         inputs: x.clone().into(),
@@ -195,16 +196,6 @@ fn layer_trace(
     let output_var = pass.outputs[i];
     let value = |v: Var| Matrix(tape.value(v).clone());
     let grad = |v: Var| Matrix(grads.of(tape, v));
-    let activation = |derivative: fn(f64) -> f64| {
-        let out = tape.value(output_var);
-        ActivationTrace {
-            input: value(input_var),
-            output: value(output_var),
-            local_derivative: Matrix(out.mapv(derivative)),
-            grad_output: grad(output_var),
-            grad_input: grad(input_var),
-        }
-    };
     match layer {
         Layer::Dense(_) => {
             let p = pass.params.layer(i);
@@ -223,9 +214,17 @@ fn layer_trace(
             }
             .into()
         }
-        Layer::Relu => LayerTrace::Relu(activation(relu_derivative)),
-        Layer::Tanh => LayerTrace::Tanh(activation(tanh_derivative)),
-        Layer::Sigmoid => LayerTrace::Sigmoid(activation(sigmoid_derivative)),
+        Layer::Activation(activation) => {
+            let (z, a) = (tape.value(input_var), tape.value(output_var));
+            LayerTrace::Activation(ActivationTrace {
+                activation: *activation,
+                input: value(input_var),
+                output: value(output_var),
+                local_derivative: Matrix(Zip::from(z).and(a).map_collect(|&z, &a| activation.df(z, a))),
+                grad_output: grad(output_var),
+                grad_input: grad(input_var),
+            })
+        }
         Layer::Softmax => LayerTrace::Softmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),

@@ -5,7 +5,7 @@ use crate::backward::Pass;
 use crate::custom::hand_grad;
 use crate::error::Result;
 use crate::layers::Params;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::Model;
 use ndarray::Array2;
 use serde::Serialize;
@@ -51,13 +51,13 @@ pub fn grad_check(
     model: &Model,
     x: &Array2<f64>,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     tape_grads: &Params,
 ) -> Result<GradCheck> {
     let tape = tape_grads.to_flat();
-    let hand = hand_grad(model, x, y, base)?.grads.to_flat();
+    let hand = hand_grad(model, x, y, loss)?.grads.to_flat();
     let sample = fd_sample(tape.len());
-    let numeric = finite_differences(model, x, y, base, &sample)?;
+    let numeric = finite_differences(model, x, y, loss, &sample)?;
     let (tape_s, hand_s): (Vec<f64>, Vec<f64>) = sample.iter().map(|&i| (tape[i], hand[i])).unzip();
     let max_diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     let fd_ok =
@@ -96,12 +96,12 @@ pub fn finite_differences(
     model: &Model,
     x: &Array2<f64>,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     indices: &[usize],
 ) -> Result<Vec<f64>> {
     let theta = model.params.to_flat();
     let loss_at = |flat: &[f64]| -> Result<f64> {
-        Ok(Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, base)?.loss())
+        Ok(Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, loss)?.loss())
     };
     let mut shifted = theta.clone();
     let mut out = Vec::with_capacity(indices.len());

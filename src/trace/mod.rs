@@ -14,14 +14,17 @@ pub use build::{ExplainRequest, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
+use crate::activation::Activation;
 use crate::data::Scaler;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::update::Optimizer;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
-    pub log_base: LogBase,
+    /// The loss, written as `loss_function` and (for cross-entropy) `log_base`.
+    #[serde(flatten)]
+    pub loss_function: Loss,
     /// α, the optimizer's step size.
     pub learning_rate: f64,
     /// The step taken after the gradient: sgd for `explain`, the run's optimizer in a trace.
@@ -61,15 +64,50 @@ pub struct Explanation {
     pub check: GradCheck,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One layer's numbers. In JSON each is an object whose `type` is the layer's name: `dense`, the
+/// activation's own name (`tanh`, `relu`, `leaky_relu`, …), `softmax` or `logsoftmax`.
+#[derive(Debug, Clone)]
 pub enum LayerTrace {
+    /// A dense layer.
     Dense(DenseTrace),
-    Relu(ActivationTrace),
-    Tanh(ActivationTrace),
-    Sigmoid(ActivationTrace),
+    /// An elementwise activation; which one is in the trace.
+    Activation(ActivationTrace),
+    /// The softmax output layer.
     Softmax(SoftmaxTrace),
+    /// The log-softmax output layer.
     Logsoftmax(SoftmaxTrace),
+}
+
+impl LayerTrace {
+    /// The `type` in JSON and the word in explanations.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerTrace::Dense(_) => "dense",
+            LayerTrace::Activation(a) => a.activation.name(),
+            LayerTrace::Softmax(_) => "softmax",
+            LayerTrace::Logsoftmax(_) => "logsoftmax",
+        }
+    }
+}
+
+/// `{"type": kind, ...fields}`: serde's internal tagging, with the tag read off the value so that
+/// every activation shares one variant and still writes its own name.
+impl Serialize for LayerTrace {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tagged<'a, T: Serialize> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            #[serde(flatten)]
+            body: &'a T,
+        }
+        let kind = self.kind();
+        match self {
+            LayerTrace::Dense(body) => Tagged { kind, body }.serialize(s),
+            LayerTrace::Activation(body) => Tagged { kind, body }.serialize(s),
+            LayerTrace::Softmax(body) | LayerTrace::Logsoftmax(body) => Tagged { kind, body }.serialize(s),
+        }
+    }
 }
 
 /// A dense layer, z = a·Wᵀ + b, forward and backward.
@@ -98,11 +136,14 @@ pub struct DenseTrace {
 /// An elementwise activation a = f(z), forward and backward.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivationTrace {
+    /// Which activation (written as the layer's `type`).
+    #[serde(skip)]
+    pub activation: Activation,
     /// z, m×units.
     pub input: Matrix,
     /// a = f(z).
     pub output: Matrix,
-    /// f′(z), read off the output: tanh′ = 1 − a², relu′ = `[a > 0]`, σ′ = σ(1 − σ).
+    /// f′(z), as [`Activation::df`] computes it.
     pub local_derivative: Matrix,
     /// ∂L/∂a.
     pub grad_output: Matrix,

@@ -21,7 +21,7 @@ use crate::custom::hand_grad;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::layers::{Dense, Init, Layer, Softmax, serial};
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::Model;
 use crate::predict::{accuracy, classes, log_probabilities};
 use crate::update::{OptState, Optimizer};
@@ -40,24 +40,7 @@ pub enum Api {
     Custom,
 }
 
-/// The hidden layers' activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    Relu,
-    Tanh,
-    Sigmoid,
-}
-
-impl Activation {
-    pub fn layer(self) -> Layer {
-        match self {
-            Activation::Relu => Layer::Relu,
-            Activation::Tanh => Layer::Tanh,
-            Activation::Sigmoid => Layer::Sigmoid,
-        }
-    }
-}
+pub use crate::activation::Activation;
 
 /// A fresh model's architecture: `serial(Dense(h1), act, …, Dense(classes), Softmax)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +66,7 @@ impl ModelSpec {
         let mut layers = Vec::new();
         for &h in &self.hidden {
             layers.push(dense(h));
-            layers.push(self.activation.layer());
+            layers.push(Layer::Activation(self.activation));
         }
         layers.push(dense(classes));
         layers.push(Softmax);
@@ -100,7 +83,8 @@ pub struct TrainConfig {
     pub batch_size: Option<usize>,
     /// A new seeded order of the training rows every epoch; otherwise the data's order.
     pub shuffle: bool,
-    pub log_base: LogBase,
+    /// The loss to lower.
+    pub loss: Loss,
     pub api: Api,
 }
 
@@ -228,9 +212,9 @@ pub fn train<R: Rng + ?Sized>(
                 })?;
             }
             let (loss, grads) = match config.api {
-                Api::Stax => value_and_grad(&current.layers, &current.params, &batch.x, &batch.y, config.log_base)?,
+                Api::Stax => value_and_grad(&current.layers, &current.params, &batch.x, &batch.y, config.loss)?,
                 Api::Custom => {
-                    let hand = hand_grad(&current, &batch.x, &batch.y, config.log_base)?;
+                    let hand = hand_grad(&current, &batch.x, &batch.y, config.loss)?;
                     (hand.loss, hand.grads)
                 }
             };

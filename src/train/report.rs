@@ -8,7 +8,7 @@
 use super::{Api, EpochStats, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
 use crate::error::Result;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::{ModelFile, TrainingRecord};
 use crate::predict::{Evaluation, evaluate};
 use crate::update::Optimizer;
@@ -90,7 +90,8 @@ impl Serialize for ConfigReport {
             epochs: usize,
             batch_size: Option<usize>,
             shuffle: bool,
-            log_base: LogBase,
+            #[serde(flatten)]
+            loss: Loss,
             api: Api,
             scale: Option<ScaleKind>,
             test_fraction: f64,
@@ -109,7 +110,7 @@ impl Serialize for ConfigReport {
             epochs: t.epochs,
             batch_size: t.batch_size,
             shuffle: t.shuffle,
-            log_base: t.log_base,
+            loss: t.loss,
             api: t.api,
             scale: self.scale,
             test_fraction: self.test_fraction,
@@ -132,17 +133,17 @@ impl TrainReport {
         test: Option<&Dataset>,
         scaler: Option<Scaler>,
     ) -> Result<TrainReport> {
-        let base = config.train.log_base;
+        let loss = config.train.loss;
         let final_ = Final {
-            train: evaluate(&result.model, &train.features, &train.labels, base)?,
-            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, base)).transpose()?,
+            train: evaluate(&result.model, &train.features, &train.labels, loss)?,
+            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
         model.classes = Some(data.classes.clone());
         model.features = Some(data.features.clone());
         model.scaler = scaler;
         let t = &config.train;
-        model.training = Some(TrainingRecord { optimizer: t.optimizer, log_base: t.log_base, epochs: t.epochs });
+        model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
         Ok(TrainReport { data, config, epochs: result.epochs.clone(), final_, model })
     }
 }
@@ -169,7 +170,7 @@ mod tests {
             epochs: 1,
             batch_size: None,
             shuffle: true,
-            log_base: LogBase::E,
+            loss: Loss::default(),
             api: Api::Stax,
         }
     }
@@ -204,8 +205,8 @@ mod tests {
         assert_eq!(file.scaler.as_ref(), Some(&scaler));
         let record = file.training.as_ref().unwrap();
         assert_eq!(
-            (record.optimizer, record.log_base, record.epochs),
-            (Optimizer::Sgd { step_size: 0.5 }, LogBase::E, 1)
+            (record.optimizer, record.loss, record.epochs),
+            (Optimizer::Sgd { step_size: 0.5 }, Loss::default(), 1)
         );
         assert_eq!(file.layers, identity_model().to_file().layers);
     }
@@ -228,7 +229,7 @@ mod tests {
             optimizer: Optimizer::momentum(0.1, 0.8).unwrap(),
             batch_size: Some(16),
             shuffle: false,
-            log_base: "2".parse().unwrap(),
+            loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
             ..sgd_config()
         };
         let json = serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7)).unwrap();
@@ -236,7 +237,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""log_base":"2","api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
+                + r#""loss_function":"cross-entropy","log_base":"2","api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
         let adam = TrainConfig { optimizer: Optimizer::adam(0.01).unwrap(), api: Api::Custom, ..sgd_config() };

@@ -5,7 +5,9 @@ use super::{
     worked_rows,
 };
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{self, Math, Sym, cat, d, d_loss, eq, minus, neg, over, plus, sum_over, times, vector};
+use crate::render::math::{
+    self, Math, Sym, cat, d, d_loss, eq, filled, minus, neg, over, plus, sum_over, times, vector,
+};
 use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 5: the chain rule from the loss back to every weight.
@@ -20,9 +22,7 @@ pub(super) fn backward(doc: &mut Doc, c: &Ctx) {
     for i in (0..hidden).rev() {
         match &c.e.layers[i] {
             LayerTrace::Dense(dense) => backward_dense(doc, c, i, dense),
-            layer @ (LayerTrace::Relu(a) | LayerTrace::Tanh(a) | LayerTrace::Sigmoid(a)) => {
-                backward_activation(doc, c, i, layer, a)
-            }
+            layer @ LayerTrace::Activation(a) => backward_activation(doc, c, i, layer, a),
             LayerTrace::Softmax(s) | LayerTrace::Logsoftmax(s) => {
                 let name = d_loss(&c.input_of(i).whole());
                 c.vector_or_matrix(
@@ -343,14 +343,11 @@ fn backward_to_input(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
     let (a, z) = (&c.names[i], c.input_of(i));
     doc.sub(spans![format!("Layer {}: {}, its local derivative", c.dense_number[i], layer_summary(layer))]);
-    let (derivative, why) = match layer {
-        LayerTrace::Relu(_) => (
-            Math::new("relu′ = [a > 0]", "\\mathrm{relu}' = [a \\gt 0]"),
-            "1 where the unit is on, 0 where it is cut off",
-        ),
-        LayerTrace::Tanh(_) => (Math::new("tanh′ = 1 − a²", "\\tanh' = 1 - a^2"), "read off the output a itself"),
-        _ => (Math::new("σ′ = σ(1 − σ)", "\\sigma' = \\sigma(1 - \\sigma)"), "read off the output σ itself"),
-    };
+    let f = act.activation;
+    let symbol = filled(f.symbol(), &Math::default(), &Math::default());
+    let slope_of = |z: &Math, a: &Math| filled(f.derivative_formula(), z, a);
+    let derivative = cat!(symbol, Math::new("′", "'"), eq(), slope_of(&Math::from("z"), &Math::from("a")));
+    let why = f.derivative_note();
     doc.para(spans![
         "Each unit's gradient is scaled by the slope of the activation at that unit, ",
         derivative,
@@ -367,14 +364,7 @@ fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act
         c.sample_heading(doc, s);
         let lines = worked_rows(units, all)
             .map(|j| {
-                let out = act.output[[s, j]];
-                let slope = match layer {
-                    LayerTrace::Relu(_) => {
-                        Math::new(format!("[{} > 0]", Math::num(out).text), format!("[{} \\gt 0]", Math::num(out).tex))
-                    }
-                    LayerTrace::Tanh(_) => cat!("1", minus(), Math::factor(out), Math::new("²", "^2")).paren(),
-                    _ => cat!(Math::factor(out), times(), cat!("1", minus(), Math::num(out)).paren()).paren(),
-                };
+                let slope = slope_of(&Math::factor(act.input[[s, j]]), &Math::factor(act.output[[s, j]])).paren();
                 let g = Math::factor(act.grad_output[[s, j]]);
                 vec![
                     d_loss(&z.at(j)),

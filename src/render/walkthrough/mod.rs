@@ -112,8 +112,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Cross-entropy's log base: read by the cross-entropy stages only.
     fn base(&self) -> LogBase {
-        self.e.log_base
+        self.e.loss_function.log_base().expect("a cross-entropy explanation")
     }
 
     /// The symbol of layer `i`'s input.
@@ -212,9 +213,7 @@ fn layer_summary(layer: &LayerTrace) -> String {
             d.weights.nrows(),
             if d.bias.is_none() { " (no bias)" } else { " with bias" }
         ),
-        LayerTrace::Relu(_) => "relu".into(),
-        LayerTrace::Tanh(_) => "tanh".into(),
-        LayerTrace::Sigmoid(_) => "sigmoid".into(),
+        LayerTrace::Activation(a) => a.activation.name().into(),
         LayerTrace::Softmax(_) => "softmax".into(),
         LayerTrace::Logsoftmax(_) => "log-softmax".into(),
     }
