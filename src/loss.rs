@@ -4,6 +4,7 @@
 
 use crate::autodiff::{Tape, Var};
 use crate::error::{Error, Result};
+use crate::model::{Fault, Model};
 use crate::softmax::cross_entropy_row;
 use ndarray::Array2;
 use num_traits::Float;
@@ -172,12 +173,20 @@ impl Loss {
         }
     }
 
-    /// Whether a model may end in `last`: cross-entropy needs probabilities (softmax or
-    /// log-softmax), the quadratic cost takes any output.
-    pub fn allows_output(self, last_is_softmax: bool) -> bool {
+    /// Whether `model` may be trained with this loss: cross-entropy needs probabilities (a
+    /// softmax or log-softmax last layer), the quadratic cost takes any output. The fault names
+    /// the last layer, as a model file's path would.
+    pub fn check_output<T>(self, model: &Model<T>) -> std::result::Result<(), Fault> {
+        let (i, last) = (model.layers.len() - 1, model.layers.last().expect("a model has layers"));
         match self {
-            Loss::CrossEntropy { .. } => last_is_softmax,
-            Loss::Quadratic => true,
+            Loss::CrossEntropy { .. } if !last.is_softmax() => Err(Fault {
+                at: format!("layers[{i}]"),
+                why: format!(
+                    "cross-entropy needs a softmax or logsoftmax last layer, not {} (the quadratic loss takes any)",
+                    last.kind()
+                ),
+            }),
+            Loss::CrossEntropy { .. } | Loss::Quadratic => Ok(()),
         }
     }
 

@@ -60,7 +60,7 @@ pub struct Panel {
 /// If a snapshot's length differs from the model's parameter count: a caller's bug.
 pub fn weight_panels(model: &Model, history: &[Vec<f64>], features: &[String], classes: &[String]) -> Vec<Panel> {
     let dense: Vec<_> = model.dense_layers().collect();
-    let total = model.params.len();
+    let total = model.param_count();
     assert!(history.iter().all(|h| h.len() == total), "every snapshot holds every parameter");
     let mut offset = 0;
     let mut panels = Vec::new();
@@ -359,7 +359,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let history = vec![model.params.to_flat(), vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]];
+        let history = vec![model.params().to_flat(), vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]];
         let panels = weight_panels(&model, &history, &names(&["a", "b"]), &names(&["yes", "no"]));
         assert_eq!(panels.len(), 1);
         let labels: Vec<&str> = panels[0].series.iter().map(|s| s.label.as_str()).collect();
@@ -383,7 +383,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let panels = weight_panels(&model, &[model.params.to_flat()], &names(&["x"]), &names(&["p", "q"]));
+        let panels = weight_panels(&model, &[model.params().to_flat()], &names(&["x"]), &names(&["p", "q"]));
         assert_eq!(panels[0].series[1].label, "W1[2,1] h2 ← x");
         assert_eq!(panels[1].series[1].label, "W2[1,2] p ← h2");
         assert_eq!(panels[1].series[1].values, vec![4.0]);

@@ -2,13 +2,13 @@
 //!
 //! No tape here: prediction runs after every epoch (accuracy) and on user data, and needs only
 //! the forward values. The log-probabilities come from the logits through log-sum-exp
-//! ([`crate::custom::log_softmax`]), so a confident model's loss stays finite.
+//! ([`crate::engine::hand::log_softmax`]), so a confident model's loss stays finite.
 //!
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::custom::{forward, log_softmax, output_of};
 use crate::data::one_hot;
+use crate::engine::hand::{forward, log_softmax, output_of};
 use crate::error::{Error, Result, shape};
 use crate::loss::Loss;
 use crate::model::Model;

@@ -1,8 +1,8 @@
 //! Gradients against central finite differences, and the two gradient paths against each other
 //! (issue 2, sections 2 and 4):
 //! - every tape primitive and composite on random inputs;
-//! - property tests: the tape (`backward::value_and_grad`) and the hand-derived model
-//!   (`custom::hand_grad`) agree to 1e-12 relative and both match finite differences, on random
+//! - property tests: the tape (`engine::tape::value_and_grad`) and the hand-derived model
+//!   (`engine::hand::hand_grad`) agree to 1e-12 relative and both match finite differences, on random
 //!   shapes, values, bias or not, bases e, 2, 10, with or without one hidden layer;
 //! - numerics: logits of ±1e4 and a probability of exactly 0 on the true class;
 //! - the `log(exp(x))` rewrite is exact.
@@ -12,9 +12,9 @@
 
 use gradlens::activation::Activation;
 use gradlens::autodiff::{Tape, Var};
-use gradlens::backward::{Pass, value_and_grad};
-use gradlens::custom::hand_grad;
 use gradlens::data::one_hot;
+use gradlens::engine::hand::hand_grad;
+use gradlens::engine::tape::{Pass, value_and_grad};
 use gradlens::layers::{Dense, Layer, Params, Softmax, Tanh, serial};
 use gradlens::loss::{LogBase, Loss};
 use gradlens::model::Model;
@@ -187,14 +187,15 @@ impl Case {
         // Any initialiser gives the shapes; the case's own numbers replace its draws.
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let model = Model::init(serial(layers), &mut rng, self.features).expect("a valid model");
-        let params = model.params.with_flat(&self.flat);
-        model.with_params(params)
+        let params = model.params().with_flat(&self.flat);
+        model.with_params(&params)
     }
 
     /// The smallest |pre-activation| of a relu hidden layer over the batch (∞ without one).
     fn relu_margin(&self, model: &Model) -> f64 {
         let Hidden::Layer(Activation::Relu | Activation::LeakyRelu, _) = self.hidden else { return f64::INFINITY };
-        let p = model.params.layer(0);
+        let p = model.params();
+        let p = p.layer(0);
         let mut z = gradlens::autodiff::ops::a_wt(&self.x, p.weights().unwrap());
         if let Some(b) = p.bias() {
             z += b;
@@ -238,9 +239,9 @@ fn cases() -> impl Strategy<Value = Case> {
 
 /// Central finite differences of the tape's loss with respect to every parameter.
 fn finite_differences(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Vec<f64> {
-    let theta = model.params.to_flat();
+    let (params, theta) = (model.params(), model.params().to_flat());
     let loss =
-        |flat: &[f64]| Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, ce(base)).unwrap().loss();
+        |flat: &[f64]| Pass::forward(&model.with_params(&params.with_flat(flat)), x, y, ce(base)).unwrap().loss();
     let mut shifted = theta.clone();
     (0..theta.len())
         .map(|i| {
@@ -271,13 +272,13 @@ proptest! {
         prop_assume!(case.relu_margin(&model) > 1e-3);
         let y = one_hot(&case.targets, case.classes);
 
-        let (tape_loss, tape_grads) = value_and_grad(&model.layers, &model.params, &case.x, &y, ce(case.base)).unwrap();
+        let (tape_loss, tape_grads) = value_and_grad(&model, &case.x, &y, ce(case.base)).unwrap();
         let hand = hand_grad(&model, &case.x, &y, ce(case.base)).unwrap();
         prop_assert!(same(tape_loss, hand.loss), "loss: tape {} hand {}", tape_loss, hand.loss);
 
         let tape = tape_grads.to_flat();
         let by_hand = hand.grads.to_flat();
-        prop_assert_eq!(tape.len(), model.params.len());
+        prop_assert_eq!(tape.len(), model.param_count());
         prop_assert_eq!(by_hand.len(), tape.len());
         let numeric = finite_differences(&model, &case.x, &y, case.base);
         for (i, ((a, h), n)) in tape.iter().zip(&by_hand).zip(&numeric).enumerate() {
@@ -308,7 +309,7 @@ fn huge_logits_give_a_finite_loss_and_gradients() {
     // ∂L/∂W = (ŷ − y)ᵀ·x = [1, −1, 0]ᵀ.
     for (target, loss, grad) in [(0, 0.0, [0.0, 0.0, 0.0]), (1, 2e4, [1.0, -1.0, 0.0])] {
         let y = one_hot(&[target], 3);
-        let (tape_loss, tape_grads) = value_and_grad(&model.layers, &model.params, &x, &y, Loss::default()).unwrap();
+        let (tape_loss, tape_grads) = value_and_grad(&model, &x, &y, Loss::default()).unwrap();
         let hand = hand_grad(&model, &x, &y, Loss::default()).unwrap();
         for (who, l, g) in [("tape", tape_loss, tape_grads.to_flat()), ("hand", hand.loss, hand.grads.to_flat())] {
             assert!(l.is_finite() && (l - loss).abs() <= 1e-12 * loss, "{who}, class {target}: loss {l}, want {loss}");
@@ -317,7 +318,8 @@ fn huge_logits_give_a_finite_loss_and_gradients() {
     }
     // All logits −1e4: the shift keeps e^z from underflowing to 0/0; ŷ = 1/3 each, loss = ln 3.
     let flat = Params::Serial(vec![Params::Dense { w_out_in: array![[-1e4], [-1e4], [-1e4]], b: None }, Params::None]);
-    let (l, g) = value_and_grad(&model.layers, &flat, &x, &one_hot(&[2], 3), ce(LogBase::new(2.0).unwrap())).unwrap();
+    let (l, g) =
+        value_and_grad(&model.with_params(&flat), &x, &one_hot(&[2], 3), ce(LogBase::new(2.0).unwrap())).unwrap();
     // In bits: log₂ 3. lse = −1e4 + ln 3 is held to float64's spacing near 1e4 (1.8e-12), and the
     // loss lse − z₁ inherits that absolute error.
     assert!((l - 3f64.log2()).abs() <= 4e-12, "{l}");
@@ -335,7 +337,7 @@ fn a_nearly_certain_prediction_keeps_its_digits_on_both_paths() {
     let model = Model::new(serial([Dense(3).without_bias(), Softmax]), params).unwrap();
     let (x, y) = (array![[1.0]], one_hot(&[0], 3));
     let (loss, dw) = (9.458065754312653e-13, -9.45806575430818e-13);
-    let (tape_loss, tape_grads) = value_and_grad(&model.layers, &model.params, &x, &y, Loss::default()).unwrap();
+    let (tape_loss, tape_grads) = value_and_grad(&model, &x, &y, Loss::default()).unwrap();
     let hand = hand_grad(&model, &x, &y, Loss::default()).unwrap();
     let ulps = |a: f64, b: f64| ((a - b) / b).abs() / f64::EPSILON;
     for (who, l, g) in [("tape", tape_loss, tape_grads.to_flat()), ("hand", hand.loss, hand.grads.to_flat())] {
@@ -445,11 +447,11 @@ fn softmax_and_log_softmax_models_give_the_same_loss() {
         Params::Dense { w_out_in: random(&mut rng, (3, 4), -1.0, 1.0), b: Some(random(&mut rng, (1, 3), -1.0, 1.0)) },
         Params::None,
     ]);
-    let soft: Vec<Layer> = vec![Dense(3), Softmax];
-    let log_soft: Vec<Layer> = vec![Dense(3), gradlens::layers::LogSoftmax];
+    let soft = Model::new(serial([Dense(3), Softmax]), params.clone()).unwrap();
+    let log_soft = Model::new(serial([Dense(3), gradlens::layers::LogSoftmax]), params).unwrap();
     let base = LogBase::new(10.0).unwrap();
-    let (a, ga) = value_and_grad(&soft, &params, &x, &y, ce(base)).unwrap();
-    let (b, gb) = value_and_grad(&log_soft, &params, &x, &y, ce(base)).unwrap();
+    let (a, ga) = value_and_grad(&soft, &x, &y, ce(base)).unwrap();
+    let (b, gb) = value_and_grad(&log_soft, &x, &y, ce(base)).unwrap();
     assert_eq!(a, b);
     assert_eq!(ga, gb);
 }

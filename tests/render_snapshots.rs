@@ -210,7 +210,7 @@ fn a_run_step_with_adam_shows_the_run_s_update() {
     use gradlens::update::Optimizer;
     let blog = ExplainRequest::blog();
     let adam = Optimizer::adam(0.01).unwrap();
-    let state = adam.init(&blog.model.params);
+    let state = adam.init(&blog.model.params());
     let e = explain(&ExplainRequest { update: Update::Run { optimizer: adam, state, step: 0 }, ..blog }).unwrap();
     let t = text(&e);
     assert!(t.contains("Adam (b1 0.9, b2 0.999") && t.contains("training run with adam"), "{t}");

@@ -46,7 +46,7 @@ fn config(batch_size: Option<usize>, api: Api) -> TrainConfig {
 }
 
 fn weights(m: &Model) -> Vec<f64> {
-    m.params.to_flat()
+    m.params().to_flat()
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         }
         (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),
         (None, None) => match &args.bias {
-            Some(b) => (single_dense(blog.model.params.layer(0).weights().expect("dense").clone(), Some(b))?, None),
+            Some(b) => (single_dense(blog.model.params().layer(0).weights().expect("dense").clone(), Some(b))?, None),
             None => (blog.model.clone(), None),
         },
     };
@@ -99,6 +99,12 @@ fn request(args: &Args) -> Result<ExplainRequest> {
             Loss::from_name(name, log_base).with_context(|| format!("--loss {name}"))?
         }
     };
+    if let Err(f) = loss.check_output(&model) {
+        return Err(match &args.model {
+            Some(path) => gradlens::Error::ModelFile { path: path.clone(), at: f.at, why: f.why }.into(),
+            None => f.into_error().into(),
+        });
+    }
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
 

@@ -60,7 +60,7 @@ pub struct Args {
     /// Initial weights: glorot (normal, stax's default), uniform (U[−1, 1], the blog's) or zeros.
     #[arg(long, value_enum, default_value = "glorot")]
     init: InitArg,
-    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (one dense layer).
+    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (any model).
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
@@ -214,7 +214,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some((path, format)) = &outputs.plot_weights {
         let mut history = observer.params_history;
-        history.insert(0, initial.params.to_flat());
+        history.insert(0, initial.params().to_flat());
         let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
         files.push((path.clone(), weight_paths(&panels, *format)?));
     }
@@ -532,7 +532,7 @@ impl Observer for Watch {
 
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
         if self.record_params {
-            self.params_history.push(model.params.to_flat());
+            self.params_history.push(model.params().to_flat());
         }
         if let Some(every) = self.every
             && (stats.epoch == 1 || stats.epoch.is_multiple_of(every) || stats.epoch == self.epochs)

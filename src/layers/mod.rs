@@ -33,7 +33,9 @@ pub use params::Params;
 
 use crate::activation::Activation;
 use crate::autodiff::{Tape, Var};
+use crate::engine::tape::record;
 use crate::error::{Error, Result};
+use crate::model::ModelLayer;
 use rand::Rng;
 
 /// One layer of a model.
@@ -146,29 +148,48 @@ impl Layer {
         }
     }
 
-    /// stax's `apply_fun`, recorded on `tape`.
+    /// stax's `apply_fun`, recorded on `tape` by the tape engine's [`record`].
     ///
     /// # Shapes
     /// `x`: m×in → m×out.
     pub fn apply(&self, tape: &mut Tape, params: &Params<Var>, x: Var) -> Result<Var> {
-        match (self, params) {
-            (Layer::Dense(_), Params::Dense { w_out_in, b }) => {
-                let z = tape.matmul_nt(x, *w_out_in)?;
-                match b {
-                    Some(b) => tape.add_row(z, *b),
-                    None => Ok(z),
-                }
-            }
-            (Layer::Activation(a), _) => Ok(tape.activation(*a, x)),
-            (Layer::Softmax, _) => Ok(tape.softmax(x)),
-            (Layer::LogSoftmax, _) => Ok(tape.log_softmax(x)),
+        let mismatch =
+            || Error::invalid(format!("{} layer", self.kind()), "its parameters do not have the layer's structure");
+        let layer = match (self, params) {
             (Layer::Serial(layers), Params::Serial(ps)) if layers.len() == ps.len() => {
-                layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h))
+                return layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h));
             }
-            (layer, _) => Err(Error::invalid(
-                format!("{} layer", layer.kind()),
-                "its parameters do not have the layer's structure",
-            )),
+            (Layer::Dense(_), Params::Dense { w_out_in, b }) => ModelLayer::Dense { w_out_in: *w_out_in, b: *b },
+            (Layer::Activation(a), Params::None) => ModelLayer::Activation(*a),
+            (Layer::Softmax, Params::None) => ModelLayer::Softmax,
+            (Layer::LogSoftmax, Params::None) => ModelLayer::LogSoftmax,
+            _ => return Err(mismatch()),
+        };
+        record(tape, &layer, x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use rand::SeedableRng;
+
+    /// As JAX's stax tests do: for every kind of layer, the width `init` announces is the width
+    /// `apply` gives, on a batch of 2 samples of 4 inputs.
+    #[test]
+    fn init_announces_the_width_apply_gives() {
+        let mut kinds = vec![Dense(3), Dense(3).without_bias(), Softmax, LogSoftmax];
+        kinds.extend(Activation::ALL.map(Layer::Activation));
+        kinds.push(serial([Dense(5), Tanh, Dense(2), Softmax]));
+        for layer in kinds {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            let (width, params) = layer.init(&mut rng, 4);
+            let mut tape = Tape::new();
+            let x = tape.leaf(ndarray::Array2::from_elem((2, 4), 0.5));
+            let params = params.map(&mut |a| tape.leaf(a.clone()));
+            let y = layer.apply(&mut tape, &params, x).expect("apply");
+            assert_eq!(tape.shape(y), (2, width), "{}", layer.kind());
         }
     }
 }

@@ -3,9 +3,9 @@
 //! at different times; none computes a number of its own.
 
 use super::fmt_num;
-use crate::layers::Layer;
 use crate::loss::Loss;
 use crate::model::Model;
+use crate::model::ModelLayer;
 use crate::predict::Evaluation;
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Api, EpochStats};
@@ -114,20 +114,17 @@ fn describe(model: &Model) -> String {
     let layers: Vec<String> = model
         .layers
         .iter()
-        .enumerate()
-        .map(|(i, layer)| match layer {
-            Layer::Dense(_) => {
-                let p = model.params.layer(i);
-                let out = p.weights().map_or(0, |w| w.nrows());
-                if p.bias().is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
+        .map(|layer| match layer {
+            ModelLayer::Dense { w_out_in, b } => {
+                let out = w_out_in.nrows();
+                if b.is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
             }
-            Layer::Activation(a) => camel_case(a.name()),
-            Layer::Softmax => "Softmax".into(),
-            Layer::LogSoftmax => "LogSoftmax".into(),
-            Layer::Serial(_) => "serial(…)".into(),
+            ModelLayer::Activation(a) => camel_case(a.name()),
+            ModelLayer::Softmax => "Softmax".into(),
+            ModelLayer::LogSoftmax => "LogSoftmax".into(),
         })
         .collect();
-    format!("serial({}), {} parameters", layers.join(", "), model.params.len())
+    format!("serial({}), {} parameters", layers.join(", "), model.param_count())
 }
 
 /// stax's spelling of a layer name: `leaky_relu` → `LeakyRelu`.

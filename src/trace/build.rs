@@ -7,12 +7,12 @@ use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
 use crate::autodiff::{Gradients, Var};
-use crate::backward::Pass;
 use crate::data::{Scaler, one_hot};
+use crate::engine::tape::Pass;
 use crate::error::{Error, Result, shape};
-use crate::layers::{Layer, Params};
+use crate::layers::Params;
 use crate::loss::{LogBase, Loss};
-use crate::model::Model;
+use crate::model::{Model, ModelLayer};
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
 
@@ -108,7 +108,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let base = loss_fn.log_base().unwrap_or(LogBase::E);
     let y = one_hot(&req.targets, model.out_width());
 
-    let pass = Pass::forward(&model.layers, &model.params, x, &y, loss_fn)?;
+    let pass = Pass::forward(model, x, &y, loss_fn)?;
     // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
     let overflows = |v: &Var| pass.tape.value(*v).iter().any(|a| !a.is_finite());
     if let Some(i) = pass.outputs.iter().position(overflows) {
@@ -124,13 +124,13 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let (optimizer, mut state, step) = match &req.update {
         Update::Sgd { learning_rate } => {
             let sgd = Optimizer::sgd(*learning_rate)?;
-            (sgd, sgd.init(&model.params), 0)
+            (sgd, sgd.init(&model.params()), 0)
         }
         Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
     };
     optimizer.update(step, &param_grads, &mut state);
     let new_params = optimizer.get_params(&state);
-    let new_loss = Pass::forward(&model.layers, &new_params, x, &y, loss_fn)?.loss();
+    let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
         return Err(Error::invalid("step", "the update overflows float64: try smaller inputs or a smaller step size"));
     }
@@ -183,7 +183,7 @@ fn output_log_probabilities(pass: &Pass) -> Array2<f64> {
 #[allow(clippy::too_many_arguments)]
 fn layer_trace(
     i: usize,
-    layer: &Layer,
+    layer: &ModelLayer,
     pass: &Pass,
     grads: &Gradients,
     param_grads: &Params,
@@ -197,7 +197,7 @@ fn layer_trace(
     let value = |v: Var| Matrix(tape.value(v).clone());
     let grad = |v: Var| Matrix(grads.of(tape, v));
     match layer {
-        Layer::Dense(_) => {
+        ModelLayer::Dense { .. } => {
             let p = pass.params.layer(i);
             let (g, new) = (param_grads.layer(i), new_params.layer(i));
             DenseTrace {
@@ -214,7 +214,7 @@ fn layer_trace(
             }
             .into()
         }
-        Layer::Activation(activation) => {
+        ModelLayer::Activation(activation) => {
             let (z, a) = (tape.value(input_var), tape.value(output_var));
             LayerTrace::Activation(ActivationTrace {
                 activation: *activation,
@@ -225,7 +225,7 @@ fn layer_trace(
                 grad_input: grad(input_var),
             })
         }
-        Layer::Softmax => LayerTrace::Softmax(softmax_trace(
+        ModelLayer::Softmax => LayerTrace::Softmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
@@ -233,7 +233,7 @@ fn layer_trace(
             base,
             false,
         )),
-        Layer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
+        ModelLayer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
@@ -241,7 +241,6 @@ fn layer_trace(
             base,
             true,
         )),
-        Layer::Serial(_) => unreachable!("a Model's layers are flat"),
     }
 }
 

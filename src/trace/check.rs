@@ -1,8 +1,8 @@
 //! The gradient three ways: the tape, the hand-derived formulas (`custom`) and central finite
 //! differences of the loss.
 
-use crate::backward::Pass;
-use crate::custom::hand_grad;
+use crate::engine::hand::hand_grad;
+use crate::engine::tape::Pass;
 use crate::error::Result;
 use crate::layers::Params;
 use crate::loss::Loss;
@@ -99,9 +99,9 @@ pub fn finite_differences(
     loss: Loss,
     indices: &[usize],
 ) -> Result<Vec<f64>> {
-    let theta = model.params.to_flat();
+    let (params, theta) = (model.params(), model.params().to_flat());
     let loss_at = |flat: &[f64]| -> Result<f64> {
-        Ok(Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, loss)?.loss())
+        Ok(Pass::forward(&model.with_params(&params.with_flat(flat)), x, y, loss)?.loss())
     };
     let mut shifted = theta.clone();
     let mut out = Vec::with_capacity(indices.len());

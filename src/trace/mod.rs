@@ -128,8 +128,9 @@ pub struct DenseTrace {
     pub grad_weights: Matrix,
     /// ∂L/∂b_i = Σ_samples ∂L/∂z_i.
     pub grad_bias: Option<Vec<f64>>,
-    /// W − α·∂L/∂W.
+    /// W after the step: W − α·∂L/∂W for sgd, the optimizer's own rule for momentum and adam.
     pub new_weights: Matrix,
+    /// b after the step (unchanged when the biases are frozen).
     pub new_bias: Option<Vec<f64>>,
 }
 

@@ -16,9 +16,9 @@
 
 pub mod report;
 
-use crate::backward::value_and_grad;
-use crate::custom::hand_grad;
 use crate::data::Dataset;
+use crate::engine::hand::hand_grad;
+use crate::engine::tape::value_and_grad;
 use crate::error::{Error, Result};
 use crate::layers::{Dense, Init, Layer, Softmax, serial};
 use crate::loss::Loss;
@@ -34,9 +34,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
-    /// The stax-style model through the tape (`backward::value_and_grad`).
+    /// The stax-style model through the tape (`engine::tape::value_and_grad`).
     Stax,
-    /// The blog's hand-derived gradient (`custom::hand_grad`); a single dense layer only.
+    /// The blog's hand-derived gradient (`engine::hand::hand_grad`), through hidden layers too.
     Custom,
 }
 
@@ -189,7 +189,7 @@ pub fn train<R: Rng + ?Sized>(
     refill(&mut batches, &order);
 
     let opt = config.optimizer;
-    let mut state = opt.init(&model.params);
+    let mut state = opt.init(&model.params());
     let mut current = model;
     let mut step = 0;
     let mut history = Vec::new();
@@ -212,7 +212,7 @@ pub fn train<R: Rng + ?Sized>(
                 })?;
             }
             let (loss, grads) = match config.api {
-                Api::Stax => value_and_grad(&current.layers, &current.params, &batch.x, &batch.y, config.loss)?,
+                Api::Stax => value_and_grad(&current, &batch.x, &batch.y, config.loss)?,
                 Api::Custom => {
                     let hand = hand_grad(&current, &batch.x, &batch.y, config.loss)?;
                     (hand.loss, hand.grads)
@@ -220,7 +220,7 @@ pub fn train<R: Rng + ?Sized>(
             };
             total += loss;
             opt.update(step, &grads, &mut state);
-            current.params = opt.get_params(&state);
+            current = current.with_params(&opt.get_params(&state));
             step += 1;
         }
         let loss = total / batches.len() as f64;
@@ -231,7 +231,9 @@ pub fn train<R: Rng + ?Sized>(
                 format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
             )
         };
-        if !loss.is_finite() || current.params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
+        if !loss.is_finite()
+            || current.dense_layers().any(|(_, w, b)| w.iter().chain(b.into_iter().flatten()).any(|v| !v.is_finite()))
+        {
             return Err(diverged());
         }
         // Finite weights can still give logits that overflow: that too is divergence.

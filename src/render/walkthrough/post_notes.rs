@@ -80,7 +80,7 @@ pub(super) fn post_notes(doc: &mut Doc, c: &Ctx) {
 /// This run is the post's example: its x, W (no bias), class 0 and step size, any log base.
 fn is_blog_run(e: &Explanation) -> bool {
     let blog = ExplainRequest::blog();
-    let blog_w = blog.model.params.layer(0).weights();
+    let blog_w = blog.model.dense_layers().next().map(|(_, w, _)| w);
     let same_model = match e.layers.as_slice() {
         [LayerTrace::Dense(d), LayerTrace::Softmax(_)] => Some(&d.weights.0) == blog_w && d.bias.is_none(),
         _ => false,
