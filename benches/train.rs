@@ -32,6 +32,7 @@ fn thousand_epochs(c: &mut Criterion) {
             batch_size,
             shuffle: true,
             loss: Loss::default(),
+            freeze_bias: false,
             api,
         };
         group.bench_function(name, |b| {

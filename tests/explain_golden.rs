@@ -187,9 +187,10 @@ fn library_json(case: &Case) -> Value {
         model,
         inputs,
         scaler: None,
-        targets: case.targets.clone(),
+        targets: case.targets.clone().into(),
         update: Update::Sgd { learning_rate: case.lr },
         loss: Loss::CrossEntropy { log_base: case.log_base.parse::<LogBase>().expect("log base") },
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };

@@ -357,9 +357,10 @@ fn explain_with_a_zero_probability_on_the_true_class() {
         model: huge_logits_model(),
         inputs: array![[1.0]],
         scaler: None,
-        targets: vec![1],
+        targets: vec![1].into(),
         update: Update::Sgd { learning_rate: 0.25 },
         loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };
@@ -392,9 +393,10 @@ fn a_large_model_checks_a_sample_by_finite_differences() {
         model,
         inputs: array![[0.81, 0.57, 0.28, 0.84]],
         scaler: None,
-        targets: vec![2],
+        targets: vec![2].into(),
         update: Update::Sgd { learning_rate: 0.25 },
         loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };

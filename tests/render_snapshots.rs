@@ -42,9 +42,10 @@ fn hidden() -> Explanation {
         model,
         inputs: array![[0.5, -1.2, 0.3], [-0.7, 0.4, 1.1]],
         scaler: None,
-        targets: vec![2, 0],
+        targets: vec![2, 0].into(),
         update: Update::Sgd { learning_rate: 0.1 },
         loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };

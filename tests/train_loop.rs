@@ -41,6 +41,7 @@ fn config(batch_size: Option<usize>, api: Api) -> TrainConfig {
         batch_size,
         shuffle: false,
         loss: Loss::default(),
+        freeze_bias: false,
         api,
     }
 }
@@ -201,6 +202,7 @@ fn the_default_model_learns_iris() {
         batch_size: None,
         shuffle: true,
         loss: Loss::default(),
+        freeze_bias: false,
         api: Api::Stax,
     };
     let r = train(&cfg, model, &prepared.train, prepared.test.as_ref(), &mut rng, &mut Silent).unwrap();

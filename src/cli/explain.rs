@@ -6,7 +6,7 @@ use gradlens::data::Dataset;
 use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use ndarray::{Array2, Axis};
 use std::path::PathBuf;
 
@@ -45,6 +45,9 @@ pub struct Args {
     /// e, or the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    #[arg(long)]
+    freeze_bias: bool,
     /// text, markdown or json.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -139,7 +142,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         }
         (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None, "--x: a sample")
     } else {
-        (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
+        (blog.inputs.clone(), blog.targets.classes().map(<[usize]>::to_vec), "--x (not given): the post's sample")
     };
     if raw_inputs.ncols() != model.in_width() {
         bail!(
@@ -157,11 +160,24 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         if args.target.len() != m {
             bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
         }
-        args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?
+        // With the quadratic loss a target may be numbers, one per output ("0.01,0.99").
+        let numbers = |t: &String| !loss.reads_logits() && (t.contains(',') || classes == 1);
+        if args.target.iter().all(numbers) {
+            let rows = args.target.iter().map(|t| parse_numbers("--target", t)).collect::<Result<Vec<_>>>()?;
+            if let Some(r) = rows.iter().position(|r| r.len() != classes) {
+                bail!("--target: sample {} has {} numbers but the model has {classes} outputs", r + 1, rows[r].len());
+            }
+            Targets::Values(Array2::from_shape_vec((m, classes), rows.concat())?)
+        } else if args.target.iter().any(numbers) {
+            bail!("--target: give every sample a class, or every sample its numbers, not a mix");
+        } else {
+            let parsed = args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref()));
+            Targets::Classes(parsed.collect::<Result<Vec<_>>>()?)
+        }
     } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
-        t
+        Targets::Classes(t)
     } else if m == 1 {
-        vec![0]
+        Targets::Classes(vec![0])
     } else {
         bail!("--target: give one class per --x ({m} samples)");
     };
@@ -172,6 +188,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         targets,
         update: Update::Sgd { learning_rate },
         loss,
+        freeze_bias: args.freeze_bias,
         class_names,
         feature_names,
     })

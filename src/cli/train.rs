@@ -13,7 +13,7 @@ use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
-use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
 use gradlens::update::Optimizer;
@@ -88,6 +88,9 @@ pub struct Args {
     /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer).
     #[arg(long, default_value = "cross-entropy", value_parser = LOSS_NAMES)]
     loss: String,
+    /// Keep the biases at their initial values (their gradients are still computed).
+    #[arg(long)]
+    freeze_bias: bool,
     /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default: e]
     #[arg(long, value_name = "BASE")]
     log_base: Option<String>,
@@ -283,6 +286,7 @@ fn config(args: &Args) -> Result<TrainConfig> {
         batch_size: args.batch_size,
         shuffle: !args.no_shuffle,
         loss,
+        freeze_bias: args.freeze_bias,
         api: match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
@@ -452,6 +456,7 @@ struct TraceWriter {
     out: BufWriter<tempfile::NamedTempFile>,
     optimizer: Optimizer,
     loss: Loss,
+    freeze_bias: bool,
     class_names: Vec<String>,
     feature_names: Vec<String>,
 }
@@ -486,6 +491,7 @@ impl Watch {
                     out: BufWriter::new(tmp),
                     optimizer: config.optimizer,
                     loss: config.loss,
+                    freeze_bias: config.freeze_bias,
                     class_names: data.class_names.clone(),
                     feature_names: data.feature_names.clone(),
                 })
@@ -518,9 +524,10 @@ impl Observer for Watch {
             model: step.model.clone(),
             inputs: step.x.clone(),
             scaler: None,
-            targets: step.labels.to_vec(),
+            targets: Targets::Classes(step.labels.to_vec()),
             update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
             loss: t.loss,
+            freeze_bias: t.freeze_bias,
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;

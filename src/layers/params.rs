@@ -94,6 +94,19 @@ impl Params {
         out
     }
 
+    /// The same tree with every bias set to zero: the gradient an optimizer sees when the biases
+    /// are frozen.
+    pub fn with_zero_biases(&self) -> Params {
+        match self {
+            Params::None => Params::None,
+            Params::Dense { w_out_in, b } => {
+                Params::Dense { w_out_in: w_out_in.clone(), b: b.as_ref().map(|b| Array2::zeros(b.dim())) }
+            }
+            Params::Serial(ps) => Params::Serial(ps.iter().map(Params::with_zero_biases).collect()),
+        }
+    }
+
+    /// How many numbers the tree holds.
     pub fn len(&self) -> usize {
         self.leaves().iter().map(|a| a.len()).sum()
     }

@@ -177,6 +177,7 @@ mod tests {
             batch_size,
             shuffle: false,
             loss: Loss::CrossEntropy { log_base: log_base.parse().unwrap() },
+            freeze_bias: false,
             api: Api::Custom,
         };
         ConfigReport::new(&train, None, 0.25, 9)

@@ -11,7 +11,7 @@ use crate::data::{Scaler, one_hot};
 use crate::engine::tape::Pass;
 use crate::error::{Error, Result, shape};
 use crate::layers::Params;
-use crate::loss::{LogBase, Loss};
+use crate::loss::Loss;
 use crate::model::{Model, ModelLayer};
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
@@ -29,6 +29,39 @@ pub enum Update {
     Run { optimizer: Optimizer, state: OptState, step: usize },
 }
 
+/// What each sample of a batch should give.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    /// A class index per sample: the target is its one-hot row.
+    Classes(Vec<usize>),
+    /// A row of numbers per sample (regression, Mazur's 0.01 and 0.99), m×k; the quadratic loss only.
+    Values(Array2<f64>),
+}
+
+impl From<Vec<usize>> for Targets {
+    fn from(classes: Vec<usize>) -> Self {
+        Targets::Classes(classes)
+    }
+}
+
+impl Targets {
+    /// y, m×k: one-hot rows for classes.
+    pub fn matrix(&self, k: usize) -> Array2<f64> {
+        match self {
+            Targets::Classes(c) => one_hot(c, k),
+            Targets::Values(v) => v.clone(),
+        }
+    }
+
+    /// The class indices, when the targets are classes.
+    pub fn classes(&self) -> Option<&[usize]> {
+        match self {
+            Targets::Classes(c) => Some(c),
+            Targets::Values(_) => None,
+        }
+    }
+}
+
 /// What to explain: a model, a batch and a step.
 #[derive(Debug, Clone)]
 pub struct ExplainRequest {
@@ -37,11 +70,13 @@ pub struct ExplainRequest {
     pub inputs: Array2<f64>,
     /// The scaling the model was trained with (a saved model's), or none.
     pub scaler: Option<Scaler>,
-    /// The class index of each sample.
-    pub targets: Vec<usize>,
+    /// What each sample should give.
+    pub targets: Targets,
     pub update: Update,
     /// The loss the step lowers.
     pub loss: Loss,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    pub freeze_bias: bool,
     pub class_names: Option<Vec<String>>,
     pub feature_names: Option<Vec<String>>,
 }
@@ -56,9 +91,10 @@ impl ExplainRequest {
             model,
             inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
             scaler: None,
-            targets: vec![0],
+            targets: Targets::Classes(vec![0]),
             update: Update::Sgd { learning_rate: 0.25 },
             loss: Loss::default(),
+            freeze_bias: false,
             class_names: None,
             feature_names: None,
         }
@@ -85,17 +121,42 @@ impl ExplainRequest {
         if let Some(v) = self.inputs.iter().find(|v| !v.is_finite()) {
             return Err(Error::invalid("x", format!("{v} is not a finite number")));
         }
-        if self.targets.len() != self.inputs.nrows() {
+        let given = match &self.targets {
+            Targets::Classes(c) => c.len(),
+            Targets::Values(v) => v.nrows(),
+        };
+        if given != self.inputs.nrows() {
             return Err(Error::invalid(
                 "target",
-                format!("{} targets for {} samples: give one per sample", self.targets.len(), self.inputs.nrows()),
+                format!("{given} targets for {} samples: give one per sample", self.inputs.nrows()),
             ));
         }
-        if let Some(t) = self.targets.iter().find(|&&t| t >= k) {
-            return Err(Error::invalid(
-                "target",
-                format!("class {t} does not exist: the model has {k} classes (0 to {})", k - 1),
-            ));
+        match &self.targets {
+            Targets::Classes(c) => {
+                if let Some(t) = c.iter().find(|&&t| t >= k) {
+                    return Err(Error::invalid(
+                        "target",
+                        format!("class {t} does not exist: the model has {k} classes (0 to {})", k - 1),
+                    ));
+                }
+            }
+            Targets::Values(v) => {
+                if v.ncols() != k {
+                    return Err(Error::invalid(
+                        "target",
+                        format!("{} numbers per sample but the model has {k} outputs", v.ncols()),
+                    ));
+                }
+                if let Some(t) = v.iter().find(|t| !t.is_finite()) {
+                    return Err(Error::invalid("target", format!("{t} is not a finite number")));
+                }
+                if self.loss.reads_logits() {
+                    return Err(Error::invalid(
+                        "target",
+                        format!("{} takes a class per sample; numbers as targets need the quadratic loss", self.loss),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -105,8 +166,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
     let (model, x, loss_fn) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.loss);
-    let base = loss_fn.log_base().unwrap_or(LogBase::E);
-    let y = one_hot(&req.targets, model.out_width());
+    let y = req.targets.matrix(model.out_width());
 
     let pass = Pass::forward(model, x, &y, loss_fn)?;
     // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
@@ -128,7 +188,10 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         }
         Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
     };
-    optimizer.update(step, &param_grads, &mut state);
+    // Frozen biases keep their values: the optimizer sees a zero gradient for them (from the
+    // first step on, so momentum and adam move them by nothing either).
+    let step_grads = if req.freeze_bias { param_grads.with_zero_biases() } else { param_grads.clone() };
+    optimizer.update(step, &step_grads, &mut state);
     let new_params = optimizer.get_params(&state);
     let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
@@ -136,13 +199,16 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     }
 
     let layers: Vec<LayerTrace> = (0..model.layers.len())
-        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, base))
+        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, loss_fn))
         .collect();
     let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
     let logits = pass.tape.value(pass.outputs[last_dense]).clone();
-    let ln_p = output_log_probabilities(&pass);
-    let sample_losses = loss_fn.sample_losses(&logits, &y);
-    let (probabilities, log_probabilities) = (ln_p.mapv(f64::exp), &ln_p / base.ln());
+    let output = pass.tape.value(*pass.outputs.last().expect("a model has layers")).clone();
+    let ln_p = model.last().is_softmax().then(|| output_log_probabilities(&pass));
+    let probabilities = ln_p.as_ref().map_or_else(|| output.clone(), |l| l.mapv(f64::exp));
+    let log_probabilities = loss_fn.log_base().zip(ln_p).map(|(b, l)| Matrix(l / b.ln()));
+    let read = if loss_fn.reads_logits() { &logits } else { &output };
+    let sample_losses = loss_fn.sample_losses(read, &y);
     let loss = pass.loss();
     let check = grad_check(model, x, &y, loss_fn, &param_grads)?;
 
@@ -154,15 +220,16 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         raw_inputs: scaled.is_some().then(|| req.inputs.clone().into()),
         scaler: req.scaler.clone(),
         targets: y.into(),
-        target_classes: req.targets.clone(),
+        target_classes: req.targets.classes().map(<[usize]>::to_vec),
         class_names: req.class_names.clone(),
         feature_names: req.feature_names.clone(),
         logits: logits.into(),
         probabilities: probabilities.into(),
-        log_probabilities: log_probabilities.into(),
+        log_probabilities,
         sample_losses,
         loss,
-        loss_bits: base.is_natural().then(|| loss / std::f64::consts::LN_2),
+        loss_bits: loss_fn.log_base().filter(|b| b.is_natural()).map(|_| loss / std::f64::consts::LN_2),
+        freeze_bias: req.freeze_bias,
         layers,
         new_loss,
         loss_change: new_loss - loss,
@@ -189,7 +256,7 @@ fn layer_trace(
     param_grads: &Params,
     new_params: &Params,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
 ) -> LayerTrace {
     let tape = &pass.tape;
     let input_var: Var = if i == 0 { pass.input } else { pass.outputs[i - 1] };
@@ -229,16 +296,18 @@ fn layer_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
+            grad(output_var),
             y,
-            base,
+            loss,
             false,
         )),
         ModelLayer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
+            grad(output_var),
             y,
-            base,
+            loss,
             true,
         )),
     }
@@ -250,18 +319,23 @@ impl From<DenseTrace> for LayerTrace {
     }
 }
 
-/// The output layer's teaching numbers. For softmax, ∂L/∂ŷ = −y/(m·ŷ·ln b) and ∂ŷ/∂z =
-/// diag(ŷ) − ŷŷᵀ; for log-softmax (output ln ŷ), ∂L/∂ln ŷ = −y/(m·ln b) and ∂ln ŷ/∂z = I − 1ŷᵀ.
+/// The output layer's teaching numbers. With cross-entropy, for softmax ∂L/∂ŷ = −y/(m·ŷ·ln b)
+/// (the tape folds the log into the log-softmax, so this slope is never on it) and for
+/// log-softmax ∂L/∂ln ŷ = −y/(m·ln b); with the quadratic cost the slope is the tape's own,
+/// `tape_grad_output`. The Jacobian is ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ, or ∂ln ŷ/∂z = I − 1ŷᵀ.
+#[allow(clippy::too_many_arguments)]
 fn softmax_trace(
     z: &Array2<f64>,
     output: &Array2<f64>,
     grad_input: Matrix,
+    tape_grad_output: Matrix,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     log: bool,
 ) -> SoftmaxTrace {
     let (m, k) = z.dim();
-    let scale = m as f64 * base.ln();
+    // m·ln b, cross-entropy's denominator (the quadratic cost's slope is read off the tape).
+    let scale = loss.log_base().map_or(m as f64, |b| m as f64 * b.ln());
     let p = if log { output.mapv(f64::exp) } else { output.clone() };
     let shift: Vec<f64> = z
         .rows()
@@ -276,15 +350,18 @@ fn softmax_trace(
         row.mapv_inplace(|v| (v - c).exp());
     }
     let sums = exps.sum_axis(Axis(1)).to_vec();
-    let grad_output = Zip::from(y).and(&p).map_collect(|&y, &p| {
-        if y == 0.0 {
-            0.0
-        } else if log {
-            -y / scale
-        } else {
-            -y / (p * scale)
-        }
-    });
+    let grad_output = match loss {
+        Loss::CrossEntropy { .. } => Zip::from(y).and(&p).map_collect(|&y, &p| {
+            if y == 0.0 {
+                0.0
+            } else if log {
+                -y / scale
+            } else {
+                -y / (p * scale)
+            }
+        }),
+        Loss::Quadratic => tape_grad_output.0,
+    };
     let jacobians: Vec<Array2<f64>> = p
         .rows()
         .into_iter()

@@ -10,7 +10,7 @@ mod build;
 pub mod check;
 mod matrix;
 
-pub use build::{ExplainRequest, Update, explain};
+pub use build::{ExplainRequest, Targets, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
@@ -35,26 +35,28 @@ pub struct Explanation {
     pub raw_inputs: Option<Matrix>,
     /// The scaler fitted in training, `inputs = (raw_inputs − offset) / divisor`.
     pub scaler: Option<Scaler>,
-    /// m×k, one-hot.
+    /// y, m×k: one-hot rows for classes, or the numbers given.
     pub targets: Matrix,
-    /// The class index of each sample.
-    pub target_classes: Vec<usize>,
+    /// The class index of each sample; `null` for targets given as numbers.
+    pub target_classes: Option<Vec<usize>>,
     /// Class names in output order, when known (Iris, a trained model).
     pub class_names: Option<Vec<String>>,
     /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
     /// The output of the last dense layer, m×k.
     pub logits: Matrix,
-    /// m×k.
+    /// ŷ, m×k: the model's output (the probabilities, after a softmax or log-softmax).
     pub probabilities: Matrix,
-    /// log_b ŷ, m×k: the terms of the loss.
-    pub log_probabilities: Matrix,
-    /// −Σ_k y_k·log_b ŷ_k for each sample.
+    /// log_b ŷ, m×k: the terms of cross-entropy; `null` for the quadratic cost.
+    pub log_probabilities: Option<Matrix>,
+    /// Each sample's loss: −Σ_k y_k·log_b ŷ_k, or ½Σ_k (y_k − ŷ_k)².
     pub sample_losses: Vec<f64>,
-    /// The mean of `sample_losses`, in base `log_base`.
+    /// The mean of `sample_losses` (in base `log_base` for cross-entropy).
     pub loss: f64,
     /// With natural log, the same loss in bits (the post quotes bits).
     pub loss_bits: Option<f64>,
+    /// Whether the biases were kept as they are (their gradients are still shown).
+    pub freeze_bias: bool,
     /// One entry per layer of the model, in order.
     pub layers: Vec<LayerTrace>,
     /// The loss on the same batch after the update.

@@ -85,6 +85,8 @@ pub struct TrainConfig {
     pub shuffle: bool,
     /// The loss to lower.
     pub loss: Loss,
+    /// Keep the biases at their initial values: the optimizer sees a zero gradient for them.
+    pub freeze_bias: bool,
     pub api: Api,
 }
 
@@ -219,6 +221,7 @@ pub fn train<R: Rng + ?Sized>(
                 }
             };
             total += loss;
+            let grads = if config.freeze_bias { grads.with_zero_biases() } else { grads };
             opt.update(step, &grads, &mut state);
             current = current.with_params(&opt.get_params(&state));
             step += 1;

@@ -92,6 +92,7 @@ impl Serialize for ConfigReport {
             shuffle: bool,
             #[serde(flatten)]
             loss: Loss,
+            freeze_bias: bool,
             api: Api,
             scale: Option<ScaleKind>,
             test_fraction: f64,
@@ -111,6 +112,7 @@ impl Serialize for ConfigReport {
             batch_size: t.batch_size,
             shuffle: t.shuffle,
             loss: t.loss,
+            freeze_bias: t.freeze_bias,
             api: t.api,
             scale: self.scale,
             test_fraction: self.test_fraction,
@@ -171,6 +173,7 @@ mod tests {
             batch_size: None,
             shuffle: true,
             loss: Loss::default(),
+            freeze_bias: false,
             api: Api::Stax,
         }
     }
@@ -237,7 +240,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""loss_function":"cross-entropy","log_base":"2","api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
         let adam = TrainConfig { optimizer: Optimizer::adam(0.01).unwrap(), api: Api::Custom, ..sgd_config() };

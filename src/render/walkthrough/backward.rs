@@ -4,6 +4,7 @@ use super::{
     Ctx, MAX_WORKED_SAMPLES, MAX_WORKED_UNITS, MAX_WORKED_WEIGHTS, input_cols, layer_summary, table, weight_rows,
     worked_rows,
 };
+use crate::loss::Loss;
 use crate::render::doc::{Doc, spans};
 use crate::render::math::{
     self, Math, Sym, cat, d, d_loss, eq, filled, minus, neg, over, plus, sum_over, times, vector,
@@ -17,7 +18,10 @@ pub(super) fn backward(doc: &mut Doc, c: &Ctx) {
         "The chain rule, from the loss back to each weight. Every gradient below is the tape's ",
         "(reverse-mode autodiff); the formulas show why it has that value."
     ]);
-    backward_output(doc, c);
+    match c.e.loss_function {
+        Loss::CrossEntropy { .. } => backward_output(doc, c),
+        Loss::Quadratic => super::quadratic::backward_output(doc, c),
+    }
     let hidden = if c.output.is_some() { c.e.layers.len() - 1 } else { c.e.layers.len() };
     for i in (0..hidden).rev() {
         match &c.e.layers[i] {
