@@ -43,6 +43,8 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod autodiff;
 pub mod data;

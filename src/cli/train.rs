@@ -179,13 +179,6 @@ pub fn run(args: Args) -> Result<()> {
         Some((path, model, file)) => check_start(path, model, &file, &data)?,
         None => fresh_model(&args, &data, &mut rng)?,
     };
-    if config.api == Api::Custom && model.dense_layers().count() != 1 {
-        bail!(
-            "--api custom: the hand-derived model is the blog's single dense layer, but this model has {} dense layers \
-             (use --api stax for hidden layers)",
-            model.dense_layers().count()
-        );
-    }
 
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
     let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);

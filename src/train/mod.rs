@@ -22,7 +22,7 @@ use crate::engine::tape::value_and_grad;
 use crate::error::{Error, Result};
 use crate::layers::{Dense, Init, Layer, Softmax, serial};
 use crate::loss::Loss;
-use crate::model::Model;
+use crate::model::{Fault, Model};
 use crate::predict::{accuracy, classes, log_probabilities};
 use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
@@ -287,15 +287,6 @@ fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dat
             format!("has {} outputs but the data has {classes} classes", model.out_width()),
         ));
     }
-    let dense = model.dense_layers().count();
-    if config.api == Api::Custom && dense != 1 {
-        return Err(Error::invalid(
-            "api custom",
-            format!(
-                "the hand-derived model is the blog's single dense layer, but this model has {dense} dense layers; \
-                 use the stax api for hidden layers"
-            ),
-        ));
-    }
-    Ok(())
+    config.loss.check_output(model).map_err(Fault::into_error)
+
 }
