@@ -25,10 +25,13 @@ use std::str::FromStr;
 pub enum Activation {
     /// f(z) = z: a linear output layer (regression with the quadratic cost).
     Identity,
+    /// max(z, 0): the usual hidden unit.
     Relu,
     /// max(z, 0.01·z): relu that keeps a small gradient for negative inputs.
     LeakyRelu,
+    /// tanh z: zero-centred, saturating at ±1.
     Tanh,
+    /// σ(z) = 1/(1 + e^(−z)): Mazur's units, saturating at 0 and 1.
     Sigmoid,
     /// ln(1 + eᶻ): a smooth relu.
     Softplus,
@@ -37,7 +40,9 @@ pub enum Activation {
 /// A formula in two notations, with `{z}` (the input) and `{a}` (the output) as placeholders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Template {
+    /// Unicode, for a terminal.
     pub text: &'static str,
+    /// TeX, for Markdown and the web page.
     pub tex: &'static str,
 }
 

@@ -3,7 +3,7 @@
 //! cost `E = (1/m) Σ_samples ½‖y − ŷ‖²`.
 
 use crate::autodiff::{Tape, Var};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
 use crate::softmax::cross_entropy_row;
 use ndarray::Array2;
@@ -25,7 +25,7 @@ impl LogBase {
         if b.is_finite() && b > 0.0 && b != 1.0 {
             Ok(LogBase(b))
         } else {
-            Err(Error::invalid("log base", format!("{b} is not a positive number other than 1")))
+            Err(Error::invalid_value(Setting::LogBase, b, "must be e or a positive number other than 1"))
         }
     }
 
@@ -67,12 +67,12 @@ impl Default for LogBase {
 impl FromStr for LogBase {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        // Any failure repeats the text as typed ("1.0", "inf"), not the number it parsed to.
+        let bad =
+            || Error::invalid_value(Setting::LogBase, format!("'{s}'"), "must be e or a positive number other than 1");
         match s.trim() {
             "e" => Ok(LogBase::E),
-            t => match t.parse::<f64>() {
-                Ok(b) => LogBase::new(b),
-                Err(_) => Err(Error::invalid("log base", format!("'{s}' is not e, 2, 10 or a number"))),
-            },
+            t => t.parse::<f64>().ok().and_then(|b| LogBase::new(b).ok()).ok_or_else(bad),
         }
     }
 }
@@ -149,10 +149,14 @@ impl Loss {
             ("cross-entropy", base) => Ok(Loss::CrossEntropy { log_base: base.unwrap_or_default() }),
             ("quadratic", None) => Ok(Loss::Quadratic),
             ("quadratic", Some(_)) => Err(Error::invalid(
-                "log base",
+                Setting::LogBase,
                 "the quadratic cost has no logarithm: a log base goes with cross-entropy",
             )),
-            (other, _) => Err(Error::invalid("loss", format!("'{other}' is not a loss ({})", LOSS_NAMES.join(", ")))),
+            (other, _) => Err(Error::invalid_value(
+                Setting::Loss,
+                format!("'{other}'"),
+                format!("not a loss ({})", LOSS_NAMES.join(", ")),
+            )),
         }
     }
 

@@ -24,6 +24,7 @@ pub use network::{Fault, Model, ModelBuilder, ModelLayer};
 /// The model file as JSON sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelFile {
+    /// The layers, input first.
     pub layers: Vec<LayerFile>,
     /// Class names in output-unit order; written by `train --save`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

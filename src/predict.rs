@@ -9,7 +9,7 @@
 
 use crate::data::one_hot;
 use crate::engine::hand::{forward, log_softmax, output_of};
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result, Setting, shape};
 use crate::loss::Loss;
 use crate::model::Model;
 use ndarray::{Array2, ArrayView1};
@@ -39,9 +39,12 @@ pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
     // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
     if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
         return Err(Error::invalid(
-            format!("x: row {}", i + 1),
-            "the logits overflow float64 (the inputs or the weights are too large), so the class probabilities \
-             are undefined",
+            Setting::Inputs,
+            format!(
+                "row {}: the logits overflow float64 (the inputs or the weights are too large), so the class \
+                 probabilities are undefined",
+                i + 1
+            ),
         ));
     }
     Ok(logits)
@@ -85,6 +88,7 @@ pub fn accuracy(predicted: &[usize], labels: &[usize]) -> f64 {
 pub struct Evaluation {
     /// The mean loss against the labels (one-hot), e.g. cross-entropy −(1/m) Σ log_b ŷ_label.
     pub loss: f64,
+    /// The share of rows classed right.
     pub accuracy: f64,
     /// How many rows the model classed right: `accuracy` as a count, for "116/120 right".
     pub correct: usize,
@@ -98,7 +102,7 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], loss: Loss) ->
     let log_p = log_softmax(&z);
     let k = log_p.ncols();
     if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
-        return Err(Error::invalid("labels", format!("class {bad} does not exist: the model has {k} classes")));
+        return Err(Error::invalid(Setting::Labels, format!("class {bad} does not exist: the model has {k} classes")));
     }
     let predicted = classes(&log_p);
     let read = if loss.reads_logits() { z } else { output_of(model, z) };

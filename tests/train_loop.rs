@@ -224,7 +224,8 @@ fn bad_settings_are_refused_before_training() {
         .build(1, 2, &mut rng)
         .unwrap();
     // The hand path takes hidden layers too, and agrees with the tape (to 1e-12 relative).
-    let run = |api| train(&config(None, api), hidden.clone(), &data, None, &mut ChaCha8Rng::seed_from_u64(0), &mut Silent);
+    let run =
+        |api| train(&config(None, api), hidden.clone(), &data, None, &mut ChaCha8Rng::seed_from_u64(0), &mut Silent);
     let (stax, custom) = (run(Api::Stax).unwrap(), run(Api::Custom).unwrap());
     for (a, b) in stax.epochs.iter().zip(&custom.epochs) {
         assert!((a.loss - b.loss).abs() <= 1e-12 * a.loss.abs().max(1e-300), "{} vs {}", a.loss, b.loss);

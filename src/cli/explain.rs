@@ -69,16 +69,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Validates the options into a request; the blog's example fills in what is not given.
 fn request(args: &Args) -> Result<ExplainRequest> {
     let blog = ExplainRequest::blog();
-    let log_base: Option<LogBase> = args
-        .log_base
-        .as_deref()
-        .map(|b| {
-            b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
-        })
-        .transpose()?;
-    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr {lr}: the step size must be a positive finite number");
-    }
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
     let (model, file) = match (&args.model, &args.weights) {
         (Some(path), _) => {
             let (model, file) = Model::load(path)?;
@@ -99,7 +90,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         (None, Some(saved)) => Loss::from_name(saved.name(), log_base)?,
         (name, _) => {
             let name = name.as_deref().unwrap_or(blog.loss.name());
-            Loss::from_name(name, log_base).with_context(|| format!("--loss {name}"))?
+            Loss::from_name(name, log_base)?
         }
     };
     if let Err(f) = loss.check_output(&model) {

@@ -2,6 +2,7 @@
 //! how output is written (atomically), and how errors end the process (one line, exit status 2).
 
 mod explain;
+mod options;
 mod predict;
 mod train;
 
@@ -54,7 +55,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {e:#}");
+            eprintln!("gradlens: error: {}", options::message(&e));
             ExitCode::from(2)
         }
     }

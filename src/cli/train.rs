@@ -245,35 +245,18 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The optimisation settings, each checked and named by its option.
 fn config(args: &Args) -> Result<TrainConfig> {
+    // The library checks every setting and names it; `options.rs` turns the name into the option.
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
         OptimizerArg::Momentum => Optimizer::momentum(args.lr, args.momentum),
         OptimizerArg::Adam => Optimizer::adam(args.lr),
-    }
-    .map_err(|e| match e {
-        gradlens::Error::Invalid { what, .. } if what == "momentum" => {
-            anyhow!("--momentum {}: the mass must be in [0, 1)", args.momentum)
-        }
-        _ => anyhow!("--lr {}: the step size must be a positive finite number", args.lr),
-    })?;
-    if args.epochs == 0 {
-        bail!("--epochs 0: train for one epoch at least");
-    }
-    if args.batch_size == Some(0) {
-        bail!("--batch-size 0: a batch needs one row at least");
-    }
-    if !(args.test_fraction.is_finite() && (0.0..1.0).contains(&args.test_fraction)) {
-        bail!("--test-fraction {}: must be in [0, 1) (0 trains on every row)", args.test_fraction);
-    }
+    }?;
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base: Option<LogBase> = match &args.log_base {
-        Some(b) => Some(b.parse().with_context(|| format!("--log-base {b}"))?),
-        None => None,
-    };
-    let loss = Loss::from_name(&args.loss, log_base).with_context(|| format!("--loss {}", args.loss))?;
-    Ok(TrainConfig {
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
+    let loss = Loss::from_name(&args.loss, log_base)?;
+    let config = TrainConfig {
         optimizer,
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -284,7 +267,9 @@ fn config(args: &Args) -> Result<TrainConfig> {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
         },
-    })
+    };
+    config.check()?;
+    Ok(config)
 }
 
 fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
@@ -413,7 +398,6 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
         Some(text) => text
             .split(',')
             .map(|w| match w.trim().parse::<usize>() {
-                Ok(0) => bail!("--hidden {text}: a layer of 0 units"),
                 Ok(n) => Ok(n),
                 Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
             })

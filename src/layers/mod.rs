@@ -34,7 +34,7 @@ pub use params::Params;
 use crate::activation::Activation;
 use crate::autodiff::{Tape, Var};
 use crate::engine::tape::record;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::model::ModelLayer;
 use rand::Rng;
 
@@ -49,14 +49,20 @@ pub enum Layer {
     Softmax,
     /// ln softmax(z): the log-probabilities.
     LogSoftmax,
+    /// Layers one after another (stax's `serial`); a [`crate::model::Model`] keeps them flat.
     Serial(Vec<Layer>),
 }
 
+/// A dense layer's settings: its width, whether it has a bias, and how `init` draws them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseLayer {
+    /// Output units.
     pub out: usize,
+    /// Whether the layer adds a bias.
     pub bias: bool,
+    /// How `init` draws the weights.
     pub w_init: Init,
+    /// How `init` draws the bias.
     pub b_init: Init,
 }
 
@@ -153,8 +159,12 @@ impl Layer {
     /// # Shapes
     /// `x`: m×in → m×out.
     pub fn apply(&self, tape: &mut Tape, params: &Params<Var>, x: Var) -> Result<Var> {
-        let mismatch =
-            || Error::invalid(format!("{} layer", self.kind()), "its parameters do not have the layer's structure");
+        let mismatch = || {
+            Error::invalid(
+                Setting::Model,
+                format!("a {} layer's parameters do not have the layer's structure", self.kind()),
+            )
+        };
         let layer = match (self, params) {
             (Layer::Serial(layers), Params::Serial(ps)) if layers.len() == ps.len() => {
                 return layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h));

@@ -9,7 +9,7 @@
 //! and its bias 1×out.
 
 use crate::activation::Activation;
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result, Setting, shape};
 use crate::layers::{Layer, Params};
 use ndarray::Array2;
 use num_traits::Float;
@@ -139,7 +139,7 @@ impl Fault {
 
     /// As a library error about a model built in code: `model: layers[1]: …`.
     pub fn into_error(self) -> Error {
-        Error::invalid(format!("model: {}", self.at), self.why)
+        Error::invalid(Setting::Model, format!("{}: {}", self.at, self.why))
     }
 }
 
@@ -206,7 +206,7 @@ impl Model {
     /// and no other layer may have parameters.
     pub fn new(model: Layer, params: Params) -> Result<Model> {
         let (Layer::Serial(layers), Params::Serial(params)) = (model, params) else {
-            return Err(Error::invalid("model", "a model is serial([...]) with its parameters"));
+            return Err(Error::invalid(Setting::Model, "a model is serial([...]) with its parameters"));
         };
         if layers.len() != params.len() {
             return Err(Fault::new(

@@ -9,7 +9,7 @@ use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, Softma
 use crate::autodiff::{Gradients, Var};
 use crate::data::{Scaler, one_hot};
 use crate::engine::tape::Pass;
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result, Setting, shape};
 use crate::layers::Params;
 use crate::loss::Loss;
 use crate::model::{Model, ModelLayer};
@@ -22,11 +22,21 @@ use ndarray::{Array2, Axis, Zip};
 #[derive(Debug, Clone)]
 pub enum Update {
     /// One plain gradient-descent step, w ← w − α·g: the blog's, and what `explain` shows.
-    Sgd { learning_rate: f64 },
+    Sgd {
+        /// α.
+        learning_rate: f64,
+    },
     /// The next step of a training run (`train --trace`): its optimizer, the optimizer's state
     /// before the step, and the step's number (adam's bias correction reads it), so the new
     /// weights are the ones the run goes on with.
-    Run { optimizer: Optimizer, state: OptState, step: usize },
+    Run {
+        /// The run's optimizer.
+        optimizer: Optimizer,
+        /// Its state before the step.
+        state: OptState,
+        /// The step's number, from 0.
+        step: usize,
+    },
 }
 
 /// What each sample of a batch should give.
@@ -65,6 +75,7 @@ impl Targets {
 /// What to explain: a model, a batch and a step.
 #[derive(Debug, Clone)]
 pub struct ExplainRequest {
+    /// The model before the step.
     pub model: Model,
     /// m×n, as measured: `scaler` (if any) is applied by [`explain`].
     pub inputs: Array2<f64>,
@@ -72,12 +83,15 @@ pub struct ExplainRequest {
     pub scaler: Option<Scaler>,
     /// What each sample should give.
     pub targets: Targets,
+    /// The step to take.
     pub update: Update,
     /// The loss the step lowers.
     pub loss: Loss,
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     pub freeze_bias: bool,
+    /// Class names in output order, when known.
     pub class_names: Option<Vec<String>>,
+    /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
 }
 
@@ -113,13 +127,13 @@ impl ExplainRequest {
             });
         }
         if let Some(why) = self.scaler.as_ref().and_then(|s| s.check(n).err()) {
-            return Err(Error::invalid("scaler", why));
+            return Err(Error::invalid(Setting::Scaler, why));
         }
         if self.inputs.nrows() == 0 {
-            return Err(Error::invalid("x", "no sample given"));
+            return Err(Error::invalid(Setting::Inputs, "no sample given"));
         }
         if let Some(v) = self.inputs.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("x", format!("{v} is not a finite number")));
+            return Err(Error::invalid(Setting::Inputs, format!("{v} is not a finite number")));
         }
         let given = match &self.targets {
             Targets::Classes(c) => c.len(),
@@ -127,7 +141,7 @@ impl ExplainRequest {
         };
         if given != self.inputs.nrows() {
             return Err(Error::invalid(
-                "target",
+                Setting::Targets,
                 format!("{given} targets for {} samples: give one per sample", self.inputs.nrows()),
             ));
         }
@@ -135,7 +149,7 @@ impl ExplainRequest {
             Targets::Classes(c) => {
                 if let Some(t) = c.iter().find(|&&t| t >= k) {
                     return Err(Error::invalid(
-                        "target",
+                        Setting::Targets,
                         format!("class {t} does not exist: the model has {k} classes (0 to {})", k - 1),
                     ));
                 }
@@ -143,16 +157,16 @@ impl ExplainRequest {
             Targets::Values(v) => {
                 if v.ncols() != k {
                     return Err(Error::invalid(
-                        "target",
+                        Setting::Targets,
                         format!("{} numbers per sample but the model has {k} outputs", v.ncols()),
                     ));
                 }
                 if let Some(t) = v.iter().find(|t| !t.is_finite()) {
-                    return Err(Error::invalid("target", format!("{t} is not a finite number")));
+                    return Err(Error::invalid(Setting::Targets, format!("{t} is not a finite number")));
                 }
                 if self.loss.reads_logits() {
                     return Err(Error::invalid(
-                        "target",
+                        Setting::Targets,
                         format!("{} takes a class per sample; numbers as targets need the quadratic loss", self.loss),
                     ));
                 }
@@ -162,6 +176,7 @@ impl ExplainRequest {
     }
 }
 
+/// One update step explained: forward and backward on the tape, the step, the loss after it and the gradient check.
 pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
@@ -173,10 +188,13 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let overflows = |v: &Var| pass.tape.value(*v).iter().any(|a| !a.is_finite());
     if let Some(i) = pass.outputs.iter().position(overflows) {
         let kind = model.layers[i].kind();
-        return Err(Error::invalid("x", format!("layers[{i}] ({kind}) overflows float64 on these inputs")));
+        return Err(Error::invalid(Setting::Inputs, format!("layers[{i}] ({kind}) overflows float64 on these inputs")));
     }
     if !pass.loss().is_finite() {
-        return Err(Error::invalid("x", "the loss overflows float64 on these inputs: the logits are too far apart"));
+        return Err(Error::invalid(
+            Setting::Inputs,
+            "the loss overflows float64 on these inputs: the logits are too far apart",
+        ));
     }
     let grads = pass.backward();
     let param_grads = pass.param_grads(&grads);
@@ -195,7 +213,10 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let new_params = optimizer.get_params(&state);
     let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
-        return Err(Error::invalid("step", "the update overflows float64: try smaller inputs or a smaller step size"));
+        return Err(Error::invalid(
+            Setting::Step,
+            "the update overflows float64: try smaller inputs or a smaller step size",
+        ));
     }
 
     let layers: Vec<LayerTrace> = (0..model.layers.len())

@@ -16,6 +16,7 @@ pub const FD_STEP: f64 = 1e-6;
 /// A tape gradient a passes against its finite difference n when |a − n| ≤ abs + rel·|n|: the
 /// central difference's truncation and cancellation error at [`FD_STEP`] stays below this.
 pub const FD_TOLERANCE_ABS: f64 = 1e-6;
+/// The relative part of the finite-difference tolerance.
 pub const FD_TOLERANCE_REL: f64 = 1e-5;
 /// The hand formulas do the same arithmetic as the tape in another order: they agree to rounding.
 pub const HAND_TOLERANCE_REL: f64 = 1e-12;
@@ -23,11 +24,14 @@ pub const HAND_TOLERANCE_REL: f64 = 1e-12;
 /// spread sample of this size is checked, so a large model's explanation stays quick.
 pub const MAX_FD_PARAMETERS: usize = 200;
 
+/// The gradient three ways: the tape, the hand formulas, finite differences.
 #[derive(Debug, Clone, Serialize)]
 pub struct GradCheck {
+    /// h in (L(θ + h) − L(θ − h))/2h.
     pub fd_step: f64,
     /// The finite-difference test: |tape − fd| ≤ abs + rel·|fd| (shown with the result).
     pub fd_tolerance_abs: f64,
+    /// The relative part of the finite-difference tolerance.
     pub fd_tolerance_rel: f64,
     /// The hand-formula test: |tape − hand| ≤ rel·max(|tape|, |hand|).
     pub hand_tolerance_rel: f64,

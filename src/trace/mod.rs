@@ -20,6 +20,7 @@ use crate::loss::Loss;
 use crate::update::Optimizer;
 use serde::Serialize;
 
+/// One update step, every number of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     /// The loss, written as `loss_function` and (for cross-entropy) `log_base`.
@@ -63,6 +64,7 @@ pub struct Explanation {
     pub new_loss: f64,
     /// `new_loss − loss`: negative when the step helped.
     pub loss_change: f64,
+    /// The gradient checked three ways.
     pub check: GradCheck,
 }
 
@@ -119,6 +121,7 @@ pub struct DenseTrace {
     pub input: Matrix,
     /// W, out×in.
     pub weights: Matrix,
+    /// b, or none.
     pub bias: Option<Vec<f64>>,
     /// z, m×out.
     pub output: Matrix,

@@ -17,9 +17,13 @@ use serde::{Serialize, Serializer};
 /// A finished run: what `train --format json` writes, and what the text report prints from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainReport {
+    /// Where the rows came from.
     pub data: DataReport,
+    /// The run's settings.
     pub config: ConfigReport,
+    /// Every epoch's figures.
     pub epochs: Vec<EpochStats>,
+    /// The trained model on each part.
     #[serde(rename = "final")]
     pub final_: Final,
     /// The trained model as `train --save` writes it: the report and the file cannot disagree.
@@ -31,20 +35,26 @@ pub struct TrainReport {
 pub struct DataReport {
     /// The data as the user named it: `iris` or a CSV's path.
     pub source: String,
+    /// Rows in the data.
     pub rows: usize,
+    /// Rows trained on.
     pub train_rows: usize,
     /// 0 when there is no test part.
     pub test_rows: usize,
+    /// Feature names.
     pub features: Vec<String>,
+    /// Class names.
     pub classes: Vec<String>,
 }
 
 /// A run's settings: the loop's ([`TrainConfig`]) and those that chose and scaled its rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigReport {
+    /// The training settings.
     pub train: TrainConfig,
     /// The scaling the run used: fitted on its training rows, or a saved model's own (`--model`).
     pub scale: Option<ScaleKind>,
+    /// The share of each class held out.
     pub test_fraction: f64,
     /// Seeds the split, the initial weights and the shuffles.
     pub seed: u64,
@@ -53,6 +63,7 @@ pub struct ConfigReport {
 /// The final model on each part of the data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Final {
+    /// On the training rows.
     pub train: Evaluation,
     /// `None` without a test part.
     pub test: Option<Evaluation>,
@@ -73,6 +84,7 @@ impl DataReport {
 }
 
 impl ConfigReport {
+    /// The report of these settings.
     pub fn new(train: &TrainConfig, scale: Option<ScaleKind>, test_fraction: f64, seed: u64) -> ConfigReport {
         ConfigReport { train: train.clone(), scale, test_fraction, seed }
     }
