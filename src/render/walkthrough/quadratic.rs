@@ -32,7 +32,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     for s in 0..c.worked {
         c.sample_heading(doc, s);
         let terms = Math::sum((0..k).map(|i| {
-            let diff = cat!(Math::num(e.targets[[s, i]]), minus(), Math::num(e.probabilities[[s, i]])).paren();
+            let diff = cat!(Math::num(e.targets[[s, i]]), minus(), Math::factor(e.probabilities[[s, i]])).paren();
             cat!(half.clone(), times(), diff, square.clone())
         }));
         let value = e.sample_losses.get(s).copied().unwrap_or(e.loss);
@@ -78,7 +78,7 @@ pub(super) fn backward_output(doc: &mut Doc, c: &Ctx) {
         let lines = worked_rows(k, all)
             .map(|i| {
                 let m = (c.m > 1).then(|| Math::num(c.m as f64));
-                let plugged = slope(Math::num(e.probabilities[[s, i]]), Math::num(e.targets[[s, i]]), m);
+                let plugged = slope(Math::num(e.probabilities[[s, i]]), Math::factor(e.targets[[s, i]]), m);
                 vec![d_loss(&yhat.at(i)), plugged, Math::num(grad[[s, i]])]
             })
             .collect();
@@ -92,7 +92,8 @@ pub(super) fn backward_output(doc: &mut Doc, c: &Ctx) {
             d_loss(&yhat.whole()),
             " times the softmax's Jacobian (stage 3's ∂ŷ/∂z); with the quadratic cost nothing cancels:"
         ]);
-        c.vector_or_matrix(doc, spans![d_loss(&z.whole()), ":"], z, &sm.grad_input);
+        let name = Sym::new(&format!("∂L/∂{}", z.whole().text), &format!("\\partial L/\\partial {}", z.whole().tex));
+        c.vector_or_matrix(doc, spans!["All of them:"], &name, &sm.grad_input);
     }
     doc.para(spans![
         "From here the chain rule runs as for any network: an activation multiplies by its derivative ",
