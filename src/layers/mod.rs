@@ -8,7 +8,7 @@
 //!
 //! Constructors are CamelCase as in stax (`Dense(3)`, `Relu`, `Softmax`), combinators snake_case
 //! (`serial`). Parameters come back as a [`Params`] tree shaped like the model, and so do their
-//! gradients (see `backward`).
+//! gradients (see `engine::tape`). A [`crate::model::Model`] is the flat list these build.
 //!
 //! # Shapes
 //! Activations are m×n (m samples); a dense layer's weights are `w_out_in` (out×in, rows = output

@@ -1,4 +1,4 @@
-//! The gradient three ways: the tape, the hand-derived formulas (`custom`) and central finite
+//! The gradient three ways: the tape, the hand-derived formulas (`engine::hand`) and central finite
 //! differences of the loss.
 
 use crate::engine::hand::hand_grad;
