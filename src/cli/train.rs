@@ -176,7 +176,7 @@ pub fn run(args: Args) -> Result<()> {
         None => (train_set, test_set, scaler),
     };
     let model = match start {
-        Some((path, model, file)) => check_start(path, model, &file, &data)?,
+        Some((path, model, file)) => check_start(path, model, &file, &data, config.loss)?,
         None => fresh_model(&args, &data, &mut rng)?,
     };
 
@@ -351,9 +351,12 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
 
 /// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
 /// saved with).
-fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset) -> Result<Model> {
+fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss: Loss) -> Result<Model> {
     let (features, classes) = (data.feature_names.len(), data.class_names.len());
     let at = path.display();
+    if let Err(f) = loss.check_output(&model) {
+        return Err(gradlens::Error::ModelFile { path: path.into(), at: f.at, why: f.why }.into());
+    }
     if model.in_width() != features {
         bail!(
             "--model {at}: the model takes {} inputs but the data has {features} features ({})",
