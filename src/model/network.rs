@@ -152,7 +152,7 @@ impl Model {
     /// A model from its layers, held to the rules of a model file: each dense layer's weights
     /// non-empty and chaining from the previous dense layer's outputs, its bias 1×out, at least
     /// one dense layer, a softmax or log-softmax only as the last layer. (Which last layer a loss
-    /// needs is the loss's rule, [`crate::loss::Loss::allows_output`].) The engines and the trace
+    /// needs is the loss's rule, [`crate::loss::Loss::check_output`].) The engines and the trace
     /// rely on these without checking again.
     pub fn from_layers(layers: Vec<ModelLayer>) -> Result<Model> {
         Model::checked(layers).map_err(Fault::into_error)
