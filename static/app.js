@@ -44,10 +44,12 @@ async function explain(body, { record = true } = {}) {
     state.body = {
       model: page.model,
       x: e.raw_inputs ?? e.inputs,
-      target: e.target_classes,
+      target: e.target_classes ?? e.targets,
       lr: e.learning_rate,
-      log_base: e.log_base,
+      loss: e.loss_function,
+      freeze_bias: e.freeze_bias,
     };
+    if (e.log_base != null) state.body.log_base = e.log_base;
     if (record) {
       state.history = state.history.slice(0, state.at + 1);
       state.history.push({ body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss });
@@ -67,6 +69,24 @@ async function explain(body, { record = true } = {}) {
   }
 }
 
+// The step's settings from the form: α, the loss (with its log base for cross-entropy) and
+// whether the biases are kept.
+function step() {
+  const s = { lr: Number($("lr-input").value), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
+  if (s.loss === "cross-entropy") s.log_base = $("base-input").value;
+  return s;
+}
+
+// The targets as typed: under the quadratic loss, numbers per sample ("0.01, 0.99; 0.5, 0.5")
+// when a decimal point or a ";" shows they are numbers; otherwise one class per sample (an
+// index or a name).
+function targets(text) {
+  if ($("loss-input").value === "quadratic" && /[.;]/.test(text)) {
+    return text.split(";").map(numbers).filter((r) => r.length);
+  }
+  return text.split(",").map((s) => s.trim()).filter((s) => s).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
 function showError(message) {
   $("details").innerHTML = "";
   const p = document.createElement("p");
@@ -79,9 +99,11 @@ function showError(message) {
 function fillForm() {
   const e = state.page.explanation;
   $("x-input").value = (e.raw_inputs ?? e.inputs).map((r) => r.join(", ")).join("; ");
-  $("target-input").value = e.target_classes.join(", ");
+  $("target-input").value = e.target_classes ? e.target_classes.join(", ") : e.targets.map((r) => r.join(", ")).join("; ");
   $("lr-input").value = e.learning_rate;
-  $("base-input").value = e.log_base;
+  $("loss-input").value = e.loss_function;
+  if (e.log_base != null) $("base-input").value = e.log_base;
+  $("freeze-input").checked = e.freeze_bias;
   $("loss-line").textContent = "";
   const loss = document.createElement("span");
   loss.innerHTML = `L = <b id="loss-value"></b> → after the step <b id="new-loss-value"></b>`;
@@ -302,10 +324,9 @@ function setupStep() {
     if (rows.length) { body.sample = rows; delete body.x; delete body.target; }
     else {
       body.x = $("x-input").value.split(";").map(numbers).filter((r) => r.length);
-      body.target = $("target-input").value.split(",").map((s) => s.trim()).filter((s) => s).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      body.target = targets($("target-input").value);
     }
-    body.lr = Number($("lr-input").value);
-    body.log_base = $("base-input").value;
+    Object.assign(body, step());
     explain(body);
   });
   $("next-step").addEventListener("click", () => {
@@ -323,7 +344,7 @@ function setupStep() {
       });
       state.selected = null;
       state.history = []; state.at = -1;
-      explain({ model, sample: [0], lr: Number($("lr-input").value) || 0.25, log_base: $("base-input").value });
+      explain({ model, sample: [0], ...step(), lr: Number($("lr-input").value) || 0.25 });
     } catch (err) { $("setup-error").textContent = err.message; }
   });
   $("csv-input").addEventListener("change", async (ev) => {
@@ -352,7 +373,7 @@ function setupStep() {
       const model = JSON.parse(await file.text());
       const body = structuredClone(state.body);
       body.model = model;
-      delete body.x; delete body.target; delete body.sample; delete body.lr; delete body.log_base;
+      delete body.x; delete body.target; delete body.sample; delete body.lr; delete body.loss; delete body.log_base;
       body.sample = [0];
       explain(body);
     } catch (err) { $("setup-error").textContent = `${file.name}: ${err.message}`; }
@@ -376,7 +397,7 @@ async function trainSetup() {
   const settings = {
     data: state.data, hidden: numbers($("t-hidden").value), activation: $("t-act").value, optimizer: $("t-opt").value,
     lr: Number($("t-lr").value), epochs: Number($("t-epochs").value), seed: Number($("t-seed").value),
-    test_fraction: Number($("t-test").value),
+    test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
   status("training…");

@@ -160,8 +160,13 @@ fn hidden(activation: gradlens::layers::Layer, w1: ndarray::Array2<f64>) -> Expl
         params,
     )
     .expect("a valid model");
-    explain(&ExplainRequest { model, inputs: ndarray::array![[1.0, 1.0]], targets: vec![0], ..ExplainRequest::blog() })
-        .expect("the explanation")
+    explain(&ExplainRequest {
+        model,
+        inputs: ndarray::array![[1.0, 1.0]],
+        targets: vec![0].into(),
+        ..ExplainRequest::blog()
+    })
+    .expect("the explanation")
 }
 
 #[test]

@@ -137,6 +137,46 @@ async fn other_formats_are_the_clis_too() {
     }
 }
 
+/// Mazur's example ("A Step by Step Backpropagation Example", 2015) through the API with the
+/// core's explain options — the quadratic loss, numbers as targets, frozen biases — is the CLI's
+/// answer byte for byte, and his printed numbers: E_total = 0.298371109, w5⁺ = 0.35891648.
+#[tokio::test]
+async fn mazurs_example_with_the_quadratic_loss_equals_the_cli() {
+    let model: Value = serde_json::from_str(&std::fs::read_to_string("examples/mazur.json").unwrap()).unwrap();
+    let body = json!({
+        "model": model, "x": [[0.05, 0.1]], "target": [[0.01, 0.99]], "loss": "quadratic", "lr": 0.5,
+        "freeze_bias": true,
+    });
+    let (status, api) = post("/api/explain", &body.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&api));
+    let cli_out = cli(&[
+        "explain",
+        "--format",
+        "json",
+        "--model",
+        "examples/mazur.json",
+        "--x",
+        "0.05,0.1",
+        "--target",
+        "0.01,0.99",
+        "--loss",
+        "quadratic",
+        "--lr",
+        "0.5",
+        "--freeze-bias",
+    ]);
+    assert_eq!(String::from_utf8(api.clone()).unwrap(), String::from_utf8(cli_out).unwrap());
+    let v: Value = serde_json::from_slice(&api).unwrap();
+    assert_eq!(v["loss_function"], "quadratic");
+    assert_eq!(v["freeze_bias"], true);
+    assert!((v["loss"].as_f64().unwrap() - 0.298371109).abs() < 5e-10, "{}", v["loss"]);
+    let out = v["layers"].as_array().unwrap().iter().filter(|l| l["type"] == "dense").nth(1).unwrap();
+    assert!((out["new_weights"][0][0].as_f64().unwrap() - 0.35891648).abs() < 5e-9, "{}", out["new_weights"]);
+    // Numbers as targets are refused under cross-entropy, by the core's rule.
+    let (status, body) = post("/api/explain", r#"{"target": [[0, 1, 0]]}"#).await;
+    refused(status, &body, "numbers as targets need the quadratic loss");
+}
+
 #[tokio::test]
 async fn bad_input_gets_a_4xx_naming_it() {
     let cases: &[(&str, &str, &str)] = &[
@@ -145,15 +185,15 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/explain", r#"{"bogus": 1}"#, "unknown field `bogus`"),
         ("/api/explain", r#"{"x": [[1, 2]]}"#, "has 2 numbers but the model takes 4 inputs"),
         ("/api/explain", r#"{"x": [[1, 2, 3, 4], [1]]}"#, "sample 2 has 1 numbers"),
-        ("/api/explain", r#"{"lr": -1}"#, "--lr -1"),
+        ("/api/explain", r#"{"lr": -1}"#, "learning rate -1"),
         ("/api/explain", r#"{"lr": 1e999}"#, "body"),
         ("/api/explain", r#"{"log_base": 1}"#, "log base"),
-        ("/api/explain", r#"{"target": [7]}"#, "--target 7"),
+        ("/api/explain", r#"{"target": [7]}"#, "target 7"),
         ("/api/explain", r#"{"target": ["setosa"]}"#, "no class names are known"),
-        ("/api/explain", r#"{"sample": [150]}"#, "--sample 150"),
+        ("/api/explain", r#"{"sample": [150]}"#, "sample 150"),
         ("/api/explain", r#"{"sample": [1], "x": [[1, 2, 3, 4]]}"#, "not both"),
         ("/api/explain", r#"{"weights": [[1, 2], [3]]}"#, "row 2 has 1 numbers"),
-        ("/api/explain", r#"{"weights": [[1, 2]], "bias": [1, 2]}"#, "--bias"),
+        ("/api/explain", r#"{"weights": [[1, 2]], "bias": [1, 2]}"#, "bias"),
         (
             "/api/explain",
             r#"{"model": {"layers": [{"type": "dense", "weights": [[1]], "bias": null}, {"type": "wobble"}]}}"#,

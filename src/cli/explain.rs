@@ -4,6 +4,7 @@ use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, wri
 use anyhow::Result;
 use gradlens::data::Dataset;
 use gradlens::explain_options::{ExplainOptions, Target};
+use gradlens::loss::LOSS_NAMES;
 use gradlens::model::ModelFile;
 use gradlens::render::{Format, render};
 use gradlens::trace::{ExplainRequest, explain};
@@ -37,10 +38,17 @@ pub struct Args {
     /// Step size α [default: 0.25, or the step size a saved model was trained with]
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1 [default: e, or
-    /// the base a saved model was trained with]
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
+    /// [default: cross-entropy, or the loss a saved model was trained with]
+    #[arg(long, value_parser = LOSS_NAMES)]
+    loss: Option<String>,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default:
+    /// e, or the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    #[arg(long)]
+    freeze_bias: bool,
     /// text, markdown, json or html.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -62,26 +70,31 @@ pub fn run(args: Args) -> Result<()> {
 /// The option strings parsed into [`ExplainOptions`], which the library checks into a request
 /// (the web server's `/api/explain` does the same with its JSON body).
 fn request(args: &Args) -> Result<ExplainRequest> {
-    let log_base = args
-        .log_base
-        .as_deref()
-        .map(|b| {
-            b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
-        })
-        .transpose()?;
     let model = args.model.as_deref().map(ModelFile::load).transpose()?;
     let options = ExplainOptions {
         x: args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<_>>()?,
-        target: args.target.iter().map(|t| Target::parse(t)).collect(),
+        target: args.target.iter().map(|t| target(t)).collect::<Result<_>>()?,
         weights: args.weights.as_deref().map(|w| parse_matrix("--weights", w)).transpose()?.map(|w| rows(&w)),
         bias: args.bias.as_deref().map(|b| parse_numbers("--bias", b)).transpose()?,
         model,
         model_path: args.model.clone(),
         sample: args.sample.clone(),
         lr: args.lr,
-        log_base,
+        loss: args.loss.clone(),
+        log_base: args.log_base.as_deref().map(str::parse).transpose()?,
+        freeze_bias: args.freeze_bias,
     };
     Ok(options.request(&Dataset::iris(), "Iris")?)
+}
+
+/// `--target` text: numbers when it lists several ("0.01,0.99"), a class index when it is one;
+/// anything else is left as text ([`Target::Name`]), read as a number only where the loss and
+/// the model take one (a one-output model under the quadratic loss).
+fn target(text: &str) -> Result<Target> {
+    if text.contains(',') {
+        return Ok(Target::Numbers(parse_numbers("--target", text)?));
+    }
+    Ok(text.parse().map_or_else(|_| Target::Name(text.to_string()), Target::Index))
 }
 
 fn rows(m: &Array2<f64>) -> Vec<Vec<f64>> {

@@ -2,6 +2,7 @@
 //! how output is written (atomically), and how errors end the process (one line, exit status 2).
 
 mod explain;
+mod options;
 mod predict;
 mod serve;
 mod train;
@@ -48,6 +49,10 @@ pub fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
+    let command = match cli.command {
+        Command::Explain(_) => options::Command::Explain,
+        Command::Train(_) | Command::Predict(_) | Command::Serve(_) => options::Command::Other,
+    };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
@@ -58,7 +63,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {e:#}");
+            eprintln!("gradlens: error: {}", options::message(&e, command));
             ExitCode::from(2)
         }
     }

@@ -12,6 +12,7 @@
 use super::fmt_num;
 use super::math::{Math, Sym, alpha, cat, d_loss, minus, times};
 use super::mathml::mathml;
+use crate::loss::Loss;
 use crate::trace::Explanation;
 use serde::Serialize;
 use serde_json::Value;
@@ -28,6 +29,7 @@ pub struct Chain {
     pub kind: &'static str,
     /// The layer in `layers`.
     pub layer: usize,
+    /// The output unit (a weight's or bias's row, a unit's index).
     pub row: usize,
     /// The input of a weight.
     pub col: Option<usize>,
@@ -203,12 +205,12 @@ fn delta_origin(
     let Some(next) = layers.get(i + 1) else {
         return String::new();
     };
-    if next.kind == "softmax" || next.kind == "logsoftmax" {
+    let softmax_next = next.kind == "softmax" || next.kind == "logsoftmax";
+    let (y_hat, y_sym) = (Sym::new("ŷ", "\\hat{y}"), Sym::new("y", "y"));
+    if let (true, Loss::CrossEntropy { log_base }) = (softmax_next, e.loss_function) {
         let p = e.probabilities[[0, r]];
         let y = e.targets[[0, r]];
-        let y_hat = Sym::new("ŷ", "\\hat{y}");
-        let y_sym = Sym::new("y", "y");
-        let scale = m as f64 * e.log_base.ln();
+        let scale = m as f64 * log_base.ln();
         let mut html = format!("<li class=\"why\">where{sample}</li>");
         if (scale - 1.0).abs() < 1e-15 {
             html.push_str(&worked(
@@ -233,7 +235,9 @@ fn delta_origin(
         }
         return html;
     }
-    if next.kind == "dense" {
+    // The quadratic cost through a softmax couples every output: its Jacobian is the forward
+    // stage's, not one line here.
+    if next.kind == "dense" || softmax_next {
         return String::new();
     }
     // An activation, then the next dense layer.
@@ -252,6 +256,20 @@ fn delta_origin(
         ],
         vec![cat!(Math::factor(da), times(), Math::factor(slope)), Math::num(gz)],
     ));
+    if layers.get(i + 2).is_none() {
+        // The activation is the output, ŷ = a: the quadratic cost's ∂L/∂ŷ = (ŷ − y)/m.
+        let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
+        html.push_str(&worked(
+            vec![
+                d_loss(&a.at(r)),
+                cat!(cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(), Math::from("/"), Math::from("m")),
+            ],
+            vec![
+                cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(m as f64)),
+                Math::num(da),
+            ],
+        ));
+    }
     if let Some(above) = layers.get(i + 2).filter(|l| l.kind == "dense") {
         let w_above = {
             let s = Sym::new("W", "W");

@@ -33,6 +33,7 @@ pub const SATURATED_BELOW: f64 = 1e-3;
 /// Positive weights (Okabe–Ito blue) and negative ones (Okabe–Ito vermillion): told apart with
 /// any of the common colour-vision deficiencies.
 pub const POSITIVE: &str = "#0072B2";
+/// See [`POSITIVE`].
 pub const NEGATIVE: &str = "#D55E00";
 
 const UNIT_W: f64 = 168.0;

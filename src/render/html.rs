@@ -18,10 +18,12 @@ pub const CSS: &str = include_str!("../../static/walkthrough.css");
 /// and overview) are stage 0, "Overview".
 #[derive(Debug, Clone, Serialize)]
 pub struct Stage {
+    /// The stage's heading, as the text output writes it.
     pub title: String,
     /// The part of the network the stage is about, by its number in the walk-through
     /// (inputs, forward, output, loss, backward, update, after, check), or "overview"/"notes".
     pub focus: &'static str,
+    /// The stage's blocks, as HTML with MathML.
     pub html: String,
 }
 

@@ -5,9 +5,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// A refusal: its status and the one line that says why.
 #[derive(Debug)]
 pub struct ApiError {
+    /// 400, 404, 413 or 503.
     pub status: StatusCode,
+    /// What was wrong, naming the field or the limit.
     pub message: String,
 }
 
@@ -17,6 +20,7 @@ impl ApiError {
         ApiError { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
 
+    /// No such page, table or session.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError { status: StatusCode::NOT_FOUND, message: message.into() }
     }

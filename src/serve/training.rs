@@ -13,11 +13,11 @@ use super::api::{activation, body, check_hidden};
 use super::error::{ApiError, parse_body};
 use crate::data::{Dataset, Prepared, ScaleKind};
 use crate::layers::Init;
-use crate::loss::LogBase;
+use crate::loss::{LogBase, Loss};
 use crate::model::Model;
 use crate::predict::{evaluate, log_probabilities};
 use crate::render::diagram;
-use crate::trace::{ExplainRequest, Update, explain};
+use crate::trace::{ExplainRequest, Targets, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Api, EpochStats, ModelSpec, Observer, TrainConfig, train};
 use crate::update::Optimizer;
@@ -72,8 +72,12 @@ pub struct Settings {
     test_fraction: f64,
     #[serde(default = "standard")]
     scale: String,
+    /// `cross-entropy` (the default) or `quadratic`.
+    loss: Option<String>,
+    /// Cross-entropy's log base [default: e].
+    log_base: Option<LogBase>,
     #[serde(default)]
-    log_base: LogBase,
+    freeze_bias: bool,
 }
 
 fn tanh() -> String {
@@ -109,7 +113,7 @@ pub struct Session {
     models: Vec<Model>,
     train: Dataset,
     test: Option<Dataset>,
-    log_base: LogBase,
+    loss: Loss,
     step_size: f64,
     last_used: Instant,
 }
@@ -190,12 +194,14 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
     if s.batch_size == Some(0) {
         return Err(ApiError::bad("batch_size 0: a batch needs one row at least"));
     }
+    let loss = Loss::from_name(s.loss.as_deref().unwrap_or(Loss::default().name()), s.log_base)?;
     let config = TrainConfig {
         optimizer: optimizer(s)?,
         epochs: s.epochs,
         batch_size: s.batch_size,
         shuffle: s.shuffle,
-        log_base: s.log_base,
+        loss,
+        freeze_bias: s.freeze_bias,
         api: Api::Stax,
     };
     let scale_kind = scale(&s.scale)?;
@@ -233,7 +239,7 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
         models: keep.models,
         train: train_set,
         test: test_set,
-        log_base: s.log_base,
+        loss,
         step_size: config.optimizer.step_size(),
         last_used: Instant::now(),
     })
@@ -300,16 +306,17 @@ pub async fn epoch(
         }
         let model = &s.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
-        let evaluation = evaluate(model, &eval_on.features, &eval_on.labels, s.log_base)?;
+        let evaluation = evaluate(model, &eval_on.features, &eval_on.labels, s.loss)?;
         let map = boundary(model, &s.train, s.test.as_ref(), q.fx, q.fy)?;
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
             inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
-            targets: vec![s.train.labels[0]],
+            targets: Targets::Classes(vec![s.train.labels[0]]),
             update: Update::Sgd { learning_rate: s.step_size },
-            log_base: s.log_base,
+            loss: s.loss,
+            freeze_bias: false,
             class_names: Some(s.train.class_names.clone()),
             feature_names: Some(s.train.feature_names.clone()),
         };
