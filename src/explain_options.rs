@@ -135,21 +135,16 @@ impl ExplainOptions {
                 let why = format!("{table_name} has rows 0 to {}", table.len().saturating_sub(1));
                 return Err(Error::invalid_value(Setting::Sample, bad, why));
             }
-            if let Some(f) = feature_names.as_ref().filter(|f| **f != table.feature_names) {
-                let why = format!(
-                    "the model takes {} but {table_name} rows have {}",
-                    f.join(", "),
-                    table.feature_names.join(", ")
-                );
-                return Err(Error::invalid(Setting::Sample, why));
-            }
-            if let Some(c) = class_names.as_ref().filter(|c| **c != table.class_names) {
-                let why = format!(
-                    "the model's classes are {} but {table_name}'s are {}",
-                    c.join(", "),
-                    table.class_names.join(", ")
-                );
-                return Err(Error::invalid(Setting::Sample, why));
+            // A saved model's feature and class names must be the table's.
+            let names = [
+                (&feature_names, &table.feature_names, "the model takes", format!("{table_name} rows have")),
+                (&class_names, &table.class_names, "the model's classes are", format!("{table_name}'s are")),
+            ];
+            for (model_side, table_side, model_says, table_says) in names {
+                if let Some(m) = model_side.as_ref().filter(|m| *m != table_side) {
+                    let why = format!("{model_says} {} but {table_says} {}", m.join(", "), table_side.join(", "));
+                    return Err(Error::invalid(Setting::Sample, why));
+                }
             }
             if model.out_width() != table.class_names.len() {
                 let why = format!(
