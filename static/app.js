@@ -73,7 +73,8 @@ async function explain(body, { record = true } = {}) {
 // whether the biases are kept.
 function step() {
   const s = { lr: Number($("lr-input").value), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
-  if (s.loss === "cross-entropy") s.log_base = $("base-input").value;
+  // undefined: JSON leaves it out, replacing a log base the body had from cross-entropy.
+  s.log_base = s.loss === "cross-entropy" ? $("base-input").value : undefined;
   return s;
 }
 

@@ -253,5 +253,35 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     shot(&c, "07-hidden-unit.png").await;
 
+    // 9. The core's options on the page: the blog's model under the quadratic loss with numbers
+    // as targets and the biases kept; the loss is the library's for the same request.
+    c.find(Locator::Id("reset-blog")).await.unwrap().click().await.unwrap();
+    until(
+        &c,
+        "the blog's example again",
+        &format!("document.getElementById('loss-value')?.textContent === '{}'", fmt_num(blog.loss)),
+    )
+    .await;
+    c.execute("document.getElementById('loss-input').value = 'quadratic'; document.getElementById('freeze-input').checked = true; document.getElementById('target-input').value = '0.2, 0.3, 0.5'", vec![]).await.unwrap();
+    c.execute("document.querySelector('#sample-form button[type=submit]').click()", vec![]).await.unwrap();
+    let quadratic = ExplainRequest {
+        loss: gradlens::loss::Loss::Quadratic,
+        targets: gradlens::trace::Targets::Values(ndarray::array![[0.2, 0.3, 0.5]]),
+        freeze_bias: true,
+        ..ExplainRequest::blog()
+    };
+    let expected = explain(&quadratic).unwrap();
+    let shown = until(&c, "the quadratic loss", &format!("document.getElementById('loss-value')?.textContent === '{}' && document.getElementById('loss-value').textContent", fmt_num(expected.loss))).await;
+    // By hand: ŷ = softmax(0.9112, 0.6105, −0.1517) = (0.4794433, 0.3549318, 0.1656249);
+    // L = ½[(0.2 − 0.4794433)² + (0.3 − 0.3549318)² + (0.5 − 0.1656249)²] = 0.0964564.
+    let shown: f64 = shown.as_str().unwrap().parse().unwrap();
+    assert!((shown - 0.0964564).abs() < 1e-6, "{shown}");
+    assert_eq!(
+        c.execute("return document.getElementById('loss-input').value", vec![]).await.unwrap(),
+        json!("quadratic")
+    );
+    assert_eq!(c.execute("return document.getElementById('freeze-input').checked", vec![]).await.unwrap(), json!(true));
+    shot(&c, "08-quadratic.png").await;
+
     c.close().await.expect("the session closes");
 }
