@@ -305,14 +305,9 @@ fn yes() -> bool {
 pub const MAX_HIDDEN_LAYERS: usize = 8;
 pub const MAX_HIDDEN_WIDTH: usize = 256;
 
-/// The hidden layers' activation by name.
+/// The hidden layers' activation by name: any of [`Activation::ALL`], as `train --activation`.
 pub fn activation(name: &str) -> Result<Activation, ApiError> {
-    match name {
-        "relu" => Ok(Activation::Relu),
-        "tanh" => Ok(Activation::Tanh),
-        "sigmoid" => Ok(Activation::Sigmoid),
-        other => Err(ApiError::bad(format!("activation '{other}': must be relu, tanh or sigmoid"))),
-    }
+    name.parse().map_err(|why: String| ApiError::bad(format!("activation {why}")))
 }
 
 /// Hidden widths within the caps.
