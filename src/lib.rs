@@ -46,6 +46,7 @@ pub mod autodiff;
 pub mod backward;
 pub mod custom;
 pub mod data;
+pub mod engine;
 pub mod error;
 pub mod layers;
 pub mod loss;

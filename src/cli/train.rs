@@ -15,7 +15,7 @@ use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
-use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
+use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train_on};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -110,6 +110,9 @@ pub struct Args {
     /// Write every step's explanation, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+
+    #[command(flatten)]
+    engine: super::engine::EngineArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,6 +158,7 @@ enum FormatArg {
 pub fn run(args: Args) -> Result<()> {
     // Everything the user gave is checked before any work: a bad option costs nothing.
     let config = config(&args)?;
+    let engine = args.engine.engine()?;
     let outputs = Outputs::check(&args)?;
     let (data, source) = load_data(&args)?;
     let start =
@@ -192,7 +196,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
     let initial = model.clone();
-    let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
+    let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
     let (result, trace) = (result?, trace?);

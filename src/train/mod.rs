@@ -267,6 +267,35 @@ pub fn train<R: Rng + ?Sized>(
     Ok(TrainResult { model: current, epochs: history })
 }
 
+/// Which machinery takes the steps of [`train_on`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The compiled engine (`crate::engine::compiled`): the fast path, and the default.
+    Compiled(crate::engine::compiled::train::EngineOptions),
+    /// The tape, step by step ([`train`]): what `explain` and `--trace` show.
+    Tape,
+}
+
+/// [`train`] on the chosen engine. The compiled engine takes the run unless it needs what only
+/// the tape has: a step-by-step observer (`--trace`) or the hand-derived gradient (`--api custom`).
+pub fn train_on<R: Rng + ?Sized>(
+    engine: Engine,
+    config: &TrainConfig,
+    model: Model,
+    train_set: &Dataset,
+    test: Option<&Dataset>,
+    rng: &mut R,
+    observer: &mut dyn Observer,
+) -> Result<TrainResult> {
+    match engine {
+        Engine::Compiled(options) if !observer.wants_steps() && config.api == Api::Stax => {
+            check(config, &model, train_set, test)?;
+            crate::engine::compiled::train::train(options, config, model, train_set, test, rng, observer)
+        }
+        _ => train(config, model, train_set, test, rng, observer),
+    }
+}
+
 fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dataset>) -> Result<()> {
     if config.epochs == 0 {
         return Err(Error::invalid("epochs", "0: train for one epoch at least"));

@@ -1,0 +1,345 @@
+//! The engine's inner loops: the matrix product (split over threads when large), the fused
+//! softmax + cross-entropy of a batch kept classes×samples, and the per-sample argmax.
+//!
+//! # Layout
+//! A batch of activations is units×samples, row-major: row `c` holds unit c for every sample, so
+//! every loop below runs along contiguous samples and the compiler can vectorise it.
+
+use super::Real;
+use crate::error::{Error, Result};
+use crate::softmax::RowStats;
+
+/// Products with fewer multiply-adds than this run on the calling thread: a rayon hand-off costs
+/// a few microseconds, more than Iris's whole step (W1, W2 of the benchmarks).
+const PARALLEL_MIN_FLOPS: usize = 1 << 17;
+
+/// Columns per thread below which a split is not worth it (matrixmultiply packs 4–8 columns at a time).
+const MIN_COLUMNS_PER_THREAD: usize = 16;
+
+/// A strided read-only matrix: element (r, c) at `data[r·rs + c·cs]`.
+#[derive(Clone, Copy)]
+pub struct MatRef<'a, F> {
+    pub data: &'a [F],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// Matrix products on a fixed number of threads.
+pub struct Gemm {
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+}
+
+/// A pointer handed to another thread; each thread writes a disjoint block of columns of C.
+#[derive(Clone, Copy)]
+struct SendPtr<F>(*mut F);
+// SAFETY: the blocks written through it are disjoint (see `Gemm::product`), and the matrices
+// outlive the scope the threads run in.
+unsafe impl<F> Send for SendPtr<F> {}
+unsafe impl<F> Sync for SendPtr<F> {}
+
+impl Gemm {
+    /// `threads` ≥ 1; with 1 no pool is started at all.
+    pub fn new(threads: usize) -> Result<Gemm> {
+        if threads == 0 {
+            return Err(Error::invalid("threads", "0: one thread at least"));
+        }
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::invalid("threads", format!("cannot start {threads} threads: {e}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(Gemm { pool, threads })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// C ← A·B + β·C, with C m×n row-major and contiguous.
+    ///
+    /// Large products are split into blocks of columns of C, one per thread. Every element of C
+    /// is then still one dot product taken in the same order on one thread, so the result has
+    /// the same bits at any thread count.
+    ///
+    /// # Shapes
+    /// `a`: m×k, `b`: k×n, `c`: m×n.
+    #[allow(clippy::too_many_arguments)]
+    pub fn product<F: Real>(&self, m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+        let extent = |x: &MatRef<F>, r: usize, col: usize| {
+            if r == 0 || col == 0 { 0 } else { (r - 1) * x.rs + (col - 1) * x.cs + 1 }
+        };
+        assert!(
+            extent(&a, m, k) <= a.data.len() && extent(&b, k, n) <= b.data.len() && m * n <= c.len(),
+            "gemm operands too short"
+        );
+        if m == 0 || n == 0 {
+            return;
+        }
+        let parts = match &self.pool {
+            Some(_) if m * k * n >= PARALLEL_MIN_FLOPS => self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1),
+            _ => 1,
+        };
+        let (ap, bp, cp) =
+            (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
+        let block = |j0: usize, j1: usize| {
+            // Whole wrappers, not their fields, are captured: the closure must be Send.
+            let (ap, bp, cp) = (ap, bp, cp);
+            // SAFETY: the extents were checked above; [j0, j1) is this call's own block of
+            // columns of C, and C is a &mut slice that aliases neither A nor B.
+            unsafe {
+                F::gemm(
+                    m,
+                    k,
+                    j1 - j0,
+                    F::one(),
+                    ap.0,
+                    a.rs as isize,
+                    a.cs as isize,
+                    bp.0.add(j0 * b.cs),
+                    b.rs as isize,
+                    b.cs as isize,
+                    beta,
+                    cp.0.add(j0),
+                    n as isize,
+                    1,
+                )
+            }
+        };
+        match (&self.pool, parts) {
+            (Some(pool), p) if p > 1 => {
+                // Blocks of whole 8-column panels, so no thread gets a ragged kernel tile it need not.
+                let per = n.div_ceil(p).div_ceil(8) * 8;
+                pool.scope(|s| {
+                    for j0 in (0..n).step_by(per) {
+                        let j1 = (j0 + per).min(n);
+                        let block = &block;
+                        s.spawn(move |_| block(j0, j1));
+                    }
+                });
+            }
+            _ => block(0, n),
+        }
+    }
+}
+
+/// Per-sample scratch for the softmax kernels: each column's largest logit, where it is, and
+/// the sum of the other exponentials relative to it (a [`RowStats`] per column).
+pub struct ColStats<F> {
+    pub max: Vec<F>,
+    pub argmax: Vec<usize>,
+    pub rest: Vec<F>,
+    /// One column, gathered, for the rare sample whose class needs the exact log-probabilities.
+    column: Vec<F>,
+}
+
+impl<F: Real> ColStats<F> {
+    pub fn new(samples: usize, classes: usize) -> ColStats<F> {
+        ColStats {
+            max: vec![F::zero(); samples],
+            argmax: vec![0; samples],
+            rest: vec![F::zero(); samples],
+            column: vec![F::zero(); classes],
+        }
+    }
+
+    /// The max and first argmax of each column of `z`.
+    ///
+    /// # Shapes
+    /// `z`: k×m.
+    fn find_max(&mut self, z: &[F], k: usize, m: usize) {
+        let (max, arg) = (&mut self.max[..m], &mut self.argmax[..m]);
+        max.copy_from_slice(&z[..m]);
+        arg.fill(0);
+        for c in 1..k {
+            for ((mx, a), &v) in max.iter_mut().zip(arg.iter_mut()).zip(&z[c * m..(c + 1) * m]) {
+                if v > *mx {
+                    *mx = v;
+                    *a = c;
+                }
+            }
+        }
+    }
+
+    /// The class of sample j as [`crate::predict::classes`] gives it: the first largest
+    /// log-probability. That is the first largest logit unless an earlier logit is so close
+    /// below the largest that its log-probability (z_c − max) − ln(1 + s) rounds to the
+    /// largest's −ln(1 + s); since ln(1 + s) ≤ ln k, a gap over 4·ε·max(ln k, 1) rules that
+    /// out, and only then are the exact log-probabilities needed.
+    fn class_of(&mut self, z: &[F], k: usize, m: usize, j: usize) -> usize {
+        let (mx, arg) = (self.max[j], self.argmax[j]);
+        let tol = F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0));
+        if (0..arg).all(|c| mx - z[c * m + j] > tol) {
+            return arg;
+        }
+        for (c, v) in self.column.iter_mut().enumerate() {
+            *v = z[c * m + j];
+        }
+        let stats = RowStats::of(&self.column[..k]);
+        let mut best = (0, stats.log_prob(0, self.column[0]));
+        for c in 1..k {
+            let lp = stats.log_prob(c, self.column[c]);
+            if lp > best.1 {
+                best = (c, lp);
+            }
+        }
+        best.0
+    }
+}
+
+/// e ← exp(e) elementwise: the only `exp` of a training step (one per logit).
+pub fn exp_in_place<F: Real>(e: &mut [F]) {
+    for v in e {
+        *v = v.exp();
+    }
+}
+
+/// What the fused kernel hands back for a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchOut<F> {
+    /// The mean loss E = −(1/m) Σ_j log_b ŷ_{j, label j}.
+    pub loss: F,
+    /// How many samples the model (before this step's update) classes right.
+    pub correct: usize,
+    /// Whether every logit (output) was finite: if not, the classes are undefined.
+    pub logits_finite: bool,
+}
+
+/// Softmax + cross-entropy over a batch of logits, fused: the loss, and the gradient at the
+/// logits (ŷ − y)/(m·ln b) written into `grad`, with one `exp` per logit.
+///
+/// Column by column this is [`crate::softmax::cross_entropy_row`] (same max, same order of the
+/// sum s, same formulas for ln ŷ and for ŷ − y), so before the final scaling the gradient has
+/// its bits; the tests hold it to that.
+///
+/// # Shapes
+/// `z`, `grad`: k×m (classes×samples), `labels`: m.
+pub fn softmax_cross_entropy<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
+    let (z, grad) = (&z[..k * m], &mut grad[..k * m]);
+    let logits_finite = z.iter().fold(true, |ok, v| ok & v.is_finite());
+    stats.find_max(z, k, m);
+    // e_cj = exp(z_cj − max_j): the one exp per logit, kept in `grad` until the gradient replaces it.
+    for c in 0..k {
+        let (zr, er) = (&z[c * m..(c + 1) * m], &mut grad[c * m..(c + 1) * m]);
+        for ((e, &v), &mx) in er.iter_mut().zip(zr).zip(&stats.max[..m]) {
+            *e = v - mx;
+        }
+        exp_in_place(er);
+    }
+    // s_j = Σ_{c≠argmax} e_cj, in ascending c as RowStats sums it (adding an exact 0 for the
+    // argmax changes no bit).
+    let rest = &mut stats.rest[..m];
+    rest.fill(F::zero());
+    for c in 0..k {
+        for ((s, &e), &a) in rest.iter_mut().zip(&grad[c * m..(c + 1) * m]).zip(&stats.argmax[..m]) {
+            *s = *s + if a == c { F::zero() } else { e };
+        }
+    }
+    let mut sum_log_p = F::zero();
+    let mut correct = 0;
+    for (j, &t) in labels[..m].iter().enumerate() {
+        let (mx, a, s) = (stats.max[j], stats.argmax[j], stats.rest[j]);
+        let l1p = s.ln_1p();
+        sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
+        if stats.class_of(z, k, m, j) == t {
+            correct += 1;
+        }
+    }
+    let scale = F::one() / (F::of(m as f64) * ln_base);
+    for c in 0..k {
+        let er = &mut grad[c * m..(c + 1) * m];
+        for (j, g) in er.iter_mut().enumerate() {
+            let (a, s) = (stats.argmax[j], stats.rest[j]);
+            let y = if labels[j] == c { F::one() } else { F::zero() };
+            let total = F::one() + s;
+            let d = if a == c { (F::one() - y) - s / total } else { *g / total - y };
+            *g = d * scale;
+        }
+    }
+    // As the tape scales the summed log-probabilities: by −1/(m·ln b); + 0 turns −0 into 0.
+    let loss = sum_log_p * (-F::one() / (F::of(m as f64) * ln_base)) + F::zero();
+    BatchOut { loss, correct, logits_finite }
+}
+
+/// softmax (or ln softmax with `log`) of each column of `z` into `out`, as
+/// [`crate::softmax::softmax_row`] / [`crate::softmax::log_softmax_row`] give each row.
+///
+/// # Shapes
+/// `z`, `out`: k×m.
+pub fn softmax_columns<F: Real>(z: &[F], k: usize, m: usize, log: bool, out: &mut [F], stats: &mut ColStats<F>) {
+    stats.find_max(z, k, m);
+    let out = &mut out[..k * m];
+    for c in 0..k {
+        for ((e, &v), &mx) in out[c * m..(c + 1) * m].iter_mut().zip(&z[c * m..(c + 1) * m]).zip(&stats.max[..m]) {
+            *e = v - mx;
+        }
+    }
+    let rest = &mut stats.rest[..m];
+    rest.fill(F::zero());
+    for c in 0..k {
+        for (j, s) in rest.iter_mut().enumerate() {
+            if stats.argmax[j] != c {
+                *s = *s + out[c * m + j].exp();
+            }
+        }
+    }
+    for c in 0..k {
+        for (j, o) in out[c * m..(c + 1) * m].iter_mut().enumerate() {
+            let (a, s) = (stats.argmax[j], stats.rest[j]);
+            *o = match (log, a == c) {
+                (true, true) => -s.ln_1p(),
+                (true, false) => *o - s.ln_1p(),
+                (false, true) => F::one() / (F::one() + s),
+                (false, false) => o.exp() / (F::one() + s),
+            };
+        }
+    }
+}
+
+/// Each sample's class from its logits `z` (as [`crate::predict::classes`] gives it from the
+/// log-probabilities) into `classes`, or an error if a logit is not finite: past that the
+/// probabilities are undefined (the model diverged).
+///
+/// # Shapes
+/// `z`: k×m, `classes`: m.
+pub fn classes_of_logits<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    classes: &mut [usize],
+    stats: &mut ColStats<F>,
+) -> Result<()> {
+    if let Some(i) = z[..k * m].iter().position(|v| !v.is_finite()) {
+        return Err(Error::invalid(
+            format!("x: row {}", i % m + 1),
+            "the logits overflow (the inputs or the weights are too large), so the class probabilities are undefined",
+        ));
+    }
+    stats.find_max(z, k, m);
+    for (j, class) in classes[..m].iter_mut().enumerate() {
+        *class = stats.class_of(z, k, m, j);
+    }
+    Ok(())
+}
+
+/// Each sample's first largest output (for outputs that are not logits: a quadratic loss's).
+///
+/// # Shapes
+/// `out`: k×m, `classes`: m.
+pub fn argmax_columns<F: Real>(out: &[F], k: usize, m: usize, classes: &mut [usize], stats: &mut ColStats<F>) {
+    stats.find_max(out, k, m);
+    classes[..m].copy_from_slice(&stats.argmax[..m]);
+}

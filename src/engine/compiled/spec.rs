@@ -1,0 +1,144 @@
+//! What the engine knows of a network: a list of [`LayerSpec`]s, a [`Loss`], and the parameters
+//! as one flat vector. [`from_model`] and [`write_params`] are the only two places that read or
+//! write a [`Model`]; a change to how models are kept touches them and nothing else here.
+//!
+//! # The flat parameter layout
+//! Dense layer by dense layer: the weights `w_out_in` (out×in, row-major, rows = output units),
+//! then the bias (out) if the layer has one. This is the order of [`crate::layers::Params::to_flat`],
+//! so the flat vector and the optimizer state line up with the tape's.
+
+use crate::activation::Activation;
+use crate::error::{Error, Result};
+use crate::layers::{Layer, Params};
+use crate::loss::Loss;
+use crate::model::Model;
+
+/// One layer of the network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LayerSpec {
+    /// z = W·x + b.
+    Dense { inputs: usize, outputs: usize, bias: bool },
+    /// a = f(z), elementwise.
+    Activation(Activation),
+    /// ŷ = softmax(z); only last.
+    Softmax,
+    /// ln softmax(z); only last.
+    LogSoftmax,
+}
+
+/// A network as the engine runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetSpec {
+    pub layers: Vec<LayerSpec>,
+    pub loss: Loss,
+}
+
+impl NetSpec {
+    /// Checks that the layers chain and fit the loss: at least one dense layer, widths that
+    /// chain, softmax or log-softmax only last, and last for cross-entropy.
+    pub fn check(&self) -> Result<()> {
+        let fail = |why: String| Err(Error::invalid("engine", why));
+        let mut width: Option<usize> = None;
+        for (i, layer) in self.layers.iter().enumerate() {
+            match *layer {
+                LayerSpec::Dense { inputs, outputs, .. } => {
+                    if inputs == 0 || outputs == 0 {
+                        return fail(format!("layer {i}: a dense layer of {outputs}×{inputs} weights"));
+                    }
+                    if let Some(w) = width
+                        && w != inputs
+                    {
+                        return fail(format!("layer {i} takes {inputs} inputs but gets {w}"));
+                    }
+                    width = Some(outputs);
+                }
+                LayerSpec::Activation(_) => {}
+                LayerSpec::Softmax | LayerSpec::LogSoftmax => {
+                    if i + 1 != self.layers.len() {
+                        return fail(format!("layer {i}: softmax may only be the last layer"));
+                    }
+                }
+            }
+        }
+        if width.is_none() {
+            return fail("the network has no dense layer".into());
+        }
+        if matches!(self.loss, Loss::CrossEntropy { .. })
+            && !matches!(self.layers.last(), Some(LayerSpec::Softmax | LayerSpec::LogSoftmax))
+        {
+            return fail("cross-entropy needs a softmax or log-softmax output layer".into());
+        }
+        Ok(())
+    }
+
+    /// How many numbers one sample has.
+    pub fn in_width(&self) -> usize {
+        self.dense().next().map_or(0, |(i, _, _)| i)
+    }
+
+    /// How many outputs the network has (classes).
+    pub fn out_width(&self) -> usize {
+        self.dense().last().map_or(0, |(_, o, _)| o)
+    }
+
+    /// Each dense layer's (inputs, outputs, bias), in order.
+    pub fn dense(&self) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
+        self.layers.iter().filter_map(|l| match *l {
+            LayerSpec::Dense { inputs, outputs, bias } => Some((inputs, outputs, bias)),
+            _ => None,
+        })
+    }
+
+    /// How many parameters the flat vector holds.
+    pub fn param_count(&self) -> usize {
+        self.dense().map(|(i, o, b)| o * i + if b { o } else { 0 }).sum()
+    }
+}
+
+/// The engine's view of `model` (its layers and its parameters as the flat vector), trained
+/// with `loss`.
+pub fn from_model(model: &Model, loss: Loss) -> Result<(NetSpec, Vec<f64>)> {
+    let Params::Serial(params) = &model.params else {
+        return Err(Error::invalid("engine", "the model's parameters are not those of a serial model"));
+    };
+    let mut layers = Vec::with_capacity(model.layers.len());
+    for (layer, p) in model.layers.iter().zip(params) {
+        layers.push(match (layer, p) {
+            (Layer::Dense(_), Params::Dense { w_out_in, b }) => {
+                LayerSpec::Dense { inputs: w_out_in.ncols(), outputs: w_out_in.nrows(), bias: b.is_some() }
+            }
+            (Layer::Relu, _) => LayerSpec::Activation(Activation::Relu),
+            (Layer::Tanh, _) => LayerSpec::Activation(Activation::Tanh),
+            (Layer::Sigmoid, _) => LayerSpec::Activation(Activation::Sigmoid),
+            (Layer::Softmax, _) => LayerSpec::Softmax,
+            (Layer::LogSoftmax, _) => LayerSpec::LogSoftmax,
+            (Layer::Dense(_), _) | (Layer::Serial(_), _) => {
+                return Err(Error::invalid("engine", format!("a {} layer the engine cannot run", layer.kind())));
+            }
+        });
+    }
+    let spec = NetSpec { layers, loss };
+    spec.check()?;
+    Ok((spec, model.params.to_flat()))
+}
+
+/// Writes the flat parameters back into `model`'s arrays, in place (no allocation: the trainer
+/// does this after every epoch for its observer).
+///
+/// # Panics
+/// If `flat` does not have the model's parameter count: a caller's bug.
+pub fn write_params<F: super::Real>(flat: &[F], model: &mut Model) {
+    let mut rest = flat;
+    if let Params::Serial(ps) = &mut model.params {
+        for p in ps {
+            if let Params::Dense { w_out_in, b } = p {
+                for a in std::iter::once(w_out_in).chain(b.as_mut()) {
+                    let (now, later) = rest.split_at(a.len());
+                    a.iter_mut().zip(now).for_each(|(w, v)| *w = v.to_f64().expect("a float"));
+                    rest = later;
+                }
+            }
+        }
+    }
+    assert!(rest.is_empty(), "flat vector longer than the model's parameters");
+}
