@@ -16,6 +16,10 @@ const PARALLEL_MIN_FLOPS: usize = 1 << 17;
 /// Columns per thread below which a split is not worth it (matrixmultiply packs 4–8 columns at a time).
 const MIN_COLUMNS_PER_THREAD: usize = 16;
 
+/// Products with fewer multiply-adds than this are plain loops: matrixmultiply packs its
+/// operands first, which for Iris's 3×4 weights costs more than the product.
+const SMALL_FLOPS: usize = 1 << 12;
+
 /// A strided read-only matrix: element (r, c) at `data[r·rs + c·cs]`.
 #[derive(Clone, Copy)]
 pub struct MatRef<'a, F> {
@@ -24,9 +28,10 @@ pub struct MatRef<'a, F> {
     pub cs: usize,
 }
 
-/// Matrix products on a fixed number of threads.
+/// Matrix products on a fixed number of threads (clones share the pool).
+#[derive(Clone)]
 pub struct Gemm {
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     threads: usize,
 }
 
@@ -45,12 +50,12 @@ impl Gemm {
             return Err(Error::invalid("threads", "0: one thread at least"));
         }
         let pool = if threads > 1 {
-            Some(
+            Some(std::sync::Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .map_err(|e| Error::invalid("threads", format!("cannot start {threads} threads: {e}")))?,
-            )
+            ))
         } else {
             None
         };
@@ -79,6 +84,10 @@ impl Gemm {
             "gemm operands too short"
         );
         if m == 0 || n == 0 {
+            return;
+        }
+        if m * k * n < SMALL_FLOPS {
+            small_product(m, k, n, a, b, beta, c);
             return;
         }
         let parts = match &self.pool {
@@ -128,6 +137,73 @@ impl Gemm {
     }
 }
 
+/// C ← A·B + β·C for small shapes, by plain loops laid out for whichever operand is contiguous:
+/// - rows of B contiguous: C's row i accumulates a_ip·(row p of B) over p in order, a run along
+///   contiguous memory the compiler vectorises;
+/// - rows of A and columns of B contiguous: each element a dot product in 8 lanes ([`dot`]);
+/// - otherwise a plain dot product per element.
+///
+/// Which loop runs depends on the shapes and strides only, never on the thread count.
+fn small_product<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    for i in 0..m {
+        let row = &mut c[i * n..(i + 1) * n];
+        if b.cs == 1 {
+            if beta == F::zero() {
+                row.fill(F::zero());
+            } else {
+                row.iter_mut().for_each(|v| *v = beta * *v);
+            }
+            for p in 0..k {
+                let a_ip = a.data[i * a.rs + p * a.cs];
+                let b_row = &b.data[p * b.rs..p * b.rs + n];
+                row.iter_mut().zip(b_row).for_each(|(v, &x)| *v = *v + a_ip * x);
+            }
+        } else {
+            for (j, v) in row.iter_mut().enumerate() {
+                let d = if a.cs == 1 && b.rs == 1 {
+                    dot(&a.data[i * a.rs..i * a.rs + k], &b.data[j * b.cs..j * b.cs + k])
+                } else {
+                    (0..k).fold(F::zero(), |s, p| s + a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs])
+                };
+                *v = if beta == F::zero() { d } else { d + beta * *v };
+            }
+        }
+    }
+}
+
+/// Σ x_i·y_i in 8 interleaved partial sums, added pairwise at the end: eight independent
+/// chains instead of one, so the adds overlap; the order is fixed by the length alone.
+pub fn dot<F: Real>(x: &[F], y: &[F]) -> F {
+    let mut lanes = [F::zero(); 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (xs, ys) in xc.zip(yc) {
+        for l in 0..8 {
+            lanes[l] = lanes[l] + xs[l] * ys[l];
+        }
+    }
+    for (l, (&a, &b)) in xr.iter().zip(yr).enumerate() {
+        lanes[l] = lanes[l] + a * b;
+    }
+    ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))
+}
+
+/// Σ x_i in 8 interleaved partial sums (as [`dot`]).
+pub fn sum<F: Real>(x: &[F]) -> F {
+    let mut lanes = [F::zero(); 8];
+    let xc = x.chunks_exact(8);
+    let xr = xc.remainder();
+    for xs in xc {
+        for l in 0..8 {
+            lanes[l] = lanes[l] + xs[l];
+        }
+    }
+    for (l, &a) in xr.iter().enumerate() {
+        lanes[l] = lanes[l] + a;
+    }
+    ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))
+}
+
 /// Per-sample scratch for the softmax kernels: each column's largest logit, where it is, and
 /// the sum of the other exponentials relative to it (a [`RowStats`] per column).
 pub struct ColStats<F> {
@@ -152,6 +228,11 @@ impl<F: Real> ColStats<F> {
     ///
     /// # Shapes
     /// `z`: k×m.
+    /// The gap below the largest logit within which [`ColStats::class_of`] must look closer.
+    fn tie_tolerance(k: usize) -> F {
+        F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0))
+    }
+
     fn find_max(&mut self, z: &[F], k: usize, m: usize) {
         let (max, arg) = (&mut self.max[..m], &mut self.argmax[..m]);
         max.copy_from_slice(&z[..m]);
@@ -171,9 +252,8 @@ impl<F: Real> ColStats<F> {
     /// below the largest that its log-probability (z_c − max) − ln(1 + s) rounds to the
     /// largest's −ln(1 + s); since ln(1 + s) ≤ ln k, a gap over 4·ε·max(ln k, 1) rules that
     /// out, and only then are the exact log-probabilities needed.
-    fn class_of(&mut self, z: &[F], k: usize, m: usize, j: usize) -> usize {
+    fn class_of(&mut self, z: &[F], k: usize, m: usize, j: usize, tol: F) -> usize {
         let (mx, arg) = (self.max[j], self.argmax[j]);
-        let tol = F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0));
         if (0..arg).all(|c| mx - z[c * m + j] > tol) {
             return arg;
         }
@@ -194,9 +274,7 @@ impl<F: Real> ColStats<F> {
 
 /// e ← exp(e) elementwise: the only `exp` of a training step (one per logit).
 pub fn exp_in_place<F: Real>(e: &mut [F]) {
-    for v in e {
-        *v = v.exp();
-    }
+    F::exp_slice(e)
 }
 
 /// What the fused kernel hands back for a batch.
@@ -213,9 +291,9 @@ pub struct BatchOut<F> {
 /// Softmax + cross-entropy over a batch of logits, fused: the loss, and the gradient at the
 /// logits (ŷ − y)/(m·ln b) written into `grad`, with one `exp` per logit.
 ///
-/// Column by column this is [`crate::softmax::cross_entropy_row`] (same max, same order of the
-/// sum s, same formulas for ln ŷ and for ŷ − y), so before the final scaling the gradient has
-/// its bits; the tests hold it to that.
+/// Column by column this is [`crate::softmax::cross_entropy_row`]: the same max, the same order
+/// of the sum s, the same formulas for ln ŷ and for ŷ − y (exact near certainty); only the
+/// exponentials are the vectorised ones of [`super::vexp`], within 1 ulp of libm's.
 ///
 /// # Shapes
 /// `z`, `grad`: k×m (classes×samples), `labels`: m.
@@ -250,11 +328,12 @@ pub fn softmax_cross_entropy<F: Real>(
     }
     let mut sum_log_p = F::zero();
     let mut correct = 0;
+    let tol = ColStats::<F>::tie_tolerance(k);
     for (j, &t) in labels[..m].iter().enumerate() {
         let (mx, a, s) = (stats.max[j], stats.argmax[j], stats.rest[j]);
         let l1p = s.ln_1p();
         sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
-        if stats.class_of(z, k, m, j) == t {
+        if stats.class_of(z, k, m, j, tol) == t {
             correct += 1;
         }
     }
@@ -329,8 +408,9 @@ pub fn classes_of_logits<F: Real>(
         ));
     }
     stats.find_max(z, k, m);
+    let tol = ColStats::<F>::tie_tolerance(k);
     for (j, class) in classes[..m].iter_mut().enumerate() {
-        *class = stats.class_of(z, k, m, j);
+        *class = stats.class_of(z, k, m, j, tol);
     }
     Ok(())
 }

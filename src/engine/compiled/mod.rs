@@ -27,6 +27,7 @@ pub mod optim;
 pub mod plan;
 pub mod spec;
 pub mod train;
+pub mod vexp;
 
 pub use plan::Plan;
 pub use spec::{LayerSpec, NetSpec};
@@ -72,12 +73,18 @@ pub trait Real: Float + Default + Debug + Send + Sync + 'static {
     /// f64 data in this type: borrowed as it is for f64 (a batch is then a view of the data
     /// set), rounded once into a new buffer for f32.
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [Self]>;
+
+    /// e^x for every x, vectorised ([`vexp`]).
+    fn exp_slice(xs: &mut [Self]);
 }
 
 impl Real for f64 {
     const NAME: &'static str = "f64";
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [f64]> {
         Cow::Borrowed(a)
+    }
+    fn exp_slice(xs: &mut [f64]) {
+        vexp::exp_f64(xs)
     }
     unsafe fn gemm(
         m: usize,
@@ -104,6 +111,9 @@ impl Real for f32 {
     const NAME: &'static str = "f32";
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [f32]> {
         Cow::Owned(a.iter().map(|&v| v as f32).collect())
+    }
+    fn exp_slice(xs: &mut [f32]) {
+        vexp::exp_f32(xs)
     }
     unsafe fn gemm(
         m: usize,

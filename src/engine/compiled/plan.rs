@@ -2,17 +2,49 @@
 //! allocated once, and the forward and backward passes as fixed loops over them.
 //!
 //! # Shapes
-//! The data batch `x` is m×in, row-major (rows = samples, as the data set keeps it: a batch in
-//! data order is a slice of the data, not a copy). Every other activation and gradient is
-//! units×m (a column per sample). Parameters are the flat vector of [`super::spec`].
+//! The data batch is a [`Batch`], a strided in×m view: row-major samples as the data set keeps
+//! them (a batch in data order is then a slice of the data, not a copy), or feature-major (the
+//! trainer's layout for small data, where it makes the first product a run along contiguous
+//! samples). Every other activation and gradient is units×m (a column per sample). Parameters
+//! are the flat vector of [`super::spec`].
 
 use super::Real;
 use super::kernels::{
-    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, softmax_columns, softmax_cross_entropy,
+    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, softmax_columns, softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
+
+/// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
+#[derive(Clone, Copy)]
+pub struct Batch<'a, F> {
+    pub data: &'a [F],
+    pub rs: usize,
+    pub cs: usize,
+    pub m: usize,
+}
+
+impl<'a, F> Batch<'a, F> {
+    /// Samples as rows: `data` is m×features, row-major.
+    pub fn rows(data: &'a [F], m: usize, features: usize) -> Batch<'a, F> {
+        Batch { data, rs: 1, cs: features, m }
+    }
+
+    /// Samples as columns of a features×`stride` row-major matrix, starting at `data[0]`.
+    pub fn columns(data: &'a [F], m: usize, stride: usize) -> Batch<'a, F> {
+        Batch { data, rs: stride, cs: 1, m }
+    }
+
+    fn view(&self) -> MatRef<'a, F> {
+        MatRef { data: self.data, rs: self.rs, cs: self.cs }
+    }
+
+    /// The m×in transpose, as a product reads it.
+    fn transposed(&self) -> MatRef<'a, F> {
+        MatRef { data: self.data, rs: self.cs, cs: self.rs }
+    }
+}
 
 /// The compiled network.
 pub struct Plan<F: Real> {
@@ -37,6 +69,8 @@ pub struct Plan<F: Real> {
     /// ∂E/∂params after [`Plan::loss_and_grad`], in the flat layout.
     pub grad: Vec<F>,
     first_dense: usize,
+    /// The network's output width (classes).
+    k: usize,
     /// Cross-entropy on a softmax or log-softmax output: the output layer is fused into the loss.
     fused: bool,
     ln_base: F,
@@ -90,6 +124,7 @@ impl<F: Real> Plan<F> {
             widths,
             offsets,
             first_dense,
+            k: classes,
             fused,
             ln_base,
         })
@@ -109,14 +144,14 @@ impl<F: Real> Plan<F> {
         self.spec.layers.len() - usize::from(self.fused)
     }
 
-    /// Layers `0..upto` on the m×in batch `x`.
-    fn forward(&mut self, params: &[F], x: &[F], m: usize, upto: usize) {
-        assert!(m <= self.capacity && x.len() == m * self.in_width, "batch of {m} rows does not fit the plan");
-        let n_in = self.in_width;
+    /// Layers `0..upto` on the batch `x`.
+    fn forward(&mut self, params: &[F], x: Batch<F>, upto: usize) {
+        let m = x.m;
+        assert!(m <= self.capacity, "batch of {m} rows does not fit the plan");
         if self.first_dense > 0 {
-            for (j, row) in x.chunks_exact(n_in).enumerate() {
-                for (r, &v) in row.iter().enumerate() {
-                    self.x_t[r * m + j] = v;
+            for r in 0..self.in_width {
+                for j in 0..m {
+                    self.x_t[r * m + j] = x.data[r * x.rs + j * x.cs];
                 }
             }
         }
@@ -126,15 +161,11 @@ impl<F: Real> Plan<F> {
             // The layer's input as units×m: the batch itself for a first dense layer (read
             // transposed through its strides), otherwise a column-per-sample buffer.
             let input: &[F] = match i {
-                0 if self.first_dense == 0 => x,
+                0 if self.first_dense == 0 => x.data,
                 0 => &self.x_t,
                 _ => &below[i - 1],
             };
-            let in_view = if i == 0 && self.first_dense == 0 {
-                MatRef { data: input, rs: 1, cs: n_in }
-            } else {
-                MatRef { data: input, rs: m, cs: 1 }
-            };
+            let in_view = if i == 0 && self.first_dense == 0 { x.view() } else { MatRef { data: input, rs: m, cs: 1 } };
             match self.spec.layers[i] {
                 LayerSpec::Dense { inputs, outputs, bias } => {
                     let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
@@ -163,11 +194,12 @@ impl<F: Real> Plan<F> {
     ///
     /// # Shapes
     /// `params`: the flat parameters; `x`: m×in (m ≤ capacity); `labels`: m.
-    pub fn loss_and_grad(&mut self, params: &[F], x: &[F], labels: &[usize]) -> BatchOut<F> {
+    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
         let m = labels.len();
+        assert_eq!(x.m, m, "one label per sample");
         let layers = self.spec.layers.len();
-        self.forward(params, x, m, self.computed_layers());
-        let k = self.spec.out_width();
+        self.forward(params, x, self.computed_layers());
+        let k = self.k;
         // The gradient at the output of layer `cur`, in `self.g`.
         let (out, cur) = match self.spec.loss {
             Loss::CrossEntropy { .. } => {
@@ -194,7 +226,7 @@ impl<F: Real> Plan<F> {
                     let g = MatRef { data: &self.g[..outputs * m], rs: m, cs: 1 };
                     // inputᵀ, m×in: the batch as it is for a first dense layer, else a buffer read transposed.
                     let input_t = if i == 0 {
-                        MatRef { data: x, rs: inputs, cs: 1 }
+                        x.transposed()
                     } else {
                         MatRef { data: &self.vals[i - 1][..inputs * m], rs: 1, cs: m }
                     };
@@ -210,7 +242,7 @@ impl<F: Real> Plan<F> {
                     );
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (db, row) in self.grad[b_at..b_at + outputs].iter_mut().zip(self.g.chunks_exact(m)) {
-                            *db = row.iter().fold(F::zero(), |s, &v| s + v);
+                            *db = sum(&row[..m]);
                         }
                     }
                     // ∂E/∂input = Wᵀ·G (in×m), only for layers below that have parameters: never
@@ -280,19 +312,19 @@ impl<F: Real> Plan<F> {
     ///
     /// # Shapes
     /// `x`: m×in, m ≤ capacity; `classes`: m.
-    pub fn classify(&mut self, params: &[F], x: &[F], classes: &mut [usize]) -> Result<()> {
-        let m = classes.len();
+    pub fn classify(&mut self, params: &[F], x: Batch<F>, classes: &mut [usize]) -> Result<()> {
+        let m = x.m;
         let upto = self.logit_layers();
-        self.forward(params, x, m, upto);
-        let k = self.spec.out_width();
+        self.forward(params, x, upto);
+        let k = self.k;
         let out = &self.vals[upto - 1];
         if upto < self.spec.layers.len() {
-            classes_of_logits(out, k, m, classes, &mut self.stats)
+            classes_of_logits(out, k, m, &mut classes[..m], &mut self.stats)
         } else {
             if out[..k * m].iter().any(|v| !v.is_finite()) {
                 return Err(Error::invalid("engine", "the outputs overflow: the model diverged"));
             }
-            argmax_columns(out, k, m, classes, &mut self.stats);
+            argmax_columns(out, k, m, &mut classes[..m], &mut self.stats);
             Ok(())
         }
     }
@@ -311,13 +343,14 @@ impl<F: Real> Plan<F> {
     ///
     /// # Shapes
     /// `x`: m×in, m ≤ capacity; `out`: m×k.
-    pub fn log_probabilities(&mut self, params: &[F], x: &[F], m: usize, out: &mut [F]) -> Result<()> {
+    pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, out: &mut [F]) -> Result<()> {
+        let m = x.m;
         let upto = self.logit_layers();
         if upto == self.spec.layers.len() {
             return Err(Error::invalid("engine", "log-probabilities need a softmax or log-softmax output layer"));
         }
-        self.forward(params, x, m, upto);
-        let k = self.spec.out_width();
+        self.forward(params, x, upto);
+        let k = self.k;
         let logits = &self.vals[upto - 1];
         classes_of_logits(logits, k, m, &mut self.classes[..m], &mut self.stats)?;
         softmax_columns(logits, k, m, true, &mut self.g, &mut self.stats);

@@ -10,6 +10,7 @@
 
 use super::kernels::Gemm;
 use super::optim::FlatOptimizer;
+use super::plan::Batch;
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::Dataset;
@@ -19,6 +20,9 @@ use crate::model::Model;
 use crate::train::{EpochStats, Observer, TrainConfig, TrainResult};
 use rand::Rng;
 use rand::seq::SliceRandom;
+
+/// The most rows an accuracy pass takes at once.
+const EVAL_ROWS: usize = 4096;
 
 /// How the engine runs: its float type and its threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,11 +57,58 @@ pub fn train<R: Rng + ?Sized>(
     }
 }
 
-/// A data set's rows as one row-major slice (a copy only if its array is not laid out so).
-fn rows(data: &Dataset) -> std::borrow::Cow<'_, [f64]> {
-    match data.features.as_slice() {
-        Some(s) => s.into(),
-        None => data.features.iter().copied().collect::<Vec<f64>>().into(),
+/// Data sets up to this many numbers are kept feature-major (a transposed copy): the first
+/// product then runs along contiguous samples. Larger ones are read as they are, batches as views.
+const TRANSPOSE_MAX: usize = 1 << 20;
+
+/// A data set's features as the plan reads them.
+struct Rows<'a, F: Real> {
+    /// For f64 data read row-major: the data set's own array, borrowed.
+    data: std::borrow::Cow<'a, [F]>,
+    /// Feature-major (features×n) rather than row-major (n×features).
+    columns: bool,
+    n: usize,
+    features: usize,
+}
+
+impl<'a, F: Real> Rows<'a, F> {
+    fn of(data: &'a Dataset) -> Rows<'a, F> {
+        let (n, features) = data.features.dim();
+        let columns = n * features <= TRANSPOSE_MAX;
+        let values = match data.features.as_slice() {
+            Some(row_major) if !columns => F::from_f64_slice(row_major),
+            _ if columns => data.features.t().iter().map(|&v| F::of(v)).collect::<Vec<F>>().into(),
+            _ => data.features.iter().map(|&v| F::of(v)).collect::<Vec<F>>().into(),
+        };
+        Rows { data: values, columns, n, features }
+    }
+
+    /// Rows [start, end), as a view.
+    fn batch(&self, start: usize, end: usize) -> Batch<'_, F> {
+        if self.columns {
+            Batch::columns(&self.data[start..], end - start, self.n)
+        } else {
+            Batch::rows(&self.data[start * self.features..end * self.features], end - start, self.features)
+        }
+    }
+
+    /// The rows `picked` copied into `buf` in this layout, as a batch.
+    fn gather<'b>(&self, picked: &[usize], buf: &'b mut [F]) -> Batch<'b, F> {
+        let (m, f) = (picked.len(), self.features);
+        if self.columns {
+            for r in 0..f {
+                let src = &self.data[r * self.n..(r + 1) * self.n];
+                for (dst, &i) in buf[r * m..(r + 1) * m].iter_mut().zip(picked) {
+                    *dst = src[i];
+                }
+            }
+            Batch::columns(&buf[..m * f], m, m)
+        } else {
+            for (j, &i) in picked.iter().enumerate() {
+                buf[j * f..(j + 1) * f].copy_from_slice(&self.data[i * f..(i + 1) * f]);
+            }
+            Batch::rows(&buf[..m * f], m, f)
+        }
     }
 }
 
@@ -74,20 +125,23 @@ fn run<F: Real, R: Rng + ?Sized>(
     let (n, features) = (train.len(), train.features.ncols());
     let batch_size = config.batch_size.unwrap_or(n).min(n);
     let batches = n.div_ceil(batch_size);
-    let train_rows = rows(train);
-    let xs = F::from_f64_slice(&train_rows);
-    let test_rows = test.map(rows);
-    let test_xs = test_rows.as_deref().map(F::from_f64_slice);
+    let xs = Rows::<F>::of(train);
+    let test_xs = test.map(Rows::<F>::of);
 
     let mut params: Vec<F> = flat.iter().map(|&v| F::of(v)).collect();
-    let mut plan = Plan::<F>::new(spec, batch_size, Gemm::new(threads)?)?;
+    // The accuracy passes run forward only, in blocks of up to EVAL_ROWS rows: a plan of its own,
+    // so that minibatches of 1 do not mean a pass of n forward calls.
+    let eval_rows = n.max(test.map_or(0, Dataset::len)).min(EVAL_ROWS);
+    let gemm = Gemm::new(threads)?;
+    let mut eval = Plan::<F>::new(spec.clone(), eval_rows, gemm.clone())?;
+    let mut plan = Plan::<F>::new(spec, batch_size, gemm)?;
     let mut opt = FlatOptimizer::<F>::new(config.optimizer, params.len());
     // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
     let shuffled = config.shuffle && batches > 1;
     let mut order: Vec<usize> = (0..n).collect();
     let (mut xb, mut lb) =
         if shuffled { (vec![F::zero(); batch_size * features], vec![0; batch_size]) } else { (Vec::new(), Vec::new()) };
-    let mut classes = vec![0; batch_size];
+    let mut classes = vec![0; eval_rows];
 
     let mut current = model;
     let mut history = Vec::with_capacity(config.epochs);
@@ -101,14 +155,13 @@ fn run<F: Real, R: Rng + ?Sized>(
         let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
-            let (x, labels): (&[F], &[usize]) = if shuffled {
-                for (r, &i) in order[start..end].iter().enumerate() {
-                    xb[r * features..(r + 1) * features].copy_from_slice(&xs[i * features..(i + 1) * features]);
-                    lb[r] = train.labels[i];
+            let (x, labels): (Batch<F>, &[usize]) = if shuffled {
+                for (l, &i) in lb.iter_mut().zip(&order[start..end]) {
+                    *l = train.labels[i];
                 }
-                (&xb[..(end - start) * features], &lb[..end - start])
+                (xs.gather(&order[start..end], &mut xb), &lb[..end - start])
             } else {
-                (&xs[start * features..end * features], &train.labels[start..end])
+                (xs.batch(start, end), &train.labels[start..end])
             };
             let out = plan.loss_and_grad(&params, x, labels);
             if let Some(mut stats) = waiting.take() {
@@ -129,7 +182,7 @@ fn run<F: Real, R: Rng + ?Sized>(
         }
         let test_accuracy = match (&test_xs, test) {
             (Some(x), Some(t)) => {
-                Some(accuracy(&mut plan, &params, x, &t.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?)
+                Some(accuracy(&mut eval, &params, x, &t.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?)
             }
             _ => None,
         };
@@ -138,7 +191,7 @@ fn run<F: Real, R: Rng + ?Sized>(
             waiting = Some(stats);
         } else {
             let train_accuracy =
-                accuracy(&mut plan, &params, &xs, &train.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?;
+                accuracy(&mut eval, &params, &xs, &train.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?;
             finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
         }
     }
@@ -159,24 +212,24 @@ fn finish_epoch<F: Real>(
     Ok(())
 }
 
-/// The share of rows `x` (row-major) classed as `labels` say, in batches the plan holds; an
-/// error if the outputs overflow.
+/// The share of the rows classed as `labels` say, in blocks the plan holds; an error if the
+/// outputs overflow.
 fn accuracy<F: Real>(
     plan: &mut Plan<F>,
     params: &[F],
-    x: &[F],
+    x: &Rows<F>,
     labels: &[usize],
     classes: &mut [usize],
 ) -> Result<f64> {
     if labels.is_empty() {
         return Ok(0.0);
     }
-    let features = x.len() / labels.len();
     let mut right = 0;
-    for (xs, ls) in x.chunks(plan.capacity() * features).zip(labels.chunks(plan.capacity())) {
-        let classes = &mut classes[..ls.len()];
-        plan.classify(params, xs, classes)?;
-        right += classes.iter().zip(ls).filter(|(c, l)| c == l).count();
+    for start in (0..x.n).step_by(plan.capacity()) {
+        let end = (start + plan.capacity()).min(x.n);
+        let classes = &mut classes[..end - start];
+        plan.classify(params, x.batch(start, end), classes)?;
+        right += classes.iter().zip(&labels[start..end]).filter(|(c, l)| c == l).count();
     }
     Ok(right as f64 / labels.len() as f64)
 }
