@@ -34,6 +34,9 @@ pub struct Args {
     /// The CSV's class column (default: the last).
     #[arg(long, value_name = "COLUMN")]
     label: Option<String>,
+    /// With --data X.npy: the class labels, a 1-D integer .npy (a .npz holds x and y itself).
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
     /// Feature scaling, fitted on the training rows only.
     #[arg(long, value_enum, default_value = "standard")]
     scale: ScaleArg,
@@ -347,6 +350,10 @@ impl Outputs {
 
 /// The data, and how to name it in messages and reports.
 fn load_data(args: &Args) -> Result<(Dataset, String)> {
+    let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
+    if let (Some(labels), false) = (&args.labels, numpy) {
+        bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
+    }
     let data = if args.data == IRIS {
         if let Some(label) = &args.label
             && label != "species"
@@ -354,6 +361,11 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
             bail!("--label {label}: Iris's class column is 'species'");
         }
         Dataset::iris()
+    } else if numpy {
+        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref()).map_err(|e| match e {
+            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+            e => anyhow!(e),
+        })?
     } else {
         Dataset::from_csv(Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),

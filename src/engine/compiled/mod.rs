@@ -28,6 +28,7 @@ pub mod plan;
 pub mod spec;
 pub mod train;
 pub mod vexp;
+pub mod workloads;
 
 pub use plan::Plan;
 pub use spec::{LayerSpec, NetSpec};
