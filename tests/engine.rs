@@ -386,3 +386,24 @@ fn vectorised_exp_is_within_one_ulp_of_libm() {
     assert_eq!(&special[..2], &[0.0, f32::INFINITY]);
     assert!(special[2].is_nan());
 }
+
+/// Prediction on the engine gives the log-probabilities of `predict::log_probabilities` (f64 to
+/// 1e-12, f32 to 1e-5 relative to the largest), in blocks past 4,096 rows, and names the row
+/// whose logits overflow.
+#[test]
+fn engine_prediction_equals_the_old_path() {
+    use gradlens::engine::compiled::predict::log_probabilities as engine_log_p;
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let model = random_model(&mut rng, 4, 3, &[6], Layer::Sigmoid, true);
+    let x = ndarray::Array2::from_shape_fn((5000, 4), |(i, j)| ((i * 31 + j * 17) % 97) as f64 / 20.0 - 2.4);
+    let want = gradlens::predict::log_probabilities(&model, &x).unwrap();
+    for (dtype, rel) in [(Dtype::F64, 1e-12), (Dtype::F32, 1e-5)] {
+        let got = engine_log_p(EngineOptions { dtype, threads: 2 }, &model, &x).unwrap();
+        assert_close(&format!("{dtype:?} log-probabilities"), got.as_slice().unwrap(), want.as_slice().unwrap(), rel);
+    }
+    let mut x_bad = x.clone();
+    x_bad[[4321, 2]] = f64::INFINITY; // any non-zero weight makes its logits ±∞ or NaN
+    let wide = random_model(&mut rng, 4, 3, &[], Layer::Relu, false);
+    let err = engine_log_p(EngineOptions { dtype: Dtype::F64, threads: 1 }, &wide, &x_bad).unwrap_err().to_string();
+    assert!(err.contains("row 4322"), "{err}");
+}

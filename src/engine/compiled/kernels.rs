@@ -401,9 +401,9 @@ pub fn classes_of_logits<F: Real>(
     classes: &mut [usize],
     stats: &mut ColStats<F>,
 ) -> Result<()> {
-    if let Some(i) = z[..k * m].iter().position(|v| !v.is_finite()) {
+    if let Some(j) = first_overflow(z, k, m) {
         return Err(Error::invalid(
-            format!("x: row {}", i % m + 1),
+            format!("x: row {}", j + 1),
             "the logits overflow (the inputs or the weights are too large), so the class probabilities are undefined",
         ));
     }
@@ -413,6 +413,11 @@ pub fn classes_of_logits<F: Real>(
         *class = stats.class_of(z, k, m, j, tol);
     }
     Ok(())
+}
+
+/// The first sample (column of `z`, k×m) with a logit that is not finite.
+pub fn first_overflow<F: Real>(z: &[F], k: usize, m: usize) -> Option<usize> {
+    (0..k).filter_map(|c| z[c * m..(c + 1) * m].iter().position(|v| !v.is_finite())).min()
 }
 
 /// Each sample's first largest output (for outputs that are not logits: a quadratic loss's).

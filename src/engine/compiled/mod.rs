@@ -25,6 +25,7 @@
 pub mod kernels;
 pub mod optim;
 pub mod plan;
+pub mod predict;
 pub mod spec;
 pub mod train;
 pub mod vexp;

@@ -10,7 +10,8 @@
 
 use super::Real;
 use super::kernels::{
-    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, softmax_columns, softmax_cross_entropy, sum,
+    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
+    softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
 use crate::error::{Error, Result};
@@ -339,11 +340,12 @@ impl<F: Real> Plan<F> {
     }
 
     /// ln softmax of the logits of each sample, into `out` (m×k, rows = samples), for models
-    /// with a softmax or log-softmax output; an error names the first row whose logits overflow.
+    /// with a softmax or log-softmax output; an error names the first row whose logits overflow
+    /// (counting from `first_row` + 1).
     ///
     /// # Shapes
     /// `x`: m×in, m ≤ capacity; `out`: m×k.
-    pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, out: &mut [F]) -> Result<()> {
+    pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, first_row: usize, out: &mut [F]) -> Result<()> {
         let m = x.m;
         let upto = self.logit_layers();
         if upto == self.spec.layers.len() {
@@ -352,7 +354,17 @@ impl<F: Real> Plan<F> {
         self.forward(params, x, upto);
         let k = self.k;
         let logits = &self.vals[upto - 1];
-        classes_of_logits(logits, k, m, &mut self.classes[..m], &mut self.stats)?;
+        // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
+        if let Some(j) = first_overflow(logits, k, m) {
+            return Err(Error::invalid(
+                format!("x: row {}", first_row + j + 1),
+                format!(
+                    "the logits overflow {} (the inputs or the weights are too large), so the class probabilities \
+                     are undefined",
+                    if F::NAME == "f32" { "float32" } else { "float64" }
+                ),
+            ));
+        }
         softmax_columns(logits, k, m, true, &mut self.g, &mut self.stats);
         for (j, row) in out[..m * k].chunks_exact_mut(k).enumerate() {
             for (c, v) in row.iter_mut().enumerate() {
