@@ -210,6 +210,9 @@ pub struct ColStats<F> {
     pub max: Vec<F>,
     pub argmax: Vec<usize>,
     pub rest: Vec<F>,
+    /// 1 + s and s/(1 + s) per sample.
+    total: Vec<F>,
+    rest_share: Vec<F>,
     /// One column, gathered, for the rare sample whose class needs the exact log-probabilities.
     column: Vec<F>,
 }
@@ -220,6 +223,8 @@ impl<F: Real> ColStats<F> {
             max: vec![F::zero(); samples],
             argmax: vec![0; samples],
             rest: vec![F::zero(); samples],
+            total: vec![F::zero(); samples],
+            rest_share: vec![F::zero(); samples],
             column: vec![F::zero(); classes],
         }
     }
@@ -315,8 +320,8 @@ pub fn softmax_cross_entropy<F: Real>(
         for ((e, &v), &mx) in er.iter_mut().zip(zr).zip(&stats.max[..m]) {
             *e = v - mx;
         }
-        exp_in_place(er);
     }
+    exp_in_place(grad);
     // s_j = Σ_{c≠argmax} e_cj, in ascending c as RowStats sums it (adding an exact 0 for the
     // argmax changes no bit).
     let rest = &mut stats.rest[..m];
@@ -331,6 +336,8 @@ pub fn softmax_cross_entropy<F: Real>(
     let tol = ColStats::<F>::tie_tolerance(k);
     for (j, &t) in labels[..m].iter().enumerate() {
         let (mx, a, s) = (stats.max[j], stats.argmax[j], stats.rest[j]);
+        stats.total[j] = F::one() + s;
+        stats.rest_share[j] = s / stats.total[j];
         let l1p = s.ln_1p();
         sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
         if stats.class_of(z, k, m, j, tol) == t {
@@ -338,13 +345,12 @@ pub fn softmax_cross_entropy<F: Real>(
         }
     }
     let scale = F::one() / (F::of(m as f64) * ln_base);
+    let per_sample = stats.argmax[..m].iter().zip(&stats.total[..m]).zip(&stats.rest_share[..m]).zip(&labels[..m]);
     for c in 0..k {
-        let er = &mut grad[c * m..(c + 1) * m];
-        for (j, g) in er.iter_mut().enumerate() {
-            let (a, s) = (stats.argmax[j], stats.rest[j]);
-            let y = if labels[j] == c { F::one() } else { F::zero() };
-            let total = F::one() + s;
-            let d = if a == c { (F::one() - y) - s / total } else { *g / total - y };
+        // Both branches are computed and one is kept: a select the compiler vectorises.
+        for (g, (((&a, &total), &share), &t)) in grad[c * m..(c + 1) * m].iter_mut().zip(per_sample.clone()) {
+            let y = if t == c { F::one() } else { F::zero() };
+            let d = if a == c { (F::one() - y) - share } else { *g / total - y };
             *g = d * scale;
         }
     }

@@ -78,6 +78,15 @@ pub trait Real: Float + Default + Debug + Send + Sync + 'static {
 
     /// e^x for every x, vectorised ([`vexp`]).
     fn exp_slice(xs: &mut [Self]);
+
+    /// Whether f64 data must be converted (into a buffer) to be read as this type.
+    const CONVERTS: bool;
+
+    /// f64 numbers as this type: `src` itself for f64, for f32 rounded into `buf`.
+    fn view_f64<'a>(src: &'a [f64], buf: &'a mut [Self]) -> &'a [Self];
+
+    /// `dst` ← `src`, copied (f64) or rounded (f32).
+    fn fill_from_f64(dst: &mut [Self], src: &[f64]);
 }
 
 impl Real for f64 {
@@ -87,6 +96,13 @@ impl Real for f64 {
     }
     fn exp_slice(xs: &mut [f64]) {
         vexp::exp_f64(xs)
+    }
+    const CONVERTS: bool = false;
+    fn view_f64<'a>(src: &'a [f64], _buf: &'a mut [f64]) -> &'a [f64] {
+        src
+    }
+    fn fill_from_f64(dst: &mut [f64], src: &[f64]) {
+        dst.copy_from_slice(src)
     }
     unsafe fn gemm(
         m: usize,
@@ -116,6 +132,15 @@ impl Real for f32 {
     }
     fn exp_slice(xs: &mut [f32]) {
         vexp::exp_f32(xs)
+    }
+    const CONVERTS: bool = true;
+    fn view_f64<'a>(src: &'a [f64], buf: &'a mut [f32]) -> &'a [f32] {
+        let buf = &mut buf[..src.len()];
+        Self::fill_from_f64(buf, src);
+        buf
+    }
+    fn fill_from_f64(dst: &mut [f32], src: &[f64]) {
+        dst.iter_mut().zip(src).for_each(|(b, &v)| *b = v as f32);
     }
     unsafe fn gemm(
         m: usize,

@@ -62,11 +62,17 @@ pub fn train<R: Rng + ?Sized>(
 const TRANSPOSE_MAX: usize = 1 << 20;
 
 /// A data set's features as the plan reads them.
-struct Rows<'a, F: Real> {
-    /// For f64 data read row-major: the data set's own array, borrowed.
-    data: std::borrow::Cow<'a, [F]>,
-    /// Feature-major (features×n) rather than row-major (n×features).
-    columns: bool,
+enum Store<'a, F> {
+    /// Small data: a feature-major copy (features×n) in the engine's type.
+    Columns(Vec<F>),
+    /// Large data: the data set's own row-major f64 array, borrowed; f64 batches are views of
+    /// it, f32 batches are rounded into a batch buffer as they are taken (no f32 copy of the
+    /// whole set: less memory, and the batch is hot in cache for the product).
+    Rows(&'a [f64]),
+}
+
+struct Rows<'a, F> {
+    store: Store<'a, F>,
     n: usize,
     features: usize,
 }
@@ -74,40 +80,46 @@ struct Rows<'a, F: Real> {
 impl<'a, F: Real> Rows<'a, F> {
     fn of(data: &'a Dataset) -> Rows<'a, F> {
         let (n, features) = data.features.dim();
-        let columns = n * features <= TRANSPOSE_MAX;
-        let values = match data.features.as_slice() {
-            Some(row_major) if !columns => F::from_f64_slice(row_major),
-            _ if columns => data.features.t().iter().map(|&v| F::of(v)).collect::<Vec<F>>().into(),
-            _ => data.features.iter().map(|&v| F::of(v)).collect::<Vec<F>>().into(),
+        let store = match data.features.as_slice() {
+            Some(row_major) if n * features > TRANSPOSE_MAX => Store::Rows(row_major),
+            _ => Store::Columns(data.features.t().iter().map(|&v| F::of(v)).collect()),
         };
-        Rows { data: values, columns, n, features }
+        Rows { store, n, features }
     }
 
-    /// Rows [start, end), as a view.
-    fn batch(&self, start: usize, end: usize) -> Batch<'_, F> {
-        if self.columns {
-            Batch::columns(&self.data[start..], end - start, self.n)
-        } else {
-            Batch::rows(&self.data[start * self.features..end * self.features], end - start, self.features)
+    /// Whether batches need a buffer of their own (f32 from row-major f64, or any gathered batch).
+    fn needs_buffer(&self) -> bool {
+        matches!(self.store, Store::Rows(_)) && F::CONVERTS
+    }
+
+    /// Rows [start, end): a view, or for f32 from row-major f64 their rounding into `buf`.
+    fn batch<'b>(&'b self, start: usize, end: usize, buf: &'b mut [F]) -> Batch<'b, F> {
+        let (m, f) = (end - start, self.features);
+        match &self.store {
+            Store::Columns(data) => Batch::columns(&data[start..], m, self.n),
+            Store::Rows(src) => Batch::rows(F::view_f64(&src[start * f..end * f], buf), m, f),
         }
     }
 
-    /// The rows `picked` copied into `buf` in this layout, as a batch.
+    /// The rows `picked` copied into `buf`, as a batch.
     fn gather<'b>(&self, picked: &[usize], buf: &'b mut [F]) -> Batch<'b, F> {
         let (m, f) = (picked.len(), self.features);
-        if self.columns {
-            for r in 0..f {
-                let src = &self.data[r * self.n..(r + 1) * self.n];
-                for (dst, &i) in buf[r * m..(r + 1) * m].iter_mut().zip(picked) {
-                    *dst = src[i];
+        match &self.store {
+            Store::Columns(data) => {
+                for r in 0..f {
+                    let src = &data[r * self.n..(r + 1) * self.n];
+                    for (dst, &i) in buf[r * m..(r + 1) * m].iter_mut().zip(picked) {
+                        *dst = src[i];
+                    }
                 }
+                Batch::columns(&buf[..m * f], m, m)
             }
-            Batch::columns(&buf[..m * f], m, m)
-        } else {
-            for (j, &i) in picked.iter().enumerate() {
-                buf[j * f..(j + 1) * f].copy_from_slice(&self.data[i * f..(i + 1) * f]);
+            Store::Rows(src) => {
+                for (j, &i) in picked.iter().enumerate() {
+                    F::fill_from_f64(&mut buf[j * f..(j + 1) * f], &src[i * f..(i + 1) * f]);
+                }
+                Batch::rows(&buf[..m * f], m, f)
             }
-            Batch::rows(&buf[..m * f], m, f)
         }
     }
 }
@@ -139,8 +151,12 @@ fn run<F: Real, R: Rng + ?Sized>(
     // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
     let shuffled = config.shuffle && batches > 1;
     let mut order: Vec<usize> = (0..n).collect();
-    let (mut xb, mut lb) =
-        if shuffled { (vec![F::zero(); batch_size * features], vec![0; batch_size]) } else { (Vec::new(), Vec::new()) };
+    let (mut xb, mut lb) = (
+        if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() },
+        if shuffled { vec![0; batch_size] } else { Vec::new() },
+    );
+    let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
+    let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
     let mut classes = vec![0; eval_rows];
 
     let mut current = model;
@@ -161,7 +177,7 @@ fn run<F: Real, R: Rng + ?Sized>(
                 }
                 (xs.gather(&order[start..end], &mut xb), &lb[..end - start])
             } else {
-                (xs.batch(start, end), &train.labels[start..end])
+                (xs.batch(start, end, &mut xb), &train.labels[start..end])
             };
             let out = plan.loss_and_grad(&params, x, labels);
             if let Some(mut stats) = waiting.take() {
@@ -181,17 +197,18 @@ fn run<F: Real, R: Rng + ?Sized>(
             return Err(diverged::<F>(epoch));
         }
         let test_accuracy = match (&test_xs, test) {
-            (Some(x), Some(t)) => {
-                Some(accuracy(&mut eval, &params, x, &t.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?)
-            }
+            (Some(x), Some(t)) => Some(
+                accuracy(&mut eval, &params, x, &t.labels, &mut classes, &mut eval_buf)
+                    .map_err(|_| diverged::<F>(epoch))?,
+            ),
             _ => None,
         };
         let stats = EpochStats { epoch, loss, train_accuracy: f64::NAN, test_accuracy };
         if batches == 1 && epoch < config.epochs {
             waiting = Some(stats);
         } else {
-            let train_accuracy =
-                accuracy(&mut eval, &params, &xs, &train.labels, &mut classes).map_err(|_| diverged::<F>(epoch))?;
+            let train_accuracy = accuracy(&mut eval, &params, &xs, &train.labels, &mut classes, &mut eval_buf)
+                .map_err(|_| diverged::<F>(epoch))?;
             finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
         }
     }
@@ -220,6 +237,7 @@ fn accuracy<F: Real>(
     x: &Rows<F>,
     labels: &[usize],
     classes: &mut [usize],
+    buf: &mut [F],
 ) -> Result<f64> {
     if labels.is_empty() {
         return Ok(0.0);
@@ -228,7 +246,7 @@ fn accuracy<F: Real>(
     for start in (0..x.n).step_by(plan.capacity()) {
         let end = (start + plan.capacity()).min(x.n);
         let classes = &mut classes[..end - start];
-        plan.classify(params, x.batch(start, end), classes)?;
+        plan.classify(params, x.batch(start, end, buf), classes)?;
         right += classes.iter().zip(&labels[start..end]).filter(|(c, l)| c == l).count();
     }
     Ok(right as f64 / labels.len() as f64)

@@ -2,8 +2,8 @@
 //! power of two built from the bits of a rounded float rather than a float-to-int conversion,
 //! and plain multiplies and adds (no `mul_add`, so every CPU path gives the same bits).
 //!
-//! Each function is compiled twice: for the baseline x86-64 (SSE2; and any other CPU), and
-//! with AVX2 + FMA enabled, chosen at run time. The two give identical results: Rust never
+//! Each function is compiled three times: for the baseline x86-64 (SSE2; and any other CPU),
+//! with AVX2 + FMA, and with AVX-512, chosen at run time. All give identical results: Rust never
 //! fuses a multiply and an add on its own.
 //!
 //! # Method
@@ -20,6 +20,12 @@
 /// e^x for every x in place (f64).
 pub fn exp_f64(xs: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { exp_f64_avx512(xs) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has the features the function is compiled for.
         unsafe { exp_f64_avx2(xs) };
@@ -31,12 +37,30 @@ pub fn exp_f64(xs: &mut [f64]) {
 /// e^x for every x in place (f32).
 pub fn exp_f32(xs: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: as above.
+        unsafe { exp_f32_avx512(xs) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: as above.
         unsafe { exp_f32_avx2(xs) };
         return;
     }
     exp_f32_body(xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn exp_f64_avx512(xs: &mut [f64]) {
+    exp_f64_body(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn exp_f32_avx512(xs: &mut [f32]) {
+    exp_f32_body(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
