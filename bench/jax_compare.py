@@ -20,7 +20,6 @@ whole process, and a JAX process that builds the same data and runs W3/W4.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -148,11 +147,11 @@ def gradlens_loop(name, dtype, threads):
 
 
 def max_rss_of(cmd):
-    """Peak resident memory (MiB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(before, after) / 1024
+    """Peak resident memory (MiB) of one process, by GNU time's %M (getrusage over all children
+    would report the largest child so far)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
 def main():
@@ -161,6 +160,7 @@ def main():
     ap.add_argument("--only", default="W1,W2,W3,W4")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--memory", action="store_true", help="also measure peak memory of the 100k×784 runs")
+    ap.add_argument("--memory-only", action="store_true", help="only the peak memory")
     opts = ap.parse_args()
     only = opts.only.split(",")
     print(f"jax {jax.__version__}, {jax.devices()}, {os.cpu_count()} CPUs, gradlens threads {opts.threads}")
@@ -178,7 +178,7 @@ def main():
             cases.append((name, dt, (lambda acc, h=hidden, npdt=npdt, jdt=jdt: jax_runner(*big_data(npdt), h, 0.01, 1, 128, jdt, acc)),
                           gradlens_loop(name, dt, opts.threads), "loop"))
     for name, dt, make_jax, ours, how in cases:
-        if name not in only:
+        if name not in only or opts.memory_only:
             continue
         jax_equal, jax_bare = make_jax(True), make_jax(False)
         j, jb, g = [], [], []
@@ -200,7 +200,7 @@ def main():
         print(f"| {name} | {dt} | {gm * 1e3:.1f} ms ({how}) | {jm * 1e3:.1f} ms | {gm / jm:.2f}× | {jbm * 1e3:.1f} ms "
               f"| {gm / jbm:.2f}× |")
 
-    if opts.memory:
+    if opts.memory or opts.memory_only:
         with tempfile.TemporaryDirectory() as d:
             x, y = big_data(np.float64)
             xp, yp = os.path.join(d, "X.npy"), os.path.join(d, "y.npy")
@@ -216,11 +216,13 @@ def main():
                     rss = max_rss_of(cmd)
                     print(f"peak memory, gradlens train {name} {dt} (.npy in): {rss:.0f} MiB = {rss / data_mib:.2f}× the "
                           f"data as f64 ({data_mib:.0f} MiB)")
-            code = ("import sys; sys.argv=['x']; sys.path.insert(0, %r); import jax_compare as b; import numpy as np; "
-                    "import jax.numpy as jnp; b.jax_runner(*b.big_data(np.float64), [128], 0.01, 1, 128, jnp.float64)()"
-                    % os.path.dirname(os.path.abspath(__file__)))
-            rss = max_rss_of([sys.executable, "-c", code])
-            print(f"peak memory, JAX W4 f64 process: {rss:.0f} MiB = {rss / data_mib:.2f}× the data as f64")
+            for hidden, name in [([], "W3"), ([128], "W4")]:
+                code = ("import sys; sys.argv=['x']; sys.path.insert(0, %r); import jax_compare as b; import numpy as np; "
+                        "import jax.numpy as jnp; b.jax_runner(*b.big_data(np.float64), %r, 0.01, 1, 128, jnp.float64)()"
+                        % (os.path.dirname(os.path.abspath(__file__)), hidden))
+                rss = max_rss_of([sys.executable, "-c", code])
+                print(f"peak memory, JAX {name} f64 process (numpy data made in it): {rss:.0f} MiB = "
+                      f"{rss / data_mib:.2f}× the data as f64")
 
 
 if __name__ == "__main__":

@@ -436,3 +436,30 @@ fn large_data_read_row_major_gives_the_same_runs() {
         }
     }
 }
+
+/// Classes from logits equal `predict::classes` of the log-probabilities, near-ties included
+/// (an earlier logit within rounding of the largest, where the exact log-probabilities decide),
+/// with scratch sized for wider layers than the output (as a plan sizes it).
+#[test]
+fn classes_from_logits_settle_near_ties_as_predict_does() {
+    use gradlens::engine::compiled::kernels::classes_of_logits;
+    let (k, m) = (3, 6);
+    let big = 1e17_f64; // one ulp of 1e17 is 16
+    // Columns: samples. 0: a clear winner; 1: an exact tie, the first wins; 2, 3: huge logits an
+    // ulp apart (the gap is far above rounding of ln(1 + s) ≤ ln 3); 4: a clear winner among
+    // small ones; 5: 0.3 one ulp below 0.30000000000000004, so their log-probabilities
+    // (z − max) − ln(1 + s) both round to −ln(1 + s): a tie, which the first (0.3) wins.
+    let rows = [
+        [0.0, 1.0, big, big - 16.0, 0.1, 0.3],
+        [2.0, 1.0, big, big, 0.2, 0.30000000000000004],
+        [1.0, 1.0, big - 16.0, big, 0.1, 0.1],
+    ];
+    let z: Vec<f64> = rows.iter().flatten().copied().collect();
+    let logits = ndarray::Array2::from_shape_fn((m, k), |(j, c)| rows[c][j]);
+    let want = gradlens::predict::classes(&gradlens::custom::log_softmax(&logits));
+    let mut stats = ColStats::new(m, 50);
+    let mut got = vec![0; m];
+    classes_of_logits(&z, k, m, &mut got, &mut stats).unwrap();
+    assert_eq!(want, [1, 0, 0, 1, 1, 0], "predict's classes, as argued above");
+    assert_eq!(got, want);
+}

@@ -262,7 +262,7 @@ impl<F: Real> ColStats<F> {
         if (0..arg).all(|c| mx - z[c * m + j] > tol) {
             return arg;
         }
-        for (c, v) in self.column.iter_mut().enumerate() {
+        for (c, v) in self.column[..k].iter_mut().enumerate() {
             *v = z[c * m + j];
         }
         let stats = RowStats::of(&self.column[..k]);
