@@ -145,6 +145,23 @@ impl Gemm {
 ///
 /// Which loop runs depends on the shapes and strides only, never on the thread count.
 fn small_product<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has the features the copy is compiled for.
+        return unsafe { small_product_avx2(m, k, n, a, b, beta, c) };
+    }
+    small_product_body(m, k, n, a, b, beta, c)
+}
+
+/// [`small_product`] compiled with AVX2: the same operations in the same order, the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn small_product_avx2<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    small_product_body(m, k, n, a, b, beta, c)
+}
+
+#[inline(always)]
+fn small_product_body<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
     for i in 0..m {
         let row = &mut c[i * n..(i + 1) * n];
         if b.cs == 1 {
@@ -213,6 +230,9 @@ pub struct ColStats<F> {
     /// 1 + s and s/(1 + s) per sample.
     total: Vec<F>,
     rest_share: Vec<F>,
+    /// Each sample's argmax and label as floats.
+    argmax_f: Vec<F>,
+    label_f: Vec<F>,
     /// One column, gathered, for the rare sample whose class needs the exact log-probabilities.
     column: Vec<F>,
 }
@@ -225,6 +245,8 @@ impl<F: Real> ColStats<F> {
             rest: vec![F::zero(); samples],
             total: vec![F::zero(); samples],
             rest_share: vec![F::zero(); samples],
+            argmax_f: vec![F::zero(); samples],
+            label_f: vec![F::zero(); samples],
             column: vec![F::zero(); classes],
         }
     }
@@ -311,6 +333,40 @@ pub fn softmax_cross_entropy<F: Real>(
     grad: &mut [F],
     stats: &mut ColStats<F>,
 ) -> BatchOut<F> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has the features the copy is compiled for.
+        return unsafe { softmax_cross_entropy_avx2(z, k, m, labels, ln_base, grad, stats) };
+    }
+    softmax_cross_entropy_body(z, k, m, labels, ln_base, grad, stats)
+}
+
+/// The kernel compiled with AVX2 enabled: the same operations in the same order (no fused
+/// multiply-add is ever formed), so the same bits, in wider vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn softmax_cross_entropy_avx2<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
+    softmax_cross_entropy_body(z, k, m, labels, ln_base, grad, stats)
+}
+
+#[inline(always)]
+fn softmax_cross_entropy_body<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
     let (z, grad) = (&z[..k * m], &mut grad[..k * m]);
     let logits_finite = z.iter().fold(true, |ok, v| ok & v.is_finite());
     stats.find_max(z, k, m);
@@ -338,6 +394,9 @@ pub fn softmax_cross_entropy<F: Real>(
         let (mx, a, s) = (stats.max[j], stats.argmax[j], stats.rest[j]);
         stats.total[j] = F::one() + s;
         stats.rest_share[j] = s / stats.total[j];
+        // Class numbers as floats: the gradient loop below then compares floats, which every
+        // x86-64 vectorises (64-bit integer compares need SSE4.1).
+        (stats.argmax_f[j], stats.label_f[j]) = (F::of(a as f64), F::of(t as f64));
         let l1p = s.ln_1p();
         sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
         if stats.class_of(z, k, m, j, tol) == t {
@@ -345,12 +404,14 @@ pub fn softmax_cross_entropy<F: Real>(
         }
     }
     let scale = F::one() / (F::of(m as f64) * ln_base);
-    let per_sample = stats.argmax[..m].iter().zip(&stats.total[..m]).zip(&stats.rest_share[..m]).zip(&labels[..m]);
+    let per_sample =
+        stats.argmax_f[..m].iter().zip(&stats.total[..m]).zip(&stats.rest_share[..m]).zip(&stats.label_f[..m]);
     for c in 0..k {
+        let cf = F::of(c as f64);
         // Both branches are computed and one is kept: a select the compiler vectorises.
         for (g, (((&a, &total), &share), &t)) in grad[c * m..(c + 1) * m].iter_mut().zip(per_sample.clone()) {
-            let y = if t == c { F::one() } else { F::zero() };
-            let d = if a == c { (F::one() - y) - share } else { *g / total - y };
+            let y = if t == cf { F::one() } else { F::zero() };
+            let d = if a == cf { (F::one() - y) - share } else { *g / total - y };
             *g = d * scale;
         }
     }
