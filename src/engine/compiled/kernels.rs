@@ -28,10 +28,13 @@ pub struct MatRef<'a, F> {
     pub cs: usize,
 }
 
-/// Matrix products on a fixed number of threads (clones share the pool).
+/// Matrix products on a fixed number of threads (clones share the pool). The pool is started
+/// by the first product large enough to be split: Iris-sized runs never start a thread.
 #[derive(Clone)]
 pub struct Gemm {
-    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    /// `None` inside once starting the threads failed: the products then run on the caller's
+    /// thread, with the same bits.
+    pool: std::sync::Arc<std::sync::OnceLock<Option<rayon::ThreadPool>>>,
     threads: usize,
 }
 
@@ -44,26 +47,20 @@ unsafe impl<F> Send for SendPtr<F> {}
 unsafe impl<F> Sync for SendPtr<F> {}
 
 impl Gemm {
-    /// `threads` ≥ 1; with 1 no pool is started at all.
+    /// `threads` ≥ 1.
     pub fn new(threads: usize) -> Result<Gemm> {
         if threads == 0 {
             return Err(Error::invalid("threads", "0: one thread at least"));
         }
-        let pool = if threads > 1 {
-            Some(std::sync::Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| Error::invalid("threads", format!("cannot start {threads} threads: {e}")))?,
-            ))
-        } else {
-            None
-        };
-        Ok(Gemm { pool, threads })
+        Ok(Gemm { pool: Default::default(), threads })
     }
 
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok()).as_ref()
     }
 
     /// C ← A·B + β·C, with C m×n row-major and contiguous.
@@ -90,9 +87,10 @@ impl Gemm {
             small_product(m, k, n, a, b, beta, c);
             return;
         }
-        let parts = match &self.pool {
-            Some(_) if m * k * n >= PARALLEL_MIN_FLOPS => self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1),
-            _ => 1,
+        let parts = if self.threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS {
+            self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1)
+        } else {
+            1
         };
         let (ap, bp, cp) =
             (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
@@ -120,7 +118,7 @@ impl Gemm {
                 )
             }
         };
-        match (&self.pool, parts) {
+        match (if parts > 1 { self.pool() } else { None }, parts) {
             (Some(pool), p) if p > 1 => {
                 // Blocks of whole 8-column panels, so no thread gets a ragged kernel tile it need not.
                 let per = n.div_ceil(p).div_ceil(8) * 8;

@@ -194,7 +194,7 @@ impl<F: Real> Plan<F> {
     /// of its samples the parameters given class right.
     ///
     /// # Shapes
-    /// `params`: the flat parameters; `x`: m×in (m ≤ capacity); `labels`: m.
+    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `labels`: m.
     pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
         let m = labels.len();
         assert_eq!(x.m, m, "one label per sample");
@@ -312,7 +312,7 @@ impl<F: Real> Plan<F> {
     /// outputs overflow; a forward pass without the loss.
     ///
     /// # Shapes
-    /// `x`: m×in, m ≤ capacity; `classes`: m.
+    /// `x`: m samples (m ≤ capacity); `classes`: m.
     pub fn classify(&mut self, params: &[F], x: Batch<F>, classes: &mut [usize]) -> Result<()> {
         let m = x.m;
         let upto = self.logit_layers();
@@ -344,7 +344,7 @@ impl<F: Real> Plan<F> {
     /// (counting from `first_row` + 1).
     ///
     /// # Shapes
-    /// `x`: m×in, m ≤ capacity; `out`: m×k.
+    /// `x`: m samples (m ≤ capacity); `out`: m×k.
     pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, first_row: usize, out: &mut [F]) -> Result<()> {
         let m = x.m;
         let upto = self.logit_layers();
