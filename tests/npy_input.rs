@@ -104,7 +104,7 @@ fn bad_numpy_files_get_one_line() {
     with_nan[[3, 1]] = f64::NAN;
     let nan = dir.path().join("nan.npy");
     with_nan.write_npy(File::create(&nan).unwrap()).unwrap();
-    assert!(fails(&["--data", nan.to_str().unwrap(), "--labels", y_s]).contains("row 4, column 2"));
+    assert!(fails(&["--data", nan.to_str().unwrap(), "--labels", y_s]).contains("row 4, column '2'"));
     // --labels with a CSV.
     assert!(fails(&["--labels", y_s]).contains("only with --data X.npy"));
 }

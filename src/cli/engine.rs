@@ -1,10 +1,8 @@
 //! The options that pick the engine, shared by `train` and `predict`: `--engine`, `--dtype`,
 //! `--threads`.
 
-use anyhow::{Result, bail};
 use clap::ValueEnum;
 use gradlens::engine::compiled::Dtype;
-use gradlens::engine::compiled::train::EngineOptions;
 use gradlens::train::Engine;
 
 #[derive(clap::Args)]
@@ -35,24 +33,13 @@ enum DtypeArg {
 }
 
 impl EngineArgs {
-    /// The engine asked for, with its options checked.
-    pub fn engine(&self) -> Result<Engine> {
-        if self.threads == Some(0) {
-            bail!("--threads 0: one thread at least");
-        }
+    /// The engine asked for, with its options checked (by the library: `--threads 0` and
+    /// `--engine tape --dtype f32` are refused there).
+    pub fn engine(&self) -> gradlens::Result<Engine> {
         let dtype = match self.dtype {
             DtypeArg::F32 => Dtype::F32,
             DtypeArg::F64 => Dtype::F64,
         };
-        match self.engine {
-            EngineArg::Tape if dtype == Dtype::F32 => {
-                bail!("--dtype f32: the tape computes in f64 only (use --engine compiled)")
-            }
-            EngineArg::Tape => Ok(Engine::Tape),
-            EngineArg::Compiled => {
-                let threads = self.threads.unwrap_or(EngineOptions::default().threads);
-                Ok(Engine::Compiled(EngineOptions { dtype, threads }))
-            }
-        }
+        Engine::new(self.engine == EngineArg::Compiled, dtype, self.threads)
     }
 }

@@ -3,10 +3,10 @@
 use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
 use anyhow::{Context, Result, bail};
 use gradlens::data::Dataset;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use ndarray::{Array2, Axis};
 use std::path::PathBuf;
 
@@ -37,10 +37,17 @@ pub struct Args {
     /// Step size α [default: 0.25, or the step size a saved model was trained with]
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1 [default: e, or
-    /// the base a saved model was trained with]
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
+    /// [default: cross-entropy, or the loss a saved model was trained with]
+    #[arg(long, value_parser = LOSS_NAMES)]
+    loss: Option<String>,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default:
+    /// e, or the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    #[arg(long)]
+    freeze_bias: bool,
     /// text, markdown or json.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -62,16 +69,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Validates the options into a request; the blog's example fills in what is not given.
 fn request(args: &Args) -> Result<ExplainRequest> {
     let blog = ExplainRequest::blog();
-    let log_base: Option<LogBase> = args
-        .log_base
-        .as_deref()
-        .map(|b| {
-            b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
-        })
-        .transpose()?;
-    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr {lr}: the step size must be a positive finite number");
-    }
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
     let (model, file) = match (&args.model, &args.weights) {
         (Some(path), _) => {
             let (model, file) = Model::load(path)?;
@@ -79,7 +77,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         }
         (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),
         (None, None) => match &args.bias {
-            Some(b) => (single_dense(blog.model.params.layer(0).weights().expect("dense").clone(), Some(b))?, None),
+            Some(b) => (single_dense(blog.model.params().layer(0).weights().expect("dense").clone(), Some(b))?, None),
             None => (blog.model.clone(), None),
         },
     };
@@ -87,7 +85,20 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     // A saved model's own run sets the step size and base unless the options say otherwise.
     let trained = file.as_ref().and_then(|f| f.training.as_ref());
     let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-    let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
+    let loss = match (&args.loss, trained.map(|t| t.loss)) {
+        (None, Some(saved)) if log_base.is_none() => saved,
+        (None, Some(saved)) => Loss::from_name(saved.name(), log_base)?,
+        (name, _) => {
+            let name = name.as_deref().unwrap_or(blog.loss.name());
+            Loss::from_name(name, log_base)?
+        }
+    };
+    if let Err(f) = loss.check_output(&model) {
+        return Err(match &args.model {
+            Some(path) => gradlens::Error::ModelFile { path: path.clone(), at: f.at, why: f.why }.into(),
+            None => f.into_error().into(),
+        });
+    }
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
 
@@ -122,7 +133,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         }
         (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None, "--x: a sample")
     } else {
-        (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
+        (blog.inputs.clone(), blog.targets.classes().map(<[usize]>::to_vec), "--x (not given): the post's sample")
     };
     if raw_inputs.ncols() != model.in_width() {
         bail!(
@@ -140,11 +151,24 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         if args.target.len() != m {
             bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
         }
-        args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?
+        // With the quadratic loss a target may be numbers, one per output ("0.01,0.99").
+        let numbers = |t: &String| !loss.reads_logits() && (t.contains(',') || classes == 1);
+        if args.target.iter().all(numbers) {
+            let rows = args.target.iter().map(|t| parse_numbers("--target", t)).collect::<Result<Vec<_>>>()?;
+            if let Some(r) = rows.iter().position(|r| r.len() != classes) {
+                bail!("--target: sample {} has {} numbers but the model has {classes} outputs", r + 1, rows[r].len());
+            }
+            Targets::Values(Array2::from_shape_vec((m, classes), rows.concat())?)
+        } else if args.target.iter().any(numbers) {
+            bail!("--target: give every sample a class, or every sample its numbers, not a mix");
+        } else {
+            let parsed = args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref()));
+            Targets::Classes(parsed.collect::<Result<Vec<_>>>()?)
+        }
     } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
-        t
+        Targets::Classes(t)
     } else if m == 1 {
-        vec![0]
+        Targets::Classes(vec![0])
     } else {
         bail!("--target: give one class per --x ({m} samples)");
     };
@@ -154,7 +178,8 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         scaler,
         targets,
         update: Update::Sgd { learning_rate },
-        log_base,
+        loss,
+        freeze_bias: args.freeze_bias,
         class_names,
         feature_names,
     })

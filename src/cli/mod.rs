@@ -3,6 +3,7 @@
 
 mod engine;
 mod explain;
+mod options;
 mod predict;
 mod train;
 
@@ -55,7 +56,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {e:#}");
+            eprintln!("gradlens: error: {}", options::message(&e));
             ExitCode::from(2)
         }
     }

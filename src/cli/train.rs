@@ -8,12 +8,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
 use gradlens::layers::Init;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
-use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train_on};
 use gradlens::update::Optimizer;
@@ -55,15 +55,15 @@ pub struct Args {
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
     /// The hidden layers' activation.
-    #[arg(long, value_enum, default_value = "tanh")]
-    activation: ActivationArg,
+    #[arg(long, default_value = "tanh", value_parser = activation_names())]
+    activation: Activation,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
     /// Initial weights: glorot (normal, stax's default), uniform (U[−1, 1], the blog's) or zeros.
     #[arg(long, value_enum, default_value = "glorot")]
     init: InitArg,
-    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (one dense layer).
+    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (any model).
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
@@ -88,9 +88,15 @@ pub struct Args {
     /// Batches in the data's order, the last one smaller when the batch size does not divide it.
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
-    #[arg(long, value_name = "BASE", default_value = "e")]
-    log_base: String,
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer).
+    #[arg(long, default_value = "cross-entropy", value_parser = LOSS_NAMES)]
+    loss: String,
+    /// Keep the biases at their initial values (their gradients are still computed).
+    #[arg(long)]
+    freeze_bias: bool,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default: e]
+    #[arg(long, value_name = "BASE")]
+    log_base: Option<String>,
     /// Print a line every N epochs (default: about ten lines).
     #[arg(long, value_name = "N")]
     every: Option<usize>,
@@ -125,11 +131,11 @@ enum ScaleArg {
     None,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Tanh,
-    Sigmoid,
+/// `--activation`: every name in [`Activation::ALL`], so a new activation needs nothing here.
+fn activation_names() -> impl clap::builder::TypedValueParser<Value = Activation> {
+    use clap::builder::TypedValueParser;
+    let names = Activation::ALL.map(Activation::name);
+    clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<Activation>().expect("a listed name"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -177,19 +183,14 @@ pub fn run(args: Args) -> Result<()> {
         None => (train_set, test_set, scaler),
     };
     let model = match start {
-        Some((path, model, file)) => check_start(path, model, &file, &data)?,
+        Some((path, model, file)) => check_start(path, model, &file, &data, config.loss)?,
         None => fresh_model(&args, &data, &mut rng)?,
     };
-    if config.api == Api::Custom && model.dense_layers().count() != 1 {
-        bail!(
-            "--api custom: the hand-derived model is the blog's single dense layer, but this model has {} dense layers \
-             (use --api stax for hidden layers)",
-            model.dense_layers().count()
-        );
-    }
 
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
-    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);
+    let ran_on = engine.for_run(&config, args.trace.is_some());
+    let config_report =
+        ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed, ran_on);
     let text = args.format == FormatArg::Text;
     if text {
         // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
@@ -214,11 +215,11 @@ pub fn run(args: Args) -> Result<()> {
         files.extend(npy_files(&result.model, dir)?);
     }
     if let Some((path, format)) = &outputs.plot {
-        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.log_base), *format)?));
+        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.loss), *format)?));
     }
     if let Some((path, format)) = &outputs.plot_weights {
         let mut history = observer.params_history;
-        history.insert(0, initial.params.to_flat());
+        history.insert(0, initial.params().to_flat());
         let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
         files.push((path.clone(), weight_paths(&panels, *format)?));
     }
@@ -253,41 +254,31 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The optimisation settings, each checked and named by its option.
 fn config(args: &Args) -> Result<TrainConfig> {
+    // The library checks every setting and names it; `options.rs` turns the name into the option.
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
         OptimizerArg::Momentum => Optimizer::momentum(args.lr, args.momentum),
         OptimizerArg::Adam => Optimizer::adam(args.lr),
-    }
-    .map_err(|e| match e {
-        gradlens::Error::Invalid { what, .. } if what == "momentum" => {
-            anyhow!("--momentum {}: the mass must be in [0, 1)", args.momentum)
-        }
-        _ => anyhow!("--lr {}: the step size must be a positive finite number", args.lr),
-    })?;
-    if args.epochs == 0 {
-        bail!("--epochs 0: train for one epoch at least");
-    }
-    if args.batch_size == Some(0) {
-        bail!("--batch-size 0: a batch needs one row at least");
-    }
-    if !(args.test_fraction.is_finite() && (0.0..1.0).contains(&args.test_fraction)) {
-        bail!("--test-fraction {}: must be in [0, 1) (0 trains on every row)", args.test_fraction);
-    }
+    }?;
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base: LogBase = args.log_base.parse().with_context(|| format!("--log-base {}", args.log_base))?;
-    Ok(TrainConfig {
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
+    let loss = Loss::from_name(&args.loss, log_base)?;
+    let config = TrainConfig {
         optimizer,
         epochs: args.epochs,
         batch_size: args.batch_size,
         shuffle: !args.no_shuffle,
-        log_base,
+        loss,
+        freeze_bias: args.freeze_bias,
         api: match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
         },
-    })
+    };
+    config.check()?;
+    Ok(config)
 }
 
 fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
@@ -378,9 +369,12 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
 
 /// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
 /// saved with).
-fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset) -> Result<Model> {
+fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss: Loss) -> Result<Model> {
     let (features, classes) = (data.feature_names.len(), data.class_names.len());
     let at = path.display();
+    if let Err(f) = loss.check_output(&model) {
+        return Err(gradlens::Error::ModelFile { path: path.into(), at: f.at, why: f.why }.into());
+    }
     if model.in_width() != features {
         bail!(
             "--model {at}: the model takes {} inputs but the data has {features} features ({})",
@@ -425,7 +419,6 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
         Some(text) => text
             .split(',')
             .map(|w| match w.trim().parse::<usize>() {
-                Ok(0) => bail!("--hidden {text}: a layer of 0 units"),
                 Ok(n) => Ok(n),
                 Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
             })
@@ -433,11 +426,7 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
     };
     let spec = ModelSpec {
         hidden,
-        activation: match args.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Sigmoid => Activation::Sigmoid,
-        },
+        activation: args.activation,
         bias: !args.no_bias,
         init: match args.init {
             InitArg::Glorot => Init::GlorotNormal,
@@ -464,7 +453,8 @@ struct TraceWriter {
     path: PathBuf,
     out: BufWriter<tempfile::NamedTempFile>,
     optimizer: Optimizer,
-    log_base: LogBase,
+    loss: Loss,
+    freeze_bias: bool,
     class_names: Vec<String>,
     feature_names: Vec<String>,
 }
@@ -498,7 +488,8 @@ impl Watch {
                     path: path.clone(),
                     out: BufWriter::new(tmp),
                     optimizer: config.optimizer,
-                    log_base: config.log_base,
+                    loss: config.loss,
+                    freeze_bias: config.freeze_bias,
                     class_names: data.class_names.clone(),
                     feature_names: data.feature_names.clone(),
                 })
@@ -531,9 +522,10 @@ impl Observer for Watch {
             model: step.model.clone(),
             inputs: step.x.clone(),
             scaler: None,
-            targets: step.labels.to_vec(),
+            targets: Targets::Classes(step.labels.to_vec()),
             update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
-            log_base: t.log_base,
+            loss: t.loss,
+            freeze_bias: t.freeze_bias,
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;
@@ -545,7 +537,7 @@ impl Observer for Watch {
 
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
         if self.record_params {
-            self.params_history.push(model.params.to_flat());
+            self.params_history.push(model.params().to_flat());
         }
         if let Some(every) = self.every
             && (stats.epoch == 1 || stats.epoch.is_multiple_of(every) || stats.epoch == self.epochs)

@@ -12,7 +12,13 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 fn bad(path: &Path, why: impl Into<String>) -> Error {
-    Error::invalid(format!("--data {}", path.display()), why.into())
+    at(path, None, None, why)
+}
+
+/// A problem at a place in a numpy file: `row` and `column` count from 1 (a `.npy` has no header
+/// row, so row 1 is the first sample).
+fn at(path: &Path, row: Option<usize>, column: Option<usize>, why: impl Into<String>) -> Error {
+    Error::Data { file: path.into(), row, column: column.map(|c| c.to_string()), why: why.into() }
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -96,17 +102,13 @@ fn labels_npy(path: &Path) -> Result<Vec<i64>> {
                 if v.fract() == 0.0 && v.abs() < 2f64.powi(53) {
                     Ok(v as i64)
                 } else {
-                    Err(Error::invalid(
-                        format!("--labels {}: row {}", path.display(), i + 1),
-                        format!("{v} is not a class number"),
-                    ))
+                    Err(at(path, Some(i + 1), None, format!("{v} is not a class number")))
                 }
             })
             .collect(),
-        Err(e) => Err(Error::invalid(
-            format!("--labels {}", path.display()),
-            format!("labels must be a 1-D integer array (int64, int32, uint8) or whole float64s: {e}"),
-        )),
+        Err(e) => {
+            Err(bad(path, format!("labels must be a 1-D integer array (int64, int32, uint8) or whole float64s: {e}")))
+        }
     }
 }
 
@@ -156,10 +158,7 @@ impl Dataset {
             return Err(bad(data, format!("{} rows of features but {} labels", features.nrows(), values.len())));
         }
         if let Some((i, j)) = features.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
-            return Err(Error::invalid(
-                format!("--data {}: row {}, column {}", data.display(), i + 1, j + 1),
-                "not a finite number",
-            ));
+            return Err(at(data, Some(i + 1), Some(j + 1), "not a finite number"));
         }
         let mut distinct = values.clone();
         distinct.sort_unstable();

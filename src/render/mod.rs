@@ -14,6 +14,7 @@ pub use number::fmt_num;
 use crate::trace::Explanation;
 use std::str::FromStr;
 
+/// An explanation's output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// For an 80-column terminal; colour optional.

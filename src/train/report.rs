@@ -5,10 +5,11 @@
 //! The data and settings are known before the first epoch (the text header prints them then);
 //! the rest is added by [`TrainReport::new`] once the run has ended.
 
-use super::{Api, EpochStats, TrainConfig, TrainResult};
+use super::{Api, Engine, EpochStats, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
+use crate::engine::compiled::Dtype;
 use crate::error::Result;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::{ModelFile, TrainingRecord};
 use crate::predict::{Evaluation, evaluate};
 use crate::update::Optimizer;
@@ -17,9 +18,13 @@ use serde::{Serialize, Serializer};
 /// A finished run: what `train --format json` writes, and what the text report prints from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainReport {
+    /// Where the rows came from.
     pub data: DataReport,
+    /// The run's settings.
     pub config: ConfigReport,
+    /// Every epoch's figures.
     pub epochs: Vec<EpochStats>,
+    /// The trained model on each part.
     #[serde(rename = "final")]
     pub final_: Final,
     /// The trained model as `train --save` writes it: the report and the file cannot disagree.
@@ -31,28 +36,37 @@ pub struct TrainReport {
 pub struct DataReport {
     /// The data as the user named it: `iris` or a CSV's path.
     pub source: String,
+    /// Rows in the data.
     pub rows: usize,
+    /// Rows trained on.
     pub train_rows: usize,
     /// 0 when there is no test part.
     pub test_rows: usize,
+    /// Feature names.
     pub features: Vec<String>,
+    /// Class names.
     pub classes: Vec<String>,
 }
 
 /// A run's settings: the loop's ([`TrainConfig`]) and those that chose and scaled its rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigReport {
+    /// The training settings.
     pub train: TrainConfig,
     /// The scaling the run used: fitted on its training rows, or a saved model's own (`--model`).
     pub scale: Option<ScaleKind>,
+    /// The share of each class held out.
     pub test_fraction: f64,
     /// Seeds the split, the initial weights and the shuffles.
     pub seed: u64,
+    /// The engine that ran the steps (after [`super::Engine::for_run`]).
+    pub engine: Engine,
 }
 
 /// The final model on each part of the data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Final {
+    /// On the training rows.
     pub train: Evaluation,
     /// `None` without a test part.
     pub test: Option<Evaluation>,
@@ -73,8 +87,15 @@ impl DataReport {
 }
 
 impl ConfigReport {
-    pub fn new(train: &TrainConfig, scale: Option<ScaleKind>, test_fraction: f64, seed: u64) -> ConfigReport {
-        ConfigReport { train: train.clone(), scale, test_fraction, seed }
+    /// The report of these settings.
+    pub fn new(
+        train: &TrainConfig,
+        scale: Option<ScaleKind>,
+        test_fraction: f64,
+        seed: u64,
+        engine: Engine,
+    ) -> ConfigReport {
+        ConfigReport { train: train.clone(), scale, test_fraction, seed, engine }
     }
 }
 
@@ -90,11 +111,15 @@ impl Serialize for ConfigReport {
             epochs: usize,
             batch_size: Option<usize>,
             shuffle: bool,
-            log_base: LogBase,
+            #[serde(flatten)]
+            loss: Loss,
+            freeze_bias: bool,
             api: Api,
             scale: Option<ScaleKind>,
             test_fraction: f64,
             seed: u64,
+            engine: &'static str,
+            dtype: Dtype,
         }
         let t = &self.train;
         let (optimizer, momentum) = match t.optimizer {
@@ -109,11 +134,14 @@ impl Serialize for ConfigReport {
             epochs: t.epochs,
             batch_size: t.batch_size,
             shuffle: t.shuffle,
-            log_base: t.log_base,
+            loss: t.loss,
+            freeze_bias: t.freeze_bias,
             api: t.api,
             scale: self.scale,
             test_fraction: self.test_fraction,
             seed: self.seed,
+            engine: self.engine.name(),
+            dtype: self.engine.dtype(),
         }
         .serialize(s)
     }
@@ -132,17 +160,17 @@ impl TrainReport {
         test: Option<&Dataset>,
         scaler: Option<Scaler>,
     ) -> Result<TrainReport> {
-        let base = config.train.log_base;
+        let loss = config.train.loss;
         let final_ = Final {
-            train: evaluate(&result.model, &train.features, &train.labels, base)?,
-            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, base)).transpose()?,
+            train: evaluate(&result.model, &train.features, &train.labels, loss)?,
+            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
         model.classes = Some(data.classes.clone());
         model.features = Some(data.features.clone());
         model.scaler = scaler;
         let t = &config.train;
-        model.training = Some(TrainingRecord { optimizer: t.optimizer, log_base: t.log_base, epochs: t.epochs });
+        model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
         Ok(TrainReport { data, config, epochs: result.epochs.clone(), final_, model })
     }
 }
@@ -169,7 +197,8 @@ mod tests {
             epochs: 1,
             batch_size: None,
             shuffle: true,
-            log_base: LogBase::E,
+            loss: Loss::default(),
+            freeze_bias: false,
             api: Api::Stax,
         }
     }
@@ -179,7 +208,7 @@ mod tests {
         let all = part(array![[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]], vec![0, 1, 1, 1]);
         let train = part(array![[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]], vec![0, 1, 1]);
         let test = part(array![[0.0, 2.0]], vec![1]);
-        let config = ConfigReport::new(&sgd_config(), Some(ScaleKind::Standard), 0.25, 3);
+        let config = ConfigReport::new(&sgd_config(), Some(ScaleKind::Standard), 0.25, 3, Engine::Tape);
         let stats = EpochStats { epoch: 1, loss: 0.5, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
         let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()] };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features, &train.feature_names).unwrap();
@@ -204,8 +233,8 @@ mod tests {
         assert_eq!(file.scaler.as_ref(), Some(&scaler));
         let record = file.training.as_ref().unwrap();
         assert_eq!(
-            (record.optimizer, record.log_base, record.epochs),
-            (Optimizer::Sgd { step_size: 0.5 }, LogBase::E, 1)
+            (record.optimizer, record.loss, record.epochs),
+            (Optimizer::Sgd { step_size: 0.5 }, Loss::default(), 1)
         );
         assert_eq!(file.layers, identity_model().to_file().layers);
     }
@@ -214,7 +243,7 @@ mod tests {
     fn without_a_test_part_there_is_no_test_evaluation() {
         let train = part(array![[2.0, 0.0], [0.0, 2.0]], vec![0, 1]);
         let result = TrainResult { model: identity_model(), epochs: Vec::new() };
-        let config = ConfigReport::new(&sgd_config(), None, 0.0, 0);
+        let config = ConfigReport::new(&sgd_config(), None, 0.0, 0, Engine::Tape);
         let report =
             TrainReport::new(DataReport::new("t", &train, &train, None), config, &result, &train, None, None).unwrap();
         assert_eq!(report.data.test_rows, 0);
@@ -228,23 +257,27 @@ mod tests {
             optimizer: Optimizer::momentum(0.1, 0.8).unwrap(),
             batch_size: Some(16),
             shuffle: false,
-            log_base: "2".parse().unwrap(),
+            loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
             ..sgd_config()
         };
-        let json = serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7)).unwrap();
+        let compiled = Engine::new(true, Dtype::F32, Some(1)).unwrap();
+        let json =
+            serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7, compiled)).unwrap();
         assert_eq!(
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""log_base":"2","api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7,"#
+                + r#""engine":"compiled","dtype":"f32"}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
         let adam = TrainConfig { optimizer: Optimizer::adam(0.01).unwrap(), api: Api::Custom, ..sgd_config() };
-        let json = serde_json::to_value(ConfigReport::new(&adam, None, 0.0, 0)).unwrap();
+        let json = serde_json::to_value(ConfigReport::new(&adam, None, 0.0, 0, Engine::Tape)).unwrap();
         assert_eq!(
             (&json["optimizer"], &json["learning_rate"], &json["momentum"]),
             (&"adam".into(), &0.01.into(), &serde_json::Value::Null)
         );
         assert_eq!((&json["api"], &json["scale"]), (&"custom".into(), &serde_json::Value::Null));
+        assert_eq!((&json["engine"], &json["dtype"]), (&"tape".into(), &"f64".into()));
     }
 }

@@ -6,7 +6,7 @@
 //! every loop below runs along contiguous samples and the compiler can vectorise it.
 
 use super::Real;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::softmax::RowStats;
 
 /// Products with fewer multiply-adds than this run on the calling thread: a rayon hand-off costs
@@ -23,8 +23,11 @@ const SMALL_FLOPS: usize = 1 << 12;
 /// A strided read-only matrix: element (r, c) at `data[r·rs + c·cs]`.
 #[derive(Clone, Copy)]
 pub struct MatRef<'a, F> {
+    /// The numbers.
     pub data: &'a [F],
+    /// Row stride, in elements.
     pub rs: usize,
+    /// Column stride, in elements.
     pub cs: usize,
 }
 
@@ -38,6 +41,14 @@ pub struct Gemm {
     threads: usize,
 }
 
+/// The rule for a thread count, `--threads`: one thread at least.
+pub fn check_threads(threads: usize) -> Result<usize> {
+    if threads == 0 {
+        return Err(Error::invalid_value(Setting::Threads, 0, "one thread at least"));
+    }
+    Ok(threads)
+}
+
 /// A pointer handed to another thread; each thread writes a disjoint block of columns of C.
 #[derive(Clone, Copy)]
 struct SendPtr<F>(*mut F);
@@ -47,14 +58,12 @@ unsafe impl<F> Send for SendPtr<F> {}
 unsafe impl<F> Sync for SendPtr<F> {}
 
 impl Gemm {
-    /// `threads` ≥ 1.
+    /// `threads` ≥ 1 ([`check_threads`]).
     pub fn new(threads: usize) -> Result<Gemm> {
-        if threads == 0 {
-            return Err(Error::invalid("threads", "0: one thread at least"));
-        }
-        Ok(Gemm { pool: Default::default(), threads })
+        Ok(Gemm { pool: Default::default(), threads: check_threads(threads)? })
     }
 
+    /// How many threads a large product is split over.
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -222,8 +231,11 @@ pub fn sum<F: Real>(x: &[F]) -> F {
 /// Per-sample scratch for the softmax kernels: each column's largest logit, where it is, and
 /// the sum of the other exponentials relative to it (a [`RowStats`] per column).
 pub struct ColStats<F> {
+    /// Each sample's largest logit.
     pub max: Vec<F>,
+    /// Where it is (the first, on a tie).
     pub argmax: Vec<usize>,
+    /// Σ exp(z − max) over the other logits.
     pub rest: Vec<F>,
     /// 1 + s and s/(1 + s) per sample.
     total: Vec<F>,
@@ -236,6 +248,7 @@ pub struct ColStats<F> {
 }
 
 impl<F: Real> ColStats<F> {
+    /// Scratch for up to `samples` samples of `classes` logits.
     pub fn new(samples: usize, classes: usize) -> ColStats<F> {
         ColStats {
             max: vec![F::zero(); samples],
@@ -468,8 +481,13 @@ pub fn classes_of_logits<F: Real>(
 ) -> Result<()> {
     if let Some(j) = first_overflow(z, k, m) {
         return Err(Error::invalid(
-            format!("x: row {}", j + 1),
-            "the logits overflow (the inputs or the weights are too large), so the class probabilities are undefined",
+            Setting::Inputs,
+            format!(
+                "row {}: the logits overflow {} (the inputs or the weights are too large), so the class \
+                 probabilities are undefined",
+                j + 1,
+                F::FLOAT_NAME
+            ),
         ));
     }
     stats.find_max(z, k, m);

@@ -34,13 +34,12 @@ pub mod workloads;
 pub use plan::Plan;
 pub use spec::{LayerSpec, NetSpec};
 
-use num_traits::Float;
 use std::borrow::Cow;
-use std::fmt::Debug;
 
-/// The float types the engine runs in: f32 and f64. What differs between them is which GEMM
-/// routine multiplies their matrices; everything else is written once over [`Float`].
-pub trait Real: Float + Default + Debug + Send + Sync + 'static {
+/// The float types the engine runs in, f32 and f64: the engines' [`crate::engine::Real`] with
+/// what differs between the two here (which GEMM routine multiplies their matrices, which
+/// vectorised exp); everything else is written once over [`num_traits::Float`].
+pub trait Real: super::Real + Default {
     /// C ← α·A·B + β·C, A m×k, B k×n, C m×n, each with a row stride and a column stride (in
     /// elements).
     ///
@@ -72,6 +71,9 @@ pub trait Real: Float + Default + Debug + Send + Sync + 'static {
     /// The dtype's name, for reports: `f32` or `f64`.
     const NAME: &'static str;
 
+    /// The type as messages name it: `float32` or `float64`.
+    const FLOAT_NAME: &'static str;
+
     /// f64 data in this type: borrowed as it is for f64 (a batch is then a view of the data
     /// set), rounded once into a new buffer for f32.
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [Self]>;
@@ -91,6 +93,7 @@ pub trait Real: Float + Default + Debug + Send + Sync + 'static {
 
 impl Real for f64 {
     const NAME: &'static str = "f64";
+    const FLOAT_NAME: &'static str = "float64";
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [f64]> {
         Cow::Borrowed(a)
     }
@@ -127,6 +130,7 @@ impl Real for f64 {
 
 impl Real for f32 {
     const NAME: &'static str = "f32";
+    const FLOAT_NAME: &'static str = "float32";
     fn from_f64_slice(a: &[f64]) -> Cow<'_, [f32]> {
         Cow::Owned(a.iter().map(|&v| v as f32).collect())
     }
@@ -167,7 +171,9 @@ impl Real for f32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
+    /// float32: half the memory and bandwidth, losses to about 1e-4 relative of f64's.
     F32,
+    /// float64: the tape's numbers (and JAX float64's) to rounding.
     #[default]
     F64,
 }

@@ -14,15 +14,19 @@ use super::kernels::{
     softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
 
 /// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
 #[derive(Clone, Copy)]
 pub struct Batch<'a, F> {
+    /// The numbers.
     pub data: &'a [F],
+    /// Stride between features, in elements.
     pub rs: usize,
+    /// Stride between samples, in elements.
     pub cs: usize,
+    /// How many samples.
     pub m: usize,
 }
 
@@ -82,7 +86,7 @@ impl<F: Real> Plan<F> {
     pub fn new(spec: NetSpec, capacity: usize, gemm: Gemm) -> Result<Plan<F>> {
         spec.check()?;
         if capacity == 0 {
-            return Err(Error::invalid("engine", "a batch of 0 samples"));
+            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
         }
         let in_width = spec.in_width();
         let (mut widths, mut offsets, mut width, mut at) = (Vec::new(), Vec::new(), in_width, 0);
@@ -101,7 +105,11 @@ impl<F: Real> Plan<F> {
         // Sizes checked before anything is allocated.
         let units: usize = widths.iter().sum::<usize>() + 3 * widest;
         units.checked_mul(capacity).filter(|n| n.checked_mul(size_of::<F>()).is_some()).ok_or_else(|| {
-            Error::invalid("engine", format!("batches of {capacity} samples need more memory than can be addressed"))
+            Error::invalid_value(
+                Setting::BatchSize,
+                capacity,
+                "batches this large need more memory than can be addressed",
+            )
         })?;
         let first_dense = offsets.iter().position(Option::is_some).expect("check() found a dense layer");
         let fused = matches!(spec.loss, Loss::CrossEntropy { .. });
@@ -131,10 +139,23 @@ impl<F: Real> Plan<F> {
         })
     }
 
+    /// Sets the biases' entries of [`Plan::grad`] to 0, so that the optimizer leaves the biases
+    /// where they are: `--freeze-bias`, as the tape's loop does with
+    /// [`crate::layers::Params::with_zero_biases`].
+    pub fn freeze_biases(&mut self) {
+        for (offsets, &outputs) in self.offsets.iter().zip(&self.widths) {
+            if let Some((_, Some(b_at))) = *offsets {
+                self.grad[b_at..b_at + outputs].fill(F::zero());
+            }
+        }
+    }
+
+    /// The network it runs.
     pub fn spec(&self) -> &NetSpec {
         &self.spec
     }
 
+    /// The most samples a batch may have.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -323,7 +344,10 @@ impl<F: Real> Plan<F> {
             classes_of_logits(out, k, m, &mut classes[..m], &mut self.stats)
         } else {
             if out[..k * m].iter().any(|v| !v.is_finite()) {
-                return Err(Error::invalid("engine", "the outputs overflow: the model diverged"));
+                return Err(Error::invalid(
+                    Setting::Inputs,
+                    format!("the outputs overflow {}: the model diverged", F::FLOAT_NAME),
+                ));
             }
             argmax_columns(out, k, m, &mut classes[..m], &mut self.stats);
             Ok(())
@@ -339,8 +363,9 @@ impl<F: Real> Plan<F> {
         }
     }
 
-    /// ln softmax of the logits of each sample, into `out` (m×k, rows = samples), for models
-    /// with a softmax or log-softmax output; an error names the first row whose logits overflow
+    /// ln softmax of the logits of each sample, into `out` (m×k, rows = samples): the input of a
+    /// softmax or log-softmax output layer, otherwise the outputs themselves (as
+    /// [`crate::predict::logits`] reads them); an error names the first row whose logits overflow
     /// (counting from `first_row` + 1).
     ///
     /// # Shapes
@@ -348,20 +373,18 @@ impl<F: Real> Plan<F> {
     pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, first_row: usize, out: &mut [F]) -> Result<()> {
         let m = x.m;
         let upto = self.logit_layers();
-        if upto == self.spec.layers.len() {
-            return Err(Error::invalid("engine", "log-probabilities need a softmax or log-softmax output layer"));
-        }
         self.forward(params, x, upto);
         let k = self.k;
         let logits = &self.vals[upto - 1];
         // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
         if let Some(j) = first_overflow(logits, k, m) {
             return Err(Error::invalid(
-                format!("x: row {}", first_row + j + 1),
+                Setting::Inputs,
                 format!(
-                    "the logits overflow {} (the inputs or the weights are too large), so the class probabilities \
-                     are undefined",
-                    if F::NAME == "f32" { "float32" } else { "float64" }
+                    "row {}: the logits overflow {} (the inputs or the weights are too large), so the class \
+                     probabilities are undefined",
+                    first_row + j + 1,
+                    F::FLOAT_NAME
                 ),
             ));
         }

@@ -8,16 +8,22 @@
 //! so the flat vector and the optimizer state line up with the tape's.
 
 use crate::activation::Activation;
-use crate::error::{Error, Result};
-use crate::layers::{Layer, Params};
+use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
-use crate::model::Model;
+use crate::model::{Fault, Model, ModelLayer};
 
 /// One layer of the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LayerSpec {
     /// z = W·x + b.
-    Dense { inputs: usize, outputs: usize, bias: bool },
+    Dense {
+        /// Input width.
+        inputs: usize,
+        /// Output width (units).
+        outputs: usize,
+        /// Whether it adds a bias.
+        bias: bool,
+    },
     /// a = f(z), elementwise.
     Activation(Activation),
     /// ŷ = softmax(z); only last.
@@ -29,7 +35,9 @@ pub enum LayerSpec {
 /// A network as the engine runs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetSpec {
+    /// In order, input first.
     pub layers: Vec<LayerSpec>,
+    /// The loss it is trained with.
     pub loss: Loss,
 }
 
@@ -37,7 +45,7 @@ impl NetSpec {
     /// Checks that the layers chain and fit the loss: at least one dense layer, widths that
     /// chain, softmax or log-softmax only last, and last for cross-entropy.
     pub fn check(&self) -> Result<()> {
-        let fail = |why: String| Err(Error::invalid("engine", why));
+        let fail = |why: String| Err(Error::invalid(Setting::Model, why));
         let mut width: Option<usize> = None;
         for (i, layer) in self.layers.iter().enumerate() {
             match *layer {
@@ -96,30 +104,27 @@ impl NetSpec {
 }
 
 /// The engine's view of `model` (its layers and its parameters as the flat vector), trained
-/// with `loss`.
+/// with `loss`. The model's own rules ([`Model::from_layers`]) already hold; the loss's rule for
+/// the output layer ([`Loss::check_output`]) is checked here.
 pub fn from_model(model: &Model, loss: Loss) -> Result<(NetSpec, Vec<f64>)> {
-    let Params::Serial(params) = &model.params else {
-        return Err(Error::invalid("engine", "the model's parameters are not those of a serial model"));
-    };
-    let mut layers = Vec::with_capacity(model.layers.len());
-    for (layer, p) in model.layers.iter().zip(params) {
-        layers.push(match (layer, p) {
-            (Layer::Dense(_), Params::Dense { w_out_in, b }) => {
+    loss.check_output(model).map_err(Fault::into_error)?;
+    let mut flat = Vec::with_capacity(model.param_count());
+    let layers = model
+        .layers
+        .iter()
+        .map(|layer| match layer {
+            ModelLayer::Dense { w_out_in, b } => {
+                flat.extend(w_out_in.iter().chain(b.iter().flatten()));
                 LayerSpec::Dense { inputs: w_out_in.ncols(), outputs: w_out_in.nrows(), bias: b.is_some() }
             }
-            (Layer::Relu, _) => LayerSpec::Activation(Activation::Relu),
-            (Layer::Tanh, _) => LayerSpec::Activation(Activation::Tanh),
-            (Layer::Sigmoid, _) => LayerSpec::Activation(Activation::Sigmoid),
-            (Layer::Softmax, _) => LayerSpec::Softmax,
-            (Layer::LogSoftmax, _) => LayerSpec::LogSoftmax,
-            (Layer::Dense(_), _) | (Layer::Serial(_), _) => {
-                return Err(Error::invalid("engine", format!("a {} layer the engine cannot run", layer.kind())));
-            }
-        });
-    }
+            ModelLayer::Activation(a) => LayerSpec::Activation(*a),
+            ModelLayer::Softmax => LayerSpec::Softmax,
+            ModelLayer::LogSoftmax => LayerSpec::LogSoftmax,
+        })
+        .collect();
     let spec = NetSpec { layers, loss };
     spec.check()?;
-    Ok((spec, model.params.to_flat()))
+    Ok((spec, flat))
 }
 
 /// Writes the flat parameters back into `model`'s arrays, in place (no allocation: the trainer
@@ -129,14 +134,12 @@ pub fn from_model(model: &Model, loss: Loss) -> Result<(NetSpec, Vec<f64>)> {
 /// If `flat` does not have the model's parameter count: a caller's bug.
 pub fn write_params<F: super::Real>(flat: &[F], model: &mut Model) {
     let mut rest = flat;
-    if let Params::Serial(ps) = &mut model.params {
-        for p in ps {
-            if let Params::Dense { w_out_in, b } = p {
-                for a in std::iter::once(w_out_in).chain(b.as_mut()) {
-                    let (now, later) = rest.split_at(a.len());
-                    a.iter_mut().zip(now).for_each(|(w, v)| *w = v.to_f64().expect("a float"));
-                    rest = later;
-                }
+    for layer in &mut model.layers {
+        if let ModelLayer::Dense { w_out_in, b } = layer {
+            for a in std::iter::once(w_out_in).chain(b.as_mut()) {
+                let (now, later) = rest.split_at(a.len());
+                a.iter_mut().zip(now).for_each(|(w, v)| *w = v.to_f64().expect("a float"));
+                rest = later;
             }
         }
     }

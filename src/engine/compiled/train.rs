@@ -14,8 +14,7 @@ use super::plan::Batch;
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::Dataset;
-use crate::error::{Error, Result};
-use crate::loss::Loss;
+use crate::error::{Error, Result, Setting};
 use crate::model::Model;
 use crate::train::{EpochStats, Observer, TrainConfig, TrainResult};
 use rand::Rng;
@@ -27,8 +26,9 @@ const EVAL_ROWS: usize = 4096;
 /// How the engine runs: its float type and its threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {
+    /// The float type.
     pub dtype: Dtype,
-    /// ≥ 1.
+    /// Threads for the matrix products, ≥ 1.
     pub threads: usize,
 }
 
@@ -133,7 +133,7 @@ fn run<F: Real, R: Rng + ?Sized>(
     rng: &mut R,
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
-    let (spec, flat) = from_model(&model, Loss::CrossEntropy { log_base: config.log_base })?;
+    let (spec, flat) = from_model(&model, config.loss)?;
     let (n, features) = (train.len(), train.features.ncols());
     let batch_size = config.batch_size.unwrap_or(n).min(n);
     let batches = n.div_ceil(batch_size);
@@ -188,6 +188,9 @@ fn run<F: Real, R: Rng + ?Sized>(
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
             }
             total += out.loss.to_f64().expect("a float");
+            if config.freeze_bias {
+                plan.freeze_biases();
+            }
             opt.update(step, &plan.grad, &mut params);
             step += 1;
         }
@@ -253,9 +256,11 @@ fn accuracy<F: Real>(
 }
 
 fn diverged<F: Real>(epoch: usize) -> Error {
-    let ty = if F::NAME == "f32" { "float32" } else { "float64" };
     Error::invalid(
-        "training",
-        format!("diverged in epoch {epoch}: the loss or the weights overflow {ty}; try a smaller step size"),
+        Setting::Training,
+        format!(
+            "diverged in epoch {epoch}: the loss or the weights overflow {}; try a smaller step size",
+            F::FLOAT_NAME
+        ),
     )
 }

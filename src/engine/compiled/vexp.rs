@@ -109,11 +109,12 @@ fn exp_f64_body(xs: &mut [f64]) {
         }
         let p = 1.0 + r * (1.0 + r * p);
         // n in [−1077, 1025] sits in the low bits of `shifted`; 2^n = 2^h·2^(n−h), both normal.
+        // (For a NaN x the bits are garbage: wrapping arithmetic, and the NaN is returned below.)
         let ni = (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
         // ⌊n/2⌋ by a logical shift of n + 2048 ≥ 0 (AVX2 has no 64-bit arithmetic shift).
-        let h = (((ni + 2048) as u64) >> 1) as i64 - 1024;
+        let h = ((ni.wrapping_add(2048) as u64) >> 1) as i64 - 1024;
         let s1 = f64::from_bits(((h + 1023) as u64) << 52);
-        let s2 = f64::from_bits(((ni - h + 1023) as u64) << 52);
+        let s2 = f64::from_bits((ni.wrapping_sub(h).wrapping_add(1023) as u64) << 52);
         let y = p * s1 * s2;
         *v = if x0.is_nan() {
             x0
@@ -147,9 +148,9 @@ fn exp_f32_body(xs: &mut [f32]) {
         }
         let p = 1.0 + r * (1.0 + r * p);
         let ni = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
-        let h = (((ni + 256) as u32) >> 1) as i32 - 128;
+        let h = ((ni.wrapping_add(256) as u32) >> 1) as i32 - 128;
         let s1 = f32::from_bits(((h + 127) as u32) << 23);
-        let s2 = f32::from_bits(((ni - h + 127) as u32) << 23);
+        let s2 = f32::from_bits((ni.wrapping_sub(h).wrapping_add(127) as u32) << 23);
         let y = p * s1 * s2;
         *v = if x0.is_nan() {
             x0

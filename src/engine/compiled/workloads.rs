@@ -12,9 +12,9 @@
 //! Every run also measures the training accuracy after each epoch, as `train` reports it.
 
 use crate::data::{Dataset, ScaleKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::layers::Init;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::Model;
 use crate::train::{Activation, Api, ModelSpec, TrainConfig};
 use crate::update::Optimizer;
@@ -24,8 +24,11 @@ use rand_distr::{Distribution, StandardNormal};
 
 /// A workload: its data, its starting model and its settings.
 pub struct Workload {
+    /// The training rows.
     pub data: Dataset,
+    /// The starting model.
     pub model: Model,
+    /// The run's settings.
     pub config: TrainConfig,
 }
 
@@ -41,7 +44,8 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         epochs,
         batch_size,
         shuffle: false,
-        log_base: LogBase::E,
+        loss: Loss::default(),
+        freeze_bias: false,
         api: Api::Stax,
     };
     let spec =
@@ -65,7 +69,13 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
             let hidden = if name == "W4" { vec![128] } else { vec![] };
             (data, hidden, config(sgd(0.01), 1, Some(128)))
         }
-        other => return Err(Error::invalid("workload", format!("'{other}' is not W1, W2, W3 or W4"))),
+        other => {
+            return Err(Error::invalid_value(
+                Setting::TrainingData,
+                format!("'{other}'"),
+                "not a workload (W1, W2, W3 or W4)",
+            ));
+        }
     };
     let model = spec(hidden).build(data.features.ncols(), data.class_names.len(), &mut rng)?;
     Ok(Workload { data, model, config })
