@@ -16,6 +16,7 @@ use super::kernels::{
 use super::spec::{LayerSpec, NetSpec};
 use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
+use crate::predict::logits_overflow;
 
 /// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
 #[derive(Clone, Copy)]
@@ -378,15 +379,7 @@ impl<F: Real> Plan<F> {
         let logits = &self.vals[upto - 1];
         // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
         if let Some(j) = first_overflow(logits, k, m) {
-            return Err(Error::invalid(
-                Setting::Inputs,
-                format!(
-                    "row {}: the logits overflow {} (the inputs or the weights are too large), so the class \
-                     probabilities are undefined",
-                    first_row + j + 1,
-                    F::FLOAT_NAME
-                ),
-            ));
+            return Err(logits_overflow(first_row + j + 1, F::FLOAT_NAME));
         }
         softmax_columns(logits, k, m, true, &mut self.g, &mut self.stats);
         for (j, row) in out[..m * k].chunks_exact_mut(k).enumerate() {
