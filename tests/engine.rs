@@ -14,14 +14,16 @@ use gradlens::activation::Activation as Act;
 use gradlens::data::{Dataset, ScaleKind};
 use gradlens::engine::compiled::kernels::{ColStats, Gemm, softmax_cross_entropy};
 use gradlens::engine::compiled::plan::Batch;
+use gradlens::engine::compiled::spec::{from_model, write_params};
 use gradlens::engine::compiled::train::EngineOptions;
-use gradlens::engine::compiled::{Dtype, LayerSpec, NetSpec, Plan};
+use gradlens::engine::compiled::{Dtype, LayerSpec, Plan};
 use gradlens::layers::{Dense, Init, Layer, LogSoftmax, Softmax, serial};
 use gradlens::loss::{LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::softmax::cross_entropy_row;
 use gradlens::train::{Activation, Api, Engine, ModelSpec, Silent, TrainConfig, TrainResult, train_on};
 use gradlens::update::Optimizer;
+use ndarray::Array2;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -244,13 +246,20 @@ fn gradients_match_central_differences() {
     ];
     for act in Act::ALL {
         for (loss, output) in outputs {
-            let mut layers = vec![
-                LayerSpec::Dense { inputs: n_in, outputs: hidden, bias: true },
-                LayerSpec::Activation(act),
-                LayerSpec::Dense { inputs: hidden, outputs: k, bias: false },
-            ];
-            layers.extend(output);
-            let spec = NetSpec { layers, loss };
+            let body = Model::builder()
+                .dense(Array2::zeros((hidden, n_in)), Some(Array2::zeros((1, hidden))))
+                .activation(act)
+                .dense(Array2::zeros((k, hidden)), None);
+            let model = match output {
+                Some(LayerSpec::Softmax) => body.softmax(),
+                Some(LayerSpec::LogSoftmax) => body.log_softmax(),
+                Some(LayerSpec::Activation(a)) => body.activation(a),
+                Some(LayerSpec::Dense { .. }) => unreachable!("not an output above"),
+                None => body,
+            }
+            .build()
+            .unwrap();
+            let (spec, _) = from_model(&model, loss).unwrap();
             let mut plan = Plan::<f64>::new(spec.clone(), m, Gemm::new(1).unwrap()).unwrap();
             let mut params: Vec<f64> = (0..spec.param_count()).map(|_| rng.random_range(-1.0..1.0)).collect();
             plan.loss_and_grad(&params, Batch::rows(&x, m, n_in), &labels);
@@ -393,10 +402,10 @@ proptest! {
 fn parameters_survive_the_adapter() {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let model = random_model(&mut rng, 4, 3, &[5, 2], Act::Tanh, true, Some(Softmax));
-    let (spec, flat) = gradlens::engine::compiled::spec::from_model(&model, Loss::default()).unwrap();
+    let (spec, flat) = from_model(&model, Loss::default()).unwrap();
     assert_eq!(spec.param_count(), flat.len());
     let mut copy = model.with_params(&model.params().map(&mut |a| a.mapv(|_| 0.0)));
-    gradlens::engine::compiled::spec::write_params(&flat, &mut copy);
+    write_params(&flat, &mut copy);
     assert_eq!(copy, model);
 }
 

@@ -85,7 +85,6 @@ pub struct Plan<F: Real> {
 impl<F: Real> Plan<F> {
     /// Compiles `spec` for batches of up to `capacity` samples, its products on `gemm`'s threads.
     pub fn new(spec: NetSpec, capacity: usize, gemm: Gemm) -> Result<Plan<F>> {
-        spec.check()?;
         if capacity == 0 {
             return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
         }
@@ -112,7 +111,7 @@ impl<F: Real> Plan<F> {
                 "batches this large need more memory than can be addressed",
             )
         })?;
-        let first_dense = offsets.iter().position(Option::is_some).expect("check() found a dense layer");
+        let first_dense = offsets.iter().position(Option::is_some).expect("a model has a dense layer");
         let fused = matches!(spec.loss, Loss::CrossEntropy { .. });
         let ln_base = match spec.loss {
             Loss::CrossEntropy { log_base } => F::of(log_base.ln()),
@@ -276,7 +275,7 @@ impl<F: Real> Plan<F> {
                         std::mem::swap(&mut self.g, &mut self.g_below);
                     }
                 }
-                LayerSpec::Softmax | LayerSpec::LogSoftmax => unreachable!("check(): softmax is only last"),
+                LayerSpec::Softmax | LayerSpec::LogSoftmax => unreachable!("a model has softmax only last"),
             }
         }
         out

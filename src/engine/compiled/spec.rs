@@ -8,7 +8,7 @@
 //! so the flat vector and the optimizer state line up with the tape's.
 
 use crate::activation::Activation;
-use crate::error::{Error, Result, Setting};
+use crate::error::Result;
 use crate::loss::Loss;
 use crate::model::{Fault, Model, ModelLayer};
 
@@ -32,51 +32,26 @@ pub enum LayerSpec {
     LogSoftmax,
 }
 
-/// A network as the engine runs it.
+/// A network as the engine runs it. Made only by [`from_model`], from a [`Model`] that holds to
+/// [`Model::from_layers`]'s rules and a loss that fits its output layer, so the plan relies on
+/// them without a second copy of the checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetSpec {
     /// In order, input first.
-    pub layers: Vec<LayerSpec>,
+    pub(crate) layers: Vec<LayerSpec>,
     /// The loss it is trained with.
-    pub loss: Loss,
+    pub(crate) loss: Loss,
 }
 
 impl NetSpec {
-    /// Checks that the layers chain and fit the loss: at least one dense layer, widths that
-    /// chain, softmax or log-softmax only last, and last for cross-entropy.
-    pub fn check(&self) -> Result<()> {
-        let fail = |why: String| Err(Error::invalid(Setting::Model, why));
-        let mut width: Option<usize> = None;
-        for (i, layer) in self.layers.iter().enumerate() {
-            match *layer {
-                LayerSpec::Dense { inputs, outputs, .. } => {
-                    if inputs == 0 || outputs == 0 {
-                        return fail(format!("layer {i}: a dense layer of {outputs}×{inputs} weights"));
-                    }
-                    if let Some(w) = width
-                        && w != inputs
-                    {
-                        return fail(format!("layer {i} takes {inputs} inputs but gets {w}"));
-                    }
-                    width = Some(outputs);
-                }
-                LayerSpec::Activation(_) => {}
-                LayerSpec::Softmax | LayerSpec::LogSoftmax => {
-                    if i + 1 != self.layers.len() {
-                        return fail(format!("layer {i}: softmax may only be the last layer"));
-                    }
-                }
-            }
-        }
-        if width.is_none() {
-            return fail("the network has no dense layer".into());
-        }
-        if matches!(self.loss, Loss::CrossEntropy { .. })
-            && !matches!(self.layers.last(), Some(LayerSpec::Softmax | LayerSpec::LogSoftmax))
-        {
-            return fail("cross-entropy needs a softmax or log-softmax output layer".into());
-        }
-        Ok(())
+    /// The layers, input first.
+    pub fn layers(&self) -> &[LayerSpec] {
+        &self.layers
+    }
+
+    /// The loss it is trained with.
+    pub fn loss(&self) -> Loss {
+        self.loss
     }
 
     /// How many numbers one sample has.
@@ -122,9 +97,7 @@ pub fn from_model(model: &Model, loss: Loss) -> Result<(NetSpec, Vec<f64>)> {
             ModelLayer::LogSoftmax => LayerSpec::LogSoftmax,
         })
         .collect();
-    let spec = NetSpec { layers, loss };
-    spec.check()?;
-    Ok((spec, flat))
+    Ok((NetSpec { layers, loss }, flat))
 }
 
 /// Writes the flat parameters back into `model`'s arrays, in place (no allocation: the trainer
