@@ -444,8 +444,8 @@ fn vectorised_exp_is_within_one_ulp_of_libm() {
 }
 
 /// Prediction on the engine gives the log-probabilities of `predict::log_probabilities` (f64 to
-/// 1e-12, f32 to 1e-5 relative to the largest), in blocks past 4,096 rows, and names the row
-/// whose logits overflow.
+/// 1e-12, f32 to 1e-5 relative to the largest), in blocks past 4,096 rows, for a sigmoid output
+/// too (a model trained with the quadratic loss), and names the row whose logits overflow.
 #[test]
 fn engine_prediction_equals_the_old_path() {
     use gradlens::engine::compiled::predict::log_probabilities as engine_log_p;
@@ -457,6 +457,11 @@ fn engine_prediction_equals_the_old_path() {
         let got = engine_log_p(EngineOptions { dtype, threads: 2 }, &model, &x).unwrap();
         assert_close(&format!("{dtype:?} log-probabilities"), got.as_slice().unwrap(), want.as_slice().unwrap(), rel);
     }
+    // Outputs that are not probabilities: ln softmax of the outputs, as the tape's path gives.
+    let sigmoid_out = random_model(&mut rng, 4, 3, &[5], Act::Tanh, true, Some(Layer::Activation(Act::Sigmoid)));
+    let want = gradlens::predict::log_probabilities(&sigmoid_out, &x).unwrap();
+    let got = engine_log_p(EngineOptions { dtype: Dtype::F64, threads: 1 }, &sigmoid_out, &x).unwrap();
+    assert_close("sigmoid output", got.as_slice().unwrap(), want.as_slice().unwrap(), 1e-12);
     let mut x_bad = x.clone();
     x_bad[[4321, 2]] = f64::INFINITY; // any non-zero weight makes its logits ±∞ or NaN
     let wide = random_model(&mut rng, 4, 3, &[], Act::Relu, false, Some(Softmax));

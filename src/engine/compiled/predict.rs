@@ -32,7 +32,9 @@ pub fn log_probabilities(options: EngineOptions, model: &Model, x: &Array2<f64>)
 }
 
 fn run<F: Real>(threads: usize, model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
-    let (spec, flat) = from_model(model, Loss::default())?;
+    // Prediction computes no loss. The quadratic one sets no rule for the output layer, so every
+    // model the tape predicts with (a sigmoid or linear output too) runs here as well.
+    let (spec, flat) = from_model(model, Loss::Quadratic)?;
     let params: Vec<F> = flat.iter().map(|&v| F::of(v)).collect();
     let (m, f, k) = (x.nrows(), x.ncols(), spec.out_width());
     let mut out = Array2::zeros((m, k));
