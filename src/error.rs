@@ -30,6 +30,10 @@ pub enum Setting {
     Loss,
     /// The hidden layers' widths.
     Hidden,
+    /// Threads for the compiled engine's matrix products.
+    Threads,
+    /// The float type an engine computes in.
+    Dtype,
     /// The samples, x.
     Inputs,
     /// The targets, y.
@@ -70,6 +74,8 @@ impl Setting {
             Setting::LogBase => "log base",
             Setting::Loss => "loss",
             Setting::Hidden => "hidden",
+            Setting::Threads => "threads",
+            Setting::Dtype => "dtype",
             Setting::Inputs => "x",
             Setting::Targets => "target",
             Setting::Sample => "sample",

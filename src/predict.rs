@@ -38,16 +38,21 @@ pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
     let logits = forward(model, x)?.pop().expect("forward keeps the logits last");
     // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
     if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
-        return Err(Error::invalid(
-            Setting::Inputs,
-            format!(
-                "row {}: the logits overflow float64 (the inputs or the weights are too large), so the class \
-                 probabilities are undefined",
-                i + 1
-            ),
-        ));
+        return Err(logits_overflow(i + 1, "float64"));
     }
     Ok(logits)
+}
+
+/// Row `row`'s (from 1) logits are infinite or NaN in `float` (`float64`, `float32`): no class
+/// probabilities. Every engine's prediction says it this way.
+pub fn logits_overflow(row: usize, float: &str) -> Error {
+    Error::invalid(
+        Setting::Inputs,
+        format!(
+            "row {row}: the logits overflow {float} (the inputs or the weights are too large), so the class \
+             probabilities are undefined"
+        ),
+    )
 }
 
 /// ŷ = exp(ln ŷ), for showing: the log-probabilities are what the loss uses.

@@ -252,6 +252,8 @@ fn bad_input_is_one_clear_line_and_exit_status_2() {
     refused(&["--lr", "0"], &["--lr 0"]);
     refused(&["--optimizer", "momentum", "--momentum", "1.5"], &["--momentum 1.5"]);
     refused(&["--log-base", "1"], &["--log-base"]);
+    refused(&["--threads", "0"], &["--threads 0", "one thread at least"]);
+    refused(&["--engine", "tape", "--dtype", "f32"], &["--dtype f32", "f64 only"]);
     refused(&["--data", &good, "--model", &wide], &["wide.json", "takes 3 inputs but the data has 2 features"]);
     refused(&["--model", &wide], &["wide.json", "takes 3 inputs but the data has 4 features"]);
     refused(&["--model", &two], &["two.json", "2 outputs but the data has 3 classes"]);

@@ -1,6 +1,7 @@
 //! Command-line parsing and the pieces every subcommand shares: how numbers are read from options,
 //! how output is written (atomically), and how errors end the process (one line, exit status 2).
 
+mod engine;
 mod explain;
 mod options;
 mod predict;

@@ -28,6 +28,8 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Bias => Some("--bias"),
         Setting::Inputs if command == Command::Explain => Some("--x"),
         Setting::Targets if command == Command::Explain => Some("--target"),
+        Setting::Threads => Some("--threads"),
+        Setting::Dtype => Some("--dtype"),
         Setting::Inputs
         | Setting::Targets
         | Setting::Model

@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use gradlens::data::read_features;
 use gradlens::model::Model;
 use gradlens::predict::{classes, log_probabilities, probabilities};
+use gradlens::train::Engine;
 use ndarray::Array2;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -28,6 +29,9 @@ pub struct Args {
     /// text, json (each row's class, class index and probabilities) or csv.
     #[arg(long, value_enum, default_value = "text")]
     format: FormatArg,
+
+    #[command(flatten)]
+    engine: super::engine::EngineArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,6 +58,7 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let engine = args.engine.engine()?;
     let (model, file) = Model::load(&args.model)?;
     let width = model.in_width();
     // Loading checked that the names, if any, number the model's outputs and inputs.
@@ -80,7 +85,10 @@ pub fn run(args: Args) -> Result<()> {
         Some(s) => s.transform(&raw),
         None => raw,
     };
-    let log_p = log_probabilities(&model, &x)?;
+    let log_p = match engine {
+        Engine::Compiled(options) => gradlens::engine::compiled::predict::log_probabilities(options, &model, &x)?,
+        Engine::Tape => log_probabilities(&model, &x)?,
+    };
     let p = probabilities(&log_p);
     let predictions: Vec<Prediction> = classes(&log_p)
         .into_iter()

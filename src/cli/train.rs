@@ -15,7 +15,7 @@ use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
-use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
+use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train_on};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -34,6 +34,9 @@ pub struct Args {
     /// The CSV's class column (default: the last).
     #[arg(long, value_name = "COLUMN")]
     label: Option<String>,
+    /// With --data X.npy: the class labels, a 1-D integer .npy (a .npz holds x and y itself).
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
     /// Feature scaling, fitted on the training rows only.
     #[arg(long, value_enum, default_value = "standard")]
     scale: ScaleArg,
@@ -116,6 +119,9 @@ pub struct Args {
     /// Write every step's explanation, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+
+    #[command(flatten)]
+    engine: super::engine::EngineArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -161,6 +167,7 @@ enum FormatArg {
 pub fn run(args: Args) -> Result<()> {
     // Everything the user gave is checked before any work: a bad option costs nothing.
     let config = config(&args)?;
+    let engine = args.engine.engine()?;
     let outputs = Outputs::check(&args)?;
     let (data, source) = load_data(&args)?;
     let start =
@@ -181,7 +188,9 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
-    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);
+    let ran_on = engine.for_run(&config, args.trace.is_some());
+    let config_report =
+        ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed, ran_on);
     let text = args.format == FormatArg::Text;
     if text {
         // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
@@ -191,7 +200,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
     let initial = model.clone();
-    let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
+    let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
     let (result, trace) = (result?, trace?);
@@ -332,6 +341,10 @@ impl Outputs {
 
 /// The data, and how to name it in messages and reports.
 fn load_data(args: &Args) -> Result<(Dataset, String)> {
+    let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
+    if let (Some(labels), false) = (&args.labels, numpy) {
+        bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
+    }
     let data = if args.data == IRIS {
         if let Some(label) = &args.label
             && label != "species"
@@ -339,6 +352,11 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
             bail!("--label {label}: Iris's class column is 'species'");
         }
         Dataset::iris()
+    } else if numpy {
+        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref()).map_err(|e| match e {
+            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+            e => anyhow!(e),
+        })?
     } else {
         Dataset::from_csv(Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),

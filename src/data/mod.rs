@@ -7,6 +7,7 @@
 //! `features`: m×n (m rows, n features); `labels`: m class indices; one-hot targets m×classes.
 
 mod csv_table;
+mod npy;
 mod scale;
 mod split;
 

@@ -4,11 +4,14 @@
 //!   value, so `explain` and the training trace read their numbers off it.
 //! - [`hand`]: the chain rule written out by hand, no tape, generic over the float type (f32 and
 //!   f64). `--api custom` trains with it; prediction and accuracy use its forward pass.
+//! - [`compiled`]: the fast engine (a fixed step plan over preallocated buffers), the default of
+//!   `train` and `predict`.
 //!
-//! Both read the model ([`crate::model::Model`]), its activations ([`crate::activation`]) and its
+//! All read the model ([`crate::model::Model`]), its activations ([`crate::activation`]) and its
 //! loss ([`crate::loss::Loss`]) from the same definitions, and are checked against each other
-//! and against finite differences (`tests/gradients.rs`).
+//! and against finite differences (`tests/gradients.rs`, `tests/engine.rs`).
 
+pub mod compiled;
 pub mod hand;
 pub mod tape;
 

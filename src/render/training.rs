@@ -180,7 +180,7 @@ mod tests {
             freeze_bias: false,
             api: Api::Custom,
         };
-        ConfigReport::new(&train, None, 0.25, 9)
+        ConfigReport::new(&train, None, 0.25, 9, crate::train::Engine::Tape)
     }
 
     fn evaluation(loss: f64, confusion: Vec<Vec<usize>>) -> Evaluation {

@@ -12,6 +12,7 @@ use super::AppState;
 use super::api::{activation, body, check_hidden};
 use super::error::{ApiError, parse_body};
 use crate::data::{Dataset, Prepared, ScaleKind};
+use crate::engine::compiled::Dtype;
 use crate::layers::Init;
 use crate::loss::{LogBase, Loss};
 use crate::model::Model;
@@ -19,7 +20,7 @@ use crate::predict::{evaluate, log_probabilities};
 use crate::render::diagram;
 use crate::trace::{ExplainRequest, Targets, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, EpochStats, ModelSpec, Observer, TrainConfig, train};
+use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, train_on};
 use crate::update::Optimizer;
 use axum::Json;
 use axum::body::Bytes;
@@ -229,9 +230,11 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
     };
     let model = spec.build(features, classes, &mut rng)?;
     let mut keep = Keep { models: vec![model.clone()] };
-    let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut keep)?;
+    // The engine `gradlens train` takes by default, so the report is the one it would print.
+    let engine = Engine::new(true, Dtype::F64, None)?.for_run(&config, false);
+    let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut keep)?;
     let data_report = DataReport::new(source, data, &train_set, test_set.as_ref());
-    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), s.test_fraction, s.seed);
+    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), s.test_fraction, s.seed, engine);
     let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
     Ok(Session {
         report: serde_json::to_value(&report).map_err(|e| ApiError::bad(format!("report: {e}")))?,

@@ -271,6 +271,83 @@ pub fn train<R: Rng + ?Sized>(
     Ok(TrainResult { model: current, epochs: history })
 }
 
+/// Which machinery takes the steps of [`train_on`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The compiled engine (`crate::engine::compiled`): the fast path, and the default.
+    Compiled(crate::engine::compiled::train::EngineOptions),
+    /// The tape, step by step ([`train`]): what `explain` and `--trace` show.
+    Tape,
+}
+
+impl Engine {
+    /// The engine asked for, its options checked: `compiled` on `threads` threads (`None`: every
+    /// core, at least one), or the tape, which computes in f64 only.
+    pub fn new(compiled: bool, dtype: crate::engine::compiled::Dtype, threads: Option<usize>) -> Result<Engine> {
+        use crate::engine::compiled::{Dtype, kernels::check_threads, train::EngineOptions};
+        if let Some(threads) = threads {
+            check_threads(threads)?;
+        }
+        match (compiled, dtype) {
+            (true, dtype) => Ok(Engine::Compiled(EngineOptions {
+                dtype,
+                threads: threads.unwrap_or(EngineOptions::default().threads),
+            })),
+            (false, Dtype::F64) => Ok(Engine::Tape),
+            (false, Dtype::F32) => Err(Error::invalid_value(
+                Setting::Dtype,
+                "f32",
+                "the tape computes in f64 only (use the compiled engine)",
+            )),
+        }
+    }
+
+    /// The engine's name, as `--engine` and the JSON report write it: `compiled` or `tape`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Compiled(_) => "compiled",
+            Engine::Tape => "tape",
+        }
+    }
+
+    /// The engine that takes a run of `config`, `traced` or not: the compiled engine unless
+    /// the run needs what only the tape has, a step-by-step observer (`--trace`) or the
+    /// hand-derived gradient (`--api custom`).
+    pub fn for_run(self, config: &TrainConfig, traced: bool) -> Engine {
+        match self {
+            Engine::Compiled(_) if !traced && config.api == Api::Stax => self,
+            Engine::Compiled(_) | Engine::Tape => Engine::Tape,
+        }
+    }
+
+    /// The float type it computes in.
+    pub fn dtype(self) -> crate::engine::compiled::Dtype {
+        match self {
+            Engine::Compiled(options) => options.dtype,
+            Engine::Tape => crate::engine::compiled::Dtype::F64,
+        }
+    }
+}
+
+/// [`train`] on the chosen engine, or on the tape where [`Engine::for_run`] says so.
+pub fn train_on<R: Rng + ?Sized>(
+    engine: Engine,
+    config: &TrainConfig,
+    model: Model,
+    train_set: &Dataset,
+    test: Option<&Dataset>,
+    rng: &mut R,
+    observer: &mut dyn Observer,
+) -> Result<TrainResult> {
+    match engine.for_run(config, observer.wants_steps()) {
+        Engine::Compiled(options) => {
+            check(config, &model, train_set, test)?;
+            crate::engine::compiled::train::train(options, config, model, train_set, test, rng, observer)
+        }
+        Engine::Tape => train(config, model, train_set, test, rng, observer),
+    }
+}
+
 impl TrainConfig {
     /// The settings' own rules (the optimizer's are checked when it is made); [`train`] checks
     /// them again with the model and the data, and a caller may check early with this.

@@ -5,8 +5,9 @@
 //! The data and settings are known before the first epoch (the text header prints them then);
 //! the rest is added by [`TrainReport::new`] once the run has ended.
 
-use super::{Api, EpochStats, TrainConfig, TrainResult};
+use super::{Api, Engine, EpochStats, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
+use crate::engine::compiled::Dtype;
 use crate::error::Result;
 use crate::loss::Loss;
 use crate::model::{ModelFile, TrainingRecord};
@@ -58,6 +59,8 @@ pub struct ConfigReport {
     pub test_fraction: f64,
     /// Seeds the split, the initial weights and the shuffles.
     pub seed: u64,
+    /// The engine that ran the steps (after [`super::Engine::for_run`]).
+    pub engine: Engine,
 }
 
 /// The final model on each part of the data.
@@ -85,8 +88,14 @@ impl DataReport {
 
 impl ConfigReport {
     /// The report of these settings.
-    pub fn new(train: &TrainConfig, scale: Option<ScaleKind>, test_fraction: f64, seed: u64) -> ConfigReport {
-        ConfigReport { train: train.clone(), scale, test_fraction, seed }
+    pub fn new(
+        train: &TrainConfig,
+        scale: Option<ScaleKind>,
+        test_fraction: f64,
+        seed: u64,
+        engine: Engine,
+    ) -> ConfigReport {
+        ConfigReport { train: train.clone(), scale, test_fraction, seed, engine }
     }
 }
 
@@ -109,6 +118,8 @@ impl Serialize for ConfigReport {
             scale: Option<ScaleKind>,
             test_fraction: f64,
             seed: u64,
+            engine: &'static str,
+            dtype: Dtype,
         }
         let t = &self.train;
         let (optimizer, momentum) = match t.optimizer {
@@ -129,6 +140,8 @@ impl Serialize for ConfigReport {
             scale: self.scale,
             test_fraction: self.test_fraction,
             seed: self.seed,
+            engine: self.engine.name(),
+            dtype: self.engine.dtype(),
         }
         .serialize(s)
     }
@@ -195,7 +208,7 @@ mod tests {
         let all = part(array![[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]], vec![0, 1, 1, 1]);
         let train = part(array![[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]], vec![0, 1, 1]);
         let test = part(array![[0.0, 2.0]], vec![1]);
-        let config = ConfigReport::new(&sgd_config(), Some(ScaleKind::Standard), 0.25, 3);
+        let config = ConfigReport::new(&sgd_config(), Some(ScaleKind::Standard), 0.25, 3, Engine::Tape);
         let stats = EpochStats { epoch: 1, loss: 0.5, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
         let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()] };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features, &train.feature_names).unwrap();
@@ -230,7 +243,7 @@ mod tests {
     fn without_a_test_part_there_is_no_test_evaluation() {
         let train = part(array![[2.0, 0.0], [0.0, 2.0]], vec![0, 1]);
         let result = TrainResult { model: identity_model(), epochs: Vec::new() };
-        let config = ConfigReport::new(&sgd_config(), None, 0.0, 0);
+        let config = ConfigReport::new(&sgd_config(), None, 0.0, 0, Engine::Tape);
         let report =
             TrainReport::new(DataReport::new("t", &train, &train, None), config, &result, &train, None, None).unwrap();
         assert_eq!(report.data.test_rows, 0);
@@ -247,20 +260,24 @@ mod tests {
             loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
             ..sgd_config()
         };
-        let json = serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7)).unwrap();
+        let compiled = Engine::new(true, Dtype::F32, Some(1)).unwrap();
+        let json =
+            serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7, compiled)).unwrap();
         assert_eq!(
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7,"#
+                + r#""engine":"compiled","dtype":"f32"}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
         let adam = TrainConfig { optimizer: Optimizer::adam(0.01).unwrap(), api: Api::Custom, ..sgd_config() };
-        let json = serde_json::to_value(ConfigReport::new(&adam, None, 0.0, 0)).unwrap();
+        let json = serde_json::to_value(ConfigReport::new(&adam, None, 0.0, 0, Engine::Tape)).unwrap();
         assert_eq!(
             (&json["optimizer"], &json["learning_rate"], &json["momentum"]),
             (&"adam".into(), &0.01.into(), &serde_json::Value::Null)
         );
         assert_eq!((&json["api"], &json["scale"]), (&"custom".into(), &serde_json::Value::Null));
+        assert_eq!((&json["engine"], &json["dtype"]), (&"tape".into(), &"f64".into()));
     }
 }

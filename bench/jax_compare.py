@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""gradlens against JAX on the engine issue's workloads W1-W4, in one run, interleaved.
+
+    python3 bench/jax_compare.py [--reps 5] [--only W1,W3]
+
+Needs `python3 -c "import jax"` (pip install jax) and a release build (`cargo build --release
+--examples`). For each workload and float type it alternates a gradlens run and a JAX run `reps`
+times and prints the medians and their ratio (gradlens / JAX: below 1 means gradlens is faster).
+
+Equal work on both sides (see src/engine/compiled/workloads.rs for the runs):
+- JAX: stax (Dense, Relu, LogSoftmax) + optimizers.sgd, the whole training loop (every epoch,
+  every batch, each epoch's mean batch loss and its training accuracy after the epoch) in one
+  `jit`; compile time excluded (`.lower().compile()` first), data already on the device.
+- gradlens W1/W2: `gradlens train` as a whole process (start-up, Iris, JSON report included),
+  as the issue measured them; W3/W4: the library loop (`examples/bench_loop.rs`: `train_on`
+  with the data in memory), like JAX's.
+Peak memory (max RSS) of the 100k×784 runs: `gradlens train --data X.npy --labels y.npy` as a
+whole process, and a JAX process that builds the same data and runs W3/W4.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GRADLENS = os.path.join(ROOT, "target", "release", "gradlens")
+LOOP = os.path.join(ROOT, "target", "release", "examples", "bench_loop")
+
+import numpy as np  # noqa: E402
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
+from jax import lax  # noqa: E402
+from jax.example_libraries import optimizers, stax  # noqa: E402
+
+N_BIG, F_BIG = 100_000, 784
+
+
+def iris_data():
+    """Iris as gradlens embeds it (src/data/iris.csv), standardised over all 150 rows."""
+    rows = []
+    with open(os.path.join(ROOT, "src", "data", "iris.csv")) as f:
+        header = f.readline()
+        names = []
+        for line in f:
+            parts = line.strip().split(",")
+            if len(parts) < 5:
+                continue
+            rows.append([float(v) for v in parts[:4]])
+            names.append(parts[4])
+    x = np.array(rows)
+    x = (x - x.mean(0)) / x.std(0)
+    classes = list(dict.fromkeys(names))
+    y = np.array([classes.index(n) for n in names])
+    return x, y
+
+
+def big_data(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N_BIG, F_BIG)).astype(dtype)
+    y = np.arange(N_BIG) % 10
+    return x, y
+
+
+def jax_runner(x, y, hidden, lr, epochs, batch, dtype, accuracy=True):
+    """The whole loop as one compiled function (lax.scan over epochs and over batches: faster here
+    than fori_loop with dynamic slices); returns a call that runs it and waits for the result.
+    With `accuracy`, each epoch also measures the training accuracy after it (as gradlens does)."""
+    k = int(y.max()) + 1
+    layers = []
+    for h in hidden:
+        layers += [stax.Dense(h), stax.Relu]
+    layers += [stax.Dense(k), stax.LogSoftmax]
+    init_fun, apply_fun = stax.serial(*layers)
+    _, params = init_fun(jax.random.PRNGKey(0), (-1, x.shape[1]))
+    params = jax.tree_util.tree_map(lambda a: a.astype(dtype), params)
+    opt_init, opt_update, get_params = optimizers.sgd(lr)
+    n, f = x.shape
+    full, rest = divmod(n, batch)
+    nb = full + (1 if rest else 0)
+    X = jnp.asarray(x, dtype=dtype)
+    Y = jax.nn.one_hot(jnp.asarray(y), k, dtype=dtype)
+    XB = X[: full * batch].reshape(full, batch, f)
+    YB = Y[: full * batch].reshape(full, batch, k)
+    labels = jnp.asarray(y)
+
+    def loss(p, xb, yb):
+        return -jnp.mean(jnp.sum(apply_fun(p, xb) * yb, axis=1))
+
+    grad_loss = jax.value_and_grad(loss)
+
+    def step(i, state, xb, yb):
+        value, g = grad_loss(get_params(state), xb, yb)
+        return opt_update(i, g, state), value
+
+    def epoch(state, e):
+        def body(c, xy):
+            state, i = c
+            state, value = step(i, state, *xy)
+            return (state, i + 1), value
+
+        (state, _), values = lax.scan(body, (state, e * nb), (XB, YB))
+        total = values.sum()
+        if rest:
+            state, value = step(e * nb + full, state, X[full * batch:], Y[full * batch:])
+            total = total + value
+        acc = jnp.mean(jnp.argmax(apply_fun(get_params(state), X), axis=1) == labels) if accuracy else 0.0
+        return state, (total / nb, acc)
+
+    @jax.jit
+    def train(p):
+        state, per_epoch = lax.scan(epoch, opt_init(p), jnp.arange(epochs))
+        return get_params(state), per_epoch
+
+    compiled = train.lower(params).compile()
+
+    def call():
+        out = compiled(params)
+        jax.block_until_ready(out)
+        return float(out[1][0][-1])
+
+    return call
+
+
+def timed(f):
+    start = time.perf_counter()
+    value = f()
+    return time.perf_counter() - start, value
+
+
+def gradlens_cli(args):
+    def run():
+        subprocess.run([GRADLENS, "train", *args, "--format", "json"], check=True, stdout=subprocess.DEVNULL)
+    return run
+
+
+def gradlens_loop(name, dtype, threads):
+    def run():
+        out = subprocess.run([LOOP, name, dtype, str(threads), "1"], check=True, capture_output=True, text=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    return run
+
+
+def max_rss_of(cmd):
+    """Peak resident memory (MiB) of one process, by GNU time's %M (getrusage over all children
+    would report the largest child so far)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--only", default="W1,W2,W3,W4")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--memory", action="store_true", help="also measure peak memory of the 100k×784 runs")
+    ap.add_argument("--memory-only", action="store_true", help="only the peak memory")
+    opts = ap.parse_args()
+    only = opts.only.split(",")
+    print(f"jax {jax.__version__}, {jax.devices()}, {os.cpu_count()} CPUs, gradlens threads {opts.threads}")
+    rows = []
+    ix, iy = iris_data()
+    cases = [
+        ("W1", "f64", lambda acc: jax_runner(ix, iy, [], 0.1, 10_000, 150, jnp.float64, acc),
+         gradlens_cli(["--epochs", "10000", "--lr", "0.1", "--test-fraction", "0", "--threads", str(opts.threads)]), "process"),
+        ("W2", "f64", lambda acc: jax_runner(ix, iy, [], 0.01, 1_000, 1, jnp.float64, acc),
+         gradlens_cli(["--epochs", "1000", "--lr", "0.01", "--batch-size", "1", "--no-shuffle", "--test-fraction", "0",
+                       "--threads", str(opts.threads)]), "process"),
+    ]
+    for name, hidden in [("W3", []), ("W4", [128])]:
+        for dt, npdt, jdt in [("f64", np.float64, jnp.float64), ("f32", np.float32, jnp.float32)]:
+            cases.append((name, dt, (lambda acc, h=hidden, npdt=npdt, jdt=jdt: jax_runner(*big_data(npdt), h, 0.01, 1, 128, jdt, acc)),
+                          gradlens_loop(name, dt, opts.threads), "loop"))
+    for name, dt, make_jax, ours, how in cases:
+        if name not in only or opts.memory_only:
+            continue
+        jax_equal, jax_bare = make_jax(True), make_jax(False)
+        j, jb, g = [], [], []
+        for _ in range(opts.reps):
+            if how == "process":
+                g.append(timed(ours)[0])
+            else:
+                g.append(ours())
+            j.append(timed(jax_equal)[0])
+            jb.append(timed(jax_bare)[0])
+        gm, jm, jbm = statistics.median(g), statistics.median(j), statistics.median(jb)
+        rows.append((name, dt, how, gm, jm, jbm))
+        print(f"{name} {dt}: gradlens {gm * 1e3:9.1f} ms ({how}), JAX {jm * 1e3:9.1f} ms (with accuracy), "
+              f"{jbm * 1e3:9.1f} ms (loss only): ratios {gm / jm:5.2f}x, {gm / jbm:5.2f}x", flush=True)
+    print()
+    print("| workload | dtype | gradlens | JAX, equal work | ratio | JAX, no accuracy pass | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, dt, how, gm, jm, jbm in rows:
+        print(f"| {name} | {dt} | {gm * 1e3:.1f} ms ({how}) | {jm * 1e3:.1f} ms | {gm / jm:.2f}× | {jbm * 1e3:.1f} ms "
+              f"| {gm / jbm:.2f}× |")
+
+    if opts.memory or opts.memory_only:
+        with tempfile.TemporaryDirectory() as d:
+            x, y = big_data(np.float64)
+            xp, yp = os.path.join(d, "X.npy"), os.path.join(d, "y.npy")
+            np.save(xp, x)
+            np.save(yp, y.astype(np.int64))
+            data_mib = x.nbytes / 2**20
+            del x
+            for hidden, name in [([], "W3"), (["--hidden", "128", "--activation", "relu"], "W4")]:
+                for dt in ["f64", "f32"]:
+                    cmd = [GRADLENS, "train", "--data", xp, "--labels", yp, *hidden, "--epochs", "1", "--batch-size", "128",
+                           "--no-shuffle", "--scale", "none", "--test-fraction", "0", "--lr", "0.01", "--dtype", dt,
+                           "--format", "json"]
+                    rss = max_rss_of(cmd)
+                    print(f"peak memory, gradlens train {name} {dt} (.npy in): {rss:.0f} MiB = {rss / data_mib:.2f}× the "
+                          f"data as f64 ({data_mib:.0f} MiB)")
+            for hidden, name in [([], "W3"), ([128], "W4")]:
+                code = ("import sys; sys.argv=['x']; sys.path.insert(0, %r); import jax_compare as b; import numpy as np; "
+                        "import jax.numpy as jnp; b.jax_runner(*b.big_data(np.float64), %r, 0.01, 1, 128, jnp.float64)()"
+                        % (os.path.dirname(os.path.abspath(__file__)), hidden))
+                rss = max_rss_of([sys.executable, "-c", code])
+                print(f"peak memory, JAX {name} f64 process (numpy data made in it): {rss:.0f} MiB = "
+                      f"{rss / data_mib:.2f}× the data as f64")
+
+
+if __name__ == "__main__":
+    main()

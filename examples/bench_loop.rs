@@ -1,0 +1,40 @@
+//! Times one workload of `gradlens::engine::compiled::workloads` in-process (the library loop,
+//! data already in memory, as JAX's jitted loop has it): `cargo run --release --example
+//! bench_loop -- W3 f64 2 5` prints one JSON line per repetition, `{"workload", "dtype",
+//! "threads", "seconds", "final_loss"}`. `bench/jax_compare.py` runs it beside JAX.
+
+use gradlens::engine::compiled::Dtype;
+use gradlens::engine::compiled::train::EngineOptions;
+use gradlens::engine::compiled::workloads::workload;
+use gradlens::train::{Engine, Silent, train_on};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("W1", String::as_str);
+    let dtype = match args.get(1).map_or("f64", String::as_str) {
+        "f32" => Dtype::F32,
+        "f64" => Dtype::F64,
+        other => anyhow::bail!("dtype '{other}': f32 or f64"),
+    };
+    let threads: usize = args.get(2).map_or(Ok(2), |t| t.parse())?;
+    let reps: usize = args.get(3).map_or(Ok(3), |r| r.parse())?;
+    let w = workload(name, None, 0)?;
+    let engine = Engine::Compiled(EngineOptions { dtype, threads });
+    for _ in 0..reps {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let start = Instant::now();
+        let r = train_on(engine, &w.config, w.model.clone(), &w.data, None, &mut rng, &mut Silent)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let last = r.epochs.last().expect("one epoch at least");
+        println!(
+            "{{\"workload\": \"{name}\", \"dtype\": \"{}\", \"threads\": {threads}, \"seconds\": {seconds}, \"final_loss\": {}, \"train_accuracy\": {}}}",
+            if dtype == Dtype::F32 { "f32" } else { "f64" },
+            last.loss,
+            last.train_accuracy
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,505 @@
+//! The engine's inner loops: the matrix product (split over threads when large), the fused
+//! softmax + cross-entropy of a batch kept classes×samples, and the per-sample argmax.
+//!
+//! # Layout
+//! A batch of activations is units×samples, row-major: row `c` holds unit c for every sample, so
+//! every loop below runs along contiguous samples and the compiler can vectorise it.
+
+use super::Real;
+use crate::error::{Error, Result, Setting};
+use crate::softmax::RowStats;
+
+/// Products with fewer multiply-adds than this run on the calling thread: a rayon hand-off costs
+/// a few microseconds, more than Iris's whole step (W1, W2 of the benchmarks).
+const PARALLEL_MIN_FLOPS: usize = 1 << 17;
+
+/// Columns per thread below which a split is not worth it (matrixmultiply packs 4–8 columns at a time).
+const MIN_COLUMNS_PER_THREAD: usize = 16;
+
+/// Products with fewer multiply-adds than this are plain loops: matrixmultiply packs its
+/// operands first, which for Iris's 3×4 weights costs more than the product.
+const SMALL_FLOPS: usize = 1 << 12;
+
+/// A strided read-only matrix: element (r, c) at `data[r·rs + c·cs]`.
+#[derive(Clone, Copy)]
+pub struct MatRef<'a, F> {
+    /// The numbers.
+    pub data: &'a [F],
+    /// Row stride, in elements.
+    pub rs: usize,
+    /// Column stride, in elements.
+    pub cs: usize,
+}
+
+/// Matrix products on a fixed number of threads (clones share the pool). The pool is started
+/// by the first product large enough to be split: Iris-sized runs never start a thread.
+#[derive(Clone)]
+pub struct Gemm {
+    /// `None` inside once starting the threads failed: the products then run on the caller's
+    /// thread, with the same bits.
+    pool: std::sync::Arc<std::sync::OnceLock<Option<rayon::ThreadPool>>>,
+    threads: usize,
+}
+
+/// The rule for a thread count, `--threads`: one thread at least.
+pub fn check_threads(threads: usize) -> Result<usize> {
+    if threads == 0 {
+        return Err(Error::invalid_value(Setting::Threads, 0, "one thread at least"));
+    }
+    Ok(threads)
+}
+
+/// A pointer handed to another thread; each thread writes a disjoint block of columns of C.
+#[derive(Clone, Copy)]
+struct SendPtr<F>(*mut F);
+// SAFETY: the blocks written through it are disjoint (see `Gemm::product`), and the matrices
+// outlive the scope the threads run in.
+unsafe impl<F> Send for SendPtr<F> {}
+unsafe impl<F> Sync for SendPtr<F> {}
+
+impl Gemm {
+    /// `threads` ≥ 1 ([`check_threads`]).
+    pub fn new(threads: usize) -> Result<Gemm> {
+        Ok(Gemm { pool: Default::default(), threads: check_threads(threads)? })
+    }
+
+    /// How many threads a large product is split over.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok()).as_ref()
+    }
+
+    /// C ← A·B + β·C, with C m×n row-major and contiguous.
+    ///
+    /// Large products are split into blocks of columns of C, one per thread. Every element of C
+    /// is then still one dot product taken in the same order on one thread, so the result has
+    /// the same bits at any thread count.
+    ///
+    /// # Shapes
+    /// `a`: m×k, `b`: k×n, `c`: m×n.
+    #[allow(clippy::too_many_arguments)]
+    pub fn product<F: Real>(&self, m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+        let extent = |x: &MatRef<F>, r: usize, col: usize| {
+            if r == 0 || col == 0 { 0 } else { (r - 1) * x.rs + (col - 1) * x.cs + 1 }
+        };
+        assert!(
+            extent(&a, m, k) <= a.data.len() && extent(&b, k, n) <= b.data.len() && m * n <= c.len(),
+            "gemm operands too short"
+        );
+        if m == 0 || n == 0 {
+            return;
+        }
+        if m * k * n < SMALL_FLOPS {
+            small_product(m, k, n, a, b, beta, c);
+            return;
+        }
+        let parts = if self.threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS {
+            self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1)
+        } else {
+            1
+        };
+        let (ap, bp, cp) =
+            (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
+        let block = |j0: usize, j1: usize| {
+            // Whole wrappers, not their fields, are captured: the closure must be Send.
+            let (ap, bp, cp) = (ap, bp, cp);
+            // SAFETY: the extents were checked above; [j0, j1) is this call's own block of
+            // columns of C, and C is a &mut slice that aliases neither A nor B.
+            unsafe {
+                F::gemm(
+                    m,
+                    k,
+                    j1 - j0,
+                    F::one(),
+                    ap.0,
+                    a.rs as isize,
+                    a.cs as isize,
+                    bp.0.add(j0 * b.cs),
+                    b.rs as isize,
+                    b.cs as isize,
+                    beta,
+                    cp.0.add(j0),
+                    n as isize,
+                    1,
+                )
+            }
+        };
+        match (if parts > 1 { self.pool() } else { None }, parts) {
+            (Some(pool), p) if p > 1 => {
+                // Blocks of whole 8-column panels, so no thread gets a ragged kernel tile it need not.
+                let per = n.div_ceil(p).div_ceil(8) * 8;
+                pool.scope(|s| {
+                    for j0 in (0..n).step_by(per) {
+                        let j1 = (j0 + per).min(n);
+                        let block = &block;
+                        s.spawn(move |_| block(j0, j1));
+                    }
+                });
+            }
+            _ => block(0, n),
+        }
+    }
+}
+
+/// C ← A·B + β·C for small shapes, by plain loops laid out for whichever operand is contiguous:
+/// - rows of B contiguous: C's row i accumulates a_ip·(row p of B) over p in order, a run along
+///   contiguous memory the compiler vectorises;
+/// - rows of A and columns of B contiguous: each element a dot product in 8 lanes ([`dot`]);
+/// - otherwise a plain dot product per element.
+///
+/// Which loop runs depends on the shapes and strides only, never on the thread count.
+fn small_product<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has the features the copy is compiled for.
+        return unsafe { small_product_avx2(m, k, n, a, b, beta, c) };
+    }
+    small_product_body(m, k, n, a, b, beta, c)
+}
+
+/// [`small_product`] compiled with AVX2: the same operations in the same order, the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn small_product_avx2<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    small_product_body(m, k, n, a, b, beta, c)
+}
+
+#[inline(always)]
+fn small_product_body<F: Real>(m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    for i in 0..m {
+        let row = &mut c[i * n..(i + 1) * n];
+        if b.cs == 1 {
+            if beta == F::zero() {
+                row.fill(F::zero());
+            } else {
+                row.iter_mut().for_each(|v| *v = beta * *v);
+            }
+            for p in 0..k {
+                let a_ip = a.data[i * a.rs + p * a.cs];
+                let b_row = &b.data[p * b.rs..p * b.rs + n];
+                row.iter_mut().zip(b_row).for_each(|(v, &x)| *v = *v + a_ip * x);
+            }
+        } else {
+            for (j, v) in row.iter_mut().enumerate() {
+                let d = if a.cs == 1 && b.rs == 1 {
+                    dot(&a.data[i * a.rs..i * a.rs + k], &b.data[j * b.cs..j * b.cs + k])
+                } else {
+                    (0..k).fold(F::zero(), |s, p| s + a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs])
+                };
+                *v = if beta == F::zero() { d } else { d + beta * *v };
+            }
+        }
+    }
+}
+
+/// Σ x_i·y_i in 8 interleaved partial sums, added pairwise at the end: eight independent
+/// chains instead of one, so the adds overlap; the order is fixed by the length alone.
+pub fn dot<F: Real>(x: &[F], y: &[F]) -> F {
+    let mut lanes = [F::zero(); 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (xs, ys) in xc.zip(yc) {
+        for l in 0..8 {
+            lanes[l] = lanes[l] + xs[l] * ys[l];
+        }
+    }
+    for (l, (&a, &b)) in xr.iter().zip(yr).enumerate() {
+        lanes[l] = lanes[l] + a * b;
+    }
+    ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))
+}
+
+/// Σ x_i in 8 interleaved partial sums (as [`dot`]).
+pub fn sum<F: Real>(x: &[F]) -> F {
+    let mut lanes = [F::zero(); 8];
+    let xc = x.chunks_exact(8);
+    let xr = xc.remainder();
+    for xs in xc {
+        for l in 0..8 {
+            lanes[l] = lanes[l] + xs[l];
+        }
+    }
+    for (l, &a) in xr.iter().enumerate() {
+        lanes[l] = lanes[l] + a;
+    }
+    ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))
+}
+
+/// Per-sample scratch for the softmax kernels: each column's largest logit, where it is, and
+/// the sum of the other exponentials relative to it (a [`RowStats`] per column).
+pub struct ColStats<F> {
+    /// Each sample's largest logit.
+    pub max: Vec<F>,
+    /// Where it is (the first, on a tie).
+    pub argmax: Vec<usize>,
+    /// Σ exp(z − max) over the other logits.
+    pub rest: Vec<F>,
+    /// 1 + s and s/(1 + s) per sample.
+    total: Vec<F>,
+    rest_share: Vec<F>,
+    /// Each sample's argmax and label as floats.
+    argmax_f: Vec<F>,
+    label_f: Vec<F>,
+    /// One column, gathered, for the rare sample whose class needs the exact log-probabilities.
+    column: Vec<F>,
+}
+
+impl<F: Real> ColStats<F> {
+    /// Scratch for up to `samples` samples of `classes` logits.
+    pub fn new(samples: usize, classes: usize) -> ColStats<F> {
+        ColStats {
+            max: vec![F::zero(); samples],
+            argmax: vec![0; samples],
+            rest: vec![F::zero(); samples],
+            total: vec![F::zero(); samples],
+            rest_share: vec![F::zero(); samples],
+            argmax_f: vec![F::zero(); samples],
+            label_f: vec![F::zero(); samples],
+            column: vec![F::zero(); classes],
+        }
+    }
+
+    /// The max and first argmax of each column of `z`.
+    ///
+    /// # Shapes
+    /// `z`: k×m.
+    /// The gap below the largest logit within which [`ColStats::class_of`] must look closer.
+    fn tie_tolerance(k: usize) -> F {
+        F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0))
+    }
+
+    fn find_max(&mut self, z: &[F], k: usize, m: usize) {
+        let (max, arg) = (&mut self.max[..m], &mut self.argmax[..m]);
+        max.copy_from_slice(&z[..m]);
+        arg.fill(0);
+        for c in 1..k {
+            for ((mx, a), &v) in max.iter_mut().zip(arg.iter_mut()).zip(&z[c * m..(c + 1) * m]) {
+                if v > *mx {
+                    *mx = v;
+                    *a = c;
+                }
+            }
+        }
+    }
+
+    /// The class of sample j as [`crate::predict::classes`] gives it: the first largest
+    /// log-probability. That is the first largest logit unless an earlier logit is so close
+    /// below the largest that its log-probability (z_c − max) − ln(1 + s) rounds to the
+    /// largest's −ln(1 + s); since ln(1 + s) ≤ ln k, a gap over 4·ε·max(ln k, 1) rules that
+    /// out, and only then are the exact log-probabilities needed.
+    fn class_of(&mut self, z: &[F], k: usize, m: usize, j: usize, tol: F) -> usize {
+        let (mx, arg) = (self.max[j], self.argmax[j]);
+        if (0..arg).all(|c| mx - z[c * m + j] > tol) {
+            return arg;
+        }
+        for (c, v) in self.column[..k].iter_mut().enumerate() {
+            *v = z[c * m + j];
+        }
+        let stats = RowStats::of(&self.column[..k]);
+        let mut best = (0, stats.log_prob(0, self.column[0]));
+        for c in 1..k {
+            let lp = stats.log_prob(c, self.column[c]);
+            if lp > best.1 {
+                best = (c, lp);
+            }
+        }
+        best.0
+    }
+}
+
+/// e ← exp(e) elementwise: the only `exp` of a training step (one per logit).
+pub fn exp_in_place<F: Real>(e: &mut [F]) {
+    F::exp_slice(e)
+}
+
+/// What the fused kernel hands back for a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchOut<F> {
+    /// The mean loss E = −(1/m) Σ_j log_b ŷ_{j, label j}.
+    pub loss: F,
+    /// How many samples the model (before this step's update) classes right.
+    pub correct: usize,
+    /// Whether every logit (output) was finite: if not, the classes are undefined.
+    pub logits_finite: bool,
+}
+
+/// Softmax + cross-entropy over a batch of logits, fused: the loss, and the gradient at the
+/// logits (ŷ − y)/(m·ln b) written into `grad`, with one `exp` per logit.
+///
+/// Column by column this is [`crate::softmax::cross_entropy_row`]: the same max, the same order
+/// of the sum s, the same formulas for ln ŷ and for ŷ − y (exact near certainty); only the
+/// exponentials are the vectorised ones of [`super::vexp`], within 1 ulp of libm's.
+///
+/// # Shapes
+/// `z`, `grad`: k×m (classes×samples), `labels`: m.
+pub fn softmax_cross_entropy<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has the features the copy is compiled for.
+        return unsafe { softmax_cross_entropy_avx2(z, k, m, labels, ln_base, grad, stats) };
+    }
+    softmax_cross_entropy_body(z, k, m, labels, ln_base, grad, stats)
+}
+
+/// The kernel compiled with AVX2 enabled: the same operations in the same order (no fused
+/// multiply-add is ever formed), so the same bits, in wider vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn softmax_cross_entropy_avx2<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
+    softmax_cross_entropy_body(z, k, m, labels, ln_base, grad, stats)
+}
+
+#[inline(always)]
+fn softmax_cross_entropy_body<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    labels: &[usize],
+    ln_base: F,
+    grad: &mut [F],
+    stats: &mut ColStats<F>,
+) -> BatchOut<F> {
+    let (z, grad) = (&z[..k * m], &mut grad[..k * m]);
+    let logits_finite = z.iter().fold(true, |ok, v| ok & v.is_finite());
+    stats.find_max(z, k, m);
+    // e_cj = exp(z_cj − max_j): the one exp per logit, kept in `grad` until the gradient replaces it.
+    for c in 0..k {
+        let (zr, er) = (&z[c * m..(c + 1) * m], &mut grad[c * m..(c + 1) * m]);
+        for ((e, &v), &mx) in er.iter_mut().zip(zr).zip(&stats.max[..m]) {
+            *e = v - mx;
+        }
+    }
+    exp_in_place(grad);
+    // s_j = Σ_{c≠argmax} e_cj, in ascending c as RowStats sums it (adding an exact 0 for the
+    // argmax changes no bit).
+    let rest = &mut stats.rest[..m];
+    rest.fill(F::zero());
+    for c in 0..k {
+        for ((s, &e), &a) in rest.iter_mut().zip(&grad[c * m..(c + 1) * m]).zip(&stats.argmax[..m]) {
+            *s = *s + if a == c { F::zero() } else { e };
+        }
+    }
+    let mut sum_log_p = F::zero();
+    let mut correct = 0;
+    let tol = ColStats::<F>::tie_tolerance(k);
+    for (j, &t) in labels[..m].iter().enumerate() {
+        let (mx, a, s) = (stats.max[j], stats.argmax[j], stats.rest[j]);
+        stats.total[j] = F::one() + s;
+        stats.rest_share[j] = s / stats.total[j];
+        // Class numbers as floats: the gradient loop below then compares floats, which every
+        // x86-64 vectorises (64-bit integer compares need SSE4.1).
+        (stats.argmax_f[j], stats.label_f[j]) = (F::of(a as f64), F::of(t as f64));
+        let l1p = s.ln_1p();
+        sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
+        if stats.class_of(z, k, m, j, tol) == t {
+            correct += 1;
+        }
+    }
+    let scale = F::one() / (F::of(m as f64) * ln_base);
+    let per_sample =
+        stats.argmax_f[..m].iter().zip(&stats.total[..m]).zip(&stats.rest_share[..m]).zip(&stats.label_f[..m]);
+    for c in 0..k {
+        let cf = F::of(c as f64);
+        // Both branches are computed and one is kept: a select the compiler vectorises.
+        for (g, (((&a, &total), &share), &t)) in grad[c * m..(c + 1) * m].iter_mut().zip(per_sample.clone()) {
+            let y = if t == cf { F::one() } else { F::zero() };
+            let d = if a == cf { (F::one() - y) - share } else { *g / total - y };
+            *g = d * scale;
+        }
+    }
+    // As the tape scales the summed log-probabilities: by −1/(m·ln b); + 0 turns −0 into 0.
+    let loss = sum_log_p * (-F::one() / (F::of(m as f64) * ln_base)) + F::zero();
+    BatchOut { loss, correct, logits_finite }
+}
+
+/// softmax (or ln softmax with `log`) of each column of `z` into `out`, as
+/// [`crate::softmax::softmax_row`] / [`crate::softmax::log_softmax_row`] give each row.
+///
+/// # Shapes
+/// `z`, `out`: k×m.
+pub fn softmax_columns<F: Real>(z: &[F], k: usize, m: usize, log: bool, out: &mut [F], stats: &mut ColStats<F>) {
+    stats.find_max(z, k, m);
+    let out = &mut out[..k * m];
+    for c in 0..k {
+        for ((e, &v), &mx) in out[c * m..(c + 1) * m].iter_mut().zip(&z[c * m..(c + 1) * m]).zip(&stats.max[..m]) {
+            *e = v - mx;
+        }
+    }
+    let rest = &mut stats.rest[..m];
+    rest.fill(F::zero());
+    for c in 0..k {
+        for (j, s) in rest.iter_mut().enumerate() {
+            if stats.argmax[j] != c {
+                *s = *s + out[c * m + j].exp();
+            }
+        }
+    }
+    for c in 0..k {
+        for (j, o) in out[c * m..(c + 1) * m].iter_mut().enumerate() {
+            let (a, s) = (stats.argmax[j], stats.rest[j]);
+            *o = match (log, a == c) {
+                (true, true) => -s.ln_1p(),
+                (true, false) => *o - s.ln_1p(),
+                (false, true) => F::one() / (F::one() + s),
+                (false, false) => o.exp() / (F::one() + s),
+            };
+        }
+    }
+}
+
+/// Each sample's class from its logits `z` (as [`crate::predict::classes`] gives it from the
+/// log-probabilities) into `classes`, or an error if a logit is not finite: past that the
+/// probabilities are undefined (the model diverged).
+///
+/// # Shapes
+/// `z`: k×m, `classes`: m.
+pub fn classes_of_logits<F: Real>(
+    z: &[F],
+    k: usize,
+    m: usize,
+    classes: &mut [usize],
+    stats: &mut ColStats<F>,
+) -> Result<()> {
+    if let Some(j) = first_overflow(z, k, m) {
+        return Err(crate::predict::logits_overflow(j + 1, F::FLOAT_NAME));
+    }
+    stats.find_max(z, k, m);
+    let tol = ColStats::<F>::tie_tolerance(k);
+    for (j, class) in classes[..m].iter_mut().enumerate() {
+        *class = stats.class_of(z, k, m, j, tol);
+    }
+    Ok(())
+}
+
+/// The first sample (column of `z`, k×m) with a logit that is not finite.
+pub fn first_overflow<F: Real>(z: &[F], k: usize, m: usize) -> Option<usize> {
+    (0..k).filter_map(|c| z[c * m..(c + 1) * m].iter().position(|v| !v.is_finite())).min()
+}
+
+/// Each sample's first largest output (for outputs that are not logits: a quadratic loss's).
+///
+/// # Shapes
+/// `out`: k×m, `classes`: m.
+pub fn argmax_columns<F: Real>(out: &[F], k: usize, m: usize, classes: &mut [usize], stats: &mut ColStats<F>) {
+    stats.find_max(out, k, m);
+    classes[..m].copy_from_slice(&stats.argmax[..m]);
+}

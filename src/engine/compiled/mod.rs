@@ -1,0 +1,179 @@
+//! The compiled engine: a model turned once into a fixed step plan over preallocated buffers, for
+//! training and prediction at the speed of the matrix products.
+//!
+//! The tape (`crate::autodiff`) records every operation so that `explain`, `--trace` and the
+//! checks can show each number; that bookkeeping (an allocation per op, a gradient for every
+//! value, the data input included) is what makes it slow as a trainer. This engine computes the
+//! same numbers without it:
+//! - the network is described by its own small [`NetSpec`] (dense layers, activations, a softmax
+//!   or log-softmax output, a [`crate::loss::Loss`]); [`spec::from_model`] is the one adapter from
+//!   [`crate::model::Model`] and [`spec::write_params`] the one back;
+//! - [`Plan`] owns every buffer a step needs, sized for the largest batch: activations are kept
+//!   units×samples (a column per sample), so the softmax of a batch runs along contiguous rows
+//!   of samples, and a step allocates nothing;
+//! - softmax + cross-entropy are fused: the gradient at the logits is (ŷ − y)/(m·ln b), with one
+//!   `exp` per logit ([`kernels::softmax_cross_entropy`], the column form of
+//!   [`crate::softmax::cross_entropy_row`], bit for bit);
+//! - no gradient is taken for the data input, and the parameters and optimizer state are flat
+//!   buffers updated in place ([`optim::FlatOptimizer`], the semantics of [`crate::update`]);
+//! - matrix products go through `matrixmultiply`, split over columns of the output across a
+//!   rayon pool when they are large enough to pay for it ([`kernels::Gemm`]); a split over
+//!   output columns never splits a sum, so every thread count gives the same bits.
+//!
+//! One generic code path serves f32 and f64 ([`Real`]).
+
+pub mod kernels;
+pub mod optim;
+pub mod plan;
+pub mod predict;
+pub mod spec;
+pub mod train;
+pub mod vexp;
+pub mod workloads;
+
+pub use plan::Plan;
+pub use spec::{LayerSpec, NetSpec};
+
+use std::borrow::Cow;
+
+/// The float types the engine runs in, f32 and f64: the engines' [`crate::engine::Real`] with
+/// what differs between the two here (which GEMM routine multiplies their matrices, which
+/// vectorised exp); everything else is written once over [`num_traits::Float`].
+pub trait Real: super::Real + Default {
+    /// C ← α·A·B + β·C, A m×k, B k×n, C m×n, each with a row stride and a column stride (in
+    /// elements).
+    ///
+    /// # Safety
+    /// Every pointer must be valid for the strided extent of its matrix, and C must not alias A or B.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+
+    /// The value as this type (f64 → f32 rounds to nearest).
+    fn of(x: f64) -> Self {
+        Self::from(x).expect("every f64 converts to an f32 or f64")
+    }
+
+    /// The dtype's name, for reports: `f32` or `f64`.
+    const NAME: &'static str;
+
+    /// The type as messages name it: `float32` or `float64`.
+    const FLOAT_NAME: &'static str;
+
+    /// f64 data in this type: borrowed as it is for f64 (a batch is then a view of the data
+    /// set), rounded once into a new buffer for f32.
+    fn from_f64_slice(a: &[f64]) -> Cow<'_, [Self]>;
+
+    /// e^x for every x, vectorised ([`vexp`]).
+    fn exp_slice(xs: &mut [Self]);
+
+    /// Whether f64 data must be converted (into a buffer) to be read as this type.
+    const CONVERTS: bool;
+
+    /// f64 numbers as this type: `src` itself for f64, for f32 rounded into `buf`.
+    fn view_f64<'a>(src: &'a [f64], buf: &'a mut [Self]) -> &'a [Self];
+
+    /// `dst` ← `src`, copied (f64) or rounded (f32).
+    fn fill_from_f64(dst: &mut [Self], src: &[f64]);
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    const FLOAT_NAME: &'static str = "float64";
+    fn from_f64_slice(a: &[f64]) -> Cow<'_, [f64]> {
+        Cow::Borrowed(a)
+    }
+    fn exp_slice(xs: &mut [f64]) {
+        vexp::exp_f64(xs)
+    }
+    const CONVERTS: bool = false;
+    fn view_f64<'a>(src: &'a [f64], _buf: &'a mut [f64]) -> &'a [f64] {
+        src
+    }
+    fn fill_from_f64(dst: &mut [f64], src: &[f64]) {
+        dst.copy_from_slice(src)
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    const FLOAT_NAME: &'static str = "float32";
+    fn from_f64_slice(a: &[f64]) -> Cow<'_, [f32]> {
+        Cow::Owned(a.iter().map(|&v| v as f32).collect())
+    }
+    fn exp_slice(xs: &mut [f32]) {
+        vexp::exp_f32(xs)
+    }
+    const CONVERTS: bool = true;
+    fn view_f64<'a>(src: &'a [f64], buf: &'a mut [f32]) -> &'a [f32] {
+        let buf = &mut buf[..src.len()];
+        Self::fill_from_f64(buf, src);
+        buf
+    }
+    fn fill_from_f64(dst: &mut [f32], src: &[f64]) {
+        dst.iter_mut().zip(src).for_each(|(b, &v)| *b = v as f32);
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
+}
+
+/// The float type a run computes in (`--dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// float32: half the memory and bandwidth, losses to about 1e-4 relative of f64's.
+    F32,
+    /// float64: the tape's numbers (and JAX float64's) to rounding.
+    #[default]
+    F64,
+}

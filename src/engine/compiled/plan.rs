@@ -1,0 +1,391 @@
+//! A network compiled for batches of up to `capacity` samples: every buffer a step needs,
+//! allocated once, and the forward and backward passes as fixed loops over them.
+//!
+//! # Shapes
+//! The data batch is a [`Batch`], a strided in×m view: row-major samples as the data set keeps
+//! them (a batch in data order is then a slice of the data, not a copy), or feature-major (the
+//! trainer's layout for small data, where it makes the first product a run along contiguous
+//! samples). Every other activation and gradient is units×m (a column per sample). Parameters
+//! are the flat vector of [`super::spec`].
+
+use super::Real;
+use super::kernels::{
+    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
+    softmax_cross_entropy, sum,
+};
+use super::spec::{LayerSpec, NetSpec};
+use crate::error::{Error, Result, Setting};
+use crate::loss::Loss;
+use crate::predict::logits_overflow;
+
+/// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
+#[derive(Clone, Copy)]
+pub struct Batch<'a, F> {
+    /// The numbers.
+    pub data: &'a [F],
+    /// Stride between features, in elements.
+    pub rs: usize,
+    /// Stride between samples, in elements.
+    pub cs: usize,
+    /// How many samples.
+    pub m: usize,
+}
+
+impl<'a, F> Batch<'a, F> {
+    /// Samples as rows: `data` is m×features, row-major.
+    pub fn rows(data: &'a [F], m: usize, features: usize) -> Batch<'a, F> {
+        Batch { data, rs: 1, cs: features, m }
+    }
+
+    /// Samples as columns of a features×`stride` row-major matrix, starting at `data[0]`.
+    pub fn columns(data: &'a [F], m: usize, stride: usize) -> Batch<'a, F> {
+        Batch { data, rs: stride, cs: 1, m }
+    }
+
+    fn view(&self) -> MatRef<'a, F> {
+        MatRef { data: self.data, rs: self.rs, cs: self.cs }
+    }
+
+    /// The m×in transpose, as a product reads it.
+    fn transposed(&self) -> MatRef<'a, F> {
+        MatRef { data: self.data, rs: self.cs, cs: self.rs }
+    }
+}
+
+/// The compiled network.
+pub struct Plan<F: Real> {
+    spec: NetSpec,
+    capacity: usize,
+    gemm: Gemm,
+    in_width: usize,
+    /// Each layer's output width.
+    widths: Vec<usize>,
+    /// Each dense layer's offsets of its weights and bias in the flat vector.
+    offsets: Vec<Option<(usize, Option<usize>)>>,
+    /// Each layer's output, units×capacity.
+    vals: Vec<Vec<F>>,
+    /// The batch transposed (in×capacity), only when the first layer is not dense and so needs
+    /// its input a column per sample.
+    x_t: Vec<F>,
+    /// The gradient at the current layer's output, and the one below it being formed.
+    g: Vec<F>,
+    g_below: Vec<F>,
+    stats: ColStats<F>,
+    classes: Vec<usize>,
+    /// ∂E/∂params after [`Plan::loss_and_grad`], in the flat layout.
+    pub grad: Vec<F>,
+    first_dense: usize,
+    /// The network's output width (classes).
+    k: usize,
+    /// Cross-entropy on a softmax or log-softmax output: the output layer is fused into the loss.
+    fused: bool,
+    ln_base: F,
+}
+
+impl<F: Real> Plan<F> {
+    /// Compiles `spec` for batches of up to `capacity` samples, its products on `gemm`'s threads.
+    pub fn new(spec: NetSpec, capacity: usize, gemm: Gemm) -> Result<Plan<F>> {
+        if capacity == 0 {
+            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
+        }
+        let in_width = spec.in_width();
+        let (mut widths, mut offsets, mut width, mut at) = (Vec::new(), Vec::new(), in_width, 0);
+        for layer in &spec.layers {
+            match *layer {
+                LayerSpec::Dense { inputs, outputs, bias } => {
+                    offsets.push(Some((at, bias.then_some(at + inputs * outputs))));
+                    at += inputs * outputs + if bias { outputs } else { 0 };
+                    width = outputs;
+                }
+                _ => offsets.push(None),
+            }
+            widths.push(width);
+        }
+        let widest = widths.iter().copied().chain([in_width]).max().unwrap_or(0);
+        // Sizes checked before anything is allocated.
+        let units: usize = widths.iter().sum::<usize>() + 3 * widest;
+        units.checked_mul(capacity).filter(|n| n.checked_mul(size_of::<F>()).is_some()).ok_or_else(|| {
+            Error::invalid_value(
+                Setting::BatchSize,
+                capacity,
+                "batches this large need more memory than can be addressed",
+            )
+        })?;
+        let first_dense = offsets.iter().position(Option::is_some).expect("a model has a dense layer");
+        let fused = matches!(spec.loss, Loss::CrossEntropy { .. });
+        let ln_base = match spec.loss {
+            Loss::CrossEntropy { log_base } => F::of(log_base.ln()),
+            Loss::Quadratic => F::one(),
+        };
+        let classes = spec.out_width();
+        Ok(Plan {
+            vals: widths.iter().map(|w| vec![F::zero(); w * capacity]).collect(),
+            x_t: if first_dense == 0 { Vec::new() } else { vec![F::zero(); in_width * capacity] },
+            g: vec![F::zero(); widest * capacity],
+            g_below: vec![F::zero(); widest * capacity],
+            stats: ColStats::new(capacity, classes.max(widest)),
+            classes: vec![0; capacity],
+            grad: vec![F::zero(); spec.param_count()],
+            spec,
+            capacity,
+            gemm,
+            in_width,
+            widths,
+            offsets,
+            first_dense,
+            k: classes,
+            fused,
+            ln_base,
+        })
+    }
+
+    /// Sets the biases' entries of [`Plan::grad`] to 0, so that the optimizer leaves the biases
+    /// where they are: `--freeze-bias`, as the tape's loop does with
+    /// [`crate::layers::Params::with_zero_biases`].
+    pub fn freeze_biases(&mut self) {
+        for (offsets, &outputs) in self.offsets.iter().zip(&self.widths) {
+            if let Some((_, Some(b_at))) = *offsets {
+                self.grad[b_at..b_at + outputs].fill(F::zero());
+            }
+        }
+    }
+
+    /// The network it runs.
+    pub fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// The most samples a batch may have.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The layers whose outputs the loss (or a class) is read from: the output layer itself is
+    /// left out when it is fused into cross-entropy.
+    fn computed_layers(&self) -> usize {
+        self.spec.layers.len() - usize::from(self.fused)
+    }
+
+    /// Layers `0..upto` on the batch `x`.
+    fn forward(&mut self, params: &[F], x: Batch<F>, upto: usize) {
+        let m = x.m;
+        assert!(m <= self.capacity, "batch of {m} rows does not fit the plan");
+        if self.first_dense > 0 {
+            for r in 0..self.in_width {
+                for j in 0..m {
+                    self.x_t[r * m + j] = x.data[r * x.rs + j * x.cs];
+                }
+            }
+        }
+        for i in 0..upto {
+            let (below, rest) = self.vals.split_at_mut(i);
+            let out = &mut rest[0];
+            // The layer's input as units×m: the batch itself for a first dense layer (read
+            // transposed through its strides), otherwise a column-per-sample buffer.
+            let input: &[F] = match i {
+                0 if self.first_dense == 0 => x.data,
+                0 => &self.x_t,
+                _ => &below[i - 1],
+            };
+            let in_view = if i == 0 && self.first_dense == 0 { x.view() } else { MatRef { data: input, rs: m, cs: 1 } };
+            match self.spec.layers[i] {
+                LayerSpec::Dense { inputs, outputs, bias } => {
+                    let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
+                    let w = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: inputs, cs: 1 };
+                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out);
+                    if let (true, Some(b_at)) = (bias, b_at) {
+                        for (row, &b) in out.chunks_exact_mut(m).zip(&params[b_at..b_at + outputs]) {
+                            row.iter_mut().for_each(|z| *z = *z + b);
+                        }
+                    }
+                }
+                LayerSpec::Activation(act) => {
+                    let n = self.widths[i] * m;
+                    out[..n].iter_mut().zip(&input[..n]).for_each(|(a, &z)| *a = act.f(z));
+                }
+                LayerSpec::Softmax | LayerSpec::LogSoftmax => {
+                    let log = self.spec.layers[i] == LayerSpec::LogSoftmax;
+                    softmax_columns(input, self.widths[i], m, log, out, &mut self.stats);
+                }
+            }
+        }
+    }
+
+    /// The batch's loss and its gradient in every parameter (into [`Plan::grad`]), and how many
+    /// of its samples the parameters given class right.
+    ///
+    /// # Shapes
+    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `labels`: m.
+    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
+        let m = labels.len();
+        assert_eq!(x.m, m, "one label per sample");
+        let layers = self.spec.layers.len();
+        self.forward(params, x, self.computed_layers());
+        let k = self.k;
+        // The gradient at the output of layer `cur`, in `self.g`.
+        let (out, cur) = match self.spec.loss {
+            Loss::CrossEntropy { .. } => {
+                let logits = &self.vals[layers - 2];
+                let out = softmax_cross_entropy(logits, k, m, labels, self.ln_base, &mut self.g, &mut self.stats);
+                (out, layers - 2)
+            }
+            Loss::Quadratic => {
+                let out = self.quadratic_output_grad(labels, m);
+                (out, if self.fused_free_softmax_last() { layers - 2 } else { layers - 1 })
+            }
+        };
+        for i in (self.first_dense..=cur).rev() {
+            match self.spec.layers[i] {
+                LayerSpec::Activation(act) => {
+                    let n = self.widths[i] * m;
+                    let (z, a) = (&self.vals[i - 1][..n], &self.vals[i][..n]);
+                    for ((g, &z), &a) in self.g[..n].iter_mut().zip(z).zip(a) {
+                        *g = *g * act.df(z, a);
+                    }
+                }
+                LayerSpec::Dense { inputs, outputs, bias } => {
+                    let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
+                    let g = MatRef { data: &self.g[..outputs * m], rs: m, cs: 1 };
+                    // inputᵀ, m×in: the batch as it is for a first dense layer, else a buffer read transposed.
+                    let input_t = if i == 0 {
+                        x.transposed()
+                    } else {
+                        MatRef { data: &self.vals[i - 1][..inputs * m], rs: 1, cs: m }
+                    };
+                    // ∂E/∂W = G·inputᵀ (out×in); the sum over samples is the product's inner dimension.
+                    self.gemm.product(
+                        outputs,
+                        m,
+                        inputs,
+                        g,
+                        input_t,
+                        F::zero(),
+                        &mut self.grad[w_at..w_at + outputs * inputs],
+                    );
+                    if let (true, Some(b_at)) = (bias, b_at) {
+                        for (db, row) in self.grad[b_at..b_at + outputs].iter_mut().zip(self.g.chunks_exact(m)) {
+                            *db = sum(&row[..m]);
+                        }
+                    }
+                    // ∂E/∂input = Wᵀ·G (in×m), only for layers below that have parameters: never
+                    // for the data.
+                    if i > self.first_dense {
+                        let wt = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: 1, cs: inputs };
+                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below);
+                        std::mem::swap(&mut self.g, &mut self.g_below);
+                    }
+                }
+                LayerSpec::Softmax | LayerSpec::LogSoftmax => unreachable!("a model has softmax only last"),
+            }
+        }
+        out
+    }
+
+    /// Whether the output layer is a softmax or log-softmax that a quadratic loss differentiates
+    /// through (cross-entropy fuses it instead).
+    fn fused_free_softmax_last(&self) -> bool {
+        !self.fused && matches!(self.spec.layers.last(), Some(LayerSpec::Softmax | LayerSpec::LogSoftmax))
+    }
+
+    /// E = (1/m) Σ_samples ½‖y − ŷ‖² and its gradient (ŷ − y)/m at the output, taken back
+    /// through a softmax (ŷ ⊙ (g − ⟨g, ŷ⟩)) or log-softmax (g − softmax·Σg) output layer, into
+    /// `self.g`.
+    fn quadratic_output_grad(&mut self, labels: &[usize], m: usize) -> BatchOut<F> {
+        let layers = self.spec.layers.len();
+        let k = self.widths[layers - 1];
+        let y_hat = &self.vals[layers - 1];
+        let inv_m = F::one() / F::of(m as f64);
+        let (half, mut total) = (F::of(0.5), F::zero());
+        for c in 0..k {
+            for j in 0..m {
+                let y = if labels[j] == c { F::one() } else { F::zero() };
+                let d = y_hat[c * m + j] - y;
+                total = total + half * d * d;
+                self.g[c * m + j] = d * inv_m;
+            }
+        }
+        argmax_columns(y_hat, k, m, &mut self.classes, &mut self.stats);
+        let correct = self.classes[..m].iter().zip(labels).filter(|(c, l)| c == l).count();
+        let logits_finite = y_hat[..k * m].iter().fold(true, |ok, v| ok & v.is_finite());
+        match self.spec.layers[layers - 1] {
+            LayerSpec::Softmax => {
+                for j in 0..m {
+                    let dot = (0..k).fold(F::zero(), |s, c| s + self.g[c * m + j] * y_hat[c * m + j]);
+                    for c in 0..k {
+                        self.g[c * m + j] = y_hat[c * m + j] * (self.g[c * m + j] - dot);
+                    }
+                }
+            }
+            LayerSpec::LogSoftmax => {
+                for j in 0..m {
+                    let sum = (0..k).fold(F::zero(), |s, c| s + self.g[c * m + j]);
+                    for c in 0..k {
+                        self.g[c * m + j] = self.g[c * m + j] - y_hat[c * m + j].exp() * sum;
+                    }
+                }
+            }
+            LayerSpec::Dense { .. } | LayerSpec::Activation(_) => {}
+        }
+        BatchOut { loss: total * inv_m + F::zero(), correct, logits_finite }
+    }
+
+    /// Each sample's class under `params` into `classes` (m of them), or an error if the
+    /// outputs overflow; a forward pass without the loss.
+    ///
+    /// # Shapes
+    /// `x`: m samples (m ≤ capacity); `classes`: m.
+    pub fn classify(&mut self, params: &[F], x: Batch<F>, classes: &mut [usize]) -> Result<()> {
+        let m = x.m;
+        let upto = self.logit_layers();
+        self.forward(params, x, upto);
+        let k = self.k;
+        let out = &self.vals[upto - 1];
+        if upto < self.spec.layers.len() {
+            classes_of_logits(out, k, m, &mut classes[..m], &mut self.stats)
+        } else {
+            if out[..k * m].iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    Setting::Inputs,
+                    format!("the outputs overflow {}: the model diverged", F::FLOAT_NAME),
+                ));
+            }
+            argmax_columns(out, k, m, &mut classes[..m], &mut self.stats);
+            Ok(())
+        }
+    }
+
+    /// The layers up to the logits: all but a softmax or log-softmax output.
+    fn logit_layers(&self) -> usize {
+        let layers = self.spec.layers.len();
+        match self.spec.layers.last() {
+            Some(LayerSpec::Softmax | LayerSpec::LogSoftmax) => layers - 1,
+            _ => layers,
+        }
+    }
+
+    /// ln softmax of the logits of each sample, into `out` (m×k, rows = samples): the input of a
+    /// softmax or log-softmax output layer, otherwise the outputs themselves (as
+    /// [`crate::predict::logits`] reads them); an error names the first row whose logits overflow
+    /// (counting from `first_row` + 1).
+    ///
+    /// # Shapes
+    /// `x`: m samples (m ≤ capacity); `out`: m×k.
+    pub fn log_probabilities(&mut self, params: &[F], x: Batch<F>, first_row: usize, out: &mut [F]) -> Result<()> {
+        let m = x.m;
+        let upto = self.logit_layers();
+        self.forward(params, x, upto);
+        let k = self.k;
+        let logits = &self.vals[upto - 1];
+        // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
+        if let Some(j) = first_overflow(logits, k, m) {
+            return Err(logits_overflow(first_row + j + 1, F::FLOAT_NAME));
+        }
+        softmax_columns(logits, k, m, true, &mut self.g, &mut self.stats);
+        for (j, row) in out[..m * k].chunks_exact_mut(k).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = self.g[c * m + j];
+            }
+        }
+        Ok(())
+    }
+}

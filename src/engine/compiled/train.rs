@@ -1,0 +1,266 @@
+//! The training loop on the compiled engine: the semantics of [`crate::train::train`] (the same
+//! batches from the same random draws, each batch's loss before its update, the step counter
+//! running across epochs, accuracies with the parameters after the epoch, the same divergence
+//! errors), with the steps taken by a [`Plan`].
+//!
+//! Accuracy after an epoch costs no second pass when there is one batch: the next step's forward
+//! pass computes the logits of exactly those parameters on exactly those rows, so epoch e is
+//! reported during step e + 1, before its update (and the last epoch after one forward pass).
+//! With minibatches a forward-only pass over the training rows (no loss, no exp) gives it.
+
+use super::kernels::Gemm;
+use super::optim::FlatOptimizer;
+use super::plan::Batch;
+use super::spec::{from_model, write_params};
+use super::{Dtype, Plan, Real};
+use crate::data::Dataset;
+use crate::error::{Error, Result, Setting};
+use crate::model::Model;
+use crate::train::{EpochStats, Observer, TrainConfig, TrainResult};
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+/// The most rows an accuracy pass takes at once.
+const EVAL_ROWS: usize = 4096;
+
+/// How the engine runs: its float type and its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// The float type.
+    pub dtype: Dtype,
+    /// Threads for the matrix products, ≥ 1.
+    pub threads: usize,
+}
+
+impl Default for EngineOptions {
+    /// f64 on every core.
+    fn default() -> Self {
+        EngineOptions { dtype: Dtype::F64, threads: std::thread::available_parallelism().map_or(1, |n| n.get()) }
+    }
+}
+
+/// Trains `model` on `train` (scaled), measuring `test` after every epoch; `rng` draws the
+/// shuffles and nothing else. The caller has checked the config against the model and data
+/// (`crate::train::train_on` does).
+pub fn train<R: Rng + ?Sized>(
+    options: EngineOptions,
+    config: &TrainConfig,
+    model: Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    rng: &mut R,
+    observer: &mut dyn Observer,
+) -> Result<TrainResult> {
+    match options.dtype {
+        Dtype::F64 => run::<f64, R>(options.threads, config, model, train, test, rng, observer),
+        Dtype::F32 => run::<f32, R>(options.threads, config, model, train, test, rng, observer),
+    }
+}
+
+/// Data sets up to this many numbers are kept feature-major (a transposed copy): the first
+/// product then runs along contiguous samples. Larger ones are read as they are, batches as views.
+const TRANSPOSE_MAX: usize = 1 << 20;
+
+/// A data set's features as the plan reads them.
+enum Store<'a, F> {
+    /// Small data: a feature-major copy (features×n) in the engine's type.
+    Columns(Vec<F>),
+    /// Large data: the data set's own row-major f64 array, borrowed; f64 batches are views of
+    /// it, f32 batches are rounded into a batch buffer as they are taken (no f32 copy of the
+    /// whole set: less memory, and the batch is hot in cache for the product).
+    Rows(&'a [f64]),
+}
+
+struct Rows<'a, F> {
+    store: Store<'a, F>,
+    n: usize,
+    features: usize,
+}
+
+impl<'a, F: Real> Rows<'a, F> {
+    fn of(data: &'a Dataset) -> Rows<'a, F> {
+        let (n, features) = data.features.dim();
+        let store = match data.features.as_slice() {
+            Some(row_major) if n * features > TRANSPOSE_MAX => Store::Rows(row_major),
+            _ => Store::Columns(data.features.t().iter().map(|&v| F::of(v)).collect()),
+        };
+        Rows { store, n, features }
+    }
+
+    /// Whether batches need a buffer of their own (f32 from row-major f64, or any gathered batch).
+    fn needs_buffer(&self) -> bool {
+        matches!(self.store, Store::Rows(_)) && F::CONVERTS
+    }
+
+    /// Rows [start, end): a view, or for f32 from row-major f64 their rounding into `buf`.
+    fn batch<'b>(&'b self, start: usize, end: usize, buf: &'b mut [F]) -> Batch<'b, F> {
+        let (m, f) = (end - start, self.features);
+        match &self.store {
+            Store::Columns(data) => Batch::columns(&data[start..], m, self.n),
+            Store::Rows(src) => Batch::rows(F::view_f64(&src[start * f..end * f], buf), m, f),
+        }
+    }
+
+    /// The rows `picked` copied into `buf`, as a batch.
+    fn gather<'b>(&self, picked: &[usize], buf: &'b mut [F]) -> Batch<'b, F> {
+        let (m, f) = (picked.len(), self.features);
+        match &self.store {
+            Store::Columns(data) => {
+                for r in 0..f {
+                    let src = &data[r * self.n..(r + 1) * self.n];
+                    for (dst, &i) in buf[r * m..(r + 1) * m].iter_mut().zip(picked) {
+                        *dst = src[i];
+                    }
+                }
+                Batch::columns(&buf[..m * f], m, m)
+            }
+            Store::Rows(src) => {
+                for (j, &i) in picked.iter().enumerate() {
+                    F::fill_from_f64(&mut buf[j * f..(j + 1) * f], &src[i * f..(i + 1) * f]);
+                }
+                Batch::rows(&buf[..m * f], m, f)
+            }
+        }
+    }
+}
+
+fn run<F: Real, R: Rng + ?Sized>(
+    threads: usize,
+    config: &TrainConfig,
+    model: Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    rng: &mut R,
+    observer: &mut dyn Observer,
+) -> Result<TrainResult> {
+    let (spec, flat) = from_model(&model, config.loss)?;
+    let (n, features) = (train.len(), train.features.ncols());
+    let batch_size = config.batch_size.unwrap_or(n).min(n);
+    let batches = n.div_ceil(batch_size);
+    let xs = Rows::<F>::of(train);
+    let test_xs = test.map(Rows::<F>::of);
+
+    let mut params: Vec<F> = flat.iter().map(|&v| F::of(v)).collect();
+    // The accuracy passes run forward only, in blocks of up to EVAL_ROWS rows: a plan of its own,
+    // so that minibatches of 1 do not mean a pass of n forward calls.
+    let eval_rows = n.max(test.map_or(0, Dataset::len)).min(EVAL_ROWS);
+    let gemm = Gemm::new(threads)?;
+    let mut eval = Plan::<F>::new(spec.clone(), eval_rows, gemm.clone())?;
+    let mut plan = Plan::<F>::new(spec, batch_size, gemm)?;
+    let mut opt = FlatOptimizer::<F>::new(config.optimizer, params.len());
+    // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
+    let shuffled = config.shuffle && batches > 1;
+    let mut order: Vec<usize> = (0..n).collect();
+    let (mut xb, mut lb) = (
+        if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() },
+        if shuffled { vec![0; batch_size] } else { Vec::new() },
+    );
+    let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
+    let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
+    let mut classes = vec![0; eval_rows];
+
+    let mut current = model;
+    let mut history = Vec::with_capacity(config.epochs);
+    // Full batch: epoch e's figures wait for step e + 1's forward pass to give its accuracy.
+    let mut waiting: Option<EpochStats> = None;
+    let mut step = 0;
+    for epoch in 1..=config.epochs {
+        if shuffled {
+            order.shuffle(rng);
+        }
+        let mut total = 0.0;
+        for b in 0..batches {
+            let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
+            let (x, labels): (Batch<F>, &[usize]) = if shuffled {
+                for (l, &i) in lb.iter_mut().zip(&order[start..end]) {
+                    *l = train.labels[i];
+                }
+                (xs.gather(&order[start..end], &mut xb), &lb[..end - start])
+            } else {
+                (xs.batch(start, end, &mut xb), &train.labels[start..end])
+            };
+            let out = plan.loss_and_grad(&params, x, labels);
+            if let Some(mut stats) = waiting.take() {
+                if !out.logits_finite {
+                    return Err(diverged::<F>(stats.epoch));
+                }
+                stats.train_accuracy = out.correct as f64 / n as f64;
+                finish_epoch(stats, &params, &mut current, observer, &mut history)?;
+            }
+            total += out.loss.to_f64().expect("a float");
+            if config.freeze_bias {
+                plan.freeze_biases();
+            }
+            opt.update(step, &plan.grad, &mut params);
+            step += 1;
+        }
+        let loss = total / batches as f64;
+        // Past this point every number is NaN or infinite, and a model file cannot hold them.
+        if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
+            return Err(diverged::<F>(epoch));
+        }
+        let test_accuracy = match (&test_xs, test) {
+            (Some(x), Some(t)) => Some(
+                accuracy(&mut eval, &params, x, &t.labels, &mut classes, &mut eval_buf)
+                    .map_err(|_| diverged::<F>(epoch))?,
+            ),
+            _ => None,
+        };
+        let stats = EpochStats { epoch, loss, train_accuracy: f64::NAN, test_accuracy };
+        if batches == 1 && epoch < config.epochs {
+            waiting = Some(stats);
+        } else {
+            let train_accuracy = accuracy(&mut eval, &params, &xs, &train.labels, &mut classes, &mut eval_buf)
+                .map_err(|_| diverged::<F>(epoch))?;
+            finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
+        }
+    }
+    Ok(TrainResult { model: current, epochs: history })
+}
+
+/// Hands the epoch's figures and model to the observer and keeps them.
+fn finish_epoch<F: Real>(
+    stats: EpochStats,
+    params: &[F],
+    current: &mut Model,
+    observer: &mut dyn Observer,
+    history: &mut Vec<EpochStats>,
+) -> Result<()> {
+    write_params(params, current);
+    observer.epoch(&stats, current)?;
+    history.push(stats);
+    Ok(())
+}
+
+/// The share of the rows classed as `labels` say, in blocks the plan holds; an error if the
+/// outputs overflow.
+fn accuracy<F: Real>(
+    plan: &mut Plan<F>,
+    params: &[F],
+    x: &Rows<F>,
+    labels: &[usize],
+    classes: &mut [usize],
+    buf: &mut [F],
+) -> Result<f64> {
+    if labels.is_empty() {
+        return Ok(0.0);
+    }
+    let mut right = 0;
+    for start in (0..x.n).step_by(plan.capacity()) {
+        let end = (start + plan.capacity()).min(x.n);
+        let classes = &mut classes[..end - start];
+        plan.classify(params, x.batch(start, end, buf), classes)?;
+        right += classes.iter().zip(&labels[start..end]).filter(|(c, l)| c == l).count();
+    }
+    Ok(right as f64 / labels.len() as f64)
+}
+
+fn diverged<F: Real>(epoch: usize) -> Error {
+    Error::invalid(
+        Setting::Training,
+        format!(
+            "diverged in epoch {epoch}: the loss or the weights overflow {}; try a smaller step size",
+            F::FLOAT_NAME
+        ),
+    )
+}
