@@ -1,6 +1,7 @@
 //! `gradlens explain`: options → an [`ExplainRequest`] → an explanation → a renderer.
 
-use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
+use super::output::{self, Content, Plan};
+use super::{input, parse_matrix, parse_numbers, stdout_wants_color};
 use anyhow::{Context, Result, bail};
 use gradlens::data::Dataset;
 use gradlens::loss::LogBase;
@@ -44,19 +45,27 @@ pub struct Args {
     /// text, markdown or json.
     #[arg(long, default_value = "text")]
     format: Format,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
+    /// or FIFO written as it is; the file may not be the --model file.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if let Some(path) = &args.output {
-        check_writable("--output", path)?;
+    let mut plan = Plan::default();
+    if let Some(path) = &args.model {
+        plan.input("--model", path);
     }
+    let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
     let request = request(&args)?;
     let explanation = explain(&request)?;
-    let color = args.output.is_none() && args.format == Format::Text && stdout_wants_color();
-    write_output(args.output.as_deref(), render(&explanation, args.format, color).as_bytes())
+    let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
+    let color = to_stdout && args.format == Format::Text && stdout_wants_color();
+    let text = render(&explanation, args.format, color).into_bytes();
+    match &target {
+        Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
+        None => output::print(&text),
+    }
 }
 
 /// Validates the options into a request; the blog's example fills in what is not given.
@@ -74,7 +83,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     }
     let (model, file) = match (&args.model, &args.weights) {
         (Some(path), _) => {
-            let (model, file) = Model::load(path)?;
+            let (model, file) = input::load_model(path)?;
             (model, Some(file))
         }
         (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),

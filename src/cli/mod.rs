@@ -2,13 +2,14 @@
 //! how output is written (atomically), and how errors end the process (one line, exit status 2).
 
 mod explain;
+mod input;
+mod output;
 mod predict;
 mod train;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -20,6 +21,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most bytes to read from one input file [default: 8 GiB for --data, 256 MiB for --model]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = gradlens::limits::parse_bytes)]
+    max_input_size: Option<u64>,
 }
 
 // Built once per run: the size difference between variants costs nothing.
@@ -40,11 +44,13 @@ pub fn main() -> ExitCode {
         // A usage error is one line like every other error; help (asked for, or shown for a bare
         // `gradlens`) and --version print as clap has them.
         Err(e) if e.use_stderr() && e.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("gradlens: error: {}", usage_error_line(&e));
+            eprintln!("gradlens: error: {}", error_line(&usage_error_line(&e)));
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
     };
+    output::install_signal_cleanup();
+    input::set_max_input(cli.max_input_size);
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
@@ -54,7 +60,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {e:#}");
+            eprintln!("gradlens: error: {}", error_line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -76,6 +82,19 @@ fn usage_error_line(e: &clap::Error) -> String {
     line
 }
 
+/// The longest error line printed, in characters: quoted input is cut where it is quoted, and
+/// this catches what is not.
+const ERROR_MAX: usize = 2000;
+
+/// A message as one safe line: control characters escaped, cut at [`ERROR_MAX`] characters.
+fn error_line(message: &str) -> String {
+    let line = gradlens::safe_text::one_line(message);
+    match line.char_indices().nth(ERROR_MAX) {
+        Some((cut, _)) => format!("{}… (message cut)", &line[..cut]),
+        None => line,
+    }
+}
+
 /// A reader that closed the pipe early (`gradlens explain | head`) is not an error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -84,74 +103,6 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Whether to colour what goes to stdout: only a terminal, and only when NO_COLOR is unset.
 pub fn stdout_wants_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// Writes `content` to `path`, or to stdout when there is none.
-pub fn write_output(path: Option<&Path>, content: &[u8]) -> Result<()> {
-    match path {
-        Some(path) => write_atomic(path, content),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(content)?;
-            out.flush()?;
-            Ok(())
-        }
-    }
-}
-
-/// Checks, before any work is done, that `path` can be written: its folder exists.
-pub fn check_writable(option: &str, path: &Path) -> Result<()> {
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        bail!("{option} {}: the folder {} does not exist", path.display(), dir.display());
-    }
-    if path.is_dir() {
-        bail!("{option} {}: is a folder, not a file", path.display());
-    }
-    Ok(())
-}
-
-pub fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Writes to a temporary file beside `path` and renames it into place, so a failed run leaves
-/// neither a half-written file nor a clobbered old one.
-pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    write_all_atomic(&[(path, content)])
-}
-
-/// Writes every file or none of them: each goes to a temporary file beside its target first, and
-/// only once all are written are they renamed into place, so a failure part way (a full disk, a
-/// folder that cannot be written) leaves the user's files as they were.
-pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<()> {
-    let mut staged = Vec::with_capacity(files.len());
-    for &(path, content) in files {
-        let dir = parent_dir(path);
-        let mut tmp =
-            temp_file_in(dir).with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
-        tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
-        staged.push((tmp, path));
-    }
-    for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
-    }
-    Ok(())
-}
-
-/// A temporary file in `dir` that becomes a user's file when persisted: created with mode 0666
-/// less the umask, as any new file, not tempfile's private 0600.
-pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
 }
 
 /// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.

@@ -3,7 +3,8 @@
 //! Every output path is checked before training starts, and every file is written whole (or not
 //! at all) after it ends.
 
-use super::{check_writable, parent_dir, temp_file_in, write_all_atomic};
+use super::input;
+use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
@@ -21,14 +22,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 #[command(after_help = "With no options: the blog's model, serial(Dense(3), Softmax) with a bias, trained on \
                         Iris (standardised, 20% held out for testing) by full-batch gradient descent.")]
 pub struct Args {
-    /// `iris` (built in) or a CSV file with a header row.
+    /// `iris` (built in), a CSV file with a header row, or '-' (a CSV on stdin).
     #[arg(long, value_name = "iris|FILE", default_value = IRIS)]
     data: String,
     /// The CSV's class column (default: the last).
@@ -98,7 +99,8 @@ pub struct Args {
     /// Save the trained model (with its class and feature names and scaler) to this JSON file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
-    /// Save every weight and bias as a .npy file in this folder (made if missing).
+    /// Save every weight and bias as a .npy file in this folder (made if missing); layer*_weights.npy
+    /// and layer*_bias.npy files of an earlier model that the new one does not have are removed.
     #[arg(long, value_name = "DIR")]
     save_npy: Option<PathBuf>,
     /// Plot loss and accuracy per epoch (.svg or .png).
@@ -155,10 +157,17 @@ enum FormatArg {
 pub fn run(args: Args) -> Result<()> {
     // Everything the user gave is checked before any work: a bad option costs nothing.
     let config = config(&args)?;
-    let outputs = Outputs::check(&args)?;
+    let mut plan = Plan::default();
+    if args.data != IRIS {
+        plan.input("--data", Path::new(&args.data));
+    }
+    if let Some(path) = &args.model {
+        plan.input("--model", path);
+    }
+    let outputs = Outputs::check(&args, &mut plan)?;
     let (data, source) = load_data(&args)?;
     let start =
-        args.model.as_ref().map(|path| Model::load(path).map(|(model, file)| (path, model, file))).transpose()?;
+        args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
     let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
@@ -181,67 +190,64 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
 
+    // The .npy files are known once the model is: each is checked now, before training.
+    let npy = match &args.save_npy {
+        Some(dir) => Some(NpyFiles::check(dir, &npy_names(&model), &mut plan)?),
+        None => None,
+    };
+
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
     let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);
     let text = args.format == FormatArg::Text;
     if text {
-        // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(header(&data_report, &config_report, &model).as_bytes())?;
-        stdout.flush()?;
+        // A reader that has gone (`| head -1`) ends the printing, not the run: the files are saved.
+        output::print(header(&data_report, &config_report, &model).as_bytes())?;
     }
     let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
     let initial = model.clone();
     let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
-    let (result, trace) = (result?, trace?);
+    let result = result?;
     let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if let Some(path) = &args.save {
-        files.push((path.clone(), model_json(&report.model)));
+    let mut files: Vec<(&Target, Content)> = Vec::new();
+    if let Some(target) = &outputs.save {
+        files.push((target, Content::Bytes(model_json(&report.model))));
     }
-    if let Some(dir) = &args.save_npy {
-        files.extend(npy_files(&result.model, dir)?);
+    if let Some(npy) = &npy {
+        for ((target, _), bytes) in npy.targets.iter().zip(npy_files(&result.model)?) {
+            files.push((target, Content::Bytes(bytes)));
+        }
     }
-    if let Some((path, format)) = &outputs.plot {
-        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.log_base), *format)?));
+    if let Some((target, format)) = &outputs.plot {
+        files.push((target, Content::Bytes(training_curves(&report.epochs, &loss_unit(config.log_base), *format)?)));
     }
-    if let Some((path, format)) = &outputs.plot_weights {
-        let mut history = observer.params_history;
+    if let Some((target, format)) = &outputs.plot_weights {
+        let mut history = std::mem::take(&mut observer.params_history);
         history.insert(0, initial.params.to_flat());
         let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
-        files.push((path.clone(), weight_paths(&panels, *format)?));
+        files.push((target, Content::Bytes(weight_paths(&panels, *format)?)));
     }
-    let made_npy_dir = match &args.save_npy {
-        Some(dir) if !dir.is_dir() => {
-            std::fs::create_dir(dir)
-                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
-            Some(dir)
-        }
-        _ => None,
-    };
-    let staged: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
-    if let Err(e) = write_all_atomic(&staged) {
-        if let Some(dir) = made_npy_dir {
-            let _ = std::fs::remove_dir(dir); // only if still empty: nothing of the user's
+    if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
+        files.push((target, Content::Stream(stream)));
+    }
+    if let Err(e) = output::commit(files) {
+        if let Some(npy) = &npy {
+            npy.undo_made_dir();
         }
         return Err(e);
     }
-    if let Some((tmp, path)) = trace {
-        tmp.persist(&path).map_err(|e| anyhow!("--trace {}: {}", path.display(), e.error))?;
+    if let Some(npy) = &npy {
+        npy.remove_stale()?;
     }
 
     let out = match args.format {
         FormatArg::Text => summary(&report),
         FormatArg::Json => json(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    output::print(out.as_bytes())
 }
 
 /// The optimisation settings, each checked and named by its option.
@@ -293,52 +299,100 @@ fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
 
 /// The checked output paths, with the image format each plot's name asks for.
 struct Outputs {
-    plot: Option<(PathBuf, ImageFormat)>,
-    plot_weights: Option<(PathBuf, ImageFormat)>,
+    save: Option<Target>,
+    plot: Option<(Target, ImageFormat)>,
+    plot_weights: Option<(Target, ImageFormat)>,
+    trace: Option<Target>,
 }
 
 impl Outputs {
-    fn check(args: &Args) -> Result<Outputs> {
-        if let Some(path) = &args.save {
-            check_writable("--save", path)?;
-        }
-        if let Some(path) = &args.trace {
-            check_writable("--trace", path)?;
-        }
-        if let Some(dir) = &args.save_npy {
-            if dir.exists() && !dir.is_dir() {
-                bail!("--save-npy {}: is a file, not a folder", dir.display());
-            }
-            if !dir.exists() {
-                // The folder is made after training; its parent must be there now.
-                check_writable("--save-npy", dir)?;
-            }
-        }
-        let image = |option: &str, path: &Option<PathBuf>| -> Result<Option<(PathBuf, ImageFormat)>> {
+    /// Every output is checked against the inputs and each other (by the file it names) and for
+    /// a writable folder, before any data is read.
+    fn check(args: &Args, plan: &mut Plan) -> Result<Outputs> {
+        let save = args.save.as_ref().map(|p| plan.output("--save", p, false)).transpose()?;
+        let mut image = |option: &str, path: &Option<PathBuf>| -> Result<Option<(Target, ImageFormat)>> {
             let Some(path) = path else { return Ok(None) };
-            check_writable(option, path)?;
             let format = ImageFormat::from_path(path)
                 .with_context(|| format!("{option} {}: the name must end in .svg or .png", path.display()))?;
-            Ok(Some((path.clone(), format)))
+            Ok(Some((plan.output(option, path, false)?, format)))
         };
-        let outputs =
-            Outputs { plot: image("--plot", &args.plot)?, plot_weights: image("--plot-weights", &args.plot_weights)? };
-        let mut paths: Vec<(&str, &Path)> = Vec::new();
-        for (option, path) in [
-            ("--save", &args.save),
-            ("--plot", &args.plot),
-            ("--plot-weights", &args.plot_weights),
-            ("--trace", &args.trace),
-        ] {
-            if let Some(p) = path {
-                if let Some((other, _)) = paths.iter().find(|(_, q)| *q == p.as_path()) {
-                    bail!("{option} {}: the same file as {other}", p.display());
+        let plot = image("--plot", &args.plot)?;
+        let plot_weights = image("--plot-weights", &args.plot_weights)?;
+        let trace = args.trace.as_ref().map(|p| plan.output("--trace", p, true)).transpose()?;
+        if let Some(dir) = &args.save_npy
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            bail!("--save-npy {}: is a file, not a folder", dir.display());
+        }
+        Ok(Outputs { save, plot, plot_weights, trace })
+    }
+}
+
+/// `--save-npy DIR`: one checked target per file, and whether this run made the folder.
+///
+/// Files `layer<N>_weights.npy` / `layer<N>_bias.npy` left in the folder by an earlier, deeper
+/// model are removed once the new files are in place, so the folder always holds one model;
+/// other files in it are never touched.
+struct NpyFiles {
+    dir: PathBuf,
+    made_dir: bool,
+    targets: Vec<(Target, String)>,
+}
+
+impl NpyFiles {
+    fn check(dir: &Path, names: &[String], plan: &mut Plan) -> Result<NpyFiles> {
+        let made_dir = !dir.exists();
+        if made_dir {
+            std::fs::create_dir(dir)
+                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
+        }
+        let mut npy = NpyFiles { dir: dir.to_path_buf(), made_dir, targets: Vec::new() };
+        for name in names {
+            match plan.output("--save-npy", &dir.join(name), false) {
+                Ok(t) => npy.targets.push((t, name.clone())),
+                Err(e) => {
+                    npy.undo_made_dir();
+                    return Err(e);
                 }
-                paths.push((option, p));
             }
         }
-        Ok(outputs)
+        Ok(npy)
     }
+
+    /// Removes the folder this run made, if nothing is in it.
+    fn undo_made_dir(&self) {
+        if self.made_dir {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+
+    fn remove_stale(&self) -> Result<()> {
+        for entry in std::fs::read_dir(&self.dir).with_context(|| format!("--save-npy {}", self.dir.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if output::is_layer_npy(&name)
+                && !self.targets.iter().any(|(_, n)| *n == name)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("--save-npy: removing the earlier model's {name}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The names of the .npy files of `model`, in the order [`npy_files`] renders them.
+fn npy_names(model: &Model) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, _, b) in model.dense_layers() {
+        names.push(format!("layer{i}_weights.npy"));
+        if b.is_some() {
+            names.push(format!("layer{i}_bias.npy"));
+        }
+    }
+    names
 }
 
 /// The data, and how to name it in messages and reports.
@@ -351,7 +405,8 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
         }
         Dataset::iris()
     } else {
-        Dataset::from_csv(Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
+        let reader = input::open_data("--data", Path::new(&args.data))?;
+        Dataset::from_csv_reader(reader, Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
             e => anyhow!(e),
         })?
@@ -445,8 +500,7 @@ struct Watch {
 }
 
 struct TraceWriter {
-    path: PathBuf,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: Stream,
     optimizer: Optimizer,
     log_base: LogBase,
     class_names: Vec<String>,
@@ -472,35 +526,27 @@ impl Watch {
             );
             bar
         });
-        let trace = match &args.trace {
+        let trace = match &outputs.trace {
             None => None,
-            Some(path) => {
-                let dir = parent_dir(path);
-                let tmp = temp_file_in(dir)
-                    .with_context(|| format!("--trace {}: cannot write in {}", path.display(), dir.display()))?;
-                Some(TraceWriter {
-                    path: path.clone(),
-                    out: BufWriter::new(tmp),
-                    optimizer: config.optimizer,
-                    log_base: config.log_base,
-                    class_names: data.class_names.clone(),
-                    feature_names: data.feature_names.clone(),
-                })
-            }
+            Some(target) => Some(TraceWriter {
+                out: Stream::open(target)?,
+                optimizer: config.optimizer,
+                log_base: config.log_base,
+                class_names: data.class_names.clone(),
+                feature_names: data.feature_names.clone(),
+            }),
         };
         let every = text.then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
         Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, trace })
     }
 
-    /// Ends the bar, and hands back the finished trace's temporary file and its destination.
-    fn finish(&mut self) -> Result<Option<(tempfile::NamedTempFile, PathBuf)>> {
+    /// Ends the bar, and hands back the trace to be committed with the other files.
+    fn finish(&mut self) -> Option<Stream> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        let Some(trace) = self.trace.take() else { return Ok(None) };
-        let tmp = trace.out.into_inner().map_err(|e| anyhow!("--trace {}: {}", trace.path.display(), e.error()))?;
-        Ok(Some((tmp, trace.path)))
+        self.trace.take().map(|t| t.out)
     }
 }
 
@@ -522,7 +568,8 @@ impl Observer for Watch {
             feature_names: Some(t.feature_names.clone()),
         })?;
         let line = TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation };
-        let io = |source: std::io::Error| gradlens::Error::Io { path: t.path.clone(), source };
+        let name = t.out.name();
+        let io = |source: std::io::Error| gradlens::Error::Io { path: name.clone().into(), source };
         serde_json::to_writer(&mut t.out, &line).map_err(|e| io(std::io::Error::other(e)))?;
         t.out.write_all(b"\n").map_err(io)
     }
@@ -563,17 +610,17 @@ fn model_json(file: &ModelFile) -> Vec<u8> {
 
 /// `layer{i}_weights.npy` (out×in, rows = output units, as in the model file) and
 /// `layer{i}_bias.npy` (out) for each dense layer i of the model file.
-fn npy_files(model: &Model, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+fn npy_files(model: &Model) -> Result<Vec<Vec<u8>>> {
     use ndarray_npy::WriteNpyExt;
     let mut files = Vec::new();
-    for (i, w, b) in model.dense_layers() {
+    for (_, w, b) in model.dense_layers() {
         let mut bytes = Vec::new();
         w.write_npy(&mut bytes)?;
-        files.push((dir.join(format!("layer{i}_weights.npy")), bytes));
+        files.push(bytes);
         if let Some(b) = b {
             let mut bytes = Vec::new();
             b.row(0).to_owned().write_npy(&mut bytes)?;
-            files.push((dir.join(format!("layer{i}_bias.npy")), bytes));
+            files.push(bytes);
         }
     }
     Ok(files)
