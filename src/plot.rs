@@ -50,6 +50,8 @@ pub struct Series {
 pub struct Panel {
     pub title: String,
     pub series: Vec<Series>,
+    /// Epochs between two values of a series (1: every epoch; more when a long run is sampled).
+    pub every: usize,
 }
 
 /// The weight paths of `model`'s dense layers, from `history[e]`, the parameters after epoch
@@ -96,7 +98,7 @@ pub fn weight_panels(model: &Model, history: &[Vec<f64>], features: &[String], c
         } else {
             format!("Dense layer {} of {} ({inp} → {out}): {what} after each epoch", d + 1, dense.len())
         };
-        panels.push(Panel { title, series });
+        panels.push(Panel { title, series, every: 1 });
     }
     panels
 }
@@ -305,7 +307,8 @@ fn draw_weights<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Pane
     let areas = root.split_evenly((panels.len().max(1), 1));
     for (panel, area) in panels.iter().zip(areas) {
         let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - 300);
-        let epochs = panel.series.first().map_or(1, |s| s.values.len().saturating_sub(1)).max(1) as f64;
+        let every = panel.every.max(1);
+        let epochs = (panel.series.first().map_or(1, |s| s.values.len().saturating_sub(1)).max(1) * every) as f64;
         let (lo, hi) = range(panel.series.iter().flat_map(|s| s.values.iter().copied()));
         let mut chart = ChartBuilder::on(&plot)
             .caption(&panel.title, (FONT, 20))
@@ -316,7 +319,8 @@ fn draw_weights<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Pane
             .build_cartesian_2d(0.0..epochs, lo..hi)?;
         mesh(&mut chart, "epoch (0 = before training)", "value")?;
         for (i, s) in panel.series.iter().enumerate() {
-            chart.draw_series(LineSeries::new(points(s.values.iter().copied(), 0), colour(i).stroke_width(2)))?;
+            let at_epochs = points(s.values.iter().copied(), 0).into_iter().map(|(x, y)| (x * every as f64, y));
+            chart.draw_series(LineSeries::new(at_epochs, colour(i).stroke_width(2)))?;
         }
 
         let rows = ((legend.dim_in_pixel().1.saturating_sub(50)) / LEGEND_ROW) as usize;

@@ -209,9 +209,10 @@ fn step_size_zero_negative_nan_or_infinite() {
 }
 
 #[test]
-fn log_base_not_positive_or_one() {
-    for base in ["0", "-2", "1", "1.0"] {
-        fails(&["--log-base", base], &["--log-base", base, "positive number other than 1"]);
+fn log_base_not_above_one() {
+    // Below 1, ln b < 0: the loss is negative and descent would maximise the error (issue 7).
+    for base in ["0", "-2", "1", "1.0", "0.5"] {
+        fails(&["--log-base", base], &["--log-base", base, "above 1"]);
     }
 }
 

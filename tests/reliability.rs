@@ -219,3 +219,192 @@ fn data_can_come_from_stdin() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["data"]["train_rows"], 4);
 }
+
+// ---- 2. Limits: small inputs never take large memory or time ----
+
+#[test]
+fn sizes_are_checked_before_allocating_and_name_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--hidden", "18446744073709551615"], &["--hidden", "67,108,864 parameters"]);
+    refused_in(d, &["train", "--hidden", "1000000000"], &["--hidden", "the limit"]);
+    refused_in(d, &["train", "--epochs", "1000000000000"], &["--epochs", "10,000,000"]);
+    // 10,000 one-row classes: a 10,000 × 10,000 one-hot matrix (800 MB) is refused, not built.
+    let mut csv = String::from("a,label\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!("{i},c{i}\n"));
+    }
+    fs::write(d.join("classes.csv"), csv).unwrap();
+    refused_in(d, &["train", "--data", "classes.csv"], &["one-hot", "10000 × 10000", "limit"]);
+}
+
+#[test]
+fn a_wide_csv_and_a_deep_model_take_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 100,000 columns: the duplicate-name check is one pass (it was quadratic: 17 s).
+    let names: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    let ones = vec!["1"; 100_000].join(",");
+    let twos = vec!["2"; 100_000].join(",");
+    fs::write(d.join("wide.csv"), format!("{},label\n{ones},x\n{twos},y\n", names.join(","))).unwrap();
+    let start = Instant::now();
+    ok_in(d, &["train", "--data", "wide.csv", "--epochs", "1", "--test-fraction", "0", "-q"]);
+    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+
+    // 3,000 tanh layers: the names no longer grow a′′′… with depth (5,000 layers took 40 s, 1.9 GB).
+    let mut layers = vec![r#"{"type": "dense", "weights": [[0.1, 0.2], [0.3, -0.1]], "bias": null}"#.to_string()];
+    layers.extend(std::iter::repeat_n(r#"{"type": "tanh"}"#.to_string(), 3000));
+    layers.push(r#"{"type": "softmax"}"#.into());
+    fs::write(d.join("deep.json"), format!(r#"{{"layers": [{}]}}"#, layers.join(","))).unwrap();
+    let text = ok_in(d, &["explain", "--model", "deep.json", "--x", "1,2", "--target", "0"]);
+    let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < 200, "a line of {longest} characters");
+    assert!(text.contains("′³⁰⁰⁰") || text.contains("′²⁹⁹⁹"), "the 3000th tanh is named by its count");
+}
+
+#[test]
+fn a_softmax_over_many_classes_is_summarised_not_tabled() {
+    // 40 classes, one input: the 40×40 Jacobian is summarised. Its product with ∂L/∂ŷ, summed in
+    // collapsed form, must still equal the tape's ∂L/∂z = (ŷ − y)/m (m = 1, natural log).
+    let weights: Vec<String> = (0..40).map(|i| format!("{}", i as f64 / 40.0)).collect();
+    let out = gradlens()
+        .args(["explain", "--weights", &weights.join(";"), "--x", "1", "--target", "7", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let softmax = e["layers"].as_array().unwrap().iter().find(|l| l["type"] == "softmax").unwrap();
+    assert_eq!(softmax["jacobians"].as_array().unwrap().len(), 0);
+    let long_way = softmax["jacobian_times_grad"][0].as_array().unwrap();
+    let p = e["probabilities"][0].as_array().unwrap();
+    for (i, (g, p)) in long_way.iter().zip(p).enumerate() {
+        let want = p.as_f64().unwrap() - if i == 7 { 1.0 } else { 0.0 };
+        assert!((g.as_f64().unwrap() - want).abs() < 1e-15, "class {i}: {g} vs {want}");
+    }
+    let text =
+        gradlens().args(["explain", "--weights", &weights.join(";"), "--x", "1", "--target", "7"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("1,600 entries a sample; they are not listed"));
+}
+
+#[test]
+fn reads_are_bounded_and_fifos_do_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--data", "/dev/zero"], &["/dev/zero", "row 1", "longer than 64 MiB"]);
+    refused_in(
+        d,
+        &["explain", "--model", "/dev/zero", "--max-input-size", "1M"],
+        &["/dev/zero", "1 MiB", "--max-input-size"],
+    );
+    refused_in(d, &["predict", "--model", "/dev/zero", "--x", "1"], &["/dev/zero", "256 MiB", "--max-input-size"]);
+    let fifo = d.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let start = Instant::now();
+    refused_in(d, &["train", "--data", "fifo"], &["fifo", "no process opened for writing"]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_trace_can_be_thinned_and_compacted_and_warns_when_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out =
+        gradlens().current_dir(d).args(["train", "--epochs", "1000", "--trace", "full.jsonl", "-q"]).output().unwrap();
+    assert!(out.status.success());
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(warning.contains("warning") && warning.contains("--trace-every"), "{warning}");
+    ok_in(d, &["train", "--epochs", "1000", "--trace", "thin.jsonl", "--trace-every", "100", "--trace-compact"]);
+    let thin = fs::read_to_string(d.join("thin.jsonl")).unwrap();
+    // 1000 full-batch steps (0…999), every 100th: steps 0, 100, …, 900.
+    let steps: Vec<u64> =
+        thin.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, (0..10).map(|i| i * 100).collect::<Vec<_>>());
+    let full = fs::metadata(d.join("full.jsonl")).unwrap().len();
+    assert!((thin.len() as u64) * 100 < full, "compact and thinned: {} vs {full}", thin.len());
+}
+
+// ---- 3. Files are read strictly, messages are one safe line ----
+
+#[test]
+fn model_files_are_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = [
+        ("twice.json", format!("{MODEL}\n{MODEL}"), vec!["twice.json", "top level", "data after the end"]),
+        (
+            "dup.json",
+            r#"{"layers": [{"type": "dense", "weights": [[1, 2], [3, 4]], "weights": [[5, 6], [7, 8]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["dup.json", "layers[0].weights", "twice"],
+        ),
+        (
+            "type.json",
+            r#"{"layers": [{"type": "dense", "type": "tanh", "weights": [[1, 2], [3, 4]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["layers[0].type", "twice"],
+        ),
+        (
+            "one.json",
+            r#"{"layers": [{"type": "dense", "weights": [[1, 2]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["one.json", "layers[1]", "one class"],
+        ),
+        (
+            "step.json",
+            MODEL.replacen(
+                "]}",
+                r#"], "training": {"optimizer": {"name": "sgd", "step_size": "big"}, "log_base": "e", "epochs": 1}}"#,
+                1,
+            ),
+            vec!["step.json", "training.optimizer"],
+        ),
+    ];
+    for (name, text, want) in &bad {
+        fs::write(d.join(name), text).unwrap();
+        refused_in(d, &["explain", "--model", name, "--x", "1,2"], want);
+    }
+    fs::write(d.join("bom.json"), format!("\u{feff}{MODEL}")).unwrap();
+    ok_in(d, &["explain", "--model", "bom.json", "--x", "1,2", "--target", "0"]);
+}
+
+#[test]
+fn options_out_of_their_domain_or_ignored_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--log-base", "0.5"], &["--log-base", "above 1"]);
+    refused_in(d, &["train", "--momentum", "1"], &["--momentum 1", "[0, 1)"]);
+    refused_in(d, &["train", "--momentum", "-0.1", "--optimizer", "momentum"], &["--momentum"]);
+    let out = gradlens().current_dir(d).args(["train", "--epochs", "2", "--momentum", "0.5"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--momentum is ignored"));
+    // A run whose loss grows by orders of magnitude is a failure, and saves nothing.
+    refused_in(
+        d,
+        &["train", "--lr", "1e300", "--epochs", "100", "--optimizer", "momentum", "--save", "m.json"],
+        &["diverged", "smaller step size", "--lr"],
+    );
+    assert!(!d.join("m.json").exists());
+}
+
+#[test]
+fn messages_are_one_line_with_input_escaped_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long = "9".repeat(80_000);
+    fs::write(d.join("ctl.csv"), format!("a,b,label\n1,\"x\ny\u{1b}[31m\",c\n2,{long}x,d\n")).unwrap();
+    let err = refused_in(d, &["train", "--data", "ctl.csv"], &["ctl.csv", "row 2", "column 'b'", "\\n", "\\u{1b}"]);
+    assert!(!err.contains('\u{1b}'));
+    fs::write(d.join("long.csv"), format!("a,b,label\n1,2,c\n2,{long}x,d\n")).unwrap();
+    let err = refused_in(d, &["train", "--data", "long.csv"], &["row 3", "80001 characters"]);
+    assert!(err.len() < 400, "{} bytes", err.len());
+    refused_in(d, &["explain", "--x", "1,\n2x"], &["--x", "\\n"]);
+}
+
+#[test]
+fn csv_rows_are_numbered_as_an_editor_counts_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // CRLF line ends, a blank line and a quoted line break before the bad row, which is on line 6.
+    fs::write(d.join("crlf.csv"), "a,b,label\r\n1,2,x\r\n\r\n3,4,\"two\r\nlines\"\r\n5,oops,y\r\n").unwrap();
+    refused_in(d, &["train", "--data", "crlf.csv"], &["crlf.csv, row 6", "column 'b'", "'oops'"]);
+    // A first row of numbers is data, not a header.
+    fs::write(d.join("nohead.csv"), "1,2,0\n3,4,1\n").unwrap();
+    refused_in(d, &["train", "--data", "nohead.csv"], &["row 1 looks like data", "header"]);
+}

@@ -38,7 +38,7 @@ pub struct Args {
     /// Step size α [default: 0.25, or the step size a saved model was trained with]
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1 [default: e, or
+    /// Base of the loss's logarithm: e, 2, 10 or any number above 1 [default: e, or
     /// the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
@@ -71,13 +71,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Validates the options into a request; the blog's example fills in what is not given.
 fn request(args: &Args) -> Result<ExplainRequest> {
     let blog = ExplainRequest::blog();
-    let log_base: Option<LogBase> = args
-        .log_base
-        .as_deref()
-        .map(|b| {
-            b.parse().map_err(|_| anyhow::anyhow!("--log-base '{b}': must be e or a positive number other than 1"))
-        })
-        .transpose()?;
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(super::parse_log_base).transpose()?;
     if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
         bail!("--lr {lr}: the step size must be a positive finite number");
     }

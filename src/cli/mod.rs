@@ -24,6 +24,9 @@ struct Cli {
     /// The most bytes to read from one input file [default: 8 GiB for --data, 256 MiB for --model]
     #[arg(long, global = true, value_name = "SIZE", value_parser = gradlens::limits::parse_bytes)]
     max_input_size: Option<u64>,
+    /// No warnings, progress bar or per-epoch lines: only the result (and errors).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 // Built once per run: the size difference between variants costs nothing.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
     };
     output::install_signal_cleanup();
     input::set_max_input(cli.max_input_size);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
@@ -103,6 +107,35 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Whether to colour what goes to stdout: only a terminal, and only when NO_COLOR is unset.
 pub fn stdout_wants_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `-q/--quiet` was given: no warnings, no progress, no per-epoch lines.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A warning on stderr, one line, unless `--quiet`.
+pub fn warn(message: &str) {
+    if !quiet() {
+        eprintln!("gradlens: warning: {}", error_line(message));
+    }
+}
+
+/// `--log-base`: e, or a number above 1. Below 1 the logarithm is negative, the loss with it, and
+/// descent would maximise the error.
+pub fn parse_log_base(text: &str) -> Result<gradlens::loss::LogBase> {
+    let shown = gradlens::safe_text::quoted(text);
+    let base: gradlens::loss::LogBase =
+        text.parse().map_err(|_| anyhow!("--log-base '{shown}': must be e or a number above 1 (2, 10…)"))?;
+    if base.ln() <= 0.0 {
+        bail!(
+            "--log-base '{shown}': must be above 1; below 1 the loss is negative and gradient descent would \
+             maximise the error"
+        );
+    }
+    Ok(base)
 }
 
 /// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.

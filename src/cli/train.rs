@@ -52,9 +52,9 @@ pub struct Args {
     /// Hidden layer widths, e.g. 16,8 (default: none, the blog's model).
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
-    /// The hidden layers' activation.
-    #[arg(long, value_enum, default_value = "tanh")]
-    activation: ActivationArg,
+    /// The hidden layers' activation [default: tanh]
+    #[arg(long, value_enum)]
+    activation: Option<ActivationArg>,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
@@ -71,9 +71,9 @@ pub struct Args {
     /// Step size.
     #[arg(long, value_name = "ALPHA", default_value = "0.5", allow_hyphen_values = true)]
     lr: f64,
-    /// Momentum's mass, in [0, 1).
-    #[arg(long, value_name = "MASS", default_value = "0.9", allow_hyphen_values = true)]
-    momentum: f64,
+    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
+    momentum: Option<f64>,
     /// Passes over the training rows.
     #[arg(long, value_name = "N", default_value = "1000")]
     epochs: usize,
@@ -86,7 +86,7 @@ pub struct Args {
     /// Batches in the data's order, the last one smaller when the batch size does not divide it.
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
-    /// Base of the loss's logarithm: e, 2, 10 or any positive number other than 1.
+    /// Base of the loss's logarithm: e, 2, 10 or any number above 1.
     #[arg(long, value_name = "BASE", default_value = "e")]
     log_base: String,
     /// Print a line every N epochs (default: about ten lines).
@@ -109,10 +109,24 @@ pub struct Args {
     /// Plot every weight's path over the epochs (.svg or .png).
     #[arg(long, value_name = "FILE")]
     plot_weights: Option<PathBuf>,
-    /// Write every step's explanation, one JSON object per line.
+    /// Write every step's explanation, one JSON object per line ('-': stdout). A warning comes
+    /// first when it will pass 100 MB.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Trace every N-th step only (steps counted from 0 across epochs, as the optimizer counts).
+    #[arg(long, value_name = "N", requires = "trace")]
+    trace_every: Option<usize>,
+    /// A compact trace: each line holds the step's loss and each dense layer's weights, gradients
+    /// and new weights, without the per-sample intermediates.
+    #[arg(long, requires = "trace")]
+    trace_compact: bool,
 }
+
+/// The most epochs a run may ask for: the run keeps one line of figures per epoch (about 40
+/// bytes), and 10⁷ epochs of Iris take hours.
+const MAX_EPOCHS: usize = 10_000_000;
+/// The most snapshots `--plot-weights` keeps: a longer run is sampled every few epochs.
+const MAX_WEIGHT_SNAPSHOTS: usize = 1000;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ScaleArg {
@@ -199,16 +213,17 @@ pub fn run(args: Args) -> Result<()> {
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
     let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed);
     let text = args.format == FormatArg::Text;
-    if text {
+    if text && !super::quiet() {
         // A reader that has gone (`| head -1`) ends the printing, not the run: the files are saved.
         output::print(header(&data_report, &config_report, &model).as_bytes())?;
     }
-    let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
+    let mut observer = Watch::new(&args, &config, &data, train_set.len(), text, &outputs)?;
     let initial = model.clone();
     let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
     let result = result?;
+    check_not_diverged(&result.epochs, &config)?;
     let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
@@ -227,7 +242,10 @@ pub fn run(args: Args) -> Result<()> {
     if let Some((target, format)) = &outputs.plot_weights {
         let mut history = std::mem::take(&mut observer.params_history);
         history.insert(0, initial.params.to_flat());
-        let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
+        let mut panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
+        for panel in &mut panels {
+            panel.every = observer.params_every;
+        }
         files.push((target, Content::Bytes(weight_paths(&panels, *format)?)));
     }
     if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
@@ -250,21 +268,67 @@ pub fn run(args: Args) -> Result<()> {
     output::print(out.as_bytes())
 }
 
+/// How many times its first epoch's loss a run's last loss may be before the run counts as
+/// diverged (the loss of a run that learns goes down).
+const DIVERGED_GROWTH: f64 = 1000.0;
+
+/// A run whose loss grew by orders of magnitude has not learned: it is an error (exit 2, nothing
+/// saved), with the step size as the likely cause. (A loss that overflows is found by the
+/// training loop itself.)
+fn check_not_diverged(epochs: &[EpochStats], config: &TrainConfig) -> Result<()> {
+    let (Some(first), Some(last)) = (epochs.first(), epochs.last()) else { return Ok(()) };
+    if last.loss > DIVERGED_GROWTH * first.loss.max(f64::MIN_POSITIVE) {
+        bail!(
+            "training diverged: the loss grew from {} in epoch 1 to {} in epoch {}; try a smaller step size \
+             (--lr, now {}); nothing was saved",
+            fmt_num(first.loss),
+            fmt_num(last.loss),
+            last.epoch,
+            fmt_num(config.optimizer.step_size())
+        );
+    }
+    Ok(())
+}
+
 /// The optimisation settings, each checked and named by its option.
 fn config(args: &Args) -> Result<TrainConfig> {
+    let mass = args.momentum.unwrap_or(0.9);
+    if !(0.0..1.0).contains(&mass) {
+        bail!("--momentum {mass}: the mass must be in [0, 1)");
+    }
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
-        OptimizerArg::Momentum => Optimizer::momentum(args.lr, args.momentum),
+        OptimizerArg::Momentum => Optimizer::momentum(args.lr, mass),
         OptimizerArg::Adam => Optimizer::adam(args.lr),
     }
     .map_err(|e| match e {
         gradlens::Error::Invalid { what, .. } if what == "momentum" => {
-            anyhow!("--momentum {}: the mass must be in [0, 1)", args.momentum)
+            anyhow!("--momentum {mass}: the mass must be in [0, 1)")
         }
         _ => anyhow!("--lr {}: the step size must be a positive finite number", args.lr),
     })?;
+    // Options the chosen mode does not read: said, not silently dropped.
+    if args.momentum.is_some() && args.optimizer != OptimizerArg::Momentum {
+        super::warn("--momentum is ignored: it is the mass of --optimizer momentum");
+    }
+    if args.activation.is_some() && args.hidden.as_deref().is_none_or(|h| h.trim().is_empty()) {
+        super::warn("--activation is ignored: the model has no hidden layers (give --hidden)");
+    }
+    if args.every.is_some() && args.format == FormatArg::Json {
+        super::warn("--every is ignored: --format json has every epoch");
+    }
     if args.epochs == 0 {
         bail!("--epochs 0: train for one epoch at least");
+    }
+    if args.epochs > MAX_EPOCHS {
+        bail!(
+            "--epochs {}: more than the limit of {} epochs (the run keeps each epoch's figures in memory)",
+            args.epochs,
+            gradlens::limits::group(MAX_EPOCHS)
+        );
+    }
+    if args.trace_every == Some(0) {
+        bail!("--trace-every 0: trace every 1 step or more");
     }
     if args.batch_size == Some(0) {
         bail!("--batch-size 0: a batch needs one row at least");
@@ -275,7 +339,7 @@ fn config(args: &Args) -> Result<TrainConfig> {
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base: LogBase = args.log_base.parse().with_context(|| format!("--log-base {}", args.log_base))?;
+    let log_base = super::parse_log_base(&args.log_base)?;
     Ok(TrainConfig {
         optimizer,
         epochs: args.epochs,
@@ -412,6 +476,12 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
         })?
     };
     data.check_trainable(Path::new(&args.data))?;
+    // Training holds the targets one-hot: rows × classes numbers.
+    gradlens::limits::matrix(
+        &format!("--data {}: the one-hot targets", args.data),
+        data.len(),
+        data.class_names.len(),
+    )?;
     Ok((data, args.data.clone()))
 }
 
@@ -470,9 +540,19 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
             })
             .collect::<Result<_>>()?,
     };
+    let widths: Vec<usize> = std::iter::once(features).chain(hidden.iter().copied()).chain([classes]).collect();
+    gradlens::limits::dense_chain(
+        &format!("--hidden {}", args.hidden.as_deref().unwrap_or("")),
+        &widths,
+        !args.no_bias,
+    )?;
+    // Each layer's activations for a batch: rows × width.
+    if let Some(&widest) = widths.iter().max() {
+        gradlens::limits::matrix("--hidden: one layer's activations for the data", data.len(), widest)?;
+    }
     let spec = ModelSpec {
         hidden,
-        activation: match args.activation {
+        activation: match args.activation.unwrap_or(ActivationArg::Tanh) {
             ActivationArg::Relu => Activation::Relu,
             ActivationArg::Tanh => Activation::Tanh,
             ActivationArg::Sigmoid => Activation::Sigmoid,
@@ -496,6 +576,8 @@ struct Watch {
     epochs: usize,
     params_history: Vec<Vec<f64>>,
     record_params: bool,
+    /// Keep the parameters after every this many epochs for `--plot-weights`.
+    params_every: usize,
     trace: Option<TraceWriter>,
 }
 
@@ -505,6 +587,33 @@ struct TraceWriter {
     log_base: LogBase,
     class_names: Vec<String>,
     feature_names: Vec<String>,
+    every: usize,
+    compact: bool,
+    /// Steps the trace will hold, for the size warning after its first line.
+    lines: u64,
+    warned: bool,
+}
+
+/// One `--trace-compact` line: where the step is, its loss, and each dense layer's parameters,
+/// gradients and new parameters.
+#[derive(Serialize)]
+struct CompactLine<'a> {
+    epoch: usize,
+    step: usize,
+    loss: f64,
+    new_loss: f64,
+    layers: Vec<CompactLayer<'a>>,
+}
+
+#[derive(Serialize)]
+struct CompactLayer<'a> {
+    layer: usize,
+    weights: &'a gradlens::trace::Matrix,
+    bias: &'a Option<Vec<f64>>,
+    grad_weights: &'a gradlens::trace::Matrix,
+    grad_bias: &'a Option<Vec<f64>>,
+    new_weights: &'a gradlens::trace::Matrix,
+    new_bias: &'a Option<Vec<f64>>,
 }
 
 /// One `--trace` line: the step's explanation, with where it falls in the run.
@@ -517,8 +626,15 @@ struct TraceLine<'a> {
 }
 
 impl Watch {
-    fn new(args: &Args, config: &TrainConfig, data: &Dataset, text: bool, outputs: &Outputs) -> Result<Watch> {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    fn new(
+        args: &Args,
+        config: &TrainConfig,
+        data: &Dataset,
+        train_rows: usize,
+        text: bool,
+        outputs: &Outputs,
+    ) -> Result<Watch> {
+        let bar = (std::io::stderr().is_terminal() && !super::quiet()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(config.epochs as u64), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{bar:40.cyan/blue} epoch {pos}/{len} {msg} [{elapsed_precise}]")
@@ -534,11 +650,19 @@ impl Watch {
                 log_base: config.log_base,
                 class_names: data.class_names.clone(),
                 feature_names: data.feature_names.clone(),
+                every: args.trace_every.unwrap_or(1),
+                compact: args.trace_compact,
+                lines: {
+                    let per_epoch = train_rows.div_ceil(config.batch_size.unwrap_or(train_rows).max(1)) as u64;
+                    (per_epoch * config.epochs as u64).div_ceil(args.trace_every.unwrap_or(1) as u64)
+                },
+                warned: false,
             }),
         };
-        let every = text.then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
+        let every = (text && !super::quiet()).then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
-        Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, trace })
+        let params_every = config.epochs.div_ceil(MAX_WEIGHT_SNAPSHOTS).max(1);
+        Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, params_every, trace })
     }
 
     /// Ends the bar, and hands back the trace to be committed with the other files.
@@ -557,6 +681,9 @@ impl Observer for Watch {
 
     fn step(&mut self, step: &Step) -> gradlens::Result<()> {
         let Some(t) = &mut self.trace else { return Ok(()) };
+        if !step.step.is_multiple_of(t.every) {
+            return Ok(());
+        }
         let explanation = explain(&ExplainRequest {
             model: step.model.clone(),
             inputs: step.x.clone(),
@@ -567,15 +694,58 @@ impl Observer for Watch {
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;
-        let line = TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation };
+        let bytes = if t.compact {
+            let layers = explanation
+                .layers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| match l {
+                    gradlens::trace::LayerTrace::Dense(d) => Some(CompactLayer {
+                        layer: i,
+                        weights: &d.weights,
+                        bias: &d.bias,
+                        grad_weights: &d.grad_weights,
+                        grad_bias: &d.grad_bias,
+                        new_weights: &d.new_weights,
+                        new_bias: &d.new_bias,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let line = CompactLine {
+                epoch: step.epoch,
+                step: step.step,
+                loss: explanation.loss,
+                new_loss: explanation.new_loss,
+                layers,
+            };
+            serde_json::to_vec(&line)
+        } else {
+            serde_json::to_vec(&TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation })
+        };
         let name = t.out.name();
         let io = |source: std::io::Error| gradlens::Error::Io { path: name.clone().into(), source };
-        serde_json::to_writer(&mut t.out, &line).map_err(|e| io(std::io::Error::other(e)))?;
-        t.out.write_all(b"\n").map_err(io)
+        let mut bytes = bytes.map_err(|e| io(std::io::Error::other(e)))?;
+        bytes.push(b'\n');
+        if !t.warned {
+            // The first line's size times the lines to come: warn before the bulk is written.
+            t.warned = true;
+            let total = (bytes.len() as u64).saturating_mul(t.lines);
+            if total > gradlens::limits::TRACE_WARN_BYTES {
+                eprintln!(
+                    "gradlens: warning: {name} will be about {} ({} lines of {}); --trace-every N or \
+                     --trace-compact make it smaller",
+                    gradlens::limits::bytes(total),
+                    gradlens::limits::group(t.lines as usize),
+                    gradlens::limits::bytes(bytes.len() as u64)
+                );
+            }
+        }
+        t.out.write_all(&bytes).map_err(io)
     }
 
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
-        if self.record_params {
+        if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
             self.params_history.push(model.params.to_flat());
         }
         if let Some(every) = self.every
