@@ -84,7 +84,9 @@ const TWO_LAYER: &str = r#"{"layers": [
 fn run_json(explain_args: &[&str]) -> Value {
     let out = cargo_bin_cmd!("gradlens").arg("explain").args(explain_args).args(["--format", "json"]).output().unwrap();
     assert!(out.status.success(), "{explain_args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{explain_args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    // Warnings (a relabelled Iris row, a target not given) may be said; nothing else.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.lines().all(|l| l.starts_with("gradlens: warning: ")), "{explain_args:?}: {stderr}");
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 

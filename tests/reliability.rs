@@ -308,8 +308,11 @@ fn reads_are_bounded_and_fifos_do_not_hang() {
 fn a_trace_can_be_thinned_and_compacted_and_warns_when_large() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out =
-        gradlens().current_dir(d).args(["train", "--epochs", "1000", "--trace", "full.jsonl", "-q"]).output().unwrap();
+    let out = gradlens()
+        .current_dir(d)
+        .args(["train", "--epochs", "1000", "--trace", "full.jsonl", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let warning = String::from_utf8_lossy(&out.stderr);
     assert!(warning.contains("warning") && warning.contains("--trace-every"), "{warning}");
@@ -407,4 +410,47 @@ fn csv_rows_are_numbered_as_an_editor_counts_lines() {
     // A first row of numbers is data, not a header.
     fs::write(d.join("nohead.csv"), "1,2,0\n3,4,1\n").unwrap();
     refused_in(d, &["train", "--data", "nohead.csv"], &["row 1 looks like data", "header"]);
+}
+
+// ---- 4. What a new user trips over ----
+
+#[test]
+fn typos_get_a_suggestion_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    refused_in(dir.path(), &["explian"], &["'explian'", "did you mean 'explain'"]);
+    refused_in(dir.path(), &["train", "--epoch", "3"], &["'--epoch'", "did you mean '--epochs'"]);
+}
+
+#[test]
+fn completions_and_a_man_page_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ok_in(dir.path(), &["completions", shell]);
+        assert!(script.contains("gradlens") && script.contains("trace-every"), "{shell}");
+    }
+    let man = ok_in(dir.path(), &["man"]);
+    assert!(man.starts_with(".ie") || man.contains(".TH"), "roff: {}", &man[..80.min(man.len())]);
+    assert!(man.contains("explain") && man.contains("train"));
+}
+
+#[test]
+fn colour_follows_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(ok_in(dir.path(), &["explain", "--color", "always"]).contains('\u{1b}'));
+    assert!(!ok_in(dir.path(), &["explain", "--color", "never"]).contains('\u{1b}'));
+    assert!(!ok_in(dir.path(), &["explain"]).contains('\u{1b}'), "auto: not a terminal");
+}
+
+#[test]
+fn a_relabelled_sample_and_a_missing_target_are_said() {
+    let out = gradlens().args(["explain", "--sample", "3", "--target", "2"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Iris row 3 is labelled setosa") && err.contains("virginica"), "{err}");
+    let out = gradlens().args(["explain", "--x", "1,2,3,4"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--target not given"));
+    // A run that fails says its error only.
+    let out = gradlens().args(["explain", "--x", "1,2,3", "-q"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }

@@ -143,10 +143,29 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         if args.target.len() != m {
             bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
         }
-        args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?
+        let targets =
+            args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?;
+        // An Iris row given another class than its own: allowed (it is a what-if), but said.
+        if let Some(labels) = sample_targets.as_ref().filter(|_| !args.sample.is_empty()) {
+            for ((row, &label), &target) in args.sample.iter().zip(labels).zip(&targets) {
+                if label != target {
+                    let name =
+                        |c: usize| class_names.as_ref().and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
+                    super::warn(&format!(
+                        "--target {}: Iris row {row} is labelled {}; the step is taken as if it were {}",
+                        name(target),
+                        name(label),
+                        name(target)
+                    ));
+                }
+            }
+        }
+        targets
     } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
         t
     } else if m == 1 {
+        let name = class_names.as_ref().and_then(|n| n.first()).map_or("0".to_string(), |n| format!("0 ({n})"));
+        super::warn(&format!("--target not given: the sample's class is taken to be {name}; give --target to choose"));
         vec![0]
     } else {
         bail!("--target: give one class per --x ({m} samples)");

@@ -8,7 +8,7 @@ mod predict;
 mod train;
 
 use anyhow::{Result, anyhow, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -27,6 +27,9 @@ struct Cli {
     /// No warnings, progress bar or per-epoch lines: only the result (and errors).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorArg,
 }
 
 // Built once per run: the size difference between variants costs nothing.
@@ -39,6 +42,21 @@ enum Command {
     Train(train::Args),
     /// Classify rows with a saved model.
     Predict(predict::Args),
+    /// Print a shell completion script: `gradlens completions bash > /etc/bash_completion.d/gradlens`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), made from the same definitions as --help: `gradlens man | man -l -`.
+    Man,
+}
+
+/// When to colour what goes to a terminal.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 pub fn main() -> ExitCode {
@@ -55,13 +73,29 @@ pub fn main() -> ExitCode {
     output::install_signal_cleanup();
     input::set_max_input(cli.max_input_size);
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let _ = COLOR.set(cli.color);
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "gradlens", &mut script);
+            output::print(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| output::print(&page))
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            flush_warnings();
+            ExitCode::SUCCESS
+        }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gradlens: error: {}", error_line(&format!("{e:#}")));
@@ -81,6 +115,19 @@ fn usage_error_line(e: &clap::Error) -> String {
     if !rest.is_empty() {
         line.push(' ');
         line.push_str(&rest.join(", "));
+    }
+    // clap's "similar subcommand/argument exists" tip, kept on the same line.
+    use clap::error::{ContextKind, ContextValue};
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        let suggested = match e.get(kind) {
+            Some(ContextValue::String(s)) => vec![s.clone()],
+            Some(ContextValue::Strings(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        if !suggested.is_empty() {
+            let quoted: Vec<String> = suggested.iter().map(|s| format!("'{s}'")).collect();
+            line.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
+        }
     }
     line.push_str(" (see --help)");
     line
@@ -104,9 +151,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-/// Whether to colour what goes to stdout: only a terminal, and only when NO_COLOR is unset.
+static COLOR: std::sync::OnceLock<ColorArg> = std::sync::OnceLock::new();
+
+/// Whether to colour what goes to stdout: `--color always`, or (auto) only a terminal and only
+/// when NO_COLOR is unset.
 pub fn stdout_wants_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match COLOR.get().copied().unwrap_or(ColorArg::Auto) {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -116,10 +170,24 @@ pub fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A warning on stderr, one line, unless `--quiet`.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A warning, one line on stderr unless `--quiet`. It waits for [`flush_warnings`] (before the
+/// long part of a run, or at its end), so a run that fails prints its one error line only.
 pub fn warn(message: &str) {
-    if !quiet() {
-        eprintln!("gradlens: warning: {}", error_line(message));
+    if !quiet()
+        && let Ok(mut w) = WARNINGS.lock()
+    {
+        w.push(format!("gradlens: warning: {}", error_line(message)));
+    }
+}
+
+/// Prints the warnings so far.
+pub fn flush_warnings() {
+    if let Ok(mut w) = WARNINGS.lock() {
+        for line in w.drain(..) {
+            eprintln!("{line}");
+        }
     }
 }
 
@@ -190,6 +258,35 @@ mod tests {
         assert!(e.contains("not a finite number"), "{e}");
         let e = parse_numbers("--x", "0.1,,2").unwrap_err().to_string();
         assert!(e.contains("number 2 is missing"), "{e}");
+    }
+
+    // The CLI numbers' fuzz harness: arbitrary text never panics and gives one line; finite
+    // numbers written by `{}` read back to the same bits. Budget: FUZZ_CASES (default 600).
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn option_numbers_never_panic(text in "\\PC{0,60}") {
+            for result in [parse_numbers("--x", &text).map(|_| ()), parse_matrix("--weights", &text).map(|_| ())] {
+                if let Err(e) = result {
+                    let line = error_line(&format!("{e:#}"));
+                    proptest::prop_assert!(!line.contains('\n'));
+                }
+            }
+            let _ = gradlens::limits::parse_bytes(&text);
+            let _ = parse_log_base(&text);
+        }
+
+        #[test]
+        fn option_numbers_read_back_exactly(values in proptest::collection::vec(-1e300f64..1e300, 1..8)) {
+            let text = values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+            let back = parse_numbers("--x", &text).unwrap();
+            proptest::prop_assert_eq!(back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), values.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
     }
 
     #[test]

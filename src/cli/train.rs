@@ -217,6 +217,8 @@ pub fn run(args: Args) -> Result<()> {
         // A reader that has gone (`| head -1`) ends the printing, not the run: the files are saved.
         output::print(header(&data_report, &config_report, &model).as_bytes())?;
     }
+    // Everything is checked: what was said about the options comes before the long part.
+    super::flush_warnings();
     let mut observer = Watch::new(&args, &config, &data, train_set.len(), text, &outputs)?;
     let initial = model.clone();
     let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
@@ -731,7 +733,7 @@ impl Observer for Watch {
             // The first line's size times the lines to come: warn before the bulk is written.
             t.warned = true;
             let total = (bytes.len() as u64).saturating_mul(t.lines);
-            if total > gradlens::limits::TRACE_WARN_BYTES {
+            if total > gradlens::limits::TRACE_WARN_BYTES && !super::quiet() {
                 eprintln!(
                     "gradlens: warning: {name} will be about {} ({} lines of {}); --trace-every N or \
                      --trace-compact make it smaller",

@@ -111,8 +111,13 @@ impl<R: Read> Records<R> {
         }
     }
 
-    /// The next record, or `None` at the end of the input.
-    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, ReadError> {
+    /// The line the next record starts on.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Skips a UTF-8 byte-order mark at the very start.
+    fn skip_bom(&mut self) -> Result<(), ReadError> {
         if self.first {
             self.first = false;
             while self.end < 3 && self.fill()? {}
@@ -120,6 +125,45 @@ impl<R: Read> Records<R> {
                 self.start = 3;
             }
         }
+        Ok(())
+    }
+
+    /// The next line as raw bytes (without its line end), for a caller that can read a plain
+    /// line faster than [`Records::next_record`]; `None` at the end of the input. Nothing is
+    /// consumed: [`Records::consume_line`] takes it, or `next_record` reads it the careful way.
+    pub fn peek_line(&mut self) -> Result<Option<&[u8]>, ReadError> {
+        self.skip_bom()?;
+        let mut scanned = 0;
+        let nl = loop {
+            match memchr::memchr(b'\n', &self.buf[self.start + scanned..self.end]) {
+                Some(i) => break self.start + scanned + i,
+                None => {
+                    scanned = self.end - self.start;
+                    if !self.fill()? {
+                        if self.start == self.end {
+                            return Ok(None);
+                        }
+                        break self.end;
+                    }
+                }
+            }
+        };
+        let raw = &self.buf[self.start..nl];
+        Ok(Some(raw.strip_suffix(b"\r").unwrap_or(raw)))
+    }
+
+    /// Takes the line [`Records::peek_line`] gave, which had no quotes (so one line of the file);
+    /// returns the line number it was on.
+    pub fn consume_line(&mut self) -> usize {
+        let nl = memchr::memchr(b'\n', &self.buf[self.start..self.end]).map_or(self.end, |i| self.start + i + 1);
+        self.start = nl;
+        self.line += 1;
+        self.line - 1
+    }
+
+    /// The next record, or `None` at the end of the input.
+    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, ReadError> {
+        self.skip_bom()?;
         // Find the record's end: a line break outside quotes. A quote count that is even at a
         // line break means every quoted field so far is closed.
         let mut scan = self.start;
