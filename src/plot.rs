@@ -232,7 +232,7 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
     let last = epochs.len().max(2) as f64;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
 
-    let (lo, hi) = range(epochs.iter().map(|e| e.loss));
+    let (lo, hi) = range(epochs.iter().flat_map(|e| [Some(e.loss), e.test_loss]).flatten());
     let mut chart = ChartBuilder::on(&top)
         .caption(format!("Loss per epoch (mean of the batch losses, {unit})"), (FONT, 22))
         .margin(12)
@@ -245,6 +245,13 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
         .draw_series(LineSeries::new(points(epochs.iter().map(|e| e.loss), 1), colour(0).stroke_width(2)))?
         .label("training loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(0).stroke_width(2)));
+    if epochs.iter().any(|e| e.test_loss.is_some()) {
+        let test = points(epochs.iter().map(|e| e.test_loss.unwrap_or(f64::NAN)), 1);
+        chart
+            .draw_series(LineSeries::new(test, colour(2).stroke_width(2)))?
+            .label("test loss (after the epoch)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(2).stroke_width(2)));
+    }
     chart
         .configure_series_labels()
         .label_font((FONT, 14))
@@ -396,7 +403,13 @@ mod tests {
     #[test]
     fn both_formats_draw() {
         let epochs: Vec<EpochStats> = (1..=5)
-            .map(|e| EpochStats { epoch: e, loss: 1.0 / e as f64, train_accuracy: 0.5, test_accuracy: Some(0.4) })
+            .map(|e| EpochStats {
+                epoch: e,
+                loss: 1.0 / e as f64,
+                train_accuracy: 0.5,
+                test_accuracy: Some(0.4),
+                test_loss: Some(1.5 / e as f64),
+            })
             .collect();
         let svg = training_curves(&epochs, "nats", ImageFormat::Svg).unwrap();
         assert!(String::from_utf8(svg).unwrap().contains("Accuracy after each epoch"));

@@ -117,7 +117,7 @@ fn a_multi_file_save_is_all_or_nothing_and_checked_before_training() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::write(d.join("m.json"), "precious").unwrap();
-    fs::create_dir_all(d.join("npy/layer0_weights.npy")).unwrap();
+    fs::create_dir_all(d.join("npy/layer1_weights.npy")).unwrap();
     // 10^6 epochs would take minutes: the refusal must come before training.
     let start = Instant::now();
     refused_in(d, &["train", "--epochs", "1000000", "--save", "m.json", "--save-npy", "npy"], &["is a folder"]);
@@ -135,13 +135,14 @@ fn stale_layer_files_of_a_deeper_model_are_removed_and_others_kept() {
     let mut names: Vec<String> =
         fs::read_dir(d.join("npy")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(names, ["layer0_bias.npy", "layer0_weights.npy", "layer2_bias.npy", "layer2_weights.npy"]);
+    // Dense layers numbered from 1, as explain's "Layer 2" and the plot's W2.
+    assert_eq!(names, ["layer1_bias.npy", "layer1_weights.npy", "layer2_bias.npy", "layer2_weights.npy"]);
     fs::write(d.join("npy/notes.txt"), "mine").unwrap();
     ok_in(d, &["train", "--epochs", "2", "--save-npy", "npy"]);
     let mut names: Vec<String> =
         fs::read_dir(d.join("npy")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(names, ["layer0_bias.npy", "layer0_weights.npy", "notes.txt"]);
+    assert_eq!(names, ["layer1_bias.npy", "layer1_weights.npy", "notes.txt"]);
 }
 
 #[test]
@@ -453,4 +454,20 @@ fn a_relabelled_sample_and_a_missing_target_are_said() {
     // A run that fails says its error only.
     let out = gradlens().args(["explain", "--x", "1,2,3", "-q"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn the_test_loss_is_in_the_json_and_the_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok_in(dir.path(), &["train", "--epochs", "30", "--format", "json", "--plot", "c.svg"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let epochs = report["epochs"].as_array().unwrap();
+    assert!(epochs.iter().all(|e| e["test_loss"].as_f64().is_some()));
+    // After the last epoch the model is the final one: its test loss is the final evaluation's,
+    // which predict::evaluate computes on its own path (log-softmax, one-hot mean loss).
+    let last = epochs.last().unwrap()["test_loss"].as_f64().unwrap();
+    let final_test = report["final"]["test"]["loss"].as_f64().unwrap();
+    assert!((last - final_test).abs() <= 1e-12 * final_test, "{last} vs {final_test}");
+    let svg = fs::read_to_string(dir.path().join("c.svg")).unwrap();
+    assert!(svg.contains("test loss"));
 }

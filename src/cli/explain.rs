@@ -90,6 +90,22 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     // A saved model's own run sets the step size and base unless the options say otherwise.
     let trained = file.as_ref().and_then(|f| f.training.as_ref());
     let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
+    // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
+    // moments): the step shown is plain gradient descent with the run's step size, and says so.
+    if let Some(t) = trained
+        && !matches!(t.optimizer, gradlens::update::Optimizer::Sgd { .. })
+    {
+        use gradlens::update::Optimizer;
+        let name = match t.optimizer {
+            Optimizer::Sgd { .. } => "sgd",
+            Optimizer::Momentum { .. } => "momentum",
+            Optimizer::Adam { .. } => "adam",
+        };
+        super::warn(&format!(
+            "the model was trained with {name}, whose state the model file does not keep: the step shown is \
+             plain gradient descent with step size {learning_rate}"
+        ));
+    }
     let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
     let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
     let mut feature_names = file.as_ref().and_then(|f| f.features.clone());

@@ -449,13 +449,14 @@ impl NpyFiles {
     }
 }
 
-/// The names of the .npy files of `model`, in the order [`npy_files`] renders them.
+/// The names of the .npy files of `model`, in the order [`npy_files`] renders them. Dense layers
+/// are numbered from 1, as `explain` ("Layer 2") and the weights plot (W2) number them.
 fn npy_names(model: &Model) -> Vec<String> {
     let mut names = Vec::new();
-    for (i, _, b) in model.dense_layers() {
-        names.push(format!("layer{i}_weights.npy"));
+    for (d, (_, _, b)) in model.dense_layers().enumerate() {
+        names.push(format!("layer{}_weights.npy", d + 1));
         if b.is_some() {
-            names.push(format!("layer{i}_bias.npy"));
+            names.push(format!("layer{}_bias.npy", d + 1));
         }
     }
     names
@@ -780,8 +781,8 @@ fn model_json(file: &ModelFile) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// `layer{i}_weights.npy` (out×in, rows = output units, as in the model file) and
-/// `layer{i}_bias.npy` (out) for each dense layer i of the model file.
+/// `layer{d}_weights.npy` (out×in, rows = output units, as in the model file) and
+/// `layer{d}_bias.npy` (out) for the d-th dense layer (from 1), named by [`npy_names`].
 fn npy_files(model: &Model) -> Result<Vec<Vec<u8>>> {
     use ndarray_npy::WriteNpyExt;
     let mut files = Vec::new();

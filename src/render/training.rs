@@ -214,7 +214,13 @@ mod tests {
     fn epoch_lines_sit_under_the_header_s_columns() {
         let text = header(&data(1), &config(Optimizer::sgd(0.5).unwrap(), None, "e"), &model());
         let heads = text.lines().last().unwrap();
-        let stats = EpochStats { epoch: 12, loss: 0.25, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
+        let stats = EpochStats {
+            epoch: 12,
+            loss: 0.25,
+            train_accuracy: 2.0 / 3.0,
+            test_accuracy: Some(1.0),
+            test_loss: Some(0.3),
+        };
         let line = epoch_line(&stats);
         assert!(line.ends_with('\n'));
         let end = |s: &str, word: &str| s.find(word).unwrap() + word.len();

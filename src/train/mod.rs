@@ -115,6 +115,9 @@ pub struct EpochStats {
     pub train_accuracy: f64,
     /// `None` without a test part.
     pub test_accuracy: Option<f64>,
+    /// The mean loss on the test rows after the epoch (`None` without a test part): beside the
+    /// training loss it shows overfitting.
+    pub test_loss: Option<f64>,
 }
 
 /// One step about to be taken: the model before the update and the batch it learns from.
@@ -251,15 +254,19 @@ pub fn train<R: Rng + ?Sized>(
             return Err(diverged());
         }
         // Finite weights can still give logits that overflow: that too is divergence.
-        let accuracy_on = |data: &Dataset| -> Result<f64> {
+        // Accuracy, and the mean cross-entropy −ln ŷ_label / ln b, from one forward pass.
+        let evaluate_on = |data: &Dataset| -> Result<(f64, f64)> {
             let log_p = log_probabilities(&current, &data.features).map_err(|_| diverged())?;
-            Ok(accuracy(&classes(&log_p), &data.labels))
+            let total: f64 = data.labels.iter().enumerate().map(|(i, &c)| -log_p[[i, c]]).sum();
+            Ok((accuracy(&classes(&log_p), &data.labels), total / (data.len() as f64 * config.log_base.ln())))
         };
+        let test_figures = test.map(evaluate_on).transpose()?;
         let stats = EpochStats {
             epoch,
             loss,
-            train_accuracy: accuracy_on(train)?,
-            test_accuracy: test.map(accuracy_on).transpose()?,
+            train_accuracy: evaluate_on(train)?.0,
+            test_accuracy: test_figures.map(|t| t.0),
+            test_loss: test_figures.map(|t| t.1),
         };
         observer.epoch(&stats, &current)?;
         history.push(stats);
