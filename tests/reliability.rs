@@ -471,3 +471,36 @@ fn the_test_loss_is_in_the_json_and_the_curves() {
     let svg = fs::read_to_string(dir.path().join("c.svg")).unwrap();
     assert!(svg.contains("test loss"));
 }
+
+#[test]
+fn explain_steps_chain_each_from_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = r#"{"layers": [
+        {"type": "dense", "weights": [[0.1, 0.2], [0.3, 0.4]], "bias": [0.01, -0.02]},
+        {"type": "tanh"},
+        {"type": "dense", "weights": [[0.5, -0.6], [0.7, 0.8], [-0.9, 1.0]], "bias": [0.1, 0.2, 0.3]},
+        {"type": "softmax"}]}"#;
+    fs::write(dir.path().join("m.json"), model).unwrap();
+    let out = ok_in(
+        dir.path(),
+        &["explain", "--model", "m.json", "--x", "1,-2", "--target", "2", "--steps", "3", "--format", "json"],
+    );
+    let steps: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(steps.len(), 3);
+    for pair in steps.windows(2) {
+        // The next step starts where the last one ended: its weights and biases, and so its loss.
+        assert_eq!(pair[1]["loss"], pair[0]["new_loss"]);
+        for (a, b) in pair[0]["layers"].as_array().unwrap().iter().zip(pair[1]["layers"].as_array().unwrap()) {
+            if a["type"] == "dense" {
+                assert_eq!(a["new_weights"], b["weights"]);
+                assert_eq!(a["new_bias"], b["bias"]);
+            }
+        }
+    }
+    // The blog's example: 0.7351296 → 0.5643395 (README, the post) → and on down.
+    let blog = ok_in(dir.path(), &["explain", "--steps", "2", "--format", "json"]);
+    let blog: Vec<serde_json::Value> = serde_json::from_str(&blog).unwrap();
+    assert!((blog[1]["loss"].as_f64().unwrap() - 0.5643395).abs() < 1e-7);
+    assert!(blog[1]["new_loss"].as_f64().unwrap() < blog[1]["loss"].as_f64().unwrap());
+    refused_in(dir.path(), &["explain", "--steps", "0"], &["--steps 0"]);
+}

@@ -42,6 +42,10 @@ pub struct Args {
     /// the base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
+    /// array of steps). The same samples and targets every step.
+    #[arg(long, value_name = "N", default_value = "1")]
+    steps: usize,
     /// text, markdown or json.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -57,15 +61,62 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
-    let request = request(&args)?;
-    let explanation = explain(&request)?;
+    if !(1..=MAX_STEPS).contains(&args.steps) {
+        bail!("--steps {}: take 1 to {MAX_STEPS} steps", args.steps);
+    }
+    let mut request = request(&args)?;
+    let mut explanations = Vec::with_capacity(args.steps);
+    for _ in 0..args.steps {
+        let explanation = explain(&request)?;
+        request.model = request.model.with_params(request.model.params.with_flat(&new_parameters(&explanation)));
+        explanations.push(explanation);
+    }
     let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
     let color = to_stdout && args.format == Format::Text && stdout_wants_color();
-    let text = render(&explanation, args.format, color).into_bytes();
+    let text = match (explanations.as_slice(), args.format) {
+        ([one], format) => render(one, format, color),
+        (many, Format::Json) => {
+            let parts: Vec<String> =
+                many.iter().map(|e| render(e, Format::Json, false).trim_end().to_string()).collect();
+            format!("[\n{}\n]\n", parts.join(",\n"))
+        }
+        (many, format) => {
+            let mut all = String::new();
+            for (k, e) in many.iter().enumerate() {
+                let heading = format!("Step {} of {}", k + 1, many.len());
+                all.push_str(&match format {
+                    Format::Markdown => format!("# {heading}\n\n"),
+                    _ => format!("════ {heading} ════\n\n"),
+                });
+                all.push_str(&render(e, format, color));
+                all.push('\n');
+            }
+            all
+        }
+    }
+    .into_bytes();
     match &target {
         Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
         None => output::print(&text),
     }
+}
+
+/// The most steps `--steps` takes: each is shown whole.
+const MAX_STEPS: usize = 1000;
+
+/// The parameters after an explained step, flat as `Params::to_flat` lays them: each dense
+/// layer's new weights (row by row), then its new bias.
+fn new_parameters(e: &gradlens::trace::Explanation) -> Vec<f64> {
+    let mut flat = Vec::new();
+    for layer in &e.layers {
+        if let gradlens::trace::LayerTrace::Dense(d) = layer {
+            flat.extend(d.new_weights.iter().copied());
+            if let Some(b) = &d.new_bias {
+                flat.extend(b.iter().copied());
+            }
+        }
+    }
+    flat
 }
 
 /// Validates the options into a request; the blog's example fills in what is not given.

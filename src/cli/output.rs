@@ -311,8 +311,27 @@ impl Write for Stream {
     }
 }
 
+/// How long to wait for a reader on a FIFO output before giving up.
+const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a device or FIFO for writing, in place. Opening a FIFO blocks until a reader comes, so
+/// it is opened on a helper thread and given up on after [`FIFO_WAIT`].
 fn open_special(target: &Target) -> Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).open(&target.path).with_context(|| target.name())
+    let open = |path: &Path| std::fs::OpenOptions::new().write(true).open(path);
+    let is_fifo = std::fs::metadata(&target.path).is_ok_and(|m| m.file_type().is_fifo());
+    if !is_fifo {
+        return open(&target.path).with_context(|| target.name());
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = target.path.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(open(&path));
+    });
+    rx.recv_timeout(FIFO_WAIT)
+        .map_err(|_| {
+            anyhow!("{}: a FIFO that no process opened for reading within {} s", target.name(), FIFO_WAIT.as_secs())
+        })?
+        .with_context(|| target.name())
 }
 
 /// What a run writes at its end: whole contents, or a finished [`Stream`].
