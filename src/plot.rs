@@ -54,6 +54,9 @@ pub struct Panel {
     pub every: usize,
 }
 
+/// The most lines one panel of [`weight_paths`] draws.
+pub const MAX_SERIES: usize = 24;
+
 /// The weight paths of `model`'s dense layers, from `history[e]`, the parameters after epoch
 /// `e` flattened as `Params::to_flat` lays them (epoch 0: before training). `features` name the
 /// first layer's inputs and `classes` the last layer's outputs; hidden units are h1, h2, ….
@@ -92,7 +95,22 @@ pub fn weight_panels(model: &Model, history: &[Vec<f64>], features: &[String], c
             }
             offset += out;
         }
+        // Past a few dozen lines a panel is a blur: keep those that moved most over the run.
+        let all = series.len();
+        if all > MAX_SERIES {
+            let moved = |s: &Series| match (s.values.first(), s.values.last()) {
+                (Some(a), Some(b)) => (b - a).abs(),
+                _ => 0.0,
+            };
+            series.sort_by(|a, b| moved(b).total_cmp(&moved(a)));
+            series.truncate(MAX_SERIES);
+        }
         let what = if b.is_some() { "weights and biases" } else { "weights" };
+        let what = if all > MAX_SERIES {
+            format!("the {MAX_SERIES} of {all} {what} that moved most")
+        } else {
+            what.to_string()
+        };
         let title = if dense.len() == 1 {
             format!("Dense layer {inp} → {out}: {what} after each epoch")
         } else {

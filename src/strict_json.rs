@@ -40,8 +40,49 @@ pub fn parse_at<T: DeserializeOwned>(text: &str) -> std::result::Result<T, (Stri
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
-        (if at == "." { "top level".into() } else { at }, e.into_inner().to_string())
+        let why = e.into_inner().to_string();
+        let at = refine(text, &at, &why).unwrap_or(at);
+        (if at == "." { "top level".into() } else { at }, why)
     })
+}
+
+/// serde reads an internally tagged enum (`{"kind": "sgd", "step_size": …}`) from a buffer, and
+/// an error inside it loses the field: the path stops at the object. When the message names the
+/// value it could not take (`invalid type: string "big"`) and exactly one field of that object
+/// holds that value, the path is extended to it (`training.optimizer.step_size`).
+fn refine(text: &str, at: &str, why: &str) -> Option<String> {
+    let rest = why.strip_prefix("invalid type: ")?;
+    let root: serde_json::Value = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()?;
+    let mut node = &root;
+    if at != "." {
+        for part in at.split('.') {
+            let (key, indices) = part.split_once('[').map_or((part, ""), |(k, i)| (k, i));
+            if !key.is_empty() {
+                node = node.get(key)?;
+            }
+            for index in indices.split('[').filter(|i| !i.is_empty()) {
+                node = node.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+            }
+        }
+    }
+    let wanted = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => {
+            rest.starts_with(&format!("string {}", serde_json::to_string(s).unwrap_or_default()))
+        }
+        serde_json::Value::Number(n) => {
+            rest.starts_with(&format!("floating point `{n}`")) || rest.starts_with(&format!("integer `{n}`"))
+        }
+        serde_json::Value::Bool(b) => rest.starts_with(&format!("boolean `{b}`")),
+        serde_json::Value::Null => rest.starts_with("null"),
+        serde_json::Value::Array(_) => rest.starts_with("sequence"),
+        serde_json::Value::Object(_) => rest.starts_with("map"),
+    };
+    let mut found = node.as_object()?.iter().filter(|(_, v)| wanted(v));
+    let (key, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(if at == "." { key.clone() } else { format!("{at}.{key}") })
 }
 
 enum Step {
@@ -156,5 +197,28 @@ mod tests {
         assert!(parse_at::<T>("\u{feff}{\"a\": [{\"x\": 1}]}  \n").is_ok());
         let (at, _) = parse_at::<T>(r#"{"a": [{"x": "one"}]}"#).unwrap_err();
         assert_eq!(at, "a[0].x");
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(tag = "kind", rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Tagged {
+        Sgd { step_size: f64, other: f64 },
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        list: Vec<Tagged>,
+    }
+
+    #[test]
+    fn an_error_inside_a_tagged_enum_names_its_field() {
+        let (at, why) =
+            parse_at::<Outer>(r#"{"list": [{"kind": "sgd", "step_size": 1, "other": 2}, {"kind": "sgd", "step_size": "big", "other": 1}]}"#)
+                .unwrap_err();
+        assert_eq!(at, "list[1].step_size", "{why}");
+        // Two fields with the offending value: the path stays at the object rather than guess.
+        let (at, _) = parse_at::<Outer>(r#"{"list": [{"kind": "sgd", "step_size": "x", "other": "x"}]}"#).unwrap_err();
+        assert_eq!(at, "list[0]");
     }
 }

@@ -354,10 +354,10 @@ fn model_files_are_strict() {
             "step.json",
             MODEL.replacen(
                 "]}",
-                r#"], "training": {"optimizer": {"name": "sgd", "step_size": "big"}, "log_base": "e", "epochs": 1}}"#,
+                r#"], "training": {"optimizer": {"kind": "sgd", "step_size": "big"}, "log_base": "e", "epochs": 1}}"#,
                 1,
             ),
-            vec!["step.json", "training.optimizer"],
+            vec!["step.json", "training.optimizer.step_size", "expected f64"],
         ),
     ];
     for (name, text, want) in &bad {
@@ -503,4 +503,13 @@ fn explain_steps_chain_each_from_the_last() {
     assert!((blog[1]["loss"].as_f64().unwrap() - 0.5643395).abs() < 1e-7);
     assert!(blog[1]["new_loss"].as_f64().unwrap() < blog[1]["loss"].as_f64().unwrap());
     refused_in(dir.path(), &["explain", "--steps", "0"], &["--steps 0"]);
+}
+
+#[test]
+fn the_weights_plot_stays_readable_and_long_runs_are_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    ok_in(dir.path(), &["train", "--hidden", "16", "--epochs", "3000", "--plot-weights", "w.svg", "-q"]);
+    let svg = fs::read_to_string(dir.path().join("w.svg")).unwrap();
+    // Layer 1 has 4·16 weights and 16 biases: the 24 that moved most are drawn.
+    assert!(svg.contains("the 24 of 80 weights and biases that moved most"), "panel title");
 }
