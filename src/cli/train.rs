@@ -225,7 +225,7 @@ pub fn run(args: Args) -> Result<()> {
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
     let result = result?;
-    check_not_diverged(&result.epochs, &config)?;
+    check_not_diverged(&observer.first_and_last, &config)?;
     let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
@@ -277,8 +277,8 @@ const DIVERGED_GROWTH: f64 = 1000.0;
 /// A run whose loss grew by orders of magnitude has not learned: it is an error (exit 2, nothing
 /// saved), with the step size as the likely cause. (A loss that overflows is found by the
 /// training loop itself.)
-fn check_not_diverged(epochs: &[EpochStats], config: &TrainConfig) -> Result<()> {
-    let (Some(first), Some(last)) = (epochs.first(), epochs.last()) else { return Ok(()) };
+fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config: &TrainConfig) -> Result<()> {
+    let Some((first, last)) = first_and_last else { return Ok(()) };
     if last.loss > DIVERGED_GROWTH * first.loss.max(f64::MIN_POSITIVE) {
         bail!(
             "training diverged: the loss grew from {} in epoch 1 to {} in epoch {}; try a smaller step size \
@@ -581,6 +581,10 @@ struct Watch {
     record_params: bool,
     /// Keep the parameters after every this many epochs for `--plot-weights`.
     params_every: usize,
+    /// Whether the run keeps every epoch's figures: only `--format json` and `--plot` use them.
+    keep_history: bool,
+    /// The first and the latest epoch's figures, for the divergence check.
+    first_and_last: Option<(EpochStats, EpochStats)>,
     trace: Option<TraceWriter>,
 }
 
@@ -665,7 +669,18 @@ impl Watch {
         let every = (text && !super::quiet()).then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
         let params_every = config.epochs.div_ceil(MAX_WEIGHT_SNAPSHOTS).max(1);
-        Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, params_every, trace })
+        let keep_history = !text || outputs.plot.is_some();
+        Ok(Watch {
+            bar,
+            every,
+            epochs: config.epochs,
+            params_history: Vec::new(),
+            record_params,
+            params_every,
+            keep_history,
+            first_and_last: None,
+            trace,
+        })
     }
 
     /// Ends the bar, and hands back the trace to be committed with the other files.
@@ -747,7 +762,15 @@ impl Observer for Watch {
         t.out.write_all(&bytes).map_err(io)
     }
 
+    fn keeps_history(&self) -> bool {
+        self.keep_history
+    }
+
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
+        match &mut self.first_and_last {
+            None => self.first_and_last = Some((stats.clone(), stats.clone())),
+            Some((_, last)) => *last = stats.clone(),
+        }
         if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
             self.params_history.push(model.params.to_flat());
         }

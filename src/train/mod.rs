@@ -144,6 +144,11 @@ pub trait Observer {
     fn step(&mut self, _step: &Step) -> Result<()> {
         Ok(())
     }
+    /// Whether the run's [`TrainResult::epochs`] should keep every epoch's figures: an observer
+    /// that does not need them (text output) keeps memory flat however many epochs are asked for.
+    fn keeps_history(&self) -> bool {
+        true
+    }
     /// After each epoch, with the model as the epoch left it.
     fn epoch(&mut self, _stats: &EpochStats, _model: &Model) -> Result<()> {
         Ok(())
@@ -269,7 +274,9 @@ pub fn train<R: Rng + ?Sized>(
             test_loss: test_figures.map(|t| t.1),
         };
         observer.epoch(&stats, &current)?;
-        history.push(stats);
+        if observer.keeps_history() {
+            history.push(stats);
+        }
     }
     Ok(TrainResult { model: current, epochs: history })
 }
