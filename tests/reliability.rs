@@ -323,6 +323,8 @@ fn a_trace_can_be_thinned_and_compacted_and_warns_when_large() {
     let steps: Vec<u64> =
         thin.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()).collect();
     assert_eq!(steps, (0..10).map(|i| i * 100).collect::<Vec<_>>());
+    let first: serde_json::Value = serde_json::from_str(thin.lines().next().unwrap()).unwrap();
+    assert_eq!(first["layers"][0]["layer"], 1, "dense layers counted from 1, as everywhere");
     let full = fs::metadata(d.join("full.jsonl")).unwrap().len();
     assert!((thin.len() as u64) * 100 < full, "compact and thinned: {} vs {full}", thin.len());
 }

@@ -109,7 +109,7 @@ pub struct Args {
     /// Plot every weight's path over the epochs (.svg or .png).
     #[arg(long, value_name = "FILE")]
     plot_weights: Option<PathBuf>,
-    /// Write every step's explanation, one JSON object per line ('-': stdout). A warning comes
+    /// Write every step's explanation, one JSON object per line. A warning comes
     /// first when it will pass 100 MB.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
@@ -384,7 +384,8 @@ impl Outputs {
         };
         let plot = image("--plot", &args.plot)?;
         let plot_weights = image("--plot-weights", &args.plot_weights)?;
-        let trace = args.trace.as_ref().map(|p| plan.output("--trace", p, true)).transpose()?;
+        // Not '-': stdout carries the report, and the two would interleave.
+        let trace = args.trace.as_ref().map(|p| plan.output("--trace", p, false)).transpose()?;
         if let Some(dir) = &args.save_npy
             && dir.exists()
             && !dir.is_dir()
@@ -614,6 +615,7 @@ struct CompactLine<'a> {
 
 #[derive(Serialize)]
 struct CompactLayer<'a> {
+    /// The dense layer's number, from 1, as explain's "Layer 1" and the .npy files count.
     layer: usize,
     weights: &'a gradlens::trace::Matrix,
     bias: &'a Option<Vec<f64>>,
@@ -716,18 +718,19 @@ impl Observer for Watch {
             let layers = explanation
                 .layers
                 .iter()
-                .enumerate()
-                .filter_map(|(i, l)| match l {
-                    gradlens::trace::LayerTrace::Dense(d) => Some(CompactLayer {
-                        layer: i,
-                        weights: &d.weights,
-                        bias: &d.bias,
-                        grad_weights: &d.grad_weights,
-                        grad_bias: &d.grad_bias,
-                        new_weights: &d.new_weights,
-                        new_bias: &d.new_bias,
-                    }),
+                .filter_map(|l| match l {
+                    gradlens::trace::LayerTrace::Dense(d) => Some(d),
                     _ => None,
+                })
+                .enumerate()
+                .map(|(i, d)| CompactLayer {
+                    layer: i + 1,
+                    weights: &d.weights,
+                    bias: &d.bias,
+                    grad_weights: &d.grad_weights,
+                    grad_bias: &d.grad_bias,
+                    new_weights: &d.new_weights,
+                    new_bias: &d.new_bias,
                 })
                 .collect();
             let line = CompactLine {
