@@ -90,6 +90,11 @@ fn symlinks_are_written_through_and_devices_written_in_place() {
     refused_in(d, &["explain", "--output", "/dev/full"], &["/dev/full", "writing failed"]);
     refused_in(d, &["train", "--epochs", "2", "--save", "/dev/full"], &["/dev/full"]);
 
+    // /dev/stdout is a link to the process's stdout (a pipe here): written through, not replaced.
+    let out = ok_in(d, &["explain", "--format", "json", "--output", "/dev/stdout"]);
+    assert!(out.starts_with('{'), "{out}");
+    assert!(fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
+
     // `-` is stdout.
     let out = ok_in(d, &["explain", "--format", "json", "--output", "-"]);
     assert!(out.starts_with('{'), "{out}");
