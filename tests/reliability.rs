@@ -388,10 +388,23 @@ fn options_out_of_their_domain_or_ignored_are_said() {
     // A run whose loss grows by orders of magnitude is a failure, and saves nothing.
     refused_in(
         d,
-        &["train", "--lr", "1e300", "--epochs", "100", "--optimizer", "momentum", "--save", "m.json"],
+        &[
+            "train",
+            "--lr",
+            "1e300",
+            "--epochs",
+            "100",
+            "--optimizer",
+            "momentum",
+            "--save",
+            "m.json",
+            "--save-npy",
+            "npy",
+        ],
         &["diverged", "smaller step size", "--lr"],
     );
     assert!(!d.join("m.json").exists());
+    assert!(!d.join("npy").exists(), "the folder the failed run made is gone");
 }
 
 #[test]

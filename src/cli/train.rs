@@ -205,7 +205,7 @@ pub fn run(args: Args) -> Result<()> {
     }
 
     // The .npy files are known once the model is: each is checked now, before training.
-    let npy = match &args.save_npy {
+    let mut npy = match &args.save_npy {
         Some(dir) => Some(NpyFiles::check(dir, &npy_names(&model), &mut plan)?),
         None => None,
     };
@@ -253,13 +253,9 @@ pub fn run(args: Args) -> Result<()> {
     if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
         files.push((target, Content::Stream(stream)));
     }
-    if let Err(e) = output::commit(files) {
-        if let Some(npy) = &npy {
-            npy.undo_made_dir();
-        }
-        return Err(e);
-    }
-    if let Some(npy) = &npy {
+    output::commit(files)?;
+    if let Some(npy) = &mut npy {
+        npy.made_dir = false; // the folder is the user's now
         npy.remove_stale()?;
     }
 
@@ -416,22 +412,9 @@ impl NpyFiles {
         }
         let mut npy = NpyFiles { dir: dir.to_path_buf(), made_dir, targets: Vec::new() };
         for name in names {
-            match plan.output("--save-npy", &dir.join(name), false) {
-                Ok(t) => npy.targets.push((t, name.clone())),
-                Err(e) => {
-                    npy.undo_made_dir();
-                    return Err(e);
-                }
-            }
+            npy.targets.push((plan.output("--save-npy", &dir.join(name), false)?, name.clone()));
         }
         Ok(npy)
-    }
-
-    /// Removes the folder this run made, if nothing is in it.
-    fn undo_made_dir(&self) {
-        if self.made_dir {
-            let _ = std::fs::remove_dir(&self.dir);
-        }
     }
 
     fn remove_stale(&self) -> Result<()> {
@@ -447,6 +430,16 @@ impl NpyFiles {
             }
         }
         Ok(())
+    }
+}
+
+/// A run that fails (a bad option found later, a diverged run, a failed save) takes away the
+/// folder it made, if nothing is in it.
+impl Drop for NpyFiles {
+    fn drop(&mut self) {
+        if self.made_dir {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
