@@ -1,12 +1,13 @@
 //! Charts of a training run, drawn with plotters as SVG or PNG bytes (the caller writes them):
 //! - [`training_curves`]: the loss and the accuracies per epoch;
-//! - [`weight_paths`]: every weight and bias over the epochs, one panel per dense layer, each
-//!   line named in the blog's notation (`W[1,2] setosa ← sepal_width`: row 1 of W, the weights
-//!   into class 1, column 2, the weight of feature 2).
+//! - [`weight_paths`]: weights and biases over the epochs, one panel per dense layer (at most
+//!   [`MAX_SERIES`] lines, those that moved most), each line named in the blog's notation
+//!   (`W[1,2] setosa ← sepal_width`: row 1 of W, the weights into class 1, column 2, the weight
+//!   of feature 2).
 //!
 //! Text needs a font even in SVG (plotters measures labels to lay them out). DejaVu Sans comes
 //! from the `dejavu` crate and is compiled in, so a machine without system fonts draws the same
-//! charts.
+//! charts. A PNG is the SVG rasterised by resvg with that font.
 
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -164,13 +165,20 @@ fn render(format: ImageFormat, size: (u32, u32), chart: &Chart) -> Result<Vec<u8
             }
             Ok(svg.into_bytes())
         }
+        // The PNG is the SVG rasterised by resvg, whose text layout keeps letter spacing (the
+        // bitmap backend's glyph placement drops each glyph's side bearing: "testloss").
         ImageFormat::Png => {
-            let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                chart.draw(root.clone()).map_err(|e| fail(e.to_string()))?;
-                root.present().map_err(|e| fail(e.to_string()))?;
-            }
+            let svg = render(ImageFormat::Svg, size, chart)?;
+            let mut options = resvg::usvg::Options::default();
+            let fonts = options.fontdb_mut();
+            fonts.load_font_data(dejavu::sans::regular().to_vec());
+            fonts.set_sans_serif_family("DejaVu Sans");
+            let tree = resvg::usvg::Tree::from_data(&svg, &options).map_err(|e| fail(format!("SVG to PNG: {e}")))?;
+            let mut pixmap =
+                resvg::tiny_skia::Pixmap::new(size.0, size.1).ok_or_else(|| fail("an empty image".into()))?;
+            pixmap.fill(resvg::tiny_skia::Color::WHITE);
+            resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+            let rgb: Vec<u8> = pixmap.pixels().iter().flat_map(|p| [p.red(), p.green(), p.blue()]).collect();
             encode_png(&rgb, size).map_err(|e| fail(format!("PNG encoding: {e}")))
         }
     }
