@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradlens::data::{Dataset, ScaleKind};
 use gradlens::layers::Init;
-use gradlens::loss::LogBase;
+use gradlens::loss::Loss;
 use gradlens::train::{Activation, Api, ModelSpec, Silent, TrainConfig, train};
 use gradlens::update::Optimizer;
 use rand::SeedableRng;
@@ -31,7 +31,8 @@ fn thousand_epochs(c: &mut Criterion) {
             epochs: 1000,
             batch_size,
             shuffle: true,
-            log_base: LogBase::E,
+            loss: Loss::default(),
+            freeze_bias: false,
             api,
         };
         group.bench_function(name, |b| {

@@ -25,10 +25,13 @@ use std::str::FromStr;
 pub enum Activation {
     /// f(z) = z: a linear output layer (regression with the quadratic cost).
     Identity,
+    /// max(z, 0): the usual hidden unit.
     Relu,
     /// max(z, 0.01·z): relu that keeps a small gradient for negative inputs.
     LeakyRelu,
+    /// tanh z: zero-centred, saturating at ±1.
     Tanh,
+    /// σ(z) = 1/(1 + e^(−z)): Mazur's units, saturating at 0 and 1.
     Sigmoid,
     /// ln(1 + eᶻ): a smooth relu.
     Softplus,
@@ -37,7 +40,9 @@ pub enum Activation {
 /// A formula in two notations, with `{z}` (the input) and `{a}` (the output) as placeholders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Template {
+    /// Unicode, for a terminal.
     pub text: &'static str,
+    /// TeX, for Markdown and the web page.
     pub tex: &'static str,
 }
 
@@ -114,6 +119,19 @@ impl Activation {
         }
     }
 
+    /// The function's symbol, e.g. `σ` (`\sigma`): written before its argument, and primed
+    /// for its derivative.
+    pub fn symbol(self) -> Template {
+        match self {
+            Activation::Identity => Template { text: "id", tex: "\\mathrm{id}" },
+            Activation::Relu => Template { text: "relu", tex: "\\mathrm{relu}" },
+            Activation::LeakyRelu => Template { text: "leaky_relu", tex: "\\mathrm{leaky\\_relu}" },
+            Activation::Tanh => Template { text: "tanh", tex: "\\tanh" },
+            Activation::Sigmoid => Template { text: "σ", tex: "\\sigma" },
+            Activation::Softplus => Template { text: "softplus", tex: "\\mathrm{softplus}" },
+        }
+    }
+
     /// The function, e.g. `tanh({z})`.
     pub fn formula(self) -> Template {
         match self {
@@ -130,9 +148,9 @@ impl Activation {
     pub fn derivative_formula(self) -> Template {
         match self {
             Activation::Identity => Template { text: "1", tex: "1" },
-            Activation::Relu => Template { text: "[{z} > 0]", tex: "[{z} > 0]" },
+            Activation::Relu => Template { text: "[{z} > 0]", tex: "[{z} \\gt 0]" },
             Activation::LeakyRelu => {
-                Template { text: "1 if {z} > 0, else 0.01", tex: "1 \\text{ if } {z} > 0 \\text{, else } 0.01" }
+                Template { text: "1 if {z} > 0, else 0.01", tex: "1 \\text{ if } {z} \\gt 0 \\text{, else } 0.01" }
             }
             Activation::Tanh => Template { text: "1 − {a}²", tex: "1 - {a}^2" },
             Activation::Sigmoid => Template { text: "{a}·(1 − {a})", tex: "{a} \\cdot (1 - {a})" },
@@ -147,7 +165,7 @@ impl Activation {
             Activation::Relu => "1 where the unit is active, 0 where it is not (a dead unit passes nothing back)",
             Activation::LeakyRelu => "1 where the unit is active, 0.01 where it is not",
             Activation::Tanh => "read off the output a itself",
-            Activation::Sigmoid => "read off the output σ itself",
+            Activation::Sigmoid => "read off the output a itself (computed as σ(z)·σ(−z), exact when σ rounds to 1)",
             Activation::Softplus => "the logistic function of the input",
         }
     }

@@ -9,29 +9,138 @@ pub fn shape(s: (usize, usize)) -> String {
     format!("({}×{})", s.0, s.1)
 }
 
+/// Which setting or input a rule is about, by the library's name for it. Every check lives in
+/// the library and says which setting broke it; the CLI maps settings to its options in one table
+/// (`cli/options.rs`), never by comparing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The optimizer's step size α.
+    LearningRate,
+    /// Momentum's mass.
+    Momentum,
+    /// How many epochs to train.
+    Epochs,
+    /// Rows per step.
+    BatchSize,
+    /// The share of rows held out.
+    TestFraction,
+    /// Cross-entropy's log base.
+    LogBase,
+    /// Which loss.
+    Loss,
+    /// The hidden layers' widths.
+    Hidden,
+    /// The samples, x.
+    Inputs,
+    /// The targets, y.
+    Targets,
+    /// Rows of a table taken as the samples, with their labels (explain's `--sample`).
+    Sample,
+    /// A single dense layer's weights given as numbers (explain's `--weights`).
+    Weights,
+    /// That layer's bias (explain's `--bias`).
+    Bias,
+    /// The model (its layers and parameters).
+    Model,
+    /// A model's scaler.
+    Scaler,
+    /// A data column.
+    Column,
+    /// Class labels.
+    Labels,
+    /// The rows to train on.
+    TrainingData,
+    /// The update step.
+    Step,
+    /// The training run as a whole.
+    Training,
+    /// A chart.
+    Plot,
+}
+
+impl Setting {
+    /// The library's word for it, as messages write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::LearningRate => "learning rate",
+            Setting::Momentum => "momentum",
+            Setting::Epochs => "epochs",
+            Setting::BatchSize => "batch size",
+            Setting::TestFraction => "test fraction",
+            Setting::LogBase => "log base",
+            Setting::Loss => "loss",
+            Setting::Hidden => "hidden",
+            Setting::Inputs => "x",
+            Setting::Targets => "target",
+            Setting::Sample => "sample",
+            Setting::Weights => "weights",
+            Setting::Bias => "bias",
+            Setting::Model => "model",
+            Setting::Scaler => "scaler",
+            Setting::Column => "column",
+            Setting::Labels => "labels",
+            Setting::TrainingData => "training data",
+            Setting::Step => "step",
+            Setting::Training => "training",
+            Setting::Plot => "plot",
+        }
+    }
+}
+
+/// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An op got operands whose shapes do not fit together.
     #[error("{op}: shapes do not fit: {detail}")]
-    Shape { op: &'static str, detail: String },
+    Shape {
+        /// The op.
+        op: &'static str,
+        /// The shapes.
+        detail: String,
+    },
 
-    /// A value the user gave (an option, a layer setting) is out of its domain.
-    #[error("{what}: {why}")]
-    Invalid { what: String, why: String },
+    /// A value given for a setting (an option, a layer setting, an input) breaks a rule.
+    #[error("{}{}: {why}", setting.name(), value.as_ref().map(|v| format!(" {v}")).unwrap_or_default())]
+    Invalid {
+        /// Which setting.
+        setting: Setting,
+        /// The value as given, when it helps to repeat it.
+        value: Option<String>,
+        /// The rule it breaks.
+        why: String,
+    },
 
     /// A model file that is missing, unreadable or does not describe a model.
     #[error("model file {}: {at}: {why}", path.display())]
-    ModelFile { path: PathBuf, at: String, why: String },
+    ModelFile {
+        /// The file.
+        path: PathBuf,
+        /// The JSON path at fault.
+        at: String,
+        /// What is wrong there.
+        why: String,
+    },
 
     /// A data file with a problem at a known place; `row` counts lines of the file from 1
     /// (the header is row 1).
     #[error("{}{}: {why}", file.display(), location(*row, column.as_deref()))]
-    Data { file: PathBuf, row: Option<usize>, column: Option<String>, why: String },
+    Data {
+        /// The file.
+        file: PathBuf,
+        /// The line, from 1.
+        row: Option<usize>,
+        /// The column's name.
+        column: Option<String>,
+        /// What is wrong there.
+        why: String,
+    },
 
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -47,9 +156,16 @@ fn location(row: Option<usize>, column: Option<&str>) -> String {
 }
 
 impl Error {
-    pub fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {
-        Error::Invalid { what: what.into(), why: why.into() }
+    /// A rule of `setting` broken.
+    pub fn invalid(setting: Setting, why: impl Into<String>) -> Self {
+        Error::Invalid { setting, value: None, why: why.into() }
+    }
+
+    /// A rule of `setting` broken by the value `value` (written as the user gave it).
+    pub fn invalid_value(setting: Setting, value: impl ToString, why: impl Into<String>) -> Self {
+        Error::Invalid { setting, value: Some(value.to_string()), why: why.into() }
     }
 }
 
+/// The library's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

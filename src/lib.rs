@@ -4,31 +4,36 @@
 //! - [`data`]: Iris (embedded) or a CSV, scaled and split;
 //! - [`autodiff`]: the tape and its primitive ops, one file each;
 //! - [`layers`]: stax-style layers, `(init, apply)` pairs and `serial`;
-//! - [`model`]: a model (layers and parameters) and its JSON file;
-//! - [`loss`]: cross-entropy in a chosen log base, through log-sum-exp;
-//! - [`backward`]: loss and gradient of a model by the tape;
-//! - [`custom`]: the blog's hand-derived gradient (softmax regression, and the same chain rule
+//! - [`activation`]: every elementwise activation, defined once;
+//! - [`model`]: a model (a flat list of layers with their parameters) and its JSON file;
+//! - [`softmax`]: log-softmax and cross-entropy for one row, exact near certainty;
+//! - [`loss`]: cross-entropy in a chosen log base and the quadratic cost, each defined once;
+//! - [`engine`]: loss and gradient of a model, by the tape ([`engine::tape`]) and by the blog's
+//!   hand-derived gradient ([`engine::hand`], softmax regression and the same chain rule
 //!   through hidden layers), a separate path checked against the tape;
 //! - [`update`]: optimizers in the manner of `jax.example_libraries.optimizers`;
 //! - [`train`]: the training loop, with JAX's batching and step semantics, and its report
 //!   ([`train::report`]: data, settings, epochs, final evaluation and model, as one record);
 //! - [`predict`]: a model applied to rows without a tape: classes, loss, accuracy;
 //! - [`trace`]: one update step as data, every intermediate number;
-//! - [`render`]: the trace as text, Markdown or JSON, and a training report as text;
+//! - [`render`]: the trace as text, Markdown, JSON or a self-contained HTML page (SVG diagram,
+//!   MathML formulas), and a training report as text;
+//! - [`explain_options`]: `explain`'s options checked into a request, for the CLI and the web API;
+//! - [`serve`]: the web server behind `gradlens serve` and its JSON API;
 //! - [`plot`]: charts of a training run (loss, accuracy, every weight's path).
 //!
 //! # The blog's update in ten lines
 //! ```
-//! use gradlens::{backward::value_and_grad, layers::{Dense, Params, Softmax}, loss::LogBase, update::Optimizer};
+//! use gradlens::{engine::tape::value_and_grad, loss::Loss, model::Model, update::Optimizer};
 //! use ndarray::array;
 //!
-//! let layers = [Dense(3).without_bias(), Softmax]; // serial(Dense(3), Softmax), as in the post
+//! // serial(Dense(3) without bias, Softmax), as in the post
 //! let w_out_in = array![[0.15, 0.29, 0.10, 0.71], [-0.80, 0.97, 0.51, 0.67], [0.14, -0.47, -0.62, 0.21]];
-//! let params = Params::Serial(vec![Params::Dense { w_out_in, b: None }, Params::None]);
+//! let model = Model::builder().dense(w_out_in, None).softmax().build()?;
 //! let (x, y) = (array![[0.81, 0.57, 0.28, 0.84]], array![[1.0, 0.0, 0.0]]);
-//! let (loss, grads) = value_and_grad(&layers, &params, &x, &y, LogBase::E)?;
+//! let (loss, grads) = value_and_grad(&model, &x, &y, Loss::default())?;
 //! let sgd = Optimizer::sgd(0.25)?;
-//! let mut state = sgd.init(&params);
+//! let mut state = sgd.init(&model.params());
 //! sgd.update(0, &grads, &mut state);
 //! let new_w = sgd.get_params(&state).layer(0).weights().unwrap().clone();
 //!
@@ -41,12 +46,14 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod autodiff;
-pub mod backward;
-pub mod custom;
 pub mod data;
+pub mod engine;
 pub mod error;
+pub mod explain_options;
 pub mod layers;
 pub mod limits;
 pub mod loss;
@@ -55,6 +62,7 @@ pub mod plot;
 pub mod predict;
 pub mod render;
 pub mod safe_text;
+pub mod serve;
 pub mod softmax;
 pub mod strict_json;
 pub mod trace;

@@ -2,7 +2,7 @@
 //! 150 KB CSV) can never ask for gigabytes. Each check multiplies with overflow-safe arithmetic
 //! and its error names the limit.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// The most numbers (f64) one matrix may hold: 2²⁶ = 67,108,864, 512 MiB.
 pub const MAX_MATRIX: usize = 1 << 26;
@@ -20,14 +20,14 @@ pub const MAX_SHOWN_JACOBIAN: usize = 16;
 /// A trace larger than this (estimated) gets a warning before training: 100 MB.
 pub const TRACE_WARN_BYTES: u64 = 100_000_000;
 
-/// `rows × cols` numbers for `what`, or an error naming the limit.
-pub fn matrix(what: &str, rows: usize, cols: usize) -> Result<usize> {
+/// `rows × cols` numbers for `what` (a matrix made from `setting`), or an error naming the limit.
+pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize) -> Result<usize> {
     match rows.checked_mul(cols) {
         Some(n) if n <= MAX_MATRIX => Ok(n),
         _ => Err(Error::invalid(
-            what,
+            setting,
             format!(
-                "{rows} × {cols} numbers is more than the limit of {} ({} MiB) for one matrix",
+                "{what}: {rows} × {cols} numbers is more than the limit of {} ({} MiB) for one matrix",
                 group(MAX_MATRIX),
                 (MAX_MATRIX * 8) >> 20
             ),
@@ -36,16 +36,19 @@ pub fn matrix(what: &str, rows: usize, cols: usize) -> Result<usize> {
 }
 
 /// The parameter count of a chain of dense layers of widths `widths` (inputs first), each with a
-/// bias when `bias`, or an error naming the limit.
-pub fn dense_chain(what: &str, widths: &[usize], bias: bool) -> Result<usize> {
+/// bias when `bias`, or an error about the hidden widths naming the limit.
+pub fn dense_chain(widths: &[usize], bias: bool) -> Result<usize> {
     let mut total: usize = 0;
     for w in widths.windows(2) {
         let layer = w[0].checked_add(usize::from(bias)).and_then(|i| i.checked_mul(w[1]));
         total = match layer.and_then(|l| total.checked_add(l)) {
             Some(t) if t <= MAX_PARAMS => t,
             _ => {
-                return Err(Error::invalid(
-                    what,
+                let hidden = widths.get(1..widths.len().saturating_sub(1)).unwrap_or_default();
+                let hidden: Vec<String> = hidden.iter().map(usize::to_string).collect();
+                return Err(Error::invalid_value(
+                    Setting::Hidden,
+                    hidden.join(","),
                     format!(
                         "the model would have more than {} parameters (the limit, {} MiB)",
                         group(MAX_PARAMS),
@@ -111,13 +114,13 @@ mod tests {
 
     #[test]
     fn sizes_overflow_into_errors_not_panics() {
-        assert_eq!(matrix("m", 3, 4).unwrap(), 12);
-        assert!(matrix("m", usize::MAX, 2).unwrap_err().to_string().contains("67,108,864"));
-        assert!(matrix("m", 10_000, 10_000).is_err());
+        assert_eq!(matrix(Setting::Inputs, "m", 3, 4).unwrap(), 12);
+        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2).unwrap_err().to_string().contains("67,108,864"));
+        assert!(matrix(Setting::Inputs, "m", 10_000, 10_000).is_err());
         // (4 + 1)·16 + (16 + 1)·3 = 131
-        assert_eq!(dense_chain("h", &[4, 16, 3], true).unwrap(), 131);
-        assert!(dense_chain("h", &[4, usize::MAX, 3], true).is_err());
-        assert!(dense_chain("h", &[4, 1_000_000_000, 3], false).is_err());
+        assert_eq!(dense_chain(&[4, 16, 3], true).unwrap(), 131);
+        assert!(dense_chain(&[4, usize::MAX, 3], true).is_err());
+        assert!(dense_chain(&[4, 1_000_000_000, 3], false).is_err());
     }
 
     #[test]

@@ -1,28 +1,36 @@
-//! Categorical cross-entropy, averaged over the batch, in a chosen log base:
-//! `E = (1/m) Σ_samples −Σ_classes y·log_b(ŷ)`, with `log_b(ŷ) = ln(ŷ)/ln b`.
+//! The losses, each defined once ([`Loss`]): categorical cross-entropy in a chosen log base,
+//! `E = (1/m) Σ_samples −Σ_classes y·log_b(ŷ)` with `log_b(ŷ) = ln(ŷ)/ln b`, and the quadratic
+//! cost `E = (1/m) Σ_samples ½‖y − ŷ‖²`.
 
 use crate::autodiff::{Tape, Var};
-use crate::error::{Error, Result};
-use ndarray::{Array2, Axis};
+use crate::error::{Error, Result, Setting};
+use crate::model::{Fault, Model};
+use crate::softmax::cross_entropy_row;
+use ndarray::Array2;
+use num_traits::Float;
 use std::fmt;
 use std::str::FromStr;
 
 /// The base of the loss's logarithm: e (nats, the default), 2 (bits, as the blog quotes), 10 or
-/// any positive number other than 1.
+/// any finite number above 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogBase(f64);
 
 impl LogBase {
+    /// e: the loss in nats.
     pub const E: LogBase = LogBase(std::f64::consts::E);
 
+    /// Base `b`, if it is a finite number above 1. Below 1 the logarithm is negative, the loss
+    /// with it, and descent would maximise the error.
     pub fn new(b: f64) -> Result<Self> {
-        if b.is_finite() && b > 0.0 && b != 1.0 {
+        if b.is_finite() && b > 1.0 {
             Ok(LogBase(b))
         } else {
-            Err(Error::invalid("log base", format!("{b} is not a positive number other than 1")))
+            Err(Error::invalid_value(Setting::LogBase, b, LOG_BASE_RULE))
         }
     }
 
+    /// The number b.
     pub fn base(self) -> f64 {
         self.0
     }
@@ -32,6 +40,7 @@ impl LogBase {
         if self == LogBase::E { 1.0 } else { self.0.ln() }
     }
 
+    /// Whether b = e.
     pub fn is_natural(self) -> bool {
         self == LogBase::E
     }
@@ -56,15 +65,17 @@ impl Default for LogBase {
     }
 }
 
+/// What a log base must be, for messages.
+const LOG_BASE_RULE: &str = "must be e or a number above 1 (2, 10…); below 1 the loss is negative and gradient descent would maximise the error";
+
 impl FromStr for LogBase {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        // Any failure repeats the text as typed ("1.0", "inf"), not the number it parsed to.
+        let bad = || Error::invalid_value(Setting::LogBase, format!("'{s}'"), LOG_BASE_RULE);
         match s.trim() {
             "e" => Ok(LogBase::E),
-            t => match t.parse::<f64>() {
-                Ok(b) => LogBase::new(b),
-                Err(_) => Err(Error::invalid("log base", format!("'{s}' is not e, 2, 10 or a number"))),
-            },
+            t => t.parse::<f64>().ok().and_then(|b| LogBase::new(b).ok()).ok_or_else(bad),
         }
     }
 }
@@ -97,55 +108,19 @@ impl<'de> serde::Deserialize<'de> for LogBase {
     }
 }
 
-/// Cross-entropy of probabilities `probs` against one-hot `targets`.
-///
-/// Takes `log(probs)` on the tape; when `probs` came from a softmax that log folds back to the
-/// log-softmax, so the loss is computed through log-sum-exp (see `autodiff/ops/log.rs`).
-///
-/// # Shapes
-/// `probs`, `targets`: m×k → 1×1.
-pub fn cross_entropy(tape: &mut Tape, probs: Var, targets: Var, base: LogBase) -> Result<Var> {
-    let log_p = tape.log(probs);
-    cross_entropy_from_log_probs(tape, log_p, targets, base)
-}
-
-/// The same loss from log-probabilities (natural log), for models that end in `LogSoftmax`.
-///
-/// # Shapes
-/// `log_probs`, `targets`: m×k → 1×1.
-pub fn cross_entropy_from_log_probs(tape: &mut Tape, log_probs: Var, targets: Var, base: LogBase) -> Result<Var> {
-    let m = tape.shape(log_probs).0 as f64;
-    let picked = tape.mul(targets, log_probs)?;
-    let total = tape.sum(picked);
-    Ok(tape.scale(total, -1.0 / (m * base.ln())))
-}
-
-/// −Σ_k y_k·ln ŷ_k / ln b for each sample (row), from natural-log probabilities and one-hot
-/// targets: the terms the loss averages, for the paths that have no tape (the hand-derived
-/// model, prediction, the explanation's per-sample losses).
-///
-/// # Shapes
-/// `log_probs`, `targets`: m×k → m.
-pub fn sample_losses(log_probs: &Array2<f64>, targets: &Array2<f64>, base: LogBase) -> Vec<f64> {
-    (targets * log_probs).sum_axis(Axis(1)).iter().map(|v| -v / base.ln() + 0.0).collect()
-}
-
-/// The mean of [`sample_losses`]: E = (1/m) Σ L.
-pub fn mean_loss(log_probs: &Array2<f64>, targets: &Array2<f64>, base: LogBase) -> f64 {
-    let losses = sample_losses(log_probs, targets, base);
-    losses.iter().sum::<f64>() / losses.len().max(1) as f64
-}
-
 /// The cost a model is trained to lower. One type owns each loss's value, gradient, formulas and
 /// name; nothing else in the crate branches on which loss it is.
+///
+/// In JSON (a saved model's `training`, a report's settings, an explanation) it is two fields,
+/// `"loss_function": "cross-entropy", "log_base": "e"` or `"loss_function": "quadratic"`; a file
+/// without `loss_function` is cross-entropy (files written before the quadratic cost existed).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(into = "LossFields", try_from = "LossFields")]
 pub enum Loss {
     /// E = (1/m) Σ_samples −Σ_k y_k·log_b ŷ_k, ŷ = softmax(z): the blog's. The output layer is
     /// softmax (or log-softmax), and the gradient at the logits is (ŷ − y)/(m·ln b).
     CrossEntropy {
         /// The base of the logarithm.
-        #[serde(default)]
         log_base: LogBase,
     },
     /// E = (1/m) Σ_samples ½‖y − ŷ‖²: Nielsen's quadratic cost; for one sample Mazur's E_total.
@@ -159,12 +134,193 @@ impl Default for Loss {
     }
 }
 
+/// Every loss's name, in the order `--help` lists them.
+pub const LOSS_NAMES: [&str; 2] = ["cross-entropy", "quadratic"];
+
 impl Loss {
     /// The word on the command line and in files: `cross-entropy` or `quadratic`.
     pub fn name(self) -> &'static str {
         match self {
-            Loss::CrossEntropy { .. } => "cross-entropy",
-            Loss::Quadratic => "quadratic",
+            Loss::CrossEntropy { .. } => LOSS_NAMES[0],
+            Loss::Quadratic => LOSS_NAMES[1],
         }
+    }
+
+    /// The loss called `name`, with `log_base` where it takes one.
+    pub fn from_name(name: &str, log_base: Option<LogBase>) -> Result<Loss> {
+        match (name, log_base) {
+            ("cross-entropy", base) => Ok(Loss::CrossEntropy { log_base: base.unwrap_or_default() }),
+            ("quadratic", None) => Ok(Loss::Quadratic),
+            ("quadratic", Some(_)) => Err(Error::invalid(
+                Setting::LogBase,
+                "the quadratic cost has no logarithm: a log base goes with cross-entropy",
+            )),
+            (other, _) => Err(Error::invalid_value(
+                Setting::Loss,
+                format!("'{other}'"),
+                format!("not a loss ({})", LOSS_NAMES.join(", ")),
+            )),
+        }
+    }
+
+    /// The base of cross-entropy's logarithm; `None` for a loss without one.
+    pub fn log_base(self) -> Option<LogBase> {
+        match self {
+            Loss::CrossEntropy { log_base } => Some(log_base),
+            Loss::Quadratic => None,
+        }
+    }
+
+    /// Whether the loss reads the logits below the output softmax (cross-entropy, which folds the
+    /// softmax into itself so that ∂E/∂z = ŷ − y keeps its digits) rather than the model's output.
+    pub fn reads_logits(self) -> bool {
+        match self {
+            Loss::CrossEntropy { .. } => true,
+            Loss::Quadratic => false,
+        }
+    }
+
+    /// Whether `model` may be trained with this loss: cross-entropy needs probabilities (a
+    /// softmax or log-softmax last layer), the quadratic cost takes any output. The fault names
+    /// the last layer, as a model file's path would.
+    pub fn check_output<T>(self, model: &Model<T>) -> std::result::Result<(), Fault> {
+        let (i, last) = (model.layers.len() - 1, model.layers.last().expect("a model has layers"));
+        match self {
+            Loss::CrossEntropy { .. } if !last.is_softmax() => Err(Fault {
+                at: format!("layers[{i}]"),
+                why: format!(
+                    "cross-entropy needs a softmax or logsoftmax last layer, not {} (the quadratic loss takes any)",
+                    last.kind()
+                ),
+            }),
+            Loss::CrossEntropy { .. } | Loss::Quadratic => Ok(()),
+        }
+    }
+
+    /// The mean loss over the batch, recorded on `tape` from the model's `output` (ŷ after a
+    /// softmax, ln ŷ after a log-softmax, anything for the quadratic cost).
+    ///
+    /// For cross-entropy after a softmax the `log` of ŷ folds back to the log-softmax (see
+    /// `autodiff/ops/log.rs`), so the loss is computed exactly through `softmax.rs`.
+    ///
+    /// # Shapes
+    /// `output`, `targets`: m×k → 1×1.
+    pub fn on_tape(self, tape: &mut Tape, output: Var, targets: Var) -> Result<Var> {
+        let m = tape.shape(output).0 as f64;
+        match self {
+            Loss::CrossEntropy { log_base } => {
+                let log_p = match tape.producer(output) {
+                    Some(("log_softmax", _)) => output,
+                    _ => tape.log(output),
+                };
+                let picked = tape.mul(targets, log_p)?;
+                let total = tape.sum(picked);
+                Ok(tape.scale(total, -1.0 / (m * log_base.ln())))
+            }
+            Loss::Quadratic => {
+                let diff = tape.sub(output, targets)?;
+                let squares = tape.mul(diff, diff)?;
+                let total = tape.sum(squares);
+                Ok(tape.scale(total, 0.5 / m))
+            }
+        }
+    }
+
+    /// One sample's loss, and its gradient with respect to what the loss reads (the logits for
+    /// cross-entropy, the output otherwise) written into `grad`; not yet divided by m.
+    /// Cross-entropy goes through [`crate::softmax::cross_entropy_row`], exact near certainty.
+    ///
+    /// # Shapes
+    /// `read`, `y`, `grad`: k.
+    pub fn row<F: Float>(self, read: &[F], y: &[F], grad: &mut [F]) -> F {
+        match self {
+            Loss::CrossEntropy { log_base } => {
+                let ln_b = F::from(log_base.ln()).expect("a float");
+                let loss = cross_entropy_row(read, y, grad);
+                grad.iter_mut().for_each(|g| *g = *g / ln_b);
+                loss / ln_b
+            }
+            Loss::Quadratic => {
+                let half = F::from(0.5).expect("a float");
+                let mut loss = F::zero();
+                for ((g, &a), &t) in grad.iter_mut().zip(read).zip(y) {
+                    *g = a - t;
+                    loss = loss + half * *g * *g;
+                }
+                loss
+            }
+        }
+    }
+
+    /// Each sample's loss (row of `read`, as [`Loss::row`] reads it).
+    ///
+    /// # Shapes
+    /// `read`, `targets`: m×k → m.
+    pub fn sample_losses(self, read: &Array2<f64>, targets: &Array2<f64>) -> Vec<f64> {
+        let mut grad = vec![0.0; read.ncols()];
+        read.rows()
+            .into_iter()
+            .zip(targets.rows())
+            .map(|(r, y)| self.row(&r.to_vec(), &y.to_vec(), &mut grad) + 0.0)
+            .collect()
+    }
+
+    /// The mean of [`Loss::sample_losses`]: E = (1/m) Σ L.
+    pub fn mean(self, read: &Array2<f64>, targets: &Array2<f64>) -> f64 {
+        let losses = self.sample_losses(read, targets);
+        losses.iter().sum::<f64>() / losses.len().max(1) as f64
+    }
+
+    /// The loss of one sample as a formula (ŷ the output, y the target), Unicode and TeX.
+    pub fn formula(self) -> (&'static str, &'static str) {
+        match self {
+            Loss::CrossEntropy { .. } => ("L = −Σₖ yₖ·log_b ŷₖ", "L = -\\sum_k y_k \\log_b \\hat y_k"),
+            Loss::Quadratic => ("L = ½·Σₖ (yₖ − ŷₖ)²", "L = \\tfrac{1}{2} \\sum_k (y_k - \\hat y_k)^2"),
+        }
+    }
+
+    /// Its gradient where the loss meets the model, for one sample (the mean divides it by m).
+    pub fn gradient_formula(self) -> (&'static str, &'static str) {
+        match self {
+            Loss::CrossEntropy { .. } => ("∂L/∂z = (ŷ − y)/ln b", "\\partial L/\\partial z = (\\hat y - y)/\\ln b"),
+            Loss::Quadratic => ("∂L/∂ŷ = ŷ − y", "\\partial L/\\partial \\hat y = \\hat y - y"),
+        }
+    }
+
+    /// The loss's unit: nats, bits, hartleys for cross-entropy in base e, 2, 10.
+    pub fn unit(self) -> Option<&'static str> {
+        self.log_base().and_then(LogBase::unit)
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// [`Loss`] as its JSON fields.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LossFields {
+    #[serde(default = "cross_entropy_name")]
+    loss_function: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_base: Option<LogBase>,
+}
+
+fn cross_entropy_name() -> String {
+    LOSS_NAMES[0].into()
+}
+
+impl From<Loss> for LossFields {
+    fn from(l: Loss) -> Self {
+        LossFields { loss_function: l.name().into(), log_base: l.log_base() }
+    }
+}
+
+impl TryFrom<LossFields> for Loss {
+    type Error = Error;
+    fn try_from(f: LossFields) -> Result<Loss> {
+        Loss::from_name(&f.loss_function, f.log_base)
     }
 }

@@ -1,4 +1,5 @@
-//! A model — a serial stack of layers with its parameters — and its JSON file:
+//! A model — a flat list of layers, each with its parameters ([`Model`], in `model/network.rs`)
+//! — and its JSON file:
 //!
 //! ```json
 //! {"layers": [{"type": "dense", "weights": [[…], …], "bias": […] or null},
@@ -8,26 +9,22 @@
 //! the transpose). Unknown fields are ignored, so `train` can add what prediction needs (class
 //! and feature names, the fitted scaler) to the same file.
 
+use crate::activation::Activation;
 use crate::data::Scaler;
-use crate::error::{Error, Result, shape};
-use crate::layers::{Dense, Init, Layer, Params, Softmax, serial};
-use crate::loss::LogBase;
+use crate::error::{Error, Result};
+use crate::loss::Loss;
 use crate::update::Optimizer;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The layers of a serial model and their parameters, checked to chain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Model {
-    pub layers: Vec<Layer>,
-    /// `Params::Serial`, one entry per layer.
-    pub params: Params,
-}
+mod network;
+pub use network::{Fault, Model, ModelBuilder, ModelLayer};
 
 /// The model file as JSON sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelFile {
+    /// The layers, input first.
     pub layers: Vec<LayerFile>,
     /// Class names in output-unit order; written by `train --save`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,7 +35,7 @@ pub struct ModelFile {
     /// The scaling fitted on the training rows, applied to every input before the first layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaler: Option<Scaler>,
-    /// How the model was trained; `explain` takes its step size and log base from here, so
+    /// How the model was trained; `explain` takes its step size and loss from here, so
     /// "one more step" is a step of the same run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingRecord>,
@@ -47,34 +44,78 @@ pub struct ModelFile {
 /// The settings of the run that saved a model (`train --save`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrainingRecord {
+    /// The optimizer and its settings.
     pub optimizer: Optimizer,
-    pub log_base: LogBase,
+    /// The loss it lowered: `loss_function` and `log_base` in the file.
+    #[serde(flatten)]
+    pub loss: Loss,
+    /// How many epochs it ran.
     pub epochs: usize,
 }
 
-/// Deserialised by hand (below) so that an error inside a layer keeps its JSON path.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One layer in the file. Serialised and deserialised by hand (below): its `type` is `dense`,
+/// `softmax`, `logsoftmax` or an activation's own name, and an error inside a layer keeps its
+/// JSON path.
+#[derive(Debug, Clone, PartialEq)]
 pub enum LayerFile {
-    Dense { weights: Vec<Vec<f64>>, bias: Option<Vec<f64>> },
-    Relu,
-    Tanh,
-    Sigmoid,
+    /// A dense layer, weights rows = output units.
+    Dense {
+        /// out×in.
+        weights: Vec<Vec<f64>>,
+        /// out numbers, or none.
+        bias: Option<Vec<f64>>,
+    },
+    /// An elementwise activation, `{"type": "tanh"}`.
+    Activation(Activation),
+    /// `{"type": "softmax"}`.
     Softmax,
+    /// `{"type": "logsoftmax"}`.
     Logsoftmax,
 }
 
 /// A layer's `type`.
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, PartialEq)]
 enum LayerType {
     Dense,
-    Relu,
-    Tanh,
-    Sigmoid,
+    Activation(Activation),
     Softmax,
-    #[serde(alias = "log_softmax")]
     Logsoftmax,
+}
+
+impl<'de> Deserialize<'de> for LayerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(match name.as_str() {
+            "dense" => LayerType::Dense,
+            "softmax" => LayerType::Softmax,
+            "logsoftmax" | "log_softmax" => LayerType::Logsoftmax,
+            other => LayerType::Activation(other.parse().map_err(|_| {
+                let names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown layer type '{other}': expected dense, softmax, logsoftmax or an activation ({})",
+                    names.join(", ")
+                ))
+            })?),
+        })
+    }
+}
+
+impl Serialize for LayerFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            LayerFile::Dense { weights, bias } => {
+                map.serialize_entry("type", "dense")?;
+                map.serialize_entry("weights", weights)?;
+                map.serialize_entry("bias", bias)?;
+            }
+            LayerFile::Activation(a) => map.serialize_entry("type", a.name())?,
+            LayerFile::Softmax => map.serialize_entry("type", "softmax")?,
+            LayerFile::Logsoftmax => map.serialize_entry("type", "logsoftmax")?,
+        }
+        map.end()
+    }
 }
 
 /// serde's derive for a `type`-tagged enum buffers the whole layer before reading it, and an error
@@ -105,9 +146,7 @@ impl<'de> Deserialize<'de> for LayerFile {
                     LayerType::Dense => {
                         LayerFile::Dense { weights: weights.ok_or_else(|| A::Error::missing_field("weights"))?, bias }
                     }
-                    LayerType::Relu => LayerFile::Relu,
-                    LayerType::Tanh => LayerFile::Tanh,
-                    LayerType::Sigmoid => LayerFile::Sigmoid,
+                    LayerType::Activation(a) => LayerFile::Activation(a),
                     LayerType::Softmax => LayerFile::Softmax,
                     LayerType::Logsoftmax => LayerFile::Logsoftmax,
                 })
@@ -133,33 +172,25 @@ impl ModelFile {
         crate::strict_json::parse(text, path)
     }
 
-    /// The model it describes, checked by the rules of [`Model::new`] and against the file's own
+    /// The model it describes, checked by the rules of [`Model::from_layers`] and against the file's own
     /// fields (scaler, class and feature names); `path` is for messages.
     pub fn to_model(&self, path: &Path) -> Result<Model> {
         let fail = |at: String, why: String| Error::ModelFile { path: path.into(), at, why };
         let mut layers = Vec::new();
-        let mut params = Vec::new();
         for (i, entry) in self.layers.iter().enumerate() {
-            let (layer, p) = match entry {
+            layers.push(match entry {
                 LayerFile::Dense { weights, bias } => {
                     let w_out_in = matrix(weights).map_err(|why| fail(format!("layers[{i}].weights"), why))?;
-                    let out = w_out_in.nrows();
                     // A bias of the wrong length is `Model::checked`'s to find, after the chain.
                     let b = bias.as_ref().map(|b| Array2::from_shape_vec((1, b.len()), b.clone()).expect("1×len"));
-                    let layer = Dense(out).with_init(Init::Zeros);
-                    let layer = if b.is_some() { layer } else { layer.without_bias() };
-                    (layer, Params::Dense { w_out_in, b })
+                    ModelLayer::Dense { w_out_in, b }
                 }
-                LayerFile::Relu => (Layer::Relu, Params::None),
-                LayerFile::Tanh => (Layer::Tanh, Params::None),
-                LayerFile::Sigmoid => (Layer::Sigmoid, Params::None),
-                LayerFile::Softmax => (Layer::Softmax, Params::None),
-                LayerFile::Logsoftmax => (Layer::LogSoftmax, Params::None),
-            };
-            layers.push(layer);
-            params.push(p);
+                LayerFile::Activation(a) => ModelLayer::Activation(*a),
+                LayerFile::Softmax => ModelLayer::Softmax,
+                LayerFile::Logsoftmax => ModelLayer::LogSoftmax,
+            });
         }
-        let model = Model::checked(layers, params).map_err(|f| fail(f.at, f.why))?;
+        let model = Model::checked(layers).map_err(|f| fail(f.at, f.why))?;
         let (inputs, outputs) = (model.in_width(), model.out_width());
         // A scaler that does not fit the inputs would index out of bounds when applied.
         if let Some(s) = &self.scaler {
@@ -189,160 +220,11 @@ fn matrix(rows: &[Vec<f64>]) -> std::result::Result<Array2<f64>, String> {
     Ok(Array2::from_shape_vec((rows.len(), cols), rows.concat()).expect("rectangular"))
 }
 
-/// A rule of a model broken: where (a path such as `layers[2].weights`, as a model file's JSON
-/// path would say) and why.
-struct Fault {
-    at: String,
-    why: String,
-}
-
 impl Model {
-    /// A model from `serial([...])` and its parameters (as `init` gives them), held to the rules
-    /// of a model file: flat layers, each dense layer with weights that chain from the previous
-    /// dense layer's outputs (and a 1×out bias if declared with one), no parameters on other
-    /// layers, at least one dense layer, softmax or logsoftmax last and only last. The hand path
-    /// and the trace rely on these without checking again.
-    pub fn new(model: Layer, params: Params) -> Result<Model> {
-        let (Layer::Serial(layers), Params::Serial(ps)) = (model, params) else {
-            return Err(Error::invalid("model", "a model is serial([...]) with its parameters"));
-        };
-        Model::checked(layers, ps).map_err(|f| Error::invalid(format!("model: {}", f.at), f.why))
-    }
-
-    /// The rules of [`Model::new`], for models built in code and read from files alike.
-    fn checked(layers: Vec<Layer>, params: Vec<Params>) -> std::result::Result<Model, Fault> {
-        let fault = |at: String, why: String| Fault { at, why };
-        if layers.is_empty() {
-            return Err(fault("layers".into(), "the model has no layers".into()));
-        }
-        if layers.len() != params.len() {
-            return Err(fault(
-                "layers".into(),
-                format!("{} layers but {} parameter entries: one per layer is needed", layers.len(), params.len()),
-            ));
-        }
-        let mut width: Option<(usize, usize)> = None; // (layer index, its output width)
-        for (i, (layer, p)) in layers.iter().zip(&params).enumerate() {
-            match (layer, p) {
-                (Layer::Dense(d), Params::Dense { w_out_in, b }) => {
-                    let (out, inp) = w_out_in.dim();
-                    let at_w = format!("layers[{i}].weights");
-                    if out == 0 || inp == 0 {
-                        return Err(fault(at_w, format!("the weight matrix is empty {}", shape((out, inp)))));
-                    }
-                    if let Some((j, prev)) = width
-                        && prev != inp
-                    {
-                        return Err(fault(at_w, format!("takes {inp} inputs but layers[{j}] gives {prev} outputs")));
-                    }
-                    if d.out != out {
-                        return Err(fault(
-                            at_w,
-                            format!("has {out} rows (output units) but the layer is Dense({})", d.out),
-                        ));
-                    }
-                    let at_b = format!("layers[{i}].bias");
-                    match b {
-                        Some(b) if b.nrows() == 1 && b.ncols() != out => {
-                            return Err(fault(
-                                at_b,
-                                format!("has {} numbers but the weights have {out} rows (output units)", b.ncols()),
-                            ));
-                        }
-                        Some(b) if b.dim() != (1, out) => {
-                            return Err(fault(
-                                at_b,
-                                format!("is {} but a bias is {}", shape(b.dim()), shape((1, out))),
-                            ));
-                        }
-                        Some(_) if !d.bias => {
-                            return Err(fault(at_b, "the layer is declared without a bias but has one".into()));
-                        }
-                        None if d.bias => {
-                            return Err(fault(at_b, "the layer is declared with a bias but has none".into()));
-                        }
-                        _ => {}
-                    }
-                    width = Some((i, out));
-                }
-                (Layer::Dense(_), _) => {
-                    return Err(fault(
-                        format!("layers[{i}]"),
-                        "a dense layer needs its weights (Params::Dense)".into(),
-                    ));
-                }
-                (Layer::Serial(_), _) => {
-                    return Err(fault(
-                        format!("layers[{i}]"),
-                        "the layers must be flat: no serial inside the serial".into(),
-                    ));
-                }
-                (_, Params::None) => {}
-                (other, _) => {
-                    return Err(fault(
-                        format!("layers[{i}]"),
-                        format!("a {} layer has no parameters, but it was given some", other.kind()),
-                    ));
-                }
-            }
-        }
-        if width.is_none() {
-            return Err(fault("layers".into(), "the model has no dense layer".into()));
-        }
-        if !matches!(layers.last(), Some(Layer::Softmax | Layer::LogSoftmax)) {
-            return Err(fault(
-                format!("layers[{}]", layers.len() - 1),
-                "the last layer must be softmax or logsoftmax".into(),
-            ));
-        }
-        if let Some(i) = layers[..layers.len() - 1].iter().position(|l| matches!(l, Layer::Softmax | Layer::LogSoftmax))
-        {
-            return Err(fault(format!("layers[{i}]"), "softmax may only be the last layer".into()));
-        }
-        Ok(Model { layers, params: Params::Serial(params) })
-    }
-
-    /// The blog's shape of model, `serial(Dense(k), Softmax)`, with these weights (k×n) and an
-    /// optional 1×k bias.
-    pub fn single_dense(w_out_in: Array2<f64>, b: Option<Array2<f64>>) -> Result<Model> {
-        let k = w_out_in.nrows();
-        let dense = if b.is_some() { Dense(k) } else { Dense(k).without_bias() };
-        Model::new(serial([dense, Softmax]), Params::Serial(vec![Params::Dense { w_out_in, b }, Params::None]))
-    }
-
-    /// `model.init(rng, in_width)`, kept as a [`Model`].
-    pub fn init<R: rand::Rng + ?Sized>(model: Layer, rng: &mut R, in_width: usize) -> Result<Model> {
-        let (_, params) = model.init(rng, in_width);
-        Model::new(model, params)
-    }
-
     /// Reads a model file: the model and the file's other fields.
     pub fn load(path: &Path) -> Result<(Model, ModelFile)> {
         let file = ModelFile::load(path)?;
         Ok((file.to_model(path)?, file))
-    }
-
-    /// The dense layers' (index, weights, bias), in order.
-    pub fn dense_layers(&self) -> impl Iterator<Item = (usize, &Array2<f64>, Option<&Array2<f64>>)> {
-        (0..self.layers.len()).filter_map(|i| {
-            let p = self.params.layer(i);
-            p.weights().map(|w| (i, w, p.bias()))
-        })
-    }
-
-    /// How many numbers one input sample has.
-    pub fn in_width(&self) -> usize {
-        self.dense_layers().next().map_or(0, |(_, w, _)| w.ncols())
-    }
-
-    /// How many classes the model tells apart.
-    pub fn out_width(&self) -> usize {
-        self.dense_layers().last().map_or(0, |(_, w, _)| w.nrows())
-    }
-
-    /// The model with other parameters of the same shape (after an update).
-    pub fn with_params(&self, params: Params) -> Model {
-        Model { layers: self.layers.clone(), params }
     }
 
     /// The model file's layers (weights rows = output units).
@@ -350,22 +232,14 @@ impl Model {
         let layers = self
             .layers
             .iter()
-            .enumerate()
-            .map(|(i, layer)| match layer {
-                Layer::Dense(_) => {
-                    let p = self.params.layer(i);
-                    let w = p.weights().expect("dense params");
-                    LayerFile::Dense {
-                        weights: w.rows().into_iter().map(|r| r.to_vec()).collect(),
-                        bias: p.bias().map(|b| b.iter().copied().collect()),
-                    }
-                }
-                Layer::Relu => LayerFile::Relu,
-                Layer::Tanh => LayerFile::Tanh,
-                Layer::Sigmoid => LayerFile::Sigmoid,
-                Layer::Softmax => LayerFile::Softmax,
-                Layer::LogSoftmax => LayerFile::Logsoftmax,
-                Layer::Serial(_) => unreachable!("Model::new keeps the layers flat"),
+            .map(|layer| match layer {
+                ModelLayer::Dense { w_out_in, b } => LayerFile::Dense {
+                    weights: w_out_in.rows().into_iter().map(|r| r.to_vec()).collect(),
+                    bias: b.as_ref().map(|b| b.iter().copied().collect()),
+                },
+                ModelLayer::Activation(a) => LayerFile::Activation(*a),
+                ModelLayer::Softmax => LayerFile::Softmax,
+                ModelLayer::LogSoftmax => LayerFile::Logsoftmax,
             })
             .collect();
         ModelFile { layers, classes: None, features: None, scaler: None, training: None }

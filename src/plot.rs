@@ -9,7 +9,7 @@
 //! from the `dejavu` crate and is compiled in, so a machine without system fonts draws the same
 //! charts. A PNG is the SVG rasterised by resvg with that font.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::model::Model;
 use crate::train::EpochStats;
 use plotters::coord::Shift;
@@ -21,9 +21,12 @@ use std::sync::OnceLock;
 /// The family every chart's text uses, registered once with DejaVu Sans.
 const FONT: &str = "sans-serif";
 
+/// The image format of a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
+    /// Scalable vector graphics.
     Svg,
+    /// A bitmap.
     Png,
 }
 
@@ -42,14 +45,18 @@ impl ImageFormat {
 /// One line of [`weight_paths`]: a parameter's value at epoch 0 (before training), 1, 2, ….
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// The line's name in the legend.
     pub label: String,
+    /// One value per epoch.
     pub values: Vec<f64>,
 }
 
 /// One dense layer's parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
+    /// What the panel shows.
     pub title: String,
+    /// Its lines.
     pub series: Vec<Series>,
     /// Epochs between two values of a series (1: every epoch; more when a long run is sampled).
     pub every: usize,
@@ -66,7 +73,7 @@ pub const MAX_SERIES: usize = 24;
 /// If a snapshot's length differs from the model's parameter count: a caller's bug.
 pub fn weight_panels(model: &Model, history: &[Vec<f64>], features: &[String], classes: &[String]) -> Vec<Panel> {
     let dense: Vec<_> = model.dense_layers().collect();
-    let total = model.params.len();
+    let total = model.param_count();
     assert!(history.iter().all(|h| h.len() == total), "every snapshot holds every parameter");
     let mut offset = 0;
     let mut panels = Vec::new();
@@ -154,7 +161,7 @@ impl Chart<'_> {
 /// Draws `chart` on a white canvas of `size` in `format`, and returns the file's bytes.
 fn render(format: ImageFormat, size: (u32, u32), chart: &Chart) -> Result<Vec<u8>> {
     register_font()?;
-    let fail = |e: String| Error::invalid("plot", e);
+    let fail = |e: String| Error::invalid(Setting::Plot, e);
     match format {
         ImageFormat::Svg => {
             let mut svg = String::new();
@@ -201,7 +208,7 @@ fn register_font() -> Result<()> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok =
         *DONE.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok());
-    if ok { Ok(()) } else { Err(Error::invalid("plot", "the embedded DejaVu Sans font does not load")) }
+    if ok { Ok(()) } else { Err(Error::invalid(Setting::Plot, "the embedded DejaVu Sans font does not load")) }
 }
 
 /// tab10's colours, then tab20's light ones: distinct enough for the blog's 15 lines.
@@ -396,7 +403,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let history = vec![model.params.to_flat(), vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]];
+        let history = vec![model.params().to_flat(), vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0]];
         let panels = weight_panels(&model, &history, &names(&["a", "b"]), &names(&["yes", "no"]));
         assert_eq!(panels.len(), 1);
         let labels: Vec<&str> = panels[0].series.iter().map(|s| s.label.as_str()).collect();
@@ -420,7 +427,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let panels = weight_panels(&model, &[model.params.to_flat()], &names(&["x"]), &names(&["p", "q"]));
+        let panels = weight_panels(&model, &[model.params().to_flat()], &names(&["x"]), &names(&["p", "q"]));
         assert_eq!(panels[0].series[1].label, "W1[2,1] h2 ← x");
         assert_eq!(panels[1].series[1].label, "W2[1,2] p ← h2");
         assert_eq!(panels[1].series[1].values, vec![4.0]);

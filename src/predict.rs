@@ -2,15 +2,15 @@
 //!
 //! No tape here: prediction runs after every epoch (accuracy) and on user data, and needs only
 //! the forward values. The log-probabilities come from the logits through log-sum-exp
-//! ([`crate::custom::log_softmax`]), so a confident model's loss stays finite.
+//! ([`crate::engine::hand::log_softmax`]), so a confident model's loss stays finite.
 //!
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::custom::{forward, log_softmax};
 use crate::data::one_hot;
-use crate::error::{Error, Result, shape};
-use crate::loss::{LogBase, mean_loss};
+use crate::engine::hand::{forward, log_softmax, output_of};
+use crate::error::{Error, Result, Setting, shape};
+use crate::loss::Loss;
 use crate::model::Model;
 use ndarray::{Array2, ArrayView1};
 use serde::Serialize;
@@ -20,6 +20,15 @@ use serde::Serialize;
 /// # Shapes
 /// `x`: m×in → m×k.
 pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+    Ok(log_softmax(&logits(model, x)?))
+}
+
+/// The input of the output layer (the logits below a softmax, the output itself otherwise), checked
+/// to be finite.
+///
+/// # Shapes
+/// `x`: m×in → m×k.
+pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
     if x.ncols() != model.in_width() {
         return Err(Error::Shape {
             op: "predict",
@@ -30,12 +39,15 @@ pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> 
     // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
     if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
         return Err(Error::invalid(
-            format!("x: row {}", i + 1),
-            "the logits overflow float64 (the inputs or the weights are too large), so the class probabilities \
-             are undefined",
+            Setting::Inputs,
+            format!(
+                "row {}: the logits overflow float64 (the inputs or the weights are too large), so the class \
+                 probabilities are undefined",
+                i + 1
+            ),
         ));
     }
-    Ok(log_softmax(&logits))
+    Ok(logits)
 }
 
 /// ŷ = exp(ln ŷ), for showing: the log-probabilities are what the loss uses.
@@ -74,8 +86,9 @@ pub fn accuracy(predicted: &[usize], labels: &[usize]) -> f64 {
 /// How a model does on a labelled set of rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
-    /// Mean cross-entropy in the chosen base: −(1/m) Σ log_b ŷ_label.
+    /// The mean loss against the labels (one-hot), e.g. cross-entropy −(1/m) Σ log_b ŷ_label.
     pub loss: f64,
+    /// The share of rows classed right.
     pub accuracy: f64,
     /// How many rows the model classed right: `accuracy` as a count, for "116/120 right".
     pub correct: usize,
@@ -84,14 +97,16 @@ pub struct Evaluation {
 }
 
 /// Loss, accuracy and confusion matrix of `model` on rows `x` with class indices `labels`.
-pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], base: LogBase) -> Result<Evaluation> {
-    let log_p = log_probabilities(model, x)?;
+pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], loss: Loss) -> Result<Evaluation> {
+    let z = logits(model, x)?;
+    let log_p = log_softmax(&z);
     let k = log_p.ncols();
     if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
-        return Err(Error::invalid("labels", format!("class {bad} does not exist: the model has {k} classes")));
+        return Err(Error::invalid(Setting::Labels, format!("class {bad} does not exist: the model has {k} classes")));
     }
     let predicted = classes(&log_p);
-    let loss = mean_loss(&log_p, &one_hot(labels, k), base);
+    let read = if loss.reads_logits() { z } else { output_of(model, z) };
+    let loss = loss.mean(&read, &one_hot(labels, k));
     let mut confusion = vec![vec![0; k]; k];
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t][p] += 1;
@@ -124,10 +139,12 @@ mod tests {
         for (got, want) in p.iter().zip([0.4794433, 0.35493179, 0.16562491]) {
             assert!((got - want).abs() < 5e-8, "{got} vs {want}");
         }
-        let e = evaluate(&blog_model(), &x, &[0], LogBase::E).unwrap();
+        let e = evaluate(&blog_model(), &x, &[0], Loss::default()).unwrap();
         // −ln 0.4794433 = 0.7351296 nats; −log₂ = 1.0605679 bits (spec)
         assert!((e.loss - 0.7351296).abs() < 5e-8, "{}", e.loss);
-        let bits = evaluate(&blog_model(), &x, &[0], LogBase::new(2.0).unwrap()).unwrap();
+        let bits =
+            evaluate(&blog_model(), &x, &[0], Loss::CrossEntropy { log_base: crate::loss::LogBase::new(2.0).unwrap() })
+                .unwrap();
         assert!((bits.loss - 1.0605679).abs() < 5e-8, "{}", bits.loss);
         assert_eq!(e.accuracy, 1.0);
         assert_eq!(e.confusion, vec![vec![1, 0, 0], vec![0; 3], vec![0; 3]]);
@@ -167,7 +184,7 @@ mod tests {
         let e = log_probabilities(&blog_model(), &x).unwrap_err().to_string();
         assert!(e.starts_with("x: row 2: the logits overflow float64"), "{e}");
         // The row is named whichever function asks.
-        let e = evaluate(&blog_model(), &x, &[0, 0], LogBase::E).unwrap_err().to_string();
+        let e = evaluate(&blog_model(), &x, &[0, 0], Loss::default()).unwrap_err().to_string();
         assert!(e.contains("row 2"), "{e}");
     }
 

@@ -10,19 +10,37 @@
 //! Every update is elementwise, so the state keeps the parameters as one flat vector
 //! (`Params::to_flat`) and the tree's shape is restored by `get_params`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::layers::Params;
 
+/// An optimizer and its settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Optimizer {
     /// w ← w − lr·g.
-    Sgd { step_size: f64 },
+    Sgd {
+        /// α.
+        step_size: f64,
+    },
     /// v ← mass·v + g; w ← w − lr·v.
-    Momentum { step_size: f64, mass: f64 },
+    Momentum {
+        /// α.
+        step_size: f64,
+        /// How much of the velocity carries over.
+        mass: f64,
+    },
     /// m ← (1−b1)·g + b1·m; v ← (1−b2)·g² + b2·v; m̂ = m/(1−b1^(t+1)); v̂ = v/(1−b2^(t+1));
     /// w ← w − lr·m̂/(√v̂ + eps).
-    Adam { step_size: f64, b1: f64, b2: f64, eps: f64 },
+    Adam {
+        /// α.
+        step_size: f64,
+        /// The first moment's decay.
+        b1: f64,
+        /// The second moment's decay.
+        b2: f64,
+        /// Added to √v̂ so the step stays finite.
+        eps: f64,
+    },
 }
 
 /// What an optimizer carries from one step to the next.
@@ -44,10 +62,11 @@ impl Optimizer {
         Ok(Optimizer::Sgd { step_size })
     }
 
+    /// Momentum, with a check of the step size and of the mass (in [0, 1)).
     pub fn momentum(step_size: f64, mass: f64) -> Result<Optimizer> {
         check_step_size(step_size)?;
         if !(mass.is_finite() && (0.0..1.0).contains(&mass)) {
-            return Err(Error::invalid("momentum", format!("{mass} is not in [0, 1)")));
+            return Err(Error::invalid_value(Setting::Momentum, mass, "the mass must be in [0, 1)"));
         }
         Ok(Optimizer::Momentum { step_size, mass })
     }
@@ -67,6 +86,7 @@ impl Optimizer {
         }
     }
 
+    /// The state before the first step.
     pub fn init(&self, params: &Params) -> OptState {
         let flat = params.to_flat();
         let zeros = vec![0.0; flat.len()];
@@ -102,6 +122,7 @@ impl Optimizer {
         }
     }
 
+    /// The parameters the state holds now.
     pub fn get_params(&self, state: &OptState) -> Params {
         state.template.with_flat(&state.params)
     }
@@ -111,6 +132,6 @@ fn check_step_size(step_size: f64) -> Result<()> {
     if step_size.is_finite() && step_size > 0.0 {
         Ok(())
     } else {
-        Err(Error::invalid("learning rate", format!("{step_size} is not a positive finite number")))
+        Err(Error::invalid_value(Setting::LearningRate, step_size, "the step size must be a positive finite number"))
     }
 }

@@ -8,7 +8,7 @@
 //!   (float64 `jax.example_libraries.stax` + `jax.grad` + `optimizers.sgd`).
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LogBase, Loss};
 use gradlens::model::ModelFile;
 use gradlens::trace::{ExplainRequest, Update, explain};
 use serde::Deserialize;
@@ -187,9 +187,10 @@ fn library_json(case: &Case) -> Value {
         model,
         inputs,
         scaler: None,
-        targets: case.targets.clone(),
+        targets: case.targets.clone().into(),
         update: Update::Sgd { learning_rate: case.lr },
-        log_base: case.log_base.parse::<LogBase>().expect("log base"),
+        loss: Loss::CrossEntropy { log_base: case.log_base.parse::<LogBase>().expect("log base") },
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };

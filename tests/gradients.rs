@@ -1,8 +1,8 @@
 //! Gradients against central finite differences, and the two gradient paths against each other
 //! (issue 2, sections 2 and 4):
 //! - every tape primitive and composite on random inputs;
-//! - property tests: the tape (`backward::value_and_grad`) and the hand-derived model
-//!   (`custom::hand_grad`) agree to 1e-12 relative and both match finite differences, on random
+//! - property tests: the tape (`engine::tape::value_and_grad`) and the hand-derived model
+//!   (`engine::hand::hand_grad`) agree to 1e-12 relative and both match finite differences, on random
 //!   shapes, values, bias or not, bases e, 2, 10, with or without one hidden layer;
 //! - numerics: logits of ±1e4 and a probability of exactly 0 on the true class;
 //! - the `log(exp(x))` rewrite is exact.
@@ -10,12 +10,13 @@
 //! Finite differences: (f(θ + h) − f(θ − h)) / 2h with h = 1e-6, and an analytic gradient a passes
 //! against the numeric n when |a − n| ≤ 1e-6 + 1e-5·|n| (the tolerance issue 2 sets).
 
+use gradlens::activation::Activation;
 use gradlens::autodiff::{Tape, Var};
-use gradlens::backward::{Pass, value_and_grad};
-use gradlens::custom::hand_grad;
 use gradlens::data::one_hot;
-use gradlens::layers::{Dense, Layer, Params, Relu, Sigmoid, Softmax, Tanh, serial};
-use gradlens::loss::LogBase;
+use gradlens::engine::hand::hand_grad;
+use gradlens::engine::tape::{Pass, value_and_grad};
+use gradlens::layers::{Dense, Layer, Params, Softmax, Tanh, serial};
+use gradlens::loss::{LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::trace::{ExplainRequest, Update, explain};
 use ndarray::{Array2, array};
@@ -25,6 +26,11 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const H: f64 = 1e-6;
+
+/// Cross-entropy in base `b`.
+fn ce(log_base: LogBase) -> Loss {
+    Loss::CrossEntropy { log_base }
+}
 
 fn fd_ok(a: f64, n: f64) -> bool {
     (a - n).abs() <= 1e-6 + 1e-5 * n.abs()
@@ -95,7 +101,6 @@ fn primitives_match_finite_differences() {
     let a = random(&mut rng, (m, n), -2.0, 2.0);
     let w = random(&mut rng, (k, n), -1.0, 1.0);
     let row = random(&mut rng, (1, n), -1.0, 1.0);
-    let col = random(&mut rng, (m, 1), -1.0, 1.0);
     let b = random(&mut rng, (m, n), -2.0, 2.0);
     let positive = random(&mut rng, (m, n), 0.2, 3.0);
     // relu's kink at 0 has no derivative: keep every entry at least 0.1 away from it.
@@ -104,18 +109,18 @@ fn primitives_match_finite_differences() {
 
     check_op("matmul_nt", &mut rng, &[a.clone(), w], |t, v| t.matmul_nt(v[0], v[1]).unwrap());
     check_op("add_row", &mut rng, &[a.clone(), row], |t, v| t.add_row(v[0], v[1]).unwrap());
-    check_op("sub_col", &mut rng, &[a.clone(), col], |t, v| t.sub_col(v[0], v[1]).unwrap());
     check_op("mul", &mut rng, &[a.clone(), b], |t, v| t.mul(v[0], v[1]).unwrap());
     check_op("exp", &mut rng, std::slice::from_ref(&a), |t, v| t.exp(v[0]));
     check_op("log", &mut rng, &[positive], |t, v| t.log(v[0]));
-    check_op("logsumexp", &mut rng, std::slice::from_ref(&a), |t, v| t.logsumexp(v[0]));
-    check_op("relu", &mut rng, &[off_kink], |t, v| t.relu(v[0]));
-    check_op("tanh", &mut rng, std::slice::from_ref(&a), |t, v| t.tanh(v[0]));
-    check_op("sigmoid", &mut rng, std::slice::from_ref(&a), |t, v| t.sigmoid(v[0]));
+    for act in Activation::ALL {
+        // relu's and leaky relu's kink at 0 has no derivative: they get inputs away from it.
+        let input = if matches!(act, Activation::Relu | Activation::LeakyRelu) { &off_kink } else { &a };
+        check_op(act.name(), &mut rng, std::slice::from_ref(input), |t, v| t.activation(act, v[0]));
+    }
     check_op("sum", &mut rng, std::slice::from_ref(&a), |t, v| t.sum(v[0]));
     check_op("scale", &mut rng, std::slice::from_ref(&a), |t, v| t.scale(v[0], c));
-    check_op("softmax", &mut rng, std::slice::from_ref(&a), |t, v| t.softmax(v[0]).unwrap());
-    check_op("log_softmax", &mut rng, &[a], |t, v| t.log_softmax(v[0]).unwrap());
+    check_op("softmax", &mut rng, std::slice::from_ref(&a), |t, v| t.softmax(v[0]));
+    check_op("log_softmax", &mut rng, &[a], |t, v| t.log_softmax(v[0]));
 }
 
 /// The chain through several primitives at once, as a dense layer and its loss use them.
@@ -129,7 +134,7 @@ fn a_dense_layer_and_its_loss_match_finite_differences() {
     check_op("dense + softmax + cross-entropy", &mut rng, &[x, w, b], |t, v| {
         let z = t.matmul_nt(v[0], v[1]).unwrap();
         let z = t.add_row(z, v[2]).unwrap();
-        let p = t.softmax(z).unwrap();
+        let p = t.softmax(z);
         let log_p = t.log(p);
         let targets = t.leaf(y.clone());
         let picked = t.mul(targets, log_p).unwrap();
@@ -143,7 +148,7 @@ fn a_dense_layer_and_its_loss_match_finite_differences() {
 fn relu_gradient_at_zero_is_zero() {
     let mut tape = Tape::new();
     let a = tape.leaf(array![[0.0, 1.0, -1.0]]);
-    let r = tape.relu(a);
+    let r = tape.activation(Activation::Relu, a);
     let s = tape.sum(r);
     assert_eq!(tape.backward(s).of(&tape, a), array![[0.0, 1.0, 0.0]]);
 }
@@ -155,9 +160,8 @@ fn relu_gradient_at_zero_is_zero() {
 #[derive(Debug, Clone, Copy)]
 enum Hidden {
     None,
-    Relu(usize),
-    Tanh(usize),
-    Sigmoid(usize),
+    /// One hidden layer of this width with this activation.
+    Layer(Activation, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -178,21 +182,20 @@ impl Case {
         let dense = |out: usize| if self.bias { Dense(out) } else { Dense(out).without_bias() };
         let layers = match self.hidden {
             Hidden::None => vec![dense(self.classes), Softmax],
-            Hidden::Relu(h) => vec![dense(h), Relu, dense(self.classes), Softmax],
-            Hidden::Tanh(h) => vec![dense(h), Tanh, dense(self.classes), Softmax],
-            Hidden::Sigmoid(h) => vec![dense(h), Sigmoid, dense(self.classes), Softmax],
+            Hidden::Layer(f, h) => vec![dense(h), Layer::Activation(f), dense(self.classes), Softmax],
         };
         // Any initialiser gives the shapes; the case's own numbers replace its draws.
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let model = Model::init(serial(layers), &mut rng, self.features).expect("a valid model");
-        let params = model.params.with_flat(&self.flat);
-        model.with_params(params)
+        let params = model.params().with_flat(&self.flat);
+        model.with_params(&params)
     }
 
     /// The smallest |pre-activation| of a relu hidden layer over the batch (∞ without one).
     fn relu_margin(&self, model: &Model) -> f64 {
-        let Hidden::Relu(_) = self.hidden else { return f64::INFINITY };
-        let p = model.params.layer(0);
+        let Hidden::Layer(Activation::Relu | Activation::LeakyRelu, _) = self.hidden else { return f64::INFINITY };
+        let p = model.params();
+        let p = p.layer(0);
         let mut z = gradlens::autodiff::ops::a_wt(&self.x, p.weights().unwrap());
         if let Some(b) = p.bias() {
             z += b;
@@ -205,16 +208,14 @@ fn param_count(n: usize, k: usize, hidden: Hidden, bias: bool) -> usize {
     let dense = |out: usize, inp: usize| out * inp + if bias { out } else { 0 };
     match hidden {
         Hidden::None => dense(k, n),
-        Hidden::Relu(h) | Hidden::Tanh(h) | Hidden::Sigmoid(h) => dense(h, n) + dense(k, h),
+        Hidden::Layer(_, h) => dense(h, n) + dense(k, h),
     }
 }
 
 fn cases() -> impl Strategy<Value = Case> {
     let hidden = prop_oneof![
         Just(Hidden::None),
-        (2..=5usize).prop_map(Hidden::Relu),
-        (2..=5usize).prop_map(Hidden::Tanh),
-        (2..=5usize).prop_map(Hidden::Sigmoid),
+        (prop::sample::select(Activation::ALL.to_vec()), 2..=5usize).prop_map(|(f, h)| Hidden::Layer(f, h)),
     ];
     let base = prop_oneof![Just(LogBase::E), Just(LogBase::new(2.0).unwrap()), Just(LogBase::new(10.0).unwrap())];
     (1..=6usize, 2..=5usize, 1..=4usize, hidden, any::<bool>(), base).prop_flat_map(
@@ -238,8 +239,13 @@ fn cases() -> impl Strategy<Value = Case> {
 
 /// Central finite differences of the tape's loss with respect to every parameter.
 fn finite_differences(model: &Model, x: &Array2<f64>, y: &Array2<f64>, base: LogBase) -> Vec<f64> {
-    let theta = model.params.to_flat();
-    let loss = |flat: &[f64]| Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, base).unwrap().loss();
+    finite_differences_of(model, x, y, ce(base))
+}
+
+/// The same for any loss.
+fn finite_differences_of(model: &Model, x: &Array2<f64>, y: &Array2<f64>, loss_fn: Loss) -> Vec<f64> {
+    let (params, theta) = (model.params(), model.params().to_flat());
+    let loss = |flat: &[f64]| Pass::forward(&model.with_params(&params.with_flat(flat)), x, y, loss_fn).unwrap().loss();
     let mut shifted = theta.clone();
     (0..theta.len())
         .map(|i| {
@@ -270,19 +276,76 @@ proptest! {
         prop_assume!(case.relu_margin(&model) > 1e-3);
         let y = one_hot(&case.targets, case.classes);
 
-        let (tape_loss, tape_grads) = value_and_grad(&model.layers, &model.params, &case.x, &y, case.base).unwrap();
-        let hand = hand_grad(&model, &case.x, &y, case.base).unwrap();
+        let (tape_loss, tape_grads) = value_and_grad(&model, &case.x, &y, ce(case.base)).unwrap();
+        let hand = hand_grad(&model, &case.x, &y, ce(case.base)).unwrap();
         prop_assert!(same(tape_loss, hand.loss), "loss: tape {} hand {}", tape_loss, hand.loss);
 
         let tape = tape_grads.to_flat();
         let by_hand = hand.grads.to_flat();
-        prop_assert_eq!(tape.len(), model.params.len());
+        prop_assert_eq!(tape.len(), model.param_count());
         prop_assert_eq!(by_hand.len(), tape.len());
         let numeric = finite_differences(&model, &case.x, &y, case.base);
         for (i, ((a, h), n)) in tape.iter().zip(&by_hand).zip(&numeric).enumerate() {
             prop_assert!(same(*a, *h), "parameter {}: tape {} hand {}", i, a, h);
             prop_assert!(fd_ok(*a, *n), "parameter {}: tape {} finite difference {}", i, a, n);
             prop_assert!(fd_ok(*h, *n), "parameter {}: hand {} finite difference {}", i, h, n);
+        }
+    }
+}
+
+/// The quadratic cost with every kind of output layer (issue 6, §2): tape, hand and finite
+/// differences agree, on a 3-4-k model with tanh hidden units and real-valued targets.
+#[derive(Debug, Clone, Copy)]
+enum Output {
+    Softmax,
+    LogSoftmax,
+    Linear,
+    Act(Activation),
+}
+
+fn quadratic_cases() -> impl Strategy<Value = (Output, usize, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let output = prop_oneof![
+        Just(Output::Softmax),
+        Just(Output::LogSoftmax),
+        Just(Output::Linear),
+        prop::sample::select(Activation::ALL.to_vec()).prop_map(Output::Act),
+    ];
+    (output, 1..=3usize, 2..=3usize).prop_flat_map(|(output, m, k)| {
+        let params = prop::collection::vec(-1.5..1.5f64, 4 * 3 + 4 + k * 4 + k);
+        let x = prop::collection::vec(-2.0..2.0f64, m * 3);
+        let y = prop::collection::vec(-1.0..1.0f64, m * k);
+        (Just(output), Just(k), params, x, y)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, rng_seed: RngSeed::Fixed(6), ..ProptestConfig::default() })]
+
+    #[test]
+    fn quadratic_cost_with_any_output_layer((output, k, flat, x, y) in quadratic_cases()) {
+        let mut layers = vec![Dense(4), Tanh, Dense(k)];
+        match output {
+            Output::Softmax => layers.push(Softmax),
+            Output::LogSoftmax => layers.push(gradlens::layers::LogSoftmax),
+            Output::Linear => {}
+            Output::Act(f) => layers.push(Layer::Activation(f)),
+        }
+        let model = Model::init(serial(layers), &mut ChaCha8Rng::seed_from_u64(0), 3).unwrap();
+        let model = model.with_params(&model.params().with_flat(&flat));
+        let m = x.len() / 3;
+        let (x, y) = (Array2::from_shape_vec((m, 3), x).unwrap(), Array2::from_shape_vec((m, k), y).unwrap());
+        if let Output::Act(Activation::Relu | Activation::LeakyRelu) = output {
+            // Keep the finite differences off the kink at 0.
+            let z = gradlens::engine::hand::forward(&model, &x).unwrap();
+            prop_assume!(z[2].iter().all(|v| v.abs() > 1e-3));
+        }
+        let (tape_loss, tape_grads) = value_and_grad(&model, &x, &y, Loss::Quadratic).unwrap();
+        let hand = hand_grad(&model, &x, &y, Loss::Quadratic).unwrap();
+        prop_assert!(same(tape_loss, hand.loss), "loss: tape {} hand {}", tape_loss, hand.loss);
+        let numeric = finite_differences_of(&model, &x, &y, Loss::Quadratic);
+        for (i, ((a, h), n)) in tape_grads.to_flat().iter().zip(hand.grads.to_flat()).zip(&numeric).enumerate() {
+            prop_assert!(same(*a, h), "parameter {}: tape {} hand {}", i, a, h);
+            prop_assert!(fd_ok(*a, *n), "parameter {}: tape {} finite difference {}", i, a, n);
         }
     }
 }
@@ -307,8 +370,8 @@ fn huge_logits_give_a_finite_loss_and_gradients() {
     // ∂L/∂W = (ŷ − y)ᵀ·x = [1, −1, 0]ᵀ.
     for (target, loss, grad) in [(0, 0.0, [0.0, 0.0, 0.0]), (1, 2e4, [1.0, -1.0, 0.0])] {
         let y = one_hot(&[target], 3);
-        let (tape_loss, tape_grads) = value_and_grad(&model.layers, &model.params, &x, &y, LogBase::E).unwrap();
-        let hand = hand_grad(&model, &x, &y, LogBase::E).unwrap();
+        let (tape_loss, tape_grads) = value_and_grad(&model, &x, &y, Loss::default()).unwrap();
+        let hand = hand_grad(&model, &x, &y, Loss::default()).unwrap();
         for (who, l, g) in [("tape", tape_loss, tape_grads.to_flat()), ("hand", hand.loss, hand.grads.to_flat())] {
             assert!(l.is_finite() && (l - loss).abs() <= 1e-12 * loss, "{who}, class {target}: loss {l}, want {loss}");
             assert_eq!(g, grad.to_vec(), "{who}, class {target}: gradient");
@@ -316,11 +379,35 @@ fn huge_logits_give_a_finite_loss_and_gradients() {
     }
     // All logits −1e4: the shift keeps e^z from underflowing to 0/0; ŷ = 1/3 each, loss = ln 3.
     let flat = Params::Serial(vec![Params::Dense { w_out_in: array![[-1e4], [-1e4], [-1e4]], b: None }, Params::None]);
-    let (l, g) = value_and_grad(&model.layers, &flat, &x, &one_hot(&[2], 3), LogBase::new(2.0).unwrap()).unwrap();
+    let (l, g) =
+        value_and_grad(&model.with_params(&flat), &x, &one_hot(&[2], 3), ce(LogBase::new(2.0).unwrap())).unwrap();
     // In bits: log₂ 3. lse = −1e4 + ln 3 is held to float64's spacing near 1e4 (1.8e-12), and the
     // loss lse − z₁ inherits that absolute error.
     assert!((l - 3f64.log2()).abs() <= 4e-12, "{l}");
     assert!(g.to_flat().iter().all(|v| v.is_finite()));
+}
+
+/// Logits (28, 0, −1) with target class 0 (issue 6, §3): x = [1], W = [[28], [0], [−1]], no bias.
+/// With s = e^(−28) + e^(−29), the exact loss is ln(1 + s) and ∂L/∂W₁₁ = (ŷ₁ − 1)·1 = −s/(1 + s).
+/// Reference values from mpmath at 50 digits (`mp.dps = 50; s = exp(-28) + exp(-29)`):
+/// log1p(s) = 9.4580657543126532e-13, −s/(1 + s) = −9.4580657543081804e-13. JAX's
+/// `z − logsumexp(z)` gives the loss 1e-4 relative off; both gradlens paths are within a few ulp.
+#[test]
+fn a_nearly_certain_prediction_keeps_its_digits_on_both_paths() {
+    let params = Params::Serial(vec![Params::Dense { w_out_in: array![[28.0], [0.0], [-1.0]], b: None }, Params::None]);
+    let model = Model::new(serial([Dense(3).without_bias(), Softmax]), params).unwrap();
+    let (x, y) = (array![[1.0]], one_hot(&[0], 3));
+    let (loss, dw) = (9.458065754312653e-13, -9.45806575430818e-13);
+    let (tape_loss, tape_grads) = value_and_grad(&model, &x, &y, Loss::default()).unwrap();
+    let hand = hand_grad(&model, &x, &y, Loss::default()).unwrap();
+    let ulps = |a: f64, b: f64| ((a - b) / b).abs() / f64::EPSILON;
+    for (who, l, g) in [("tape", tape_loss, tape_grads.to_flat()), ("hand", hand.loss, hand.grads.to_flat())] {
+        assert!(ulps(l, loss) < 4.0, "{who}: loss {l:e}, exact {loss:e}");
+        assert!(ulps(g[0], dw) < 4.0, "{who}: ∂L/∂W₁₁ {:e}, exact {dw:e}", g[0]);
+        // ∂L/∂W₂₁ = ŷ₂ = e^(−28)/(1 + s), ∂L/∂W₃₁ = ŷ₃ = e^(−29)/(1 + s) (mpmath:
+        // 6.9144001069336633e-13, 2.5436656473745171e-13).
+        assert!(ulps(g[1], 6.914400106933663e-13) < 4.0 && ulps(g[2], 2.543665647374517e-13) < 4.0, "{who}: {g:?}");
+    }
 }
 
 /// `explain` on the case where the true class's probability is exactly 0: finite loss (2e4 nats),
@@ -331,9 +418,10 @@ fn explain_with_a_zero_probability_on_the_true_class() {
         model: huge_logits_model(),
         inputs: array![[1.0]],
         scaler: None,
-        targets: vec![1],
+        targets: vec![1].into(),
         update: Update::Sgd { learning_rate: 0.25 },
-        log_base: LogBase::E,
+        loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };
@@ -366,9 +454,10 @@ fn a_large_model_checks_a_sample_by_finite_differences() {
         model,
         inputs: array![[0.81, 0.57, 0.28, 0.84]],
         scaler: None,
-        targets: vec![2],
+        targets: vec![2].into(),
         update: Update::Sgd { learning_rate: 0.25 },
-        log_base: LogBase::E,
+        loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };
@@ -421,11 +510,11 @@ fn softmax_and_log_softmax_models_give_the_same_loss() {
         Params::Dense { w_out_in: random(&mut rng, (3, 4), -1.0, 1.0), b: Some(random(&mut rng, (1, 3), -1.0, 1.0)) },
         Params::None,
     ]);
-    let soft: Vec<Layer> = vec![Dense(3), Softmax];
-    let log_soft: Vec<Layer> = vec![Dense(3), gradlens::layers::LogSoftmax];
+    let soft = Model::new(serial([Dense(3), Softmax]), params.clone()).unwrap();
+    let log_soft = Model::new(serial([Dense(3), gradlens::layers::LogSoftmax]), params).unwrap();
     let base = LogBase::new(10.0).unwrap();
-    let (a, ga) = value_and_grad(&soft, &params, &x, &y, base).unwrap();
-    let (b, gb) = value_and_grad(&log_soft, &params, &x, &y, base).unwrap();
+    let (a, ga) = value_and_grad(&soft, &x, &y, ce(base)).unwrap();
+    let (b, gb) = value_and_grad(&log_soft, &x, &y, ce(base)).unwrap();
     assert_eq!(a, b);
     assert_eq!(ga, gb);
 }

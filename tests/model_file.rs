@@ -2,6 +2,7 @@
 //! rules (plus what only a file can get wrong) when a model file is read.
 
 use gradlens::layers::{Dense, Layer, Params, Relu, Softmax, Tanh, serial};
+use gradlens::loss::Loss;
 use gradlens::model::{Model, ModelFile};
 use ndarray::{Array2, array};
 use std::path::Path;
@@ -56,7 +57,6 @@ fn a_model_built_in_code_follows_the_rules_of_a_model_file() {
         (vec![Dense(2).without_bias(), Softmax], vec![dense(w34(), None), Params::None], &["layers[0]", "Dense(2)"]),
         // A layer declared with a bias, parameters without one.
         (vec![Dense(3), Softmax], vec![dense(w34(), None), Params::None], &["layers[0].bias"]),
-        (vec![Dense(3).without_bias(), Tanh], vec![dense(w34(), None), Params::None], &["layers[1]", "last layer"]),
         (
             vec![Dense(3).without_bias(), Softmax, Softmax],
             vec![dense(w34(), None), Params::None, Params::None],
@@ -77,6 +77,15 @@ fn a_model_built_in_code_follows_the_rules_of_a_model_file() {
             assert!(e.contains(w), "{what}: {e:?} lacks {w:?}");
         }
     }
+    // A model may end in any layer; the loss says which it needs: cross-entropy a softmax, the
+    // quadratic cost anything.
+    let tanh_top =
+        Model::new(serial([Dense(3).without_bias(), Tanh]), Params::Serial(vec![dense(w34(), None), Params::None]));
+    let tanh_top = tanh_top.expect("a model");
+    let fault = Loss::default().check_output(&tanh_top).unwrap_err();
+    assert_eq!(fault.at, "layers[1]");
+    assert!(fault.why.contains("softmax") && fault.why.contains("tanh"), "{}", fault.why);
+    assert_eq!(Loss::Quadratic.check_output(&tanh_top), Ok(()));
     // The same shapes, put right, are a model.
     assert_eq!(
         new_err(

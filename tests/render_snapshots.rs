@@ -9,14 +9,15 @@
 //! files.
 
 use gradlens::layers::{Dense, Params, Softmax, Tanh, serial};
-use gradlens::loss::LogBase;
+use gradlens::loss::{LogBase, Loss};
 use gradlens::model::Model;
 use gradlens::render::{Format, fmt_num, render};
 use gradlens::trace::{ExplainRequest, Explanation, Update, explain};
 use ndarray::array;
 
 fn blog(base: LogBase) -> Explanation {
-    explain(&ExplainRequest { log_base: base, ..ExplainRequest::blog() }).expect("the blog's example")
+    explain(&ExplainRequest { loss: Loss::CrossEntropy { log_base: base }, ..ExplainRequest::blog() })
+        .expect("the blog's example")
 }
 
 fn base2() -> LogBase {
@@ -41,9 +42,10 @@ fn hidden() -> Explanation {
         model,
         inputs: array![[0.5, -1.2, 0.3], [-0.7, 0.4, 1.1]],
         scaler: None,
-        targets: vec![2, 0],
+        targets: vec![2, 0].into(),
         update: Update::Sgd { learning_rate: 0.1 },
-        log_base: LogBase::E,
+        loss: Loss::default(),
+        freeze_bias: false,
         class_names: None,
         feature_names: None,
     };
@@ -209,7 +211,7 @@ fn a_run_step_with_adam_shows_the_run_s_update() {
     use gradlens::update::Optimizer;
     let blog = ExplainRequest::blog();
     let adam = Optimizer::adam(0.01).unwrap();
-    let state = adam.init(&blog.model.params);
+    let state = adam.init(&blog.model.params());
     let e = explain(&ExplainRequest { update: Update::Run { optimizer: adam, state, step: 0 }, ..blog }).unwrap();
     let t = text(&e);
     assert!(t.contains("Adam (b1 0.9, b2 0.999") && t.contains("training run with adam"), "{t}");

@@ -265,7 +265,6 @@ fn bad_input_is_one_clear_line_and_exit_status_2() {
     );
     refused(&["--hidden", "4,x"], &["--hidden 4,x", "'x'"]);
     refused(&["--hidden", "4,0"], &["--hidden 4,0"]);
-    refused(&["--api", "custom", "--hidden", "4"], &["--api custom", "single dense layer"]);
     refused(&["--save", missing], &["--save", "does not exist"]);
     refused(&["--plot", &dir.path().join("p.jpg").to_string_lossy()], &["--plot", ".svg or .png"]);
     refused(&["--save-npy", &good], &["--save-npy", "not a folder"]);

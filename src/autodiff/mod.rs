@@ -42,6 +42,7 @@ pub struct Tape {
 }
 
 impl Tape {
+    /// An empty tape.
     pub fn new() -> Self {
         Self::default()
     }
@@ -52,10 +53,12 @@ impl Tape {
         Var(self.nodes.len() - 1)
     }
 
+    /// The value recorded for `v`.
     pub fn value(&self, v: Var) -> &Array2<f64> {
         &self.nodes[v.0].value
     }
 
+    /// The shape of `v`'s value, (rows, columns).
     pub fn shape(&self, v: Var) -> (usize, usize) {
         self.value(v).dim()
     }

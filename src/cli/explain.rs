@@ -2,13 +2,14 @@
 
 use super::output::{self, Content, Plan};
 use super::{input, parse_matrix, parse_numbers, stdout_wants_color};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use gradlens::data::Dataset;
-use gradlens::loss::LogBase;
-use gradlens::model::Model;
+use gradlens::explain_options::{ExplainOptions, Target};
+use gradlens::loss::LOSS_NAMES;
+use gradlens::model::ModelFile;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, Update, explain};
-use ndarray::{Array2, Axis};
+use gradlens::trace::{ExplainRequest, Explanation, LayerTrace, explain};
+use ndarray::Array2;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -38,15 +39,22 @@ pub struct Args {
     /// Step size α [default: 0.25, or the step size a saved model was trained with]
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
-    /// Base of the loss's logarithm: e, 2, 10 or any number above 1 [default: e, or
-    /// the base a saved model was trained with]
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
+    /// [default: cross-entropy, or the loss a saved model was trained with]
+    #[arg(long, value_parser = LOSS_NAMES)]
+    loss: Option<String>,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any number above 1 [default: e, or the
+    /// base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    #[arg(long)]
+    freeze_bias: bool,
     /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
     steps: usize,
-    /// text, markdown or json.
+    /// text, markdown, json or html.
     #[arg(long, default_value = "text")]
     format: Format,
     /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
@@ -68,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut explanations = Vec::with_capacity(args.steps);
     for _ in 0..args.steps {
         let explanation = explain(&request)?;
-        request.model = request.model.with_params(request.model.params.with_flat(&new_parameters(&explanation)));
+        request.model = request.model.with_params(&request.model.params().with_flat(&new_parameters(&explanation)));
         explanations.push(explanation);
     }
     let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
@@ -106,10 +114,10 @@ const MAX_STEPS: usize = 1000;
 
 /// The parameters after an explained step, flat as `Params::to_flat` lays them: each dense
 /// layer's new weights (row by row), then its new bias.
-fn new_parameters(e: &gradlens::trace::Explanation) -> Vec<f64> {
+fn new_parameters(e: &Explanation) -> Vec<f64> {
     let mut flat = Vec::new();
     for layer in &e.layers {
-        if let gradlens::trace::LayerTrace::Dense(d) = layer {
+        if let LayerTrace::Dense(d) = layer {
             flat.extend(d.new_weights.iter().copied());
             if let Some(b) = &d.new_bias {
                 flat.extend(b.iter().copied());
@@ -119,173 +127,81 @@ fn new_parameters(e: &gradlens::trace::Explanation) -> Vec<f64> {
     flat
 }
 
-/// Validates the options into a request; the blog's example fills in what is not given.
+/// The option strings parsed into [`ExplainOptions`], which the library checks into a request
+/// (the web server's `/api/explain` does the same with its JSON body).
 fn request(args: &Args) -> Result<ExplainRequest> {
-    let blog = ExplainRequest::blog();
-    let log_base: Option<LogBase> = args.log_base.as_deref().map(super::parse_log_base).transpose()?;
-    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr {lr}: the step size must be a positive finite number");
-    }
-    let (model, file) = match (&args.model, &args.weights) {
-        (Some(path), _) => {
-            let (model, file) = input::load_model(path)?;
-            (model, Some(file))
-        }
-        (None, Some(w)) => (single_dense(parse_matrix("--weights", w)?, args.bias.as_deref())?, None),
-        (None, None) => match &args.bias {
-            Some(b) => (single_dense(blog.model.params.layer(0).weights().expect("dense").clone(), Some(b))?, None),
-            None => (blog.model.clone(), None),
-        },
-    };
-    let scaler = file.as_ref().and_then(|f| f.scaler.clone());
-    // A saved model's own run sets the step size and base unless the options say otherwise.
-    let trained = file.as_ref().and_then(|f| f.training.as_ref());
-    let learning_rate = args.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-    // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
-    // moments): the step shown is plain gradient descent with the run's step size, and says so.
-    if let Some(t) = trained
-        && !matches!(t.optimizer, gradlens::update::Optimizer::Sgd { .. })
-    {
-        use gradlens::update::Optimizer;
-        let name = match t.optimizer {
-            Optimizer::Sgd { .. } => "sgd",
-            Optimizer::Momentum { .. } => "momentum",
-            Optimizer::Adam { .. } => "adam",
-        };
-        super::warn(&format!(
-            "the model was trained with {name}, whose state the model file does not keep: the step shown is \
-             plain gradient descent with step size {learning_rate}"
-        ));
-    }
-    let log_base = log_base.or(trained.map(|t| t.log_base)).unwrap_or(blog.log_base);
-    let mut class_names = file.as_ref().and_then(|f| f.classes.clone());
-    let mut feature_names = file.as_ref().and_then(|f| f.features.clone());
-
-    // Where the samples come from, for messages: the option the user gave.
-    let (raw_inputs, sample_targets, source) = if !args.sample.is_empty() {
-        let iris = Dataset::iris();
-        if let Some(&bad) = args.sample.iter().find(|&&s| s >= iris.len()) {
-            bail!("--sample {bad}: Iris has rows 0 to {}", iris.len() - 1);
-        }
-        if let Some(f) = feature_names.as_ref().filter(|f| **f != iris.feature_names) {
-            bail!("--sample: the model takes {} but Iris rows have {}", f.join(", "), iris.feature_names.join(", "));
-        }
-        if let Some(c) = class_names.as_ref().filter(|c| **c != iris.class_names) {
-            bail!("--sample: the model's classes are {} but Iris's are {}", c.join(", "), iris.class_names.join(", "));
-        }
-        if model.out_width() != iris.class_names.len() {
-            bail!(
-                "--sample: Iris has {} classes but the model has {} outputs",
-                iris.class_names.len(),
-                model.out_width()
-            );
-        }
-        class_names.get_or_insert(iris.class_names.clone());
-        feature_names.get_or_insert(iris.feature_names.clone());
-        let rows = iris.select(&args.sample);
-        (rows.features, Some(rows.labels), "--sample: an Iris row")
-    } else if !args.x.is_empty() {
-        let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
-        let n = rows[0].len();
-        if let Some(r) = rows.iter().position(|r| r.len() != n) {
-            bail!("--x: sample {} has {} numbers but sample 1 has {n}", r + 1, rows[r].len());
-        }
-        (Array2::from_shape_vec((rows.len(), n), rows.concat())?, None, "--x: a sample")
-    } else {
-        (blog.inputs.clone(), Some(blog.targets.clone()), "--x (not given): the post's sample")
-    };
-    if raw_inputs.ncols() != model.in_width() {
-        bail!(
-            "{source} has {} numbers but the model takes {} inputs (the weights have {} columns)",
-            raw_inputs.ncols(),
-            model.in_width(),
-            model.in_width()
-        );
-    }
-    let inputs = raw_inputs;
-
-    let m = inputs.len_of(Axis(0));
-    let classes = model.out_width();
-    let targets = if !args.target.is_empty() {
-        if args.target.len() != m {
-            bail!("--target: {} given for {m} samples: give one per sample", args.target.len());
-        }
-        let targets =
-            args.target.iter().map(|t| parse_target(t, classes, class_names.as_deref())).collect::<Result<Vec<_>>>()?;
-        // An Iris row given another class than its own: allowed (it is a what-if), but said.
-        if let Some(labels) = sample_targets.as_ref().filter(|_| !args.sample.is_empty()) {
-            for ((row, &label), &target) in args.sample.iter().zip(labels).zip(&targets) {
-                if label != target {
-                    let name =
-                        |c: usize| class_names.as_ref().and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
-                    super::warn(&format!(
-                        "--target {}: Iris row {row} is labelled {}; the step is taken as if it were {}",
-                        name(target),
-                        name(label),
-                        name(target)
-                    ));
-                }
-            }
-        }
-        targets
-    } else if let Some(t) = sample_targets.filter(|_| args.x.is_empty()) {
-        t
-    } else if m == 1 {
-        let name = class_names.as_ref().and_then(|n| n.first()).map_or("0".to_string(), |n| format!("0 ({n})"));
-        super::warn(&format!("--target not given: the sample's class is taken to be {name}; give --target to choose"));
-        vec![0]
-    } else {
-        bail!("--target: give one class per --x ({m} samples)");
-    };
-    Ok(ExplainRequest {
+    let model = args.model.as_deref().map(input::read_model_file).transpose()?;
+    let options = ExplainOptions {
+        x: args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<_>>()?,
+        target: args.target.iter().map(|t| target(t)).collect::<Result<_>>()?,
+        weights: args.weights.as_deref().map(|w| parse_matrix("--weights", w)).transpose()?.map(|w| rows(&w)),
+        bias: args.bias.as_deref().map(|b| parse_numbers("--bias", b)).transpose()?,
         model,
-        inputs,
-        scaler,
-        targets,
-        update: Update::Sgd { learning_rate },
-        log_base,
-        class_names,
-        feature_names,
-    })
-}
-
-/// `--weights` and `--bias` as the blog's shape of model, serial(Dense(k), Softmax).
-fn single_dense(w_out_in: Array2<f64>, bias: Option<&str>) -> Result<Model> {
-    let classes = w_out_in.nrows();
-    let b = match bias {
-        None => None,
-        Some(text) => {
-            let b = parse_numbers("--bias", text)?;
-            if b.len() != classes {
-                bail!("--bias: {} numbers but the weights have {classes} rows (classes)", b.len());
-            }
-            Some(Array2::from_shape_vec((1, classes), b)?)
-        }
+        model_path: args.model.clone(),
+        sample: args.sample.clone(),
+        lr: args.lr,
+        loss: args.loss.clone(),
+        log_base: args.log_base.as_deref().map(str::parse).transpose()?,
+        freeze_bias: args.freeze_bias,
     };
-    Ok(Model::single_dense(w_out_in, b)?)
+    let iris = Dataset::iris();
+    let request = options.request(&iris, "Iris")?;
+    warn_unread(args, options.model.as_ref(), &request, &iris);
+    Ok(request)
 }
 
-/// A class index, or a class name when the names are known.
-fn parse_target(text: &str, classes: usize, names: Option<&[String]>) -> Result<usize> {
-    if let Ok(i) = text.parse::<usize>() {
-        if i >= classes {
-            bail!("--target {i}: the model has {classes} classes, 0 to {}", classes - 1);
+/// What the request takes that the user may not expect is said, not silently done: a model's
+/// optimizer state the file does not keep, an Iris row given another class than its own, and a
+/// lone sample's class taken to be 0.
+fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, iris: &Dataset) {
+    use gradlens::update::Optimizer;
+    // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
+    // moments): the step shown is plain gradient descent with the run's step size.
+    if let Some(t) = file.and_then(|f| f.training.as_ref()) {
+        let name = match t.optimizer {
+            Optimizer::Sgd { .. } => None,
+            Optimizer::Momentum { .. } => Some("momentum"),
+            Optimizer::Adam { .. } => Some("adam"),
+        };
+        if let (Some(name), gradlens::trace::Update::Sgd { learning_rate }) = (name, &request.update) {
+            super::warn(&format!(
+                "the model was trained with {name}, whose state the model file does not keep: the step shown is \
+                 plain gradient descent with step size {learning_rate}"
+            ));
         }
-        return Ok(i);
     }
-    match names {
-        Some(names) => names
-            .iter()
-            .position(|n| n == text)
-            .with_context(|| format!("--target '{text}': no such class; the classes are {}", names.join(", "))),
-        None => bail!("--target '{text}': not a class index (0 to {}), and no class names are known", classes - 1),
+    let names = request.class_names.as_deref();
+    let name = |c: usize| names.and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
+    // An Iris row given another class than its own: allowed (it is a what-if), but said.
+    if let (false, false, Some(targets)) = (args.sample.is_empty(), args.target.is_empty(), request.targets.classes()) {
+        for (&row, &target) in args.sample.iter().zip(targets) {
+            let label = iris.labels[row];
+            if label != target {
+                super::warn(&format!(
+                    "--target {}: Iris row {row} is labelled {}; the step is taken as if it were {}",
+                    name(target),
+                    name(label),
+                    name(target)
+                ));
+            }
+        }
+    }
+    if args.target.is_empty() && !args.x.is_empty() && request.inputs.nrows() == 1 {
+        let shown = names.and_then(|n| n.first()).map_or("0".to_string(), |n| format!("0 ({n})"));
+        super::warn(&format!("--target not given: the sample's class is taken to be {shown}; give --target to choose"));
     }
 }
 
-/// The post's step size, α = 0.25.
-fn blog_step(blog: &ExplainRequest) -> f64 {
-    match blog.update {
-        Update::Sgd { learning_rate } => learning_rate,
-        Update::Run { .. } => unreachable!("the post's step is plain gradient descent"),
+/// `--target` text: numbers when it lists several ("0.01,0.99"), a class index when it is one;
+/// anything else is left as text ([`Target::Name`]), read as a number only where the loss and
+/// the model take one (a one-output model under the quadratic loss).
+fn target(text: &str) -> Result<Target> {
+    if text.contains(',') {
+        return Ok(Target::Numbers(parse_numbers("--target", text)?));
     }
+    Ok(text.parse().map_or_else(|_| Target::Name(text.to_string()), Target::Index))
+}
+
+fn rows(m: &Array2<f64>) -> Vec<Vec<f64>> {
+    m.rows().into_iter().map(|r| r.to_vec()).collect()
 }

@@ -95,16 +95,22 @@ pub fn open_data(option: &str, path: &Path) -> Result<Box<dyn Read + Send>> {
     open(path, DEFAULT_MAX_DATA_BYTES).map_err(|why| anyhow!("{option} {}: {why}", path.display()))
 }
 
-/// Reads and checks a model file: strict JSON (see `gradlens::strict_json`), a model that chains,
-/// and two classes at least (a softmax over one class is always 1 and cannot learn).
-pub fn load_model(path: &Path) -> Result<(Model, ModelFile)> {
+/// A model file read within the size limit and parsed as strict JSON (see
+/// `gradlens::strict_json`), not yet checked as a model.
+pub fn read_model_file(path: &Path) -> Result<ModelFile> {
     let reading = |why: String| gradlens::Error::ModelFile { path: path.into(), at: "reading".into(), why };
     let mut text = String::new();
     open(path, DEFAULT_MAX_MODEL_BYTES)
         .map_err(reading)?
         .read_to_string(&mut text)
         .map_err(|e| reading(e.to_string()))?;
-    let file = ModelFile::parse(&text, path)?;
+    Ok(ModelFile::parse(&text, path)?)
+}
+
+/// Reads and checks a model file: strict JSON, a model that chains, and two classes at least
+/// (a softmax over one class is always 1 and cannot learn).
+pub fn load_model(path: &Path) -> Result<(Model, ModelFile)> {
+    let file = read_model_file(path)?;
     let model = file.to_model(path)?;
     if model.out_width() < 2 {
         bail!(gradlens::Error::ModelFile {

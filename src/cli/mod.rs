@@ -3,8 +3,10 @@
 
 mod explain;
 mod input;
+mod options;
 mod output;
 mod predict;
+mod serve;
 mod train;
 
 use anyhow::{Result, anyhow, bail};
@@ -42,6 +44,8 @@ enum Command {
     Train(train::Args),
     /// Classify rows with a saved model.
     Predict(predict::Args),
+    /// The weight update as a page to step through, on a local web server.
+    Serve(serve::Args),
     /// Print a shell completion script: `gradlens completions bash > /etc/bash_completion.d/gradlens`.
     Completions {
         #[arg(value_enum)]
@@ -74,10 +78,17 @@ pub fn main() -> ExitCode {
     input::set_max_input(cli.max_input_size);
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let _ = COLOR.set(cli.color);
+    let command = match cli.command {
+        Command::Explain(_) => options::Command::Explain,
+        Command::Train(_) | Command::Predict(_) | Command::Serve(_) | Command::Completions { .. } | Command::Man => {
+            options::Command::Other
+        }
+    };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "gradlens", &mut script);
@@ -98,7 +109,7 @@ pub fn main() -> ExitCode {
         }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {}", error_line(&format!("{e:#}")));
+            eprintln!("gradlens: error: {}", error_line(&options::message(&e, command)));
             ExitCode::from(2)
         }
     }
@@ -191,21 +202,6 @@ pub fn flush_warnings() {
     }
 }
 
-/// `--log-base`: e, or a number above 1. Below 1 the logarithm is negative, the loss with it, and
-/// descent would maximise the error.
-pub fn parse_log_base(text: &str) -> Result<gradlens::loss::LogBase> {
-    let shown = gradlens::safe_text::quoted(text);
-    let base: gradlens::loss::LogBase =
-        text.parse().map_err(|_| anyhow!("--log-base '{shown}': must be e or a number above 1 (2, 10…)"))?;
-    if base.ln() <= 0.0 {
-        bail!(
-            "--log-base '{shown}': must be above 1; below 1 the loss is negative and gradient descent would \
-             maximise the error"
-        );
-    }
-    Ok(base)
-}
-
 /// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.
 pub fn parse_numbers(option: &str, text: &str) -> Result<Vec<f64>> {
     text.split(',')
@@ -278,7 +274,7 @@ mod tests {
                 }
             }
             let _ = gradlens::limits::parse_bytes(&text);
-            let _ = parse_log_base(&text);
+            let _ = text.parse::<gradlens::loss::LogBase>();
         }
 
         #[test]

@@ -8,13 +8,14 @@ use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
+use gradlens::error::Setting;
 use gradlens::layers::Init;
-use gradlens::loss::LogBase;
+use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
-use gradlens::trace::{ExplainRequest, Update, explain};
+use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
 use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train};
 use gradlens::update::Optimizer;
@@ -53,15 +54,15 @@ pub struct Args {
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
     /// The hidden layers' activation [default: tanh]
-    #[arg(long, value_enum)]
-    activation: Option<ActivationArg>,
+    #[arg(long, value_parser = activation_names())]
+    activation: Option<Activation>,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
     /// Initial weights: glorot (normal, stax's default), uniform (U[−1, 1], the blog's) or zeros.
     #[arg(long, value_enum, default_value = "glorot")]
     init: InitArg,
-    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (one dense layer).
+    /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (any model).
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
@@ -86,9 +87,15 @@ pub struct Args {
     /// Batches in the data's order, the last one smaller when the batch size does not divide it.
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
-    /// Base of the loss's logarithm: e, 2, 10 or any number above 1.
-    #[arg(long, value_name = "BASE", default_value = "e")]
-    log_base: String,
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer).
+    #[arg(long, default_value = "cross-entropy", value_parser = LOSS_NAMES)]
+    loss: String,
+    /// Keep the biases at their initial values (their gradients are still computed).
+    #[arg(long)]
+    freeze_bias: bool,
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default: e]
+    #[arg(long, value_name = "BASE")]
+    log_base: Option<String>,
     /// Print a line every N epochs (default: about ten lines).
     #[arg(long, value_name = "N")]
     every: Option<usize>,
@@ -122,9 +129,6 @@ pub struct Args {
     trace_compact: bool,
 }
 
-/// The most epochs a run may ask for: the run keeps one line of figures per epoch (about 40
-/// bytes), and 10⁷ epochs of Iris take hours.
-const MAX_EPOCHS: usize = 10_000_000;
 /// The most snapshots `--plot-weights` keeps: a longer run is sampled every few epochs.
 const MAX_WEIGHT_SNAPSHOTS: usize = 1000;
 
@@ -135,11 +139,11 @@ enum ScaleArg {
     None,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ActivationArg {
-    Relu,
-    Tanh,
-    Sigmoid,
+/// `--activation`: every name in [`Activation::ALL`], so a new activation needs nothing here.
+fn activation_names() -> impl clap::builder::TypedValueParser<Value = Activation> {
+    use clap::builder::TypedValueParser;
+    let names = Activation::ALL.map(Activation::name);
+    clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<Activation>().expect("a listed name"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -193,16 +197,9 @@ pub fn run(args: Args) -> Result<()> {
         None => (train_set, test_set, scaler),
     };
     let model = match start {
-        Some((path, model, file)) => check_start(path, model, &file, &data)?,
+        Some((path, model, file)) => check_start(path, model, &file, &data, config.loss)?,
         None => fresh_model(&args, &data, &mut rng)?,
     };
-    if config.api == Api::Custom && model.dense_layers().count() != 1 {
-        bail!(
-            "--api custom: the hand-derived model is the blog's single dense layer, but this model has {} dense layers \
-             (use --api stax for hidden layers)",
-            model.dense_layers().count()
-        );
-    }
 
     // The .npy files are known once the model is: each is checked now, before training.
     let mut npy = match &args.save_npy {
@@ -239,11 +236,11 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     if let Some((target, format)) = &outputs.plot {
-        files.push((target, Content::Bytes(training_curves(&report.epochs, &loss_unit(config.log_base), *format)?)));
+        files.push((target, Content::Bytes(training_curves(&report.epochs, &loss_unit(config.loss), *format)?)));
     }
     if let Some((target, format)) = &outputs.plot_weights {
         let mut history = std::mem::take(&mut observer.params_history);
-        history.insert(0, initial.params.to_flat());
+        history.insert(0, initial.params().to_flat());
         let mut panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
         for panel in &mut panels {
             panel.every = observer.params_every;
@@ -290,21 +287,13 @@ fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config:
 
 /// The optimisation settings, each checked and named by its option.
 fn config(args: &Args) -> Result<TrainConfig> {
+    // The library checks every setting and names it; `options.rs` turns the name into the option.
     let mass = args.momentum.unwrap_or(0.9);
-    if !(0.0..1.0).contains(&mass) {
-        bail!("--momentum {mass}: the mass must be in [0, 1)");
-    }
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
         OptimizerArg::Momentum => Optimizer::momentum(args.lr, mass),
         OptimizerArg::Adam => Optimizer::adam(args.lr),
-    }
-    .map_err(|e| match e {
-        gradlens::Error::Invalid { what, .. } if what == "momentum" => {
-            anyhow!("--momentum {mass}: the mass must be in [0, 1)")
-        }
-        _ => anyhow!("--lr {}: the step size must be a positive finite number", args.lr),
-    })?;
+    }?;
     // Options the chosen mode does not read: said, not silently dropped.
     if args.momentum.is_some() && args.optimizer != OptimizerArg::Momentum {
         super::warn("--momentum is ignored: it is the mass of --optimizer momentum");
@@ -315,40 +304,28 @@ fn config(args: &Args) -> Result<TrainConfig> {
     if args.every.is_some() && args.format == FormatArg::Json {
         super::warn("--every is ignored: --format json has every epoch");
     }
-    if args.epochs == 0 {
-        bail!("--epochs 0: train for one epoch at least");
-    }
-    if args.epochs > MAX_EPOCHS {
-        bail!(
-            "--epochs {}: more than the limit of {} epochs (the run keeps each epoch's figures in memory)",
-            args.epochs,
-            gradlens::limits::group(MAX_EPOCHS)
-        );
-    }
     if args.trace_every == Some(0) {
         bail!("--trace-every 0: trace every 1 step or more");
-    }
-    if args.batch_size == Some(0) {
-        bail!("--batch-size 0: a batch needs one row at least");
-    }
-    if !(args.test_fraction.is_finite() && (0.0..1.0).contains(&args.test_fraction)) {
-        bail!("--test-fraction {}: must be in [0, 1) (0 trains on every row)", args.test_fraction);
     }
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base = super::parse_log_base(&args.log_base)?;
-    Ok(TrainConfig {
+    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
+    let loss = Loss::from_name(&args.loss, log_base)?;
+    let config = TrainConfig {
         optimizer,
         epochs: args.epochs,
         batch_size: args.batch_size,
         shuffle: !args.no_shuffle,
-        log_base,
+        loss,
+        freeze_bias: args.freeze_bias,
         api: match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
         },
-    })
+    };
+    config.check()?;
+    Ok(config)
 }
 
 fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
@@ -474,19 +451,19 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
     };
     data.check_trainable(Path::new(&args.data))?;
     // Training holds the targets one-hot: rows × classes numbers.
-    gradlens::limits::matrix(
-        &format!("--data {}: the one-hot targets", args.data),
-        data.len(),
-        data.class_names.len(),
-    )?;
+    gradlens::limits::matrix(Setting::TrainingData, "the one-hot targets", data.len(), data.class_names.len())
+        .with_context(|| format!("--data {}", args.data))?;
     Ok((data, args.data.clone()))
 }
 
 /// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
 /// saved with).
-fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset) -> Result<Model> {
+fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss: Loss) -> Result<Model> {
     let (features, classes) = (data.feature_names.len(), data.class_names.len());
     let at = path.display();
+    if let Err(f) = loss.check_output(&model) {
+        return Err(gradlens::Error::ModelFile { path: path.into(), at: f.at, why: f.why }.into());
+    }
     if model.in_width() != features {
         bail!(
             "--model {at}: the model takes {} inputs but the data has {features} features ({})",
@@ -531,29 +508,18 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
         Some(text) => text
             .split(',')
             .map(|w| match w.trim().parse::<usize>() {
-                Ok(0) => bail!("--hidden {text}: a layer of 0 units"),
                 Ok(n) => Ok(n),
                 Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
             })
             .collect::<Result<_>>()?,
     };
-    let widths: Vec<usize> = std::iter::once(features).chain(hidden.iter().copied()).chain([classes]).collect();
-    gradlens::limits::dense_chain(
-        &format!("--hidden {}", args.hidden.as_deref().unwrap_or("")),
-        &widths,
-        !args.no_bias,
-    )?;
-    // Each layer's activations for a batch: rows × width.
-    if let Some(&widest) = widths.iter().max() {
-        gradlens::limits::matrix("--hidden: one layer's activations for the data", data.len(), widest)?;
+    // Each layer's activations for a batch: rows × width (the parameter count is the library's check).
+    if let Some(&widest) = hidden.iter().chain([&features, &classes]).max() {
+        gradlens::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
     }
     let spec = ModelSpec {
         hidden,
-        activation: match args.activation.unwrap_or(ActivationArg::Tanh) {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Sigmoid => Activation::Sigmoid,
-        },
+        activation: args.activation.unwrap_or(Activation::Tanh),
         bias: !args.no_bias,
         init: match args.init {
             InitArg::Glorot => Init::GlorotNormal,
@@ -585,7 +551,8 @@ struct Watch {
 struct TraceWriter {
     out: Stream,
     optimizer: Optimizer,
-    log_base: LogBase,
+    loss: Loss,
+    freeze_bias: bool,
     class_names: Vec<String>,
     feature_names: Vec<String>,
     every: usize,
@@ -649,7 +616,8 @@ impl Watch {
             Some(target) => Some(TraceWriter {
                 out: Stream::open(target)?,
                 optimizer: config.optimizer,
-                log_base: config.log_base,
+                loss: config.loss,
+                freeze_bias: config.freeze_bias,
                 class_names: data.class_names.clone(),
                 feature_names: data.feature_names.clone(),
                 every: args.trace_every.unwrap_or(1),
@@ -701,9 +669,10 @@ impl Observer for Watch {
             model: step.model.clone(),
             inputs: step.x.clone(),
             scaler: None,
-            targets: step.labels.to_vec(),
+            targets: Targets::Classes(step.labels.to_vec()),
             update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
-            log_base: t.log_base,
+            loss: t.loss,
+            freeze_bias: t.freeze_bias,
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;
@@ -768,7 +737,7 @@ impl Observer for Watch {
             Some((_, last)) => *last = stats.clone(),
         }
         if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
-            self.params_history.push(model.params.to_flat());
+            self.params_history.push(model.params().to_flat());
         }
         if let Some(every) = self.every
             && (stats.epoch == 1 || stats.epoch.is_multiple_of(every) || stats.epoch == self.epochs)

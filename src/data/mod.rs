@@ -14,7 +14,7 @@ mod split;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
 use rand::Rng;
 use std::path::Path;
@@ -23,13 +23,16 @@ use std::path::Path;
 pub const IRIS: &str = "iris";
 const IRIS_CSV: &str = include_str!("iris.csv");
 
+/// A table of numeric features with a class per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// m×n.
     pub features: Array2<f64>,
     /// The class index of each row.
     pub labels: Vec<usize>,
+    /// Class names, in the order of their first appearance; `labels` index into them.
     pub class_names: Vec<String>,
+    /// Feature (column) names, in column order.
     pub feature_names: Vec<String>,
 }
 
@@ -51,10 +54,17 @@ impl Dataset {
         csv_table::parse(reader, name, label)
     }
 
+    /// CSV text already in memory (an upload to the web page); `name` is for messages.
+    pub fn from_csv_bytes(bytes: &[u8], name: &Path, label: Option<&str>) -> Result<Dataset> {
+        csv_table::parse(bytes, name, label)
+    }
+
+    /// How many rows.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -109,7 +119,11 @@ impl Dataset {
         rng: &mut R,
     ) -> Result<Prepared> {
         if !(test_fraction.is_finite() && (0.0..1.0).contains(&test_fraction)) {
-            return Err(Error::invalid("test fraction", format!("{test_fraction} is not in [0, 1)")));
+            return Err(Error::invalid_value(
+                Setting::TestFraction,
+                test_fraction,
+                "must be in [0, 1) (0 trains on every row)",
+            ));
         }
         let split = stratified_split(&self.labels, self.class_names.len(), test_fraction, rng);
         let train = self.select(&split.train);
@@ -126,7 +140,9 @@ impl Dataset {
 /// The rows a run trains and tests on, already scaled, and how they were chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
+    /// The rows to train on.
     pub train: Dataset,
+    /// The held-out rows, if the test fraction gave any.
     pub test: Option<Dataset>,
     /// Fitted on `train`'s rows before scaling; `None` for unscaled data.
     pub scaler: Option<Scaler>,

@@ -1,10 +1,11 @@
 //! Feature scaling, fitted on the training rows only and stored with a saved model so prediction
 //! scales new rows the same way.
 
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result, Setting, shape};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 
+/// How features are scaled before training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScaleKind {
@@ -17,8 +18,11 @@ pub enum ScaleKind {
 /// x' = (x − offset) / divisor, per feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {
+    /// Which scaling.
     pub kind: ScaleKind,
+    /// Subtracted from each feature (its mean or its minimum).
     pub offset: Vec<f64>,
+    /// Each feature is then divided by this (its standard deviation or its range).
     pub divisor: Vec<f64>,
 }
 
@@ -55,8 +59,9 @@ impl Scaler {
                 }
             };
             if let Some(what) = overflow {
-                return Err(Error::invalid(
-                    format!("column '{name}'"),
+                return Err(Error::invalid_value(
+                    Setting::Column,
+                    format!("'{name}'"),
                     format!("its values are too large to scale ({what} overflows float64)"),
                 ));
             }

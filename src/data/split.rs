@@ -6,7 +6,9 @@ use rand::seq::SliceRandom;
 /// Row indices of each part, each in the data's own order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
+    /// Row indices of the training part.
     pub train: Vec<usize>,
+    /// Row indices of the test part.
     pub test: Vec<usize>,
 }
 

@@ -4,6 +4,7 @@ use ndarray::Array2;
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
+/// How `init` draws a parameter matrix.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
     /// Glorot (Xavier) normal, as stax's default `glorot_normal` (JAX's
@@ -12,13 +13,17 @@ pub enum Init {
     GlorotNormal,
     /// U[low, high]: the blog draws its weights from U[−1, 1].
     Uniform {
+        /// The lower end.
         low: f64,
+        /// The upper end.
         high: f64,
     },
     /// N(0, std²): stax's default for biases, with std 0.01.
     Normal {
+        /// The standard deviation.
         std: f64,
     },
+    /// All zeros.
     Zeros,
 }
 

@@ -8,7 +8,7 @@
 //!
 //! Constructors are CamelCase as in stax (`Dense(3)`, `Relu`, `Softmax`), combinators snake_case
 //! (`serial`). Parameters come back as a [`Params`] tree shaped like the model, and so do their
-//! gradients (see `backward`).
+//! gradients (see `engine::tape`). A [`crate::model::Model`] is the flat list these build.
 //!
 //! # Shapes
 //! Activations are m×n (m samples); a dense layer's weights are `w_out_in` (out×in, rows = output
@@ -27,30 +27,42 @@
 mod init;
 mod params;
 
-pub use Layer::{LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use Layer::{LogSoftmax, Softmax};
 pub use init::Init;
 pub use params::Params;
 
+use crate::activation::Activation;
 use crate::autodiff::{Tape, Var};
-use crate::error::{Error, Result};
+use crate::engine::tape::record;
+use crate::error::{Error, Result, Setting};
+use crate::model::ModelLayer;
 use rand::Rng;
 
+/// One layer of a model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layer {
+    /// A fully connected layer; see [`Dense`].
     Dense(DenseLayer),
-    Relu,
-    Tanh,
-    Sigmoid,
+    /// An elementwise activation; every one is defined in [`crate::activation`].
+    Activation(Activation),
+    /// ŷ = softmax(z), row by row: the probabilities.
     Softmax,
+    /// ln softmax(z): the log-probabilities.
     LogSoftmax,
+    /// Layers one after another (stax's `serial`); a [`crate::model::Model`] keeps them flat.
     Serial(Vec<Layer>),
 }
 
+/// A dense layer's settings: its width, whether it has a bias, and how `init` draws them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseLayer {
+    /// Output units.
     pub out: usize,
+    /// Whether the layer adds a bias.
     pub bias: bool,
+    /// How `init` draws the weights.
     pub w_init: Init,
+    /// How `init` draws the bias.
     pub b_init: Init,
 }
 
@@ -60,6 +72,25 @@ pub struct DenseLayer {
 pub fn Dense(out: usize) -> Layer {
     Layer::Dense(DenseLayer { out, bias: true, w_init: Init::GlorotNormal, b_init: Init::Normal { std: 1e-2 } })
 }
+
+/// stax's `Relu`.
+#[allow(non_upper_case_globals)]
+pub const Relu: Layer = Layer::Activation(Activation::Relu);
+/// stax's `LeakyRelu` (slope 0.01 below 0).
+#[allow(non_upper_case_globals)]
+pub const LeakyRelu: Layer = Layer::Activation(Activation::LeakyRelu);
+/// stax's `Tanh`.
+#[allow(non_upper_case_globals)]
+pub const Tanh: Layer = Layer::Activation(Activation::Tanh);
+/// stax's `Sigmoid`.
+#[allow(non_upper_case_globals)]
+pub const Sigmoid: Layer = Layer::Activation(Activation::Sigmoid);
+/// stax's `Softplus`.
+#[allow(non_upper_case_globals)]
+pub const Softplus: Layer = Layer::Activation(Activation::Softplus);
+/// stax's `Identity`: a linear layer after a dense one.
+#[allow(non_upper_case_globals)]
+pub const Identity: Layer = Layer::Activation(Activation::Identity);
 
 /// Layers applied one after another, the output of each the input of the next.
 pub fn serial(layers: impl IntoIterator<Item = Layer>) -> Layer {
@@ -92,9 +123,7 @@ impl Layer {
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Dense(_) => "dense",
-            Layer::Relu => "relu",
-            Layer::Tanh => "tanh",
-            Layer::Sigmoid => "sigmoid",
+            Layer::Activation(a) => a.name(),
             Layer::Softmax => "softmax",
             Layer::LogSoftmax => "logsoftmax",
             Layer::Serial(_) => "serial",
@@ -125,31 +154,52 @@ impl Layer {
         }
     }
 
-    /// stax's `apply_fun`, recorded on `tape`.
+    /// stax's `apply_fun`, recorded on `tape` by the tape engine's [`record`].
     ///
     /// # Shapes
     /// `x`: m×in → m×out.
     pub fn apply(&self, tape: &mut Tape, params: &Params<Var>, x: Var) -> Result<Var> {
-        match (self, params) {
-            (Layer::Dense(_), Params::Dense { w_out_in, b }) => {
-                let z = tape.matmul_nt(x, *w_out_in)?;
-                match b {
-                    Some(b) => tape.add_row(z, *b),
-                    None => Ok(z),
-                }
-            }
-            (Layer::Relu, _) => Ok(tape.relu(x)),
-            (Layer::Tanh, _) => Ok(tape.tanh(x)),
-            (Layer::Sigmoid, _) => Ok(tape.sigmoid(x)),
-            (Layer::Softmax, _) => tape.softmax(x),
-            (Layer::LogSoftmax, _) => tape.log_softmax(x),
+        let mismatch = || {
+            Error::invalid(
+                Setting::Model,
+                format!("a {} layer's parameters do not have the layer's structure", self.kind()),
+            )
+        };
+        let layer = match (self, params) {
             (Layer::Serial(layers), Params::Serial(ps)) if layers.len() == ps.len() => {
-                layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h))
+                return layers.iter().zip(ps).try_fold(x, |h, (layer, p)| layer.apply(tape, p, h));
             }
-            (layer, _) => Err(Error::invalid(
-                format!("{} layer", layer.kind()),
-                "its parameters do not have the layer's structure",
-            )),
+            (Layer::Dense(_), Params::Dense { w_out_in, b }) => ModelLayer::Dense { w_out_in: *w_out_in, b: *b },
+            (Layer::Activation(a), Params::None) => ModelLayer::Activation(*a),
+            (Layer::Softmax, Params::None) => ModelLayer::Softmax,
+            (Layer::LogSoftmax, Params::None) => ModelLayer::LogSoftmax,
+            _ => return Err(mismatch()),
+        };
+        record(tape, &layer, x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use rand::SeedableRng;
+
+    /// As JAX's stax tests do: for every kind of layer, the width `init` announces is the width
+    /// `apply` gives, on a batch of 2 samples of 4 inputs.
+    #[test]
+    fn init_announces_the_width_apply_gives() {
+        let mut kinds = vec![Dense(3), Dense(3).without_bias(), Softmax, LogSoftmax];
+        kinds.extend(Activation::ALL.map(Layer::Activation));
+        kinds.push(serial([Dense(5), Tanh, Dense(2), Softmax]));
+        for layer in kinds {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            let (width, params) = layer.init(&mut rng, 4);
+            let mut tape = Tape::new();
+            let x = tape.leaf(ndarray::Array2::from_elem((2, 4), 0.5));
+            let params = params.map(&mut |a| tape.leaf(a.clone()));
+            let y = layer.apply(&mut tape, &params, x).expect("apply");
+            assert_eq!(tape.shape(y), (2, width), "{}", layer.kind());
         }
     }
 }

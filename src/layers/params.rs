@@ -5,6 +5,7 @@
 
 use ndarray::Array2;
 
+/// A parameter tree: a layer's weights and bias, or a serial model's list of them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Params<T = Array2<f64>> {
     /// A layer without parameters.
@@ -12,9 +13,12 @@ pub enum Params<T = Array2<f64>> {
     /// # Shapes
     /// `w_out_in`: out×in, `b`: 1×out.
     Dense {
+        /// W, out×in.
         w_out_in: T,
+        /// b, 1×out, or none.
         b: Option<T>,
     },
+    /// One entry per layer of a serial model.
     Serial(Vec<Params<T>>),
 }
 
@@ -57,6 +61,7 @@ impl<T> Params<T> {
         }
     }
 
+    /// A dense node's weights.
     pub fn weights(&self) -> Option<&T> {
         match self {
             Params::Dense { w_out_in, .. } => Some(w_out_in),
@@ -64,6 +69,7 @@ impl<T> Params<T> {
         }
     }
 
+    /// A dense node's bias, if it has one.
     pub fn bias(&self) -> Option<&T> {
         match self {
             Params::Dense { b, .. } => b.as_ref(),
@@ -94,10 +100,24 @@ impl Params {
         out
     }
 
+    /// The same tree with every bias set to zero: the gradient an optimizer sees when the biases
+    /// are frozen.
+    pub fn with_zero_biases(&self) -> Params {
+        match self {
+            Params::None => Params::None,
+            Params::Dense { w_out_in, b } => {
+                Params::Dense { w_out_in: w_out_in.clone(), b: b.as_ref().map(|b| Array2::zeros(b.dim())) }
+            }
+            Params::Serial(ps) => Params::Serial(ps.iter().map(Params::with_zero_biases).collect()),
+        }
+    }
+
+    /// How many numbers the tree holds.
     pub fn len(&self) -> usize {
         self.leaves().iter().map(|a| a.len()).sum()
     }
 
+    /// Whether the tree holds no numbers.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -7,7 +7,13 @@
 //! punctuation (GitHub's Markdown would eat it) and `*`, `|` (Markdown emphasis, table cells).
 
 use super::fmt_num;
+use crate::activation::Template;
 use crate::loss::LogBase;
+
+/// An activation's formula template with `{z}` and `{a}` filled in, in both halves.
+pub fn filled(t: Template, z: &Math, a: &Math) -> Math {
+    Math { text: t.text_with(&z.text, &a.text), tex: t.tex_with(&z.tex, &a.tex) }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Math {

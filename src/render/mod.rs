@@ -1,9 +1,13 @@
 //! Renderers: each turns an [`Explanation`] into one output format, and [`training`] a training
 //! run's report into text. They only format; every number they print is a field of the record.
 
+pub mod chain;
+pub mod diagram;
 mod doc;
+pub mod html;
 mod markdown;
 mod math;
+mod mathml;
 mod number;
 mod text;
 pub mod training;
@@ -14,6 +18,7 @@ pub use number::fmt_num;
 use crate::trace::Explanation;
 use std::str::FromStr;
 
+/// An explanation's output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// For an 80-column terminal; colour optional.
@@ -22,6 +27,8 @@ pub enum Format {
     Markdown,
     /// The contract other tools read: the explanation as it is.
     Json,
+    /// One self-contained page: inline CSS, SVG diagram, MathML formulas, no script.
+    Html,
 }
 
 impl FromStr for Format {
@@ -31,7 +38,8 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "markdown" | "md" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
-            _ => Err(format!("'{s}' is not text, markdown or json")),
+            "html" => Ok(Format::Html),
+            _ => Err(format!("'{s}' is not text, markdown, json or html")),
         }
     }
 }
@@ -42,6 +50,7 @@ pub fn render(explanation: &Explanation, format: Format, color: bool) -> String 
         Format::Text => text::render(explanation, color),
         Format::Markdown => markdown::render(explanation),
         Format::Json => json(explanation),
+        Format::Html => html::render(explanation),
     }
 }
 

@@ -3,9 +3,9 @@
 //! at different times; none computes a number of its own.
 
 use super::fmt_num;
-use crate::layers::Layer;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::Model;
+use crate::model::ModelLayer;
 use crate::predict::Evaluation;
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Api, EpochStats};
@@ -43,7 +43,7 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
         "Training: {}, {} epochs, {batch}, {order}, loss in {}, gradient by {api}, seed {}\n",
         describe_optimizer(&t.optimizer),
         t.epochs,
-        loss_unit(t.log_base),
+        loss_unit(t.loss),
         config.seed
     );
     // Wide enough for any epoch a run may ask for (10⁷) and any loss fmt_num writes (−1.2345678e-308).
@@ -61,7 +61,7 @@ pub fn epoch_line(stats: &EpochStats) -> String {
 /// rows when there are some, as they are the honest measure).
 pub fn summary(report: &TrainReport) -> String {
     let mut s = String::new();
-    let unit = loss_unit(report.config.train.log_base);
+    let unit = loss_unit(report.config.train.loss);
     let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
     let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
         let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({}/{n} right)", fmt_num(e.loss), e.accuracy, e.correct);
@@ -101,10 +101,13 @@ pub fn json(report: &TrainReport) -> String {
     s
 }
 
-/// How the loss is measured in `base`: nats, bits, hartleys, or "log base 3"; the plots' axis
-/// says the same.
-pub fn loss_unit(base: LogBase) -> String {
-    base.unit().map_or_else(|| format!("log base {base}"), String::from)
+/// How the loss is measured: cross-entropy in nats, bits, hartleys, or "log base 3"; the
+/// quadratic cost by its name. The plots' axis says the same.
+pub fn loss_unit(loss: Loss) -> String {
+    match loss {
+        Loss::CrossEntropy { log_base } => log_base.unit().map_or_else(|| format!("log base {log_base}"), String::from),
+        Loss::Quadratic => "quadratic cost".into(),
+    }
 }
 
 /// `serial(Dense(3), Softmax), 15 parameters`, as stax would write the layers.
@@ -112,22 +115,26 @@ fn describe(model: &Model) -> String {
     let layers: Vec<String> = model
         .layers
         .iter()
-        .enumerate()
-        .map(|(i, layer)| match layer {
-            Layer::Dense(_) => {
-                let p = model.params.layer(i);
-                let out = p.weights().map_or(0, |w| w.nrows());
-                if p.bias().is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
+        .map(|layer| match layer {
+            ModelLayer::Dense { w_out_in, b } => {
+                let out = w_out_in.nrows();
+                if b.is_some() { format!("Dense({out})") } else { format!("Dense({out}, no bias)") }
             }
-            Layer::Relu => "Relu".into(),
-            Layer::Tanh => "Tanh".into(),
-            Layer::Sigmoid => "Sigmoid".into(),
-            Layer::Softmax => "Softmax".into(),
-            Layer::LogSoftmax => "LogSoftmax".into(),
-            Layer::Serial(_) => "serial(…)".into(),
+            ModelLayer::Activation(a) => camel_case(a.name()),
+            ModelLayer::Softmax => "Softmax".into(),
+            ModelLayer::LogSoftmax => "LogSoftmax".into(),
         })
         .collect();
-    format!("serial({}), {} parameters", layers.join(", "), model.params.len())
+    format!("serial({}), {} parameters", layers.join(", "), model.param_count())
+}
+
+/// stax's spelling of a layer name: `leaky_relu` → `LeakyRelu`.
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            w.chars().enumerate().map(|(i, ch)| if i == 0 { ch.to_ascii_uppercase() } else { ch }).collect::<String>()
+        })
+        .collect()
 }
 
 fn describe_optimizer(o: &Optimizer) -> String {
@@ -170,7 +177,8 @@ mod tests {
             epochs: 5,
             batch_size,
             shuffle: false,
-            log_base: log_base.parse().unwrap(),
+            loss: Loss::CrossEntropy { log_base: log_base.parse().unwrap() },
+            freeze_bias: false,
             api: Api::Custom,
         };
         ConfigReport::new(&train, None, 0.25, 9)

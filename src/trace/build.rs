@@ -6,14 +6,13 @@
 use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
-use crate::autodiff::ops::{relu_derivative, sigmoid_derivative, tanh_derivative};
 use crate::autodiff::{Gradients, Var};
-use crate::backward::Pass;
 use crate::data::{Scaler, one_hot};
-use crate::error::{Error, Result, shape};
-use crate::layers::{Layer, Params};
-use crate::loss::{LogBase, sample_losses};
-use crate::model::Model;
+use crate::engine::tape::Pass;
+use crate::error::{Error, Result, Setting, shape};
+use crate::layers::Params;
+use crate::loss::Loss;
+use crate::model::{Model, ModelLayer};
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
 
@@ -23,26 +22,76 @@ use ndarray::{Array2, Axis, Zip};
 #[derive(Debug, Clone)]
 pub enum Update {
     /// One plain gradient-descent step, w ← w − α·g: the blog's, and what `explain` shows.
-    Sgd { learning_rate: f64 },
+    Sgd {
+        /// α.
+        learning_rate: f64,
+    },
     /// The next step of a training run (`train --trace`): its optimizer, the optimizer's state
     /// before the step, and the step's number (adam's bias correction reads it), so the new
     /// weights are the ones the run goes on with.
-    Run { optimizer: Optimizer, state: OptState, step: usize },
+    Run {
+        /// The run's optimizer.
+        optimizer: Optimizer,
+        /// Its state before the step.
+        state: OptState,
+        /// The step's number, from 0.
+        step: usize,
+    },
+}
+
+/// What each sample of a batch should give.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    /// A class index per sample: the target is its one-hot row.
+    Classes(Vec<usize>),
+    /// A row of numbers per sample (regression, Mazur's 0.01 and 0.99), m×k; the quadratic loss only.
+    Values(Array2<f64>),
+}
+
+impl From<Vec<usize>> for Targets {
+    fn from(classes: Vec<usize>) -> Self {
+        Targets::Classes(classes)
+    }
+}
+
+impl Targets {
+    /// y, m×k: one-hot rows for classes.
+    pub fn matrix(&self, k: usize) -> Array2<f64> {
+        match self {
+            Targets::Classes(c) => one_hot(c, k),
+            Targets::Values(v) => v.clone(),
+        }
+    }
+
+    /// The class indices, when the targets are classes.
+    pub fn classes(&self) -> Option<&[usize]> {
+        match self {
+            Targets::Classes(c) => Some(c),
+            Targets::Values(_) => None,
+        }
+    }
 }
 
 /// What to explain: a model, a batch and a step.
 #[derive(Debug, Clone)]
 pub struct ExplainRequest {
+    /// The model before the step.
     pub model: Model,
     /// m×n, as measured: `scaler` (if any) is applied by [`explain`].
     pub inputs: Array2<f64>,
     /// The scaling the model was trained with (a saved model's), or none.
     pub scaler: Option<Scaler>,
-    /// The class index of each sample.
-    pub targets: Vec<usize>,
+    /// What each sample should give.
+    pub targets: Targets,
+    /// The step to take.
     pub update: Update,
-    pub log_base: LogBase,
+    /// The loss the step lowers.
+    pub loss: Loss,
+    /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
+    pub freeze_bias: bool,
+    /// Class names in output order, when known.
     pub class_names: Option<Vec<String>>,
+    /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
 }
 
@@ -56,9 +105,10 @@ impl ExplainRequest {
             model,
             inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
             scaler: None,
-            targets: vec![0],
+            targets: Targets::Classes(vec![0]),
             update: Update::Sgd { learning_rate: 0.25 },
-            log_base: LogBase::E,
+            loss: Loss::default(),
+            freeze_bias: false,
             class_names: None,
             feature_names: None,
         }
@@ -77,45 +127,75 @@ impl ExplainRequest {
             });
         }
         if let Some(why) = self.scaler.as_ref().and_then(|s| s.check(n).err()) {
-            return Err(Error::invalid("scaler", why));
+            return Err(Error::invalid(Setting::Scaler, why));
         }
         if self.inputs.nrows() == 0 {
-            return Err(Error::invalid("x", "no sample given"));
+            return Err(Error::invalid(Setting::Inputs, "no sample given"));
         }
         if let Some(v) = self.inputs.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("x", format!("{v} is not a finite number")));
+            return Err(Error::invalid(Setting::Inputs, format!("{v} is not a finite number")));
         }
-        if self.targets.len() != self.inputs.nrows() {
+        let given = match &self.targets {
+            Targets::Classes(c) => c.len(),
+            Targets::Values(v) => v.nrows(),
+        };
+        if given != self.inputs.nrows() {
             return Err(Error::invalid(
-                "target",
-                format!("{} targets for {} samples: give one per sample", self.targets.len(), self.inputs.nrows()),
+                Setting::Targets,
+                format!("{given} given for {} samples: give one per sample", self.inputs.nrows()),
             ));
         }
-        if let Some(t) = self.targets.iter().find(|&&t| t >= k) {
-            return Err(Error::invalid(
-                "target",
-                format!("class {t} does not exist: the model has {k} classes (0 to {})", k - 1),
-            ));
+        match &self.targets {
+            Targets::Classes(c) => {
+                if let Some(t) = c.iter().find(|&&t| t >= k) {
+                    return Err(Error::invalid_value(
+                        Setting::Targets,
+                        t,
+                        format!("the model has {k} classes, 0 to {}", k - 1),
+                    ));
+                }
+            }
+            Targets::Values(v) => {
+                if v.ncols() != k {
+                    return Err(Error::invalid(
+                        Setting::Targets,
+                        format!("{} numbers per sample but the model has {k} outputs", v.ncols()),
+                    ));
+                }
+                if let Some(t) = v.iter().find(|t| !t.is_finite()) {
+                    return Err(Error::invalid(Setting::Targets, format!("{t} is not a finite number")));
+                }
+                if self.loss.reads_logits() {
+                    return Err(Error::invalid(
+                        Setting::Targets,
+                        format!("{} takes a class per sample; numbers as targets need the quadratic loss", self.loss),
+                    ));
+                }
+            }
         }
         Ok(())
     }
 }
 
+/// One update step explained: forward and backward on the tape, the step, the loss after it and the gradient check.
 pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
-    let (model, x, base) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.log_base);
-    let y = one_hot(&req.targets, model.out_width());
+    let (model, x, loss_fn) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.loss);
+    let y = req.targets.matrix(model.out_width());
 
-    let pass = Pass::forward(&model.layers, &model.params, x, &y, base)?;
+    let pass = Pass::forward(model, x, &y, loss_fn)?;
     // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
     let overflows = |v: &Var| pass.tape.value(*v).iter().any(|a| !a.is_finite());
     if let Some(i) = pass.outputs.iter().position(overflows) {
         let kind = model.layers[i].kind();
-        return Err(Error::invalid("x", format!("layers[{i}] ({kind}) overflows float64 on these inputs")));
+        return Err(Error::invalid(Setting::Inputs, format!("layers[{i}] ({kind}) overflows float64 on these inputs")));
     }
     if !pass.loss().is_finite() {
-        return Err(Error::invalid("x", "the loss overflows float64 on these inputs: the logits are too far apart"));
+        return Err(Error::invalid(
+            Setting::Inputs,
+            "the loss overflows float64 on these inputs: the logits are too far apart",
+        ));
     }
     let grads = pass.backward();
     let param_grads = pass.param_grads(&grads);
@@ -123,45 +203,55 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let (optimizer, mut state, step) = match &req.update {
         Update::Sgd { learning_rate } => {
             let sgd = Optimizer::sgd(*learning_rate)?;
-            (sgd, sgd.init(&model.params), 0)
+            (sgd, sgd.init(&model.params()), 0)
         }
         Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
     };
-    optimizer.update(step, &param_grads, &mut state);
+    // Frozen biases keep their values: the optimizer sees a zero gradient for them (from the
+    // first step on, so momentum and adam move them by nothing either).
+    let step_grads = if req.freeze_bias { param_grads.with_zero_biases() } else { param_grads.clone() };
+    optimizer.update(step, &step_grads, &mut state);
     let new_params = optimizer.get_params(&state);
-    let new_loss = Pass::forward(&model.layers, &new_params, x, &y, base)?.loss();
+    let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
-        return Err(Error::invalid("step", "the update overflows float64: try smaller inputs or a smaller step size"));
+        return Err(Error::invalid(
+            Setting::Step,
+            "the update overflows float64: try smaller inputs or a smaller step size",
+        ));
     }
 
     let layers: Vec<LayerTrace> = (0..model.layers.len())
-        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, base))
+        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, loss_fn))
         .collect();
     let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
     let logits = pass.tape.value(pass.outputs[last_dense]).clone();
-    let ln_p = output_log_probabilities(&pass);
-    let sample_losses = sample_losses(&ln_p, &y, base);
-    let (probabilities, log_probabilities) = (ln_p.mapv(f64::exp), &ln_p / base.ln());
+    let output = pass.tape.value(*pass.outputs.last().expect("a model has layers")).clone();
+    let ln_p = model.last().is_softmax().then(|| output_log_probabilities(&pass));
+    let probabilities = ln_p.as_ref().map_or_else(|| output.clone(), |l| l.mapv(f64::exp));
+    let log_probabilities = loss_fn.log_base().zip(ln_p).map(|(b, l)| Matrix(l / b.ln()));
+    let read = if loss_fn.reads_logits() { &logits } else { &output };
+    let sample_losses = loss_fn.sample_losses(read, &y);
     let loss = pass.loss();
-    let check = grad_check(model, x, &y, base, &param_grads)?;
+    let check = grad_check(model, x, &y, loss_fn, &param_grads)?;
 
     Ok(Explanation {
-        log_base: base,
+        loss_function: loss_fn,
         learning_rate: optimizer.step_size(),
         optimizer,
         inputs: x.clone().into(),
         raw_inputs: scaled.is_some().then(|| req.inputs.clone().into()),
         scaler: req.scaler.clone(),
         targets: y.into(),
-        target_classes: req.targets.clone(),
+        target_classes: req.targets.classes().map(<[usize]>::to_vec),
         class_names: req.class_names.clone(),
         feature_names: req.feature_names.clone(),
         logits: logits.into(),
         probabilities: probabilities.into(),
-        log_probabilities: log_probabilities.into(),
+        log_probabilities,
         sample_losses,
         loss,
-        loss_bits: base.is_natural().then(|| loss / std::f64::consts::LN_2),
+        loss_bits: loss_fn.log_base().filter(|b| b.is_natural()).map(|_| loss / std::f64::consts::LN_2),
+        freeze_bias: req.freeze_bias,
         layers,
         new_loss,
         loss_change: new_loss - loss,
@@ -182,31 +272,21 @@ fn output_log_probabilities(pass: &Pass) -> Array2<f64> {
 #[allow(clippy::too_many_arguments)]
 fn layer_trace(
     i: usize,
-    layer: &Layer,
+    layer: &ModelLayer,
     pass: &Pass,
     grads: &Gradients,
     param_grads: &Params,
     new_params: &Params,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
 ) -> LayerTrace {
     let tape = &pass.tape;
     let input_var: Var = if i == 0 { pass.input } else { pass.outputs[i - 1] };
     let output_var = pass.outputs[i];
     let value = |v: Var| Matrix(tape.value(v).clone());
     let grad = |v: Var| Matrix(grads.of(tape, v));
-    let activation = |derivative: fn(f64) -> f64| {
-        let out = tape.value(output_var);
-        ActivationTrace {
-            input: value(input_var),
-            output: value(output_var),
-            local_derivative: Matrix(out.mapv(derivative)),
-            grad_output: grad(output_var),
-            grad_input: grad(input_var),
-        }
-    };
     match layer {
-        Layer::Dense(_) => {
+        ModelLayer::Dense { .. } => {
             let p = pass.params.layer(i);
             let (g, new) = (param_grads.layer(i), new_params.layer(i));
             DenseTrace {
@@ -223,26 +303,35 @@ fn layer_trace(
             }
             .into()
         }
-        Layer::Relu => LayerTrace::Relu(activation(relu_derivative)),
-        Layer::Tanh => LayerTrace::Tanh(activation(tanh_derivative)),
-        Layer::Sigmoid => LayerTrace::Sigmoid(activation(sigmoid_derivative)),
-        Layer::Softmax => LayerTrace::Softmax(softmax_trace(
+        ModelLayer::Activation(activation) => {
+            let (z, a) = (tape.value(input_var), tape.value(output_var));
+            LayerTrace::Activation(ActivationTrace {
+                activation: *activation,
+                input: value(input_var),
+                output: value(output_var),
+                local_derivative: Matrix(Zip::from(z).and(a).map_collect(|&z, &a| activation.df(z, a))),
+                grad_output: grad(output_var),
+                grad_input: grad(input_var),
+            })
+        }
+        ModelLayer::Softmax => LayerTrace::Softmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
+            grad(output_var),
             y,
-            base,
+            loss,
             false,
         )),
-        Layer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
+        ModelLayer::LogSoftmax => LayerTrace::Logsoftmax(softmax_trace(
             tape.value(input_var),
             tape.value(output_var),
             grad(input_var),
+            grad(output_var),
             y,
-            base,
+            loss,
             true,
         )),
-        Layer::Serial(_) => unreachable!("a Model's layers are flat"),
     }
 }
 
@@ -252,18 +341,23 @@ impl From<DenseTrace> for LayerTrace {
     }
 }
 
-/// The output layer's teaching numbers. For softmax, ∂L/∂ŷ = −y/(m·ŷ·ln b) and ∂ŷ/∂z =
-/// diag(ŷ) − ŷŷᵀ; for log-softmax (output ln ŷ), ∂L/∂ln ŷ = −y/(m·ln b) and ∂ln ŷ/∂z = I − 1ŷᵀ.
+/// The output layer's teaching numbers. With cross-entropy, for softmax ∂L/∂ŷ = −y/(m·ŷ·ln b)
+/// (the tape folds the log into the log-softmax, so this slope is never on it) and for
+/// log-softmax ∂L/∂ln ŷ = −y/(m·ln b); with the quadratic cost the slope is the tape's own,
+/// `tape_grad_output`. The Jacobian is ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ, or ∂ln ŷ/∂z = I − 1ŷᵀ.
+#[allow(clippy::too_many_arguments)]
 fn softmax_trace(
     z: &Array2<f64>,
     output: &Array2<f64>,
     grad_input: Matrix,
+    tape_grad_output: Matrix,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     log: bool,
 ) -> SoftmaxTrace {
     let (m, k) = z.dim();
-    let scale = m as f64 * base.ln();
+    // m·ln b, cross-entropy's denominator (the quadratic cost's slope is read off the tape).
+    let scale = loss.log_base().map_or(m as f64, |b| m as f64 * b.ln());
     let p = if log { output.mapv(f64::exp) } else { output.clone() };
     let shift: Vec<f64> = z
         .rows()
@@ -278,15 +372,18 @@ fn softmax_trace(
         row.mapv_inplace(|v| (v - c).exp());
     }
     let sums = exps.sum_axis(Axis(1)).to_vec();
-    let grad_output = Zip::from(y).and(&p).map_collect(|&y, &p| {
-        if y == 0.0 {
-            0.0
-        } else if log {
-            -y / scale
-        } else {
-            -y / (p * scale)
-        }
-    });
+    let grad_output = match loss {
+        Loss::CrossEntropy { .. } => Zip::from(y).and(&p).map_collect(|&y, &p| {
+            if y == 0.0 {
+                0.0
+            } else if log {
+                -y / scale
+            } else {
+                -y / (p * scale)
+            }
+        }),
+        Loss::Quadratic => tape_grad_output.0,
+    };
     // ∂out_a/∂z_b, one entry: the Jacobian is built only where it is shown (k ≤ 16); for more
     // classes it would be k² numbers per sample (3.2 GB for k = 20,000).
     let entry = |s: usize, a: usize, b: usize| {

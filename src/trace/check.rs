@@ -1,11 +1,11 @@
-//! The gradient three ways: the tape, the hand-derived formulas (`custom`) and central finite
+//! The gradient three ways: the tape, the hand-derived formulas (`engine::hand`) and central finite
 //! differences of the loss.
 
-use crate::backward::Pass;
-use crate::custom::hand_grad;
+use crate::engine::hand::hand_grad;
+use crate::engine::tape::Pass;
 use crate::error::Result;
 use crate::layers::Params;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::Model;
 use ndarray::Array2;
 use serde::Serialize;
@@ -16,6 +16,7 @@ pub const FD_STEP: f64 = 1e-6;
 /// A tape gradient a passes against its finite difference n when |a − n| ≤ abs + rel·|n|: the
 /// central difference's truncation and cancellation error at [`FD_STEP`] stays below this.
 pub const FD_TOLERANCE_ABS: f64 = 1e-6;
+/// The relative part of the finite-difference tolerance.
 pub const FD_TOLERANCE_REL: f64 = 1e-5;
 /// The hand formulas do the same arithmetic as the tape in another order: they agree to rounding.
 pub const HAND_TOLERANCE_REL: f64 = 1e-12;
@@ -23,11 +24,14 @@ pub const HAND_TOLERANCE_REL: f64 = 1e-12;
 /// spread sample of this size is checked, so a large model's explanation stays quick.
 pub const MAX_FD_PARAMETERS: usize = 200;
 
+/// The gradient three ways: the tape, the hand formulas, finite differences.
 #[derive(Debug, Clone, Serialize)]
 pub struct GradCheck {
+    /// h in (L(θ + h) − L(θ − h))/2h.
     pub fd_step: f64,
     /// The finite-difference test: |tape − fd| ≤ abs + rel·|fd| (shown with the result).
     pub fd_tolerance_abs: f64,
+    /// The relative part of the finite-difference tolerance.
     pub fd_tolerance_rel: f64,
     /// The hand-formula test: |tape − hand| ≤ rel·max(|tape|, |hand|).
     pub hand_tolerance_rel: f64,
@@ -51,13 +55,13 @@ pub fn grad_check(
     model: &Model,
     x: &Array2<f64>,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     tape_grads: &Params,
 ) -> Result<GradCheck> {
     let tape = tape_grads.to_flat();
-    let hand = hand_grad(model, x, y, base)?.grads.to_flat();
+    let hand = hand_grad(model, x, y, loss)?.grads.to_flat();
     let sample = fd_sample(tape.len());
-    let numeric = finite_differences(model, x, y, base, &sample)?;
+    let numeric = finite_differences(model, x, y, loss, &sample)?;
     let (tape_s, hand_s): (Vec<f64>, Vec<f64>) = sample.iter().map(|&i| (tape[i], hand[i])).unzip();
     let max_diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     let fd_ok =
@@ -96,12 +100,12 @@ pub fn finite_differences(
     model: &Model,
     x: &Array2<f64>,
     y: &Array2<f64>,
-    base: LogBase,
+    loss: Loss,
     indices: &[usize],
 ) -> Result<Vec<f64>> {
-    let theta = model.params.to_flat();
+    let (params, theta) = (model.params(), model.params().to_flat());
     let loss_at = |flat: &[f64]| -> Result<f64> {
-        Ok(Pass::forward(&model.layers, &model.params.with_flat(flat), x, y, base)?.loss())
+        Ok(Pass::forward(&model.with_params(&params.with_flat(flat)), x, y, loss)?.loss())
     };
     let mut shifted = theta.clone();
     let mut out = Vec::with_capacity(indices.len());

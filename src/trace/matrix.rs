@@ -4,6 +4,7 @@ use ndarray::Array2;
 use serde::{Serialize, Serializer};
 use std::ops::Deref;
 
+/// A matrix that serialises as a list of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix(pub Array2<f64>);
 

@@ -10,18 +10,22 @@ mod build;
 pub mod check;
 mod matrix;
 
-pub use build::{ExplainRequest, Update, explain};
+pub use build::{ExplainRequest, Targets, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
+use crate::activation::Activation;
 use crate::data::Scaler;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::update::Optimizer;
 use serde::Serialize;
 
+/// One update step, every number of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
-    pub log_base: LogBase,
+    /// The loss, written as `loss_function` and (for cross-entropy) `log_base`.
+    #[serde(flatten)]
+    pub loss_function: Loss,
     /// α, the optimizer's step size.
     pub learning_rate: f64,
     /// The step taken after the gradient: sgd for `explain`, the run's optimizer in a trace.
@@ -32,44 +36,82 @@ pub struct Explanation {
     pub raw_inputs: Option<Matrix>,
     /// The scaler fitted in training, `inputs = (raw_inputs − offset) / divisor`.
     pub scaler: Option<Scaler>,
-    /// m×k, one-hot.
+    /// y, m×k: one-hot rows for classes, or the numbers given.
     pub targets: Matrix,
-    /// The class index of each sample.
-    pub target_classes: Vec<usize>,
+    /// The class index of each sample; `null` for targets given as numbers.
+    pub target_classes: Option<Vec<usize>>,
     /// Class names in output order, when known (Iris, a trained model).
     pub class_names: Option<Vec<String>>,
     /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
     /// The output of the last dense layer, m×k.
     pub logits: Matrix,
-    /// m×k.
+    /// ŷ, m×k: the model's output (the probabilities, after a softmax or log-softmax).
     pub probabilities: Matrix,
-    /// log_b ŷ, m×k: the terms of the loss.
-    pub log_probabilities: Matrix,
-    /// −Σ_k y_k·log_b ŷ_k for each sample.
+    /// log_b ŷ, m×k: the terms of cross-entropy; `null` for the quadratic cost.
+    pub log_probabilities: Option<Matrix>,
+    /// Each sample's loss: −Σ_k y_k·log_b ŷ_k, or ½Σ_k (y_k − ŷ_k)².
     pub sample_losses: Vec<f64>,
-    /// The mean of `sample_losses`, in base `log_base`.
+    /// The mean of `sample_losses` (in base `log_base` for cross-entropy).
     pub loss: f64,
     /// With natural log, the same loss in bits (the post quotes bits).
     pub loss_bits: Option<f64>,
+    /// Whether the biases were kept as they are (their gradients are still shown).
+    pub freeze_bias: bool,
     /// One entry per layer of the model, in order.
     pub layers: Vec<LayerTrace>,
     /// The loss on the same batch after the update.
     pub new_loss: f64,
     /// `new_loss − loss`: negative when the step helped.
     pub loss_change: f64,
+    /// The gradient checked three ways.
     pub check: GradCheck,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One layer's numbers. In JSON each is an object whose `type` is the layer's name: `dense`, the
+/// activation's own name (`tanh`, `relu`, `leaky_relu`, …), `softmax` or `logsoftmax`.
+#[derive(Debug, Clone)]
 pub enum LayerTrace {
+    /// A dense layer.
     Dense(DenseTrace),
-    Relu(ActivationTrace),
-    Tanh(ActivationTrace),
-    Sigmoid(ActivationTrace),
+    /// An elementwise activation; which one is in the trace.
+    Activation(ActivationTrace),
+    /// The softmax output layer.
     Softmax(SoftmaxTrace),
+    /// The log-softmax output layer.
     Logsoftmax(SoftmaxTrace),
+}
+
+impl LayerTrace {
+    /// The `type` in JSON and the word in explanations.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerTrace::Dense(_) => "dense",
+            LayerTrace::Activation(a) => a.activation.name(),
+            LayerTrace::Softmax(_) => "softmax",
+            LayerTrace::Logsoftmax(_) => "logsoftmax",
+        }
+    }
+}
+
+/// `{"type": kind, ...fields}`: serde's internal tagging, with the tag read off the value so that
+/// every activation shares one variant and still writes its own name.
+impl Serialize for LayerTrace {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tagged<'a, T: Serialize> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            #[serde(flatten)]
+            body: &'a T,
+        }
+        let kind = self.kind();
+        match self {
+            LayerTrace::Dense(body) => Tagged { kind, body }.serialize(s),
+            LayerTrace::Activation(body) => Tagged { kind, body }.serialize(s),
+            LayerTrace::Softmax(body) | LayerTrace::Logsoftmax(body) => Tagged { kind, body }.serialize(s),
+        }
+    }
 }
 
 /// A dense layer, z = a·Wᵀ + b, forward and backward.
@@ -79,6 +121,7 @@ pub struct DenseTrace {
     pub input: Matrix,
     /// W, out×in.
     pub weights: Matrix,
+    /// b, or none.
     pub bias: Option<Vec<f64>>,
     /// z, m×out.
     pub output: Matrix,
@@ -90,19 +133,23 @@ pub struct DenseTrace {
     pub grad_weights: Matrix,
     /// ∂L/∂b_i = Σ_samples ∂L/∂z_i.
     pub grad_bias: Option<Vec<f64>>,
-    /// W − α·∂L/∂W.
+    /// W after the step: W − α·∂L/∂W for sgd, the optimizer's own rule for momentum and adam.
     pub new_weights: Matrix,
+    /// b after the step (unchanged when the biases are frozen).
     pub new_bias: Option<Vec<f64>>,
 }
 
 /// An elementwise activation a = f(z), forward and backward.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivationTrace {
+    /// Which activation (written as the layer's `type`).
+    #[serde(skip)]
+    pub activation: Activation,
     /// z, m×units.
     pub input: Matrix,
     /// a = f(z).
     pub output: Matrix,
-    /// f′(z), read off the output: tanh′ = 1 − a², relu′ = `[a > 0]`, σ′ = σ(1 − σ).
+    /// f′(z), as [`Activation::df`] computes it.
     pub local_derivative: Matrix,
     /// ∂L/∂a.
     pub grad_output: Matrix,

@@ -16,14 +16,14 @@
 
 pub mod report;
 
-use crate::backward::value_and_grad;
-use crate::custom::hand_grad;
 use crate::data::Dataset;
-use crate::error::{Error, Result};
+use crate::engine::hand::hand_grad;
+use crate::engine::tape::value_and_grad;
+use crate::error::{Error, Result, Setting};
 use crate::layers::{Dense, Init, Layer, Softmax, serial};
-use crate::loss::LogBase;
-use crate::model::Model;
-use crate::predict::{accuracy, classes, log_probabilities};
+use crate::loss::Loss;
+use crate::model::{Fault, Model};
+use crate::predict::evaluate;
 use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
 use rand::Rng;
@@ -34,39 +34,24 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
-    /// The stax-style model through the tape (`backward::value_and_grad`).
+    /// The stax-style model through the tape (`engine::tape::value_and_grad`).
     Stax,
-    /// The blog's hand-derived gradient (`custom::hand_grad`); a single dense layer only.
+    /// The blog's hand-derived gradient (`engine::hand::hand_grad`), through hidden layers too.
     Custom,
 }
 
-/// The hidden layers' activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    Relu,
-    Tanh,
-    Sigmoid,
-}
-
-impl Activation {
-    pub fn layer(self) -> Layer {
-        match self {
-            Activation::Relu => Layer::Relu,
-            Activation::Tanh => Layer::Tanh,
-            Activation::Sigmoid => Layer::Sigmoid,
-        }
-    }
-}
+pub use crate::activation::Activation;
 
 /// A fresh model's architecture: `serial(Dense(h1), act, …, Dense(classes), Softmax)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
     /// Hidden layer widths; empty for the blog's model.
     pub hidden: Vec<usize>,
+    /// The hidden layers' activation.
     pub activation: Activation,
     /// A bias in every dense layer (stax's default); the blog's hand calculation has none.
     pub bias: bool,
+    /// How the weights are drawn.
     pub init: Init,
 }
 
@@ -74,8 +59,16 @@ impl ModelSpec {
     /// The layers for `classes` outputs, parameters drawn from `rng` for `in_width` inputs.
     pub fn build<R: Rng + ?Sized>(&self, in_width: usize, classes: usize, rng: &mut R) -> Result<Model> {
         if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            return Err(Error::invalid("hidden", format!("layer {} has 0 units", i + 1)));
+            let widths: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+            return Err(Error::invalid_value(
+                Setting::Hidden,
+                widths.join(","),
+                format!("layer {} has 0 units", i + 1),
+            ));
         }
+        let widths: Vec<usize> =
+            std::iter::once(in_width).chain(self.hidden.iter().copied()).chain([classes]).collect();
+        crate::limits::dense_chain(&widths, self.bias)?;
         let dense = |out: usize| {
             let d = Dense(out).with_init(self.init);
             if self.bias { d } else { d.without_bias() }
@@ -83,7 +76,7 @@ impl ModelSpec {
         let mut layers = Vec::new();
         for &h in &self.hidden {
             layers.push(dense(h));
-            layers.push(self.activation.layer());
+            layers.push(Layer::Activation(self.activation));
         }
         layers.push(dense(classes));
         layers.push(Softmax);
@@ -94,13 +87,19 @@ impl ModelSpec {
 /// How to train.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
+    /// The optimizer and its settings.
     pub optimizer: Optimizer,
+    /// How many passes over the training rows.
     pub epochs: usize,
     /// Rows per step; `None` for the whole training set (full-batch gradient descent).
     pub batch_size: Option<usize>,
     /// A new seeded order of the training rows every epoch; otherwise the data's order.
     pub shuffle: bool,
-    pub log_base: LogBase,
+    /// The loss to lower.
+    pub loss: Loss,
+    /// Keep the biases at their initial values: the optimizer sees a zero gradient for them.
+    pub freeze_bias: bool,
+    /// Which engine takes the gradient.
     pub api: Api,
 }
 
@@ -126,9 +125,11 @@ pub struct Step<'a> {
     pub epoch: usize,
     /// Counting from 0 across epochs, as the optimizer counts.
     pub step: usize,
+    /// The model before the step.
     pub model: &'a Model,
     /// The batch's rows, scaled; batch×features.
     pub x: &'a Array2<f64>,
+    /// The batch's class labels.
     pub labels: &'a [usize],
     /// The optimizer's state before the step (momentum's velocity, adam's moments).
     pub state: &'a OptState,
@@ -141,6 +142,7 @@ pub trait Observer {
     fn wants_steps(&self) -> bool {
         false
     }
+    /// Called before each step, when [`Observer::wants_steps`] says so.
     fn step(&mut self, _step: &Step) -> Result<()> {
         Ok(())
     }
@@ -160,10 +162,12 @@ pub struct Silent;
 
 impl Observer for Silent {}
 
+/// A finished run: the trained model and every epoch's figures.
 #[derive(Debug, Clone)]
 pub struct TrainResult {
     /// The model after the last epoch.
     pub model: Model,
+    /// One entry per epoch.
     pub epochs: Vec<EpochStats>,
 }
 
@@ -213,7 +217,7 @@ pub fn train<R: Rng + ?Sized>(
     refill(&mut batches, &order);
 
     let opt = config.optimizer;
-    let mut state = opt.init(&model.params);
+    let mut state = opt.init(&model.params());
     let mut current = model;
     let mut step = 0;
     let mut history = Vec::new();
@@ -236,34 +240,36 @@ pub fn train<R: Rng + ?Sized>(
                 })?;
             }
             let (loss, grads) = match config.api {
-                Api::Stax => value_and_grad(&current.layers, &current.params, &batch.x, &batch.y, config.log_base)?,
+                Api::Stax => value_and_grad(&current, &batch.x, &batch.y, config.loss)?,
                 Api::Custom => {
-                    let hand = hand_grad(&current, &batch.x, &batch.y, config.log_base)?;
+                    let hand = hand_grad(&current, &batch.x, &batch.y, config.loss)?;
                     (hand.loss, hand.grads)
                 }
             };
             total += loss;
+            let grads = if config.freeze_bias { grads.with_zero_biases() } else { grads };
             opt.update(step, &grads, &mut state);
-            current.params = opt.get_params(&state);
+            current = current.with_params(&opt.get_params(&state));
             step += 1;
         }
         let loss = total / batches.len() as f64;
         // Past this point every number is NaN or infinite, and a model file cannot hold them.
         let diverged = || {
             Error::invalid(
-                "training",
+                Setting::Training,
                 format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
             )
         };
-        if !loss.is_finite() || current.params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
+        if !loss.is_finite()
+            || current.dense_layers().any(|(_, w, b)| w.iter().chain(b.into_iter().flatten()).any(|v| !v.is_finite()))
+        {
             return Err(diverged());
         }
         // Finite weights can still give logits that overflow: that too is divergence.
-        // Accuracy, and the mean cross-entropy −ln ŷ_label / ln b, from one forward pass.
+        // Accuracy and the run's loss on the rows, from one forward pass (as `predict` evaluates).
         let evaluate_on = |data: &Dataset| -> Result<(f64, f64)> {
-            let log_p = log_probabilities(&current, &data.features).map_err(|_| diverged())?;
-            let total: f64 = data.labels.iter().enumerate().map(|(i, &c)| -log_p[[i, c]]).sum();
-            Ok((accuracy(&classes(&log_p), &data.labels), total / (data.len() as f64 * config.log_base.ln())))
+            let e = evaluate(&current, &data.features, &data.labels, config.loss).map_err(|_| diverged())?;
+            Ok((e.accuracy, e.loss))
         };
         let test_figures = test.map(evaluate_on).transpose()?;
         let stats = EpochStats {
@@ -281,46 +287,56 @@ pub fn train<R: Rng + ?Sized>(
     Ok(TrainResult { model: current, epochs: history })
 }
 
+/// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of
+/// figures per epoch (about 40 bytes), and 10⁷ epochs of Iris take hours.
+pub const MAX_EPOCHS: usize = 10_000_000;
+
+impl TrainConfig {
+    /// The settings' own rules (the optimizer's are checked when it is made); [`train`] checks
+    /// them again with the model and the data, and a caller may check early with this.
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::invalid_value(Setting::Epochs, 0, "train for one epoch at least"));
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(Error::invalid_value(
+                Setting::Epochs,
+                self.epochs,
+                format!("more than the limit of {} epochs", crate::limits::group(MAX_EPOCHS)),
+            ));
+        }
+        if self.batch_size == Some(0) {
+            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
+        }
+        Ok(())
+    }
+}
+
 fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dataset>) -> Result<()> {
-    if config.epochs == 0 {
-        return Err(Error::invalid("epochs", "0: train for one epoch at least"));
-    }
-    if config.batch_size == Some(0) {
-        return Err(Error::invalid("batch size", "0: a batch needs one row at least"));
-    }
+    config.check()?;
     if train.is_empty() {
-        return Err(Error::invalid("training data", "no rows to train on"));
+        return Err(Error::invalid(Setting::TrainingData, "no rows to train on"));
     }
     let (features, classes) = (train.features.ncols(), train.class_names.len());
     for (part, data) in std::iter::once(("training", train)).chain(test.map(|t| ("test", t))) {
         if data.features.ncols() != features || data.class_names.len() != classes {
             return Err(Error::invalid(
-                format!("{part} data"),
-                "its features or classes differ from the training data's",
+                Setting::TrainingData,
+                format!("the {part} rows' features or classes differ from the training rows'"),
             ));
         }
     }
     if model.in_width() != features {
         return Err(Error::invalid(
-            "model",
+            Setting::Model,
             format!("takes {} inputs but the data has {features} features", model.in_width()),
         ));
     }
     if model.out_width() != classes {
         return Err(Error::invalid(
-            "model",
+            Setting::Model,
             format!("has {} outputs but the data has {classes} classes", model.out_width()),
         ));
     }
-    let dense = model.dense_layers().count();
-    if config.api == Api::Custom && dense != 1 {
-        return Err(Error::invalid(
-            "api custom",
-            format!(
-                "the hand-derived model is the blog's single dense layer, but this model has {dense} dense layers; \
-                 use the stax api for hidden layers"
-            ),
-        ));
-    }
-    Ok(())
+    config.loss.check_output(model).map_err(Fault::into_error)
 }

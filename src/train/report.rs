@@ -8,7 +8,7 @@
 use super::{Api, EpochStats, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
 use crate::error::Result;
-use crate::loss::LogBase;
+use crate::loss::Loss;
 use crate::model::{ModelFile, TrainingRecord};
 use crate::predict::{Evaluation, evaluate};
 use crate::update::Optimizer;
@@ -17,9 +17,13 @@ use serde::{Serialize, Serializer};
 /// A finished run: what `train --format json` writes, and what the text report prints from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainReport {
+    /// Where the rows came from.
     pub data: DataReport,
+    /// The run's settings.
     pub config: ConfigReport,
+    /// Every epoch's figures.
     pub epochs: Vec<EpochStats>,
+    /// The trained model on each part.
     #[serde(rename = "final")]
     pub final_: Final,
     /// The trained model as `train --save` writes it: the report and the file cannot disagree.
@@ -31,20 +35,26 @@ pub struct TrainReport {
 pub struct DataReport {
     /// The data as the user named it: `iris` or a CSV's path.
     pub source: String,
+    /// Rows in the data.
     pub rows: usize,
+    /// Rows trained on.
     pub train_rows: usize,
     /// 0 when there is no test part.
     pub test_rows: usize,
+    /// Feature names.
     pub features: Vec<String>,
+    /// Class names.
     pub classes: Vec<String>,
 }
 
 /// A run's settings: the loop's ([`TrainConfig`]) and those that chose and scaled its rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigReport {
+    /// The training settings.
     pub train: TrainConfig,
     /// The scaling the run used: fitted on its training rows, or a saved model's own (`--model`).
     pub scale: Option<ScaleKind>,
+    /// The share of each class held out.
     pub test_fraction: f64,
     /// Seeds the split, the initial weights and the shuffles.
     pub seed: u64,
@@ -53,6 +63,7 @@ pub struct ConfigReport {
 /// The final model on each part of the data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Final {
+    /// On the training rows.
     pub train: Evaluation,
     /// `None` without a test part.
     pub test: Option<Evaluation>,
@@ -73,6 +84,7 @@ impl DataReport {
 }
 
 impl ConfigReport {
+    /// The report of these settings.
     pub fn new(train: &TrainConfig, scale: Option<ScaleKind>, test_fraction: f64, seed: u64) -> ConfigReport {
         ConfigReport { train: train.clone(), scale, test_fraction, seed }
     }
@@ -90,7 +102,9 @@ impl Serialize for ConfigReport {
             epochs: usize,
             batch_size: Option<usize>,
             shuffle: bool,
-            log_base: LogBase,
+            #[serde(flatten)]
+            loss: Loss,
+            freeze_bias: bool,
             api: Api,
             scale: Option<ScaleKind>,
             test_fraction: f64,
@@ -109,7 +123,8 @@ impl Serialize for ConfigReport {
             epochs: t.epochs,
             batch_size: t.batch_size,
             shuffle: t.shuffle,
-            log_base: t.log_base,
+            loss: t.loss,
+            freeze_bias: t.freeze_bias,
             api: t.api,
             scale: self.scale,
             test_fraction: self.test_fraction,
@@ -132,17 +147,17 @@ impl TrainReport {
         test: Option<&Dataset>,
         scaler: Option<Scaler>,
     ) -> Result<TrainReport> {
-        let base = config.train.log_base;
+        let loss = config.train.loss;
         let final_ = Final {
-            train: evaluate(&result.model, &train.features, &train.labels, base)?,
-            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, base)).transpose()?,
+            train: evaluate(&result.model, &train.features, &train.labels, loss)?,
+            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
         model.classes = Some(data.classes.clone());
         model.features = Some(data.features.clone());
         model.scaler = scaler;
         let t = &config.train;
-        model.training = Some(TrainingRecord { optimizer: t.optimizer, log_base: t.log_base, epochs: t.epochs });
+        model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
         Ok(TrainReport { data, config, epochs: result.epochs.clone(), final_, model })
     }
 }
@@ -169,7 +184,8 @@ mod tests {
             epochs: 1,
             batch_size: None,
             shuffle: true,
-            log_base: LogBase::E,
+            loss: Loss::default(),
+            freeze_bias: false,
             api: Api::Stax,
         }
     }
@@ -210,8 +226,8 @@ mod tests {
         assert_eq!(file.scaler.as_ref(), Some(&scaler));
         let record = file.training.as_ref().unwrap();
         assert_eq!(
-            (record.optimizer, record.log_base, record.epochs),
-            (Optimizer::Sgd { step_size: 0.5 }, LogBase::E, 1)
+            (record.optimizer, record.loss, record.epochs),
+            (Optimizer::Sgd { step_size: 0.5 }, Loss::default(), 1)
         );
         assert_eq!(file.layers, identity_model().to_file().layers);
     }
@@ -234,7 +250,7 @@ mod tests {
             optimizer: Optimizer::momentum(0.1, 0.8).unwrap(),
             batch_size: Some(16),
             shuffle: false,
-            log_base: "2".parse().unwrap(),
+            loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
             ..sgd_config()
         };
         let json = serde_json::to_string(&ConfigReport::new(&momentum, Some(ScaleKind::Minmax), 0.2, 7)).unwrap();
@@ -242,7 +258,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""log_base":"2","api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
         let adam = TrainConfig { optimizer: Optimizer::adam(0.01).unwrap(), api: Api::Custom, ..sgd_config() };

@@ -4,6 +4,7 @@ use crate::autodiff::{Op, Tape, Var};
 use ndarray::Array2;
 
 impl Tape {
+    /// eᵃ, elementwise.
     pub fn exp(&mut self, a: Var) -> Var {
         let out = self.value(a).mapv(f64::exp);
         self.push(out, Exp, vec![a])

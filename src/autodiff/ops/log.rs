@@ -9,6 +9,7 @@ use crate::autodiff::{Op, Tape, Var};
 use ndarray::Array2;
 
 impl Tape {
+    /// ln a, elementwise (or `x` itself when `a` is `exp(x)`).
     pub fn log(&mut self, a: Var) -> Var {
         if let Some(("exp", inputs)) = self.producer(a) {
             return inputs[0];

@@ -1,12 +1,12 @@
 //! `a · wᵀ`: the dense layer's product, and the one place in gradlens where a transpose happens.
 //! Weights are stored `w_out_in` (rows = output units, as the blog and the model file write
-//! them), inputs `m×in`, so the logits `m×out` are `a · wᵀ`. The hand-derived path (`custom`)
+//! them), inputs `m×in`, so the logits `m×out` are `a · wᵀ`. The hand engine (`engine/hand.rs`)
 //! calls the two products below too, so the layout is turned in this file only.
 
 use super::check;
 use crate::autodiff::{Op, Tape, Var};
 use crate::error::Result;
-use ndarray::Array2;
+use ndarray::{Array2, LinalgScalar};
 
 impl Tape {
     /// # Shapes
@@ -36,7 +36,7 @@ impl Op for MatmulNt {
 ///
 /// # Shapes
 /// `a`: m×in, `w_out_in`: out×in → m×out.
-pub fn a_wt(a: &Array2<f64>, w_out_in: &Array2<f64>) -> Array2<f64> {
+pub fn a_wt<F: LinalgScalar>(a: &Array2<F>, w_out_in: &Array2<F>) -> Array2<F> {
     a.dot(&w_out_in.t())
 }
 
@@ -44,6 +44,6 @@ pub fn a_wt(a: &Array2<f64>, w_out_in: &Array2<f64>) -> Array2<f64> {
 ///
 /// # Shapes
 /// `g`: m×out, `a`: m×in → out×in (`w_out_in`'s layout).
-pub fn gt_a(g: &Array2<f64>, a: &Array2<f64>) -> Array2<f64> {
+pub fn gt_a<F: LinalgScalar>(g: &Array2<F>, a: &Array2<F>) -> Array2<F> {
     g.t().dot(a)
 }

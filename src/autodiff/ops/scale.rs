@@ -4,6 +4,7 @@ use crate::autodiff::{Op, Tape, Var};
 use ndarray::Array2;
 
 impl Tape {
+    /// c·a for a constant c.
     pub fn scale(&mut self, a: Var, c: f64) -> Var {
         let out = self.value(a) * c;
         self.push(out, Scale(c), vec![a])

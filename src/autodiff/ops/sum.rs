@@ -4,6 +4,7 @@ use crate::autodiff::{Op, Tape, Var};
 use ndarray::Array2;
 
 impl Tape {
+    /// The sum of every entry, 1×1.
     pub fn sum(&mut self, a: Var) -> Var {
         let out = Array2::from_elem((1, 1), self.value(a).sum());
         self.push(out, Sum, vec![a])

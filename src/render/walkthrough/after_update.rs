@@ -1,13 +1,13 @@
 //! Stage 7 of the walk-through: the loss after the step.
 
-use super::{Ctx, unit};
+use super::Ctx;
 use crate::render::doc::{Block, Doc, Tone, spans};
 use crate::render::math::{Math, cat, minus};
 
 /// Stage 7: the same batch through the new weights.
 pub(super) fn after_update(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    let unit = unit(c.base());
+    let unit = c.unit();
     doc.heading("7. After the update: the loss again");
     doc.para(spans![
         "The same batch through the new weights (stages 2 to 4 again); ",

@@ -4,8 +4,11 @@ use super::{
     Ctx, MAX_WORKED_SAMPLES, MAX_WORKED_UNITS, MAX_WORKED_WEIGHTS, input_cols, layer_summary, table, weight_rows,
     worked_rows,
 };
+use crate::loss::Loss;
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{self, Math, Sym, cat, d, d_loss, eq, minus, neg, over, plus, sum_over, times, vector};
+use crate::render::math::{
+    self, Math, Sym, cat, d, d_loss, eq, filled, minus, neg, over, plus, sum_over, times, vector,
+};
 use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 5: the chain rule from the loss back to every weight.
@@ -15,14 +18,15 @@ pub(super) fn backward(doc: &mut Doc, c: &Ctx) {
         "The chain rule, from the loss back to each weight. Every gradient below is the tape's ",
         "(reverse-mode autodiff); the formulas show why it has that value."
     ]);
-    backward_output(doc, c);
+    match c.e.loss_function {
+        Loss::CrossEntropy { .. } => backward_output(doc, c),
+        Loss::Quadratic => super::quadratic::backward_output(doc, c),
+    }
     let hidden = if c.output.is_some() { c.e.layers.len() - 1 } else { c.e.layers.len() };
     for i in (0..hidden).rev() {
         match &c.e.layers[i] {
             LayerTrace::Dense(dense) => backward_dense(doc, c, i, dense),
-            layer @ (LayerTrace::Relu(a) | LayerTrace::Tanh(a) | LayerTrace::Sigmoid(a)) => {
-                backward_activation(doc, c, i, layer, a)
-            }
+            layer @ LayerTrace::Activation(a) => backward_activation(doc, c, i, layer, a),
             LayerTrace::Softmax(s) | LayerTrace::Logsoftmax(s) => {
                 let name = d_loss(&c.input_of(i).whole());
                 c.vector_or_matrix(
@@ -361,14 +365,11 @@ fn backward_to_input(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
     let (a, z) = (&c.names[i], c.input_of(i));
     doc.sub(spans![format!("Layer {}: {}, its local derivative", c.dense_number[i], layer_summary(layer))]);
-    let (derivative, why) = match layer {
-        LayerTrace::Relu(_) => (
-            Math::new("relu′ = [a > 0]", "\\mathrm{relu}' = [a \\gt 0]"),
-            "1 where the unit is on, 0 where it is cut off",
-        ),
-        LayerTrace::Tanh(_) => (Math::new("tanh′ = 1 − a²", "\\tanh' = 1 - a^2"), "read off the output a itself"),
-        _ => (Math::new("σ′ = σ(1 − σ)", "\\sigma' = \\sigma(1 - \\sigma)"), "read off the output σ itself"),
-    };
+    let f = act.activation;
+    let symbol = filled(f.symbol(), &Math::default(), &Math::default());
+    let slope_of = |z: &Math, a: &Math| filled(f.derivative_formula(), z, a);
+    let derivative = cat!(symbol, Math::new("′", "'"), eq(), slope_of(&Math::from("z"), &Math::from("a")));
+    let why = f.derivative_note();
     doc.para(spans![
         "Each unit's gradient is scaled by the slope of the activation at that unit, ",
         derivative,
@@ -385,14 +386,7 @@ fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act
         c.sample_heading(doc, s);
         let lines = worked_rows(units, all)
             .map(|j| {
-                let out = act.output[[s, j]];
-                let slope = match layer {
-                    LayerTrace::Relu(_) => {
-                        Math::new(format!("[{} > 0]", Math::num(out).text), format!("[{} \\gt 0]", Math::num(out).tex))
-                    }
-                    LayerTrace::Tanh(_) => cat!("1", minus(), Math::factor(out), Math::new("²", "^2")).paren(),
-                    _ => cat!(Math::factor(out), times(), cat!("1", minus(), Math::num(out)).paren()).paren(),
-                };
+                let slope = slope_of(&Math::factor(act.input[[s, j]]), &Math::factor(act.output[[s, j]])).paren();
                 let g = Math::factor(act.grad_output[[s, j]]);
                 vec![
                     d_loss(&z.at(j)),

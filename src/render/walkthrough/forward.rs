@@ -2,7 +2,7 @@
 
 use super::{Ctx, MAX_WORKED_UNITS, MAX_WORKED_WEIGHTS, layer_summary, worked_rows};
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{Math, cat, eq, plus, sum_over, times, vector};
+use crate::render::math::{Math, cat, eq, filled, plus, sum_over, times, vector};
 use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 2: every layer up to the logits.
@@ -12,9 +12,7 @@ pub(super) fn forward(doc: &mut Doc, c: &Ctx) {
     for (i, layer) in c.e.layers.iter().enumerate().take(hidden) {
         match layer {
             LayerTrace::Dense(dense) => forward_dense(doc, c, i, dense),
-            LayerTrace::Relu(a) | LayerTrace::Tanh(a) | LayerTrace::Sigmoid(a) => {
-                forward_activation(doc, c, i, layer, a)
-            }
+            LayerTrace::Activation(a) => forward_activation(doc, c, i, layer, a),
             LayerTrace::Softmax(s) | LayerTrace::Logsoftmax(s) => {
                 doc.formula(cat!(c.names[i].whole(), " = softmax(", c.input_of(i).whole(), ")"));
                 c.vector_or_matrix(doc, spans!["Its output:"], &c.names[i], &s.output);
@@ -72,34 +70,26 @@ fn forward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
     }
 }
 
-fn activation_name(layer: &LayerTrace) -> &'static str {
-    match layer {
-        LayerTrace::Relu(_) => "relu",
-        LayerTrace::Tanh(_) => "tanh",
-        _ => "σ",
-    }
-}
-
 fn forward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
     let (a, z) = (&c.names[i], c.input_of(i));
-    let f = activation_name(layer);
+    let f = filled(act.activation.symbol(), &Math::default(), &Math::default());
     if c.multi {
         doc.sub(spans![format!("Layer {}: {}", c.dense_number[i], layer_summary(layer))]);
     }
-    let definition = match layer {
-        LayerTrace::Relu(_) => Math::new(", relu(z) = max(0, z)", ",\\ \\mathrm{relu}(z) = \\max(0, z)"),
-        LayerTrace::Tanh(_) => Math::default(),
-        _ => Math::new(", σ(z) = 1/(1 + e^(−z))", ",\\ \\sigma(z) = 1/(1 + e^{-z})"),
-    };
+    // The definition, unless it only repeats the symbol (tanh(z) = tanh(z)).
+    let (z_sym, a_sym) = (Math::from("z"), Math::from("a"));
+    let rhs = filled(act.activation.formula(), &z_sym, &a_sym);
+    let lhs = cat!(f.clone(), z_sym.clone().paren());
+    let definition = if rhs == lhs { Math::default() } else { cat!(Math::new(", ", ",\\ "), lhs, eq(), rhs) };
     doc.para(spans!["Applied to each unit on its own:"]);
-    doc.formula(cat!(a.letters("j"), eq(), fn_name(f), z.letters("j").paren(), definition));
+    doc.formula(cat!(a.letters("j"), eq(), f.clone(), z.letters("j").paren(), definition));
     let units = act.input.ncols();
     let all = units <= MAX_WORKED_UNITS;
     for s in 0..c.worked {
         c.sample_heading(doc, s);
         let lines = worked_rows(units, all)
             .map(|j| {
-                vec![a.at(j), cat!(fn_name(f), Math::num(act.input[[s, j]]).paren()), Math::num(act.output[[s, j]])]
+                vec![a.at(j), cat!(f.clone(), Math::num(act.input[[s, j]]).paren()), Math::num(act.output[[s, j]])]
             })
             .collect();
         doc.worked(lines);
@@ -110,13 +100,5 @@ fn forward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act:
     c.note_unworked_samples(doc);
     if !(c.m == 1 && all) {
         c.vector_or_matrix(doc, spans!["The layer's output:"], a, &act.output);
-    }
-}
-
-fn fn_name(f: &str) -> Math {
-    match f {
-        "σ" => Math::new("σ", "\\sigma"),
-        "tanh" => Math::new("tanh", "\\tanh"),
-        other => Math::new(other, format!("\\mathrm{{{other}}}")),
     }
 }

@@ -34,15 +34,27 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
             weights(doc, c, i, dense);
         }
     }
+    let Some(classes) = &e.target_classes else {
+        let caption = spans!["The target: the numbers each output should give."];
+        if c.m == 1 {
+            doc.para(caption);
+            doc.worked(vec![vec![c.y.whole(), vector(e.targets.row(0).iter().copied())]]);
+        } else {
+            let rows = (0..c.m).map(|s| spans![format!("sample {}", s + 1)]).collect();
+            let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
+            doc.matrix(table(caption, rows, cols, &e.targets));
+        }
+        return;
+    };
     let targets_caption = spans!["The target, one-hot: 1 for the true class, 0 elsewhere."];
     if c.m == 1 {
         doc.para(targets_caption);
-        let class = c.class(e.target_classes.first().copied().unwrap_or_default());
+        let class = c.class(classes.first().copied().unwrap_or_default());
         doc.worked(vec![vec![c.y.whole(), vector(e.targets.row(0).iter().copied())]]);
         doc.para(spans![format!("The true class is {class}.")]);
     } else {
         let rows = (0..c.m)
-            .map(|s| spans![format!("sample {} ({})", s + 1, c.class(e.target_classes.get(s).copied().unwrap_or(0)))])
+            .map(|s| spans![format!("sample {} ({})", s + 1, c.class(classes.get(s).copied().unwrap_or(0)))])
             .collect();
         let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
         doc.matrix(table(spans!["The targets, one-hot, one row per sample:"], rows, cols, &e.targets));
@@ -69,7 +81,8 @@ fn scaling(doc: &mut Doc, c: &Ctx, raw: &Matrix, scaler: &Scaler) {
 
 fn weights(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
     let w = c.weights_of(i);
-    let caption = if Some(i) == c.last_dense() {
+    // Rows are classes when the targets are classes; with numbers as targets they are outputs.
+    let caption = if Some(i) == c.last_dense() && c.e.target_classes.is_some() {
         spans![
             "The weights ",
             w.whole(),

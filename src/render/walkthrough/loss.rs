@@ -31,6 +31,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
         yhat.letters("k")
     ));
     let k = e.probabilities.ncols();
+    let log_p = e.log_probabilities.as_ref().expect("cross-entropy has log-probabilities");
     let sample_loss = |s: usize| if c.m == 1 { Math::from("L") } else { Sym::new("L", "L").of_layer(s + 1).whole() };
     for s in 0..c.worked {
         c.sample_heading(doc, s);
@@ -38,9 +39,8 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
             Math::sum((0..k).map(|i| {
                 cat!(Math::num(e.targets[[s, i]]), times(), math::log(base, Math::num(e.probabilities[[s, i]])))
             }));
-        let values = Math::sum(
-            (0..k).map(|i| cat!(Math::num(e.targets[[s, i]]), times(), Math::factor(e.log_probabilities[[s, i]]))),
-        );
+        let values =
+            Math::sum((0..k).map(|i| cat!(Math::num(e.targets[[s, i]]), times(), Math::factor(log_p[[s, i]]))));
         let value = e.sample_losses.get(s).copied().unwrap_or(e.loss);
         doc.worked(vec![vec![
             sample_loss(s),
@@ -50,8 +50,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
         ]]);
     }
     c.note_unworked_samples(doc);
-    let underflow =
-        e.probabilities.indexed_iter().find(|&((s, i), &p)| p == 0.0 && e.log_probabilities[[s, i]].is_finite());
+    let underflow = e.probabilities.indexed_iter().find(|&((s, i), &p)| p == 0.0 && log_p[[s, i]].is_finite());
     if let Some(((_, i), _)) = underflow {
         doc.para(spans![
             "A probability such as ",

@@ -13,7 +13,7 @@
 
 use super::doc::{Doc, Span, Table, spans};
 use super::math::{self, Math, Sym, vector};
-use crate::loss::LogBase;
+use crate::loss::{LogBase, Loss};
 use crate::trace::{Explanation, LayerTrace, Matrix, SoftmaxTrace};
 
 mod after_update;
@@ -24,6 +24,7 @@ mod inputs;
 mod loss;
 mod overview;
 mod post_notes;
+mod quadratic;
 mod softmax;
 mod update;
 
@@ -42,12 +43,16 @@ pub fn document(e: &Explanation) -> Doc {
     inputs::inputs(&mut doc, &c);
     forward::forward(&mut doc, &c);
     softmax::softmax(&mut doc, &c);
-    loss::loss(&mut doc, &c);
+    match e.loss_function {
+        Loss::CrossEntropy { .. } => loss::loss(&mut doc, &c),
+        Loss::Quadratic => quadratic::loss(&mut doc, &c),
+    }
     backward::backward(&mut doc, &c);
     update::update(&mut doc, &c);
     after_update::after_update(&mut doc, &c);
     check::check(&mut doc, &c);
     post_notes::post_notes(&mut doc, &c);
+    quadratic::post_notes(&mut doc, &c);
     doc
 }
 
@@ -89,7 +94,7 @@ impl<'a> Ctx<'a> {
         // How many layers already took each name: the next one is primed that many times.
         let mut taken: std::collections::HashMap<Sym, usize> = std::collections::HashMap::new();
         for (i, layer) in e.layers.iter().enumerate() {
-            let is_output = i == last && output.is_some();
+            let is_output = i == last;
             let base = match layer {
                 _ if is_output => Sym::new("ŷ", "\\hat{y}"),
                 LayerTrace::Dense(_) => Sym::new("z", "z"),
@@ -114,8 +119,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The symbol of the model's output, ŷ.
+    fn output_name(&self) -> &Sym {
+        self.names.last().expect("a model has layers")
+    }
+
+    /// The loss's unit after a number: nats, bits, hartleys for cross-entropy, none for the
+    /// quadratic cost.
+    fn unit(&self) -> Math {
+        self.e.loss_function.log_base().map(unit).unwrap_or_default()
+    }
+
+    /// Cross-entropy's log base: read by the cross-entropy stages only.
     fn base(&self) -> LogBase {
-        self.e.log_base
+        self.e.loss_function.log_base().expect("a cross-entropy explanation")
     }
 
     /// The symbol of layer `i`'s input.
@@ -214,9 +231,7 @@ fn layer_summary(layer: &LayerTrace) -> String {
             d.weights.nrows(),
             if d.bias.is_none() { " (no bias)" } else { " with bias" }
         ),
-        LayerTrace::Relu(_) => "relu".into(),
-        LayerTrace::Tanh(_) => "tanh".into(),
-        LayerTrace::Sigmoid(_) => "sigmoid".into(),
+        LayerTrace::Activation(a) => a.activation.name().into(),
         LayerTrace::Softmax(_) => "softmax".into(),
         LayerTrace::Logsoftmax(_) => "log-softmax".into(),
     }
@@ -224,7 +239,7 @@ fn layer_summary(layer: &LayerTrace) -> String {
 
 /// Row labels of a dense layer's matrices: its output units, with the class for the logits.
 fn weight_rows(c: &Ctx, i: usize, rows: usize) -> Vec<Vec<Span>> {
-    let last = Some(i) == c.last_dense();
+    let last = Some(i) == c.last_dense() && c.e.target_classes.is_some();
     (0..rows)
         .map(|r| {
             let mut label = spans![c.names[i].at(r)];

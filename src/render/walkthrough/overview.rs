@@ -1,6 +1,7 @@
 //! The opening paragraphs: the model, the loss and the step, before stage 1.
 
 use super::{Ctx, describe_base, layer_summary};
+use crate::loss::Loss;
 use crate::render::doc::{Block, Doc, Span, spans};
 use crate::render::math::{self, cat};
 use crate::update::Optimizer;
@@ -9,8 +10,14 @@ pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
     doc.push(Block::Title("gradlens explain: one step of gradient descent, number by number".into()));
     let model: Vec<String> = e.layers.iter().map(layer_summary).collect();
-    let mut p = spans![format!("Model: {}. Loss: cross-entropy with ", model.join(" → "))];
-    p.extend(describe_base(c.base()));
+    let mut p = spans![format!("Model: {}. Loss: ", model.join(" → "))];
+    match e.loss_function {
+        Loss::CrossEntropy { log_base } => {
+            p.push("cross-entropy with ".into());
+            p.extend(describe_base(log_base));
+        }
+        Loss::Quadratic => p.push("the quadratic cost ½‖y − ŷ‖²".into()),
+    }
     p.extend(spans![
         if c.m > 1 { format!(", averaged over {} samples", c.m) } else { ", on one sample".into() },
         match e.optimizer {

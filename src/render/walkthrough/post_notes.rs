@@ -10,7 +10,7 @@ use crate::update::Optimizer;
 /// The blog's published numbers next to the exact ones, when this run is the blog's example.
 pub(super) fn post_notes(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    if !is_blog_run(e) {
+    if e.loss_function.log_base().is_none() || !is_blog_run(e) {
         return;
     }
     let base = c.base();
@@ -80,7 +80,7 @@ pub(super) fn post_notes(doc: &mut Doc, c: &Ctx) {
 /// This run is the post's example: its x, W (no bias), class 0 and step size, any log base.
 fn is_blog_run(e: &Explanation) -> bool {
     let blog = ExplainRequest::blog();
-    let blog_w = blog.model.params.layer(0).weights();
+    let blog_w = blog.model.dense_layers().next().map(|(_, w, _)| w);
     let same_model = match e.layers.as_slice() {
         [LayerTrace::Dense(d), LayerTrace::Softmax(_)] => Some(&d.weights.0) == blog_w && d.bias.is_none(),
         _ => false,
@@ -88,6 +88,6 @@ fn is_blog_run(e: &Explanation) -> bool {
     let Update::Sgd { learning_rate } = blog.update else { unreachable!("the blog's step is plain gradient descent") };
     same_model
         && e.inputs.0 == blog.inputs
-        && e.target_classes == blog.targets
+        && e.target_classes.as_deref() == blog.targets.classes()
         && e.optimizer == Optimizer::Sgd { step_size: learning_rate }
 }

@@ -1,7 +1,7 @@
 //! Stage 6 of the walk-through: the step each weight takes.
 
 use super::{Ctx, MAX_WORKED_WEIGHTS, input_cols, table, weight_rows, worked_rows};
-use crate::render::doc::{Doc, spans};
+use crate::render::doc::{Doc, Span, spans};
 use crate::render::fmt_num;
 use crate::render::math::{self, Math, cat, d_loss, minus, times, vector};
 use crate::trace::{DenseTrace, LayerTrace};
@@ -43,7 +43,15 @@ pub(super) fn update(doc: &mut Doc, c: &Ctx) {
         if !all {
             doc.para(spans!["Only the first row is written out; the matrix holds every new weight."]);
         }
-        if let (Some(old), Some(grad), Some(new)) = (&dense.bias, &dense.grad_bias, &dense.new_bias) {
+        if dense.bias.is_some() && c.e.freeze_bias {
+            doc.para(spans![
+                "The biases are frozen (",
+                Span::Code("--freeze-bias".into()),
+                "): they keep their values, whatever their gradients ",
+                d_loss(&b.letters("i")),
+                " above say."
+            ]);
+        } else if let (Some(old), Some(grad), Some(new)) = (&dense.bias, &dense.grad_bias, &dense.new_bias) {
             doc.para(spans!["The bias steps the same way:"]);
             doc.worked((0..units).map(|r| step(b.at(r), old[r], grad[r], new[r])).collect());
         }

@@ -1,0 +1,270 @@
+//! What `explain` is asked — the command line's options and the web API's body hold the same
+//! things — and the one function that turns them into a request, filling in the blog's example
+//! for what is not given ([`ExplainOptions::request`]). The CLI parses its option strings into
+//! this; the server deserialises its JSON body into it; both then get the same
+//! [`ExplainRequest`] and so the same explanation.
+//!
+//! The rules themselves live where the things they are about live (the step size in the
+//! optimizer, the loss and its output layer in [`Loss`], a model's shapes in [`Model`], the
+//! samples and targets in [`explain`](crate::trace::explain)); this module only reads the options
+//! and says which [`Setting`] a problem is about, so the CLI can name its option (`--sample 200:
+//! Iris has rows 0 to 149`) and the API its field (`sample 200: …`).
+
+use crate::data::Dataset;
+use crate::error::{Error, Result, Setting};
+use crate::loss::{LogBase, Loss};
+use crate::model::{Model, ModelFile, ModelLayer};
+use crate::trace::{ExplainRequest, Targets, Update};
+use ndarray::Array2;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The options, as given: every field may be missing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainOptions {
+    /// Samples, one row of inputs each (`--x`, repeated).
+    #[serde(default)]
+    pub x: Vec<Vec<f64>>,
+    /// One target per sample: a class (index from 0, or name when the names are known), or with
+    /// the quadratic loss the numbers the outputs should give.
+    #[serde(default)]
+    pub target: Vec<Target>,
+    /// A single dense layer's weights, one row per class (`--weights`).
+    pub weights: Option<Vec<Vec<f64>>>,
+    /// Its bias, one number per class (`--bias`).
+    pub bias: Option<Vec<f64>>,
+    /// A model file's content (`--model`).
+    pub model: Option<ModelFile>,
+    /// Where the model file came from, for messages (the CLI's path).
+    #[serde(skip)]
+    pub model_path: Option<PathBuf>,
+    /// Rows of the sample table (Iris for the CLI) with their labels (`--sample`).
+    #[serde(default)]
+    pub sample: Vec<usize>,
+    /// Step size α.
+    pub lr: Option<f64>,
+    /// The loss by name: `cross-entropy` or `quadratic` (`--loss`).
+    pub loss: Option<String>,
+    /// Base of cross-entropy's logarithm: "e" or a number.
+    pub log_base: Option<LogBase>,
+    /// Keep the biases as they are (`--freeze-bias`).
+    #[serde(default)]
+    pub freeze_bias: bool,
+}
+
+/// One sample's target as given.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    /// A class index (or, for a one-output model under the quadratic loss, that number).
+    Index(usize),
+    /// One number: the target of a one-output model.
+    Number(f64),
+    /// A number per output (`0.01,0.99`).
+    Numbers(Vec<f64>),
+    /// A class name (or, where a number is wanted, a number as text: "0.5").
+    Name(String),
+}
+
+impl Target {
+    /// The numbers this target stands for, when it can be read as numbers.
+    fn numbers(&self) -> Option<Vec<f64>> {
+        match self {
+            Target::Index(i) => Some(vec![*i as f64]),
+            Target::Number(v) => Some(vec![*v]),
+            Target::Numbers(v) => Some(v.clone()),
+            Target::Name(text) => text.trim().parse().ok().map(|v| vec![v]),
+        }
+    }
+
+    /// Whether it can only be numbers (not a class).
+    fn is_numbers(&self) -> bool {
+        match self {
+            Target::Number(_) | Target::Numbers(_) => true,
+            Target::Index(_) | Target::Name(_) => false,
+        }
+    }
+}
+
+impl ExplainOptions {
+    /// The options as a request; the blog's example fills in what is not given. `--sample` rows
+    /// are taken from `table` (Iris for the CLI, an uploaded table for the page), called
+    /// `table_name` in messages.
+    pub fn request(&self, table: &Dataset, table_name: &str) -> Result<ExplainRequest> {
+        let blog = ExplainRequest::blog();
+        if self.model.is_some() && (self.weights.is_some() || self.bias.is_some()) {
+            return Err(Error::invalid(Setting::Model, "give either a model or weights/bias, not both"));
+        }
+        if !self.sample.is_empty() && !self.x.is_empty() {
+            return Err(Error::invalid(Setting::Sample, "give either table rows or x samples, not both"));
+        }
+        let model_path = self.model_path.clone().unwrap_or_else(|| PathBuf::from("model"));
+        let (model, file) = match (&self.model, &self.weights) {
+            (Some(file), _) => (file.to_model(&model_path)?, Some(file)),
+            (None, Some(w)) => (single_dense(matrix(Setting::Weights, w, "row")?, self.bias.as_deref())?, None),
+            (None, None) => match &self.bias {
+                Some(b) => {
+                    let w = blog.model.params().layer(0).weights().expect("the post's layer is dense").clone();
+                    (single_dense(w, Some(b))?, None)
+                }
+                None => (blog.model.clone(), None),
+            },
+        };
+        let scaler = file.and_then(|f| f.scaler.clone());
+        // A saved model's own run sets the step size and the loss unless the options say otherwise.
+        let trained = file.and_then(|f| f.training.as_ref());
+        let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
+        let loss = match (&self.loss, trained.map(|t| t.loss)) {
+            (None, Some(saved)) if self.log_base.is_none() => saved,
+            (None, Some(saved)) => Loss::from_name(saved.name(), self.log_base)?,
+            (name, _) => Loss::from_name(name.as_deref().unwrap_or(blog.loss.name()), self.log_base)?,
+        };
+        if let Err(f) = loss.check_output(&model) {
+            return Err(match &self.model {
+                Some(_) => Error::ModelFile { path: model_path, at: f.at, why: f.why },
+                None => f.into_error(),
+            });
+        }
+        let mut class_names = file.and_then(|f| f.classes.clone());
+        let mut feature_names = file.and_then(|f| f.features.clone());
+
+        // Where the samples come from, for messages: the setting the user gave.
+        let (inputs, sample_targets, source) = if !self.sample.is_empty() {
+            if let Some(&bad) = self.sample.iter().find(|&&s| s >= table.len()) {
+                let why = format!("{table_name} has rows 0 to {}", table.len().saturating_sub(1));
+                return Err(Error::invalid_value(Setting::Sample, bad, why));
+            }
+            // A saved model's feature and class names must be the table's.
+            let names = [
+                (&feature_names, &table.feature_names, "the model takes", format!("{table_name} rows have")),
+                (&class_names, &table.class_names, "the model's classes are", format!("{table_name}'s are")),
+            ];
+            for (model_side, table_side, model_says, table_says) in names {
+                if let Some(m) = model_side.as_ref().filter(|m| *m != table_side) {
+                    let why = format!("{model_says} {} but {table_says} {}", m.join(", "), table_side.join(", "));
+                    return Err(Error::invalid(Setting::Sample, why));
+                }
+            }
+            if model.out_width() != table.class_names.len() {
+                let why = format!(
+                    "{table_name} has {} classes but the model has {} outputs",
+                    table.class_names.len(),
+                    model.out_width()
+                );
+                return Err(Error::invalid(Setting::Sample, why));
+            }
+            class_names.get_or_insert(table.class_names.clone());
+            feature_names.get_or_insert(table.feature_names.clone());
+            let rows = table.select(&self.sample);
+            (rows.features, Some(rows.labels), (Setting::Sample, "a table row"))
+        } else if !self.x.is_empty() {
+            (matrix(Setting::Inputs, &self.x, "sample")?, None, (Setting::Inputs, "a sample"))
+        } else {
+            let classes = blog.targets.classes().map(<[usize]>::to_vec);
+            (blog.inputs.clone(), classes, (Setting::Inputs, "the post's sample (no x given)"))
+        };
+        // Checked here as well as in `explain`, to name where the samples came from.
+        if inputs.ncols() != model.in_width() {
+            let why = format!(
+                "{} has {} numbers but the model takes {} inputs (the weights have {} columns)",
+                source.1,
+                inputs.ncols(),
+                model.in_width(),
+                model.in_width()
+            );
+            return Err(Error::invalid(source.0, why));
+        }
+
+        let m = inputs.nrows();
+        let outputs = model.out_width();
+        let targets = if !self.target.is_empty() {
+            // Numbers when any target is numbers, or when one output under the quadratic loss
+            // makes "1" a number rather than a class.
+            let numbers = self.target.iter().any(Target::is_numbers) || (!loss.reads_logits() && outputs == 1);
+            if numbers {
+                let rows = self.target.iter().map(Target::numbers).collect::<Option<Vec<_>>>().ok_or_else(|| {
+                    Error::invalid(
+                        Setting::Targets,
+                        "give every sample a class, or every sample its numbers, not a mix",
+                    )
+                })?;
+                Targets::Values(matrix(Setting::Targets, &rows, "sample")?)
+            } else {
+                let classes = self.target.iter().map(|t| class_index(t, outputs, class_names.as_deref()));
+                Targets::Classes(classes.collect::<Result<Vec<_>>>()?)
+            }
+        } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
+            Targets::Classes(t)
+        } else if m == 1 {
+            Targets::Classes(vec![0])
+        } else {
+            return Err(Error::invalid(Setting::Targets, format!("give one class per sample ({m} samples)")));
+        };
+        Ok(ExplainRequest {
+            model,
+            inputs,
+            scaler,
+            targets,
+            update: Update::Sgd { learning_rate },
+            loss,
+            freeze_bias: self.freeze_bias,
+            class_names,
+            feature_names,
+        })
+    }
+}
+
+/// Rows of equal length as a matrix; `row` is what a row is called in messages.
+fn matrix(setting: Setting, rows: &[Vec<f64>], row: &str) -> Result<Array2<f64>> {
+    let cols = rows.first().map_or(0, Vec::len);
+    if cols == 0 {
+        return Err(Error::invalid(setting, "no numbers given"));
+    }
+    if let Some(r) = rows.iter().position(|r| r.len() != cols) {
+        let why = format!("{row} {} has {} numbers but {row} 1 has {cols}", r + 1, rows[r].len());
+        return Err(Error::invalid(setting, why));
+    }
+    Ok(Array2::from_shape_vec((rows.len(), cols), rows.concat()).expect("rows of equal length"))
+}
+
+/// `--weights` and `--bias` as the blog's shape of model, serial(Dense(k), Softmax), checked by
+/// the model's own rules; a fault is the weights' or the bias's.
+fn single_dense(w_out_in: Array2<f64>, bias: Option<&[f64]>) -> Result<Model> {
+    for (setting, numbers) in [(Setting::Weights, w_out_in.as_slice()), (Setting::Bias, bias)] {
+        if let Some(v) = numbers.into_iter().flatten().find(|v| !v.is_finite()) {
+            return Err(Error::invalid(setting, format!("{v} is not a finite number")));
+        }
+    }
+    let b = bias.map(|b| Array2::from_shape_vec((1, b.len()), b.to_vec()).expect("one row"));
+    Model::checked(vec![ModelLayer::Dense { w_out_in, b }, ModelLayer::Softmax]).map_err(|f| {
+        let setting = if f.at.ends_with("bias") { Setting::Bias } else { Setting::Weights };
+        Error::invalid(setting, f.why)
+    })
+}
+
+/// A class index, or a class name when the names are known. The index's range is checked by
+/// `explain` with the other target rules.
+fn class_index(target: &Target, classes: usize, names: Option<&[String]>) -> Result<usize> {
+    match (target, names) {
+        (Target::Index(i), _) => Ok(*i),
+        (Target::Name(text), Some(names)) => names.iter().position(|n| n == text).ok_or_else(|| {
+            let why = format!("no such class; the classes are {}", names.join(", "));
+            Error::invalid_value(Setting::Targets, format!("'{text}'"), why)
+        }),
+        (Target::Name(text), None) => Err(Error::invalid_value(
+            Setting::Targets,
+            format!("'{text}'"),
+            format!("not a class index (0 to {}), and no class names are known", classes - 1),
+        )),
+        (Target::Number(_) | Target::Numbers(_), _) => unreachable!("numbers are read as numbers"),
+    }
+}
+
+/// The post's step size, α = 0.25.
+fn blog_step(blog: &ExplainRequest) -> f64 {
+    match blog.update {
+        Update::Sgd { learning_rate } => learning_rate,
+        Update::Run { .. } => unreachable!("the post's step is plain gradient descent"),
+    }
+}

@@ -1,0 +1,306 @@
+//! One parameter's whole story, for the page's "click a weight": its gradient by the chain rule
+//! with the record's numbers plugged in, where the ∂L/∂z it uses came from, and its update —
+//! e.g. ∂L/∂W₁₂ = ∂L/∂z₁·x₂ = (−0.5205567)·0.57 = −0.29671732, W₁₂ ← 0.29 − 0.25·(−0.29671732).
+//!
+//! Like [`super::diagram`], it reads the layers through the explanation's JSON: `"dense"`,
+//! `"softmax"`/`"logsoftmax"`, and anything else an elementwise activation.
+//!
+//! # Shapes
+//! Per-sample matrices m×units; weights out×in. Sums over samples show the first
+//! [`SHOWN_SAMPLES`] terms.
+
+use super::fmt_num;
+use super::math::{Math, Sym, alpha, cat, d_loss, minus, times};
+use super::mathml::mathml;
+use crate::loss::Loss;
+use crate::trace::Explanation;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Terms of a sum over samples written out; the rest are "…".
+pub const SHOWN_SAMPLES: usize = 4;
+/// Chains are made for models up to this many parameters (the page explains larger ones without).
+pub const MAX_CHAINS: usize = 2000;
+
+/// One parameter's or unit's chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    /// "weight", "bias" or "unit".
+    pub kind: &'static str,
+    /// The layer in `layers`.
+    pub layer: usize,
+    /// The output unit (a weight's or bias's row, a unit's index).
+    pub row: usize,
+    /// The input of a weight.
+    pub col: Option<usize>,
+    /// Its name in plain text (W₁₂, b₁, z₁).
+    pub name: String,
+    /// ∂L/∂(it), as the text output writes the number.
+    pub gradient: String,
+    /// The lines, as HTML with MathML.
+    pub html: String,
+}
+
+struct Layer<'a> {
+    v: &'a Value,
+    kind: &'a str,
+}
+
+fn at(v: &Value, s: usize, u: usize) -> f64 {
+    v[s][u].as_f64().unwrap_or(f64::NAN)
+}
+
+fn line(sides: Vec<Math>) -> String {
+    format!("<li>{}</li>", mathml(Math::chain(sides).tex.trim(), false))
+}
+
+/// A rule `a = b` on one line and its numbers `= c = d` on the next, so a narrow panel holds both.
+fn worked(rule: Vec<Math>, numbers: Vec<Math>) -> String {
+    let mut next = vec![Math::default()];
+    next.extend(numbers);
+    format!("{}{}", line(rule), line(next))
+}
+
+/// Every parameter's and unit's chain, or none for a model larger than [`MAX_CHAINS`].
+pub fn chains(e: &Explanation) -> Vec<Chain> {
+    let record = serde_json::to_value(&e.layers).unwrap_or(Value::Null);
+    let inputs = serde_json::to_value(&e.inputs).unwrap_or(Value::Null);
+    let layers: Vec<Layer> = record
+        .as_array()
+        .map(|a| a.iter().map(|v| Layer { v, kind: v["type"].as_str().unwrap_or("?") }).collect())
+        .unwrap_or_default();
+    let denses: Vec<usize> = (0..layers.len()).filter(|&i| layers[i].kind == "dense").collect();
+    let size: usize = denses
+        .iter()
+        .map(|&i| layers[i].v["weights"].as_array().map_or(0, |w| w.len() * (w[0].as_array().map_or(0, Vec::len) + 2)))
+        .sum();
+    if size > MAX_CHAINS {
+        return Vec::new();
+    }
+    let multi = denses.len() > 1;
+    let number = |i: usize| denses.iter().position(|&d| d == i).map_or(0, |p| p + 1);
+    let sym = |name: &str, tex: &str, i: usize| {
+        let s = Sym::new(name, tex);
+        if multi { s.of_layer(number(i)) } else { s }
+    };
+    let m = e.inputs.nrows();
+    let shown = m.min(SHOWN_SAMPLES);
+    let lr = e.learning_rate;
+    let mut out = Vec::new();
+    for &i in &denses {
+        let d = layers[i].v;
+        // The layer's input: x, or the activation (or dense output) before it.
+        let (a_sym, a_vals) = if i == 0 {
+            (Sym::new("x", "x"), &inputs)
+        } else if layers[i - 1].kind == "dense" {
+            (sym("z", "z", i - 1), &layers[i - 1].v["output"])
+        } else {
+            (sym("a", "a", i - 1), &layers[i - 1].v["output"])
+        };
+        let (z, w_sym, b_sym) = (sym("z", "z", i), sym("W", "W", i), sym("b", "b", i));
+        let weights = &d["weights"];
+        let rows = weights.as_array().map_or(0, Vec::len);
+        let cols = weights[0].as_array().map_or(0, Vec::len);
+        for r in 0..rows {
+            let origin = delta_origin(e, &layers, i, r, &z, m, multi, &number);
+            // The unit itself.
+            let gz: Vec<f64> = (0..m).map(|s| at(&d["grad_output"], s, r)).collect();
+            let mut unit_html = String::from("<ul class=\"worked\">");
+            unit_html.push_str(&line(vec![z.at(r), Math::num(at(&d["output"], 0, r))]));
+            unit_html.push_str(&origin);
+            unit_html.push_str("</ul>");
+            out.push(Chain {
+                kind: "unit",
+                layer: i,
+                row: r,
+                col: None,
+                name: z.at(r).text,
+                gradient: fmt_num(gz[0]),
+                html: unit_html,
+            });
+            for c in 0..cols {
+                let w = weights[r][c].as_f64().unwrap_or(f64::NAN);
+                let g = d["grad_weights"][r][c].as_f64().unwrap_or(f64::NAN);
+                let new = d["new_weights"][r][c].as_f64().unwrap_or(f64::NAN);
+                let name = w_sym.at2(r, c);
+                let rule = if m == 1 {
+                    cat!(d_loss(&z.at(r)), times(), a_sym.at(c))
+                } else {
+                    cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r)), times(), a_sym.at(c))
+                };
+                let mut terms: Vec<Math> =
+                    (0..shown).map(|s| cat!(Math::factor(gz[s]), times(), Math::factor(at(a_vals, s, c)))).collect();
+                if m > shown {
+                    terms.push(Math::from("…"));
+                }
+                let html = parameter(&name, rule, terms, g, &origin, w, lr, new);
+                out.push(Chain {
+                    kind: "weight",
+                    layer: i,
+                    row: r,
+                    col: Some(c),
+                    name: name.text,
+                    gradient: fmt_num(g),
+                    html,
+                });
+            }
+            if let Some(b) = d["bias"].as_array() {
+                let bv = b[r].as_f64().unwrap_or(f64::NAN);
+                let g = d["grad_bias"][r].as_f64().unwrap_or(f64::NAN);
+                let new = d["new_bias"][r].as_f64().unwrap_or(f64::NAN);
+                let name = b_sym.at(r);
+                let mut terms: Vec<Math> = (0..shown).map(|s| Math::factor(gz[s])).collect();
+                if m > shown {
+                    terms.push(Math::from("…"));
+                }
+                let rule =
+                    if m == 1 { d_loss(&z.at(r)) } else { cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r))) };
+                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new);
+                out.push(Chain {
+                    kind: "bias",
+                    layer: i,
+                    row: r,
+                    col: None,
+                    name: name.text,
+                    gradient: fmt_num(g),
+                    html,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A weight's or a bias's lines: its gradient by `rule` with the numbers (`terms`), where the
+/// ∂L/∂z it uses came from, and its update `old − α·g = new`.
+#[allow(clippy::too_many_arguments)]
+fn parameter(name: &Math, rule: Math, terms: Vec<Math>, g: f64, origin: &str, old: f64, lr: f64, new: f64) -> String {
+    let mut html = String::from("<ul class=\"worked\">");
+    html.push_str(&worked(vec![d_loss(name), rule], vec![Math::sum(terms), Math::num(g)]));
+    html.push_str(origin);
+    let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
+    html.push_str(&line(vec![step]));
+    html.push_str(&line(vec![cat!(Math::num(old), minus(), Math::num(lr), times(), Math::factor(g)), Math::num(new)]));
+    html.push_str("</ul>");
+    html
+}
+
+/// Where ∂L/∂z_r of dense layer `i` came from (first sample): the output layer's (ŷ − y)
+/// rule, or the deltas of the layer above summed back through its weights and multiplied by
+/// the activation's slope.
+#[allow(clippy::too_many_arguments)]
+fn delta_origin(
+    e: &Explanation,
+    layers: &[Layer],
+    i: usize,
+    r: usize,
+    z: &Sym,
+    m: usize,
+    multi: bool,
+    number: &dyn Fn(usize) -> usize,
+) -> String {
+    let d = layers[i].v;
+    let gz = at(&d["grad_output"], 0, r);
+    let sample = if m > 1 { " (sample 1)" } else { "" };
+    let Some(next) = layers.get(i + 1) else {
+        return String::new();
+    };
+    let softmax_next = next.kind == "softmax" || next.kind == "logsoftmax";
+    let (y_hat, y_sym) = (Sym::new("ŷ", "\\hat{y}"), Sym::new("y", "y"));
+    if let (true, Loss::CrossEntropy { log_base }) = (softmax_next, e.loss_function) {
+        let p = e.probabilities[[0, r]];
+        let y = e.targets[[0, r]];
+        let scale = m as f64 * log_base.ln();
+        let mut html = format!("<li class=\"why\">where{sample}</li>");
+        if (scale - 1.0).abs() < 1e-15 {
+            html.push_str(&worked(
+                vec![d_loss(&z.at(r)), cat!(y_hat.at(r), minus(), y_sym.at(r))],
+                vec![cat!(Math::num(p), minus(), Math::num(y)), Math::num(gz)],
+            ));
+        } else {
+            html.push_str(&worked(
+                vec![
+                    d_loss(&z.at(r)),
+                    cat!(
+                        cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
+                        Math::from("/"),
+                        Math::new("(m·ln b)", "(m \\cdot \\ln b)")
+                    ),
+                ],
+                vec![
+                    cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
+                    Math::num(gz),
+                ],
+            ));
+        }
+        return html;
+    }
+    // The quadratic cost through a softmax couples every output: its Jacobian is the forward
+    // stage's, not one line here.
+    if next.kind == "dense" || softmax_next {
+        return String::new();
+    }
+    // An activation, then the next dense layer.
+    let act = next.v;
+    let a = {
+        let s = Sym::new("a", "a");
+        if multi { s.of_layer(number(i)) } else { s }
+    };
+    let da = at(&act["grad_output"], 0, r);
+    let slope = at(&act["local_derivative"], 0, r);
+    let mut html = format!("<li class=\"why\">where{sample}, through {}:</li>", next.kind);
+    html.push_str(&worked(
+        vec![
+            d_loss(&z.at(r)),
+            cat!(d_loss(&a.at(r)), times(), Math::new("f′", "f'"), Math::from("("), z.at(r), Math::from(")")),
+        ],
+        vec![cat!(Math::factor(da), times(), Math::factor(slope)), Math::num(gz)],
+    ));
+    if layers.get(i + 2).is_none() {
+        // The activation is the output, ŷ = a: the quadratic cost's ∂L/∂ŷ = (ŷ − y)/m.
+        let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
+        html.push_str(&worked(
+            vec![
+                d_loss(&a.at(r)),
+                cat!(cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(), Math::from("/"), Math::from("m")),
+            ],
+            vec![
+                cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(m as f64)),
+                Math::num(da),
+            ],
+        ));
+    }
+    if let Some(above) = layers.get(i + 2).filter(|l| l.kind == "dense") {
+        let w_above = {
+            let s = Sym::new("W", "W");
+            if multi { s.of_layer(number(i + 2)) } else { s }
+        };
+        let z_above = {
+            let s = Sym::new("z", "z");
+            if multi { s.of_layer(number(i + 2)) } else { s }
+        };
+        let rows = above.v["weights"].as_array().map_or(0, Vec::len);
+        let terms: Vec<Math> = (0..rows)
+            .map(|k| {
+                cat!(
+                    Math::factor(at(&above.v["grad_output"], 0, k)),
+                    times(),
+                    Math::factor(above.v["weights"][k][r].as_f64().unwrap_or(f64::NAN))
+                )
+            })
+            .collect();
+        html.push_str(&worked(
+            vec![
+                d_loss(&a.at(r)),
+                cat!(
+                    Math::new("Σₖ ", "\\sum_k "),
+                    d_loss(&z_above.letters("k")),
+                    times(),
+                    w_above.letters(&format!("k{}", r + 1))
+                ),
+            ],
+            vec![Math::sum(terms), Math::num(da)],
+        ));
+    }
+    html
+}

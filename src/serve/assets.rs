@@ -1,0 +1,25 @@
+//! The page's files, embedded in the binary: no build step, no network.
+
+use super::ApiError;
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+const INDEX: &str = include_str!("../../static/index.html");
+const FILES: &[(&str, &str, &str)] = &[
+    ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
+];
+
+pub async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+pub async fn file(Path(name): Path<String>) -> Result<Response, ApiError> {
+    let (_, mime, body) = FILES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or_else(|| ApiError::not_found(format!("/static/{name}: no such file")))?;
+    Ok(([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response())
+}

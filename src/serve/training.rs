@@ -1,0 +1,401 @@
+//! Training sessions: the page sets up a run, the server trains it exactly as `gradlens train`
+//! does (same library calls in the same order, same seed: the same numbers as
+//! `train --format json`), keeps the model after every epoch, and the page replays the run epoch
+//! by epoch (run, pause, one epoch, reset) asking for each epoch's curves, confusion matrix and
+//! decision-boundary map.
+//!
+//! Bounds: [`MAX_SESSIONS`] at once, each dropped after [`IDLE`] without a request; a run of at
+//! most [`MAX_EPOCHS`] epochs, [`MAX_WORK`] row-parameter products in all and [`MAX_SNAPSHOT`]
+//! stored numbers. The run is computed when the session starts, on the blocking pool.
+
+use super::AppState;
+use super::api::{activation, body, check_hidden};
+use super::error::{ApiError, parse_body};
+use crate::data::{Dataset, Prepared, ScaleKind};
+use crate::layers::Init;
+use crate::loss::{LogBase, Loss};
+use crate::model::Model;
+use crate::predict::{evaluate, log_probabilities};
+use crate::render::diagram;
+use crate::trace::{ExplainRequest, Targets, Update, explain};
+use crate::train::report::{ConfigReport, DataReport, TrainReport};
+use crate::train::{Api, EpochStats, ModelSpec, Observer, TrainConfig, train};
+use crate::update::Optimizer;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const MAX_SESSIONS: usize = 8;
+pub const IDLE: Duration = Duration::from_secs(15 * 60);
+pub const MAX_EPOCHS: usize = 5000;
+/// epochs × training rows × parameters.
+pub const MAX_WORK: f64 = 2e9;
+/// epochs × parameters kept (every epoch's model).
+pub const MAX_SNAPSHOT: usize = 5_000_000;
+/// Cells per side of the decision-boundary map.
+pub const GRID: usize = 60;
+
+/// A run's settings; the defaults are `gradlens train`'s.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    data: Option<String>,
+    #[serde(default)]
+    hidden: Vec<usize>,
+    #[serde(default = "tanh")]
+    activation: String,
+    #[serde(default = "yes")]
+    bias: bool,
+    #[serde(default = "sgd")]
+    optimizer: String,
+    #[serde(default = "half")]
+    lr: f64,
+    #[serde(default = "mass")]
+    momentum: f64,
+    #[serde(default = "thousand")]
+    epochs: usize,
+    batch_size: Option<usize>,
+    #[serde(default = "yes")]
+    shuffle: bool,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "fifth")]
+    test_fraction: f64,
+    #[serde(default = "standard")]
+    scale: String,
+    /// `cross-entropy` (the default) or `quadratic`.
+    loss: Option<String>,
+    /// Cross-entropy's log base [default: e].
+    log_base: Option<LogBase>,
+    #[serde(default)]
+    freeze_bias: bool,
+}
+
+fn tanh() -> String {
+    "tanh".into()
+}
+fn yes() -> bool {
+    true
+}
+fn sgd() -> String {
+    "sgd".into()
+}
+fn half() -> f64 {
+    0.5
+}
+fn mass() -> f64 {
+    0.9
+}
+fn thousand() -> usize {
+    1000
+}
+fn fifth() -> f64 {
+    0.2
+}
+fn standard() -> String {
+    "standard".into()
+}
+
+/// A finished run and every epoch's model.
+pub struct Session {
+    report: Value,
+    epochs: Vec<EpochStats>,
+    /// The model before training, then after each epoch.
+    models: Vec<Model>,
+    train: Dataset,
+    test: Option<Dataset>,
+    loss: Loss,
+    step_size: f64,
+    last_used: Instant,
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    inner: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+    next: Mutex<u64>,
+}
+
+impl Sessions {
+    fn expire(map: &mut HashMap<String, Arc<Mutex<Session>>>) {
+        map.retain(|_, s| s.lock().map(|s| s.last_used.elapsed() < IDLE).unwrap_or(false));
+    }
+
+    fn add(&self, session: Session) -> Result<String, ApiError> {
+        let mut map = self.inner.lock().expect("sessions lock");
+        Self::expire(&mut map);
+        if map.len() >= MAX_SESSIONS {
+            return Err(ApiError::busy(format!(
+                "{MAX_SESSIONS} training sessions are open: stop one, or wait for one to expire ({} min idle)",
+                IDLE.as_secs() / 60
+            )));
+        }
+        let id = {
+            let mut next = self.next.lock().expect("id lock");
+            *next += 1;
+            format!("s{}", *next)
+        };
+        map.insert(id.clone(), Arc::new(Mutex::new(session)));
+        Ok(id)
+    }
+
+    fn get(&self, id: &str) -> Result<Arc<Mutex<Session>>, ApiError> {
+        let mut map = self.inner.lock().expect("sessions lock");
+        Self::expire(&mut map);
+        map.get(id).cloned().ok_or_else(|| ApiError::not_found(format!("training session '{id}': none (expired?)")))
+    }
+}
+
+/// Keeps the model after every epoch.
+struct Keep {
+    models: Vec<Model>,
+}
+
+impl Observer for Keep {
+    fn epoch(&mut self, _stats: &EpochStats, model: &Model) -> crate::Result<()> {
+        self.models.push(model.clone());
+        Ok(())
+    }
+}
+
+fn optimizer(s: &Settings) -> Result<Optimizer, ApiError> {
+    let made = match s.optimizer.as_str() {
+        "sgd" => Optimizer::sgd(s.lr),
+        "momentum" => Optimizer::momentum(s.lr, s.momentum),
+        "adam" => Optimizer::adam(s.lr),
+        other => return Err(ApiError::bad(format!("optimizer '{other}': must be sgd, momentum or adam"))),
+    };
+    made.map_err(|e| ApiError::bad(format!("optimizer: {e}")))
+}
+
+fn scale(name: &str) -> Result<Option<ScaleKind>, ApiError> {
+    match name {
+        "standard" => Ok(Some(ScaleKind::Standard)),
+        "minmax" => Ok(Some(ScaleKind::Minmax)),
+        "none" => Ok(None),
+        other => Err(ApiError::bad(format!("scale '{other}': must be standard, minmax or none"))),
+    }
+}
+
+/// The run, as `gradlens train` makes it: seed → split and scale → fresh model → train → report.
+fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> {
+    check_hidden(&s.hidden)?;
+    if s.epochs == 0 || s.epochs > MAX_EPOCHS {
+        return Err(ApiError::too_much(format!("epochs {}: from 1 to {MAX_EPOCHS} in one session", s.epochs)));
+    }
+    if s.batch_size == Some(0) {
+        return Err(ApiError::bad("batch_size 0: a batch needs one row at least"));
+    }
+    let loss = Loss::from_name(s.loss.as_deref().unwrap_or(Loss::default().name()), s.log_base)?;
+    let config = TrainConfig {
+        optimizer: optimizer(s)?,
+        epochs: s.epochs,
+        batch_size: s.batch_size,
+        shuffle: s.shuffle,
+        loss,
+        freeze_bias: s.freeze_bias,
+        api: Api::Stax,
+    };
+    let scale_kind = scale(&s.scale)?;
+    let (features, classes) = (data.feature_names.len(), data.class_names.len());
+    let mut widths = vec![features];
+    widths.extend(&s.hidden);
+    widths.push(classes);
+    let parameters: usize = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    let work = s.epochs as f64 * data.len() as f64 * parameters as f64;
+    if work > MAX_WORK || s.epochs * parameters > MAX_SNAPSHOT {
+        return Err(ApiError::too_much(format!(
+            "{} epochs × {} rows × {parameters} parameters is more than one session may train; use `gradlens train`",
+            s.epochs,
+            data.len()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed);
+    let Prepared { train: train_set, test: test_set, scaler, .. } =
+        data.prepare(s.test_fraction, scale_kind, &mut rng)?;
+    let spec = ModelSpec {
+        hidden: s.hidden.clone(),
+        activation: activation(&s.activation)?,
+        bias: s.bias,
+        init: Init::GlorotNormal,
+    };
+    let model = spec.build(features, classes, &mut rng)?;
+    let mut keep = Keep { models: vec![model.clone()] };
+    let result = train(&config, model, &train_set, test_set.as_ref(), &mut rng, &mut keep)?;
+    let data_report = DataReport::new(source, data, &train_set, test_set.as_ref());
+    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), s.test_fraction, s.seed);
+    let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
+    Ok(Session {
+        report: serde_json::to_value(&report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
+        epochs: result.epochs,
+        models: keep.models,
+        train: train_set,
+        test: test_set,
+        loss,
+        step_size: config.optimizer.step_size(),
+        last_used: Instant::now(),
+    })
+}
+
+/// `POST /api/train`: trains the run and opens a session on it.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let settings: Settings = parse_body(&body(bytes)?)?;
+    let st = state.clone();
+    let session = tokio::task::spawn_blocking(move || {
+        let data = st.tables.table(settings.data.as_deref())?;
+        let source = settings.data.clone().unwrap_or_else(|| "iris".into());
+        run(&settings, &data, &source)
+    })
+    .await
+    .unwrap_or_else(|_| Err(ApiError::bad("the run could not be computed")))?;
+    let (epochs, features, classes) =
+        (session.epochs.len(), session.train.feature_names.clone(), session.train.class_names.clone());
+    let id = state.sessions.add(session)?;
+    Ok(Json(json!({ "id": id, "epochs": epochs, "features": features, "classes": classes })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochQuery {
+    /// 0 (before training) to the run's last epoch.
+    epoch: usize,
+    /// The boundary map's features (column indices), default 0 and 1.
+    #[serde(default)]
+    fx: usize,
+    #[serde(default = "one")]
+    fy: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `GET /api/train/{id}?epoch=N&fx=…&fy=…`: the curves up to epoch N, the model after it (and
+/// its diagram, with the values of the first training row), its
+/// confusion matrix on the test rows (training rows without a test part) and its decision map
+/// over two features, the others held at their training mean. At the last epoch, the whole
+/// report `train --format json` prints.
+pub async fn epoch(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    query: Result<Query<EpochQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    let session = state.sessions.get(&id)?;
+    tokio::task::spawn_blocking(move || {
+        let mut s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
+        s.last_used = Instant::now();
+        let total = s.epochs.len();
+        if q.epoch > total {
+            return Err(ApiError::bad(format!("epoch {}: the run has epochs 0 to {total}", q.epoch)));
+        }
+        let n = s.train.feature_names.len();
+        if q.fx >= n || q.fy >= n || q.fx == q.fy {
+            return Err(ApiError::bad(format!("fx {}, fy {}: two different features from 0 to {}", q.fx, q.fy, n - 1)));
+        }
+        let model = &s.models[q.epoch];
+        let eval_on = s.test.as_ref().unwrap_or(&s.train);
+        let evaluation = evaluate(model, &eval_on.features, &eval_on.labels, s.loss)?;
+        let map = boundary(model, &s.train, s.test.as_ref(), q.fx, q.fy)?;
+        // The network as it stands at this epoch, its values for the first training row.
+        let first = ExplainRequest {
+            model: model.clone(),
+            inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
+            scaler: None,
+            targets: Targets::Classes(vec![s.train.labels[0]]),
+            update: Update::Sgd { learning_rate: s.step_size },
+            loss: s.loss,
+            freeze_bias: false,
+            class_names: Some(s.train.class_names.clone()),
+            feature_names: Some(s.train.feature_names.clone()),
+        };
+        let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
+        Ok(Json(json!({
+            "epoch": q.epoch,
+            "total": total,
+            "stats": &s.epochs[..q.epoch],
+            "evaluated_on": if s.test.is_some() { "test" } else { "train" },
+            "confusion": evaluation.confusion,
+            "boundary": map,
+            "model": model.to_file(),
+            "diagram": network,
+            "report": if q.epoch == total { s.report.clone() } else { Value::Null },
+        })))
+    })
+    .await
+    .unwrap_or_else(|_| Err(ApiError::bad("the epoch could not be computed")))
+}
+
+/// The predicted class and its probability on a grid over features `fx` and `fy` (scaled, as the
+/// model sees them), the other features at the training rows' mean; and every row's point.
+fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, fy: usize) -> Result<Value, ApiError> {
+    let parts: Vec<(&str, &Dataset)> = std::iter::once(("train", train)).chain(test.map(|t| ("test", t))).collect();
+    let range = |f: usize| {
+        let (lo, hi) = parts
+            .iter()
+            .flat_map(|(_, d)| d.features.column(f).to_vec())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.05).max(1e-9);
+        (lo - pad, hi + pad)
+    };
+    let ((x0, x1), (y0, y1)) = (range(fx), range(fy));
+    let mean = train.features.mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
+    let xs: Vec<f64> = (0..GRID).map(|i| x0 + (x1 - x0) * (i as f64 + 0.5) / GRID as f64).collect();
+    let ys: Vec<f64> = (0..GRID).map(|j| y0 + (y1 - y0) * (j as f64 + 0.5) / GRID as f64).collect();
+    let mut grid = Array2::zeros((GRID * GRID, mean.len()));
+    for (j, &y) in ys.iter().enumerate() {
+        for (i, &x) in xs.iter().enumerate() {
+            let mut row = grid.row_mut(j * GRID + i);
+            row.assign(&mean);
+            row[fx] = x;
+            row[fy] = y;
+        }
+    }
+    let log_p = log_probabilities(model, &grid)?;
+    let cells: Vec<Vec<(usize, f64)>> = (0..GRID)
+        .map(|j| {
+            (0..GRID)
+                .map(|i| {
+                    let r = log_p.row(j * GRID + i);
+                    let (k, lp) = r
+                        .iter()
+                        .enumerate()
+                        .fold((0, f64::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
+                    (k, lp.exp())
+                })
+                .collect()
+        })
+        .collect();
+    let points: Vec<Value> = parts
+        .iter()
+        .flat_map(|(part, d)| {
+            (0..d.len()).map(move |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": d.labels[r], "part": part }))
+        })
+        .collect();
+    Ok(json!({
+        "fx": fx, "fy": fy, "x": [x0, x1], "y": [y0, y1],
+        "class": cells.iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "confidence": cells.iter().map(|r| r.iter().map(|c| c.1).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "points": points,
+    }))
+}
+
+/// `DELETE /api/train/{id}`.
+pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let removed = state.sessions.inner.lock().expect("sessions lock").remove(&id);
+    match removed {
+        Some(_) => Ok(Json(json!({ "stopped": id }))),
+        None => Err(ApiError::not_found(format!("training session '{id}': none"))),
+    }
+}

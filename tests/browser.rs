@@ -1,0 +1,287 @@
+//! The page in a real browser: headless Chromium driven over WebDriver (chromedriver), against
+//! the server on a loopback port. It steps through every stage, clicks W₁₁ and reads its
+//! gradient (it must equal the JSON's), edits a weight and sees the loss change (to the library's
+//! value for the edited model), trains 50 epochs and sees the loss fall, uploads a bad CSV and
+//! sees the error; screenshots go to `target/browser/` for a person to look at.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian; `.ci/run` installs them). With `CI=true` a
+//! missing driver fails the test; elsewhere the test says so and passes without running.
+//! (Unix only: the driver and its browsers are ended as one process group.)
+#![cfg(unix)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use gradlens::render::fmt_num;
+use gradlens::trace::{ExplainRequest, explain};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one thing may take to appear on the page.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// chromedriver in a process group of its own, ended with the browsers it started when the test
+/// ends however it ends (a failed assertion leaves no Chromium behind).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    std::fs::create_dir_all(&dir).expect("target/browser");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("a screenshot");
+    std::fs::write(shots_dir().join(name), png).expect("screenshot written");
+}
+
+/// Polls a JavaScript expression until it is truthy; returns its value.
+async fn until(c: &Client, what: &str, expression: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let v = c.execute(&format!("return ({expression});"), vec![]).await.expect("script runs");
+        let truthy = match &v {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::String(s) => !s.is_empty(),
+            Value::Number(n) => n.as_f64() != Some(0.0),
+            _ => true,
+        };
+        if truthy {
+            return v;
+        }
+        if start.elapsed() > PATIENCE {
+            shot(c, "failure.png").await;
+            panic!("waited {PATIENCE:?} for {what} ({expression}); screenshot in target/browser/failure.png");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_steps_clicks_edits_trains_and_uploads() {
+    let on_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let Some(driver_path) =
+        std::env::var_os("CHROMEDRIVER").map(PathBuf::from).or_else(|| find_on_path("chromedriver"))
+    else {
+        assert!(!on_ci, "CI=true but chromedriver is not installed (apt-get install chromium chromium-driver)");
+        eprintln!("browser test SKIPPED: no chromedriver on PATH (apt-get install chromium chromium-driver)");
+        return;
+    };
+
+    // The server, in this process, on a loopback port the system picks.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gradlens::serve::app()).await.expect("serves") });
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let mut caps = serde_json::Map::new();
+    let mut chrome = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,800"] });
+    if let Ok(bin) = std::env::var("CHROME") {
+        chrome["binary"] = json!(bin);
+    }
+    caps.insert("goog:chromeOptions".into(), chrome);
+    let start = Instant::now();
+    let c = loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if start.elapsed() < PATIENCE => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("chromedriver on port {port} did not take a session: {e}"),
+        }
+    };
+
+    let blog = explain(&ExplainRequest::blog()).expect("the blog's example");
+    let record: Value = serde_json::to_value(&blog).unwrap();
+
+    // 1. The page loads the blog's example; its loss is the record's.
+    c.goto(&url).await.expect("the page loads");
+    until(&c, "the stages", "document.querySelectorAll('#stage-select option').length").await;
+    assert_eq!(text_of(&c, "#loss-value").await, fmt_num(blog.loss));
+    shot(&c, "01-overview.png").await;
+
+    // 2. Every stage, with the → key; each shows its own heading and lights its part.
+    let stages =
+        until(&c, "stage count", "document.querySelectorAll('#stage-select option').length").await.as_u64().unwrap();
+    assert!(stages >= 9, "{stages} stages");
+    let body = c.find(Locator::Css("body")).await.unwrap();
+    for i in 1..stages {
+        body.send_keys("\u{E014}").await.expect("→"); // WebDriver's ArrowRight
+        let shown = until(&c, "the next stage", &format!("document.getElementById('stage-select').value === '{i}' && document.querySelector('#stage h2')?.textContent")).await;
+        let title = c
+            .execute(&format!("return document.querySelectorAll('#stage-select option')[{i}].textContent"), vec![])
+            .await
+            .unwrap();
+        assert_eq!(shown, title, "stage {i}");
+        if title.as_str().is_some_and(|t| t.starts_with("5.")) {
+            // Backward: the edges now show ∂L/∂w (the gradient diagram) and are lit.
+            until(&c, "the gradient diagram", "document.querySelector('#diagram svg.shows-gradients .edge.lit')").await;
+            shot(&c, "02-backward.png").await;
+        }
+    }
+    body.send_keys("\u{E012}").await.expect("←"); // ArrowLeft
+    until(&c, "one stage back", &format!("document.getElementById('stage-select').value === '{}'", stages - 2)).await;
+
+    // 3. Click W₁₁: its chain, and its gradient equal to the JSON's.
+    let w11 = c
+        .find(Locator::Css(r#"#diagram .edge[data-layer="0"][data-row="0"][data-col="0"]"#))
+        .await
+        .expect("W11's edge");
+    if w11.click().await.is_err() {
+        // Another edge may cover W₁₁'s midpoint: reach it with the keyboard instead.
+        c.execute("const e = arguments[0]; e.focus(); e.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));", vec![serde_json::to_value(&w11).unwrap()]).await.unwrap();
+    }
+    let grad = until(&c, "W11's gradient", "document.getElementById('chain-grad')?.textContent").await;
+    let json_grad = record["layers"][0]["grad_weights"][0][0].as_f64().unwrap();
+    assert_eq!(grad.as_str().unwrap(), fmt_num(json_grad));
+    let read: f64 = grad.as_str().unwrap().parse().unwrap();
+    assert!((read - json_grad).abs() <= 1e-7 * json_grad.abs(), "{read} vs {json_grad}");
+    // The spec's number: ∂L/∂W₁₁ = (ŷ₁ − 1)·x₁ = (0.4794433 − 1)·0.81 = −0.4216509.
+    assert!((read + 0.4216509).abs() < 1e-7);
+    shot(&c, "03-w11-chain.png").await;
+
+    // 4. Edit W₁₁ to 0.9: the loss changes, to the library's loss for that model.
+    let before = text_of(&c, "#loss-value").await;
+    let field = c.find(Locator::Id("edit-value")).await.expect("the edit field");
+    field.clear().await.unwrap();
+    field.send_keys("0.9\n").await.unwrap();
+    let after = until(&c, "a new loss", &format!("document.getElementById('loss-value')?.textContent !== '{before}' && document.getElementById('loss-value')?.textContent")).await;
+    let mut edited = ExplainRequest::blog();
+    let mut file = edited.model.to_file();
+    if let gradlens::model::LayerFile::Dense { weights, .. } = &mut file.layers[0] {
+        weights[0][0] = 0.9;
+    }
+    edited.model = file.to_model(Path::new("edited")).unwrap();
+    let expected = explain(&edited).unwrap();
+    assert_eq!(after.as_str().unwrap(), fmt_num(expected.loss));
+    // By hand: z₁ = 0.81·0.9 + 0.57·0.29 + 0.28·0.1 + 0.84·0.71 = 1.5187 (z₂, z₃ unchanged,
+    // 0.6105 and −0.1517); e^z = 4.56629, 1.84135, 0.85925, sum 7.26688; ŷ₁ = 0.628368;
+    // L = −ln 0.628367 = 0.464627.
+    let shown: f64 = after.as_str().unwrap().parse().unwrap();
+    assert!((shown - 0.464627).abs() < 2e-6, "{shown}");
+    assert_ne!(after.as_str().unwrap(), before);
+    shot(&c, "04-edited.png").await;
+
+    // 5. Next step: the history grows and the new step starts from the new weights.
+    c.find(Locator::Id("next-step")).await.unwrap().click().await.unwrap();
+    until(&c, "a second step in the history", "document.querySelectorAll('#history li').length >= 3").await;
+    assert_eq!(text_of(&c, "#loss-value").await, fmt_num(expected.new_loss));
+
+    // 6. Train 50 epochs: the loss falls.
+    c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+    until(&c, "a session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+    let epochs = c.find(Locator::Id("t-epochs")).await.unwrap();
+    epochs.clear().await.unwrap();
+    epochs.send_keys("50").await.unwrap();
+    c.find(Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
+    until(&c, "a 50-epoch session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 50')")
+        .await;
+    c.find(Locator::Id("t-one")).await.unwrap().click().await.unwrap();
+    let first = until(&c, "epoch 1", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 1 of') && document.getElementById('t-epoch-text').dataset.loss").await;
+    c.find(Locator::Id("t-run")).await.unwrap().click().await.unwrap();
+    let last = until(&c, "epoch 50", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 50 of') && document.getElementById('t-epoch-text').dataset.loss").await;
+    let (first, last): (f64, f64) = (first.as_str().unwrap().parse().unwrap(), last.as_str().unwrap().parse().unwrap());
+    assert!(last < first, "the loss did not fall: {first} → {last}");
+    shot(&c, "05-training.png").await;
+
+    // 7. A bad CSV: the error is shown, naming the problem.
+    c.find(Locator::Id("tab-step")).await.unwrap().click().await.unwrap();
+    c.execute("document.querySelectorAll('.side details').forEach(d => d.open = true)", vec![]).await.unwrap();
+    let bad = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(bad.path(), "length,width,class\n1.0,2.0,a\n1.5,oops,b\n").unwrap();
+    c.find(Locator::Id("csv-input")).await.unwrap().send_keys(&bad.path().display().to_string()).await.unwrap();
+    let error = until(&c, "the upload's error", "document.getElementById('setup-error')?.textContent").await;
+    assert!(error.as_str().unwrap().contains("oops"), "{error}");
+    c.execute("document.getElementById('setup-error').scrollIntoView()", vec![]).await.unwrap();
+    shot(&c, "06-bad-csv.png").await;
+
+    // 8. A fresh model with a hidden layer on Iris: a hidden unit's chain sums the deltas
+    // coming back through the layer above.
+    let hidden = c.find(Locator::Id("hidden-input")).await.unwrap();
+    hidden.clear().await.unwrap();
+    hidden.send_keys("3").await.unwrap();
+    c.execute("document.getElementById('data-select').value = 'iris'; document.getElementById('data-select').dispatchEvent(new Event('change'))", vec![]).await.unwrap();
+    c.execute("document.querySelector('#model-form button[type=submit]').click()", vec![]).await.unwrap();
+    until(&c, "the hidden layer", "document.querySelectorAll('#diagram .unit[data-layer=\"2\"]').length === 3").await;
+    c.execute("const u = document.querySelector('#diagram .unit[data-layer=\"0\"][data-unit=\"0\"]'); u.focus(); u.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))", vec![]).await.unwrap();
+    let chain = until(
+        &c,
+        "the hidden unit's chain",
+        "document.querySelector('#details annotation')?.parentElement.closest('ul')?.innerHTML",
+    )
+    .await;
+    assert!(chain.as_str().unwrap().contains("\\sum_k"), "{chain}");
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    shot(&c, "07-hidden-unit.png").await;
+
+    // 9. The core's options on the page: the blog's model under the quadratic loss with numbers
+    // as targets and the biases kept; the loss is the library's for the same request.
+    c.find(Locator::Id("reset-blog")).await.unwrap().click().await.unwrap();
+    until(
+        &c,
+        "the blog's example again",
+        &format!("document.getElementById('loss-value')?.textContent === '{}'", fmt_num(blog.loss)),
+    )
+    .await;
+    c.execute("document.getElementById('loss-input').value = 'quadratic'; document.getElementById('freeze-input').checked = true; document.getElementById('target-input').value = '0.2, 0.3, 0.5'", vec![]).await.unwrap();
+    c.execute("document.querySelector('#sample-form button[type=submit]').click()", vec![]).await.unwrap();
+    let quadratic = ExplainRequest {
+        loss: gradlens::loss::Loss::Quadratic,
+        targets: gradlens::trace::Targets::Values(ndarray::array![[0.2, 0.3, 0.5]]),
+        freeze_bias: true,
+        ..ExplainRequest::blog()
+    };
+    let expected = explain(&quadratic).unwrap();
+    let shown = until(&c, "the quadratic loss", &format!("document.getElementById('loss-value')?.textContent === '{}' && document.getElementById('loss-value').textContent", fmt_num(expected.loss))).await;
+    // By hand: ŷ = softmax(0.9112, 0.6105, −0.1517) = (0.4794433, 0.3549318, 0.1656249);
+    // L = ½[(0.2 − 0.4794433)² + (0.3 − 0.3549318)² + (0.5 − 0.1656249)²] = 0.0964564.
+    let shown: f64 = shown.as_str().unwrap().parse().unwrap();
+    assert!((shown - 0.0964564).abs() < 1e-6, "{shown}");
+    assert_eq!(
+        c.execute("return document.getElementById('loss-input').value", vec![]).await.unwrap(),
+        json!("quadratic")
+    );
+    assert_eq!(c.execute("return document.getElementById('freeze-input').checked", vec![]).await.unwrap(), json!(true));
+    shot(&c, "08-quadratic.png").await;
+
+    c.close().await.expect("the session closes");
+}
