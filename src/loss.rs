@@ -12,7 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The base of the loss's logarithm: e (nats, the default), 2 (bits, as the blog quotes), 10 or
-/// any positive number other than 1.
+/// any finite number above 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogBase(f64);
 
@@ -20,12 +20,13 @@ impl LogBase {
     /// e: the loss in nats.
     pub const E: LogBase = LogBase(std::f64::consts::E);
 
-    /// Base `b`, if it is a positive number other than 1.
+    /// Base `b`, if it is a finite number above 1. Below 1 the logarithm is negative, the loss
+    /// with it, and descent would maximise the error.
     pub fn new(b: f64) -> Result<Self> {
-        if b.is_finite() && b > 0.0 && b != 1.0 {
+        if b.is_finite() && b > 1.0 {
             Ok(LogBase(b))
         } else {
-            Err(Error::invalid_value(Setting::LogBase, b, "must be e or a positive number other than 1"))
+            Err(Error::invalid_value(Setting::LogBase, b, LOG_BASE_RULE))
         }
     }
 
@@ -64,12 +65,14 @@ impl Default for LogBase {
     }
 }
 
+/// What a log base must be, for messages.
+const LOG_BASE_RULE: &str = "must be e or a number above 1 (2, 10…); below 1 the loss is negative and gradient descent would maximise the error";
+
 impl FromStr for LogBase {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         // Any failure repeats the text as typed ("1.0", "inf"), not the number it parsed to.
-        let bad =
-            || Error::invalid_value(Setting::LogBase, format!("'{s}'"), "must be e or a positive number other than 1");
+        let bad = || Error::invalid_value(Setting::LogBase, format!("'{s}'"), LOG_BASE_RULE);
         match s.trim() {
             "e" => Ok(LogBase::E),
             t => t.parse::<f64>().ok().and_then(|b| LogBase::new(b).ok()).ok_or_else(bad),

@@ -169,15 +169,7 @@ impl ModelFile {
 
     /// Parses model-file text; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<ModelFile> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let at = e.path().to_string();
-            Error::ModelFile {
-                path: path.into(),
-                at: if at == "." { "top level".into() } else { at },
-                why: e.into_inner().to_string(),
-            }
-        })
+        crate::strict_json::parse(text, path)
     }
 
     /// The model it describes, checked by the rules of [`Model::from_layers`] and against the file's own

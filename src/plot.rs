@@ -1,12 +1,13 @@
 //! Charts of a training run, drawn with plotters as SVG or PNG bytes (the caller writes them):
 //! - [`training_curves`]: the loss and the accuracies per epoch;
-//! - [`weight_paths`]: every weight and bias over the epochs, one panel per dense layer, each
-//!   line named in the blog's notation (`W[1,2] setosa ← sepal_width`: row 1 of W, the weights
-//!   into class 1, column 2, the weight of feature 2).
+//! - [`weight_paths`]: weights and biases over the epochs, one panel per dense layer (at most
+//!   [`MAX_SERIES`] lines, those that moved most), each line named in the blog's notation
+//!   (`W[1,2] setosa ← sepal_width`: row 1 of W, the weights into class 1, column 2, the weight
+//!   of feature 2).
 //!
 //! Text needs a font even in SVG (plotters measures labels to lay them out). DejaVu Sans comes
 //! from the `dejavu` crate and is compiled in, so a machine without system fonts draws the same
-//! charts.
+//! charts. A PNG is the SVG rasterised by resvg with that font.
 
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
@@ -57,7 +58,12 @@ pub struct Panel {
     pub title: String,
     /// Its lines.
     pub series: Vec<Series>,
+    /// Epochs between two values of a series (1: every epoch; more when a long run is sampled).
+    pub every: usize,
 }
+
+/// The most lines one panel of [`weight_paths`] draws.
+pub const MAX_SERIES: usize = 24;
 
 /// The weight paths of `model`'s dense layers, from `history[e]`, the parameters after epoch
 /// `e` flattened as `Params::to_flat` lays them (epoch 0: before training). `features` name the
@@ -97,13 +103,28 @@ pub fn weight_panels(model: &Model, history: &[Vec<f64>], features: &[String], c
             }
             offset += out;
         }
+        // Past a few dozen lines a panel is a blur: keep those that moved most over the run.
+        let all = series.len();
+        if all > MAX_SERIES {
+            let moved = |s: &Series| match (s.values.first(), s.values.last()) {
+                (Some(a), Some(b)) => (b - a).abs(),
+                _ => 0.0,
+            };
+            series.sort_by(|a, b| moved(b).total_cmp(&moved(a)));
+            series.truncate(MAX_SERIES);
+        }
         let what = if b.is_some() { "weights and biases" } else { "weights" };
+        let what = if all > MAX_SERIES {
+            format!("the {MAX_SERIES} of {all} {what} that moved most")
+        } else {
+            what.to_string()
+        };
         let title = if dense.len() == 1 {
             format!("Dense layer {inp} → {out}: {what} after each epoch")
         } else {
             format!("Dense layer {} of {} ({inp} → {out}): {what} after each epoch", d + 1, dense.len())
         };
-        panels.push(Panel { title, series });
+        panels.push(Panel { title, series, every: 1 });
     }
     panels
 }
@@ -151,13 +172,20 @@ fn render(format: ImageFormat, size: (u32, u32), chart: &Chart) -> Result<Vec<u8
             }
             Ok(svg.into_bytes())
         }
+        // The PNG is the SVG rasterised by resvg, whose text layout keeps letter spacing (the
+        // bitmap backend's glyph placement drops each glyph's side bearing: "testloss").
         ImageFormat::Png => {
-            let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                chart.draw(root.clone()).map_err(|e| fail(e.to_string()))?;
-                root.present().map_err(|e| fail(e.to_string()))?;
-            }
+            let svg = render(ImageFormat::Svg, size, chart)?;
+            let mut options = resvg::usvg::Options::default();
+            let fonts = options.fontdb_mut();
+            fonts.load_font_data(dejavu::sans::regular().to_vec());
+            fonts.set_sans_serif_family("DejaVu Sans");
+            let tree = resvg::usvg::Tree::from_data(&svg, &options).map_err(|e| fail(format!("SVG to PNG: {e}")))?;
+            let mut pixmap =
+                resvg::tiny_skia::Pixmap::new(size.0, size.1).ok_or_else(|| fail("an empty image".into()))?;
+            pixmap.fill(resvg::tiny_skia::Color::WHITE);
+            resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+            let rgb: Vec<u8> = pixmap.pixels().iter().flat_map(|p| [p.red(), p.green(), p.blue()]).collect();
             encode_png(&rgb, size).map_err(|e| fail(format!("PNG encoding: {e}")))
         }
     }
@@ -237,7 +265,7 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
     let last = epochs.len().max(2) as f64;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
 
-    let (lo, hi) = range(epochs.iter().map(|e| e.loss));
+    let (lo, hi) = range(epochs.iter().flat_map(|e| [Some(e.loss), e.test_loss]).flatten());
     let mut chart = ChartBuilder::on(&top)
         .caption(format!("Loss per epoch (mean of the batch losses, {unit})"), (FONT, 22))
         .margin(12)
@@ -250,6 +278,13 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
         .draw_series(LineSeries::new(points(epochs.iter().map(|e| e.loss), 1), colour(0).stroke_width(2)))?
         .label("training loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(0).stroke_width(2)));
+    if epochs.iter().any(|e| e.test_loss.is_some()) {
+        let test = points(epochs.iter().map(|e| e.test_loss.unwrap_or(f64::NAN)), 1);
+        chart
+            .draw_series(LineSeries::new(test, colour(2).stroke_width(2)))?
+            .label("test loss (after the epoch)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(2).stroke_width(2)));
+    }
     chart
         .configure_series_labels()
         .label_font((FONT, 14))
@@ -312,7 +347,8 @@ fn draw_weights<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Pane
     let areas = root.split_evenly((panels.len().max(1), 1));
     for (panel, area) in panels.iter().zip(areas) {
         let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - 300);
-        let epochs = panel.series.first().map_or(1, |s| s.values.len().saturating_sub(1)).max(1) as f64;
+        let every = panel.every.max(1);
+        let epochs = (panel.series.first().map_or(1, |s| s.values.len().saturating_sub(1)).max(1) * every) as f64;
         let (lo, hi) = range(panel.series.iter().flat_map(|s| s.values.iter().copied()));
         let mut chart = ChartBuilder::on(&plot)
             .caption(&panel.title, (FONT, 20))
@@ -323,7 +359,8 @@ fn draw_weights<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Pane
             .build_cartesian_2d(0.0..epochs, lo..hi)?;
         mesh(&mut chart, "epoch (0 = before training)", "value")?;
         for (i, s) in panel.series.iter().enumerate() {
-            chart.draw_series(LineSeries::new(points(s.values.iter().copied(), 0), colour(i).stroke_width(2)))?;
+            let at_epochs = points(s.values.iter().copied(), 0).into_iter().map(|(x, y)| (x * every as f64, y));
+            chart.draw_series(LineSeries::new(at_epochs, colour(i).stroke_width(2)))?;
         }
 
         let rows = ((legend.dim_in_pixel().1.saturating_sub(50)) / LEGEND_ROW) as usize;
@@ -399,7 +436,13 @@ mod tests {
     #[test]
     fn both_formats_draw() {
         let epochs: Vec<EpochStats> = (1..=5)
-            .map(|e| EpochStats { epoch: e, loss: 1.0 / e as f64, train_accuracy: 0.5, test_accuracy: Some(0.4) })
+            .map(|e| EpochStats {
+                epoch: e,
+                loss: 1.0 / e as f64,
+                train_accuracy: 0.5,
+                test_accuracy: Some(0.4),
+                test_loss: Some(1.5 / e as f64),
+            })
             .collect();
         let svg = training_curves(&epochs, "nats", ImageFormat::Svg).unwrap();
         assert!(String::from_utf8(svg).unwrap().contains("Accuracy after each epoch"));

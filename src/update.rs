@@ -65,10 +65,17 @@ impl Optimizer {
     /// Momentum, with a check of the step size and of the mass (in [0, 1)).
     pub fn momentum(step_size: f64, mass: f64) -> Result<Optimizer> {
         check_step_size(step_size)?;
-        if !(mass.is_finite() && (0.0..1.0).contains(&mass)) {
-            return Err(Error::invalid_value(Setting::Momentum, mass, "the mass must be in [0, 1)"));
-        }
+        Optimizer::check_mass(mass)?;
         Ok(Optimizer::Momentum { step_size, mass })
+    }
+
+    /// Momentum's rule for its mass, [0, 1): at 1 or above the velocity never decays.
+    pub fn check_mass(mass: f64) -> Result<()> {
+        if mass.is_finite() && (0.0..1.0).contains(&mass) {
+            Ok(())
+        } else {
+            Err(Error::invalid_value(Setting::Momentum, mass, "the mass must be in [0, 1)"))
+        }
     }
 
     /// Adam with JAX's defaults: b1 0.9, b2 0.999, eps 1e-8.

@@ -392,6 +392,9 @@ proptest! {
         }
         assert_close("losses", &losses(&fast), &losses(&tape), 1e-12);
         assert_close("weights", &fast.model.params().to_flat(), &tape.model.params().to_flat(), 1e-12);
+        // The test rows' loss: the engine's forward pass against the tape's evaluation (predict).
+        let test_losses = |r: &TrainResult| r.epochs.iter().map(|e| e.test_loss.expect("a test set")).collect::<Vec<_>>();
+        assert_close("test losses", &test_losses(&fast), &test_losses(&tape), 1e-12);
         let acc = |r: &TrainResult| r.epochs.iter().map(|e| (e.train_accuracy, e.test_accuracy)).collect::<Vec<_>>();
         prop_assert_eq!(acc(&fast), acc(&tape));
     }

@@ -78,8 +78,8 @@ fn save_npy_and_plots_write_what_they_claim() {
     assert_eq!(saved["scaler"]["offset"].as_array().unwrap().len(), 4);
 
     // numpy's format, read back: the same numbers as the model file.
-    let w = Array2::<f64>::read_npy(std::fs::File::open(dir.path().join("npy/layer0_weights.npy")).unwrap()).unwrap();
-    let b = Array1::<f64>::read_npy(std::fs::File::open(dir.path().join("npy/layer0_bias.npy")).unwrap()).unwrap();
+    let w = Array2::<f64>::read_npy(std::fs::File::open(dir.path().join("npy/layer1_weights.npy")).unwrap()).unwrap();
+    let b = Array1::<f64>::read_npy(std::fs::File::open(dir.path().join("npy/layer1_bias.npy")).unwrap()).unwrap();
     assert_eq!(w.dim(), (3, 4));
     assert_eq!(w[[1, 2]], saved["layers"][0]["weights"][1][2].as_f64().unwrap());
     assert_eq!(

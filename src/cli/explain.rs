@@ -1,13 +1,14 @@
 //! `gradlens explain`: options → an [`ExplainRequest`] → an explanation → a renderer.
 
-use super::{check_writable, parse_matrix, parse_numbers, stdout_wants_color, write_output};
-use anyhow::Result;
+use super::output::{self, Content, Plan};
+use super::{input, parse_matrix, parse_numbers, stdout_wants_color};
+use anyhow::{Result, bail};
 use gradlens::data::Dataset;
 use gradlens::explain_options::{ExplainOptions, Target};
 use gradlens::loss::LOSS_NAMES;
 use gradlens::model::ModelFile;
 use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, explain};
+use gradlens::trace::{ExplainRequest, Explanation, LayerTrace, explain};
 use ndarray::Array2;
 use std::path::PathBuf;
 
@@ -42,35 +43,94 @@ pub struct Args {
     /// [default: cross-entropy, or the loss a saved model was trained with]
     #[arg(long, value_parser = LOSS_NAMES)]
     loss: Option<String>,
-    /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default:
-    /// e, or the base a saved model was trained with]
+    /// Base of cross-entropy's logarithm: e, 2, 10 or any number above 1 [default: e, or the
+    /// base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     #[arg(long)]
     freeze_bias: bool,
+    /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
+    /// array of steps). The same samples and targets every step.
+    #[arg(long, value_name = "N", default_value = "1")]
+    steps: usize,
     /// text, markdown, json or html.
     #[arg(long, default_value = "text")]
     format: Format,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
+    /// or FIFO written as it is; the file may not be the --model file.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if let Some(path) = &args.output {
-        check_writable("--output", path)?;
+    let mut plan = Plan::default();
+    if let Some(path) = &args.model {
+        plan.input("--model", path);
     }
-    let request = request(&args)?;
-    let explanation = explain(&request)?;
-    let color = args.output.is_none() && args.format == Format::Text && stdout_wants_color();
-    write_output(args.output.as_deref(), render(&explanation, args.format, color).as_bytes())
+    let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
+    if !(1..=MAX_STEPS).contains(&args.steps) {
+        bail!("--steps {}: take 1 to {MAX_STEPS} steps", args.steps);
+    }
+    let mut request = request(&args)?;
+    let mut explanations = Vec::with_capacity(args.steps);
+    for _ in 0..args.steps {
+        let explanation = explain(&request)?;
+        request.model = request.model.with_params(&request.model.params().with_flat(&new_parameters(&explanation)));
+        explanations.push(explanation);
+    }
+    let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
+    let color = to_stdout && args.format == Format::Text && stdout_wants_color();
+    let text = match (explanations.as_slice(), args.format) {
+        ([one], format) => render(one, format, color),
+        (many, Format::Json) => {
+            let parts: Vec<String> =
+                many.iter().map(|e| render(e, Format::Json, false).trim_end().to_string()).collect();
+            format!("[\n{}\n]\n", parts.join(",\n"))
+        }
+        (many, format) => {
+            let mut all = String::new();
+            for (k, e) in many.iter().enumerate() {
+                let heading = format!("Step {} of {}", k + 1, many.len());
+                all.push_str(&match format {
+                    Format::Markdown => format!("# {heading}\n\n"),
+                    _ => format!("════ {heading} ════\n\n"),
+                });
+                all.push_str(&render(e, format, color));
+                all.push('\n');
+            }
+            all
+        }
+    }
+    .into_bytes();
+    match &target {
+        Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
+        None => output::print(&text),
+    }
+}
+
+/// The most steps `--steps` takes: each is shown whole.
+const MAX_STEPS: usize = 1000;
+
+/// The parameters after an explained step, flat as `Params::to_flat` lays them: each dense
+/// layer's new weights (row by row), then its new bias.
+fn new_parameters(e: &Explanation) -> Vec<f64> {
+    let mut flat = Vec::new();
+    for layer in &e.layers {
+        if let LayerTrace::Dense(d) = layer {
+            flat.extend(d.new_weights.iter().copied());
+            if let Some(b) = &d.new_bias {
+                flat.extend(b.iter().copied());
+            }
+        }
+    }
+    flat
 }
 
 /// The option strings parsed into [`ExplainOptions`], which the library checks into a request
 /// (the web server's `/api/explain` does the same with its JSON body).
 fn request(args: &Args) -> Result<ExplainRequest> {
-    let model = args.model.as_deref().map(ModelFile::load).transpose()?;
+    let model = args.model.as_deref().map(input::read_model_file).transpose()?;
     let options = ExplainOptions {
         x: args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<_>>()?,
         target: args.target.iter().map(|t| target(t)).collect::<Result<_>>()?,
@@ -84,7 +144,52 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         log_base: args.log_base.as_deref().map(str::parse).transpose()?,
         freeze_bias: args.freeze_bias,
     };
-    Ok(options.request(&Dataset::iris(), "Iris")?)
+    let iris = Dataset::iris();
+    let request = options.request(&iris, "Iris")?;
+    warn_unread(args, options.model.as_ref(), &request, &iris);
+    Ok(request)
+}
+
+/// What the request takes that the user may not expect is said, not silently done: a model's
+/// optimizer state the file does not keep, an Iris row given another class than its own, and a
+/// lone sample's class taken to be 0.
+fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, iris: &Dataset) {
+    use gradlens::update::Optimizer;
+    // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
+    // moments): the step shown is plain gradient descent with the run's step size.
+    if let Some(t) = file.and_then(|f| f.training.as_ref()) {
+        let name = match t.optimizer {
+            Optimizer::Sgd { .. } => None,
+            Optimizer::Momentum { .. } => Some("momentum"),
+            Optimizer::Adam { .. } => Some("adam"),
+        };
+        if let (Some(name), gradlens::trace::Update::Sgd { learning_rate }) = (name, &request.update) {
+            super::warn(&format!(
+                "the model was trained with {name}, whose state the model file does not keep: the step shown is \
+                 plain gradient descent with step size {learning_rate}"
+            ));
+        }
+    }
+    let names = request.class_names.as_deref();
+    let name = |c: usize| names.and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
+    // An Iris row given another class than its own: allowed (it is a what-if), but said.
+    if let (false, false, Some(targets)) = (args.sample.is_empty(), args.target.is_empty(), request.targets.classes()) {
+        for (&row, &target) in args.sample.iter().zip(targets) {
+            let label = iris.labels[row];
+            if label != target {
+                super::warn(&format!(
+                    "--target {}: Iris row {row} is labelled {}; the step is taken as if it were {}",
+                    name(target),
+                    name(label),
+                    name(target)
+                ));
+            }
+        }
+    }
+    if args.target.is_empty() && !args.x.is_empty() && request.inputs.nrows() == 1 {
+        let shown = names.and_then(|n| n.first()).map_or("0".to_string(), |n| format!("0 ({n})"));
+        super::warn(&format!("--target not given: the sample's class is taken to be {shown}; give --target to choose"));
+    }
 }
 
 /// `--target` text: numbers when it lists several ("0.01,0.99"), a class index when it is one;

@@ -3,15 +3,16 @@
 
 mod engine;
 mod explain;
+mod input;
 mod options;
+mod output;
 mod predict;
 mod serve;
 mod train;
 
-use anyhow::{Context, Result, anyhow, bail};
-use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use anyhow::{Result, anyhow, bail};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -23,6 +24,15 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most bytes to read from one input file [default: 8 GiB for --data, 256 MiB for --model]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = gradlens::limits::parse_bytes)]
+    max_input_size: Option<u64>,
+    /// No warnings, progress bar or per-epoch lines: only the result (and errors).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorArg,
 }
 
 // Built once per run: the size difference between variants costs nothing.
@@ -37,6 +47,21 @@ enum Command {
     Predict(predict::Args),
     /// The weight update as a page to step through, on a local web server.
     Serve(serve::Args),
+    /// Print a shell completion script: `gradlens completions bash > /etc/bash_completion.d/gradlens`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), made from the same definitions as --help: `gradlens man | man -l -`.
+    Man,
+}
+
+/// When to colour what goes to a terminal.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 pub fn main() -> ExitCode {
@@ -45,26 +70,50 @@ pub fn main() -> ExitCode {
         // A usage error is one line like every other error; help (asked for, or shown for a bare
         // `gradlens`) and --version print as clap has them.
         Err(e) if e.use_stderr() && e.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("gradlens: error: {}", usage_error_line(&e));
+            eprintln!("gradlens: error: {}", error_line(&usage_error_line(&e)));
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
     };
+    // The server shuts down on Ctrl-C by itself (requests in flight finish) and writes no files.
+    if !matches!(cli.command, Command::Serve(_)) {
+        output::install_signal_cleanup();
+    }
+    input::set_max_input(cli.max_input_size);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let _ = COLOR.set(cli.color);
     let command = match cli.command {
         Command::Explain(_) => options::Command::Explain,
-        Command::Train(_) | Command::Predict(_) | Command::Serve(_) => options::Command::Other,
+        Command::Train(_) | Command::Predict(_) | Command::Serve(_) | Command::Completions { .. } | Command::Man => {
+            options::Command::Other
+        }
     };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "gradlens", &mut script);
+            output::print(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| output::print(&page))
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            flush_warnings();
+            ExitCode::SUCCESS
+        }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gradlens: error: {}", options::message(&e, command));
+            eprintln!("gradlens: error: {}", error_line(&options::message(&e, command)));
             ExitCode::from(2)
         }
     }
@@ -82,8 +131,34 @@ fn usage_error_line(e: &clap::Error) -> String {
         line.push(' ');
         line.push_str(&rest.join(", "));
     }
+    // clap's "similar subcommand/argument exists" tip, kept on the same line.
+    use clap::error::{ContextKind, ContextValue};
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        let suggested = match e.get(kind) {
+            Some(ContextValue::String(s)) => vec![s.clone()],
+            Some(ContextValue::Strings(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        if !suggested.is_empty() {
+            let quoted: Vec<String> = suggested.iter().map(|s| format!("'{s}'")).collect();
+            line.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
+        }
+    }
     line.push_str(" (see --help)");
     line
+}
+
+/// The longest error line printed, in characters: quoted input is cut where it is quoted, and
+/// this catches what is not.
+const ERROR_MAX: usize = 2000;
+
+/// A message as one safe line: control characters escaped, cut at [`ERROR_MAX`] characters.
+fn error_line(message: &str) -> String {
+    let line = gradlens::safe_text::one_line(message);
+    match line.char_indices().nth(ERROR_MAX) {
+        Some((cut, _)) => format!("{}… (message cut)", &line[..cut]),
+        None => line,
+    }
 }
 
 /// A reader that closed the pipe early (`gradlens explain | head`) is not an error.
@@ -91,77 +166,44 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-/// Whether to colour what goes to stdout: only a terminal, and only when NO_COLOR is unset.
+static COLOR: std::sync::OnceLock<ColorArg> = std::sync::OnceLock::new();
+
+/// Whether to colour what goes to stdout: `--color always`, or (auto) only a terminal and only
+/// when NO_COLOR is unset.
 pub fn stdout_wants_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match COLOR.get().copied().unwrap_or(ColorArg::Auto) {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }
 
-/// Writes `content` to `path`, or to stdout when there is none.
-pub fn write_output(path: Option<&Path>, content: &[u8]) -> Result<()> {
-    match path {
-        Some(path) => write_atomic(path, content),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(content)?;
-            out.flush()?;
-            Ok(())
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `-q/--quiet` was given: no warnings, no progress, no per-epoch lines.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A warning, one line on stderr unless `--quiet`. It waits for [`flush_warnings`] (before the
+/// long part of a run, or at its end), so a run that fails prints its one error line only.
+pub fn warn(message: &str) {
+    if !quiet()
+        && let Ok(mut w) = WARNINGS.lock()
+    {
+        w.push(format!("gradlens: warning: {}", error_line(message)));
+    }
+}
+
+/// Prints the warnings so far.
+pub fn flush_warnings() {
+    if let Ok(mut w) = WARNINGS.lock() {
+        for line in w.drain(..) {
+            eprintln!("{line}");
         }
     }
-}
-
-/// Checks, before any work is done, that `path` can be written: its folder exists.
-pub fn check_writable(option: &str, path: &Path) -> Result<()> {
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        bail!("{option} {}: the folder {} does not exist", path.display(), dir.display());
-    }
-    if path.is_dir() {
-        bail!("{option} {}: is a folder, not a file", path.display());
-    }
-    Ok(())
-}
-
-pub fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Writes to a temporary file beside `path` and renames it into place, so a failed run leaves
-/// neither a half-written file nor a clobbered old one.
-pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    write_all_atomic(&[(path, content)])
-}
-
-/// Writes every file or none of them: each goes to a temporary file beside its target first, and
-/// only once all are written are they renamed into place, so a failure part way (a full disk, a
-/// folder that cannot be written) leaves the user's files as they were.
-pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<()> {
-    let mut staged = Vec::with_capacity(files.len());
-    for &(path, content) in files {
-        let dir = parent_dir(path);
-        let mut tmp =
-            temp_file_in(dir).with_context(|| format!("{}: cannot write in {}", path.display(), dir.display()))?;
-        tmp.write_all(content).with_context(|| format!("{}: writing failed", path.display()))?;
-        staged.push((tmp, path));
-    }
-    for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
-    }
-    Ok(())
-}
-
-/// A temporary file in `dir` that becomes a user's file when persisted: created with mode 0666
-/// less the umask, as any new file, not tempfile's private 0600.
-pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
 }
 
 /// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.
@@ -216,6 +258,35 @@ mod tests {
         assert!(e.contains("not a finite number"), "{e}");
         let e = parse_numbers("--x", "0.1,,2").unwrap_err().to_string();
         assert!(e.contains("number 2 is missing"), "{e}");
+    }
+
+    // The CLI numbers' fuzz harness: arbitrary text never panics and gives one line; finite
+    // numbers written by `{}` read back to the same bits. Budget: FUZZ_CASES (default 600).
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn option_numbers_never_panic(text in "\\PC{0,60}") {
+            for result in [parse_numbers("--x", &text).map(|_| ()), parse_matrix("--weights", &text).map(|_| ())] {
+                if let Err(e) = result {
+                    let line = error_line(&format!("{e:#}"));
+                    proptest::prop_assert!(!line.contains('\n'));
+                }
+            }
+            let _ = gradlens::limits::parse_bytes(&text);
+            let _ = text.parse::<gradlens::loss::LogBase>();
+        }
+
+        #[test]
+        fn option_numbers_read_back_exactly(values in proptest::collection::vec(-1e300f64..1e300, 1..8)) {
+            let text = values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+            let back = parse_numbers("--x", &text).unwrap();
+            proptest::prop_assert_eq!(back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), values.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
     }
 
     #[test]

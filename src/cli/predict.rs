@@ -1,17 +1,15 @@
 //! `gradlens predict`: a saved model → each row's class and probabilities. Rows are given raw;
 //! the model file's scaler (fitted when it was trained) scales them first.
 
-use super::parse_numbers;
+use super::{input, output, parse_numbers};
 use anyhow::{Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::read_features;
-use gradlens::model::Model;
+use gradlens::data::read_features_from;
 use gradlens::predict::{classes, log_probabilities, probabilities};
 use gradlens::train::Engine;
 use ndarray::Array2;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -23,7 +21,7 @@ pub struct Args {
     /// One row's features, comma-separated, unscaled; repeat for more rows.
     #[arg(long = "x", value_name = "NUMBERS", allow_hyphen_values = true, conflicts_with = "data")]
     x: Vec<String>,
-    /// A CSV with a header row: the model's feature columns are read by name, others ignored.
+    /// A CSV with a header row ('-': stdin): the model's feature columns are read by name, others ignored.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// text, json (each row's class, class index and probabilities) or csv.
@@ -59,7 +57,7 @@ struct Report<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let engine = args.engine.engine()?;
-    let (model, file) = Model::load(&args.model)?;
+    let (model, file) = input::load_model(&args.model)?;
     let width = model.in_width();
     // Loading checked that the names, if any, number the model's outputs and inputs.
     let class_names: Vec<String> = match &file.classes {
@@ -68,7 +66,8 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let raw = if let Some(path) = &args.data {
-        read_features(path, file.features.as_deref(), width).map_err(|e| match e {
+        let reader = input::open_data("--data", path)?;
+        read_features_from(reader, path, file.features.as_deref(), width).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
             e => anyhow!(e),
         })?
@@ -110,10 +109,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         FormatArg::Csv => csv(&class_names, &predictions)?,
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    output::print(out.as_bytes())
 }
 
 fn text(classes: &[String], predictions: &[Prediction]) -> String {

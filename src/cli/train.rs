@@ -3,10 +3,12 @@
 //! Every output path is checked before training starts, and every file is written whole (or not
 //! at all) after it ends.
 
-use super::{check_writable, parent_dir, temp_file_in, write_all_atomic};
+use super::input;
+use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
+use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
@@ -21,14 +23,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 #[command(after_help = "With no options: the blog's model, serial(Dense(3), Softmax) with a bias, trained on \
                         Iris (standardised, 20% held out for testing) by full-batch gradient descent.")]
 pub struct Args {
-    /// `iris` (built in) or a CSV file with a header row.
+    /// `iris` (built in), a CSV file with a header row, or '-' (a CSV on stdin).
     #[arg(long, value_name = "iris|FILE", default_value = IRIS)]
     data: String,
     /// The CSV's class column (default: the last).
@@ -54,9 +56,9 @@ pub struct Args {
     /// Hidden layer widths, e.g. 16,8 (default: none, the blog's model).
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
-    /// The hidden layers' activation.
-    #[arg(long, default_value = "tanh", value_parser = activation_names())]
-    activation: Activation,
+    /// The hidden layers' activation [default: tanh]
+    #[arg(long, value_parser = activation_names())]
+    activation: Option<Activation>,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
@@ -73,9 +75,9 @@ pub struct Args {
     /// Step size.
     #[arg(long, value_name = "ALPHA", default_value = "0.5", allow_hyphen_values = true)]
     lr: f64,
-    /// Momentum's mass, in [0, 1).
-    #[arg(long, value_name = "MASS", default_value = "0.9", allow_hyphen_values = true)]
-    momentum: f64,
+    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
+    momentum: Option<f64>,
     /// Passes over the training rows.
     #[arg(long, value_name = "N", default_value = "1000")]
     epochs: usize,
@@ -107,7 +109,8 @@ pub struct Args {
     /// Save the trained model (with its class and feature names and scaler) to this JSON file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
-    /// Save every weight and bias as a .npy file in this folder (made if missing).
+    /// Save every weight and bias as a .npy file in this folder (made if missing); layer*_weights.npy
+    /// and layer*_bias.npy files of an earlier model that the new one does not have are removed.
     #[arg(long, value_name = "DIR")]
     save_npy: Option<PathBuf>,
     /// Plot loss and accuracy per epoch (.svg or .png).
@@ -116,13 +119,24 @@ pub struct Args {
     /// Plot every weight's path over the epochs (.svg or .png).
     #[arg(long, value_name = "FILE")]
     plot_weights: Option<PathBuf>,
-    /// Write every step's explanation, one JSON object per line.
+    /// Write every step's explanation, one JSON object per line. A warning comes
+    /// first when it will pass 100 MB.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Trace every N-th step only (steps counted from 0 across epochs, as the optimizer counts).
+    #[arg(long, value_name = "N", requires = "trace")]
+    trace_every: Option<usize>,
+    /// A compact trace: each line holds the step's loss and each dense layer's weights, gradients
+    /// and new weights, without the per-sample intermediates.
+    #[arg(long, requires = "trace")]
+    trace_compact: bool,
 
     #[command(flatten)]
     engine: super::engine::EngineArgs,
 }
+
+/// The most snapshots `--plot-weights` keeps: a longer run is sampled every few epochs.
+const MAX_WEIGHT_SNAPSHOTS: usize = 1000;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ScaleArg {
@@ -168,10 +182,20 @@ pub fn run(args: Args) -> Result<()> {
     // Everything the user gave is checked before any work: a bad option costs nothing.
     let config = config(&args)?;
     let engine = args.engine.engine()?;
-    let outputs = Outputs::check(&args)?;
+    let mut plan = Plan::default();
+    if args.data != IRIS {
+        plan.input("--data", Path::new(&args.data));
+    }
+    if let Some(path) = &args.labels {
+        plan.input("--labels", path);
+    }
+    if let Some(path) = &args.model {
+        plan.input("--model", path);
+    }
+    let outputs = Outputs::check(&args, &mut plan)?;
     let (data, source) = load_data(&args)?;
     let start =
-        args.model.as_ref().map(|path| Model::load(path).map(|(model, file)| (path, model, file))).transpose()?;
+        args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
     let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
@@ -187,79 +211,118 @@ pub fn run(args: Args) -> Result<()> {
         None => fresh_model(&args, &data, &mut rng)?,
     };
 
+    // The .npy files are known once the model is: each is checked now, before training.
+    let mut npy = match &args.save_npy {
+        Some(dir) => Some(NpyFiles::check(dir, &npy_names(&model), &mut plan)?),
+        None => None,
+    };
+
     let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
     let ran_on = engine.for_run(&config, args.trace.is_some());
     let config_report =
         ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed, ran_on);
     let text = args.format == FormatArg::Text;
-    if text {
-        // Not print!: it panics when the reader has gone (`gradlens train | head -1`).
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(header(&data_report, &config_report, &model).as_bytes())?;
-        stdout.flush()?;
+    if text && !super::quiet() {
+        // A reader that has gone (`| head -1`) ends the printing, not the run: the files are saved.
+        output::print(header(&data_report, &config_report, &model).as_bytes())?;
     }
-    let mut observer = Watch::new(&args, &config, &data, text, &outputs)?;
+    // Everything is checked: what was said about the options comes before the long part.
+    super::flush_warnings();
+    let mut observer = Watch::new(&args, &config, &data, train_set.len(), text, &outputs)?;
     let initial = model.clone();
     let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
-    let (result, trace) = (result?, trace?);
+    let result = result?;
+    check_not_diverged(&observer.first_and_last, &config)?;
     let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if let Some(path) = &args.save {
-        files.push((path.clone(), model_json(&report.model)));
+    let mut files: Vec<(&Target, Content)> = Vec::new();
+    if let Some(target) = &outputs.save {
+        files.push((target, Content::Bytes(model_json(&report.model))));
     }
-    if let Some(dir) = &args.save_npy {
-        files.extend(npy_files(&result.model, dir)?);
+    if let Some(npy) = &npy {
+        for ((target, _), bytes) in npy.targets.iter().zip(npy_files(&result.model)?) {
+            files.push((target, Content::Bytes(bytes)));
+        }
     }
-    if let Some((path, format)) = &outputs.plot {
-        files.push((path.clone(), training_curves(&report.epochs, &loss_unit(config.loss), *format)?));
+    if let Some((target, format)) = &outputs.plot {
+        files.push((target, Content::Bytes(training_curves(&report.epochs, &loss_unit(config.loss), *format)?)));
     }
-    if let Some((path, format)) = &outputs.plot_weights {
-        let mut history = observer.params_history;
+    if let Some((target, format)) = &outputs.plot_weights {
+        let mut history = std::mem::take(&mut observer.params_history);
         history.insert(0, initial.params().to_flat());
-        let panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
-        files.push((path.clone(), weight_paths(&panels, *format)?));
-    }
-    let made_npy_dir = match &args.save_npy {
-        Some(dir) if !dir.is_dir() => {
-            std::fs::create_dir(dir)
-                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
-            Some(dir)
+        let mut panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
+        for panel in &mut panels {
+            panel.every = observer.params_every;
         }
-        _ => None,
-    };
-    let staged: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
-    if let Err(e) = write_all_atomic(&staged) {
-        if let Some(dir) = made_npy_dir {
-            let _ = std::fs::remove_dir(dir); // only if still empty: nothing of the user's
-        }
-        return Err(e);
+        files.push((target, Content::Bytes(weight_paths(&panels, *format)?)));
     }
-    if let Some((tmp, path)) = trace {
-        tmp.persist(&path).map_err(|e| anyhow!("--trace {}: {}", path.display(), e.error))?;
+    if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
+        files.push((target, Content::Stream(stream)));
+    }
+    output::commit(files)?;
+    if let Some(npy) = &mut npy {
+        npy.made_dir = false; // the folder is the user's now
+        npy.remove_stale()?;
     }
 
     let out = match args.format {
         FormatArg::Text => summary(&report),
         FormatArg::Json => json(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
+    output::print(out.as_bytes())
+}
+
+/// How many times its first epoch's loss a run's last loss may be before the run counts as
+/// diverged (the loss of a run that learns goes down).
+const DIVERGED_GROWTH: f64 = 1000.0;
+
+/// A run whose loss grew by orders of magnitude has not learned: it is an error (exit 2, nothing
+/// saved), with the step size as the likely cause. (A loss that overflows is found by the
+/// training loop itself.)
+fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config: &TrainConfig) -> Result<()> {
+    let Some((first, last)) = first_and_last else { return Ok(()) };
+    if last.loss > DIVERGED_GROWTH * first.loss.max(f64::MIN_POSITIVE) {
+        bail!(
+            "training diverged: the loss grew from {} in epoch 1 to {} in epoch {}; try a smaller step size \
+             (--lr, now {}); nothing was saved",
+            fmt_num(first.loss),
+            fmt_num(last.loss),
+            last.epoch,
+            fmt_num(config.optimizer.step_size())
+        );
+    }
     Ok(())
 }
 
 /// The optimisation settings, each checked and named by its option.
 fn config(args: &Args) -> Result<TrainConfig> {
     // The library checks every setting and names it; `options.rs` turns the name into the option.
+    // A mass given is checked even where the optimizer ignores it (then it is also warned about).
+    if let Some(mass) = args.momentum {
+        Optimizer::check_mass(mass)?;
+    }
+    let mass = args.momentum.unwrap_or(0.9);
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
-        OptimizerArg::Momentum => Optimizer::momentum(args.lr, args.momentum),
+        OptimizerArg::Momentum => Optimizer::momentum(args.lr, mass),
         OptimizerArg::Adam => Optimizer::adam(args.lr),
     }?;
+    // Options the chosen mode does not read: said, not silently dropped.
+    if args.momentum.is_some() && args.optimizer != OptimizerArg::Momentum {
+        super::warn("--momentum is ignored: it is the mass of --optimizer momentum");
+    }
+    if args.activation.is_some() && args.hidden.as_deref().is_none_or(|h| h.trim().is_empty()) {
+        super::warn("--activation is ignored: the model has no hidden layers (give --hidden)");
+    }
+    if args.every.is_some() && args.format == FormatArg::Json {
+        super::warn("--every is ignored: --format json has every epoch");
+    }
+    if args.trace_every == Some(0) {
+        bail!("--trace-every 0: trace every 1 step or more");
+    }
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
@@ -291,52 +354,99 @@ fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
 
 /// The checked output paths, with the image format each plot's name asks for.
 struct Outputs {
-    plot: Option<(PathBuf, ImageFormat)>,
-    plot_weights: Option<(PathBuf, ImageFormat)>,
+    save: Option<Target>,
+    plot: Option<(Target, ImageFormat)>,
+    plot_weights: Option<(Target, ImageFormat)>,
+    trace: Option<Target>,
 }
 
 impl Outputs {
-    fn check(args: &Args) -> Result<Outputs> {
-        if let Some(path) = &args.save {
-            check_writable("--save", path)?;
-        }
-        if let Some(path) = &args.trace {
-            check_writable("--trace", path)?;
-        }
-        if let Some(dir) = &args.save_npy {
-            if dir.exists() && !dir.is_dir() {
-                bail!("--save-npy {}: is a file, not a folder", dir.display());
-            }
-            if !dir.exists() {
-                // The folder is made after training; its parent must be there now.
-                check_writable("--save-npy", dir)?;
-            }
-        }
-        let image = |option: &str, path: &Option<PathBuf>| -> Result<Option<(PathBuf, ImageFormat)>> {
+    /// Every output is checked against the inputs and each other (by the file it names) and for
+    /// a writable folder, before any data is read.
+    fn check(args: &Args, plan: &mut Plan) -> Result<Outputs> {
+        let save = args.save.as_ref().map(|p| plan.output("--save", p, false)).transpose()?;
+        let mut image = |option: &str, path: &Option<PathBuf>| -> Result<Option<(Target, ImageFormat)>> {
             let Some(path) = path else { return Ok(None) };
-            check_writable(option, path)?;
             let format = ImageFormat::from_path(path)
                 .with_context(|| format!("{option} {}: the name must end in .svg or .png", path.display()))?;
-            Ok(Some((path.clone(), format)))
+            Ok(Some((plan.output(option, path, false)?, format)))
         };
-        let outputs =
-            Outputs { plot: image("--plot", &args.plot)?, plot_weights: image("--plot-weights", &args.plot_weights)? };
-        let mut paths: Vec<(&str, &Path)> = Vec::new();
-        for (option, path) in [
-            ("--save", &args.save),
-            ("--plot", &args.plot),
-            ("--plot-weights", &args.plot_weights),
-            ("--trace", &args.trace),
-        ] {
-            if let Some(p) = path {
-                if let Some((other, _)) = paths.iter().find(|(_, q)| *q == p.as_path()) {
-                    bail!("{option} {}: the same file as {other}", p.display());
-                }
-                paths.push((option, p));
+        let plot = image("--plot", &args.plot)?;
+        let plot_weights = image("--plot-weights", &args.plot_weights)?;
+        // Not '-': stdout carries the report, and the two would interleave.
+        let trace = args.trace.as_ref().map(|p| plan.output("--trace", p, false)).transpose()?;
+        if let Some(dir) = &args.save_npy
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            bail!("--save-npy {}: is a file, not a folder", dir.display());
+        }
+        Ok(Outputs { save, plot, plot_weights, trace })
+    }
+}
+
+/// `--save-npy DIR`: one checked target per file, and whether this run made the folder.
+///
+/// Files `layer<N>_weights.npy` / `layer<N>_bias.npy` left in the folder by an earlier, deeper
+/// model are removed once the new files are in place, so the folder always holds one model;
+/// other files in it are never touched.
+struct NpyFiles {
+    dir: PathBuf,
+    made_dir: bool,
+    targets: Vec<(Target, String)>,
+}
+
+impl NpyFiles {
+    fn check(dir: &Path, names: &[String], plan: &mut Plan) -> Result<NpyFiles> {
+        let made_dir = !dir.exists();
+        if made_dir {
+            std::fs::create_dir(dir)
+                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
+        }
+        let mut npy = NpyFiles { dir: dir.to_path_buf(), made_dir, targets: Vec::new() };
+        for name in names {
+            npy.targets.push((plan.output("--save-npy", &dir.join(name), false)?, name.clone()));
+        }
+        Ok(npy)
+    }
+
+    fn remove_stale(&self) -> Result<()> {
+        for entry in std::fs::read_dir(&self.dir).with_context(|| format!("--save-npy {}", self.dir.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if output::is_layer_npy(&name)
+                && !self.targets.iter().any(|(_, n)| *n == name)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("--save-npy: removing the earlier model's {name}"))?;
             }
         }
-        Ok(outputs)
+        Ok(())
     }
+}
+
+/// A run that fails (a bad option found later, a diverged run, a failed save) takes away the
+/// folder it made, if nothing is in it.
+impl Drop for NpyFiles {
+    fn drop(&mut self) {
+        if self.made_dir {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// The names of the .npy files of `model`, in the order [`npy_files`] renders them. Dense layers
+/// are numbered from 1, as `explain` ("Layer 2") and the weights plot (W2) number them.
+fn npy_names(model: &Model) -> Vec<String> {
+    let mut names = Vec::new();
+    for (d, (_, _, b)) in model.dense_layers().enumerate() {
+        names.push(format!("layer{}_weights.npy", d + 1));
+        if b.is_some() {
+            names.push(format!("layer{}_bias.npy", d + 1));
+        }
+    }
+    names
 }
 
 /// The data, and how to name it in messages and reports.
@@ -358,12 +468,16 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
             e => anyhow!(e),
         })?
     } else {
-        Dataset::from_csv(Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
+        let reader = input::open_data("--data", Path::new(&args.data))?;
+        Dataset::from_csv_reader(reader, Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
             e => anyhow!(e),
         })?
     };
     data.check_trainable(Path::new(&args.data))?;
+    // Training holds the targets one-hot: rows × classes numbers.
+    gradlens::limits::matrix(Setting::TrainingData, "the one-hot targets", data.len(), data.class_names.len())
+        .with_context(|| format!("--data {}", args.data))?;
     Ok((data, args.data.clone()))
 }
 
@@ -424,9 +538,13 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
             })
             .collect::<Result<_>>()?,
     };
+    // Each layer's activations for a batch: rows × width. Checked after the library's parameter
+    // count (which refuses the widest models before allocating any weight), so a width too large
+    // for any data is named by that rule.
+    let widest = hidden.iter().chain([&features, &classes]).max().copied().unwrap_or(0);
     let spec = ModelSpec {
         hidden,
-        activation: args.activation,
+        activation: args.activation.unwrap_or(Activation::Tanh),
         bias: !args.no_bias,
         init: match args.init {
             InitArg::Glorot => Init::GlorotNormal,
@@ -434,7 +552,9 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
             InitArg::Zeros => Init::Zeros,
         },
     };
-    Ok(spec.build(features, classes, rng)?)
+    let model = spec.build(features, classes, rng)?;
+    gradlens::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
+    Ok(model)
 }
 
 /// What the run reports while it trains: a progress bar on a terminal's stderr, a line every
@@ -446,17 +566,50 @@ struct Watch {
     epochs: usize,
     params_history: Vec<Vec<f64>>,
     record_params: bool,
+    /// Keep the parameters after every this many epochs for `--plot-weights`.
+    params_every: usize,
+    /// Whether the run keeps every epoch's figures: only `--format json` and `--plot` use them.
+    keep_history: bool,
+    /// The first and the latest epoch's figures, for the divergence check.
+    first_and_last: Option<(EpochStats, EpochStats)>,
     trace: Option<TraceWriter>,
 }
 
 struct TraceWriter {
-    path: PathBuf,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: Stream,
     optimizer: Optimizer,
     loss: Loss,
     freeze_bias: bool,
     class_names: Vec<String>,
     feature_names: Vec<String>,
+    every: usize,
+    compact: bool,
+    /// Steps the trace will hold, for the size warning after its first line.
+    lines: u64,
+    warned: bool,
+}
+
+/// One `--trace-compact` line: where the step is, its loss, and each dense layer's parameters,
+/// gradients and new parameters.
+#[derive(Serialize)]
+struct CompactLine<'a> {
+    epoch: usize,
+    step: usize,
+    loss: f64,
+    new_loss: f64,
+    layers: Vec<CompactLayer<'a>>,
+}
+
+#[derive(Serialize)]
+struct CompactLayer<'a> {
+    /// The dense layer's number, from 1, as explain's "Layer 1" and the .npy files count.
+    layer: usize,
+    weights: &'a gradlens::trace::Matrix,
+    bias: &'a Option<Vec<f64>>,
+    grad_weights: &'a gradlens::trace::Matrix,
+    grad_bias: &'a Option<Vec<f64>>,
+    new_weights: &'a gradlens::trace::Matrix,
+    new_bias: &'a Option<Vec<f64>>,
 }
 
 /// One `--trace` line: the step's explanation, with where it falls in the run.
@@ -469,8 +622,15 @@ struct TraceLine<'a> {
 }
 
 impl Watch {
-    fn new(args: &Args, config: &TrainConfig, data: &Dataset, text: bool, outputs: &Outputs) -> Result<Watch> {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    fn new(
+        args: &Args,
+        config: &TrainConfig,
+        data: &Dataset,
+        train_rows: usize,
+        text: bool,
+        outputs: &Outputs,
+    ) -> Result<Watch> {
+        let bar = (std::io::stderr().is_terminal() && !super::quiet()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(config.epochs as u64), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{bar:40.cyan/blue} epoch {pos}/{len} {msg} [{elapsed_precise}]")
@@ -478,36 +638,47 @@ impl Watch {
             );
             bar
         });
-        let trace = match &args.trace {
+        let trace = match &outputs.trace {
             None => None,
-            Some(path) => {
-                let dir = parent_dir(path);
-                let tmp = temp_file_in(dir)
-                    .with_context(|| format!("--trace {}: cannot write in {}", path.display(), dir.display()))?;
-                Some(TraceWriter {
-                    path: path.clone(),
-                    out: BufWriter::new(tmp),
-                    optimizer: config.optimizer,
-                    loss: config.loss,
-                    freeze_bias: config.freeze_bias,
-                    class_names: data.class_names.clone(),
-                    feature_names: data.feature_names.clone(),
-                })
-            }
+            Some(target) => Some(TraceWriter {
+                out: Stream::open(target)?,
+                optimizer: config.optimizer,
+                loss: config.loss,
+                freeze_bias: config.freeze_bias,
+                class_names: data.class_names.clone(),
+                feature_names: data.feature_names.clone(),
+                every: args.trace_every.unwrap_or(1),
+                compact: args.trace_compact,
+                lines: {
+                    let per_epoch = train_rows.div_ceil(config.batch_size.unwrap_or(train_rows).max(1)) as u64;
+                    (per_epoch * config.epochs as u64).div_ceil(args.trace_every.unwrap_or(1) as u64)
+                },
+                warned: false,
+            }),
         };
-        let every = text.then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
+        let every = (text && !super::quiet()).then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
-        Ok(Watch { bar, every, epochs: config.epochs, params_history: Vec::new(), record_params, trace })
+        let params_every = config.epochs.div_ceil(MAX_WEIGHT_SNAPSHOTS).max(1);
+        let keep_history = !text || outputs.plot.is_some();
+        Ok(Watch {
+            bar,
+            every,
+            epochs: config.epochs,
+            params_history: Vec::new(),
+            record_params,
+            params_every,
+            keep_history,
+            first_and_last: None,
+            trace,
+        })
     }
 
-    /// Ends the bar, and hands back the finished trace's temporary file and its destination.
-    fn finish(&mut self) -> Result<Option<(tempfile::NamedTempFile, PathBuf)>> {
+    /// Ends the bar, and hands back the trace to be committed with the other files.
+    fn finish(&mut self) -> Option<Stream> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        let Some(trace) = self.trace.take() else { return Ok(None) };
-        let tmp = trace.out.into_inner().map_err(|e| anyhow!("--trace {}: {}", trace.path.display(), e.error()))?;
-        Ok(Some((tmp, trace.path)))
+        self.trace.take().map(|t| t.out)
     }
 }
 
@@ -518,6 +689,9 @@ impl Observer for Watch {
 
     fn step(&mut self, step: &Step) -> gradlens::Result<()> {
         let Some(t) = &mut self.trace else { return Ok(()) };
+        if !step.step.is_multiple_of(t.every) {
+            return Ok(());
+        }
         let explanation = explain(&ExplainRequest {
             model: step.model.clone(),
             inputs: step.x.clone(),
@@ -529,14 +703,67 @@ impl Observer for Watch {
             class_names: Some(t.class_names.clone()),
             feature_names: Some(t.feature_names.clone()),
         })?;
-        let line = TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation };
-        let io = |source: std::io::Error| gradlens::Error::Io { path: t.path.clone(), source };
-        serde_json::to_writer(&mut t.out, &line).map_err(|e| io(std::io::Error::other(e)))?;
-        t.out.write_all(b"\n").map_err(io)
+        let bytes = if t.compact {
+            let layers = explanation
+                .layers
+                .iter()
+                .filter_map(|l| match l {
+                    gradlens::trace::LayerTrace::Dense(d) => Some(d),
+                    _ => None,
+                })
+                .enumerate()
+                .map(|(i, d)| CompactLayer {
+                    layer: i + 1,
+                    weights: &d.weights,
+                    bias: &d.bias,
+                    grad_weights: &d.grad_weights,
+                    grad_bias: &d.grad_bias,
+                    new_weights: &d.new_weights,
+                    new_bias: &d.new_bias,
+                })
+                .collect();
+            let line = CompactLine {
+                epoch: step.epoch,
+                step: step.step,
+                loss: explanation.loss,
+                new_loss: explanation.new_loss,
+                layers,
+            };
+            serde_json::to_vec(&line)
+        } else {
+            serde_json::to_vec(&TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation })
+        };
+        let name = t.out.name();
+        let io = |source: std::io::Error| gradlens::Error::Io { path: name.clone().into(), source };
+        let mut bytes = bytes.map_err(|e| io(std::io::Error::other(e)))?;
+        bytes.push(b'\n');
+        if !t.warned {
+            // The first line's size times the lines to come: warn before the bulk is written.
+            t.warned = true;
+            let total = (bytes.len() as u64).saturating_mul(t.lines);
+            if total > gradlens::limits::TRACE_WARN_BYTES && !super::quiet() {
+                eprintln!(
+                    "gradlens: warning: {name} will be about {} ({} lines of {}); --trace-every N or \
+                     --trace-compact make it smaller",
+                    gradlens::limits::bytes(total),
+                    gradlens::limits::group(t.lines as usize),
+                    gradlens::limits::bytes(bytes.len() as u64)
+                );
+            }
+        }
+        t.out.write_all(&bytes).map_err(io)
+    }
+
+    fn keeps_history(&self) -> bool {
+        self.keep_history
     }
 
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
-        if self.record_params {
+        match &mut self.first_and_last {
+            None => self.first_and_last = Some((stats.clone(), stats.clone())),
+            Some((_, last)) => *last = stats.clone(),
+        }
+        if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
             self.params_history.push(model.params().to_flat());
         }
         if let Some(every) = self.every
@@ -569,19 +796,19 @@ fn model_json(file: &ModelFile) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// `layer{i}_weights.npy` (out×in, rows = output units, as in the model file) and
-/// `layer{i}_bias.npy` (out) for each dense layer i of the model file.
-fn npy_files(model: &Model, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+/// `layer{d}_weights.npy` (out×in, rows = output units, as in the model file) and
+/// `layer{d}_bias.npy` (out) for the d-th dense layer (from 1), named by [`npy_names`].
+fn npy_files(model: &Model) -> Result<Vec<Vec<u8>>> {
     use ndarray_npy::WriteNpyExt;
     let mut files = Vec::new();
-    for (i, w, b) in model.dense_layers() {
+    for (_, w, b) in model.dense_layers() {
         let mut bytes = Vec::new();
         w.write_npy(&mut bytes)?;
-        files.push((dir.join(format!("layer{i}_weights.npy")), bytes));
+        files.push(bytes);
         if let Some(b) = b {
             let mut bytes = Vec::new();
             b.row(0).to_owned().write_npy(&mut bytes)?;
-            files.push((dir.join(format!("layer{i}_bias.npy")), bytes));
+            files.push(bytes);
         }
     }
     Ok(files)

@@ -1,36 +1,62 @@
-//! Reading a table from CSV. Every problem names the file, the row (lines counted from 1, the
-//! header being row 1) and the column.
+//! Reading a table from CSV. Every problem names the file, the row (lines counted from 1 as a
+//! text editor counts them, the header being row 1) and the column.
+//!
+//! Numbers are parsed from the reader's buffer straight into the matrix (no string per cell):
+//! see [`csv_reader`](super::csv_reader) for the format and `benches/csv.rs` for the speed.
 
 use super::Dataset;
+use super::csv_reader::{ReadError, Record, Records};
 use crate::error::{Error, Result};
+use crate::safe_text::quoted;
 use ndarray::Array2;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-/// A CSV read whole: its header and its non-blank records with their row numbers, every record
-/// as wide as the header.
-struct Table {
-    names: Vec<String>,
-    rows: Vec<(usize, csv::StringRecord)>,
-}
-
 fn fail(file: &Path, row: Option<usize>, column: Option<&str>, why: impl Into<String>) -> Error {
-    Error::Data { file: file.into(), row, column: column.map(String::from), why: why.into() }
+    Error::Data { file: file.into(), row, column: column.map(quoted), why: why.into() }
 }
 
-fn read_table(reader: impl Read, file: &Path) -> Result<Table> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(reader);
-    let headers = rdr.headers().map_err(|e| fail(file, Some(1), None, e.to_string()))?.clone();
-    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(fail(file, None, None, "the file is empty: a header row and data rows are needed"));
+fn read_fail(file: &Path, e: ReadError) -> Error {
+    match e {
+        ReadError::Io(source) => Error::Io { path: file.into(), source },
+        ReadError::TooLong(row) => fail(
+            file,
+            Some(row),
+            None,
+            format!(
+                "the row is longer than {} (the limit for one row): is this a CSV file?",
+                crate::limits::bytes(crate::limits::MAX_CSV_RECORD as u64)
+            ),
+        ),
     }
-    let names: Vec<String> = headers.iter().map(String::from).collect();
+}
+
+fn text<'a>(file: &Path, row: usize, column: Option<&str>, field: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(field).map_err(|_| fail(file, Some(row), column, "the field is not UTF-8 text"))
+}
+
+/// A CSV's header (its column names, checked to be there, named and distinct) and the reader
+/// positioned at the first data row.
+fn read_header<R: Read>(reader: R, file: &Path) -> Result<(Vec<String>, Records<R>)> {
+    let mut records = Records::new(reader);
+    let names: Vec<String> = loop {
+        match records.next_record().map_err(|e| read_fail(file, e))? {
+            None => return Err(fail(file, None, None, "the file is empty: a header row and data rows are needed")),
+            Some(r) if r.is_blank() => continue,
+            Some(r) => {
+                let line = r.line;
+                break r.iter().map(|f| text(file, line, None, f).map(String::from)).collect::<Result<_>>()?;
+            }
+        }
+    };
     if let Some(c) = names.iter().position(String::is_empty) {
         return Err(fail(file, Some(1), None, format!("column {} has no name in the header", c + 1)));
     }
     // Columns are found by name (the label, a model's features), which must then mean one column.
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(names.len());
     for (c, name) in names.iter().enumerate() {
-        if let Some(first) = names[..c].iter().position(|n| n == name) {
+        if let Some(first) = seen.insert(name, c) {
             return Err(fail(
                 file,
                 Some(1),
@@ -39,81 +65,240 @@ fn read_table(reader: impl Read, file: &Path) -> Result<Table> {
             ));
         }
     }
-    let mut rows = Vec::new();
-    for record in rdr.records() {
-        let record = record.map_err(|e| {
-            let row = e.position().map(|p| p.line() as usize);
-            fail(file, row, None, e.to_string())
-        })?;
-        let row = record.position().map_or(rows.len() + 2, |p| p.line() as usize);
-        if record.len() == 1 && record[0].is_empty() {
-            continue; // a blank line
-        }
-        if record.len() != names.len() {
-            return Err(fail(
-                file,
-                Some(row),
-                None,
-                format!("has {} fields but the header has {}", record.len(), names.len()),
-            ));
-        }
-        rows.push((row, record));
-    }
-    if rows.is_empty() {
-        return Err(fail(file, None, None, "the file has a header but no data rows"));
-    }
-    Ok(Table { names, rows })
+    Ok((names, records))
 }
 
-fn number(file: &Path, row: usize, column: &str, field: &str) -> Result<f64> {
-    if field.is_empty() {
-        return Err(fail(file, Some(row), Some(column), "the field is empty, a number is needed"));
+/// Whether every header name reads as a number: the file probably has no header row.
+fn looks_headerless(names: &[String]) -> bool {
+    names.iter().all(|n| fast_float2::parse::<f64, _>(n).is_ok())
+}
+
+const HEADERLESS: &str = "row 1 looks like data, not a header (every field is a number): the file needs a header \
+                          row naming its columns";
+
+/// Checks a data record's width; `None` for a blank line.
+fn data_record<'r>(file: &Path, record: Record<'r>, width: usize) -> Result<Option<Record<'r>>> {
+    if record.is_blank() {
+        return Ok(None);
     }
-    let v: f64 =
-        field.parse().map_err(|_| fail(file, Some(row), Some(column), format!("'{field}' is not a number")))?;
-    if !v.is_finite() {
-        return Err(fail(file, Some(row), Some(column), format!("'{field}' is not a finite number")));
+    if record.len() != width {
+        return Err(fail(
+            file,
+            Some(record.line),
+            None,
+            format!("has {} fields but the header has {width}", record.len()),
+        ));
     }
-    Ok(v)
+    Ok(Some(record))
+}
+
+/// What a column of a data row is for, on the fast path.
+#[derive(Clone, Copy)]
+enum Column {
+    /// A number, stored at this offset of the row's slots.
+    Number(usize),
+    /// The class label: its bytes are handed back.
+    Label,
+    /// Not read (a column the model does not use).
+    Skip,
+}
+
+/// Reads one plain line (no quotes, no spaces around numbers, as wide as `columns`) straight
+/// into `row` (one slot per number), returning the label's bytes (empty without a label column);
+/// `None` when the line needs the careful path (which then also finds and names any error).
+fn fast_row<'a>(raw: &'a [u8], columns: &[Column], row: &mut [f64]) -> Option<&'a [u8]> {
+    let mut label: &[u8] = &[];
+    let mut i = 0;
+    let last = columns.len() - 1;
+    for (c, kind) in columns.iter().enumerate() {
+        match *kind {
+            Column::Number(slot) => {
+                let (v, used) = parse_partial(&raw[i..])?;
+                if used == 0 || !v.is_finite() {
+                    return None;
+                }
+                row[slot] = v;
+                i += used;
+            }
+            Column::Label | Column::Skip => {
+                let end = if c == last { raw.len() } else { i + memchr::memchr(b',', &raw[i..])? };
+                let field = &raw[i..end];
+                if memchr::memchr(b'"', field).is_some() {
+                    return None;
+                }
+                if matches!(kind, Column::Label) {
+                    label = field.trim_ascii();
+                }
+                i = end;
+            }
+        }
+        if c < last {
+            if raw.get(i) != Some(&b',') {
+                return None;
+            }
+            i += 1;
+        } else if i != raw.len() {
+            return None;
+        }
+    }
+    Some(label)
+}
+
+/// 10⁰ … 10¹⁵, each exact in f64.
+const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// The number at the start of `bytes` and how many bytes it took. A plain decimal of at most 15
+/// digits (`-0.123456`, `42`) is m / 10^k with m < 2⁵³ and 10^k ≤ 10¹⁵, both exact in f64, so
+/// one IEEE division rounds it correctly (Clinger's fast path, as every correct parser takes);
+/// anything else goes to `fast_float2`.
+fn parse_partial(bytes: &[u8]) -> Option<(f64, usize)> {
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    let (mut m, mut digits, mut frac) = (0u64, 0usize, 0usize);
+    while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+        m = m * 10 + u64::from(b - b'0');
+        digits += 1;
+        i += 1;
+        if digits > 15 {
+            return fallback(bytes);
+        }
+    }
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+            m = m * 10 + u64::from(b - b'0');
+            digits += 1;
+            frac += 1;
+            i += 1;
+            if digits > 15 {
+                return fallback(bytes);
+            }
+        }
+    }
+    match bytes.get(i) {
+        _ if digits == 0 => fallback(bytes),
+        Some(b'e' | b'E' | b'_' | b'+' | b'-' | b'.') => fallback(bytes),
+        Some(b) if b.is_ascii_alphanumeric() => fallback(bytes),
+        _ => {
+            let v = m as f64 / POW10[frac];
+            Some((if bytes[0] == b'-' { -v } else { v }, i))
+        }
+    }
+}
+
+fn fallback(bytes: &[u8]) -> Option<(f64, usize)> {
+    fast_float2::parse_partial::<f64, _>(bytes).ok()
+}
+
+fn number(file: &Path, row: usize, column: &str, field: &[u8]) -> Result<f64> {
+    match fast_float2::parse::<f64, _>(field) {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(fail(
+            file,
+            Some(row),
+            Some(column),
+            format!("'{}' is not a finite number", quoted(&String::from_utf8_lossy(field))),
+        )),
+        Err(_) if field.is_empty() => {
+            Err(fail(file, Some(row), Some(column), "the field is empty, a number is needed"))
+        }
+        Err(_) => Err(fail(
+            file,
+            Some(row),
+            Some(column),
+            format!("'{}' is not a number", quoted(&String::from_utf8_lossy(field))),
+        )),
+    }
+}
+
+/// Class names in order of first appearance, and a name's index found without a string made.
+#[derive(Default)]
+struct Classes {
+    names: Vec<String>,
+    index_of: HashMap<String, usize>,
+}
+
+impl Classes {
+    fn index(&mut self, file: &Path, row: usize, column: &str, label: &[u8]) -> Result<usize> {
+        let name = text(file, row, Some(column), label)?;
+        if let Some(&k) = self.index_of.get(name) {
+            return Ok(k);
+        }
+        self.names.push(name.to_string());
+        self.index_of.insert(name.to_string(), self.names.len() - 1);
+        Ok(self.names.len() - 1)
+    }
 }
 
 /// A labelled table: `label` names the class column (default: the last), every other column is
 /// a numeric feature.
 pub(super) fn parse(reader: impl Read, file: &Path, label: Option<&str>) -> Result<Dataset> {
-    let Table { names, rows } = read_table(reader, file)?;
+    let (names, mut records) = read_header(reader, file)?;
     let label_col = match label {
         None => names.len() - 1,
         Some(l) => names.iter().position(|n| n == l).ok_or_else(|| {
-            fail(file, Some(1), Some(l), format!("no such column; the columns are {}", names.join(", ")))
+            let why = format!("no such column; the columns are {}", quoted(&names.join(", ")));
+            fail(file, Some(1), Some(l), why)
         })?,
     };
     if names.len() < 2 {
         return Err(fail(file, Some(1), None, "a feature column and a label column are needed"));
     }
+    if looks_headerless(&names) {
+        return Err(fail(file, Some(1), None, HEADERLESS));
+    }
     let feature_names: Vec<String> =
         names.iter().enumerate().filter(|(i, _)| *i != label_col).map(|(_, n)| n.clone()).collect();
 
-    let mut values = Vec::with_capacity(rows.len() * feature_names.len());
-    let mut labels = Vec::with_capacity(rows.len());
-    let mut class_names: Vec<String> = Vec::new();
-    for (row, record) in &rows {
+    let n = feature_names.len();
+    let columns: Vec<Column> = (0..names.len())
+        .map(|c| match c.cmp(&label_col) {
+            std::cmp::Ordering::Less => Column::Number(c),
+            std::cmp::Ordering::Equal => Column::Label,
+            std::cmp::Ordering::Greater => Column::Number(c - 1),
+        })
+        .collect();
+    let mut values: Vec<f64> = Vec::new();
+    let mut labels = Vec::new();
+    let mut classes = Classes::default();
+    let label_name = &names[label_col];
+    loop {
+        let start = values.len();
+        values.resize(start + n, 0.0);
+        // A plain line is parsed in place; anything else (quotes, spaces, an error) the careful way.
+        let line = records.line();
+        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
+            None => {
+                values.truncate(start);
+                break;
+            }
+            Some(raw) => match fast_row(raw, &columns, &mut values[start..]) {
+                Some(label) if !label.is_empty() => Some(classes.index(file, line, label_name, label)?),
+                _ => None,
+            },
+        };
+        if let Some(class) = fast {
+            records.consume_line();
+            labels.push(class);
+            continue;
+        }
+        values.truncate(start);
+        let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
+        let Some(record) = data_record(file, record, names.len())? else { continue };
+        let row = record.line;
         for (c, field) in record.iter().enumerate() {
-            if c == label_col {
-                if field.is_empty() {
-                    return Err(fail(file, Some(*row), Some(&names[c]), "the label is empty"));
-                }
-                let class = match class_names.iter().position(|n| n == field) {
-                    Some(k) => k,
-                    None => {
-                        class_names.push(field.to_string());
-                        class_names.len() - 1
-                    }
-                };
-                labels.push(class);
-            } else {
-                values.push(number(file, *row, &names[c], field)?);
+            if c != label_col {
+                values.push(number(file, row, &names[c], field)?);
             }
         }
+        let field = record.field(label_col);
+        if field.is_empty() {
+            return Err(fail(file, Some(row), Some(label_name), "the label is empty"));
+        }
+        labels.push(classes.index(file, row, label_name, field)?);
+    }
+    let class_names = classes.names;
+    if labels.is_empty() {
+        return Err(fail(file, None, None, "the file has a header but no data rows"));
     }
     let features = Array2::from_shape_vec((labels.len(), feature_names.len()), values).expect("rows × features");
     Ok(Dataset { features, labels, class_names, feature_names })
@@ -127,21 +312,21 @@ pub(super) fn parse_features(
     wanted: Option<&[String]>,
     width: usize,
 ) -> Result<Array2<f64>> {
-    let Table { names, rows } = read_table(reader, file)?;
+    let (names, mut records) = read_header(reader, file)?;
     let columns: Vec<usize> = match wanted {
         Some(wanted) => wanted
             .iter()
             .map(|w| {
                 names.iter().position(|n| n == w).ok_or_else(|| {
-                    fail(
-                        file,
-                        Some(1),
-                        Some(w),
-                        format!("the model needs this column; the file has {}", names.join(", ")),
-                    )
+                    let mut why = format!("the model needs this column; the file has {}", quoted(&names.join(", ")));
+                    if looks_headerless(&names) {
+                        why = format!("{why} ({HEADERLESS})");
+                    }
+                    fail(file, Some(1), Some(w), why)
                 })
             })
             .collect::<Result<_>>()?,
+        None if looks_headerless(&names) => return Err(fail(file, Some(1), None, HEADERLESS)),
         None if names.len() == width => (0..width).collect(),
         None => {
             return Err(fail(
@@ -156,11 +341,70 @@ pub(super) fn parse_features(
             ));
         }
     };
-    let mut values = Vec::with_capacity(rows.len() * columns.len());
-    for (row, record) in &rows {
-        for &c in &columns {
-            values.push(number(file, *row, &names[c], &record[c])?);
-        }
+    let mut kinds = vec![Column::Skip; names.len()];
+    for (slot, &c) in columns.iter().enumerate() {
+        kinds[c] = Column::Number(slot);
     }
-    Ok(Array2::from_shape_vec((rows.len(), columns.len()), values).expect("rows × columns"))
+    // A column asked for twice is read the careful way (the fast path fills one slot a column).
+    let fast_ok = columns.iter().collect::<std::collections::HashSet<_>>().len() == columns.len();
+    let mut values = Vec::new();
+    let mut rows = 0;
+    loop {
+        let start = values.len();
+        values.resize(start + columns.len(), 0.0);
+        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
+            None => {
+                values.truncate(start);
+                break;
+            }
+            Some(raw) => fast_ok && fast_row(raw, &kinds, &mut values[start..]).is_some(),
+        };
+        if fast {
+            records.consume_line();
+        } else {
+            values.truncate(start);
+            let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
+            let Some(record) = data_record(file, record, names.len())? else { continue };
+            for &c in &columns {
+                values.push(number(file, record.line, &names[c], record.field(c))?);
+            }
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(fail(file, None, None, "the file has a header but no data rows"));
+    }
+    Ok(Array2::from_shape_vec((rows, columns.len()), values).expect("rows × columns"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn the_fast_path_rounds_as_the_standard_parser_does() {
+        // Every shape the fast path takes (up to 15 digits, any split), against std's parser.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+        for _ in 0..200_000 {
+            let digits = rng.random_range(1..=15usize);
+            let m: u64 = rng.random_range(0..10u64.pow(digits as u32));
+            let frac = rng.random_range(0..=digits);
+            let text = format!("{:0width$}", m, width = digits);
+            let text = if frac == 0 { text } else { format!("{}.{}", &text[..digits - frac], &text[digits - frac..]) };
+            let text = if rng.random::<bool>() { format!("-{text}") } else { text };
+            let want: f64 = text.parse().unwrap();
+            let (got, used) = parse_partial(format!("{text},").as_bytes()).unwrap();
+            assert_eq!((got.to_bits(), used), (want.to_bits(), text.len()), "{text}");
+        }
+        // What it leaves to fast_float2: exponents, long mantissas, words.
+        for text in ["1e5", "0.1234567890123456789", "inf", "-nan", "1.5E-3", "12345678901234567"] {
+            let want = text.parse::<f64>().ok();
+            assert_eq!(parse_partial(text.as_bytes()).map(|(v, _)| v.to_bits()), want.map(f64::to_bits), "{text}");
+        }
+        assert_eq!(parse_partial(b"1.x"), None.or(fast_float2::parse_partial::<f64, _>(b"1.x").ok()));
+        assert_eq!(parse_partial(b""), None);
+        assert_eq!(parse_partial(b"-"), None);
+        assert_eq!(parse_partial(b"."), None);
+    }
 }

@@ -6,6 +6,7 @@
 //! # Shapes
 //! `features`: m×n (m rows, n features); `labels`: m class indices; one-hot targets m×classes.
 
+mod csv_reader;
 mod csv_table;
 mod npy;
 mod scale;
@@ -47,6 +48,11 @@ impl Dataset {
     pub fn from_csv(path: &Path, label: Option<&str>) -> Result<Dataset> {
         let file = std::fs::File::open(path).map_err(|source| crate::Error::Io { path: path.into(), source })?;
         csv_table::parse(file, path, label)
+    }
+
+    /// [`Dataset::from_csv`] from any reader (stdin, a bounded file); `name` is for messages.
+    pub fn from_csv_reader(reader: impl std::io::Read, name: &Path, label: Option<&str>) -> Result<Dataset> {
+        csv_table::parse(reader, name, label)
     }
 
     /// CSV text already in memory (an upload to the web page); `name` is for messages.
@@ -154,6 +160,16 @@ pub struct Prepared {
 pub fn read_features(path: &Path, names: Option<&[String]>, width: usize) -> Result<Array2<f64>> {
     let file = std::fs::File::open(path).map_err(|source| crate::Error::Io { path: path.into(), source })?;
     csv_table::parse_features(file, path, names, width)
+}
+
+/// [`read_features`] from any reader (stdin, a bounded file); `name` is for messages.
+pub fn read_features_from(
+    reader: impl std::io::Read,
+    name: &Path,
+    names: Option<&[String]>,
+    width: usize,
+) -> Result<Array2<f64>> {
+    csv_table::parse_features(reader, name, names, width)
 }
 
 /// m×classes, a 1 at `[i, labels[i]]`.

@@ -194,8 +194,14 @@ impl Model {
             }
             width = Some((i, out));
         }
-        if width.is_none() {
+        let Some((_, out)) = width else {
             return Err(Fault::new("layers", "the model has no dense layer"));
+        };
+        if out < 2 && layers.last().is_some_and(ModelLayer::is_softmax) {
+            return Err(Fault::new(
+                format!("layers[{}]", layers.len() - 1),
+                "a softmax over one class is always 1 and cannot learn: 2 classes at least",
+            ));
         }
         Ok(Model { layers })
     }

@@ -198,7 +198,7 @@ pub fn vector(values: impl IntoIterator<Item = f64>) -> Math {
 
 /// A named quantity (x, W, z, ŷ, …), possibly of a layer (W⁽²⁾), written with indices counted
 /// from 1 as in the post.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sym {
     text: String,
     tex: String,
@@ -218,6 +218,18 @@ impl Sym {
     /// A second symbol for the same layer: a′.
     pub fn primed(self) -> Sym {
         Sym { text: format!("{}′", self.text), tex: format!("{}'", self.tex) }
+    }
+
+    /// The `n`-th other symbol for the same layer: a, a′, a′′, a′′′, then a′⁴, a′⁵, … so that a
+    /// name's length does not grow with a model's depth.
+    pub fn primed_times(self, n: usize) -> Sym {
+        match n {
+            0..=3 => (0..n).fold(self, |s, _| s.primed()),
+            _ => {
+                let digits: String = n.to_string().chars().map(superscript_digit).collect();
+                Sym { text: format!("{}′{digits}", self.text), tex: format!("{}'_{{{n}}}", self.tex) }
+            }
+        }
     }
 
     /// The whole vector or matrix.

@@ -46,14 +46,15 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
         loss_unit(t.loss),
         config.seed
     );
-    let _ = writeln!(s, "{:>7}  {:<12}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+    // Wide enough for any epoch a run may ask for (10⁷) and any loss fmt_num writes (−1.2345678e-308).
+    let _ = writeln!(s, "{:>8}  {:<15}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
     s
 }
 
 /// One epoch's figures under the header's columns; `-` for the test accuracy without a test part.
 pub fn epoch_line(stats: &EpochStats) -> String {
     let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
-    format!("{:>7}  {:<12}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
+    format!("{:>8}  {:<15}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
 }
 
 /// The end of the text report: final loss and accuracy, and a confusion matrix (of the test
@@ -221,7 +222,13 @@ mod tests {
     fn epoch_lines_sit_under_the_header_s_columns() {
         let text = header(&data(1), &config(Optimizer::sgd(0.5).unwrap(), None, "e"), &model());
         let heads = text.lines().last().unwrap();
-        let stats = EpochStats { epoch: 12, loss: 0.25, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
+        let stats = EpochStats {
+            epoch: 12,
+            loss: 0.25,
+            train_accuracy: 2.0 / 3.0,
+            test_accuracy: Some(1.0),
+            test_loss: Some(0.3),
+        };
         let line = epoch_line(&stats);
         assert!(line.ends_with('\n'));
         let end = |s: &str, word: &str| s.find(word).unwrap() + word.len();
@@ -232,8 +239,13 @@ mod tests {
         assert_eq!(end(&line, "0.6667"), end(heads, "train acc"));
         assert_eq!(end(&line, "1.0000"), end(heads, "test acc"));
 
-        let no_test = epoch_line(&EpochStats { test_accuracy: None, ..stats });
+        let no_test = epoch_line(&EpochStats { test_accuracy: None, ..stats.clone() });
         assert_eq!(end(&no_test, "-"), end(heads, "test acc"));
+
+        // Any magnitude keeps the columns: a huge epoch count and the longest loss there is.
+        let wide = epoch_line(&EpochStats { epoch: 10_000_000, loss: -1.2345678e-300, ..stats });
+        assert_eq!(end(&wide, "10000000"), end(heads, "epoch"));
+        assert_eq!(end(&wide, "0.6667"), end(heads, "train acc"));
     }
 
     #[test]

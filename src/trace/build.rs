@@ -384,30 +384,54 @@ fn softmax_trace(
         }),
         Loss::Quadratic => tape_grad_output.0,
     };
-    let jacobians: Vec<Array2<f64>> = p
-        .rows()
-        .into_iter()
-        .map(|row| {
-            Array2::from_shape_fn((k, k), |(a, b)| {
-                if log { f64::from(a == b) - row[b] } else { f64::from(a == b) * row[a] - row[a] * row[b] }
-            })
-        })
-        .collect();
+    // ∂out_a/∂z_b, one entry: the Jacobian is built only where it is shown (k ≤ 16); for more
+    // classes it would be k² numbers per sample (3.2 GB for k = 20,000).
+    let entry = |s: usize, a: usize, b: usize| {
+        if log { f64::from(a == b) - p[[s, b]] } else { f64::from(a == b) * p[[s, a]] - p[[s, a]] * p[[s, b]] }
+    };
+    let shown = k <= crate::limits::MAX_SHOWN_JACOBIAN;
+    let jacobians: Vec<Array2<f64>> = if shown {
+        (0..m).map(|s| Array2::from_shape_fn((k, k), |(a, b)| entry(s, a, b))).collect()
+    } else {
+        Vec::new()
+    };
     // ∂L/∂z_b = Σ_a ∂L/∂out_a · ∂out_a/∂z_b, sample by sample: the row ∂L/∂out times the Jacobian.
     // A true class whose probability underflowed to 0 has ∂L/∂ŷ_a = −∞ and a Jacobian row of 0;
     // their product is taken with ŷ_a cancelled, −y_a·([a = b] − ŷ_b)/(m·ln b), which is finite.
-    let product = Array2::from_shape_fn((m, k), |(s, b)| {
-        (0..k)
-            .map(|a| {
-                let g = grad_output[[s, a]];
-                if g.is_finite() {
-                    g * jacobians[s][[a, b]]
-                } else {
-                    -y[[s, a]] * (f64::from(a == b) - p[[s, b]]) / scale
-                }
-            })
-            .sum()
-    });
+    let term = |s: usize, a: usize, b: usize| {
+        let g = grad_output[[s, a]];
+        if g.is_finite() { g * entry(s, a, b) } else { -y[[s, a]] * (f64::from(a == b) - p[[s, b]]) / scale }
+    };
+    let product = if shown {
+        Array2::from_shape_fn((m, k), |(s, b)| (0..k).map(|a| term(s, a, b)).sum())
+    } else {
+        // The same sum in O(k) a sample: Σ_a term_a = term_b's diagonal part + ŷ_b·Σ_a c_a, where
+        // off the diagonal term_a = −g_a·ŷ_a·ŷ_b (softmax), −g_a·ŷ_b (log-softmax), or
+        // +y_a·ŷ_b/(m·ln b) for an underflowed true class.
+        let mut out = Array2::zeros((m, k));
+        for s in 0..m {
+            let c: f64 = (0..k)
+                .map(|a| {
+                    let g = grad_output[[s, a]];
+                    match (g.is_finite(), log) {
+                        (true, true) => -g,
+                        (true, false) => -g * p[[s, a]],
+                        (false, _) => y[[s, a]] / scale,
+                    }
+                })
+                .sum();
+            for b in 0..k {
+                // The diagonal term, less the part of it already in ŷ_b·c.
+                let off_diagonal_part = match (grad_output[[s, b]].is_finite(), log) {
+                    (true, true) => -grad_output[[s, b]] * p[[s, b]],
+                    (true, false) => -grad_output[[s, b]] * p[[s, b]] * p[[s, b]],
+                    (false, _) => y[[s, b]] * p[[s, b]] / scale,
+                };
+                out[[s, b]] = term(s, b, b) - off_diagonal_part + p[[s, b]] * c;
+            }
+        }
+        out
+    };
     SoftmaxTrace {
         input: Matrix(z.clone()),
         shift,

@@ -174,7 +174,8 @@ pub struct SoftmaxTrace {
     pub output: Matrix,
     /// ∂L/∂ŷ = −y / (m·ŷ·ln b), m×k (zero where y is zero).
     pub grad_probabilities: Matrix,
-    /// ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ for each sample, k×k.
+    /// ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ for each sample, k×k; empty above
+    /// [`MAX_SHOWN_JACOBIAN`](crate::limits::MAX_SHOWN_JACOBIAN) classes (k² numbers a sample).
     pub jacobians: Vec<Matrix>,
     /// The Jacobian times ∂L/∂ŷ, sample by sample: ∂L/∂z computed the long way.
     pub jacobian_times_grad: Matrix,

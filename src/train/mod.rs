@@ -23,7 +23,7 @@ use crate::error::{Error, Result, Setting};
 use crate::layers::{Dense, Init, Layer, Softmax, serial};
 use crate::loss::Loss;
 use crate::model::{Fault, Model};
-use crate::predict::{accuracy, classes, log_probabilities};
+use crate::predict::evaluate;
 use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
 use rand::Rng;
@@ -66,6 +66,9 @@ impl ModelSpec {
                 format!("layer {} has 0 units", i + 1),
             ));
         }
+        let widths: Vec<usize> =
+            std::iter::once(in_width).chain(self.hidden.iter().copied()).chain([classes]).collect();
+        crate::limits::dense_chain(&widths, self.bias)?;
         let dense = |out: usize| {
             let d = Dense(out).with_init(self.init);
             if self.bias { d } else { d.without_bias() }
@@ -111,6 +114,9 @@ pub struct EpochStats {
     pub train_accuracy: f64,
     /// `None` without a test part.
     pub test_accuracy: Option<f64>,
+    /// The mean loss on the test rows after the epoch (`None` without a test part): beside the
+    /// training loss it shows overfitting.
+    pub test_loss: Option<f64>,
 }
 
 /// One step about to be taken: the model before the update and the batch it learns from.
@@ -139,6 +145,11 @@ pub trait Observer {
     /// Called before each step, when [`Observer::wants_steps`] says so.
     fn step(&mut self, _step: &Step) -> Result<()> {
         Ok(())
+    }
+    /// Whether the run's [`TrainResult::epochs`] should keep every epoch's figures: an observer
+    /// that does not need them (text output) keeps memory flat however many epochs are asked for.
+    fn keeps_history(&self) -> bool {
+        true
     }
     /// After each epoch, with the model as the epoch left it.
     fn epoch(&mut self, _stats: &EpochStats, _model: &Model) -> Result<()> {
@@ -255,21 +266,30 @@ pub fn train<R: Rng + ?Sized>(
             return Err(diverged());
         }
         // Finite weights can still give logits that overflow: that too is divergence.
-        let accuracy_on = |data: &Dataset| -> Result<f64> {
-            let log_p = log_probabilities(&current, &data.features).map_err(|_| diverged())?;
-            Ok(accuracy(&classes(&log_p), &data.labels))
+        // Accuracy and the run's loss on the rows, from one forward pass (as `predict` evaluates).
+        let evaluate_on = |data: &Dataset| -> Result<(f64, f64)> {
+            let e = evaluate(&current, &data.features, &data.labels, config.loss).map_err(|_| diverged())?;
+            Ok((e.accuracy, e.loss))
         };
+        let test_figures = test.map(evaluate_on).transpose()?;
         let stats = EpochStats {
             epoch,
             loss,
-            train_accuracy: accuracy_on(train)?,
-            test_accuracy: test.map(accuracy_on).transpose()?,
+            train_accuracy: evaluate_on(train)?.0,
+            test_accuracy: test_figures.map(|t| t.0),
+            test_loss: test_figures.map(|t| t.1),
         };
         observer.epoch(&stats, &current)?;
-        history.push(stats);
+        if observer.keeps_history() {
+            history.push(stats);
+        }
     }
     Ok(TrainResult { model: current, epochs: history })
 }
+
+/// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of
+/// figures per epoch (about 40 bytes), and 10⁷ epochs of Iris take hours.
+pub const MAX_EPOCHS: usize = 10_000_000;
 
 /// Which machinery takes the steps of [`train_on`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,6 +374,13 @@ impl TrainConfig {
     pub fn check(&self) -> Result<()> {
         if self.epochs == 0 {
             return Err(Error::invalid_value(Setting::Epochs, 0, "train for one epoch at least"));
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(Error::invalid_value(
+                Setting::Epochs,
+                self.epochs,
+                format!("more than the limit of {} epochs", crate::limits::group(MAX_EPOCHS)),
+            ));
         }
         if self.batch_size == Some(0) {
             return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));

@@ -209,7 +209,13 @@ mod tests {
         let train = part(array![[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]], vec![0, 1, 1]);
         let test = part(array![[0.0, 2.0]], vec![1]);
         let config = ConfigReport::new(&sgd_config(), Some(ScaleKind::Standard), 0.25, 3, Engine::Tape);
-        let stats = EpochStats { epoch: 1, loss: 0.5, train_accuracy: 2.0 / 3.0, test_accuracy: Some(1.0) };
+        let stats = EpochStats {
+            epoch: 1,
+            loss: 0.5,
+            train_accuracy: 2.0 / 3.0,
+            test_accuracy: Some(1.0),
+            test_loss: Some(0.3),
+        };
         let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()] };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features, &train.feature_names).unwrap();
         let data = DataReport::new("tiny.csv", &all, &train, Some(&test));

@@ -217,13 +217,29 @@ impl<F: Real> Plan<F> {
     /// # Shapes
     /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `labels`: m.
     pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
+        let (out, cur) = self.loss_at_output(params, x, labels);
+        self.backward(params, x, labels.len(), cur);
+        out
+    }
+
+    /// The batch's loss and how many of its samples are classed right, without the gradient in
+    /// the parameters: the test rows' figures after an epoch.
+    ///
+    /// # Shapes
+    /// As [`Plan::loss_and_grad`].
+    pub fn loss(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
+        self.loss_at_output(params, x, labels).0
+    }
+
+    /// The forward pass, the loss, and its gradient at the output of layer `cur` (in `self.g`),
+    /// where the backward pass starts; returns both.
+    fn loss_at_output(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> (BatchOut<F>, usize) {
         let m = labels.len();
         assert_eq!(x.m, m, "one label per sample");
         let layers = self.spec.layers.len();
         self.forward(params, x, self.computed_layers());
         let k = self.k;
-        // The gradient at the output of layer `cur`, in `self.g`.
-        let (out, cur) = match self.spec.loss {
+        match self.spec.loss {
             Loss::CrossEntropy { .. } => {
                 let logits = &self.vals[layers - 2];
                 let out = softmax_cross_entropy(logits, k, m, labels, self.ln_base, &mut self.g, &mut self.stats);
@@ -233,7 +249,12 @@ impl<F: Real> Plan<F> {
                 let out = self.quadratic_output_grad(labels, m);
                 (out, if self.fused_free_softmax_last() { layers - 2 } else { layers - 1 })
             }
-        };
+        }
+    }
+
+    /// From the gradient at the output of layer `cur` (in `self.g`) down to the first dense
+    /// layer: the gradient in every parameter, into [`Plan::grad`].
+    fn backward(&mut self, params: &[F], x: Batch<F>, m: usize, cur: usize) {
         for i in (self.first_dense..=cur).rev() {
             match self.spec.layers[i] {
                 LayerSpec::Activation(act) => {
@@ -278,7 +299,6 @@ impl<F: Real> Plan<F> {
                 LayerSpec::Softmax | LayerSpec::LogSoftmax => unreachable!("a model has softmax only last"),
             }
         }
-        out
     }
 
     /// Whether the output layer is a softmax or log-softmax that a quadratic loss differentiates

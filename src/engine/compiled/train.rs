@@ -160,7 +160,7 @@ fn run<F: Real, R: Rng + ?Sized>(
     let mut classes = vec![0; eval_rows];
 
     let mut current = model;
-    let mut history = Vec::with_capacity(config.epochs);
+    let mut history = Vec::new();
     // Full batch: epoch e's figures wait for step e + 1's forward pass to give its accuracy.
     let mut waiting: Option<EpochStats> = None;
     let mut step = 0;
@@ -199,14 +199,20 @@ fn run<F: Real, R: Rng + ?Sized>(
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
         }
-        let test_accuracy = match (&test_xs, test) {
+        let test_figures = match (&test_xs, test) {
             (Some(x), Some(t)) => Some(
-                accuracy(&mut eval, &params, x, &t.labels, &mut classes, &mut eval_buf)
-                    .map_err(|_| diverged::<F>(epoch))?,
+                loss_and_accuracy(&mut eval, &params, x, &t.labels, &mut eval_buf)
+                    .ok_or_else(|| diverged::<F>(epoch))?,
             ),
             _ => None,
         };
-        let stats = EpochStats { epoch, loss, train_accuracy: f64::NAN, test_accuracy };
+        let stats = EpochStats {
+            epoch,
+            loss,
+            train_accuracy: f64::NAN,
+            test_accuracy: test_figures.map(|t| t.1),
+            test_loss: test_figures.map(|t| t.0),
+        };
         if batches == 1 && epoch < config.epochs {
             waiting = Some(stats);
         } else {
@@ -228,8 +234,36 @@ fn finish_epoch<F: Real>(
 ) -> Result<()> {
     write_params(params, current);
     observer.epoch(&stats, current)?;
-    history.push(stats);
+    if observer.keeps_history() {
+        history.push(stats);
+    }
     Ok(())
+}
+
+/// The run's loss on the rows (their mean, as the tape's evaluation takes it) and the share
+/// classed right, from forward passes in blocks the plan holds; `None` if the outputs overflow.
+fn loss_and_accuracy<F: Real>(
+    plan: &mut Plan<F>,
+    params: &[F],
+    x: &Rows<F>,
+    labels: &[usize],
+    buf: &mut [F],
+) -> Option<(f64, f64)> {
+    if labels.is_empty() {
+        return Some((0.0, 0.0));
+    }
+    let (mut total, mut right) = (0.0, 0);
+    for start in (0..x.n).step_by(plan.capacity()) {
+        let end = (start + plan.capacity()).min(x.n);
+        let out = plan.loss(params, x.batch(start, end, buf), &labels[start..end]);
+        if !out.logits_finite {
+            return None;
+        }
+        total += out.loss.to_f64().expect("a float") * (end - start) as f64;
+        right += out.correct;
+    }
+    let n = labels.len() as f64;
+    Some((total / n, right as f64 / n))
 }
 
 /// The share of the rows classed as `labels` say, in blocks the plan holds; an error if the

@@ -109,37 +109,55 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
         };
         vec![d(&seen_at(0), &z.at(i)), value, Math::num(sm.jacobians[0][[0, i]])]
     };
-    doc.worked((0..k.min(2)).map(example).collect());
-    for s in 0..c.worked {
-        let which =
-            if c.m > 1 { format!("Sample {}: row k, column i is ", s + 1) } else { "Row k, column i is ".into() };
-        let rows = (0..k).map(|r| spans![seen_at(r)]).collect();
-        let cols = (0..k).map(|i| z.at(i)).collect();
-        let caption = spans![which, d(&seen_k, &z.letters("i")), ":"];
-        doc.matrix(table(caption, rows, cols, &sm.jacobians[s]));
-    }
+    if sm.jacobians.is_empty() {
+        // k² numbers a sample: the form is shown, the numbers summarised (see trace::SoftmaxTrace).
+        doc.para(spans![format!(
+            "With {k} classes the Jacobian has {} entries a sample; they are not listed, and the chain rule \
+             below is summed in its collapsed form.",
+            crate::limits::group(k.saturating_mul(k))
+        )]);
+        for s in 0..c.worked {
+            c.sample_heading(doc, s);
+            let lines = (0..k).map(|i| vec![d_loss(&z.at(i)), Math::num(sm.jacobian_times_grad[[s, i]])]).collect();
+            doc.worked(lines);
+        }
+    } else {
+        doc.worked((0..k.min(2)).map(example).collect());
+        for s in 0..c.worked {
+            let which =
+                if c.m > 1 { format!("Sample {}: row k, column i is ", s + 1) } else { "Row k, column i is ".into() };
+            let rows = (0..k).map(|r| spans![seen_at(r)]).collect();
+            let cols = (0..k).map(|i| z.at(i)).collect();
+            let caption = spans![which, d(&seen_k, &z.letters("i")), ":"];
+            doc.matrix(table(caption, rows, cols, &sm.jacobians[s]));
+        }
 
-    doc.sub(spans!["The chain rule: ", d_loss(&z.whole()), " is the Jacobian times ", d_loss(&seen_all)]);
-    doc.formula(cat!(
-        d_loss(&z.letters("i")),
-        eq(),
-        sum_over('k'),
-        " ",
-        d_loss(&seen_k),
-        times(),
-        d(&seen_k, &z.letters("i"))
-    ));
-    for s in 0..c.worked {
-        c.sample_heading(doc, s);
-        let lines = (0..k)
-            .map(|i| {
-                let terms = (0..k).map(|r| {
-                    cat!(Math::factor(sm.grad_probabilities[[s, r]]), times(), Math::factor(sm.jacobians[s][[r, i]]))
-                });
-                vec![d_loss(&z.at(i)), Math::sum(terms), Math::num(sm.jacobian_times_grad[[s, i]])]
-            })
-            .collect();
-        doc.worked(lines);
+        doc.sub(spans!["The chain rule: ", d_loss(&z.whole()), " is the Jacobian times ", d_loss(&seen_all)]);
+        doc.formula(cat!(
+            d_loss(&z.letters("i")),
+            eq(),
+            sum_over('k'),
+            " ",
+            d_loss(&seen_k),
+            times(),
+            d(&seen_k, &z.letters("i"))
+        ));
+        for s in 0..c.worked {
+            c.sample_heading(doc, s);
+            let lines = (0..k)
+                .map(|i| {
+                    let terms = (0..k).map(|r| {
+                        cat!(
+                            Math::factor(sm.grad_probabilities[[s, r]]),
+                            times(),
+                            Math::factor(sm.jacobians[s][[r, i]])
+                        )
+                    });
+                    vec![d_loss(&z.at(i)), Math::sum(terms), Math::num(sm.jacobian_times_grad[[s, i]])]
+                })
+                .collect();
+            doc.worked(lines);
+        }
     }
 
     doc.sub(spans!["Why it collapses to ", cat!(yhat.whole(), minus(), y.whole())]);

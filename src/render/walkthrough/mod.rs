@@ -91,6 +91,8 @@ impl<'a> Ctx<'a> {
             _ => None,
         };
         let mut names: Vec<Sym> = Vec::with_capacity(e.layers.len());
+        // How many layers already took each name: the next one is primed that many times.
+        let mut taken: std::collections::HashMap<Sym, usize> = std::collections::HashMap::new();
         for (i, layer) in e.layers.iter().enumerate() {
             let is_output = i == last;
             let base = match layer {
@@ -98,11 +100,11 @@ impl<'a> Ctx<'a> {
                 LayerTrace::Dense(_) => Sym::new("z", "z"),
                 _ => Sym::new("a", "a"),
             };
-            let mut sym = if multi && !is_output { base.of_layer(dense_number[i].max(1)) } else { base };
-            while names.contains(&sym) {
-                sym = sym.primed();
-            }
-            names.push(sym);
+            let sym = if multi && !is_output { base.of_layer(dense_number[i].max(1)) } else { base };
+            let count = taken.entry(sym.clone()).or_insert(0);
+            let name = sym.primed_times(*count);
+            *count += 1;
+            names.push(name);
         }
         Ctx {
             e,

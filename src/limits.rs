@@ -1,0 +1,137 @@
+//! The sizes gradlens refuses before allocating, so that a small input (a 40 KB argument, a
+//! 150 KB CSV) can never ask for gigabytes. Each check multiplies with overflow-safe arithmetic
+//! and its error names the limit.
+
+use crate::error::{Error, Result, Setting};
+
+/// The most numbers (f64) one matrix may hold: 2²⁶ = 67,108,864, 512 MiB.
+pub const MAX_MATRIX: usize = 1 << 26;
+/// The most parameters a model may have: 2²⁶ (512 MiB of weights; training keeps a few copies).
+pub const MAX_PARAMS: usize = 1 << 26;
+/// The longest field or record a CSV may have: 64 MiB (a row of 100,000 numbers is about 2 MB).
+pub const MAX_CSV_RECORD: usize = 64 << 20;
+/// The default bound on what `--data` reads: 8 GiB.
+pub const DEFAULT_MAX_DATA_BYTES: u64 = 8 << 30;
+/// The default bound on what `--model` reads: 256 MiB (a model of 2²⁶ weights as JSON text is
+/// about 1.3 GB; raise it for one that large).
+pub const DEFAULT_MAX_MODEL_BYTES: u64 = 256 << 20;
+/// Above this many classes a softmax's k×k Jacobian is summarised, not shown number by number.
+pub const MAX_SHOWN_JACOBIAN: usize = 16;
+/// A trace larger than this (estimated) gets a warning before training: 100 MB.
+pub const TRACE_WARN_BYTES: u64 = 100_000_000;
+
+/// `rows × cols` numbers for `what` (a matrix made from `setting`), or an error naming the limit.
+pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize) -> Result<usize> {
+    match rows.checked_mul(cols) {
+        Some(n) if n <= MAX_MATRIX => Ok(n),
+        _ => Err(Error::invalid(
+            setting,
+            format!(
+                "{what}: {rows} × {cols} numbers is more than the limit of {} ({} MiB) for one matrix",
+                group(MAX_MATRIX),
+                (MAX_MATRIX * 8) >> 20
+            ),
+        )),
+    }
+}
+
+/// The parameter count of a chain of dense layers of widths `widths` (inputs first), each with a
+/// bias when `bias`, or an error about the hidden widths naming the limit.
+pub fn dense_chain(widths: &[usize], bias: bool) -> Result<usize> {
+    let mut total: usize = 0;
+    for w in widths.windows(2) {
+        let layer = w[0].checked_add(usize::from(bias)).and_then(|i| i.checked_mul(w[1]));
+        total = match layer.and_then(|l| total.checked_add(l)) {
+            Some(t) if t <= MAX_PARAMS => t,
+            _ => {
+                let hidden = widths.get(1..widths.len().saturating_sub(1)).unwrap_or_default();
+                let hidden: Vec<String> = hidden.iter().map(usize::to_string).collect();
+                return Err(Error::invalid_value(
+                    Setting::Hidden,
+                    hidden.join(","),
+                    format!(
+                        "the model would have more than {} parameters (the limit, {} MiB)",
+                        group(MAX_PARAMS),
+                        (MAX_PARAMS * 8) >> 20
+                    ),
+                ));
+            }
+        };
+    }
+    Ok(total)
+}
+
+/// `n` with thousands separators: 67,108,864.
+pub fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A byte count for people: 256 MiB, 8 GiB, 1.5 KiB, 12 bytes.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if v.fract() == 0.0 { format!("{v} {unit}") } else { format!("{v:.1} {unit}") };
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Parses a size such as `4096`, `512M`, `8G`, `1.5GiB` (K, M, G, T as powers of 1024).
+pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(format!("'{}': a size such as 4096, 512M or 8G", crate::safe_text::quoted(text))),
+    };
+    let v: f64 =
+        num.parse().map_err(|_| format!("'{}': a size such as 4096, 512M or 8G", crate::safe_text::quoted(text)))?;
+    let total = v * scale as f64;
+    if !(total.is_finite() && total >= 1.0 && total < u64::MAX as f64) {
+        return Err(format!("'{}': a size of 1 byte or more", crate::safe_text::quoted(text)));
+    }
+    Ok(total as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_overflow_into_errors_not_panics() {
+        assert_eq!(matrix(Setting::Inputs, "m", 3, 4).unwrap(), 12);
+        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2).unwrap_err().to_string().contains("67,108,864"));
+        assert!(matrix(Setting::Inputs, "m", 10_000, 10_000).is_err());
+        // (4 + 1)·16 + (16 + 1)·3 = 131
+        assert_eq!(dense_chain(&[4, 16, 3], true).unwrap(), 131);
+        assert!(dense_chain(&[4, usize::MAX, 3], true).is_err());
+        assert!(dense_chain(&[4, 1_000_000_000, 3], false).is_err());
+    }
+
+    #[test]
+    fn byte_sizes_parse_and_print() {
+        assert_eq!(parse_bytes("4096").unwrap(), 4096);
+        assert_eq!(parse_bytes("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_bytes("8GiB").unwrap(), 8 << 30);
+        assert_eq!(parse_bytes("1.5k").unwrap(), 1536);
+        assert!(parse_bytes("lots").is_err() && parse_bytes("0").is_err());
+        assert_eq!(bytes(256 << 20), "256 MiB");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(group(1234567), "1,234,567");
+    }
+}

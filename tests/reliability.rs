@@ -1,0 +1,535 @@
+//! Nothing lost, nothing hangs, nothing surprises: the binary as a careless or hostile user runs
+//! it. One section per class of failure (issue 7): outputs, limits, strict files and messages.
+
+use assert_cmd::Command;
+use std::fs;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn gradlens() -> Command {
+    Command::cargo_bin("gradlens").unwrap()
+}
+
+/// Runs `args` in `dir`, expects exit status 2 and one line naming every `want`.
+fn refused_in(dir: &Path, args: &[&str], want: &[&str]) -> String {
+    let out = gradlens().current_dir(dir).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    for w in want {
+        assert!(err.contains(w), "{args:?}: {err:?} lacks {w:?}");
+    }
+    err
+}
+
+fn ok_in(dir: &Path, args: &[&str]) -> String {
+    let out = gradlens().current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const SMALL_CSV: &str = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n";
+/// A model file written out by hand: one dense layer 2 → 2 (the rows are output units), softmax.
+const MODEL: &str =
+    r#"{"layers": [{"type": "dense", "weights": [[0.1, 0.2], [0.3, 0.4]], "bias": null}, {"type": "softmax"}]}"#;
+
+fn is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+fn temps_in(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".gradlens-"))
+        .collect()
+}
+
+// ---- 1. Outputs never destroy anything ----
+
+#[test]
+fn an_output_that_is_an_input_is_refused_by_identity_not_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("d.csv"), SMALL_CSV).unwrap();
+    fs::write(d.join("m.json"), MODEL).unwrap();
+    refused_in(d, &["train", "--data", "d.csv", "--save", "d.csv"], &["--save d.csv", "same file as --data"]);
+    refused_in(d, &["train", "--data", "./d.csv", "--trace", "d.csv"], &["--trace", "same file as --data"]);
+    refused_in(d, &["explain", "--model", "m.json", "--output", "./m.json"], &["same file as --model"]);
+    refused_in(d, &["train", "--save", "n.json", "--trace", "./n.json"], &["--trace ./n.json", "same file as --save"]);
+    refused_in(d, &["train", "--save", "p.svg", "--plot", "./p.svg"], &["same file as --save"]);
+    // A hard link and a symlink are the same file too.
+    fs::hard_link(d.join("d.csv"), d.join("hard.csv")).unwrap();
+    std::os::unix::fs::symlink("d.csv", d.join("soft.csv")).unwrap();
+    refused_in(d, &["train", "--data", "d.csv", "--save", "hard.csv"], &["same file as --data"]);
+    std::os::unix::fs::symlink("d.csv", d.join("soft.svg")).unwrap();
+    refused_in(d, &["train", "--data", "d.csv", "--plot", "soft.svg"], &["same file as --data"]);
+    assert_eq!(fs::read_to_string(d.join("d.csv")).unwrap(), SMALL_CSV);
+    assert_eq!(fs::read_to_string(d.join("m.json")).unwrap(), MODEL);
+}
+
+#[test]
+fn symlinks_are_written_through_and_devices_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("real.md"), "old").unwrap();
+    std::os::unix::fs::symlink("real.md", d.join("link.md")).unwrap();
+    ok_in(d, &["explain", "--format", "markdown", "--output", "link.md"]);
+    assert!(fs::symlink_metadata(d.join("link.md")).unwrap().file_type().is_symlink(), "the link stays a link");
+    assert!(fs::read_to_string(d.join("real.md")).unwrap().contains("$"), "its target got the output");
+
+    // A link to nothing is refused rather than turned into a file.
+    std::os::unix::fs::symlink("absent.md", d.join("dangling.md")).unwrap();
+    refused_in(d, &["explain", "--output", "dangling.md"], &["symbolic link to a file that does not exist"]);
+
+    // /dev/null stays a device; /dev/full's error is reported.
+    ok_in(d, &["explain", "--output", "/dev/null"]);
+    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    refused_in(d, &["explain", "--output", "/dev/full"], &["/dev/full", "writing failed"]);
+    refused_in(d, &["train", "--epochs", "2", "--save", "/dev/full"], &["/dev/full"]);
+
+    // /dev/stdout is a link to the process's stdout (a pipe here): written through, not replaced.
+    let out = ok_in(d, &["explain", "--format", "json", "--output", "/dev/stdout"]);
+    assert!(out.starts_with('{'), "{out}");
+    assert!(fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
+
+    // `-` is stdout.
+    let out = ok_in(d, &["explain", "--format", "json", "--output", "-"]);
+    assert!(out.starts_with('{'), "{out}");
+    assert!(!d.join("-").exists());
+}
+
+#[test]
+fn root_only_a_device_node_is_never_replaced_by_a_file() {
+    if !is_root() {
+        eprintln!("skipped: needs root to make a device node");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A second /dev/null (character device 1:3), made where the test can see it.
+    let made = std::process::Command::new("mknod").arg(d.join("null")).args(["c", "1", "3"]).status().unwrap();
+    assert!(made.success());
+    ok_in(d, &["explain", "--output", "null"]);
+    ok_in(d, &["train", "--epochs", "2", "--save", "null"]);
+    assert!(fs::metadata(d.join("null")).unwrap().file_type().is_char_device(), "still a device");
+}
+
+#[test]
+fn a_multi_file_save_is_all_or_nothing_and_checked_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("m.json"), "precious").unwrap();
+    fs::create_dir_all(d.join("npy/layer1_weights.npy")).unwrap();
+    // 10^6 epochs would take minutes: the refusal must come before training.
+    let start = Instant::now();
+    refused_in(d, &["train", "--epochs", "1000000", "--save", "m.json", "--save-npy", "npy"], &["is a folder"]);
+    assert!(start.elapsed() < Duration::from_secs(20), "found before training");
+    assert_eq!(fs::read_to_string(d.join("m.json")).unwrap(), "precious");
+    assert!(temps_in(d).is_empty() && temps_in(&d.join("npy")).is_empty());
+    refused_in(d, &["train", "--save-npy", "no/such/dir"], &["no/such"]);
+}
+
+#[test]
+fn stale_layer_files_of_a_deeper_model_are_removed_and_others_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_in(d, &["train", "--epochs", "2", "--hidden", "4", "--save-npy", "npy"]);
+    let mut names: Vec<String> =
+        fs::read_dir(d.join("npy")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    // Dense layers numbered from 1, as explain's "Layer 2" and the plot's W2.
+    assert_eq!(names, ["layer1_bias.npy", "layer1_weights.npy", "layer2_bias.npy", "layer2_weights.npy"]);
+    fs::write(d.join("npy/notes.txt"), "mine").unwrap();
+    ok_in(d, &["train", "--epochs", "2", "--save-npy", "npy"]);
+    let mut names: Vec<String> =
+        fs::read_dir(d.join("npy")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["layer1_bias.npy", "layer1_weights.npy", "notes.txt"]);
+}
+
+#[test]
+fn a_read_only_folder_is_found_before_training() {
+    if is_root() {
+        eprintln!("skipped: root writes in a read-only folder");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ro = dir.path().join("ro");
+    fs::create_dir(&ro).unwrap();
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    let start = Instant::now();
+    refused_in(dir.path(), &["train", "--epochs", "1000000", "--save", "ro/m.json"], &["cannot write in the folder"]);
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_closed_stdout_never_stops_the_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("gradlens");
+    for i in 0..8 {
+        let path = dir.path().join(format!("m{i}.json"));
+        let mut child = std::process::Command::new(&bin)
+            .args(["train", "--epochs", "50", "--save"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes at once, as `| true` does
+        let status = child.wait().unwrap();
+        assert!(status.success(), "run {i}: {status}");
+        assert!(path.exists(), "run {i}: the model was saved");
+    }
+}
+
+#[test]
+fn a_signal_removes_the_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("gradlens");
+    for signal in ["INT", "TERM"] {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["train", "--epochs", "1000000", "--trace", "t.jsonl", "--save", "m.json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the trace's temporary file is there, then interrupt.
+        let start = Instant::now();
+        while temps_in(dir.path()).is_empty() && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!temps_in(dir.path()).is_empty(), "the trace is being written");
+        std::thread::sleep(Duration::from_millis(300));
+        let killed = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+        assert!(killed.unwrap().success());
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "SIG{signal}: an interrupted run does not succeed");
+        assert!(temps_in(dir.path()).is_empty(), "SIG{signal}: temporary files left: {:?}", temps_in(dir.path()));
+        assert!(!dir.path().join("t.jsonl").exists() && !dir.path().join("m.json").exists());
+    }
+}
+
+#[test]
+fn data_can_come_from_stdin() {
+    let out = gradlens()
+        .args(["train", "--data", "-", "--epochs", "3", "--test-fraction", "0", "--format", "json"])
+        .write_stdin(SMALL_CSV)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["data"]["train_rows"], 4);
+}
+
+// ---- 2. Limits: small inputs never take large memory or time ----
+
+#[test]
+fn sizes_are_checked_before_allocating_and_name_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--hidden", "18446744073709551615"], &["--hidden", "67,108,864 parameters"]);
+    refused_in(d, &["train", "--hidden", "1000000000"], &["--hidden", "the limit"]);
+    refused_in(d, &["train", "--epochs", "1000000000000"], &["--epochs", "10,000,000"]);
+    // 10,000 one-row classes: a 10,000 × 10,000 one-hot matrix (800 MB) is refused, not built.
+    let mut csv = String::from("a,label\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!("{i},c{i}\n"));
+    }
+    fs::write(d.join("classes.csv"), csv).unwrap();
+    refused_in(d, &["train", "--data", "classes.csv"], &["one-hot", "10000 × 10000", "limit"]);
+}
+
+#[test]
+fn a_wide_csv_and_a_deep_model_take_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 100,000 columns: the duplicate-name check is one pass (it was quadratic: 17 s).
+    let names: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    let ones = vec!["1"; 100_000].join(",");
+    let twos = vec!["2"; 100_000].join(",");
+    fs::write(d.join("wide.csv"), format!("{},label\n{ones},x\n{twos},y\n", names.join(","))).unwrap();
+    let start = Instant::now();
+    ok_in(d, &["train", "--data", "wide.csv", "--epochs", "1", "--test-fraction", "0", "-q"]);
+    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+
+    // 3,000 tanh layers: the names no longer grow a′′′… with depth (5,000 layers took 40 s, 1.9 GB).
+    let mut layers = vec![r#"{"type": "dense", "weights": [[0.1, 0.2], [0.3, -0.1]], "bias": null}"#.to_string()];
+    layers.extend(std::iter::repeat_n(r#"{"type": "tanh"}"#.to_string(), 3000));
+    layers.push(r#"{"type": "softmax"}"#.into());
+    fs::write(d.join("deep.json"), format!(r#"{{"layers": [{}]}}"#, layers.join(","))).unwrap();
+    let text = ok_in(d, &["explain", "--model", "deep.json", "--x", "1,2", "--target", "0"]);
+    let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < 200, "a line of {longest} characters");
+    assert!(text.contains("′³⁰⁰⁰") || text.contains("′²⁹⁹⁹"), "the 3000th tanh is named by its count");
+}
+
+#[test]
+fn a_softmax_over_many_classes_is_summarised_not_tabled() {
+    // 40 classes, one input: the 40×40 Jacobian is summarised. Its product with ∂L/∂ŷ, summed in
+    // collapsed form, must still equal the tape's ∂L/∂z = (ŷ − y)/m (m = 1, natural log).
+    let weights: Vec<String> = (0..40).map(|i| format!("{}", i as f64 / 40.0)).collect();
+    let out = gradlens()
+        .args(["explain", "--weights", &weights.join(";"), "--x", "1", "--target", "7", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let softmax = e["layers"].as_array().unwrap().iter().find(|l| l["type"] == "softmax").unwrap();
+    assert_eq!(softmax["jacobians"].as_array().unwrap().len(), 0);
+    let long_way = softmax["jacobian_times_grad"][0].as_array().unwrap();
+    let p = e["probabilities"][0].as_array().unwrap();
+    for (i, (g, p)) in long_way.iter().zip(p).enumerate() {
+        let want = p.as_f64().unwrap() - if i == 7 { 1.0 } else { 0.0 };
+        assert!((g.as_f64().unwrap() - want).abs() < 1e-15, "class {i}: {g} vs {want}");
+    }
+    let text =
+        gradlens().args(["explain", "--weights", &weights.join(";"), "--x", "1", "--target", "7"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("1,600 entries a sample; they are not listed"));
+}
+
+#[test]
+fn reads_are_bounded_and_fifos_do_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--data", "/dev/zero"], &["/dev/zero", "row 1", "longer than 64 MiB"]);
+    refused_in(
+        d,
+        &["explain", "--model", "/dev/zero", "--max-input-size", "1M"],
+        &["/dev/zero", "1 MiB", "--max-input-size"],
+    );
+    refused_in(d, &["predict", "--model", "/dev/zero", "--x", "1"], &["/dev/zero", "256 MiB", "--max-input-size"]);
+    let fifo = d.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let start = Instant::now();
+    refused_in(d, &["train", "--data", "fifo"], &["fifo", "no process opened for writing"]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_trace_can_be_thinned_and_compacted_and_warns_when_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = gradlens()
+        .current_dir(d)
+        .args(["train", "--epochs", "1000", "--trace", "full.jsonl", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(warning.contains("warning") && warning.contains("--trace-every"), "{warning}");
+    ok_in(d, &["train", "--epochs", "1000", "--trace", "thin.jsonl", "--trace-every", "100", "--trace-compact"]);
+    let thin = fs::read_to_string(d.join("thin.jsonl")).unwrap();
+    // 1000 full-batch steps (0…999), every 100th: steps 0, 100, …, 900.
+    let steps: Vec<u64> =
+        thin.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, (0..10).map(|i| i * 100).collect::<Vec<_>>());
+    let first: serde_json::Value = serde_json::from_str(thin.lines().next().unwrap()).unwrap();
+    assert_eq!(first["layers"][0]["layer"], 1, "dense layers counted from 1, as everywhere");
+    let full = fs::metadata(d.join("full.jsonl")).unwrap().len();
+    assert!((thin.len() as u64) * 100 < full, "compact and thinned: {} vs {full}", thin.len());
+}
+
+// ---- 3. Files are read strictly, messages are one safe line ----
+
+#[test]
+fn model_files_are_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = [
+        ("twice.json", format!("{MODEL}\n{MODEL}"), vec!["twice.json", "top level", "data after the end"]),
+        (
+            "dup.json",
+            r#"{"layers": [{"type": "dense", "weights": [[1, 2], [3, 4]], "weights": [[5, 6], [7, 8]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["dup.json", "layers[0].weights", "twice"],
+        ),
+        (
+            "type.json",
+            r#"{"layers": [{"type": "dense", "type": "tanh", "weights": [[1, 2], [3, 4]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["layers[0].type", "twice"],
+        ),
+        (
+            "one.json",
+            r#"{"layers": [{"type": "dense", "weights": [[1, 2]], "bias": null}, {"type": "softmax"}]}"#.into(),
+            vec!["one.json", "layers[1]", "one class"],
+        ),
+        (
+            "step.json",
+            MODEL.replacen(
+                "]}",
+                r#"], "training": {"optimizer": {"kind": "sgd", "step_size": "big"}, "log_base": "e", "epochs": 1}}"#,
+                1,
+            ),
+            vec!["step.json", "training.optimizer.step_size", "expected f64"],
+        ),
+    ];
+    for (name, text, want) in &bad {
+        fs::write(d.join(name), text).unwrap();
+        refused_in(d, &["explain", "--model", name, "--x", "1,2"], want);
+    }
+    fs::write(d.join("bom.json"), format!("\u{feff}{MODEL}")).unwrap();
+    ok_in(d, &["explain", "--model", "bom.json", "--x", "1,2", "--target", "0"]);
+}
+
+#[test]
+fn options_out_of_their_domain_or_ignored_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    refused_in(d, &["train", "--log-base", "0.5"], &["--log-base", "above 1"]);
+    refused_in(d, &["train", "--momentum", "1"], &["--momentum 1", "[0, 1)"]);
+    refused_in(d, &["train", "--momentum", "-0.1", "--optimizer", "momentum"], &["--momentum"]);
+    let out = gradlens().current_dir(d).args(["train", "--epochs", "2", "--momentum", "0.5"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--momentum is ignored"));
+    // A run whose loss grows by orders of magnitude is a failure, and saves nothing.
+    refused_in(
+        d,
+        &[
+            "train",
+            "--lr",
+            "1e300",
+            "--epochs",
+            "100",
+            "--optimizer",
+            "momentum",
+            "--save",
+            "m.json",
+            "--save-npy",
+            "npy",
+        ],
+        &["diverged", "smaller step size", "--lr"],
+    );
+    assert!(!d.join("m.json").exists());
+    assert!(!d.join("npy").exists(), "the folder the failed run made is gone");
+}
+
+#[test]
+fn messages_are_one_line_with_input_escaped_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long = "9".repeat(80_000);
+    fs::write(d.join("ctl.csv"), format!("a,b,label\n1,\"x\ny\u{1b}[31m\",c\n2,{long}x,d\n")).unwrap();
+    let err = refused_in(d, &["train", "--data", "ctl.csv"], &["ctl.csv", "row 2", "column 'b'", "\\n", "\\u{1b}"]);
+    assert!(!err.contains('\u{1b}'));
+    fs::write(d.join("long.csv"), format!("a,b,label\n1,2,c\n2,{long}x,d\n")).unwrap();
+    let err = refused_in(d, &["train", "--data", "long.csv"], &["row 3", "80001 characters"]);
+    assert!(err.len() < 400, "{} bytes", err.len());
+    refused_in(d, &["explain", "--x", "1,\n2x"], &["--x", "\\n"]);
+}
+
+#[test]
+fn csv_rows_are_numbered_as_an_editor_counts_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // CRLF line ends, a blank line and a quoted line break before the bad row, which is on line 6.
+    fs::write(d.join("crlf.csv"), "a,b,label\r\n1,2,x\r\n\r\n3,4,\"two\r\nlines\"\r\n5,oops,y\r\n").unwrap();
+    refused_in(d, &["train", "--data", "crlf.csv"], &["crlf.csv, row 6", "column 'b'", "'oops'"]);
+    // A first row of numbers is data, not a header.
+    fs::write(d.join("nohead.csv"), "1,2,0\n3,4,1\n").unwrap();
+    refused_in(d, &["train", "--data", "nohead.csv"], &["row 1 looks like data", "header"]);
+}
+
+// ---- 4. What a new user trips over ----
+
+#[test]
+fn typos_get_a_suggestion_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    refused_in(dir.path(), &["explian"], &["'explian'", "did you mean 'explain'"]);
+    refused_in(dir.path(), &["train", "--epoch", "3"], &["'--epoch'", "did you mean '--epochs'"]);
+}
+
+#[test]
+fn completions_and_a_man_page_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ok_in(dir.path(), &["completions", shell]);
+        assert!(script.contains("gradlens") && script.contains("trace-every"), "{shell}");
+    }
+    let man = ok_in(dir.path(), &["man"]);
+    assert!(man.starts_with(".ie") || man.contains(".TH"), "roff: {}", &man[..80.min(man.len())]);
+    assert!(man.contains("explain") && man.contains("train"));
+}
+
+#[test]
+fn colour_follows_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(ok_in(dir.path(), &["explain", "--color", "always"]).contains('\u{1b}'));
+    assert!(!ok_in(dir.path(), &["explain", "--color", "never"]).contains('\u{1b}'));
+    assert!(!ok_in(dir.path(), &["explain"]).contains('\u{1b}'), "auto: not a terminal");
+}
+
+#[test]
+fn a_relabelled_sample_and_a_missing_target_are_said() {
+    let out = gradlens().args(["explain", "--sample", "3", "--target", "2"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Iris row 3 is labelled setosa") && err.contains("virginica"), "{err}");
+    let out = gradlens().args(["explain", "--x", "1,2,3,4"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--target not given"));
+    // A run that fails says its error only.
+    let out = gradlens().args(["explain", "--x", "1,2,3", "-q"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn the_test_loss_is_in_the_json_and_the_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok_in(dir.path(), &["train", "--epochs", "30", "--format", "json", "--plot", "c.svg"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let epochs = report["epochs"].as_array().unwrap();
+    assert!(epochs.iter().all(|e| e["test_loss"].as_f64().is_some()));
+    // After the last epoch the model is the final one: its test loss is the final evaluation's,
+    // which predict::evaluate computes on its own path (log-softmax, one-hot mean loss).
+    let last = epochs.last().unwrap()["test_loss"].as_f64().unwrap();
+    let final_test = report["final"]["test"]["loss"].as_f64().unwrap();
+    assert!((last - final_test).abs() <= 1e-12 * final_test, "{last} vs {final_test}");
+    let svg = fs::read_to_string(dir.path().join("c.svg")).unwrap();
+    assert!(svg.contains("test loss"));
+}
+
+#[test]
+fn explain_steps_chain_each_from_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = r#"{"layers": [
+        {"type": "dense", "weights": [[0.1, 0.2], [0.3, 0.4]], "bias": [0.01, -0.02]},
+        {"type": "tanh"},
+        {"type": "dense", "weights": [[0.5, -0.6], [0.7, 0.8], [-0.9, 1.0]], "bias": [0.1, 0.2, 0.3]},
+        {"type": "softmax"}]}"#;
+    fs::write(dir.path().join("m.json"), model).unwrap();
+    let out = ok_in(
+        dir.path(),
+        &["explain", "--model", "m.json", "--x", "1,-2", "--target", "2", "--steps", "3", "--format", "json"],
+    );
+    let steps: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(steps.len(), 3);
+    for pair in steps.windows(2) {
+        // The next step starts where the last one ended: its weights and biases, and so its loss.
+        assert_eq!(pair[1]["loss"], pair[0]["new_loss"]);
+        for (a, b) in pair[0]["layers"].as_array().unwrap().iter().zip(pair[1]["layers"].as_array().unwrap()) {
+            if a["type"] == "dense" {
+                assert_eq!(a["new_weights"], b["weights"]);
+                assert_eq!(a["new_bias"], b["bias"]);
+            }
+        }
+    }
+    // The blog's example: 0.7351296 → 0.5643395 (README, the post) → and on down.
+    let blog = ok_in(dir.path(), &["explain", "--steps", "2", "--format", "json"]);
+    let blog: Vec<serde_json::Value> = serde_json::from_str(&blog).unwrap();
+    assert!((blog[1]["loss"].as_f64().unwrap() - 0.5643395).abs() < 1e-7);
+    assert!(blog[1]["new_loss"].as_f64().unwrap() < blog[1]["loss"].as_f64().unwrap());
+    refused_in(dir.path(), &["explain", "--steps", "0"], &["--steps 0"]);
+}
+
+#[test]
+fn the_weights_plot_stays_readable_and_long_runs_are_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    ok_in(dir.path(), &["train", "--hidden", "16", "--epochs", "3000", "--plot-weights", "w.svg", "-q"]);
+    let svg = fs::read_to_string(dir.path().join("w.svg")).unwrap();
+    // Layer 1 has 4·16 weights and 16 biases: the 24 that moved most are drawn.
+    assert!(svg.contains("the 24 of 80 weights and biases that moved most"), "panel title");
+}
