@@ -115,11 +115,7 @@ impl ExplainOptions {
         // A saved model's own run sets the step size and the loss unless the options say otherwise.
         let trained = file.and_then(|f| f.training.as_ref());
         let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-        let loss = match (&self.loss, trained.map(|t| t.loss)) {
-            (None, Some(saved)) if self.log_base.is_none() => saved,
-            (None, Some(saved)) => Loss::from_name(saved.name(), self.log_base)?,
-            (name, _) => Loss::from_name(name.as_deref().unwrap_or(blog.loss.name()), self.log_base)?,
-        };
+        let loss = Loss::chosen(self.loss.as_deref(), self.log_base, trained.map(|t| t.loss))?;
         if let Err(f) = loss.check_output(&model) {
             return Err(match &self.model {
                 Some(_) => Error::ModelFile { path: model_path, at: f.at, why: f.why },

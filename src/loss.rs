@@ -163,6 +163,16 @@ impl Loss {
         }
     }
 
+    /// The loss a step or a run takes: the one `name`d, else the one a saved model was trained
+    /// with (`saved`), else cross-entropy; with `log_base` where one is given.
+    pub fn chosen(name: Option<&str>, log_base: Option<LogBase>, saved: Option<Loss>) -> Result<Loss> {
+        match (name, saved) {
+            (None, Some(saved)) if log_base.is_none() => Ok(saved),
+            (None, Some(saved)) => Loss::from_name(saved.name(), log_base),
+            (name, _) => Loss::from_name(name.unwrap_or(Loss::default().name()), log_base),
+        }
+    }
+
     /// The base of cross-entropy's logarithm; `None` for a loss without one.
     pub fn log_base(self) -> Option<LogBase> {
         match self {

@@ -425,3 +425,19 @@ fn explain_takes_a_saved_run_s_step_size_and_log_base() {
     let chosen = explain(&["--lr", "0.05", "--log-base", "e"]);
     assert_eq!((chosen["learning_rate"].as_f64(), chosen["log_base"].as_str()), (Some(0.05), Some("e")));
 }
+
+/// `train --model` goes on lowering the loss the saved run lowered, as `explain --model` steps
+/// with it, unless `--loss` says otherwise.
+#[test]
+fn training_on_keeps_the_saved_run_s_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("q.json");
+    let out =
+        gradlens().args(["train", "--epochs", "2", "--loss", "quadratic", "--save"]).arg(&saved).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = saved.to_str().unwrap();
+    let again = json_run(&["--epochs", "1", "--model", path]);
+    assert_eq!(again["config"]["loss_function"], "quadratic");
+    let switched = json_run(&["--epochs", "1", "--model", path, "--loss", "cross-entropy"]);
+    assert_eq!(switched["config"]["loss_function"], "cross-entropy");
+}

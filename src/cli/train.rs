@@ -90,9 +90,10 @@ pub struct Args {
     /// Batches in the data's order, the last one smaller when the batch size does not divide it.
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
-    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer).
-    #[arg(long, default_value = "cross-entropy", value_parser = LOSS_NAMES)]
-    loss: String,
+    /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
+    /// [default: a --model file's own, else cross-entropy]
+    #[arg(long, value_parser = LOSS_NAMES)]
+    loss: Option<String>,
     /// Keep the biases at their initial values (their gradients are still computed).
     #[arg(long)]
     freeze_bias: bool,
@@ -179,8 +180,12 @@ enum FormatArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    // Everything the user gave is checked before any work: a bad option costs nothing.
-    let config = config(&args)?;
+    // Everything the user gave is checked before any work: a bad option costs nothing. A model
+    // file is read first because its run's loss is the default.
+    let start =
+        args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
+    let saved_loss = start.as_ref().and_then(|(_, _, file)| file.training.as_ref()).map(|t| t.loss);
+    let config = config(&args, saved_loss)?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
     if args.data != IRIS {
@@ -194,8 +199,6 @@ pub fn run(args: Args) -> Result<()> {
     }
     let outputs = Outputs::check(&args, &mut plan)?;
     let (data, source) = load_data(&args)?;
-    let start =
-        args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
     let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
@@ -298,7 +301,7 @@ fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config:
 }
 
 /// The optimisation settings, each checked and named by its option.
-fn config(args: &Args) -> Result<TrainConfig> {
+fn config(args: &Args, saved_loss: Option<Loss>) -> Result<TrainConfig> {
     // The library checks every setting and names it; `options.rs` turns the name into the option.
     // A mass given is checked even where the optimizer ignores it (then it is also warned about).
     if let Some(mass) = args.momentum {
@@ -327,7 +330,7 @@ fn config(args: &Args) -> Result<TrainConfig> {
         bail!("--every 0: print every 1 epoch or more");
     }
     let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
-    let loss = Loss::from_name(&args.loss, log_base)?;
+    let loss = Loss::chosen(args.loss.as_deref(), log_base, saved_loss)?;
     let config = TrainConfig {
         optimizer,
         epochs: args.epochs,
