@@ -128,15 +128,7 @@ fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
     let data = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
     let spec = ModelSpec { hidden: vec![], activation: Activation::Tanh, bias: true, init: Init::GlorotNormal };
     let model = spec.build(4, 3, &mut rng).unwrap();
-    let config = TrainConfig {
-        optimizer: Optimizer::sgd(0.5).unwrap(),
-        epochs: 1000,
-        batch_size: None,
-        shuffle: true,
-        loss: Loss::default(),
-        freeze_bias: false,
-        api: Api::Stax,
-    };
+    let config = TrainConfig::default();
     let r = train_on(compiled(Dtype::F32, 1), &config, model, &data.train, data.test.as_ref(), &mut rng, &mut Silent)
         .unwrap();
     let test = r.epochs.last().unwrap().test_accuracy.unwrap();

@@ -196,15 +196,7 @@ fn the_default_model_learns_iris() {
     let prepared = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
     let spec = ModelSpec { hidden: vec![], activation: Activation::Tanh, bias: true, init: Init::GlorotNormal };
     let model = spec.build(4, 3, &mut rng).unwrap();
-    let cfg = TrainConfig {
-        optimizer: Optimizer::sgd(0.5).unwrap(),
-        epochs: 1000,
-        batch_size: None,
-        shuffle: true,
-        loss: Loss::default(),
-        freeze_bias: false,
-        api: Api::Stax,
-    };
+    let cfg = TrainConfig::default();
     let r = train(&cfg, model, &prepared.train, prepared.test.as_ref(), &mut rng, &mut Silent).unwrap();
     let last = r.epochs.last().unwrap();
     assert!(last.test_accuracy.unwrap() >= 0.93, "{last:?}");

@@ -17,7 +17,7 @@ use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
-use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, train_on};
+use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, defaults, train_on};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "standard")]
     scale: ScaleArg,
     /// The share of each class held out for testing, in [0, 1); 0 trains on every row.
-    #[arg(long, value_name = "F", default_value = "0.2", allow_hyphen_values = true)]
+    #[arg(long, value_name = "F", default_value_t = defaults::TEST_FRACTION, allow_hyphen_values = true)]
     test_fraction: f64,
     /// Seeds every random choice (split, initial weights, shuffles): the same seed, the same run.
     #[arg(long, value_name = "N", default_value = "0")]
@@ -73,13 +73,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "sgd")]
     optimizer: OptimizerArg,
     /// Step size.
-    #[arg(long, value_name = "ALPHA", default_value = "0.5", allow_hyphen_values = true)]
+    #[arg(long, value_name = "ALPHA", default_value_t = defaults::LEARNING_RATE, allow_hyphen_values = true)]
     lr: f64,
     /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9]
     #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     momentum: Option<f64>,
     /// Passes over the training rows.
-    #[arg(long, value_name = "N", default_value = "1000")]
+    #[arg(long, value_name = "N", default_value_t = defaults::EPOCHS)]
     epochs: usize,
     /// Rows per update (default: the whole training set).
     #[arg(long, value_name = "N")]
@@ -307,7 +307,7 @@ fn config(args: &Args, saved_loss: Option<Loss>) -> Result<TrainConfig> {
     if let Some(mass) = args.momentum {
         Optimizer::check_mass(mass)?;
     }
-    let mass = args.momentum.unwrap_or(0.9);
+    let mass = args.momentum.unwrap_or(defaults::MOMENTUM);
     let optimizer = match args.optimizer {
         OptimizerArg::Sgd => Optimizer::sgd(args.lr),
         OptimizerArg::Momentum => Optimizer::momentum(args.lr, mass),

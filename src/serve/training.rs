@@ -20,7 +20,7 @@ use crate::predict::{evaluate, log_probabilities};
 use crate::render::diagram;
 use crate::trace::{ExplainRequest, Targets, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, train_on};
+use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, defaults, train_on};
 use crate::update::Optimizer;
 use axum::Json;
 use axum::body::Bytes;
@@ -91,16 +91,16 @@ fn sgd() -> String {
     "sgd".into()
 }
 fn half() -> f64 {
-    0.5
+    defaults::LEARNING_RATE
 }
 fn mass() -> f64 {
-    0.9
+    defaults::MOMENTUM
 }
 fn thousand() -> usize {
-    1000
+    defaults::EPOCHS
 }
 fn fifth() -> f64 {
-    0.2
+    defaults::TEST_FRACTION
 }
 fn standard() -> String {
     "standard".into()
