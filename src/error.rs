@@ -30,6 +30,8 @@ pub enum Setting {
     Loss,
     /// The hidden layers' widths.
     Hidden,
+    /// A fresh model's last layer.
+    OutputLayer,
     /// Threads for the compiled engine's matrix products.
     Threads,
     /// The float type an engine computes in.
@@ -50,6 +52,8 @@ pub enum Setting {
     Scaler,
     /// A data column.
     Column,
+    /// The target column(s) of a table (`--label`).
+    Label,
     /// Class labels.
     Labels,
     /// The rows to train on.
@@ -74,6 +78,7 @@ impl Setting {
             Setting::LogBase => "log base",
             Setting::Loss => "loss",
             Setting::Hidden => "hidden",
+            Setting::OutputLayer => "output layer",
             Setting::Threads => "threads",
             Setting::Dtype => "dtype",
             Setting::Inputs => "x",
@@ -84,6 +89,7 @@ impl Setting {
             Setting::Model => "model",
             Setting::Scaler => "scaler",
             Setting::Column => "column",
+            Setting::Label => "label",
             Setting::Labels => "labels",
             Setting::TrainingData => "training data",
             Setting::Step => "step",

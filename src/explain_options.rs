@@ -132,33 +132,37 @@ impl ExplainOptions {
                 return Err(Error::invalid_value(Setting::Sample, bad, why));
             }
             // A saved model's feature and class names must be the table's.
+            let table_classes = table.class_names().map(<[String]>::to_vec);
             let names = [
-                (&feature_names, &table.feature_names, "the model takes", format!("{table_name} rows have")),
-                (&class_names, &table.class_names, "the model's classes are", format!("{table_name}'s are")),
+                (&feature_names, Some(&table.feature_names), "the model takes", format!("{table_name} rows have")),
+                (&class_names, table_classes.as_ref(), "the model's classes are", format!("{table_name}'s are")),
             ];
             for (model_side, table_side, model_says, table_says) in names {
-                if let Some(m) = model_side.as_ref().filter(|m| *m != table_side) {
-                    let why = format!("{model_says} {} but {table_says} {}", m.join(", "), table_side.join(", "));
+                if let (Some(m), Some(t)) = (model_side, table_side)
+                    && m != t
+                {
+                    let why = format!("{model_says} {} but {table_says} {}", m.join(", "), t.join(", "));
                     return Err(Error::invalid(Setting::Sample, why));
                 }
             }
-            if model.out_width() != table.class_names.len() {
+            if model.out_width() != table.target.width() {
                 let why = format!(
-                    "{table_name} has {} classes but the model has {} outputs",
-                    table.class_names.len(),
+                    "{table_name} has {} but the model has {} outputs",
+                    crate::train::targets_phrase(&table.target),
                     model.out_width()
                 );
                 return Err(Error::invalid(Setting::Sample, why));
             }
-            class_names.get_or_insert(table.class_names.clone());
+            if let Some(names) = table_classes {
+                class_names.get_or_insert(names);
+            }
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(rows.labels), (Setting::Sample, "a table row"))
+            (rows.features, Some(Targets::from(rows.target)), (Setting::Sample, "a table row"))
         } else if !self.x.is_empty() {
             (matrix(Setting::Inputs, &self.x, "sample")?, None, (Setting::Inputs, "a sample"))
         } else {
-            let classes = blog.targets.classes().map(<[usize]>::to_vec);
-            (blog.inputs.clone(), classes, (Setting::Inputs, "the post's sample (no x given)"))
+            (blog.inputs.clone(), Some(blog.targets.clone()), (Setting::Inputs, "the post's sample (no x given)"))
         };
         // Checked here as well as in `explain`, to name where the samples came from.
         if inputs.ncols() != model.in_width() {
@@ -191,7 +195,7 @@ impl ExplainOptions {
                 Targets::Classes(classes.collect::<Result<Vec<_>>>()?)
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
-            Targets::Classes(t)
+            t
         } else if m == 1 {
             Targets::Classes(vec![0])
         } else {

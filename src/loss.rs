@@ -3,6 +3,7 @@
 //! cost `E = (1/m) Σ_samples ½‖y − ŷ‖²`.
 
 use crate::autodiff::{Tape, Var};
+use crate::data::TargetKind;
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
 use crate::softmax::cross_entropy_row;
@@ -170,6 +171,27 @@ impl Loss {
             (None, Some(saved)) if log_base.is_none() => Ok(saved),
             (None, Some(saved)) => Loss::from_name(saved.name(), log_base),
             (name, _) => Loss::from_name(name.unwrap_or(Loss::default().name()), log_base),
+        }
+    }
+
+    /// The loss a run on `kind` targets takes when none is named or saved: cross-entropy for
+    /// classes, the quadratic cost for values (the only one that reads them).
+    pub fn default_for(kind: TargetKind) -> Loss {
+        match kind {
+            TargetKind::Classes => Loss::default(),
+            TargetKind::Values => Loss::Quadratic,
+        }
+    }
+
+    /// Whether this loss reads targets of `kind`: cross-entropy takes a class per sample, the
+    /// quadratic cost any numbers (a class as its one-hot row). `setting` is what the error names.
+    pub fn check_targets(self, kind: TargetKind, setting: Setting) -> Result<()> {
+        match (self, kind) {
+            (Loss::CrossEntropy { .. }, TargetKind::Values) => Err(Error::invalid(
+                setting,
+                format!("{self} takes a class per sample; numbers as targets need the quadratic loss"),
+            )),
+            (Loss::CrossEntropy { .. }, TargetKind::Classes) | (Loss::Quadratic, _) => Ok(()),
         }
     }
 

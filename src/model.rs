@@ -29,6 +29,10 @@ pub struct ModelFile {
     /// Class names in output-unit order; written by `train --save`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<String>>,
+    /// The target columns' names in output-unit order, for a model trained on values
+    /// (regression); written by `train --save`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
     /// Feature names in input order; written by `train --save`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
@@ -197,10 +201,16 @@ impl ModelFile {
             s.check(inputs).map_err(|why| fail("scaler".into(), why))?;
         }
         // Names are looked up by index (a class) and by name (a CSV column for each input).
-        if let Some(c) = &self.classes
-            && c.len() != outputs
-        {
-            return Err(fail("classes".into(), format!("{} names but the model has {outputs} outputs", c.len())));
+        for (field, names) in [("classes", &self.classes), ("targets", &self.targets)] {
+            if let Some(c) = names
+                && c.len() != outputs
+            {
+                return Err(fail(field.into(), format!("{} names but the model has {outputs} outputs", c.len())));
+            }
+        }
+        // An output is a class or a value, not both: predict reads one or the other.
+        if self.classes.is_some() && self.targets.is_some() {
+            return Err(fail("targets".into(), "a model has classes or targets (values), not both".into()));
         }
         if let Some(f) = &self.features
             && f.len() != inputs
@@ -242,6 +252,6 @@ impl Model {
                 ModelLayer::LogSoftmax => LayerFile::Logsoftmax,
             })
             .collect();
-        ModelFile { layers, classes: None, features: None, scaler: None, training: None }
+        ModelFile { layers, classes: None, targets: None, features: None, scaler: None, training: None }
     }
 }

@@ -263,7 +263,9 @@ fn points(values: impl Iterator<Item = f64>, first_epoch: usize) -> Vec<(f64, f6
 fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[EpochStats], unit: &str) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let last = epochs.len().max(2) as f64;
-    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    // Values (regression) have no accuracy: the loss takes the whole picture.
+    let accuracy = epochs.iter().any(|e| e.train_accuracy.is_some());
+    let (top, bottom) = root.split_vertically(if accuracy { root.dim_in_pixel().1 / 2 } else { root.dim_in_pixel().1 });
 
     let (lo, hi) = range(epochs.iter().flat_map(|e| [Some(e.loss), e.test_loss]).flatten());
     let mut chart = ChartBuilder::on(&top)
@@ -291,6 +293,9 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    if !accuracy {
+        return Ok(());
+    }
 
     let mut chart = ChartBuilder::on(&bottom)
         .caption("Accuracy after each epoch", (FONT, 22))
@@ -301,7 +306,7 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
         .build_cartesian_2d(1.0..last, 0.0..1.05)?;
     mesh(&mut chart, "epoch", "accuracy")?;
     chart
-        .draw_series(LineSeries::new(points(epochs.iter().map(|e| e.train_accuracy), 1), colour(1).stroke_width(2)))?
+        .draw_series(LineSeries::new(points(epochs.iter().map(|e| e.train_accuracy.unwrap_or(f64::NAN)), 1), colour(1).stroke_width(2)))?
         .label("training rows")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(1).stroke_width(2)));
     if epochs.iter().any(|e| e.test_accuracy.is_some()) {

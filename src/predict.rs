@@ -1,4 +1,5 @@
-//! A trained model applied to rows: log-probabilities, classes, and how well they match labels.
+//! A trained model applied to rows: log-probabilities, classes, and how well they match the
+//! targets (classes: accuracy and confusion; values: the error per target column).
 //!
 //! No tape here: prediction runs after every epoch (accuracy) and on user data, and needs only
 //! the forward values. The log-probabilities come from the logits through log-sum-exp
@@ -7,7 +8,7 @@
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::data::one_hot;
+use crate::data::Target;
 use crate::engine::hand::{forward, log_softmax, output_of};
 use crate::error::{Error, Result, Setting, shape};
 use crate::loss::Loss;
@@ -55,6 +56,14 @@ pub fn logits_overflow(row: usize, float: &str) -> Error {
     )
 }
 
+/// The model's outputs ŷ: a regression model's predictions (probabilities after a softmax).
+///
+/// # Shapes
+/// `x`: m×in → m×k.
+pub fn outputs(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+    Ok(output_of(model, logits(model, x)?))
+}
+
 /// ŷ = exp(ln ŷ), for showing: the log-probabilities are what the loss uses.
 ///
 /// # Shapes
@@ -88,22 +97,79 @@ pub fn accuracy(predicted: &[usize], labels: &[usize]) -> f64 {
     right as f64 / labels.len() as f64
 }
 
-/// How a model does on a labelled set of rows.
+/// How a model does on a set of rows with targets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
-    /// The mean loss against the labels (one-hot), e.g. cross-entropy −(1/m) Σ log_b ŷ_label.
+    /// The mean loss against the targets (classes one-hot), e.g. cross-entropy −(1/m) Σ log_b ŷ_label.
     pub loss: f64,
-    /// The share of rows classed right.
-    pub accuracy: f64,
-    /// How many rows the model classed right: `accuracy` as a count, for "116/120 right".
-    pub correct: usize,
-    /// `confusion[true][predicted]`: how many rows of class `true` the model called `predicted`.
-    pub confusion: Vec<Vec<usize>>,
+    /// What else the targets let us measure.
+    #[serde(flatten)]
+    pub fit: Fit,
 }
 
-/// Loss, accuracy and confusion matrix of `model` on rows `x` with class indices `labels`.
-pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], loss: Loss) -> Result<Evaluation> {
+/// The figures beside the loss, by kind of target. Written flat into the evaluation's JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Fit {
+    /// Classes.
+    Classes {
+        /// The share of rows classed right.
+        accuracy: f64,
+        /// How many rows the model classed right: `accuracy` as a count, for "116/120 right".
+        correct: usize,
+        /// `confusion[true][predicted]`: how many rows of class `true` the model called `predicted`.
+        confusion: Vec<Vec<usize>>,
+    },
+    /// Values, one figure per target column.
+    Values {
+        /// √(mean (ŷ − y)²), in the target's own units.
+        rmse: Vec<f64>,
+        /// R² = 1 − Σ(ŷ − y)² / Σ(y − ȳ)²: the share of the target's variance the model explains;
+        /// `None` when the target does not vary over the rows (or there is one row).
+        r_squared: Vec<Option<f64>>,
+    },
+}
+
+impl Evaluation {
+    /// The share classed right; `None` for values.
+    pub fn accuracy(&self) -> Option<f64> {
+        match self.fit {
+            Fit::Classes { accuracy, .. } => Some(accuracy),
+            Fit::Values { .. } => None,
+        }
+    }
+}
+
+/// Loss and fit of `model` on rows `x` with targets `target` (classes: accuracy and confusion
+/// matrix; values: RMSE and R² per column).
+///
+/// # Shapes
+/// `x`: m×in; `target`: m rows of the model's out width.
+pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Target, loss: Loss) -> Result<Evaluation> {
+    loss.check_targets(target.kind(), Setting::Targets)?;
     let z = logits(model, x)?;
+    let k = z.ncols();
+    if target.width() != k || target.len() != z.nrows() {
+        return Err(Error::Shape {
+            op: "evaluate",
+            detail: format!(
+                "{} targets of width {} for {} rows of a model with {k} outputs",
+                target.len(),
+                target.width(),
+                z.nrows()
+            ),
+        });
+    }
+    match target {
+        Target::Classes { labels, .. } => evaluate_classes(model, z, labels, loss),
+        Target::Values { values, .. } => {
+            let y_hat = output_of(model, z);
+            Ok(Evaluation { loss: loss.mean(&y_hat, values), fit: value_fit(&y_hat, values) })
+        }
+    }
+}
+
+fn evaluate_classes(model: &Model, z: Array2<f64>, labels: &[usize], loss: Loss) -> Result<Evaluation> {
     let log_p = log_softmax(&z);
     let k = log_p.ncols();
     if let Some(&bad) = labels.iter().find(|&&l| l >= k) {
@@ -111,13 +177,30 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, labels: &[usize], loss: Loss) ->
     }
     let predicted = classes(&log_p);
     let read = if loss.reads_logits() { z } else { output_of(model, z) };
-    let loss = loss.mean(&read, &one_hot(labels, k));
+    let loss = loss.mean(&read, &crate::data::one_hot(labels, k));
     let mut confusion = vec![vec![0; k]; k];
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t][p] += 1;
     }
     let correct = labels.iter().zip(&predicted).filter(|(t, p)| t == p).count();
-    Ok(Evaluation { loss, accuracy: accuracy(&predicted, labels), correct, confusion })
+    Ok(Evaluation { loss, fit: Fit::Classes { accuracy: accuracy(&predicted, labels), correct, confusion } })
+}
+
+/// RMSE and R² of each column of `y_hat` against `y`.
+///
+/// # Shapes
+/// `y_hat`, `y`: m×k → k figures each.
+fn value_fit(y_hat: &Array2<f64>, y: &Array2<f64>) -> Fit {
+    let m = y.nrows() as f64;
+    let (mut rmse, mut r_squared) = (Vec::new(), Vec::new());
+    for (col_hat, col) in y_hat.columns().into_iter().zip(y.columns()) {
+        let residual: f64 = col_hat.iter().zip(col).map(|(p, t)| (p - t) * (p - t)).sum();
+        let mean = col.sum() / m;
+        let spread: f64 = col.iter().map(|t| (t - mean) * (t - mean)).sum();
+        rmse.push((residual / m).sqrt());
+        r_squared.push((spread > 0.0).then(|| 1.0 - residual / spread));
+    }
+    Fit::Values { rmse, r_squared }
 }
 
 #[cfg(test)]
@@ -125,6 +208,36 @@ mod tests {
     use super::*;
     use crate::layers::{Dense, Params, Softmax, Tanh, serial};
     use ndarray::array;
+
+    fn classes_target(labels: &[usize]) -> Target {
+        Target::Classes { labels: labels.to_vec(), names: vec!["a".into(), "b".into(), "c".into()] }
+    }
+
+    #[test]
+    fn values_are_measured_by_rmse_and_r_squared() {
+        // An identity model (no softmax): ŷ = x. Two rows, two target columns:
+        // ŷ = [[1, 2], [3, 4]], y = [[1, 0], [5, 4]].
+        // Column 1: residuals 0, −2 → RMSE √(4/2) = √2; ȳ = 3, Σ(y − ȳ)² = 4 + 4 = 8, R² = 1 − 4/8 = 0.5.
+        // Column 2: residuals 2, 0 → RMSE √2; ȳ = 2, Σ(y − ȳ)² = 8, R² = 0.5.
+        // Quadratic loss: ½(0 + 4)/2 + ½(4 + 0)/2 → per row ½‖ŷ − y‖²: ½·4 and ½·4, mean 2.
+        let model = Model::builder().dense(array![[1.0, 0.0], [0.0, 1.0]], None).build().unwrap();
+        let x = array![[1.0, 2.0], [3.0, 4.0]];
+        let target = Target::Values { values: array![[1.0, 0.0], [5.0, 4.0]], names: vec!["p".into(), "q".into()] };
+        let e = evaluate(&model, &x, &target, Loss::Quadratic).unwrap();
+        assert_eq!(e.loss, 2.0);
+        let Fit::Values { rmse, r_squared } = &e.fit else { panic!("values give a value fit") };
+        assert!(rmse.iter().all(|r| (r - 2f64.sqrt()).abs() < 1e-15), "{rmse:?}");
+        assert_eq!(r_squared, &vec![Some(0.5), Some(0.5)]);
+        assert_eq!(e.accuracy(), None);
+        // A column that does not vary has no R²; cross-entropy cannot read values.
+        let flat = Target::Values { values: array![[1.0, 7.0], [5.0, 7.0]], names: vec!["p".into(), "q".into()] };
+        let Fit::Values { r_squared, .. } = evaluate(&model, &x, &flat, Loss::Quadratic).unwrap().fit else {
+            panic!()
+        };
+        assert_eq!(r_squared[1], None);
+        let e = evaluate(&model, &x, &target, Loss::default()).unwrap_err().to_string();
+        assert!(e.contains("need the quadratic loss"), "{e}");
+    }
 
     fn blog_model() -> Model {
         // The blog's W (spec, worked-example.md), no bias.
@@ -144,15 +257,19 @@ mod tests {
         for (got, want) in p.iter().zip([0.4794433, 0.35493179, 0.16562491]) {
             assert!((got - want).abs() < 5e-8, "{got} vs {want}");
         }
-        let e = evaluate(&blog_model(), &x, &[0], Loss::default()).unwrap();
+        let e = evaluate(&blog_model(), &x, &classes_target(&[0]), Loss::default()).unwrap();
         // −ln 0.4794433 = 0.7351296 nats; −log₂ = 1.0605679 bits (spec)
         assert!((e.loss - 0.7351296).abs() < 5e-8, "{}", e.loss);
         let bits =
-            evaluate(&blog_model(), &x, &[0], Loss::CrossEntropy { log_base: crate::loss::LogBase::new(2.0).unwrap() })
-                .unwrap();
+            evaluate(&blog_model(), &x, &classes_target(&[0]), Loss::CrossEntropy {
+                log_base: crate::loss::LogBase::new(2.0).unwrap(),
+            })
+            .unwrap();
         assert!((bits.loss - 1.0605679).abs() < 5e-8, "{}", bits.loss);
-        assert_eq!(e.accuracy, 1.0);
-        assert_eq!(e.confusion, vec![vec![1, 0, 0], vec![0; 3], vec![0; 3]]);
+        assert_eq!(
+            e.fit,
+            Fit::Classes { accuracy: 1.0, correct: 1, confusion: vec![vec![1, 0, 0], vec![0; 3], vec![0; 3]] }
+        );
     }
 
     #[test]
@@ -189,7 +306,7 @@ mod tests {
         let e = log_probabilities(&blog_model(), &x).unwrap_err().to_string();
         assert!(e.starts_with("x: row 2: the logits overflow float64"), "{e}");
         // The row is named whichever function asks.
-        let e = evaluate(&blog_model(), &x, &[0, 0], Loss::default()).unwrap_err().to_string();
+        let e = evaluate(&blog_model(), &x, &classes_target(&[0, 0]), Loss::default()).unwrap_err().to_string();
         assert!(e.contains("row 2"), "{e}");
     }
 

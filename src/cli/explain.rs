@@ -173,9 +173,11 @@ fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, 
     let names = request.class_names.as_deref();
     let name = |c: usize| names.and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
     // An Iris row given another class than its own: allowed (it is a what-if), but said.
-    if let (false, false, Some(targets)) = (args.sample.is_empty(), args.target.is_empty(), request.targets.classes()) {
+    if let (false, false, Some(targets), Some(labels)) =
+        (args.sample.is_empty(), args.target.is_empty(), request.targets.classes(), iris.labels())
+    {
         for (&row, &target) in args.sample.iter().zip(targets) {
-            let label = iris.labels[row];
+            let label = labels[row];
             if label != target {
                 super::warn(&format!(
                     "--target {}: Iris row {row} is labelled {}; the step is taken as if it were {}",

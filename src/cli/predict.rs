@@ -1,11 +1,12 @@
-//! `gradlens predict`: a saved model → each row's class and probabilities. Rows are given raw;
-//! the model file's scaler (fitted when it was trained) scales them first.
+//! `gradlens predict`: a saved model → each row's class and probabilities, or for a model
+//! trained on values (regression) each row's predicted values. Rows are given raw; the model
+//! file's scaler (fitted when it was trained) scales them first.
 
 use super::{input, output, parse_numbers};
 use anyhow::{Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::read_features_from;
-use gradlens::predict::{classes, log_probabilities, probabilities};
+use gradlens::predict::{classes, log_probabilities, outputs, probabilities};
 use gradlens::train::Engine;
 use ndarray::Array2;
 use serde::Serialize;
@@ -24,7 +25,7 @@ pub struct Args {
     /// A CSV with a header row ('-': stdin): the model's feature columns are read by name, others ignored.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
-    /// text, json (each row's class, class index and probabilities) or csv.
+    /// text, json (each row's class, class index and probabilities; or its values) or csv.
     #[arg(long, value_enum, default_value = "text")]
     format: FormatArg,
 
@@ -47,6 +48,20 @@ struct Prediction {
     class_index: usize,
     /// In the order of `classes`.
     probabilities: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct ValueRow {
+    /// Counting from 1, as [`Prediction::row`].
+    row: usize,
+    /// In the order of `targets`.
+    values: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct ValueReport<'a> {
+    targets: &'a [String],
+    predictions: Vec<ValueRow>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +99,9 @@ pub fn run(args: Args) -> Result<()> {
         Some(s) => s.transform(&raw),
         None => raw,
     };
+    if let Some(targets) = &file.targets {
+        return predict_values(engine, &model, &x, targets, args.format);
+    }
     let log_p = match engine {
         Engine::Compiled(options) => gradlens::engine::compiled::predict::log_probabilities(options, &model, &x)?,
         Engine::Tape => log_probabilities(&model, &x)?,
@@ -108,6 +126,56 @@ pub fn run(args: Args) -> Result<()> {
             s
         }
         FormatArg::Csv => csv(&class_names, &predictions)?,
+    };
+    output::print(out.as_bytes())
+}
+
+/// A regression model's predictions: each row's values, named by the model file's targets.
+fn predict_values(
+    engine: Engine,
+    model: &gradlens::model::Model,
+    x: &Array2<f64>,
+    targets: &[String],
+    format: FormatArg,
+) -> Result<()> {
+    let y_hat = match engine {
+        Engine::Compiled(options) => gradlens::engine::compiled::predict::outputs(options, model, x)?,
+        Engine::Tape => outputs(model, x)?,
+    };
+    let rows: Vec<ValueRow> =
+        y_hat.rows().into_iter().enumerate().map(|(i, r)| ValueRow { row: i + 1, values: r.to_vec() }).collect();
+    let out = match format {
+        FormatArg::Text => {
+            let widths: Vec<usize> = targets.iter().map(|c| c.chars().count().max(10)).collect();
+            let mut s = format!("{:>4}", "row");
+            for (t, w) in targets.iter().zip(&widths) {
+                let _ = write!(s, "  {t:>w$}");
+            }
+            s.push('\n');
+            for r in &rows {
+                let _ = write!(s, "{:>4}", r.row);
+                for (v, w) in r.values.iter().zip(&widths) {
+                    let _ = write!(s, "  {:>w$}", gradlens::render::fmt_num(*v));
+                }
+                s.push('\n');
+            }
+            s
+        }
+        FormatArg::Json => {
+            let mut s = serde_json::to_string_pretty(&ValueReport { targets, predictions: rows })?;
+            s.push('\n');
+            s
+        }
+        FormatArg::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(std::iter::once("row").chain(targets.iter().map(String::as_str)))?;
+            for r in &rows {
+                let mut record = vec![r.row.to_string()];
+                record.extend(r.values.iter().map(|v| serde_json::to_string(v).expect("a number serialises")));
+                w.write_record(&record)?;
+            }
+            String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?
+        }
     };
     output::print(out.as_bytes())
 }

@@ -7,7 +7,7 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind};
+use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind, Target as DataTarget, TargetColumns, TargetKind};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
@@ -17,7 +17,9 @@ use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
-use gradlens::train::{Activation, Api, EpochStats, ModelSpec, Observer, Step, TrainConfig, defaults, train_on};
+use gradlens::train::{
+    Activation, Api, EpochStats, ModelSpec, Observer, OutputLayer, Step, TrainConfig, defaults, targets_phrase, train_on,
+};
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -33,9 +35,14 @@ pub struct Args {
     /// `iris` (built in), a CSV file with a header row, or '-' (a CSV on stdin).
     #[arg(long, value_name = "iris|FILE", default_value = IRIS)]
     data: String,
-    /// The CSV's class column (default: the last).
-    #[arg(long, value_name = "COLUMN")]
+    /// The CSV's target column (default: the last), a class per row; several, a,b, are numbers
+    /// to learn (regression, with the quadratic loss).
+    #[arg(long, value_name = "COLUMN[,COLUMN…]")]
     label: Option<String>,
+    /// What the --label columns hold: classes (one column) or values (numbers, one or more
+    /// columns) [default: classes for one column, values for several]
+    #[arg(long, value_enum)]
+    targets: Option<TargetsArg>,
     /// With --data X.npy: the class labels, a 1-D integer .npy (a .npz holds x and y itself).
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
@@ -51,7 +58,7 @@ pub struct Args {
 
     /// Start from this model file (architecture and weights) instead of a fresh model; the scaler
     /// saved with it (train --save) is kept, and --scale does not apply.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["hidden", "no_bias", "init", "activation"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hidden", "no_bias", "init", "activation", "output_layer"])]
     model: Option<PathBuf>,
     /// Hidden layer widths, e.g. 16,8 (default: none, the blog's model).
     #[arg(long, value_name = "WIDTHS")]
@@ -59,6 +66,10 @@ pub struct Args {
     /// The hidden layers' activation [default: tanh]
     #[arg(long, value_parser = activation_names())]
     activation: Option<Activation>,
+    /// The last layer: softmax, or an activation (identity: the dense layer's values as they are)
+    /// [default: softmax for classes, identity for values]
+    #[arg(long, value_name = "LAYER", value_parser = OutputLayer::names())]
+    output_layer: Option<String>,
     /// Dense layers without a bias, as in the blog's hand calculation.
     #[arg(long)]
     no_bias: bool,
@@ -91,7 +102,7 @@ pub struct Args {
     #[arg(long, overrides_with = "shuffle")]
     no_shuffle: bool,
     /// The loss: cross-entropy (softmax output) or quadratic (½‖y − ŷ‖², any output layer)
-    /// [default: a --model file's own, else cross-entropy]
+    /// [default: a --model file's own, else cross-entropy for classes, quadratic for values]
     #[arg(long, value_parser = LOSS_NAMES)]
     loss: Option<String>,
     /// Keep the biases at their initial values (their gradients are still computed).
@@ -153,6 +164,12 @@ fn activation_names() -> impl clap::builder::TypedValueParser<Value = Activation
     clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<Activation>().expect("a listed name"))
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetsArg {
+    Classes,
+    Values,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum InitArg {
     Glorot,
@@ -185,7 +202,12 @@ pub fn run(args: Args) -> Result<()> {
     let start =
         args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
     let saved_loss = start.as_ref().and_then(|(_, _, file)| file.training.as_ref()).map(|t| t.loss);
-    let config = config(&args, saved_loss)?;
+    let columns = target_columns(&args)?;
+    let kind = match columns {
+        TargetColumns::Class(_) => TargetKind::Classes,
+        TargetColumns::Values(_) => TargetKind::Values,
+    };
+    let config = config(&args, saved_loss, kind)?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
     if args.data != IRIS {
@@ -198,7 +220,7 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let (data, source) = load_data(&args)?;
+    let (data, source) = load_data(&args, &columns)?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
     let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
@@ -211,7 +233,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let model = match start {
         Some((path, model, file)) => check_start(path, model, &file, &data, config.loss)?,
-        None => fresh_model(&args, &data, &mut rng)?,
+        None => fresh_model(&args, &data, config.loss, &mut rng)?,
     };
 
     // The .npy files are known once the model is: each is checked now, before training.
@@ -256,7 +278,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some((target, format)) = &outputs.plot_weights {
         let mut history = std::mem::take(&mut observer.params_history);
         history.insert(0, initial.params().to_flat());
-        let mut panels = weight_panels(&result.model, &history, &data.feature_names, &data.class_names);
+        let mut panels = weight_panels(&result.model, &history, &data.feature_names, data.target.names());
         for panel in &mut panels {
             panel.every = observer.params_every;
         }
@@ -300,8 +322,18 @@ fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config:
     Ok(())
 }
 
-/// The optimisation settings, each checked and named by its option.
-fn config(args: &Args, saved_loss: Option<Loss>) -> Result<TrainConfig> {
+/// Which columns are the targets (`--label`, `--targets`), known before any data is read.
+fn target_columns(args: &Args) -> Result<TargetColumns> {
+    let kind = args.targets.map(|t| match t {
+        TargetsArg::Classes => TargetKind::Classes,
+        TargetsArg::Values => TargetKind::Values,
+    });
+    Ok(TargetColumns::new(args.label.as_deref(), kind)?)
+}
+
+/// The optimisation settings, each checked and named by its option; `kind` is what the targets
+/// will be, which chooses the default loss.
+fn config(args: &Args, saved_loss: Option<Loss>, kind: TargetKind) -> Result<TrainConfig> {
     // The library checks every setting and names it; `options.rs` turns the name into the option.
     // A mass given is checked even where the optimizer ignores it (then it is also warned about).
     if let Some(mass) = args.momentum {
@@ -330,7 +362,8 @@ fn config(args: &Args, saved_loss: Option<Loss>) -> Result<TrainConfig> {
         bail!("--every 0: print every 1 epoch or more");
     }
     let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
-    let loss = Loss::chosen(args.loss.as_deref(), log_base, saved_loss)?;
+    let loss = Loss::chosen(args.loss.as_deref(), log_base, saved_loss.or(Some(Loss::default_for(kind))))?;
+    loss.check_targets(kind, Setting::Loss)?;
     let config = TrainConfig {
         optimizer,
         epochs: args.epochs,
@@ -453,10 +486,16 @@ fn npy_names(model: &Model) -> Vec<String> {
 }
 
 /// The data, and how to name it in messages and reports.
-fn load_data(args: &Args) -> Result<(Dataset, String)> {
+fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> {
     let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
     if let (Some(labels), false) = (&args.labels, numpy) {
         bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
+    }
+    if let (TargetColumns::Values(_), true) = (columns, args.data == IRIS || numpy) {
+        bail!(
+            "--data {}: its targets are classes; numbers to learn (--label a,b or --targets values) come from a CSV",
+            args.data
+        );
     }
     let data = if args.data == IRIS {
         if let Some(label) = &args.label
@@ -472,14 +511,14 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
         })?
     } else {
         let reader = input::open_data("--data", Path::new(&args.data))?;
-        Dataset::from_csv_reader(reader, Path::new(&args.data), args.label.as_deref()).map_err(|e| match e {
+        Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
             e => anyhow!(e),
         })?
     };
     data.check_trainable(Path::new(&args.data))?;
-    // Training holds the targets one-hot: rows × classes numbers.
-    gradlens::limits::matrix(Setting::TrainingData, "the one-hot targets", data.len(), data.class_names.len())
+    // Training holds the targets as rows × outputs numbers (classes one-hot).
+    gradlens::limits::matrix(Setting::TrainingData, "the targets", data.len(), data.target.width())
         .with_context(|| format!("--data {}", args.data))?;
     Ok((data, args.data.clone()))
 }
@@ -487,7 +526,7 @@ fn load_data(args: &Args) -> Result<(Dataset, String)> {
 /// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
 /// saved with).
 fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss: Loss) -> Result<Model> {
-    let (features, classes) = (data.feature_names.len(), data.class_names.len());
+    let features = data.feature_names.len();
     let at = path.display();
     if let Err(f) = loss.check_output(&model) {
         return Err(gradlens::Error::ModelFile { path: path.into(), at: f.at, why: f.why }.into());
@@ -499,20 +538,26 @@ fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss
             data.feature_names.join(", ")
         );
     }
-    if model.out_width() != classes {
+    if model.out_width() != data.target.width() {
         bail!(
-            "--model {at}: the model has {} outputs but the data has {classes} classes ({})",
+            "--model {at}: the model has {} outputs but the data has {} ({})",
             model.out_width(),
-            data.class_names.join(", ")
+            targets_phrase(&data.target),
+            data.target.names().join(", ")
         );
     }
-    if let Some(names) = &file.classes
-        && names != &data.class_names
+    let (saved, kind) = match &data.target {
+        DataTarget::Classes { .. } => (&file.classes, "classes"),
+        DataTarget::Values { .. } => (&file.targets, "target values"),
+    };
+    if let Some(names) = saved
+        && names != data.target.names()
     {
         bail!(
-            "--model {at}: the model's classes are {} but the data's are {} (in order of first appearance)",
+            "--model {at}: the model's {kind} are {} but the data's are {} (in order{})",
             names.join(", "),
-            data.class_names.join(", ")
+            data.target.names().join(", "),
+            if kind == "classes" { " of first appearance" } else { " of --label" }
         );
     }
     if let Some(names) = &file.features
@@ -527,9 +572,9 @@ fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss
     Ok(model)
 }
 
-/// A fresh model of the architecture the options ask for, drawn from `rng`.
-fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Model> {
-    let (features, classes) = (data.feature_names.len(), data.class_names.len());
+/// A fresh model of the architecture the options ask for, drawn from `rng`, for a run with `loss`.
+fn fresh_model(args: &Args, data: &Dataset, loss: Loss, rng: &mut ChaCha8Rng) -> Result<Model> {
+    let (features, classes) = (data.feature_names.len(), data.target.width());
     let hidden = match &args.hidden {
         None => Vec::new(),
         Some(text) if text.trim().is_empty() => Vec::new(),
@@ -554,8 +599,12 @@ fn fresh_model(args: &Args, data: &Dataset, rng: &mut ChaCha8Rng) -> Result<Mode
             InitArg::Uniform => Init::UNIFORM,
             InitArg::Zeros => Init::Zeros,
         },
+        output: match &args.output_layer {
+            Some(name) => OutputLayer::from_name(name)?,
+            None => OutputLayer::default_for(data.target.kind()),
+        },
     };
-    let model = spec.build(features, classes, rng)?;
+    let model = spec.build_for(features, classes, loss, rng)?;
     gradlens::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
     Ok(model)
 }
@@ -583,7 +632,7 @@ struct TraceWriter {
     optimizer: Optimizer,
     loss: Loss,
     freeze_bias: bool,
-    class_names: Vec<String>,
+    class_names: Option<Vec<String>>,
     feature_names: Vec<String>,
     every: usize,
     compact: bool,
@@ -648,7 +697,7 @@ impl Watch {
                 optimizer: config.optimizer,
                 loss: config.loss,
                 freeze_bias: config.freeze_bias,
-                class_names: data.class_names.clone(),
+                class_names: data.class_names().map(<[String]>::to_vec),
                 feature_names: data.feature_names.clone(),
                 every: args.trace_every.unwrap_or(1),
                 compact: args.trace_compact,
@@ -699,11 +748,14 @@ impl Observer for Watch {
             model: step.model.clone(),
             inputs: step.x.clone(),
             scaler: None,
-            targets: Targets::Classes(step.labels.to_vec()),
+            targets: match step.labels {
+                Some(labels) => Targets::Classes(labels.to_vec()),
+                None => Targets::Values(step.y.clone()),
+            },
             update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
             loss: t.loss,
             freeze_bias: t.freeze_bias,
-            class_names: Some(t.class_names.clone()),
+            class_names: t.class_names.clone(),
             feature_names: Some(t.feature_names.clone()),
         })?;
         let bytes = if t.compact {

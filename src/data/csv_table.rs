@@ -4,7 +4,7 @@
 //! Numbers are parsed from the reader's buffer straight into the matrix (no string per cell):
 //! see [`csv_reader`](super::csv_reader) for the format and `benches/csv.rs` for the speed.
 
-use super::Dataset;
+use super::{Dataset, Target, TargetColumns};
 use super::csv_reader::{ReadError, Record, Records};
 use crate::error::{Error, Result};
 use crate::safe_text::quoted;
@@ -229,16 +229,29 @@ impl Classes {
     }
 }
 
+/// A table with targets: the columns `targets` names, every other column a numeric feature.
+pub(super) fn parse(reader: impl Read, file: &Path, targets: &TargetColumns) -> Result<Dataset> {
+    match targets {
+        TargetColumns::Class(label) => parse_classes(reader, file, label.as_deref()),
+        TargetColumns::Values(columns) => parse_values(reader, file, columns),
+    }
+}
+
+/// The index of the column called `name`, or an error listing the columns there are.
+fn column(file: &Path, names: &[String], name: &str) -> Result<usize> {
+    names.iter().position(|n| n == name).ok_or_else(|| {
+        let why = format!("no such column; the columns are {}", quoted(&names.join(", ")));
+        fail(file, Some(1), Some(name), why)
+    })
+}
+
 /// A labelled table: `label` names the class column (default: the last), every other column is
 /// a numeric feature.
-pub(super) fn parse(reader: impl Read, file: &Path, label: Option<&str>) -> Result<Dataset> {
+fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<Dataset> {
     let (names, mut records) = read_header(reader, file)?;
     let label_col = match label {
         None => names.len() - 1,
-        Some(l) => names.iter().position(|n| n == l).ok_or_else(|| {
-            let why = format!("no such column; the columns are {}", quoted(&names.join(", ")));
-            fail(file, Some(1), Some(l), why)
-        })?,
+        Some(l) => column(file, &names, l)?,
     };
     if names.len() < 2 {
         return Err(fail(file, Some(1), None, "a feature column and a label column are needed"));
@@ -301,7 +314,66 @@ pub(super) fn parse(reader: impl Read, file: &Path, label: Option<&str>) -> Resu
         return Err(fail(file, None, None, "the file has a header but no data rows"));
     }
     let features = Array2::from_shape_vec((labels.len(), feature_names.len()), values).expect("rows × features");
-    Ok(Dataset { features, labels, class_names, feature_names })
+    Ok(Dataset { features, feature_names, target: Target::Classes { labels, names: class_names } })
+}
+
+/// A regression table: the numeric columns `wanted` (default: the last) are the targets, in that
+/// order, and every other column a numeric feature.
+fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dataset> {
+    let (names, mut records) = read_header(reader, file)?;
+    let target_cols: Vec<usize> = if wanted.is_empty() {
+        vec![names.len() - 1]
+    } else {
+        wanted.iter().map(|w| column(file, &names, w)).collect::<Result<_>>()?
+    };
+    if let Some(i) = (1..target_cols.len()).find(|&i| target_cols[..i].contains(&target_cols[i])) {
+        return Err(fail(file, Some(1), Some(&names[target_cols[i]]), "the column is named twice as a target"));
+    }
+    if names.len() <= target_cols.len() {
+        return Err(fail(file, Some(1), None, "a feature column is needed beside the target columns"));
+    }
+    if looks_headerless(&names) {
+        return Err(fail(file, Some(1), None, HEADERLESS));
+    }
+    let is_target = |c: usize| target_cols.contains(&c);
+    let feature_cols: Vec<usize> = (0..names.len()).filter(|&c| !is_target(c)).collect();
+    let (n, k) = (feature_cols.len(), target_cols.len());
+    // One slot per column of a row: the features first, then the targets in the order asked for.
+    let mut kinds = vec![Column::Skip; names.len()];
+    for (slot, &c) in feature_cols.iter().chain(&target_cols).enumerate() {
+        kinds[c] = Column::Number(slot);
+    }
+    let (mut features, mut targets, mut row) = (Vec::new(), Vec::new(), vec![0.0; n + k]);
+    let mut rows = 0;
+    loop {
+        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
+            None => break,
+            Some(raw) => fast_row(raw, &kinds, &mut row).is_some(),
+        };
+        if fast {
+            records.consume_line();
+        } else {
+            let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
+            let Some(record) = data_record(file, record, names.len())? else { continue };
+            for (slot, &c) in feature_cols.iter().chain(&target_cols).enumerate() {
+                row[slot] = number(file, record.line, &names[c], record.field(c))?;
+            }
+        }
+        features.extend_from_slice(&row[..n]);
+        targets.extend_from_slice(&row[n..]);
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(fail(file, None, None, "the file has a header but no data rows"));
+    }
+    Ok(Dataset {
+        features: Array2::from_shape_vec((rows, n), features).expect("rows × features"),
+        feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
+        target: Target::Values {
+            values: Array2::from_shape_vec((rows, k), targets).expect("rows × targets"),
+            names: target_cols.iter().map(|&c| names[c].clone()).collect(),
+        },
+    })
 }
 
 /// The numeric columns `wanted` (by name, in that order; other columns are ignored), or, when

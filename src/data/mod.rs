@@ -1,10 +1,12 @@
-//! The data a model learns from: a table of numeric features and a class label per row.
+//! The data a model learns from: a table of numeric features and, per row, a target: a class
+//! (classification) or a vector of real numbers (regression, e.g. `--label a,b`).
 //!
 //! Iris ships inside the binary (`Dataset::iris`); any CSV with a header row reads the same way
 //! (`Dataset::from_csv`). Classes keep the order of their first appearance.
 //!
 //! # Shapes
-//! `features`: m×n (m rows, n features); `labels`: m class indices; one-hot targets m×classes.
+//! `features`: m×n (m rows, n features); classes: m indices, taken one-hot as m×classes;
+//! values: m×k. Either way the targets the loss reads are m×[`Target::width`].
 
 mod csv_reader;
 mod csv_table;
@@ -24,70 +26,235 @@ use std::path::Path;
 pub const IRIS: &str = "iris";
 const IRIS_CSV: &str = include_str!("iris.csv");
 
-/// A table of numeric features with a class per row.
+/// A table of numeric features with a target per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// m×n.
     pub features: Array2<f64>,
-    /// The class index of each row.
-    pub labels: Vec<usize>,
-    /// Class names, in the order of their first appearance; `labels` index into them.
-    pub class_names: Vec<String>,
     /// Feature (column) names, in column order.
     pub feature_names: Vec<String>,
+    /// What each row should give.
+    pub target: Target,
+}
+
+/// The targets of a table's rows. Which one a table has decides what training can measure:
+/// accuracy and a confusion matrix need classes, cross-entropy needs classes, and values are
+/// learned with the quadratic loss.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A class per row.
+    Classes {
+        /// The class index of each row.
+        labels: Vec<usize>,
+        /// Class names, in the order of their first appearance; `labels` index into them.
+        names: Vec<String>,
+    },
+    /// A vector of real numbers per row (regression).
+    Values {
+        /// m×k, a row per sample.
+        values: Array2<f64>,
+        /// The k target columns' names.
+        names: Vec<String>,
+    },
+}
+
+/// Which kind of target: what `train --targets` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// A class per row.
+    Classes,
+    /// Real numbers per row.
+    Values,
+}
+
+impl Target {
+    /// The model's output width these targets need: the classes, or the value columns.
+    pub fn width(&self) -> usize {
+        self.names().len()
+    }
+
+    /// The class names, or the value columns' names.
+    pub fn names(&self) -> &[String] {
+        match self {
+            Target::Classes { names, .. } | Target::Values { names, .. } => names,
+        }
+    }
+
+    /// Which kind.
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            Target::Classes { .. } => TargetKind::Classes,
+            Target::Values { .. } => TargetKind::Values,
+        }
+    }
+
+    /// The class of each row; `None` for values.
+    pub fn labels(&self) -> Option<&[usize]> {
+        match self {
+            Target::Classes { labels, .. } => Some(labels),
+            Target::Values { .. } => None,
+        }
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Target::Classes { labels, .. } => labels.len(),
+            Target::Values { values, .. } => values.nrows(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s target as the loss reads it, into `y` (k numbers): one-hot for a class.
+    pub fn write_row(&self, i: usize, y: &mut [f64]) {
+        match self {
+            Target::Classes { labels, .. } => {
+                y.fill(0.0);
+                y[labels[i]] = 1.0;
+            }
+            Target::Values { values, .. } => {
+                for (dst, &v) in y.iter_mut().zip(values.row(i)) {
+                    *dst = v;
+                }
+            }
+        }
+    }
+
+    /// m×k: classes one-hot, values as they are.
+    pub fn matrix(&self) -> Array2<f64> {
+        match self {
+            Target::Classes { labels, names } => one_hot(labels, names.len()),
+            Target::Values { values, .. } => values.clone(),
+        }
+    }
+
+    /// The rows `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Target {
+        match self {
+            Target::Classes { labels, names } => {
+                Target::Classes { labels: rows.iter().map(|&r| labels[r]).collect(), names: names.clone() }
+            }
+            Target::Values { values, names } => {
+                Target::Values { values: values.select(ndarray::Axis(0), rows), names: names.clone() }
+            }
+        }
+    }
+}
+
+/// Which columns of a CSV are its targets, and how they are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetColumns {
+    /// One column of class names (`None`: the last column).
+    Class(Option<String>),
+    /// Numeric columns, one target each (empty: the last column).
+    Values(Vec<String>),
+}
+
+impl Default for TargetColumns {
+    /// The last column, as classes.
+    fn default() -> Self {
+        TargetColumns::Class(None)
+    }
+}
+
+impl TargetColumns {
+    /// From `--label` (a column, or several separated by commas) and `--targets`: one column is
+    /// a class unless `kind` says values; several are values, and cannot be classes.
+    pub fn new(label: Option<&str>, kind: Option<TargetKind>) -> Result<TargetColumns> {
+        let names: Vec<String> = match label {
+            None => Vec::new(),
+            Some(list) => list.split(',').map(|n| n.trim().to_string()).collect(),
+        };
+        if names.iter().any(String::is_empty) {
+            return Err(Error::invalid_value(
+                Setting::Label,
+                label.unwrap_or_default(),
+                "a column name is empty (name the target columns separated by commas: a,b)",
+            ));
+        }
+        match (kind, names.len()) {
+            (Some(TargetKind::Values), _) => Ok(TargetColumns::Values(names)),
+            (_, 0) => Ok(TargetColumns::Class(None)),
+            (_, 1) => Ok(TargetColumns::Class(names.into_iter().next())),
+            (None, _) => Ok(TargetColumns::Values(names)),
+            (Some(TargetKind::Classes), _) => Err(Error::invalid_value(
+                Setting::Label,
+                label.unwrap_or_default(),
+                "classes come from one column; several target columns are values (regression)",
+            )),
+        }
+    }
 }
 
 impl Dataset {
     /// Fisher's Iris as scikit-learn ships it: 150 rows, 4 features, 3 classes.
     pub fn iris() -> Dataset {
-        csv_table::parse(IRIS_CSV.as_bytes(), Path::new("iris (embedded)"), None).expect("the embedded Iris parses")
+        csv_table::parse(IRIS_CSV.as_bytes(), Path::new("iris (embedded)"), &TargetColumns::default())
+            .expect("the embedded Iris parses")
     }
 
-    /// A CSV with a header row; `label` names the class column (default: the last), every other
-    /// column must be numeric.
-    pub fn from_csv(path: &Path, label: Option<&str>) -> Result<Dataset> {
+    /// A CSV with a header row; `targets` names the target columns (by default the last, as a
+    /// class), every other column must be numeric.
+    pub fn from_csv(path: &Path, targets: &TargetColumns) -> Result<Dataset> {
         let file = std::fs::File::open(path).map_err(|source| crate::Error::Io { path: path.into(), source })?;
-        csv_table::parse(file, path, label)
+        csv_table::parse(file, path, targets)
     }
 
     /// [`Dataset::from_csv`] from any reader (stdin, a bounded file); `name` is for messages.
-    pub fn from_csv_reader(reader: impl std::io::Read, name: &Path, label: Option<&str>) -> Result<Dataset> {
-        csv_table::parse(reader, name, label)
+    pub fn from_csv_reader(reader: impl std::io::Read, name: &Path, targets: &TargetColumns) -> Result<Dataset> {
+        csv_table::parse(reader, name, targets)
     }
 
     /// CSV text already in memory (an upload to the web page); `name` is for messages.
-    pub fn from_csv_bytes(bytes: &[u8], name: &Path, label: Option<&str>) -> Result<Dataset> {
-        csv_table::parse(bytes, name, label)
+    pub fn from_csv_bytes(bytes: &[u8], name: &Path, targets: &TargetColumns) -> Result<Dataset> {
+        csv_table::parse(bytes, name, targets)
     }
 
     /// How many rows.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.features.nrows()
     }
 
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
+    }
+
+    /// The class of each row; `None` when the targets are values.
+    pub fn labels(&self) -> Option<&[usize]> {
+        self.target.labels()
+    }
+
+    /// The class names (`None` for values): what a classifier's outputs are called.
+    pub fn class_names(&self) -> Option<&[String]> {
+        match &self.target {
+            Target::Classes { names, .. } => Some(names),
+            Target::Values { .. } => None,
+        }
     }
 
     /// The rows `rows`, in that order.
     pub fn select(&self, rows: &[usize]) -> Dataset {
         Dataset {
             features: self.features.select(ndarray::Axis(0), rows),
-            labels: rows.iter().map(|&r| self.labels[r]).collect(),
-            class_names: self.class_names.clone(),
             feature_names: self.feature_names.clone(),
+            target: self.target.select(rows),
         }
     }
 
-    /// m×classes, a 1 in each row's class column.
-    pub fn one_hot(&self) -> Array2<f64> {
-        one_hot(&self.labels, self.class_names.len())
+    /// m×k targets as the loss reads them: classes one-hot, values as they are.
+    pub fn targets(&self) -> Array2<f64> {
+        self.target.matrix()
     }
 
-    /// The index of the class called `name`.
+    /// The index of the class called `name`; `None` also for values.
     pub fn class_index(&self, name: &str) -> Option<usize> {
-        self.class_names.iter().position(|c| c == name)
+        self.class_names()?.iter().position(|c| c == name)
     }
 
     /// The same rows with every feature scaled by `scaler`.
@@ -95,11 +262,13 @@ impl Dataset {
         Dataset { features: scaler.transform(&self.features), ..self.clone() }
     }
 
-    /// What training needs beyond a readable table: two classes at least. `source` names the
-    /// data in the message.
+    /// What training needs beyond a readable table: two classes at least (values need nothing
+    /// more). `source` names the data in the message.
     pub fn check_trainable(&self, source: &Path) -> Result<()> {
-        if self.class_names.len() < 2 {
-            let only = self.class_names.first().map_or(String::new(), |c| format!(" ('{c}')"));
+        if let Some(names) = self.class_names()
+            && names.len() < 2
+        {
+            let only = names.first().map_or(String::new(), |c| format!(" ('{c}')"));
             return Err(Error::Data {
                 file: source.into(),
                 row: None,
@@ -110,9 +279,11 @@ impl Dataset {
         Ok(())
     }
 
-    /// Splits the rows into training and test parts (stratified, drawn from `rng`), fits the
-    /// scaler on the training rows only, and scales both parts with it. `test_fraction` is in
-    /// [0, 1); with 0, or too few rows for any class to give one, there is no test part.
+    /// Splits the rows into training and test parts (stratified by class, or for values at
+    /// random, drawn from `rng`), fits the scaler on the training rows only, and scales both
+    /// parts' features with it (value targets are not scaled: the loss reads them as given).
+    /// `test_fraction` is in [0, 1); with 0, or too few rows for any class to give one, there
+    /// is no test part.
     pub fn prepare<R: Rng + ?Sized>(
         &self,
         test_fraction: f64,
@@ -126,7 +297,11 @@ impl Dataset {
                 "must be in [0, 1) (0 trains on every row)",
             ));
         }
-        let split = stratified_split(&self.labels, self.class_names.len(), test_fraction, rng);
+        let split = match &self.target {
+            Target::Classes { labels, names } => stratified_split(labels, names.len(), test_fraction, rng),
+            // Values have no strata: one stratum, every row, split at random.
+            Target::Values { .. } => stratified_split(&vec![0; self.len()], 1, test_fraction, rng),
+        };
         let train = self.select(&split.train);
         let test = (!split.test.is_empty()).then(|| self.select(&split.test));
         let scaler = scale.map(|kind| Scaler::fit(kind, &train.features, &train.feature_names)).transpose()?;

@@ -170,8 +170,7 @@ impl Dataset {
         Ok(Dataset {
             feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(),
             features,
-            labels,
-            class_names: distinct.iter().map(|v| v.to_string()).collect(),
+            target: super::Target::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() },
         })
     }
 }

@@ -6,7 +6,7 @@ use super::fmt_num;
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::model::ModelLayer;
-use crate::predict::Evaluation;
+use crate::predict::{Evaluation, Fit};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Api, EpochStats};
 use crate::update::Optimizer;
@@ -17,15 +17,20 @@ use std::fmt::Write as _;
 pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String {
     let mut s = String::new();
     let test = if data.test_rows == 0 { "no test rows".to_string() } else { format!("{} test rows", data.test_rows) };
+    let (kind, names) = match (&data.classes, &data.targets) {
+        (Some(classes), _) => ("classes", classes),
+        (None, Some(targets)) => ("target values", targets),
+        (None, None) => ("targets", &Vec::new()),
+    };
     let _ = writeln!(
         s,
-        "Data: {}, {} rows ({} training, {test}), {} features, {} classes: {}",
+        "Data: {}, {} rows ({} training, {test}), {} features, {} {kind}: {}",
         data.source,
         data.rows,
         data.train_rows,
         data.features.len(),
-        data.classes.len(),
-        data.classes.join(", ")
+        names.len(),
+        names.join(", ")
     );
     let _ = writeln!(s, "Model: {}", describe(model));
     let t = &config.train;
@@ -47,24 +52,44 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
         config.seed
     );
     // Wide enough for any epoch a run may ask for (10⁷) and any loss fmt_num writes (−1.2345678e-308).
-    let _ = writeln!(s, "{:>8}  {:<15}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+    if data.classes.is_some() {
+        let _ = writeln!(s, "{:>8}  {:<15}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+    } else {
+        let _ = writeln!(s, "{:>8}  {:<15}  {:<15}", "epoch", "loss", "test loss");
+    }
     s
 }
 
-/// One epoch's figures under the header's columns; `-` for the test accuracy without a test part.
+/// One epoch's figures under the header's columns: with classes the accuracies, with values
+/// (no accuracy) the test rows' loss; `-` where there is no test part.
 pub fn epoch_line(stats: &EpochStats) -> String {
-    let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
-    format!("{:>8}  {:<15}  {:>9.4}  {:>8}\n", stats.epoch, fmt_num(stats.loss), stats.train_accuracy, test)
+    match stats.train_accuracy {
+        Some(train) => {
+            let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+            format!("{:>8}  {:<15}  {train:>9.4}  {test:>8}\n", stats.epoch, fmt_num(stats.loss))
+        }
+        None => {
+            let test = stats.test_loss.map_or_else(|| "-".to_string(), fmt_num);
+            format!("{:>8}  {:<15}  {test:<15}\n", stats.epoch, fmt_num(stats.loss))
+        }
+    }
 }
 
-/// The end of the text report: final loss and accuracy, and a confusion matrix (of the test
-/// rows when there are some, as they are the honest measure).
+/// The end of the text report: final loss and accuracy, and a confusion matrix, or for values
+/// each target's RMSE and R² (of the test rows when there are some, as they are the honest
+/// measure).
 pub fn summary(report: &TrainReport) -> String {
     let mut s = String::new();
     let unit = loss_unit(report.config.train.loss);
-    let _ = writeln!(s, "\n{:<10} {:>12}  {:>8}", "final", format!("loss ({unit})"), "accuracy");
+    let classes = matches!(report.final_.train.fit, Fit::Classes { .. });
+    let _ = write!(s, "\n{:<10} {:>12}", "final", format!("loss ({unit})"));
+    s.push_str(if classes { "  accuracy\n" } else { "\n" });
     let row = |s: &mut String, name: &str, e: &Evaluation, n: usize| {
-        let _ = writeln!(s, "{name:<10} {:>12}  {:>8.4}  ({}/{n} right)", fmt_num(e.loss), e.accuracy, e.correct);
+        let _ = write!(s, "{name:<10} {:>12}", fmt_num(e.loss));
+        if let Fit::Classes { accuracy, correct, .. } = e.fit {
+            let _ = write!(s, "  {accuracy:>8.4}  ({correct}/{n} right)");
+        }
+        s.push('\n');
     };
     row(&mut s, "train", &report.final_.train, report.data.train_rows);
     if let Some(test) = &report.final_.test {
@@ -74,8 +99,31 @@ pub fn summary(report: &TrainReport) -> String {
         Some(t) => ("test", t),
         None => ("training", &report.final_.train),
     };
+    match &e.fit {
+        Fit::Classes { confusion, .. } => {
+            confusion_matrix(&mut s, which, report.data.classes.as_deref().unwrap_or_default(), confusion)
+        }
+        Fit::Values { rmse, r_squared } => {
+            value_errors(&mut s, which, report.data.targets.as_deref().unwrap_or_default(), rmse, r_squared)
+        }
+    }
+    s
+}
+
+/// Each target's RMSE and R² on the `which` rows.
+fn value_errors(s: &mut String, which: &str, names: &[String], rmse: &[f64], r_squared: &[Option<f64>]) {
+    let first = names.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(6);
+    let _ = writeln!(s, "\nPer target, {which} rows (RMSE in the target's units; R² = 1 − SSE/SST):");
+    let _ = writeln!(s, "{:<first$}  {:>15}  {:>10}", "target", "RMSE", "R²");
+    for ((name, rmse), r2) in names.iter().zip(rmse).zip(r_squared) {
+        let r2 = r2.map_or_else(|| "-".to_string(), |r| format!("{r:.4}"));
+        let _ = writeln!(s, "{name:<first$}  {:>15}  {r2:>10}", fmt_num(*rmse));
+    }
+}
+
+/// The confusion matrix of the `which` rows.
+fn confusion_matrix(s: &mut String, which: &str, classes: &[String], confusion: &[Vec<usize>]) {
     let _ = writeln!(s, "\nConfusion matrix, {which} rows (rows: true class, columns: predicted):");
-    let classes = &report.data.classes;
     let first = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(4);
     let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(5)).collect();
     let _ = write!(s, "{:first$}", "");
@@ -86,11 +134,10 @@ pub fn summary(report: &TrainReport) -> String {
     for (t, name) in classes.iter().enumerate() {
         let _ = write!(s, "{name:<first$}");
         for (p, w) in widths.iter().enumerate() {
-            let _ = write!(s, "  {:>w$}", e.confusion[t][p]);
+            let _ = write!(s, "  {:>w$}", confusion[t][p]);
         }
         s.push('\n');
     }
-    s
 }
 
 /// The report as `train --format json` writes it: pretty-printed, with a final newline.

@@ -4,13 +4,13 @@
 
 use super::error::{ApiError, parse_body};
 use super::{AppState, MAX_PARAMETERS, MAX_SAMPLES};
-use crate::data::Dataset;
+use crate::data::{Dataset, Target, TargetColumns};
 use crate::explain_options::ExplainOptions;
 use crate::layers::Init;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::trace::{Explanation, explain as explain_step};
-use crate::train::{Activation, ModelSpec};
+use crate::train::{Activation, ModelSpec, OutputLayer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -224,18 +224,30 @@ fn stepped(model: &Value, e: &Explanation) -> Value {
     next
 }
 
+/// The classes of a table the page uses, with their names. The page reads every table with a
+/// class column ([`upload`]); a table of values has nothing it can show.
+pub fn classes(t: &Dataset) -> Result<(&[usize], &[String]), ApiError> {
+    match &t.target {
+        Target::Classes { labels, names } => Ok((labels, names)),
+        Target::Values { .. } => {
+            Err(ApiError::bad("the page trains classifiers: this table's targets are values (use `gradlens train`)"))
+        }
+    }
+}
+
 /// A table as the page's set-up shows it.
-fn summary(id: &str, t: &Dataset) -> Value {
+fn summary(id: &str, t: &Dataset) -> Result<Value, ApiError> {
+    let (labels, names) = classes(t)?;
     let rows: Vec<Value> = (0..t.len().min(PREVIEW_ROWS))
-        .map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": t.labels[r] }))
+        .map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": labels[r] }))
         .collect();
-    json!({
+    Ok(json!({
         "id": id,
         "rows": t.len(),
         "features": t.feature_names,
-        "classes": t.class_names,
+        "classes": names,
         "preview": rows,
-    })
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -258,9 +270,10 @@ pub async fn upload(
     let bytes = body(bytes)?;
     blocking(move || {
         let name = std::path::PathBuf::from(query.name.as_deref().unwrap_or("upload.csv"));
-        let table = Dataset::from_csv_bytes(&bytes, &name, query.label.as_deref())?;
+        // One class column, whatever its name holds (a comma too): the page trains classifiers.
+        let table = Dataset::from_csv_bytes(&bytes, &name, &TargetColumns::Class(query.label.clone()))?;
         table.check_trainable(&name)?;
-        let s = summary("", &table);
+        let s = summary("", &table)?;
         let id = state.tables.add(name.display().to_string(), table);
         let mut s = s;
         s["id"] = json!(id);
@@ -272,7 +285,7 @@ pub async fn upload(
 /// `GET /api/data/{id}` (`iris` for the built-in table).
 pub async fn table(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let (t, _) = state.tables.get(&id)?;
-    Ok(Json(summary(&id, &t)))
+    Ok(Json(summary(&id, &t)?))
 }
 
 /// A fresh model for the step view.
@@ -334,11 +347,13 @@ pub async fn new_model(
         activation: activation(&spec.activation)?,
         bias: spec.bias,
         init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let model = model_spec.build(table.feature_names.len(), table.class_names.len(), &mut rng)?;
+    let (_, class_names) = classes(&table)?;
+    let model = model_spec.build(table.feature_names.len(), class_names.len(), &mut rng)?;
     let mut file: ModelFile = model.to_file();
-    file.classes = Some(table.class_names.clone());
+    file.classes = Some(class_names.to_vec());
     file.features = Some(table.feature_names.clone());
     Ok(Json(serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?))
 }

@@ -16,11 +16,11 @@ use crate::engine::compiled::Dtype;
 use crate::layers::Init;
 use crate::loss::{LogBase, Loss};
 use crate::model::Model;
-use crate::predict::{evaluate, log_probabilities};
+use crate::predict::{Fit, evaluate, log_probabilities};
 use crate::render::diagram;
 use crate::trace::{ExplainRequest, Targets, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, defaults, train_on};
+use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, OutputLayer, TrainConfig, defaults, train_on};
 use crate::update::Optimizer;
 use axum::Json;
 use axum::body::Bytes;
@@ -206,7 +206,7 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
         api: Api::Stax,
     };
     let scale_kind = scale(&s.scale)?;
-    let (features, classes) = (data.feature_names.len(), data.class_names.len());
+    let (features, classes) = (data.feature_names.len(), super::api::classes(data)?.1.len());
     let mut widths = vec![features];
     widths.extend(&s.hidden);
     widths.push(classes);
@@ -227,6 +227,7 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
         activation: activation(&s.activation)?,
         bias: s.bias,
         init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
     };
     let model = spec.build(features, classes, &mut rng)?;
     let mut keep = Keep { models: vec![model.clone()] };
@@ -263,7 +264,7 @@ pub async fn start(
     .await
     .unwrap_or_else(|_| Err(ApiError::bad("the run could not be computed")))?;
     let (epochs, features, classes) =
-        (session.epochs.len(), session.train.feature_names.clone(), session.train.class_names.clone());
+        (session.epochs.len(), session.train.feature_names.clone(), super::api::classes(&session.train)?.1.to_vec());
     let id = state.sessions.add(session)?;
     Ok(Json(json!({ "id": id, "epochs": epochs, "features": features, "classes": classes })))
 }
@@ -309,18 +310,22 @@ pub async fn epoch(
         }
         let model = &s.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
-        let evaluation = evaluate(model, &eval_on.features, &eval_on.labels, s.loss)?;
+        let evaluation = evaluate(model, &eval_on.features, &eval_on.target, s.loss)?;
+        let Fit::Classes { confusion, .. } = evaluation.fit else {
+            return Err(ApiError::bad("the page trains classifiers: this run's targets are values"));
+        };
+        let (labels, class_names) = super::api::classes(&s.train)?;
         let map = boundary(model, &s.train, s.test.as_ref(), q.fx, q.fy)?;
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
             inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
-            targets: Targets::Classes(vec![s.train.labels[0]]),
+            targets: Targets::Classes(vec![labels[0]]),
             update: Update::Sgd { learning_rate: s.step_size },
             loss: s.loss,
             freeze_bias: false,
-            class_names: Some(s.train.class_names.clone()),
+            class_names: Some(class_names.to_vec()),
             feature_names: Some(s.train.feature_names.clone()),
         };
         let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
@@ -329,7 +334,7 @@ pub async fn epoch(
             "total": total,
             "stats": &s.epochs[..q.epoch],
             "evaluated_on": if s.test.is_some() { "test" } else { "train" },
-            "confusion": evaluation.confusion,
+            "confusion": confusion,
             "boundary": map,
             "model": model.to_file(),
             "diagram": network,
@@ -380,12 +385,13 @@ fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, f
                 .collect()
         })
         .collect();
-    let points: Vec<Value> = parts
-        .iter()
-        .flat_map(|(part, d)| {
-            (0..d.len()).map(move |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": d.labels[r], "part": part }))
-        })
-        .collect();
+    let mut points: Vec<Value> = Vec::new();
+    for (part, d) in &parts {
+        let (labels, _) = super::api::classes(d)?;
+        points.extend((0..d.len()).map(|r| {
+            json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part })
+        }));
+    }
     Ok(json!({
         "fx": fx, "fy": fy, "x": [x0, x1], "y": [y0, y1],
         "class": cells.iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),

@@ -48,6 +48,16 @@ pub enum Targets {
     Values(Array2<f64>),
 }
 
+/// A table's rows' targets, without their names.
+impl From<crate::data::Target> for Targets {
+    fn from(target: crate::data::Target) -> Self {
+        match target {
+            crate::data::Target::Classes { labels, .. } => Targets::Classes(labels),
+            crate::data::Target::Values { values, .. } => Targets::Values(values),
+        }
+    }
+}
+
 impl From<Vec<usize>> for Targets {
     fn from(classes: Vec<usize>) -> Self {
         Targets::Classes(classes)
@@ -165,12 +175,7 @@ impl ExplainRequest {
                 if let Some(t) = v.iter().find(|t| !t.is_finite()) {
                     return Err(Error::invalid(Setting::Targets, format!("{t} is not a finite number")));
                 }
-                if self.loss.reads_logits() {
-                    return Err(Error::invalid(
-                        Setting::Targets,
-                        format!("{} takes a class per sample; numbers as targets need the quadratic loss", self.loss),
-                    ));
-                }
+                self.loss.check_targets(crate::data::TargetKind::Values, Setting::Targets)?;
             }
         }
         Ok(())

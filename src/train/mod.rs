@@ -42,7 +42,60 @@ pub enum Api {
 
 pub use crate::activation::Activation;
 
-/// A fresh model's architecture: `serial(Dense(h1), act, …, Dense(classes), Softmax)`.
+/// A fresh model's last layer, after its last dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputLayer {
+    /// Class probabilities (stax's `Softmax`).
+    Softmax,
+    /// An activation of each output unit; `identity` leaves the dense layer last (linear outputs,
+    /// the usual choice for regression).
+    Activation(Activation),
+}
+
+impl OutputLayer {
+    /// What `--output-layer` takes: `softmax` and every activation's name.
+    pub fn names() -> Vec<&'static str> {
+        std::iter::once("softmax").chain(Activation::ALL.iter().map(|a| a.name())).collect()
+    }
+
+    /// The layer called `name`.
+    pub fn from_name(name: &str) -> Result<OutputLayer> {
+        match name {
+            "softmax" => Ok(OutputLayer::Softmax),
+            other => other
+                .parse()
+                .map(OutputLayer::Activation)
+                .map_err(|why| Error::invalid_value(Setting::OutputLayer, other, why)),
+        }
+    }
+
+    /// Its name, as [`OutputLayer::from_name`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputLayer::Softmax => "softmax",
+            OutputLayer::Activation(a) => a.name(),
+        }
+    }
+
+    /// The output a fresh model gets for targets of `kind`: probabilities for classes, the
+    /// dense layer's own values (identity) for values.
+    pub fn default_for(kind: crate::data::TargetKind) -> OutputLayer {
+        match kind {
+            crate::data::TargetKind::Classes => OutputLayer::Softmax,
+            crate::data::TargetKind::Values => OutputLayer::Activation(Activation::Identity),
+        }
+    }
+
+    fn layer(self) -> Option<Layer> {
+        match self {
+            OutputLayer::Softmax => Some(Softmax),
+            OutputLayer::Activation(Activation::Identity) => None,
+            OutputLayer::Activation(a) => Some(Layer::Activation(a)),
+        }
+    }
+}
+
+/// A fresh model's architecture: `serial(Dense(h1), act, …, Dense(outputs), output)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
     /// Hidden layer widths; empty for the blog's model.
@@ -53,11 +106,14 @@ pub struct ModelSpec {
     pub bias: bool,
     /// How the weights are drawn.
     pub init: Init,
+    /// The last layer.
+    pub output: OutputLayer,
 }
 
 impl ModelSpec {
-    /// The layers for `classes` outputs, parameters drawn from `rng` for `in_width` inputs.
-    pub fn build<R: Rng + ?Sized>(&self, in_width: usize, classes: usize, rng: &mut R) -> Result<Model> {
+    /// The layers for `outputs` outputs (classes or target values), parameters drawn from `rng`
+    /// for `in_width` inputs.
+    pub fn build<R: Rng + ?Sized>(&self, in_width: usize, outputs: usize, rng: &mut R) -> Result<Model> {
         if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
             let widths: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
             return Err(Error::invalid_value(
@@ -67,7 +123,7 @@ impl ModelSpec {
             ));
         }
         let widths: Vec<usize> =
-            std::iter::once(in_width).chain(self.hidden.iter().copied()).chain([classes]).collect();
+            std::iter::once(in_width).chain(self.hidden.iter().copied()).chain([outputs]).collect();
         crate::limits::dense_chain(&widths, self.bias)?;
         let dense = |out: usize| {
             let d = Dense(out).with_init(self.init);
@@ -78,9 +134,17 @@ impl ModelSpec {
             layers.push(dense(h));
             layers.push(Layer::Activation(self.activation));
         }
-        layers.push(dense(classes));
-        layers.push(Softmax);
+        layers.push(dense(outputs));
+        layers.extend(self.output.layer());
         Model::init(serial(layers), rng, in_width)
+    }
+
+    /// [`ModelSpec::build`] for a run with `loss`: a cross-entropy run needs a softmax output,
+    /// and the error names the output layer asked for.
+    pub fn build_for<R: Rng + ?Sized>(&self, in_width: usize, outputs: usize, loss: Loss, rng: &mut R) -> Result<Model> {
+        let model = self.build(in_width, outputs, rng)?;
+        loss.check_output(&model).map_err(|f| Error::invalid_value(Setting::OutputLayer, self.output.name(), f.why))?;
+        Ok(model)
     }
 }
 
@@ -124,9 +188,9 @@ pub struct EpochStats {
     pub epoch: usize,
     /// The mean of the epoch's batch losses, each taken before its own update.
     pub loss: f64,
-    /// With the parameters after the epoch.
-    pub train_accuracy: f64,
-    /// `None` without a test part.
+    /// With the parameters after the epoch; `None` when the targets are values.
+    pub train_accuracy: Option<f64>,
+    /// `None` without a test part, or when the targets are values.
     pub test_accuracy: Option<f64>,
     /// The mean loss on the test rows after the epoch (`None` without a test part): beside the
     /// training loss it shows overfitting.
@@ -143,8 +207,10 @@ pub struct Step<'a> {
     pub model: &'a Model,
     /// The batch's rows, scaled; batch×features.
     pub x: &'a Array2<f64>,
-    /// The batch's class labels.
-    pub labels: &'a [usize],
+    /// The batch's targets as the loss reads them (classes one-hot); batch×outputs.
+    pub y: &'a Array2<f64>,
+    /// The batch's classes, when the targets are classes.
+    pub labels: Option<&'a [usize]>,
     /// The optimizer's state before the step (momentum's velocity, adam's moments).
     pub state: &'a OptState,
 }
@@ -185,25 +251,31 @@ pub struct TrainResult {
     pub epochs: Vec<EpochStats>,
 }
 
-/// A batch's rows, with its targets one-hot; refilled in place when the order changes.
+/// A batch's rows, with their targets as the loss reads them (classes one-hot); refilled in
+/// place when the order changes.
 struct Batch {
     x: Array2<f64>,
     y: Array2<f64>,
-    labels: Vec<usize>,
+    /// The class of each row, when the targets are classes.
+    labels: Option<Vec<usize>>,
 }
 
 impl Batch {
-    fn new(rows: usize, features: usize, classes: usize) -> Batch {
-        Batch { x: Array2::zeros((rows, features)), y: Array2::zeros((rows, classes)), labels: vec![0; rows] }
+    fn new(rows: usize, features: usize, data: &Dataset) -> Batch {
+        Batch {
+            x: Array2::zeros((rows, features)),
+            y: Array2::zeros((rows, data.target.width())),
+            labels: data.labels().map(|_| vec![0; rows]),
+        }
     }
 
     fn fill(&mut self, data: &Dataset, rows: &[usize]) {
-        self.y.fill(0.0);
         for (r, &i) in rows.iter().enumerate() {
             self.x.row_mut(r).assign(&data.features.row(i));
-            let class = data.labels[i];
-            self.y[[r, class]] = 1.0;
-            self.labels[r] = class;
+            data.target.write_row(i, self.y.row_mut(r).as_slice_mut().expect("a row-major batch"));
+            if let (Some(labels), Some(all)) = (&mut self.labels, data.labels()) {
+                labels[r] = all[i];
+            }
         }
     }
 }
@@ -219,10 +291,11 @@ pub fn train<R: Rng + ?Sized>(
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
     check(config, &model, train, test)?;
-    let (n, features, k) = (train.len(), train.features.ncols(), train.class_names.len());
+    let (n, features) = (train.len(), train.features.ncols());
     let batch_size = config.batch_size.unwrap_or(n).min(n);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut batches: Vec<Batch> = order.chunks(batch_size).map(|rows| Batch::new(rows.len(), features, k)).collect();
+    let mut batches: Vec<Batch> =
+        order.chunks(batch_size).map(|rows| Batch::new(rows.len(), features, train)).collect();
     let refill = |batches: &mut [Batch], order: &[usize]| {
         for (batch, rows) in batches.iter_mut().zip(order.chunks(batch_size)) {
             batch.fill(train, rows);
@@ -249,7 +322,8 @@ pub fn train<R: Rng + ?Sized>(
                     step,
                     model: &current,
                     x: &batch.x,
-                    labels: &batch.labels,
+                    y: &batch.y,
+                    labels: batch.labels.as_deref(),
                     state: &state,
                 })?;
             }
@@ -281,16 +355,16 @@ pub fn train<R: Rng + ?Sized>(
         }
         // Finite weights can still give logits that overflow: that too is divergence.
         // Accuracy and the run's loss on the rows, from one forward pass (as `predict` evaluates).
-        let evaluate_on = |data: &Dataset| -> Result<(f64, f64)> {
-            let e = evaluate(&current, &data.features, &data.labels, config.loss).map_err(|_| diverged())?;
-            Ok((e.accuracy, e.loss))
+        let evaluate_on = |data: &Dataset| -> Result<(Option<f64>, f64)> {
+            let e = evaluate(&current, &data.features, &data.target, config.loss).map_err(|_| diverged())?;
+            Ok((e.accuracy(), e.loss))
         };
         let test_figures = test.map(evaluate_on).transpose()?;
         let stats = EpochStats {
             epoch,
             loss,
             train_accuracy: evaluate_on(train)?.0,
-            test_accuracy: test_figures.map(|t| t.0),
+            test_accuracy: test_figures.and_then(|t| t.0),
             test_loss: test_figures.map(|t| t.1),
         };
         observer.epoch(&stats, &current)?;
@@ -423,12 +497,16 @@ fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dat
     if train.is_empty() {
         return Err(Error::invalid(Setting::TrainingData, "no rows to train on"));
     }
-    let (features, classes) = (train.features.ncols(), train.class_names.len());
+    let (features, outputs) = (train.features.ncols(), train.target.width());
     for (part, data) in std::iter::once(("training", train)).chain(test.map(|t| ("test", t))) {
-        if data.features.ncols() != features || data.class_names.len() != classes {
+        if data.features.ncols() != features
+            || data.target.kind() != train.target.kind()
+            || data.target.width() != outputs
+            || data.target.len() != data.len()
+        {
             return Err(Error::invalid(
                 Setting::TrainingData,
-                format!("the {part} rows' features or classes differ from the training rows'"),
+                format!("the {part} rows' features or targets differ from the training rows'"),
             ));
         }
     }
@@ -438,11 +516,20 @@ fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dat
             format!("takes {} inputs but the data has {features} features", model.in_width()),
         ));
     }
-    if model.out_width() != classes {
+    if model.out_width() != outputs {
         return Err(Error::invalid(
             Setting::Model,
-            format!("has {} outputs but the data has {classes} classes", model.out_width()),
+            format!("has {} outputs but the data has {}", model.out_width(), targets_phrase(&train.target)),
         ));
     }
+    config.loss.check_targets(train.target.kind(), Setting::Loss)?;
     config.loss.check_output(model).map_err(Fault::into_error)
+}
+
+/// "3 classes" or "2 target values", for messages about the model's outputs.
+pub fn targets_phrase(target: &crate::data::Target) -> String {
+    match target {
+        crate::data::Target::Classes { names, .. } => format!("{} classes", names.len()),
+        crate::data::Target::Values { names, .. } => format!("{} target values", names.len()),
+    }
 }

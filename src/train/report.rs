@@ -44,8 +44,12 @@ pub struct DataReport {
     pub test_rows: usize,
     /// Feature names.
     pub features: Vec<String>,
-    /// Class names.
-    pub classes: Vec<String>,
+    /// Class names, when the targets are classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// The target columns' names, when the targets are values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
 }
 
 /// A run's settings: the loop's ([`TrainConfig`]) and those that chose and scaled its rows.
@@ -81,7 +85,11 @@ impl DataReport {
             train_rows: train.len(),
             test_rows: test.map_or(0, Dataset::len),
             features: data.feature_names.clone(),
-            classes: data.class_names.clone(),
+            classes: data.class_names().map(<[String]>::to_vec),
+            targets: match &data.target {
+                crate::data::Target::Values { names, .. } => Some(names.clone()),
+                crate::data::Target::Classes { .. } => None,
+            },
         }
     }
 }
@@ -162,11 +170,12 @@ impl TrainReport {
     ) -> Result<TrainReport> {
         let loss = config.train.loss;
         let final_ = Final {
-            train: evaluate(&result.model, &train.features, &train.labels, loss)?,
-            test: test.map(|t| evaluate(&result.model, &t.features, &t.labels, loss)).transpose()?,
+            train: evaluate(&result.model, &train.features, &train.target, loss)?,
+            test: test.map(|t| evaluate(&result.model, &t.features, &t.target, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
-        model.classes = Some(data.classes.clone());
+        model.classes = data.classes.clone();
+        model.targets = data.targets.clone();
         model.features = Some(data.features.clone());
         model.scaler = scaler;
         let t = &config.train;

@@ -52,6 +52,15 @@ impl<'a, F> Batch<'a, F> {
     }
 }
 
+/// What a batch's m samples should give.
+#[derive(Clone, Copy)]
+pub enum Targets<'a, F> {
+    /// A class index per sample (m).
+    Classes(&'a [usize]),
+    /// k numbers per sample, m×k row-major (the quadratic loss only).
+    Values(&'a [F]),
+}
+
 /// The compiled network.
 pub struct Plan<F: Real> {
     spec: NetSpec,
@@ -215,10 +224,10 @@ impl<F: Real> Plan<F> {
     /// of its samples the parameters given class right.
     ///
     /// # Shapes
-    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `labels`: m.
-    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
-        let (out, cur) = self.loss_at_output(params, x, labels);
-        self.backward(params, x, labels.len(), cur);
+    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `y`: m targets.
+    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> BatchOut<F> {
+        let (out, cur) = self.loss_at_output(params, x, y);
+        self.backward(params, x, x.m, cur);
         out
     }
 
@@ -227,26 +236,32 @@ impl<F: Real> Plan<F> {
     ///
     /// # Shapes
     /// As [`Plan::loss_and_grad`].
-    pub fn loss(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
-        self.loss_at_output(params, x, labels).0
+    pub fn loss(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> BatchOut<F> {
+        self.loss_at_output(params, x, y).0
     }
 
     /// The forward pass, the loss, and its gradient at the output of layer `cur` (in `self.g`),
     /// where the backward pass starts; returns both.
-    fn loss_at_output(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> (BatchOut<F>, usize) {
-        let m = labels.len();
-        assert_eq!(x.m, m, "one label per sample");
+    fn loss_at_output(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> (BatchOut<F>, usize) {
+        let m = x.m;
+        let k = self.k;
+        match y {
+            Targets::Classes(labels) => assert_eq!(labels.len(), m, "one label per sample"),
+            Targets::Values(values) => assert_eq!(values.len(), m * k, "k values per sample"),
+        }
         let layers = self.spec.layers.len();
         self.forward(params, x, self.computed_layers());
-        let k = self.k;
-        match self.spec.loss {
-            Loss::CrossEntropy { .. } => {
+        match (self.spec.loss, y) {
+            (Loss::CrossEntropy { .. }, Targets::Classes(labels)) => {
                 let logits = &self.vals[layers - 2];
                 let out = softmax_cross_entropy(logits, k, m, labels, self.ln_base, &mut self.g, &mut self.stats);
                 (out, layers - 2)
             }
-            Loss::Quadratic => {
-                let out = self.quadratic_output_grad(labels, m);
+            (Loss::CrossEntropy { .. }, Targets::Values(_)) => {
+                unreachable!("cross-entropy reads classes: Loss::check_targets refuses values before a run")
+            }
+            (Loss::Quadratic, y) => {
+                let out = self.quadratic_output_grad(y, m);
                 (out, if self.fused_free_softmax_last() { layers - 2 } else { layers - 1 })
             }
         }
@@ -310,7 +325,7 @@ impl<F: Real> Plan<F> {
     /// E = (1/m) Σ_samples ½‖y − ŷ‖² and its gradient (ŷ − y)/m at the output, taken back
     /// through a softmax (ŷ ⊙ (g − ⟨g, ŷ⟩)) or log-softmax (g − softmax·Σg) output layer, into
     /// `self.g`.
-    fn quadratic_output_grad(&mut self, labels: &[usize], m: usize) -> BatchOut<F> {
+    fn quadratic_output_grad(&mut self, targets: Targets<F>, m: usize) -> BatchOut<F> {
         let layers = self.spec.layers.len();
         let k = self.widths[layers - 1];
         let y_hat = &self.vals[layers - 1];
@@ -318,14 +333,29 @@ impl<F: Real> Plan<F> {
         let (half, mut total) = (F::of(0.5), F::zero());
         for c in 0..k {
             for j in 0..m {
-                let y = if labels[j] == c { F::one() } else { F::zero() };
+                let y = match targets {
+                    Targets::Classes(labels) => {
+                        if labels[j] == c {
+                            F::one()
+                        } else {
+                            F::zero()
+                        }
+                    }
+                    Targets::Values(values) => values[j * k + c],
+                };
                 let d = y_hat[c * m + j] - y;
                 total = total + half * d * d;
                 self.g[c * m + j] = d * inv_m;
             }
         }
-        argmax_columns(y_hat, k, m, &mut self.classes, &mut self.stats);
-        let correct = self.classes[..m].iter().zip(labels).filter(|(c, l)| c == l).count();
+        // Classes are counted right or wrong; values have no "right" (their figures are the loss).
+        let correct = match targets {
+            Targets::Classes(labels) => {
+                argmax_columns(y_hat, k, m, &mut self.classes, &mut self.stats);
+                self.classes[..m].iter().zip(labels).filter(|(c, l)| c == l).count()
+            }
+            Targets::Values(_) => 0,
+        };
         let logits_finite = y_hat[..k * m].iter().fold(true, |ok, v| ok & v.is_finite());
         match self.spec.layers[layers - 1] {
             LayerSpec::Softmax => {
@@ -372,6 +402,27 @@ impl<F: Real> Plan<F> {
             argmax_columns(out, k, m, &mut classes[..m], &mut self.stats);
             Ok(())
         }
+    }
+
+    /// The model's outputs for each sample, into `out` (m×k, rows = samples): what a regression
+    /// model predicts. An error names the first row whose outputs overflow (counting from
+    /// `first_row` + 1).
+    ///
+    /// # Shapes
+    /// `x`: m samples (m ≤ capacity); `out`: m×k.
+    pub fn outputs(&mut self, params: &[F], x: Batch<F>, first_row: usize, out: &mut [F]) -> Result<()> {
+        let (m, k, layers) = (x.m, self.k, self.spec.layers.len());
+        self.forward(params, x, layers);
+        let y_hat = &self.vals[layers - 1];
+        if let Some(j) = first_overflow(y_hat, k, m) {
+            return Err(logits_overflow(first_row + j + 1, F::FLOAT_NAME));
+        }
+        for (j, row) in out[..m * k].chunks_exact_mut(k).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = y_hat[c * m + j];
+            }
+        }
+        Ok(())
     }
 
     /// The layers up to the logits: all but a softmax or log-softmax output.

@@ -1,5 +1,6 @@
 //! Prediction on the compiled engine: the log-probabilities of [`crate::predict::log_probabilities`]
-//! (f64: the same numbers to rounding), in blocks of rows through one [`Plan`].
+//! and the outputs of [`crate::predict::outputs`] (f64: the same numbers to rounding), in blocks
+//! of rows through one [`Plan`].
 
 use super::kernels::Gemm;
 use super::plan::Batch;
@@ -19,6 +20,25 @@ const BLOCK: usize = 4096;
 /// # Shapes
 /// `x`: m×in → m×k.
 pub fn log_probabilities(options: EngineOptions, model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+    predict(options, model, x, Read::LogProbabilities)
+}
+
+/// The model's outputs ŷ for every row of `x` (a regression model's predictions).
+///
+/// # Shapes
+/// `x`: m×in → m×k.
+pub fn outputs(options: EngineOptions, model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+    predict(options, model, x, Read::Outputs)
+}
+
+/// What a prediction reads from the network.
+#[derive(Clone, Copy)]
+enum Read {
+    LogProbabilities,
+    Outputs,
+}
+
+fn predict(options: EngineOptions, model: &Model, x: &Array2<f64>, read: Read) -> Result<Array2<f64>> {
     if x.ncols() != model.in_width() {
         return Err(Error::Shape {
             op: "predict",
@@ -26,12 +46,12 @@ pub fn log_probabilities(options: EngineOptions, model: &Model, x: &Array2<f64>)
         });
     }
     match options.dtype {
-        Dtype::F64 => run::<f64>(options.threads, model, x),
-        Dtype::F32 => run::<f32>(options.threads, model, x),
+        Dtype::F64 => run::<f64>(options.threads, model, x, read),
+        Dtype::F32 => run::<f32>(options.threads, model, x, read),
     }
 }
 
-fn run<F: Real>(threads: usize, model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
+fn run<F: Real>(threads: usize, model: &Model, x: &Array2<f64>, read: Read) -> Result<Array2<f64>> {
     // Prediction computes no loss. The quadratic one sets no rule for the output layer, so every
     // model the tape predicts with (a sigmoid or linear output too) runs here as well.
     let (spec, flat) = from_model(model, Loss::Quadratic)?;
@@ -48,7 +68,10 @@ fn run<F: Real>(threads: usize, model: &Model, x: &Array2<f64>) -> Result<Array2
     for start in (0..m).step_by(BLOCK) {
         let end = (start + BLOCK).min(m);
         let batch = Batch::rows(&data[start * f..end * f], end - start, f);
-        plan.log_probabilities(&params, batch, start, &mut block)?;
+        match read {
+            Read::LogProbabilities => plan.log_probabilities(&params, batch, start, &mut block)?,
+            Read::Outputs => plan.outputs(&params, batch, start, &mut block)?,
+        }
         for (o, &v) in out.slice_mut(ndarray::s![start..end, ..]).iter_mut().zip(&block) {
             *o = v.to_f64().expect("a float");
         }

@@ -16,7 +16,7 @@ use crate::error::{Error, Result, Setting};
 use crate::layers::Init;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::train::{Activation, Api, ModelSpec, TrainConfig};
+use crate::train::{Activation, Api, ModelSpec, OutputLayer, TrainConfig};
 use crate::update::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -49,7 +49,7 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         api: Api::Stax,
     };
     let spec =
-        |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, bias: true, init: Init::GlorotNormal };
+        |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax };
     let (data, hidden, config) = match name {
         "W1" | "W2" => {
             let data = Dataset::iris().prepare(0.0, Some(ScaleKind::Standard), &mut rng)?.train;
@@ -62,9 +62,8 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
             let labels = (0..n).map(|i| i % 10).collect();
             let data = Dataset {
                 features,
-                labels,
-                class_names: (0..10).map(|c| c.to_string()).collect(),
                 feature_names: (0..f).map(|c| format!("x{c}")).collect(),
+                target: crate::data::Target::Classes { labels, names: (0..10).map(|c| c.to_string()).collect() },
             };
             let hidden = if name == "W4" { vec![128] } else { vec![] };
             (data, hidden, config(sgd(0.01), 1, Some(128)))
@@ -77,6 +76,6 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
             ));
         }
     };
-    let model = spec(hidden).build(data.features.ncols(), data.class_names.len(), &mut rng)?;
+    let model = spec(hidden).build(data.features.ncols(), data.target.width(), &mut rng)?;
     Ok(Workload { data, model, config })
 }
