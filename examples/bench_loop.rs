@@ -33,7 +33,7 @@ fn main() -> anyhow::Result<()> {
             "{{\"workload\": \"{name}\", \"dtype\": \"{}\", \"threads\": {threads}, \"seconds\": {seconds}, \"final_loss\": {}, \"train_accuracy\": {}}}",
             if dtype == Dtype::F32 { "f32" } else { "f64" },
             last.loss,
-            last.train_accuracy
+            last.train_accuracy.map_or("null".to_string(), |a| a.to_string())
         );
     }
     Ok(())

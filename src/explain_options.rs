@@ -196,6 +196,12 @@ impl ExplainOptions {
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
+        } else if let Some(names) = file.and_then(|f| f.targets.as_ref()) {
+            // A regression model's outputs are numbers: there is no class 0 to fall back on.
+            return Err(Error::invalid(
+                Setting::Targets,
+                format!("the model predicts values ({}): give each sample its numbers", names.join(", ")),
+            ));
         } else if m == 1 {
             Targets::Classes(vec![0])
         } else {

@@ -306,7 +306,10 @@ fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, epochs: &[Epoch
         .build_cartesian_2d(1.0..last, 0.0..1.05)?;
     mesh(&mut chart, "epoch", "accuracy")?;
     chart
-        .draw_series(LineSeries::new(points(epochs.iter().map(|e| e.train_accuracy.unwrap_or(f64::NAN)), 1), colour(1).stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            points(epochs.iter().map(|e| e.train_accuracy.unwrap_or(f64::NAN)), 1),
+            colour(1).stroke_width(2),
+        ))?
         .label("training rows")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(1).stroke_width(2)));
     if epochs.iter().any(|e| e.test_accuracy.is_some()) {
@@ -444,7 +447,7 @@ mod tests {
             .map(|e| EpochStats {
                 epoch: e,
                 loss: 1.0 / e as f64,
-                train_accuracy: 0.5,
+                train_accuracy: Some(0.5),
                 test_accuracy: Some(0.4),
                 test_loss: Some(1.5 / e as f64),
             })

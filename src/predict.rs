@@ -231,9 +231,7 @@ mod tests {
         assert_eq!(e.accuracy(), None);
         // A column that does not vary has no R²; cross-entropy cannot read values.
         let flat = Target::Values { values: array![[1.0, 7.0], [5.0, 7.0]], names: vec!["p".into(), "q".into()] };
-        let Fit::Values { r_squared, .. } = evaluate(&model, &x, &flat, Loss::Quadratic).unwrap().fit else {
-            panic!()
-        };
+        let Fit::Values { r_squared, .. } = evaluate(&model, &x, &flat, Loss::Quadratic).unwrap().fit else { panic!() };
         assert_eq!(r_squared[1], None);
         let e = evaluate(&model, &x, &target, Loss::default()).unwrap_err().to_string();
         assert!(e.contains("need the quadratic loss"), "{e}");
@@ -260,11 +258,13 @@ mod tests {
         let e = evaluate(&blog_model(), &x, &classes_target(&[0]), Loss::default()).unwrap();
         // −ln 0.4794433 = 0.7351296 nats; −log₂ = 1.0605679 bits (spec)
         assert!((e.loss - 0.7351296).abs() < 5e-8, "{}", e.loss);
-        let bits =
-            evaluate(&blog_model(), &x, &classes_target(&[0]), Loss::CrossEntropy {
-                log_base: crate::loss::LogBase::new(2.0).unwrap(),
-            })
-            .unwrap();
+        let bits = evaluate(
+            &blog_model(),
+            &x,
+            &classes_target(&[0]),
+            Loss::CrossEntropy { log_base: crate::loss::LogBase::new(2.0).unwrap() },
+        )
+        .unwrap();
         assert!((bits.loss - 1.0605679).abs() < 5e-8, "{}", bits.loss);
         assert_eq!(
             e.fit,

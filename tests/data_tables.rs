@@ -1,6 +1,6 @@
 //! Reading, splitting and scaling data: every expected number is worked out in the test.
 
-use gradlens::data::{Dataset, ScaleKind, Scaler, read_features, stratified_split};
+use gradlens::data::{Dataset, ScaleKind, Scaler, Target, TargetColumns, TargetKind, read_features, stratified_split};
 use ndarray::array;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -15,27 +15,34 @@ fn csv(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 fn read(text: &str, label: Option<&str>) -> Result<Dataset, String> {
     let (_dir, path) = csv(text);
-    Dataset::from_csv(&path, label).map_err(|e| e.to_string())
+    Dataset::from_csv(&path, &TargetColumns::Class(label.map(String::from))).map_err(|e| e.to_string())
+}
+
+/// As `train --label LIST [--targets KIND]` reads a CSV.
+fn read_targets(text: &str, label: Option<&str>, kind: Option<TargetKind>) -> Result<Dataset, String> {
+    let (_dir, path) = csv(text);
+    let columns = TargetColumns::new(label, kind).map_err(|e| e.to_string())?;
+    Dataset::from_csv(&path, &columns).map_err(|e| e.to_string())
 }
 
 #[test]
 fn iris_is_fishers_table() {
     let iris = Dataset::iris();
     assert_eq!(iris.len(), 150);
-    assert_eq!(iris.class_names, ["setosa", "versicolor", "virginica"]);
+    assert_eq!(iris.class_names().unwrap(), ["setosa", "versicolor", "virginica"]);
     assert_eq!(iris.feature_names, ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
     // Row 1 of the file: 5.1,3.5,1.4,0.2,setosa; 50 rows of each class, in blocks.
     assert_eq!(iris.features.row(0).to_vec(), [5.1, 3.5, 1.4, 0.2]);
     for c in 0..3 {
-        assert_eq!(iris.labels[c * 50..(c + 1) * 50], [c; 50]);
+        assert_eq!(iris.labels().unwrap()[c * 50..(c + 1) * 50], [c; 50]);
     }
 }
 
 #[test]
 fn a_csv_keeps_classes_in_order_of_first_appearance() {
     let d = read("a,kind,b\n1,z,2\n3,y,4\n5,z,6\n", Some("kind")).unwrap();
-    assert_eq!(d.class_names, ["z", "y"]);
-    assert_eq!(d.labels, [0, 1, 0]);
+    assert_eq!(d.class_names().unwrap(), ["z", "y"]);
+    assert_eq!(d.labels().unwrap(), [0, 1, 0]);
     assert_eq!(d.feature_names, ["a", "b"]);
     assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
 }
@@ -65,6 +72,68 @@ fn every_bad_table_is_named_by_file_row_and_column() {
 }
 
 #[test]
+fn several_label_columns_are_values_in_the_order_given() {
+    // Columns a, y1, b, y2: targets y2 then y1 as asked, the features a and b in file order.
+    let d = read_targets("a,y1,b,y2\n1,0.5,2,-1\n3,1.5,4,-2e1\n", Some("y2,y1"), None).unwrap();
+    assert_eq!(d.feature_names, ["a", "b"]);
+    assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0]]);
+    let Target::Values { values, names } = &d.target else { panic!("values expected: {:?}", d.target) };
+    assert_eq!(names, &["y2", "y1"]);
+    assert_eq!(values, &array![[-1.0, 0.5], [-20.0, 1.5]]);
+    assert_eq!((d.target.width(), d.labels(), d.class_names()), (2, None, None));
+    // The careful path (a quoted field, spaces) reads the same numbers.
+    let careful = read_targets("a,y1,b,y2\n\"1\",0.5, 2,-1\n3,1.5,4,-2e1\n", Some("y2,y1"), None).unwrap();
+    assert_eq!(careful, d);
+    // One column as values, asked for; the last column by default.
+    let one = read_targets("a,b,y\n1,2,3\n", None, Some(TargetKind::Values)).unwrap();
+    assert_eq!((one.target.names(), one.targets()), (&["y".to_string()][..], array![[3.0]]));
+    // A one-column label stays a class, as before.
+    let class = read_targets("a,b,y\n1,2,3\n", Some("y"), None).unwrap();
+    assert_eq!(class.class_names().unwrap(), ["3"]);
+}
+
+#[test]
+fn bad_value_targets_are_named() {
+    let cases: [(&str, &str, Option<TargetKind>, &[&str]); 6] = [
+        ("a,y1,y2\n1,2,x\n", "y1,y2", None, &["row 2", "column 'y2'", "'x' is not a number"]),
+        ("a,y1,y2\n1,2,\n", "y1,y2", None, &["row 2", "column 'y2'", "empty"]),
+        ("a,y1,y2\n1,2,3\n", "y1,z", None, &["column 'z'", "no such column", "a, y1, y2"]),
+        ("a,y1,y2\n1,2,3\n", "y1,y1", None, &["column 'y1'", "named twice"]),
+        ("y1,y2\n1,2\n", "y1,y2", None, &["row 1", "a feature column is needed"]),
+        ("a,y1,y2\n1,2,3\n", "y1,y2", Some(TargetKind::Classes), &["--label", "classes come from one column"]),
+    ];
+    for (text, label, kind, want) in cases {
+        let e = read_targets(text, Some(label), kind).unwrap_err();
+        let e = e.replace("label y1,y2", "--label");
+        for w in want {
+            assert!(e.contains(w), "{text:?} {label}: {e:?} lacks {w:?}");
+        }
+    }
+    let e = TargetColumns::new(Some("a,,b"), None).unwrap_err().to_string();
+    assert!(e.contains("a column name is empty"), "{e}");
+}
+
+#[test]
+fn values_split_at_random_and_are_not_scaled() {
+    // 10 rows with one value target: round(10·0.3) = 3 test rows, seeded; the features are
+    // standardised on the training rows, the targets left as they are (the loss reads them).
+    let text: String =
+        std::iter::once("x,y\n".to_string()).chain((0..10).map(|i| format!("{i},{}\n", 100 + i))).collect();
+    let d = read_targets(&text, None, Some(TargetKind::Values)).unwrap();
+    let p = d.prepare(0.3, Some(ScaleKind::Standard), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+    let test = p.test.unwrap();
+    assert_eq!((p.train.len(), test.len()), (7, 3));
+    for (part, rows) in [(&p.train, &p.split.train), (&test, &p.split.test)] {
+        let want: Vec<f64> = rows.iter().map(|&r| 100.0 + r as f64).collect();
+        assert_eq!(part.targets().column(0).to_vec(), want);
+    }
+    let again = d.prepare(0.3, Some(ScaleKind::Standard), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+    assert_eq!(again.split, p.split);
+    let mean = p.train.features.column(0).sum() / 7.0;
+    assert!(mean.abs() < 1e-12, "standardised training features have mean 0: {mean}");
+}
+
+#[test]
 fn training_needs_two_classes() {
     let d = read("a,label\n1,x\n2,x\n", None).unwrap();
     let e = d.check_trainable(std::path::Path::new("one.csv")).unwrap_err().to_string();
@@ -73,7 +142,7 @@ fn training_needs_two_classes() {
 
 #[test]
 fn a_stratified_split_keeps_each_class_share_and_is_seeded() {
-    let labels = Dataset::iris().labels;
+    let labels = Dataset::iris().labels().unwrap().to_vec();
     let split = stratified_split(&labels, 3, 0.2, &mut ChaCha8Rng::seed_from_u64(5));
     // round(50·0.2) = 10 test rows of each class.
     for c in 0..3 {

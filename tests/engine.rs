@@ -11,9 +11,9 @@
 //!   finite differences.
 
 use gradlens::activation::Activation as Act;
-use gradlens::data::{Dataset, ScaleKind};
+use gradlens::data::{Dataset, ScaleKind, Target};
 use gradlens::engine::compiled::kernels::{ColStats, Gemm, softmax_cross_entropy};
-use gradlens::engine::compiled::plan::Batch;
+use gradlens::engine::compiled::plan::{Batch, Targets};
 use gradlens::engine::compiled::spec::{from_model, write_params};
 use gradlens::engine::compiled::train::EngineOptions;
 use gradlens::engine::compiled::{Dtype, LayerSpec, Plan};
@@ -21,7 +21,7 @@ use gradlens::layers::{Dense, Init, Layer, LogSoftmax, Softmax, serial};
 use gradlens::loss::{LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::softmax::cross_entropy_row;
-use gradlens::train::{Activation, OutputLayer, Api, Engine, ModelSpec, Silent, TrainConfig, TrainResult, train_on};
+use gradlens::train::{Activation, Api, Engine, ModelSpec, OutputLayer, Silent, TrainConfig, TrainResult, train_on};
 use gradlens::update::Optimizer;
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -126,7 +126,13 @@ fn f32_losses_agree_with_f64_on_every_golden_run() {
 fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let data = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
-    let spec = ModelSpec { hidden: vec![], activation: Activation::Tanh, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax };
+    let spec = ModelSpec {
+        hidden: vec![],
+        activation: Activation::Tanh,
+        bias: true,
+        init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
+    };
     let model = spec.build(4, 3, &mut rng).unwrap();
     let config = TrainConfig::default();
     let r = train_on(compiled(Dtype::F32, 1), &config, model, &data.train, data.test.as_ref(), &mut rng, &mut Silent)
@@ -145,11 +151,16 @@ fn any_thread_count_gives_the_same_bits() {
     let labels = (0..n).map(|_| rng.random_range(0..k)).collect();
     let data = Dataset {
         features,
-        labels,
-        class_names: (0..k).map(|c| c.to_string()).collect(),
         feature_names: (0..f).map(|c| c.to_string()).collect(),
+        target: Target::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() },
     };
-    let spec = ModelSpec { hidden: vec![40], activation: Activation::Relu, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax };
+    let spec = ModelSpec {
+        hidden: vec![40],
+        activation: Activation::Relu,
+        bias: true,
+        init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
+    };
     let model = spec.build(f, k, &mut rng).unwrap();
     let config = TrainConfig {
         optimizer: Optimizer::adam(0.01).unwrap(),
@@ -213,21 +224,21 @@ fn fused_kernel_computes_the_row_kernels_numbers() {
     }
 }
 
-/// The loss of `spec` with flat `params` on (x, labels), by the plan.
-fn plan_loss(plan: &mut Plan<f64>, params: &[f64], x: &[f64], labels: &[usize]) -> f64 {
-    let features = x.len() / labels.len();
-    plan.loss_and_grad(params, Batch::rows(x, labels.len(), features), labels).loss
+/// The loss of `spec` with flat `params` on (x, y), by the plan.
+fn plan_loss(plan: &mut Plan<f64>, params: &[f64], x: &[f64], m: usize, y: Targets<f64>) -> f64 {
+    plan.loss_and_grad(params, Batch::rows(x, m, x.len() / m), y).loss
 }
 
 /// Every gradient the plan gives equals the central difference (h = 1e-6) of its loss to 1e-6
 /// (relative to the gradient's largest entry): every activation, softmax, log-softmax and plain
-/// outputs, both losses.
+/// outputs, both losses; the quadratic one on classes and on real-valued targets.
 #[test]
 fn gradients_match_central_differences() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (n_in, hidden, k, m) = (3, 4, 3, 6);
     let x: Vec<f64> = (0..m * n_in).map(|_| rng.random_range(-1.0..1.0)).collect();
     let labels: Vec<usize> = (0..m).map(|_| rng.random_range(0..k)).collect();
+    let values: Vec<f64> = (0..m * k).map(|_| rng.random_range(-1.5..1.5)).collect();
     let outputs = [
         (Loss::CrossEntropy { log_base: LogBase::new(2.0).unwrap() }, Some(LayerSpec::Softmax)),
         (Loss::CrossEntropy { log_base: LogBase::E }, Some(LayerSpec::LogSoftmax)),
@@ -237,7 +248,11 @@ fn gradients_match_central_differences() {
         (Loss::Quadratic, None),
     ];
     for act in Act::ALL {
-        for (loss, output) in outputs {
+        for ((loss, output), by_value) in outputs.into_iter().flat_map(|o| [(o, false), (o, true)]) {
+            if by_value && loss != Loss::Quadratic {
+                continue;
+            }
+            let y = if by_value { Targets::Values(&values) } else { Targets::Classes(&labels) };
             let body = Model::builder()
                 .dense(Array2::zeros((hidden, n_in)), Some(Array2::zeros((1, hidden))))
                 .activation(act)
@@ -254,38 +269,46 @@ fn gradients_match_central_differences() {
             let (spec, _) = from_model(&model, loss).unwrap();
             let mut plan = Plan::<f64>::new(spec.clone(), m, Gemm::new(1).unwrap()).unwrap();
             let mut params: Vec<f64> = (0..spec.param_count()).map(|_| rng.random_range(-1.0..1.0)).collect();
-            plan.loss_and_grad(&params, Batch::rows(&x, m, n_in), &labels);
+            plan.loss_and_grad(&params, Batch::rows(&x, m, n_in), y);
             let grad = plan.grad.clone();
             // The same batch feature-major (the trainer's layout for small data).
             let x_t: Vec<f64> =
                 (0..n_in).flat_map(|r| (0..m).map(move |j| (r, j))).map(|(r, j)| x[j * n_in + r]).collect();
-            plan.loss_and_grad(&params, Batch::columns(&x_t, m, m), &labels);
+            plan.loss_and_grad(&params, Batch::columns(&x_t, m, m), y);
             assert_close("feature-major batch", &plan.grad, &grad, 1e-14);
             let h = 1e-6;
             let fd: Vec<f64> = (0..params.len())
                 .map(|i| {
                     let w = params[i];
                     params[i] = w + h;
-                    let up = plan_loss(&mut plan, &params, &x, &labels);
+                    let up = plan_loss(&mut plan, &params, &x, m, y);
                     params[i] = w - h;
-                    let down = plan_loss(&mut plan, &params, &x, &labels);
+                    let down = plan_loss(&mut plan, &params, &x, m, y);
                     params[i] = w;
                     (up - down) / (2.0 * h)
                 })
                 .collect();
-            assert_close(&format!("{act} {loss:?} {output:?}"), &grad, &fd, 1e-6);
+            assert_close(&format!("{act} {loss:?} {output:?} values {by_value}"), &grad, &fd, 1e-6);
         }
     }
 }
 
-/// A random dataset: n rows of f features in [−2, 2], k classes.
-fn random_data(rng: &mut ChaCha8Rng, n: usize, f: usize, k: usize) -> Dataset {
-    Dataset {
-        features: ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-2.0..2.0)),
-        labels: (0..n).map(|i| if i < k { i } else { rng.random_range(0..k) }).collect(),
-        class_names: (0..k).map(|c| format!("c{c}")).collect(),
-        feature_names: (0..f).map(|c| format!("f{c}")).collect(),
-    }
+/// A random dataset: n rows of f features in [−2, 2], and k classes, or with `values` k
+/// real-valued targets in [−1, 1].
+fn random_data(rng: &mut ChaCha8Rng, n: usize, f: usize, k: usize, values: bool) -> Dataset {
+    let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-2.0..2.0));
+    let target = if values {
+        Target::Values {
+            values: ndarray::Array2::from_shape_fn((n, k), |_| rng.random_range(-1.0..1.0)),
+            names: (0..k).map(|c| format!("y{c}")).collect(),
+        }
+    } else {
+        Target::Classes {
+            labels: (0..n).map(|i| if i < k { i } else { rng.random_range(0..k) }).collect(),
+            names: (0..k).map(|c| format!("c{c}")).collect(),
+        }
+    };
+    Dataset { features, feature_names: (0..f).map(|c| format!("f{c}")).collect(), target }
 }
 
 /// Dense layers of `hidden` units with `act` between them, a dense output layer of `k`, and the
@@ -316,7 +339,8 @@ proptest! {
     /// Random models through the tape and the engine: depths 0–3, every activation, every
     /// optimizer, with and without bias, frozen biases or not, full batch and minibatches,
     /// shuffled or not; cross-entropy (natural log or base 2) after a softmax or log-softmax, and
-    /// the quadratic loss after a softmax, a log-softmax, an activation or the dense layer itself.
+    /// the quadratic loss after a softmax, a log-softmax, an activation or the dense layer itself,
+    /// on classes or on real-valued targets (regression).
     #[test]
     fn f64_engine_equals_the_tape_on_random_models(
         seed in 0u64..1_000_000,
@@ -328,6 +352,7 @@ proptest! {
         batch in prop::option::of(1usize..12),
         shuffle in any::<bool>(),
         head in 0usize..7,
+        values in any::<bool>(),
     ) {
         let (loss, last) = match head {
             0 => (Loss::CrossEntropy { log_base: LogBase::E }, Some(Softmax)),
@@ -340,7 +365,8 @@ proptest! {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (n, f, k) = (rng.random_range(4..25), rng.random_range(1..6), rng.random_range(2..5));
-        let data = random_data(&mut rng, n, f, k);
+        let values = values && loss == Loss::Quadratic;
+        let data = random_data(&mut rng, n, f, k, values);
         let hidden: Vec<usize> = (0..depth).map(|_| rng.random_range(1..7)).collect();
         let model = random_model(&mut rng, f, k, &hidden, act, bias, last);
         // The quadratic loss on ln ŷ or an unbounded output, and deep stacks of the activations
@@ -363,7 +389,7 @@ proptest! {
             freeze_bias,
             api: Api::Stax,
         };
-        let test = random_data(&mut rng, 5, f, k);
+        let test = random_data(&mut rng, 5, f, k, values);
         // A quadratic loss on an unbounded output (ln ŷ, identity) can diverge: then both must,
         // in the same epoch.
         let attempt = |engine| {
@@ -470,7 +496,7 @@ fn engine_prediction_equals_the_old_path() {
 #[test]
 fn large_data_read_row_major_gives_the_same_runs() {
     let mut rng = ChaCha8Rng::seed_from_u64(17);
-    let data = random_data(&mut rng, 2100, 500, 4);
+    let data = random_data(&mut rng, 2100, 500, 4, false);
     assert!(data.features.len() > 1 << 20);
     let model = random_model(&mut rng, 500, 4, &[8], Act::Tanh, true, Some(Softmax));
     for shuffle in [false, true] {

@@ -7,7 +7,7 @@
 //! The budget: `FUZZ_CASES` (default 600) cases per property; set it higher for a longer run.
 //! The number of inputs tried is printed (`cargo test --test fuzz_readers -- --nocapture`).
 
-use gradlens::data::{Dataset, read_features_from};
+use gradlens::data::{Dataset, TargetColumns, read_features_from};
 use gradlens::model::ModelFile;
 use proptest::prelude::*;
 use std::path::Path;
@@ -62,19 +62,28 @@ proptest! {
 
     #[test]
     fn csv_reader_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        TRIED.fetch_add(2, Ordering::Relaxed);
-        if let Err(e) = Dataset::from_csv_reader(&bytes[..], Path::new("fuzz.csv"), None) { one_line(&e) }
+        TRIED.fetch_add(3, Ordering::Relaxed);
+        if let Err(e) = Dataset::from_csv_reader(&bytes[..], Path::new("fuzz.csv"), &TargetColumns::default()) { one_line(&e) }
+        if let Err(e) = Dataset::from_csv_reader(&bytes[..], Path::new("fuzz.csv"), &TargetColumns::Values(vec![])) { one_line(&e) }
         if let Err(e) = read_features_from(&bytes[..], Path::new("fuzz.csv"), None, 2) { one_line(&e) }
     }
 
     #[test]
     fn csv_reader_never_panics_on_csvish_text(text in csvish()) {
-        TRIED.fetch_add(1, Ordering::Relaxed);
-        match Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), None) {
+        TRIED.fetch_add(2, Ordering::Relaxed);
+        match Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &TargetColumns::default()) {
             Ok(d) => {
-                prop_assert_eq!(d.features.nrows(), d.labels.len());
-                prop_assert!(d.labels.iter().all(|&l| l < d.class_names.len()));
+                let labels = d.labels().expect("a class column");
+                prop_assert_eq!(d.features.nrows(), labels.len());
+                prop_assert!(labels.iter().all(|&l| l < d.target.width()));
                 prop_assert!(d.features.iter().all(|v| v.is_finite()));
+            }
+            Err(e) => one_line(&e),
+        }
+        match Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &TargetColumns::Values(vec![])) {
+            Ok(d) => {
+                prop_assert_eq!(d.features.nrows(), d.target.len());
+                prop_assert!(d.targets().iter().chain(&d.features).all(|v| v.is_finite()));
             }
             Err(e) => one_line(&e),
         }
@@ -92,11 +101,21 @@ proptest! {
             let fields: Vec<String> = values.iter().map(|v| v.to_string()).collect();
             text.push_str(&format!("{},k{class}{end}", fields.join(",")));
         }
-        let d = Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), None).unwrap();
+        let d = Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &TargetColumns::default()).unwrap();
         for (r, (values, _)) in rows.iter().enumerate() {
             for (c, v) in values.iter().enumerate() {
                 prop_assert_eq!(d.features[[r, c]].to_bits(), v.to_bits());
             }
+        }
+        // The same numbers as two features and one value target (column b), by either path.
+        let values = TargetColumns::Values(vec!["b".into()]);
+        let numeric = text.replace(",k", ",");
+        let d = Dataset::from_csv_reader(numeric.as_bytes(), Path::new("fuzz.csv"), &values).unwrap();
+        for (r, (values, class)) in rows.iter().enumerate() {
+            prop_assert_eq!(d.features[[r, 0]].to_bits(), values[0].to_bits());
+            prop_assert_eq!(d.features[[r, 1]].to_bits(), values[2].to_bits());
+            prop_assert_eq!(d.features[[r, 2]], *class as f64);
+            prop_assert_eq!(d.targets()[[r, 0]].to_bits(), values[1].to_bits());
         }
     }
 

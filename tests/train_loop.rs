@@ -1,11 +1,13 @@
 //! The training loop's semantics, by hand on tiny data, and the two gradient paths against each
 //! other. (Agreement with JAX on Iris is tests/train_golden.rs.)
 
-use gradlens::data::{Dataset, ScaleKind};
+use gradlens::data::{Dataset, ScaleKind, Target};
 use gradlens::layers::{Dense, Init, Params, Softmax, serial};
 use gradlens::loss::Loss;
 use gradlens::model::Model;
-use gradlens::train::{Activation, OutputLayer, Api, EpochStats, ModelSpec, Observer, Silent, Step, TrainConfig, train};
+use gradlens::train::{
+    Activation, Api, Engine, EpochStats, ModelSpec, Observer, OutputLayer, Silent, Step, TrainConfig, train, train_on,
+};
 use gradlens::update::Optimizer;
 use ndarray::{Array2, array};
 use rand::SeedableRng;
@@ -19,9 +21,8 @@ fn sigmoid(v: f64) -> f64 {
 fn two_rows() -> Dataset {
     Dataset {
         features: array![[1.0], [2.0]],
-        labels: vec![0, 1],
-        class_names: vec!["a".into(), "b".into()],
         feature_names: vec!["x".into()],
+        target: Target::Classes { labels: vec![0, 1], names: vec!["a".into(), "b".into()] },
     }
 }
 
@@ -65,7 +66,7 @@ fn minibatch_losses_are_taken_before_each_update_and_averaged() {
         let s2 = sigmoid(2.0);
         assert!((w[0] - (0.5 - 2.0 * s2)).abs() < 1e-15 && (w[1] - (-0.5 + 2.0 * s2)).abs() < 1e-15, "{w:?}");
         // After the epoch, W = [−1.26, 1.26]: both rows score class b higher, so row a is wrong.
-        assert_eq!(r.epochs[0].train_accuracy, 0.5);
+        assert_eq!(r.epochs[0].train_accuracy, Some(0.5));
         assert_eq!(r.epochs[0].test_accuracy, None);
     }
 }
@@ -80,6 +81,47 @@ fn a_full_batch_step_uses_the_mean_gradient() {
         assert!((r.epochs[0].loss - 2f64.ln()).abs() < 1e-15);
         assert_eq!(weights(&r.model), vec![-0.25, 0.25]);
     }
+}
+
+/// A regression step by hand: one feature, one value target, a linear model (Dense(1), no
+/// output activation) starting at W = 0, b = 0, full batch, α = 0.1, the quadratic loss.
+/// Rows (x = 1, y = 3) and (x = 2, y = 5): ŷ = [0, 0], E = ½(½·3² + ½·5²) = 8.5;
+/// ∂E/∂ŷ = (ŷ − y)/m = [−1.5, −2.5], ∂E/∂W = −1.5·1 − 2.5·2 = −6.5, ∂E/∂b = −4;
+/// W⁺ = 0 − 0.1·(−6.5) = 0.65, b⁺ = 0 − 0.1·(−4) = 0.4.
+#[test]
+fn a_regression_step_by_hand_on_every_engine() {
+    let data = Dataset {
+        features: array![[1.0], [2.0]],
+        feature_names: vec!["x".into()],
+        target: Target::Values { values: array![[3.0], [5.0]], names: vec!["y".into()] },
+    };
+    let model = Model::builder().dense(array![[0.0]], Some(array![[0.0]])).build().unwrap();
+    let config = TrainConfig {
+        optimizer: Optimizer::sgd(0.1).unwrap(),
+        loss: Loss::Quadratic,
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    let engines = [
+        (Engine::Tape, Api::Stax),
+        (Engine::Tape, Api::Custom),
+        (Engine::new(true, gradlens::engine::compiled::Dtype::F64, Some(1)).unwrap(), Api::Stax),
+        (Engine::new(true, gradlens::engine::compiled::Dtype::F32, Some(1)).unwrap(), Api::Stax),
+    ];
+    for (engine, api) in engines {
+        let config = TrainConfig { api, ..config.clone() };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let r = train_on(engine, &config, model.clone(), &data, None, &mut rng, &mut Silent).unwrap();
+        let tol = if engine.dtype() == gradlens::engine::compiled::Dtype::F32 { 1e-6 } else { 1e-15 };
+        assert!((r.epochs[0].loss - 8.5).abs() < tol, "{engine:?} {api:?}: {}", r.epochs[0].loss);
+        let w = weights(&r.model);
+        assert!((w[0] - 0.65).abs() < tol && (w[1] - 0.4).abs() < tol, "{engine:?} {api:?}: {w:?}");
+        assert_eq!((r.epochs[0].train_accuracy, r.epochs[0].test_accuracy), (None, None));
+    }
+    // Cross-entropy cannot read values: refused before any step, naming the loss.
+    let ce = TrainConfig { loss: Loss::default(), ..config };
+    let e = train(&ce, model, &data, None, &mut ChaCha8Rng::seed_from_u64(0), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("loss") && e.contains("need the quadratic loss"), "{e}");
 }
 
 /// Records each step's batch.
@@ -106,7 +148,13 @@ impl Observer for Batches {
 }
 
 fn iris_model(bias: bool, rng: &mut ChaCha8Rng) -> Model {
-    let spec = ModelSpec { hidden: vec![], activation: Activation::Tanh, bias, init: Init::UNIFORM, output: OutputLayer::Softmax };
+    let spec = ModelSpec {
+        hidden: vec![],
+        activation: Activation::Tanh,
+        bias,
+        init: Init::UNIFORM,
+        output: OutputLayer::Softmax,
+    };
     spec.build(4, 3, rng).unwrap()
 }
 
@@ -194,7 +242,13 @@ fn the_default_model_learns_iris() {
     // LogisticRegression gets about 0.97) on the CLI's defaults, seed 0.
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let prepared = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
-    let spec = ModelSpec { hidden: vec![], activation: Activation::Tanh, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax };
+    let spec = ModelSpec {
+        hidden: vec![],
+        activation: Activation::Tanh,
+        bias: true,
+        init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
+    };
     let model = spec.build(4, 3, &mut rng).unwrap();
     let cfg = TrainConfig::default();
     let r = train(&cfg, model, &prepared.train, prepared.test.as_ref(), &mut rng, &mut Silent).unwrap();
@@ -212,9 +266,15 @@ fn bad_settings_are_refused_before_training() {
     };
     assert!(err(TrainConfig { epochs: 0, ..config(None, Api::Stax) }, zero_model()).contains("epochs"));
     assert!(err(config(Some(0), Api::Stax), zero_model()).contains("batch size"));
-    let hidden = ModelSpec { hidden: vec![3], activation: Activation::Relu, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax }
-        .build(1, 2, &mut rng)
-        .unwrap();
+    let hidden = ModelSpec {
+        hidden: vec![3],
+        activation: Activation::Relu,
+        bias: true,
+        init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
+    }
+    .build(1, 2, &mut rng)
+    .unwrap();
     // The hand path takes hidden layers too, and agrees with the tape (to 1e-12 relative).
     let run =
         |api| train(&config(None, api), hidden.clone(), &data, None, &mut ChaCha8Rng::seed_from_u64(0), &mut Silent);

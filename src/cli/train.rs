@@ -18,7 +18,8 @@ use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
 use gradlens::trace::{ExplainRequest, Targets, Update, explain};
 use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
 use gradlens::train::{
-    Activation, Api, EpochStats, ModelSpec, Observer, OutputLayer, Step, TrainConfig, defaults, targets_phrase, train_on,
+    Activation, Api, EpochStats, ModelSpec, Observer, OutputLayer, Step, TrainConfig, defaults, targets_phrase,
+    train_on,
 };
 use gradlens::update::Optimizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -203,11 +204,7 @@ pub fn run(args: Args) -> Result<()> {
         args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
     let saved_loss = start.as_ref().and_then(|(_, _, file)| file.training.as_ref()).map(|t| t.loss);
     let columns = target_columns(&args)?;
-    let kind = match columns {
-        TargetColumns::Class(_) => TargetKind::Classes,
-        TargetColumns::Values(_) => TargetKind::Values,
-    };
-    let config = config(&args, saved_loss, kind)?;
+    let config = config(&args, saved_loss, columns.kind())?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
     if args.data != IRIS {
@@ -491,7 +488,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
     if let (Some(labels), false) = (&args.labels, numpy) {
         bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
     }
-    if let (TargetColumns::Values(_), true) = (columns, args.data == IRIS || numpy) {
+    if columns.kind() == TargetKind::Values && (args.data == IRIS || numpy) {
         bail!(
             "--data {}: its targets are classes; numbers to learn (--label a,b or --targets values) come from a CSV",
             args.data
@@ -518,7 +515,11 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
     };
     data.check_trainable(Path::new(&args.data))?;
     // Training holds the targets as rows × outputs numbers (classes one-hot).
-    gradlens::limits::matrix(Setting::TrainingData, "the targets", data.len(), data.target.width())
+    let what = match data.target.kind() {
+        TargetKind::Classes => "the one-hot targets",
+        TargetKind::Values => "the targets",
+    };
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
         .with_context(|| format!("--data {}", args.data))?;
     Ok((data, args.data.clone()))
 }

@@ -4,8 +4,8 @@
 //! Numbers are parsed from the reader's buffer straight into the matrix (no string per cell):
 //! see [`csv_reader`](super::csv_reader) for the format and `benches/csv.rs` for the speed.
 
-use super::{Dataset, Target, TargetColumns};
 use super::csv_reader::{ReadError, Record, Records};
+use super::{Dataset, Target, TargetColumns};
 use crate::error::{Error, Result};
 use crate::safe_text::quoted;
 use ndarray::Array2;

@@ -163,6 +163,14 @@ impl Default for TargetColumns {
 }
 
 impl TargetColumns {
+    /// The kind of target these columns give, known before any row is read.
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            TargetColumns::Class(_) => TargetKind::Classes,
+            TargetColumns::Values(_) => TargetKind::Values,
+        }
+    }
+
     /// From `--label` (a column, or several separated by commas) and `--targets`: one column is
     /// a class unless `kind` says values; several are values, and cannot be classes.
     pub fn new(label: Option<&str>, kind: Option<TargetKind>) -> Result<TargetColumns> {

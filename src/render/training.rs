@@ -214,7 +214,8 @@ mod tests {
             train_rows: 3,
             test_rows,
             features: names(&["x1", "x2"]),
-            classes: names(&["a", "bb"]),
+            classes: Some(names(&["a", "bb"])),
+            targets: None,
         }
     }
 
@@ -234,7 +235,7 @@ mod tests {
     fn evaluation(loss: f64, confusion: Vec<Vec<usize>>) -> Evaluation {
         let correct = (0..confusion.len()).map(|i| confusion[i][i]).sum();
         let rows: usize = confusion.iter().flatten().sum();
-        Evaluation { loss, accuracy: correct as f64 / rows as f64, correct, confusion }
+        Evaluation { loss, fit: Fit::Classes { accuracy: correct as f64 / rows as f64, correct, confusion } }
     }
 
     fn model() -> Model {
@@ -272,7 +273,7 @@ mod tests {
         let stats = EpochStats {
             epoch: 12,
             loss: 0.25,
-            train_accuracy: 2.0 / 3.0,
+            train_accuracy: Some(2.0 / 3.0),
             test_accuracy: Some(1.0),
             test_loss: Some(0.3),
         };

@@ -388,9 +388,11 @@ fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, f
     let mut points: Vec<Value> = Vec::new();
     for (part, d) in &parts {
         let (labels, _) = super::api::classes(d)?;
-        points.extend((0..d.len()).map(|r| {
-            json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part })
-        }));
+        points.extend(
+            (0..d.len()).map(
+                |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part }),
+            ),
+        );
     }
     Ok(json!({
         "fx": fx, "fy": fy, "x": [x0, x1], "y": [y0, y1],

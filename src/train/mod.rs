@@ -141,7 +141,13 @@ impl ModelSpec {
 
     /// [`ModelSpec::build`] for a run with `loss`: a cross-entropy run needs a softmax output,
     /// and the error names the output layer asked for.
-    pub fn build_for<R: Rng + ?Sized>(&self, in_width: usize, outputs: usize, loss: Loss, rng: &mut R) -> Result<Model> {
+    pub fn build_for<R: Rng + ?Sized>(
+        &self,
+        in_width: usize,
+        outputs: usize,
+        loss: Loss,
+        rng: &mut R,
+    ) -> Result<Model> {
         let model = self.build(in_width, outputs, rng)?;
         loss.check_output(&model).map_err(|f| Error::invalid_value(Setting::OutputLayer, self.output.name(), f.why))?;
         Ok(model)

@@ -188,6 +188,7 @@ impl TrainReport {
 mod tests {
     use super::*;
     use crate::model::Model;
+    use crate::predict::Fit;
     use ndarray::{Array2, array};
 
     /// Two classes, identity weights: a row's logits are its features.
@@ -197,7 +198,11 @@ mod tests {
 
     fn part(rows: Array2<f64>, labels: Vec<usize>) -> Dataset {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
-        Dataset { features: rows, labels, class_names: names(&["a", "b"]), feature_names: names(&["x1", "x2"]) }
+        Dataset {
+            features: rows,
+            feature_names: names(&["x1", "x2"]),
+            target: crate::data::Target::Classes { labels, names: names(&["a", "b"]) },
+        }
     }
 
     fn sgd_config() -> TrainConfig {
@@ -221,7 +226,7 @@ mod tests {
         let stats = EpochStats {
             epoch: 1,
             loss: 0.5,
-            train_accuracy: 2.0 / 3.0,
+            train_accuracy: Some(2.0 / 3.0),
             test_accuracy: Some(1.0),
             test_loss: Some(0.3),
         };
@@ -237,10 +242,13 @@ mod tests {
         let train_eval = &report.final_.train;
         assert!((train_eval.loss - (2.0 * right + wrong) / 3.0).abs() < 1e-12, "{}", train_eval.loss);
         // Row 3, (2, 0) of class b, is called a.
-        assert_eq!((train_eval.correct, &train_eval.confusion), (2, &vec![vec![1, 0], vec![1, 1]]));
+        assert_eq!(
+            train_eval.fit,
+            Fit::Classes { accuracy: 2.0 / 3.0, correct: 2, confusion: vec![vec![1, 0], vec![1, 1]] }
+        );
         let test_eval = report.final_.test.as_ref().unwrap();
         assert!((test_eval.loss - right).abs() < 1e-12, "{}", test_eval.loss);
-        assert_eq!((test_eval.correct, &test_eval.confusion), (1, &vec![vec![0, 0], vec![0, 1]]));
+        assert_eq!(test_eval.fit, Fit::Classes { accuracy: 1.0, correct: 1, confusion: vec![vec![0, 0], vec![0, 1]] });
 
         let file = &report.model;
         assert_eq!(file.classes.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));

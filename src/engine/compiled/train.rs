@@ -136,7 +136,9 @@ impl<'a, F: Real> Ys<'a, F> {
     fn of(data: &'a Dataset) -> Ys<'a, F> {
         match &data.target {
             Target::Classes { labels, .. } => Ys::Classes(labels),
-            Target::Values { values, .. } => Ys::Values { values: values.iter().map(|&v| F::of(v)).collect(), k: values.ncols() },
+            Target::Values { values, .. } => {
+                Ys::Values { values: values.iter().map(|&v| F::of(v)).collect(), k: values.ncols() }
+            }
         }
     }
 

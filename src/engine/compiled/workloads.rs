@@ -48,8 +48,13 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         freeze_bias: false,
         api: Api::Stax,
     };
-    let spec =
-        |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, bias: true, init: Init::GlorotNormal, output: OutputLayer::Softmax };
+    let spec = |hidden: Vec<usize>| ModelSpec {
+        hidden,
+        activation: Activation::Relu,
+        bias: true,
+        init: Init::GlorotNormal,
+        output: OutputLayer::Softmax,
+    };
     let (data, hidden, config) = match name {
         "W1" | "W2" => {
             let data = Dataset::iris().prepare(0.0, Some(ScaleKind::Standard), &mut rng)?.train;
