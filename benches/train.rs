@@ -4,9 +4,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradlens::data::{Dataset, ScaleKind};
-use gradlens::layers::Init;
 use gradlens::loss::Loss;
-use gradlens::train::{Activation, Api, ModelSpec, OutputLayer, Silent, TrainConfig, train};
+use gradlens::train::{Activation, Api, ModelSpec, Silent, TrainConfig, train};
 use gradlens::update::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -24,13 +23,7 @@ fn thousand_epochs(c: &mut Criterion) {
     let mut group = c.benchmark_group("train 1000 epochs on Iris");
     group.sample_size(10);
     for (name, hidden, batch_size, optimizer, api) in runs {
-        let spec = ModelSpec {
-            hidden,
-            activation: Activation::Tanh,
-            bias: true,
-            init: Init::GlorotNormal,
-            output: OutputLayer::Softmax,
-        };
+        let spec = ModelSpec { hidden, activation: Activation::Tanh, ..ModelSpec::default() };
         let model = spec.build(4, 3, &mut rng).expect("a model");
         let config = TrainConfig {
             optimizer: optimizer.expect("a valid step size"),

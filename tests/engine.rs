@@ -21,7 +21,7 @@ use gradlens::layers::{Dense, Init, Layer, LogSoftmax, Softmax, serial};
 use gradlens::loss::{LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::softmax::cross_entropy_row;
-use gradlens::train::{Activation, Api, Engine, ModelSpec, OutputLayer, Silent, TrainConfig, TrainResult, train_on};
+use gradlens::train::{Activation, Api, Engine, ModelSpec, Silent, TrainConfig, TrainResult, train_on};
 use gradlens::update::Optimizer;
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -126,13 +126,7 @@ fn f32_losses_agree_with_f64_on_every_golden_run() {
 fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let data = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
-    let spec = ModelSpec {
-        hidden: vec![],
-        activation: Activation::Tanh,
-        bias: true,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
-    };
+    let spec = ModelSpec::default();
     let model = spec.build(4, 3, &mut rng).unwrap();
     let config = TrainConfig::default();
     let r = train_on(compiled(Dtype::F32, 1), &config, model, &data.train, data.test.as_ref(), &mut rng, &mut Silent)
@@ -154,13 +148,7 @@ fn any_thread_count_gives_the_same_bits() {
         feature_names: (0..f).map(|c| c.to_string()).collect(),
         target: Target::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() },
     };
-    let spec = ModelSpec {
-        hidden: vec![40],
-        activation: Activation::Relu,
-        bias: true,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
-    };
+    let spec = ModelSpec { hidden: vec![40], activation: Activation::Relu, ..ModelSpec::default() };
     let model = spec.build(f, k, &mut rng).unwrap();
     let config = TrainConfig {
         optimizer: Optimizer::adam(0.01).unwrap(),

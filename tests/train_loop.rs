@@ -6,7 +6,7 @@ use gradlens::layers::{Dense, Init, Params, Softmax, serial};
 use gradlens::loss::Loss;
 use gradlens::model::Model;
 use gradlens::train::{
-    Activation, Api, Engine, EpochStats, ModelSpec, Observer, OutputLayer, Silent, Step, TrainConfig, train, train_on,
+    Activation, Api, Engine, EpochStats, ModelSpec, Observer, Silent, Step, TrainConfig, train, train_on,
 };
 use gradlens::update::Optimizer;
 use ndarray::{Array2, array};
@@ -148,13 +148,8 @@ impl Observer for Batches {
 }
 
 fn iris_model(bias: bool, rng: &mut ChaCha8Rng) -> Model {
-    let spec = ModelSpec {
-        hidden: vec![],
-        activation: Activation::Tanh,
-        bias,
-        init: Init::UNIFORM,
-        output: OutputLayer::Softmax,
-    };
+    let spec =
+        ModelSpec { hidden: vec![], activation: Activation::Tanh, bias, init: Init::UNIFORM, ..ModelSpec::default() };
     spec.build(4, 3, rng).unwrap()
 }
 
@@ -242,13 +237,7 @@ fn the_default_model_learns_iris() {
     // LogisticRegression gets about 0.97) on the CLI's defaults, seed 0.
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let prepared = Dataset::iris().prepare(0.2, Some(ScaleKind::Standard), &mut rng).unwrap();
-    let spec = ModelSpec {
-        hidden: vec![],
-        activation: Activation::Tanh,
-        bias: true,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
-    };
+    let spec = ModelSpec::default();
     let model = spec.build(4, 3, &mut rng).unwrap();
     let cfg = TrainConfig::default();
     let r = train(&cfg, model, &prepared.train, prepared.test.as_ref(), &mut rng, &mut Silent).unwrap();
@@ -266,15 +255,9 @@ fn bad_settings_are_refused_before_training() {
     };
     assert!(err(TrainConfig { epochs: 0, ..config(None, Api::Stax) }, zero_model()).contains("epochs"));
     assert!(err(config(Some(0), Api::Stax), zero_model()).contains("batch size"));
-    let hidden = ModelSpec {
-        hidden: vec![3],
-        activation: Activation::Relu,
-        bias: true,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
-    }
-    .build(1, 2, &mut rng)
-    .unwrap();
+    let hidden = ModelSpec { hidden: vec![3], activation: Activation::Relu, ..ModelSpec::default() }
+        .build(1, 2, &mut rng)
+        .unwrap();
     // The hand path takes hidden layers too, and agrees with the tape (to 1e-12 relative).
     let run =
         |api| train(&config(None, api), hidden.clone(), &data, None, &mut ChaCha8Rng::seed_from_u64(0), &mut Silent);

@@ -29,14 +29,15 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from jax.example_libraries import optimizers, stax  # noqa: E402
+
+# The model-file adapters and the optimizers are the classification reference's, so both
+# references read and write gradlens's model file one way.
+from jax_train_reference import make_optimizer, model_file, stax_model  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "iris_measurements.csv"
 OUT = ROOT / "tests" / "golden" / "regression_jax.json"
 TARGETS = ["petal_length", "petal_width"]
-
-ACTIVATIONS = {"relu": stax.Relu, "tanh": stax.Tanh, "sigmoid": stax.Sigmoid}
 
 
 def load():
@@ -50,48 +51,6 @@ def load():
     # StandardScaler on the features only: mean and population standard deviation (ddof=0).
     x = (x - x.mean(axis=0)) / x.std(axis=0)
     return x, y
-
-
-def stax_model(model_file):
-    """(apply_fun, params) from gradlens's model file; stax keeps W as (in, out): the transpose."""
-    layers, params = [], []
-    for layer in model_file["layers"]:
-        if layer["type"] == "dense":
-            w_out_in = np.array(layer["weights"], dtype=np.float64)
-            layers.append(stax.Dense(w_out_in.shape[0]))
-            params.append((jnp.asarray(w_out_in.T), jnp.asarray(layer["bias"], dtype=jnp.float64)))
-        else:
-            layers.append(ACTIVATIONS[layer["type"]])
-            params.append(())
-    _, apply_fun = stax.serial(*layers)
-    return apply_fun, params
-
-
-def model_file(template, params):
-    out = []
-    for layer, p in zip(template["layers"], params):
-        if layer["type"] == "dense":
-            w = np.asarray(p[0]).T
-            out.append(
-                {
-                    "type": "dense",
-                    "weights": [[float(v) for v in row] for row in w],
-                    "bias": [float(v) for v in np.asarray(p[1])],
-                }
-            )
-        else:
-            out.append({"type": layer["type"]})
-    return {"layers": out}
-
-
-def make_optimizer(name, args):
-    if name == "sgd":
-        return optimizers.sgd(args["step_size"])
-    if name == "momentum":
-        return optimizers.momentum(args["step_size"], mass=args["mass"])
-    if name == "adam":
-        return optimizers.adam(args["step_size"])
-    raise ValueError(name)
 
 
 def run(case, x, y):

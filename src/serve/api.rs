@@ -6,11 +6,10 @@ use super::error::{ApiError, parse_body};
 use super::{AppState, MAX_PARAMETERS, MAX_SAMPLES};
 use crate::data::{Dataset, Target, TargetColumns};
 use crate::explain_options::ExplainOptions;
-use crate::layers::Init;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::trace::{Explanation, explain as explain_step};
-use crate::train::{Activation, ModelSpec, OutputLayer};
+use crate::train::{Activation, ModelSpec};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -346,8 +345,7 @@ pub async fn new_model(
         hidden: spec.hidden,
         activation: activation(&spec.activation)?,
         bias: spec.bias,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
+        ..ModelSpec::default()
     };
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let (_, class_names) = classes(&table)?;

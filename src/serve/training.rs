@@ -13,14 +13,13 @@ use super::api::{activation, body, check_hidden};
 use super::error::{ApiError, parse_body};
 use crate::data::{Dataset, Prepared, ScaleKind};
 use crate::engine::compiled::Dtype;
-use crate::layers::Init;
 use crate::loss::{LogBase, Loss};
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities};
 use crate::render::diagram;
 use crate::trace::{ExplainRequest, Targets, Update, explain};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, OutputLayer, TrainConfig, defaults, train_on};
+use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, defaults, train_on};
 use crate::update::Optimizer;
 use axum::Json;
 use axum::body::Bytes;
@@ -226,8 +225,7 @@ fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> 
         hidden: s.hidden.clone(),
         activation: activation(&s.activation)?,
         bias: s.bias,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
+        ..ModelSpec::default()
     };
     let model = spec.build(features, classes, &mut rng)?;
     let mut keep = Keep { models: vec![model.clone()] };

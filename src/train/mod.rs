@@ -110,6 +110,20 @@ pub struct ModelSpec {
     pub output: OutputLayer,
 }
 
+/// `gradlens train`'s model with no options: the blog's `serial(Dense(k), Softmax)` with a bias,
+/// glorot-initialised (hidden layers, when added, take tanh).
+impl Default for ModelSpec {
+    fn default() -> Self {
+        ModelSpec {
+            hidden: Vec::new(),
+            activation: Activation::Tanh,
+            bias: true,
+            init: Init::GlorotNormal,
+            output: OutputLayer::Softmax,
+        }
+    }
+}
+
 impl ModelSpec {
     /// The layers for `outputs` outputs (classes or target values), parameters drawn from `rng`
     /// for `in_width` inputs.

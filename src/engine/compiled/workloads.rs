@@ -13,10 +13,9 @@
 
 use crate::data::{Dataset, ScaleKind};
 use crate::error::{Error, Result, Setting};
-use crate::layers::Init;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::train::{Activation, Api, ModelSpec, OutputLayer, TrainConfig};
+use crate::train::{Activation, Api, ModelSpec, TrainConfig};
 use crate::update::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -48,13 +47,7 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         freeze_bias: false,
         api: Api::Stax,
     };
-    let spec = |hidden: Vec<usize>| ModelSpec {
-        hidden,
-        activation: Activation::Relu,
-        bias: true,
-        init: Init::GlorotNormal,
-        output: OutputLayer::Softmax,
-    };
+    let spec = |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, ..ModelSpec::default() };
     let (data, hidden, config) = match name {
         "W1" | "W2" => {
             let data = Dataset::iris().prepare(0.0, Some(ScaleKind::Standard), &mut rng)?.train;
