@@ -108,3 +108,45 @@ fn bad_numpy_files_get_one_line() {
     // --labels with a CSV.
     assert!(fails(&["--labels", y_s]).contains("only with --data X.npy"));
 }
+
+#[test]
+fn float_targets_with_targets_values_are_a_regression_as_from_a_csv() {
+    // The same 40 rows, with two value targets y0 = x0 − x2 and y1 = 0.5·x1 (a 2-D float64 y);
+    // the CSV holds the same numbers, with the target columns named y0 and y1 as numpy's are.
+    let dir = tempfile::tempdir().unwrap();
+    let (x, _) = data();
+    let y = Array2::from_shape_fn((40, 2), |(i, t)| if t == 0 { x[[i, 0]] - x[[i, 2]] } else { 0.5 * x[[i, 1]] });
+    let (xp, yp, zp, cp) =
+        (dir.path().join("x.npy"), dir.path().join("y.npy"), dir.path().join("d.npz"), dir.path().join("d.csv"));
+    x.write_npy(File::create(&xp).unwrap()).unwrap();
+    y.write_npy(File::create(&yp).unwrap()).unwrap();
+    let mut npz = NpzWriter::new(File::create(&zp).unwrap());
+    npz.add_array("x", &x).unwrap();
+    npz.add_array("y", &y.mapv(|v| v as f32)).unwrap();
+    npz.finish().unwrap();
+    let mut csv = String::from("x0,x1,x2,y0,y1\n");
+    for (row, t) in x.rows().into_iter().zip(y.rows()) {
+        csv += &format!("{:?},{:?},{:?},{:?},{:?}\n", row[0], row[1], row[2], t[0], t[1]);
+    }
+    std::fs::write(&cp, csv).unwrap();
+
+    let from_npy = train(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--targets", "values"]);
+    let from_csv = train(&["--data", cp.to_str().unwrap(), "--label", "y0,y1"]);
+    assert_eq!(from_npy["data"]["targets"], serde_json::json!(["y0", "y1"]));
+    assert_eq!(from_npy["epochs"], from_csv["epochs"], "the same numbers, the same run");
+    assert_eq!(from_npy["model"]["layers"], from_csv["model"]["layers"]);
+    assert!(from_npy["epochs"][0]["train_accuracy"].is_null());
+    // float32 y in an archive: the numbers rounded to f32, so a run of its own, but values.
+    let from_npz = train(&["--data", zp.to_str().unwrap(), "--targets", "values"]);
+    assert_eq!(from_npz["config"]["loss_function"], "quadratic");
+
+    // Float targets read as classes, integer labels as values, --label on numpy: one line each.
+    let e = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap()]);
+    assert!(e.contains("y.npy") && e.contains("labels must be a 1-D integer array"), "{e}");
+    let e = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--label", "y0,y1"]);
+    assert!(e.contains("--label y0,y1: names a CSV's columns"), "{e}");
+    let bad = Array1::from_vec(vec![f64::NAN; 40]);
+    bad.write_npy(File::create(&yp).unwrap()).unwrap();
+    let e = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--targets", "values"]);
+    assert!(e.contains("y.npy") && e.contains("row 1") && e.contains("the target is not a finite number"), "{e}");
+}

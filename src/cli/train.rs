@@ -40,11 +40,13 @@ pub struct Args {
     /// to learn (regression, with the quadratic loss).
     #[arg(long, value_name = "COLUMN[,COLUMN…]")]
     label: Option<String>,
-    /// What the --label columns hold: classes (one column) or values (numbers, one or more
-    /// columns) [default: classes for one column, values for several]
+    /// What the targets hold: classes (one --label column, or numpy's integer y) or values
+    /// (numbers: one or more columns, or numpy's float y) [default: classes for one column,
+    /// values for several]
     #[arg(long, value_enum)]
     targets: Option<TargetsArg>,
-    /// With --data X.npy: the class labels, a 1-D integer .npy (a .npz holds x and y itself).
+    /// With --data X.npy: the targets, a .npy of class labels (1-D integers) or, with --targets
+    /// values, of numbers (1-D or 2-D floats); a .npz holds x and y itself.
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
     /// Feature scaling, fitted on the training rows only.
@@ -488,10 +490,15 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
     if let (Some(labels), false) = (&args.labels, numpy) {
         bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
     }
-    if columns.kind() == TargetKind::Values && (args.data == IRIS || numpy) {
+    if columns.kind() == TargetKind::Values && args.data == IRIS {
         bail!(
-            "--data {}: its targets are classes; numbers to learn (--label a,b or --targets values) come from a CSV",
-            args.data
+            "--data iris: its targets are classes; numbers to learn (--label a,b or --targets values) come from a CSV"
+        );
+    }
+    if let (Some(label), true) = (&args.label, numpy) {
+        bail!(
+            "--label {label}: names a CSV's columns; numpy data keeps its targets in y (--targets values reads them as \
+             numbers)"
         );
     }
     let data = if args.data == IRIS {
@@ -502,7 +509,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
         }
         Dataset::iris()
     } else if numpy {
-        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref()).map_err(|e| match e {
+        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref(), columns.kind()).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
             e => anyhow!(e),
         })?

@@ -1,9 +1,10 @@
-//! numpy input: features from a `.npy` file (2-D, float64 or float32) and class labels from
-//! another (1-D integers), or both from one `.npz` archive (arrays `x` and `y`). The numbers
-//! are read as stored, without parsing text. Labels keep numpy's values as class names, in
-//! ascending order: label value v is the v-th smallest distinct label.
+//! numpy input: features from a `.npy` file (2-D, float64 or float32) and targets from
+//! another, or both from one `.npz` archive (arrays `x` and `y`). The numbers are read as
+//! stored, without parsing text. Class labels are 1-D integers and keep numpy's values as class
+//! names, in ascending order: label value v is the v-th smallest distinct label. Value targets
+//! (regression) are floats, 1-D (one target) or 2-D (a column per target), named y0, y1, ….
 
-use super::Dataset;
+use super::{Dataset, Target, TargetKind};
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, ReadNpyExt};
@@ -112,6 +113,59 @@ fn labels_npy(path: &Path) -> Result<Vec<i64>> {
     }
 }
 
+/// Value targets: a 2-D float array (n×k), or a 1-D one taken as one column.
+fn values_npy(path: &Path) -> Result<Array2<f64>> {
+    if let Ok(y) = read_checked::<Array2<f64>>(path, 4)? {
+        return Ok(y);
+    }
+    if let Ok(y) = read_checked::<Array2<f32>>(path, 4)? {
+        return Ok(y.mapv(f64::from));
+    }
+    if let Ok(y) = read_checked::<Array1<f64>>(path, 4)? {
+        return Ok(y.insert_axis(ndarray::Axis(1)));
+    }
+    match read_checked::<Array1<f32>>(path, 4)? {
+        Ok(y) => Ok(y.mapv(f64::from).insert_axis(ndarray::Axis(1))),
+        Err(e) => Err(bad(path, format!("value targets must be a 1-D or 2-D float64 or float32 array: {e}"))),
+    }
+}
+
+/// Value targets from an archive's array `y`, as [`values_npy`] reads them.
+fn values_npz<R: Read + Seek>(npz: &mut NpzReader<R>, path: &Path) -> Result<Array2<f64>> {
+    let names = &["y", "labels"];
+    if let Ok(y) = npz_array::<_, f64, ndarray::Ix2>(npz, path, names)? {
+        return Ok(y);
+    }
+    if let Ok(y) = npz_array::<_, f32, ndarray::Ix2>(npz, path, names)? {
+        return Ok(y.mapv(f64::from));
+    }
+    if let Ok(y) = npz_array::<_, f64, ndarray::Ix1>(npz, path, names)? {
+        return Ok(y.insert_axis(ndarray::Axis(1)));
+    }
+    match npz_array::<_, f32, ndarray::Ix1>(npz, path, names)? {
+        Ok(y) => Ok(y.mapv(f64::from).insert_axis(ndarray::Axis(1))),
+        Err(e) => Err(bad(path, format!("array y must be 1-D or 2-D float64 or float32 for value targets: {e}"))),
+    }
+}
+
+/// Integer class labels from an archive's array `y`.
+fn labels_npz<R: Read + Seek>(npz: &mut NpzReader<R>, path: &Path) -> Result<Vec<i64>> {
+    match npz_array::<_, i64, ndarray::Ix1>(npz, path, &["y", "labels"])? {
+        Ok(y) => Ok(y.to_vec()),
+        Err(_) => Ok(npz_array::<_, i32, ndarray::Ix1>(npz, path, &["y", "labels"])?
+            .map_err(|e| bad(path, format!("array y must be 1-D int64 or int32: {e}")))?
+            .iter()
+            .map(|&v| v as i64)
+            .collect()),
+    }
+}
+
+/// What a file's `y` holds, read by kind.
+enum Ys {
+    Classes(Vec<i64>),
+    Values(Array2<f64>),
+}
+
 fn npz_array<R: Read + Seek, T: ndarray_npy::ReadableElement, D: ndarray::Dimension>(
     npz: &mut NpzReader<R>,
     path: &Path,
@@ -126,11 +180,11 @@ fn npz_array<R: Read + Seek, T: ndarray_npy::ReadableElement, D: ndarray::Dimens
 }
 
 impl Dataset {
-    /// Features from `data` (`.npy`, n×f) and labels from `labels` (`.npy`, n), or both from a
-    /// `.npz` archive `data` holding `x` and `y` (then `labels` is `None`).
-    pub fn from_npy(data: &Path, labels: Option<&Path>) -> Result<Dataset> {
+    /// Features from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
+    /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`).
+    pub fn from_npy(data: &Path, labels: Option<&Path>, kind: TargetKind) -> Result<Dataset> {
         let is_npz = data.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
-        let (features, values) = if is_npz {
+        let (features, ys) = if is_npz {
             if labels.is_some() {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
@@ -141,36 +195,49 @@ impl Dataset {
                     .map_err(|e| bad(data, format!("array x must be 2-D float64 or float32: {e}")))?
                     .mapv(f64::from),
             };
-            let y = match npz_array::<_, i64, ndarray::Ix1>(&mut npz, data, &["y", "labels"])? {
-                Ok(y) => y.to_vec(),
-                Err(_) => npz_array::<_, i32, ndarray::Ix1>(&mut npz, data, &["y", "labels"])?
-                    .map_err(|e| bad(data, format!("array y must be 1-D int64 or int32: {e}")))?
-                    .iter()
-                    .map(|&v| v as i64)
-                    .collect(),
+            let y = match kind {
+                TargetKind::Classes => Ys::Classes(labels_npz(&mut npz, data)?),
+                TargetKind::Values => Ys::Values(values_npz(&mut npz, data)?),
             };
             (x, y)
         } else {
             let labels = labels.ok_or_else(|| bad(data, "a .npy of features needs --labels y.npy"))?;
-            (features_npy(data)?, labels_npy(labels)?)
+            let y = match kind {
+                TargetKind::Classes => Ys::Classes(labels_npy(labels)?),
+                TargetKind::Values => Ys::Values(values_npy(labels)?),
+            };
+            (features_npy(data)?, y)
         };
-        if features.nrows() != values.len() {
-            return Err(bad(data, format!("{} rows of features but {} labels", features.nrows(), values.len())));
+        let (rows, what) = match &ys {
+            Ys::Classes(labels) => (labels.len(), "labels"),
+            Ys::Values(values) => (values.nrows(), "rows of targets"),
+        };
+        if features.nrows() != rows {
+            return Err(bad(data, format!("{} rows of features but {rows} {what}", features.nrows())));
         }
         if let Some((i, j)) = features.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
             return Err(at(data, Some(i + 1), Some(j + 1), "not a finite number"));
         }
-        let mut distinct = values.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
+        let target = match ys {
+            Ys::Classes(values) => {
+                let mut distinct = values.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
+                Target::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() }
+            }
+            Ys::Values(values) => {
+                if let Some((i, j)) = values.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
+                    let file = labels.unwrap_or(data);
+                    return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
+                }
+                let names = (0..values.ncols()).map(|j| format!("y{j}")).collect();
+                Target::Values { values: values.as_standard_layout().into_owned(), names }
+            }
+        };
         // Row-major and contiguous (a Fortran-ordered file is laid out again once).
         let features =
             if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
-        Ok(Dataset {
-            feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(),
-            features,
-            target: super::Target::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() },
-        })
+        Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }
 }
