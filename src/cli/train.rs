@@ -52,7 +52,8 @@ pub struct Args {
     /// Feature scaling, fitted on the training rows only.
     #[arg(long, value_enum, default_value = "standard")]
     scale: ScaleArg,
-    /// The share of each class held out for testing, in [0, 1); 0 trains on every row.
+    /// The share of the rows held out for testing (of each class, for classes), in [0, 1); 0
+    /// trains on every row.
     #[arg(long, value_name = "F", default_value_t = defaults::TEST_FRACTION, allow_hyphen_values = true)]
     test_fraction: f64,
     /// Seeds every random choice (split, initial weights, shuffles): the same seed, the same run.
@@ -121,14 +122,15 @@ pub struct Args {
     /// text, or json (the per-epoch figures, the final evaluation and the model).
     #[arg(long, value_enum, default_value = "text")]
     format: FormatArg,
-    /// Save the trained model (with its class and feature names and scaler) to this JSON file.
+    /// Save the trained model (with its class or target names, feature names and scaler) to this
+    /// JSON file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
     /// Save every weight and bias as a .npy file in this folder (made if missing); layer*_weights.npy
     /// and layer*_bias.npy files of an earlier model that the new one does not have are removed.
     #[arg(long, value_name = "DIR")]
     save_npy: Option<PathBuf>,
-    /// Plot loss and accuracy per epoch (.svg or .png).
+    /// Plot the loss (and, for classes, the accuracy) per epoch (.svg or .png).
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
     /// Plot every weight's path over the epochs (.svg or .png).
