@@ -6,12 +6,36 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 use serde_json::Value;
 use std::fs::File;
+use std::path::Path;
 
 /// 40 rows, 3 features, 3 classes (labels 5, 7, 9: names are the values, in ascending order).
 fn data() -> (Array2<f64>, Array1<i64>) {
     let x = Array2::from_shape_fn((40, 3), |(i, j)| ((i * 7 + j * 13) % 17) as f64 / 3.0 - 2.5 + 0.1 * j as f64);
     let y = Array1::from_shape_fn(40, |i| [5, 7, 9][(i * 7 % 17) % 3]);
     (x, y)
+}
+
+/// x.npy and y.npy (`y`), d.npz holding x and `npz_y` as y, and the path d.csv is to take.
+fn numpy_files<Y, Z, D, E>(
+    dir: &Path,
+    x: &Array2<f64>,
+    y: &ndarray::Array<Y, D>,
+    npz_y: &ndarray::Array<Z, E>,
+) -> [std::path::PathBuf; 4]
+where
+    Y: ndarray_npy::WritableElement,
+    Z: ndarray_npy::WritableElement,
+    D: ndarray::Dimension,
+    E: ndarray::Dimension,
+{
+    let [xp, yp, zp, cp] = ["x.npy", "y.npy", "d.npz", "d.csv"].map(|name| dir.join(name));
+    x.write_npy(File::create(&xp).unwrap()).unwrap();
+    y.write_npy(File::create(&yp).unwrap()).unwrap();
+    let mut npz = NpzWriter::new(File::create(&zp).unwrap());
+    npz.add_array("x", x).unwrap();
+    npz.add_array("y", npz_y).unwrap();
+    npz.finish().unwrap();
+    [xp, yp, zp, cp]
 }
 
 fn train(args: &[&str]) -> Value {
@@ -38,14 +62,7 @@ fn fails(args: &[&str]) -> String {
 fn npy_and_npz_give_the_csv_run() {
     let dir = tempfile::tempdir().unwrap();
     let (x, y) = data();
-    let (xp, yp, zp, cp) =
-        (dir.path().join("x.npy"), dir.path().join("y.npy"), dir.path().join("d.npz"), dir.path().join("d.csv"));
-    x.write_npy(File::create(&xp).unwrap()).unwrap();
-    y.write_npy(File::create(&yp).unwrap()).unwrap();
-    let mut npz = NpzWriter::new(File::create(&zp).unwrap());
-    npz.add_array("x", &x).unwrap();
-    npz.add_array("y", &y).unwrap();
-    npz.finish().unwrap();
+    let [xp, yp, zp, cp] = numpy_files(dir.path(), &x, &y, &y);
     // The CSV lists the rows with their labels; its classes keep first-appearance order, so the
     // rows are written with label 5 first, 7 next, 9 last to give the ascending order too.
     let mut csv = String::from("x0,x1,x2,label\n");
@@ -116,14 +133,7 @@ fn float_targets_with_targets_values_are_a_regression_as_from_a_csv() {
     let dir = tempfile::tempdir().unwrap();
     let (x, _) = data();
     let y = Array2::from_shape_fn((40, 2), |(i, t)| if t == 0 { x[[i, 0]] - x[[i, 2]] } else { 0.5 * x[[i, 1]] });
-    let (xp, yp, zp, cp) =
-        (dir.path().join("x.npy"), dir.path().join("y.npy"), dir.path().join("d.npz"), dir.path().join("d.csv"));
-    x.write_npy(File::create(&xp).unwrap()).unwrap();
-    y.write_npy(File::create(&yp).unwrap()).unwrap();
-    let mut npz = NpzWriter::new(File::create(&zp).unwrap());
-    npz.add_array("x", &x).unwrap();
-    npz.add_array("y", &y.mapv(|v| v as f32)).unwrap();
-    npz.finish().unwrap();
+    let [xp, yp, zp, cp] = numpy_files(dir.path(), &x, &y, &y.mapv(|v| v as f32));
     let mut csv = String::from("x0,x1,x2,y0,y1\n");
     for (row, t) in x.rows().into_iter().zip(y.rows()) {
         csv += &format!("{:?},{:?},{:?},{:?},{:?}\n", row[0], row[1], row[2], t[0], t[1]);
