@@ -209,6 +209,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/data", "a,b\n1,x\n2,x\n", "at least two"),
         ("/api/data", "a,b,class\n1,2,x\n1,oops,y\n", "oops"),
         ("/api/data", "", "upload.csv"),
+        ("/api/data?label=y1,y2", "a,y1,y2\n1,2,3\n", "several target columns (regression) are for `gradlens train"),
     ];
     for (uri, body, words) in cases {
         let (status, answer) = post(uri, body).await;

@@ -19,6 +19,7 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
     let test = if data.test_rows == 0 { "no test rows".to_string() } else { format!("{} test rows", data.test_rows) };
     let (kind, names) = match (&data.classes, &data.targets) {
         (Some(classes), _) => ("classes", classes),
+        (None, Some(targets)) if targets.len() == 1 => ("target value", targets),
         (None, Some(targets)) => ("target values", targets),
         (None, None) => ("targets", &Vec::new()),
     };

@@ -269,8 +269,21 @@ pub async fn upload(
     let bytes = body(bytes)?;
     blocking(move || {
         let name = std::path::PathBuf::from(query.name.as_deref().unwrap_or("upload.csv"));
-        // One class column, whatever its name holds (a comma too): the page trains classifiers.
-        let table = Dataset::from_csv_bytes(&bytes, &name, &TargetColumns::Class(query.label.clone()))?;
+        // One class column: the page trains classifiers. Several columns are a regression, which
+        // `train` does; a column whose name holds a comma is still found by its whole name.
+        let label = query.label.clone();
+        let table = match Dataset::from_csv_bytes(&bytes, &name, &TargetColumns::Class(label.clone())) {
+            Err(crate::Error::Data { column: Some(_), row: Some(1), .. })
+                if label.as_ref().is_some_and(|l| l.contains(',')) =>
+            {
+                return Err(ApiError::bad(format!(
+                    "label {}: the page trains classifiers on one class column; several target columns \
+                     (regression) are for `gradlens train --label a,b`",
+                    label.unwrap_or_default()
+                )));
+            }
+            other => other?,
+        };
         table.check_trainable(&name)?;
         let s = summary("", &table)?;
         let id = state.tables.add(name.display().to_string(), table);

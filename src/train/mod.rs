@@ -550,6 +550,7 @@ fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dat
 pub fn targets_phrase(target: &crate::data::Target) -> String {
     match target {
         crate::data::Target::Classes { names, .. } => format!("{} classes", names.len()),
+        crate::data::Target::Values { names, .. } if names.len() == 1 => "1 target value".to_string(),
         crate::data::Target::Values { names, .. } => format!("{} target values", names.len()),
     }
 }
