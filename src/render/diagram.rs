@@ -38,6 +38,8 @@ pub const NEGATIVE: &str = "#D55E00";
 
 const UNIT_W: f64 = 168.0;
 const UNIT_H: f64 = 30.0;
+/// The most characters a unit's label shows at their own width in a box of [`UNIT_W`].
+const UNIT_CHARS: usize = 20;
 const COL_GAP: f64 = 262.0;
 const MARGIN: f64 = 20.0;
 const HEADER: f64 = 34.0;
@@ -362,9 +364,16 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
             let y = unit_y(col.units.len(), u, height) - UNIT_H / 2.0;
             let layer = col.layer.map(|l| format!(r#" data-layer="{l}""#)).unwrap_or_default();
             let marks = unit.marks.join(" ");
+            // A long label (a tiny gradient's digits) is squeezed into the box rather than
+            // running over its edges and the lines beside it.
+            let fit = if unit.label.chars().count() > UNIT_CHARS {
+                format!(r#" textLength="{}" lengthAdjust="spacingAndGlyphs""#, UNIT_W - 12.0)
+            } else {
+                String::new()
+            };
             let _ = write!(
                 s,
-                r#"<g class="unit {stages} {marks}"{layer} data-unit="{u}" tabindex="0"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"#,
+                r#"<g class="unit {stages} {marks}"{layer} data-unit="{u}" tabindex="0"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle"{fit}>{}</text></g>"#,
                 escape(&unit.title),
                 x + UNIT_W / 2.0,
                 y + UNIT_H / 2.0 + 4.5,
