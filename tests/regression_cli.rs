@@ -5,6 +5,8 @@
 //! The data is written here from a known linear rule, so the weights a run must find are known
 //! by hand: y1 = 2a − b + 1 and y2 = a + 0.5, exactly, on a 5×3 grid of (a, b).
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -164,16 +166,7 @@ fn refused(args: &[&str], data: Option<&Path>, want: &[&str]) {
     if let Some(data) = data {
         cmd.arg("--data").arg(data);
     }
-    let out = cmd.output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(out.stdout.is_empty() && !err.contains("panicked"), "{args:?}: {err}");
-    for w in want {
-        assert!(err.contains(w), "{args:?}: {err:?} lacks {w:?}");
-    }
-    if !err.starts_with("error:") {
-        assert!(err.starts_with("gradlens: error: ") && err.trim_end().lines().count() == 1, "{args:?}: {err}");
-    }
+    common::refused(cmd.output().unwrap(), &format!("{args:?}"), want);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! `gradlens train` as a user runs it: the defaults, the files it writes, and what it does with
 //! bad input (one line naming the problem, exit status 2, no file touched).
 
+mod common;
+
 use assert_cmd::Command;
 use ndarray::{Array1, Array2};
 use ndarray_npy::ReadNpyExt;
@@ -194,18 +196,7 @@ fn the_trace_steps_with_the_run_s_optimizer() {
 
 /// Runs `train` with `args`, expects exit status 2 and one error line containing every `want`.
 fn refused(args: &[&str], want: &[&str]) {
-    let out = gradlens().arg("train").args(args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(out.stdout.is_empty(), "{args:?}: no report on a refused run");
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    for w in want {
-        assert!(err.contains(w), "{args:?}: {err:?} lacks {w:?}");
-    }
-    if !err.starts_with("error:") {
-        // Not a clap usage error: gradlens's own single line.
-        assert!(err.starts_with("gradlens: error: ") && err.trim_end().lines().count() == 1, "{args:?}: {err}");
-    }
+    common::refused(gradlens().arg("train").args(args).output().unwrap(), &format!("{args:?}"), want);
 }
 
 #[test]

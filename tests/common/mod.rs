@@ -1,0 +1,21 @@
+//! What the command-line tests share.
+
+use std::process::Output;
+
+/// A refused run, as every subcommand refuses: exit status 2, nothing on stdout, no panic, every
+/// word of `want` in the message, and (unless clap itself refused the arguments) one line
+/// `gradlens: error: …`. `what` names the run in failure messages; the message is returned.
+pub fn refused(out: Output, what: &str, want: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert!(out.stdout.is_empty(), "{what}: no report on a refused run");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    for w in want {
+        assert!(err.contains(w), "{what}: {err:?} lacks {w:?}");
+    }
+    if !err.starts_with("error:") {
+        // Not a clap usage error: gradlens's own single line.
+        assert!(err.starts_with("gradlens: error: ") && err.trim_end().lines().count() == 1, "{what}: {err}");
+    }
+    err
+}
