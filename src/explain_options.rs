@@ -115,7 +115,14 @@ impl ExplainOptions {
         // A saved model's own run sets the step size and the loss unless the options say otherwise.
         let trained = file.and_then(|f| f.training.as_ref());
         let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-        let loss = Loss::chosen(self.loss.as_deref(), self.log_base, trained.map(|t| t.loss))?;
+        // A model file naming value targets predicts numbers: without a saved run its loss is the
+        // quadratic one, as `train` chooses for values.
+        let kind = match file.and_then(|f| f.targets.as_ref()) {
+            Some(_) => crate::data::TargetKind::Values,
+            None => crate::data::TargetKind::Classes,
+        };
+        let saved = trained.map(|t| t.loss).unwrap_or(Loss::default_for(kind));
+        let loss = Loss::chosen(self.loss.as_deref(), self.log_base, Some(saved))?;
         if let Err(f) = loss.check_output(&model) {
             return Err(match &self.model {
                 Some(_) => Error::ModelFile { path: model_path, at: f.at, why: f.why },

@@ -227,3 +227,22 @@ fn explain_asks_a_regression_model_for_numbers() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--target: the model predicts values (y1, y2)"), "{err}");
 }
+
+#[test]
+fn a_hand_written_regression_model_is_explained_with_the_quadratic_loss() {
+    // A model file with `targets` and no saved run: a linear 1 → 1 model, W = 2, b = 0.
+    // x = 1, target 3: ŷ = 2, E = ½(3 − 2)² = 0.5 (the quadratic loss, the one for values).
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hand.json");
+    std::fs::write(&model, r#"{"layers": [{"type": "dense", "weights": [[2.0]], "bias": [0.0]}], "targets": ["y"]}"#)
+        .unwrap();
+    let out = gradlens()
+        .args(["explain", "--format", "json", "--x", "1", "--target", "3", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["loss_function"], "quadratic");
+    assert_eq!(e["loss"].as_f64(), Some(0.5));
+}

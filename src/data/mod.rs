@@ -59,8 +59,7 @@ pub enum Target {
 }
 
 /// Which kind of target: what `train --targets` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
     /// A class per row.
     Classes,

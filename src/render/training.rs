@@ -152,9 +152,10 @@ pub fn json(report: &TrainReport) -> String {
 /// How the loss is measured: cross-entropy in nats, bits, hartleys, or "log base 3"; the
 /// quadratic cost by its name. The plots' axis says the same.
 pub fn loss_unit(loss: Loss) -> String {
-    match loss {
-        Loss::CrossEntropy { log_base } => log_base.unit().map_or_else(|| format!("log base {log_base}"), String::from),
-        Loss::Quadratic => "quadratic cost".into(),
+    match (loss.unit(), loss) {
+        (Some(unit), _) => unit.into(),
+        (None, Loss::CrossEntropy { log_base }) => format!("log base {log_base}"),
+        (None, Loss::Quadratic) => "quadratic cost".into(),
     }
 }
 
