@@ -133,7 +133,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 if m > shown {
                     terms.push(Math::from("…"));
                 }
-                let html = parameter(&name, rule, terms, g, &origin, w, lr, new);
+                let html = parameter(&name, rule, terms, g, &origin, w, Some(lr), new);
                 out.push(Chain {
                     kind: "weight",
                     layer: i,
@@ -155,6 +155,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 }
                 let rule =
                     if m == 1 { d_loss(&z.at(r)) } else { cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r))) };
+                // A frozen bias keeps its value: its update line would be a false equation.
+                let lr = if e.freeze_bias { None } else { Some(lr) };
                 let html = parameter(&name, rule, terms, g, &origin, bv, lr, new);
                 out.push(Chain {
                     kind: "bias",
@@ -174,13 +176,34 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
 /// A weight's or a bias's lines: its gradient by `rule` with the numbers (`terms`), where the
 /// ∂L/∂z it uses came from, and its update `old − α·g = new`.
 #[allow(clippy::too_many_arguments)]
-fn parameter(name: &Math, rule: Math, terms: Vec<Math>, g: f64, origin: &str, old: f64, lr: f64, new: f64) -> String {
+/// `lr` is `None` for a frozen bias, which keeps `old`.
+fn parameter(
+    name: &Math,
+    rule: Math,
+    terms: Vec<Math>,
+    g: f64,
+    origin: &str,
+    old: f64,
+    lr: Option<f64>,
+    new: f64,
+) -> String {
     let mut html = String::from("<ul class=\"worked\">");
     html.push_str(&worked(vec![d_loss(name), rule], vec![Math::sum(terms), Math::num(g)]));
     html.push_str(origin);
-    let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
-    html.push_str(&line(vec![step]));
-    html.push_str(&line(vec![cat!(Math::num(old), minus(), Math::num(lr), times(), Math::factor(g)), Math::num(new)]));
+    match lr {
+        Some(lr) => {
+            let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
+            html.push_str(&line(vec![step]));
+            html.push_str(&line(vec![
+                cat!(Math::num(old), minus(), Math::num(lr), times(), Math::factor(g)),
+                Math::num(new),
+            ]));
+        }
+        None => {
+            html.push_str("<li class=\"why\">the biases are frozen: it keeps its value</li>");
+            html.push_str(&line(vec![name.clone(), Math::num(old)]));
+        }
+    }
     html.push_str("</ul>");
     html
 }
