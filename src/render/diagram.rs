@@ -184,7 +184,7 @@ fn layout(record: &Value, symbols: &Symbols, shows: Shows) -> (Vec<Column>, Vec<
                                 let g = gw.get(r).and_then(|g| g.get(c)).copied().unwrap_or(f64::NAN);
                                 let n = nw.get(r).and_then(|g| g.get(c)).copied().unwrap_or(f64::NAN);
                                 let w_rc = symbols.weights_of(i).at2(r, c).text;
-                                format!("{w_rc} = {}, ∂L/∂{w_rc} = {}, new {}", fmt_num(wv), fmt_num(g), fmt_num(n))
+                                format!("{w_rc} = {}, ∂L/∂W = {}, new {}", fmt_num(wv), fmt_num(g), fmt_num(n))
                             })
                             .collect()
                     })
