@@ -49,7 +49,12 @@ fn the_chain_panel_names_quantities_as_the_walkthrough_does() {
     let w = chains.iter().find(|c| c.kind == "weight" && c.layer == 2 && c.row == 0 && c.col == Some(0)).unwrap();
     assert_eq!(w.name, "W⁽²⁾₁₁");
     let tex = chain_tex(&w.html);
-    assert!(tex.contains(&"\\partial L/\\partial W^{(2)}_{11} = \\partial L/\\partial z^{(2)}_{1} \\cdot a^{(1)}_{1}".to_string()), "{tex:#?}");
+    assert!(
+        tex.contains(
+            &"\\partial L/\\partial W^{(2)}_{11} = \\partial L/\\partial z^{(2)}_{1} \\cdot a^{(1)}_{1}".to_string()
+        ),
+        "{tex:#?}"
+    );
     assert!(tex.contains(&"\\partial L/\\partial \\hat{y}_{1} = \\hat{y}_{1} - y_{1}".to_string()), "{tex:#?}");
     assert!(tex.contains(&"= 0.75136507 - 0.01 = 0.74136507".to_string()), "{tex:#?}");
     for c in &chains {
@@ -79,10 +84,8 @@ fn the_diagram_labels_units_by_layer() {
 fn stages_are_numbered_without_gaps() {
     for (request, stages) in [(mazur(), 7), (ExplainRequest::blog(), 8)] {
         let text = render(&explain(&request).unwrap(), Format::Text, false);
-        let numbers: Vec<usize> = text
-            .lines()
-            .filter_map(|l| l.split_once(". ").and_then(|(n, _)| n.parse().ok()))
-            .collect();
+        let numbers: Vec<usize> =
+            text.lines().filter_map(|l| l.split_once(". ").and_then(|(n, _)| n.parse().ok())).collect();
         assert_eq!(numbers, (1..=stages).collect::<Vec<_>>(), "{text}");
     }
 }

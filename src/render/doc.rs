@@ -18,7 +18,10 @@ pub enum Block {
     /// A stage (numbered) or a note after them, with the part of the network it is about (the
     /// page highlights it): inputs, forward, output, loss, backward, update, after, check, or
     /// notes.
-    Heading { title: String, focus: &'static str },
+    Heading {
+        title: String,
+        focus: &'static str,
+    },
     /// A part of a stage (a layer, a sample).
     Subheading(Vec<Span>),
     Para(Vec<Span>),
