@@ -117,10 +117,8 @@ impl ExplainOptions {
         let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
         // A model file naming value targets predicts numbers: without a saved run its loss is the
         // quadratic one, as `train` chooses for values.
-        let kind = match file.and_then(|f| f.targets.as_ref()) {
-            Some(_) => crate::data::TargetKind::Values,
-            None => crate::data::TargetKind::Classes,
-        };
+        let kind =
+            file.and_then(|f| f.head.as_ref()).map_or(crate::data::TargetKind::Classes, crate::model::Head::kind);
         let saved = trained.map(|t| t.loss).unwrap_or(Loss::default_for(kind));
         let loss = Loss::chosen(self.loss.as_deref(), self.log_base, Some(saved))?;
         if let Err(f) = loss.check_output(&model) {
@@ -129,7 +127,7 @@ impl ExplainOptions {
                 None => f.into_error(),
             });
         }
-        let mut class_names = file.and_then(|f| f.classes.clone());
+        let mut class_names = file.and_then(|f| f.classes().map(<[String]>::to_vec));
         let mut feature_names = file.and_then(|f| f.features.clone());
 
         // Where the samples come from, for messages: the setting the user gave.
@@ -186,7 +184,7 @@ impl ExplainOptions {
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
-        } else if let Some(names) = file.and_then(|f| f.targets.as_ref()) {
+        } else if let Some(names) = file.and_then(ModelFile::targets) {
             // A regression model's outputs are numbers: there is no class 0 to fall back on.
             return Err(Error::invalid(
                 Setting::Targets,
