@@ -8,7 +8,24 @@
 //! optimizer, the loss and its output layer in [`Loss`], a model's shapes in [`Model`], the
 //! samples and targets in [`explain`](crate::trace::explain)); this module only reads the options
 //! and says which [`Setting`] a problem is about, so the CLI can name its option (`--sample 200:
-//! Iris has rows 0 to 149`) and the API its field (`sample 200: …`).
+//! Iris has rows 0 to 149`) and the API its field (`sample 200: …`). [`steps`] takes N updates
+//! in a row (`explain --steps N`).
+//!
+//! # Example
+//! ```
+//! use gradlens::data::Dataset;
+//! use gradlens::run::explain::{ExplainOptions, steps};
+//!
+//! // Nothing given: the blog's example, two steps in a row.
+//! let request = ExplainOptions::default().request(&Dataset::iris(), "Iris")?;
+//! let two = steps(request, 2)?;
+//! // L = −ln 0.4794433 = 0.7351296 nats, then 0.5643395 from the weights the first step left
+//! // (the post; JAX golden blog_ln).
+//! assert!((two[0].loss - 0.7351296406658168).abs() < 1e-12);
+//! assert!((two[1].loss - 0.5643395).abs() < 1e-7);
+//! assert_eq!(two[1].loss, two[0].new_loss);
+//! # Ok::<(), gradlens::Error>(())
+//! ```
 
 use crate::data::Dataset;
 use crate::error::{Error, Result, Setting};
