@@ -89,9 +89,11 @@ pub fn main() -> ExitCode {
     let _ = COLOR.set(cli.color);
     let command = match cli.command {
         Command::Explain(_) => options::Command::Explain,
-        Command::Train(_) | Command::Predict(_) | Command::Serve(_) | Command::Completions { .. } | Command::Man { .. } => {
-            options::Command::Other
-        }
+        Command::Train(_)
+        | Command::Predict(_)
+        | Command::Serve(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => options::Command::Other,
     };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
@@ -246,7 +248,8 @@ pub fn parse_numbers(option: &str, text: &str) -> Result<Vec<f64>> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let bad = |what: &str| anyhow!("{}: '{}' {what} (number {})", given(), gradlens::safe_text::quoted(item), i + 1);
+            let bad =
+                |what: &str| anyhow!("{}: '{}' {what} (number {})", given(), gradlens::safe_text::quoted(item), i + 1);
             match item.parse::<f64>() {
                 Err(_) if item.is_empty() => Err(anyhow!("{}: number {} is missing", given(), i + 1)),
                 Err(_) => Err(bad("is not a number")),

@@ -464,7 +464,6 @@ impl NpyFiles {
     }
 }
 
-
 /// The names of the .npy files of `model`, in the order [`npy_files`] renders them. Dense layers
 /// are numbered from 1, as `explain` ("Layer 2") and the weights plot (W2) number them.
 fn npy_names(model: &Model) -> Vec<String> {
