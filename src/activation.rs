@@ -168,9 +168,7 @@ impl Activation {
             Activation::Identity => "a linear unit passes the gradient through unchanged",
             Activation::Relu => "1 where the unit is active, 0 where it is not (a dead unit passes nothing back)",
             Activation::LeakyRelu => "1 where the unit is active, 0.01 where it is not",
-            Activation::Tanh => {
-                "read off the output a itself (computed from z as 1/cosh²(z) once |a| > ½, exact when a rounds near ±1)"
-            }
+            Activation::Tanh => "read off the output a itself (from z as 1/cosh²(z) where a is near ±1)",
             Activation::Sigmoid => "read off the output a itself (computed as σ(z)·σ(−z), exact when σ rounds to 1)",
             Activation::Softplus => "the logistic function of the input",
         }
