@@ -125,19 +125,8 @@ fn straddles_kink(model: &Model, x: &Array2<f64>, indices: &[usize]) -> Result<V
     if !model.layers.iter().any(|l| matches!(l, ModelLayer::Activation(f) if f.has_kink())) {
         return Ok(vec![false; indices.len()]);
     }
-    let (params, theta) = (model.params(), model.params().to_flat());
-    let sides_at = |flat: &[f64]| kink_sides(&model.with_params(&params.with_flat(flat)), x);
-    let mut shifted = theta.clone();
-    let mut out = Vec::with_capacity(indices.len());
-    for &i in indices {
-        shifted[i] = theta[i] + FD_STEP;
-        let plus = sides_at(&shifted)?;
-        shifted[i] = theta[i] - FD_STEP;
-        let minus = sides_at(&shifted)?;
-        shifted[i] = theta[i];
-        out.push(plus != minus);
-    }
-    Ok(out)
+    let sides = at_both_sides(model, indices, |m| kink_sides(m, x))?;
+    Ok(sides.into_iter().map(|(plus, minus)| plus != minus).collect())
 }
 
 /// (L(θ + h·e_i) − L(θ − h·e_i)) / 2h for each flat parameter index i in `indices`, with the loss
@@ -149,19 +138,24 @@ pub fn finite_differences(
     loss: Loss,
     indices: &[usize],
 ) -> Result<Vec<f64>> {
+    let losses = at_both_sides(model, indices, |m| Ok(Pass::forward(m, x, y, loss)?.loss()))?;
+    Ok(losses.into_iter().map(|(plus, minus)| (plus - minus) / (2.0 * FD_STEP)).collect())
+}
+
+/// `f` of the model moved to θ + h·e_i and to θ − h·e_i, for each flat parameter index i in
+/// `indices`.
+fn at_both_sides<T>(model: &Model, indices: &[usize], f: impl Fn(&Model) -> Result<T>) -> Result<Vec<(T, T)>> {
     let (params, theta) = (model.params(), model.params().to_flat());
-    let loss_at = |flat: &[f64]| -> Result<f64> {
-        Ok(Pass::forward(&model.with_params(&params.with_flat(flat)), x, y, loss)?.loss())
-    };
+    let at = |flat: &[f64]| f(&model.with_params(&params.with_flat(flat)));
     let mut shifted = theta.clone();
     let mut out = Vec::with_capacity(indices.len());
     for &i in indices {
         shifted[i] = theta[i] + FD_STEP;
-        let plus = loss_at(&shifted)?;
+        let plus = at(&shifted)?;
         shifted[i] = theta[i] - FD_STEP;
-        let minus = loss_at(&shifted)?;
+        let minus = at(&shifted)?;
         shifted[i] = theta[i];
-        out.push((plus - minus) / (2.0 * FD_STEP));
+        out.push((plus, minus));
     }
     Ok(out)
 }
