@@ -198,7 +198,7 @@ async function showStage(i) {
 
 // A diagram shrinks to its frame down to 11-px text (its own is 13 px), then scrolls instead.
 function fitDiagram(svg) {
-  if (svg) svg.style.minWidth = `${(svg.width.baseVal.value * 11) / 13}px`;
+  if (svg) svg.style.minWidth = `${(svg.width.baseVal.value * 11.5) / 13}px`;
 }
 
 function target(el) {

@@ -222,7 +222,9 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     let (first, last): (f64, f64) = (first.as_str().unwrap().parse().unwrap(), last.as_str().unwrap().parse().unwrap());
     assert!(last < first, "the loss did not fall: {first} → {last}");
     // The test loss is drawn beside the training loss (overfitting can be seen).
-    let test_points = until(&c, "the test-loss curve", "document.querySelector('#t-loss polyline.test')?.getAttribute('points')").await;
+    let test_points =
+        until(&c, "the test-loss curve", "document.querySelector('#t-loss polyline.test')?.getAttribute('points')")
+            .await;
     assert_eq!(test_points.as_str().unwrap().split(' ').count(), 50, "one point per epoch");
     let shown_test_loss = until(&c, "the test loss", "document.getElementById('t-epoch-text').dataset.testLoss").await;
     assert!(shown_test_loss.as_str().unwrap().parse::<f64>().is_ok_and(f64::is_finite), "{shown_test_loss}");
@@ -317,7 +319,12 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
             "document.getElementById('chain-grad') && [...document.querySelectorAll('#details mn')].map(m => m.textContent).join(' ')",
         )
         .await;
-        let new_value = numbers.as_str().unwrap().split(' ').filter_map(|n| n.parse::<f64>().ok()).any(|v| (v - mazur).abs() < 5e-9);
+        let new_value = numbers
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .filter_map(|n| n.parse::<f64>().ok())
+            .any(|v| (v - mazur).abs() < 5e-9);
         assert!(new_value, "{name}⁺ = {mazur} is not among the chain's numbers: {numbers}");
     }
     shot(&c, "09-mazur.png").await;
@@ -349,7 +356,11 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
         let layout = c.execute(LAYOUT, vec![]).await.unwrap();
         assert!(layout["checked"].as_u64().unwrap() > 20, "{name}: {layout}");
         assert_eq!(layout["covered"], json!([]), "{name} ({w}×{h}): controls covered");
-        assert!(layout["overflow"].as_f64().unwrap() <= 0.0, "{name}: {} px of horizontal overflow", layout["overflow"]);
+        assert!(
+            layout["overflow"].as_f64().unwrap() <= 0.0,
+            "{name}: {} px of horizontal overflow",
+            layout["overflow"]
+        );
         assert!(layout["min_font"].as_f64().unwrap() >= 11.0, "{name}: diagram text at {} CSS px", layout["min_font"]);
         c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
         shot(&c, &format!("10-step-{name}.png")).await;
@@ -357,7 +368,8 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
         shot(&c, &format!("11-step-{name}-scrolled.png")).await;
         c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
         until(&c, "a session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
-        let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+        let overflow =
+            c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
         assert!(overflow.as_f64().unwrap() <= 0.0, "{name}, Train: {overflow} px of horizontal overflow");
         c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
         shot(&c, &format!("12-train-{name}.png")).await;

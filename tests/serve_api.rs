@@ -508,21 +508,22 @@ fn refused_raw((status, body): (u16, String), want: u16, words: &str) {
 /// names. Table ids are unguessable (they were t1, t2, …).
 #[test]
 fn the_host_must_name_this_server() {
-    let server = Served::start(gradlens::serve::ServeOptions {
-        allow_hosts: vec!["gradlens.lan".into()],
-        ..Default::default()
-    });
+    let server =
+        Served::start(gradlens::serve::ServeOptions { allow_hosts: vec!["gradlens.lan".into()], ..Default::default() });
     let port = server.addr.port();
     refused_raw(server.ask("GET /api/data/iris HTTP/1.1\r\nHost: evil.example\r\n", ""), 403, "Host 'evil.example'");
     refused_raw(server.ask("GET / HTTP/1.1\r\nHost: evil.example:80\r\n", ""), 403, "--allow-host evil.example");
     refused_raw(server.ask("GET / HTTP/1.0\r\n", ""), 400, "no Host");
-    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("LOCALHOST:{port}"), "gradlens.lan".into()] {
+    for host in
+        [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("LOCALHOST:{port}"), "gradlens.lan".into()]
+    {
         let (status, body) = server.ask(&format!("GET /api/data/iris HTTP/1.1\r\nHost: {host}\r\n"), "");
         assert_eq!(status, 200, "{host}: {body}");
     }
     // An uploaded table's id is 128 random bits.
     let upload = |server: &Served| {
-        let head = format!("POST /api/data?name=t.csv HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/csv\r\n");
+        let head =
+            format!("POST /api/data?name=t.csv HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/csv\r\n");
         let (status, body) = server.ask(&head, "a,b,class\n1,2,x\n2,1,y\n3,3,x\n");
         assert_eq!(status, 200, "{body}");
         serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string()
@@ -540,8 +541,14 @@ fn the_host_must_name_this_server() {
 fn other_origins_and_simple_bodies_are_refused() {
     let server = Served::start(gradlens::serve::ServeOptions::default());
     let host = format!("127.0.0.1:{}", server.addr.port());
-    let train = |headers: &str| server.ask(&format!("POST /api/train HTTP/1.1\r\nHost: {host}\r\n{headers}"), r#"{"epochs": 5}"#);
-    refused_raw(train("Origin: http://evil.example\r\nContent-Type: text/plain\r\n"), 403, "Origin 'http://evil.example'");
+    let train = |headers: &str| {
+        server.ask(&format!("POST /api/train HTTP/1.1\r\nHost: {host}\r\n{headers}"), r#"{"epochs": 5}"#)
+    };
+    refused_raw(
+        train("Origin: http://evil.example\r\nContent-Type: text/plain\r\n"),
+        403,
+        "Origin 'http://evil.example'",
+    );
     refused_raw(train("Content-Type: text/plain\r\n"), 415, "application/json");
     refused_raw(train("Content-Type: application/x-www-form-urlencoded\r\n"), 415, "application/json");
     refused_raw(train(""), 415, "Content-Type ''");
@@ -551,10 +558,13 @@ fn other_origins_and_simple_bodies_are_refused() {
     refused_raw(train("Origin: http://127.0.0.1:1\r\nContent-Type: application/json\r\n"), 403, "Origin");
     refused_raw(train("Sec-Fetch-Site: cross-site\r\nContent-Type: application/json\r\n"), 403, "cross-site");
     // Reading data is refused to other origins too.
-    let read = server.ask(&format!("GET /api/data/iris HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\n"), "");
+    let read =
+        server.ask(&format!("GET /api/data/iris HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\n"), "");
     refused_raw(read, 403, "Origin");
     // The page's own requests: same origin, JSON.
-    let (status, body) = train(&format!("Origin: http://{host}\r\nContent-Type: application/json; charset=utf-8\r\nSec-Fetch-Site: same-origin\r\n"));
+    let (status, body) = train(&format!(
+        "Origin: http://{host}\r\nContent-Type: application/json; charset=utf-8\r\nSec-Fetch-Site: same-origin\r\n"
+    ));
     assert_eq!(status, 200, "{body}");
     // The page itself may be opened from anywhere (a link), with the right Host.
     let (status, _) = server.ask(&format!("GET / HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: cross-site\r\n"), "");
@@ -634,9 +644,11 @@ fn a_trickled_head_and_idle_connections_are_cut() {
 async fn the_api_reads_json_as_strictly_as_model_files() {
     let (status, body) = post("/api/explain", r#"{"lr": 0.1} {"lr": 0.2}"#).await;
     refused(status, &body, "data after the end of the JSON value");
-    let (status, body) = post("/api/explain", r#"{"weights": [[1, 2, 3, 4]], "weights": [[1, 2, 3, 4], [5, 6, 7, 8]]}"#).await;
+    let (status, body) =
+        post("/api/explain", r#"{"weights": [[1, 2, 3, 4]], "weights": [[1, 2, 3, 4], [5, 6, 7, 8]]}"#).await;
     refused(status, &body, "weights: this key is given twice");
-    let model = r#"{"model": {"layers": [{"type": "dense", "type": "softmax", "weights": [[1, 2, 3, 4]], "bias": null}]}}"#;
+    let model =
+        r#"{"model": {"layers": [{"type": "dense", "type": "softmax", "weights": [[1, 2, 3, 4]], "bias": null}]}}"#;
     let (status, body) = post("/api/explain", model).await;
     refused(status, &body, "given twice");
     let (status, body) = post("/api/train", r#"{"epochs": 5, "epochs": 6}"#).await;

@@ -135,6 +135,9 @@ mod tests {
         assert_eq!(place("model.layers[2].weights"), "model, layers, item 3, weights");
         assert_eq!(plain("invalid type: null, expected f64 at line 1 column 164"), "null is not a number");
         assert_eq!(plain("invalid type: string \"abc\", expected f64 at line 1 column 9"), "'abc' is not a number");
-        assert_eq!(plain("invalid type: floating point `1.5`, expected usize"), "1.5 is not a whole number (0 or more)");
+        assert_eq!(
+            plain("invalid type: floating point `1.5`, expected usize"),
+            "1.5 is not a whole number (0 or more)"
+        );
     }
 }

@@ -68,7 +68,11 @@ impl Guard {
             return Ok(());
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
-            let same = origin.to_str().ok().and_then(|o| o.strip_prefix("http://")).is_some_and(|o| o.eq_ignore_ascii_case(host));
+            let same = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.strip_prefix("http://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(host));
             if !same {
                 let shown = origin.to_str().map(|o| shorten(o, 80)).unwrap_or_else(|_| "(not text)".into());
                 return Err(forbidden(
