@@ -16,6 +16,11 @@ pub struct Args {
     /// Open the page in the default browser once the server listens.
     #[arg(long)]
     open: bool,
+    /// Another host name to answer to (repeatable), e.g. the machine's name with `--host
+    /// 0.0.0.0`. Loopback names and the bound address are always allowed; any other Host is
+    /// refused, which stops a page elsewhere from reaching the server under a name of its own.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -29,8 +34,9 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let open = args.open;
+    let options = gradlens::serve::ServeOptions { allow_hosts: args.allow_host.clone(), ..Default::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server")?;
-    let served = runtime.block_on(gradlens::serve::serve(SocketAddr::new(ip, args.port), move |addr| {
+    let served = runtime.block_on(gradlens::serve::serve(SocketAddr::new(ip, args.port), options, move |addr| {
         let host = if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
         let url = format!("http://{}/", SocketAddr::new(host, addr.port()));
         let mut out = std::io::stdout().lock();
