@@ -254,10 +254,9 @@ pub fn run(args: Args) -> Result<()> {
     if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
         files.push((target, Content::Stream(stream)));
     }
-    output::commit(files)?;
-    if let Some(npy) = &mut npy {
-        npy.made_dir = false; // the folder is the user's now
-        npy.remove_stale()?;
+    output::commit_then(files, || npy.as_ref().map_or(Ok(()), NpyFiles::remove_stale))?;
+    if let Some(made) = npy.as_mut().and_then(|n| n.made.take()) {
+        made.keep(); // the folder is the user's now
     }
 
     let out = match args.format {
@@ -375,18 +374,20 @@ impl Outputs {
 /// other files in it are never touched.
 struct NpyFiles {
     dir: PathBuf,
-    made_dir: bool,
+    /// The folder, if this run made it: taken away again by a failed or interrupted run.
+    made: Option<output::MadeDir>,
     targets: Vec<(Target, String)>,
 }
 
 impl NpyFiles {
     fn check(dir: &Path, names: &[String], plan: &mut Plan) -> Result<NpyFiles> {
-        let made_dir = !dir.exists();
-        if made_dir {
-            std::fs::create_dir(dir)
-                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
-        }
-        let mut npy = NpyFiles { dir: dir.to_path_buf(), made_dir, targets: Vec::new() };
+        let made = if dir.exists() {
+            None
+        } else {
+            let made = output::MadeDir::create(dir);
+            Some(made.with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?)
+        };
+        let mut npy = NpyFiles { dir: dir.to_path_buf(), made, targets: Vec::new() };
         for name in names {
             npy.targets.push((plan.output("--save-npy", &dir.join(name), false)?, name.clone()));
         }
@@ -406,16 +407,6 @@ impl NpyFiles {
             }
         }
         Ok(())
-    }
-}
-
-/// A run that fails (a bad option found later, a diverged run, a failed save) takes away the
-/// folder it made, if nothing is in it.
-impl Drop for NpyFiles {
-    fn drop(&mut self) {
-        if self.made_dir {
-            let _ = std::fs::remove_dir(&self.dir);
-        }
     }
 }
 
