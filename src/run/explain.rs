@@ -186,11 +186,15 @@ impl ExplainOptions {
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
-        } else if let Some(names) = file.and_then(|f| f.targets.as_ref()) {
+        } else if predicts_values {
             // A regression model's outputs are numbers: there is no class 0 to fall back on.
+            let what = match file.and_then(|f| f.targets.as_ref()) {
+                Some(names) => names.join(", "),
+                None => format!("it ends in {}, not a softmax, and names no classes", model.last().kind()),
+            };
             return Err(Error::invalid(
                 Setting::Targets,
-                format!("the model predicts values ({}): give each sample its numbers", names.join(", ")),
+                format!("the model predicts values ({what}): give each sample its numbers"),
             ));
         } else if m == 1 {
             Targets::Classes(vec![0])
