@@ -14,9 +14,9 @@ use super::kernels::{
     softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
+use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
-use crate::predict::logits_overflow;
 
 /// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
 #[derive(Clone, Copy)]
