@@ -105,21 +105,36 @@ def explain(
     )
 
 
-def train(data="iris", *, labels=None, model=None, hidden=(), **options):
+def train(data="iris", *, labels=None, label=None, targets=None, model=None, engine="compiled", dtype="float64",
+          threads=None, **settings):
     """A training run (``gradlens train``), with the command line's options as keywords.
 
     ``data`` is ``"iris"``, a CSV, ``.npz`` or ``.npy`` path (``labels=`` the ``.npy`` of
     targets), or a pair ``(x, y)`` of arrays: y 1-D integers for classes, or floats with
-    ``targets="values"``. Returns ``train --format json`` as a dict, plus ``curves`` (numpy arrays
-    per epoch) and ``weights`` (each dense layer's W, out×in, and b). The GIL is released while
-    it trains.
+    ``targets="values"``. The other keywords are the library's run settings (``hidden``,
+    ``activation``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``seed``, …; a missing one
+    takes the CLI's default). Returns ``train --format json`` as a dict, plus ``curves`` (numpy
+    arrays per epoch) and ``weights`` (each dense layer's W, out×in, and b). The GIL is released
+    while it trains.
     """
-    hidden = [int(h) for h in hidden]
+    import json
+
+    def plain(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, (np.ndarray, tuple)):
+            return [plain(v) for v in value]
+        raise TypeError(f"{type(value).__name__} is not a setting")
+
+    given = {k: v for k, v in settings.items() if v is not None}
+    if "hidden" in given:
+        given["hidden"] = [int(h) for h in np.atleast_1d(given["hidden"])]
+    options = dict(label=label, targets=targets, model=_model(model), engine=engine, dtype=dtype, threads=threads)
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError("data: a pair (x, y) of arrays")
         x, y = data
-        values = options.get("targets") == "values"
+        values = targets == "values"
         x = _float64("data[0] (x)", x, 2)
         y = np.asarray(y, dtype=np.float64 if values else None)
         if not values and y.dtype.kind not in "iu":
@@ -127,10 +142,12 @@ def train(data="iris", *, labels=None, model=None, hidden=(), **options):
         with tempfile.TemporaryDirectory(prefix="gradlens-") as folder:
             path = os.path.join(folder, "data.npz")
             np.savez(path, x=x, y=y)
-            return _native.train(path, None, "arrays", model=_model(model), hidden=hidden, **options)
+            given["data"] = "arrays"
+            return _native.train(path, json.dumps(given, default=plain), **options)
     path = os.fspath(data)
+    given["data"] = path
     labels = None if labels is None else os.fspath(labels)
-    return _native.train(path, labels, path, model=_model(model), hidden=hidden, **options)
+    return _native.train(path, json.dumps(given, default=plain), labels=labels, **options)
 
 
 def predict(model, x, **options):

@@ -35,7 +35,7 @@ class Explanation:
     def text(self) -> str: ...
     def markdown(self) -> str: ...
     def html(self) -> str:
-        """One self-contained page (one step: take several with explanation[k])."""
+        """One self-contained page (`--format html`), every step in it."""
     def _repr_html_(self) -> str: ...
     def __getitem__(self, k: int) -> Explanation: ...
     def __len__(self) -> int: ...
@@ -69,28 +69,29 @@ def train(
     labels: PathLike | None = None,
     label: str | None = None,
     targets: Literal["classes", "values"] | None = None,
-    scale: Literal["standard", "minmax", "none"] = "standard",
-    test_fraction: float = 0.2,
-    seed: int = 0,
     model: ModelLike | None = None,
-    hidden: Sequence[int] = (),
-    activation: Literal["identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus"] | None = None,
-    output_layer: str | None = None,
-    bias: bool = True,
-    init: Literal["glorot", "uniform", "zeros"] = "glorot",
-    api: Literal["stax", "custom"] = "stax",
-    optimizer: Literal["sgd", "momentum", "adam"] = "sgd",
-    lr: float = 0.5,
-    momentum: float | None = None,
-    epochs: int = 1000,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    loss: Literal["cross-entropy", "quadratic"] | None = None,
-    freeze_bias: bool = False,
-    log_base: float | Literal["e"] | None = None,
     engine: Literal["compiled", "tape"] = "compiled",
     dtype: Literal["float64", "float32"] = "float64",
     threads: int | None = None,
+    # The run's settings; a missing one takes the CLI's default (gradlens::run::defaults).
+    hidden: Sequence[int] = ...,
+    activation: Literal["identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus"] = ...,
+    output_layer: str = ...,
+    bias: bool = ...,
+    init: Literal["glorot", "uniform", "zeros"] = ...,
+    api: Literal["stax", "custom"] = ...,
+    optimizer: Literal["sgd", "momentum", "adam"] = ...,
+    lr: float = ...,
+    momentum: float = ...,
+    epochs: int = ...,
+    batch_size: int = ...,
+    shuffle: bool = ...,
+    seed: int = ...,
+    test_fraction: float = ...,
+    scale: Literal["standard", "minmax", "none"] = ...,
+    loss: Literal["cross-entropy", "quadratic"] = ...,
+    log_base: float | Literal["e"] = ...,
+    freeze_bias: bool = ...,
 ) -> dict[str, Any]:
     """`train --format json` as a dict, plus "curves" (numpy arrays per epoch) and "weights"."""
 
@@ -102,7 +103,8 @@ def predict(
     dtype: Literal["float64", "float32"] = "float64",
     threads: int | None = None,
 ) -> dict[str, Any]:
-    """`predict --format json` as a dict, plus "outputs" (rows × outputs)."""
+    """`predict --format json` as a dict, plus "outputs" (rows × outputs: probabilities, the
+    model's outputs or its values)."""
 
 def from_stax(layers: Sequence[str], params: Sequence[tuple[()] | tuple[ArrayLike, ArrayLike | None]]) -> Model:
     """A model from stax layer names ("Dense", "Tanh", …) and stax's params (W in×out)."""

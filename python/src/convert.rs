@@ -4,8 +4,8 @@
 //! sees, its setting named by the keyword argument that set it.
 
 use gradlens::error::Setting;
-use gradlens::explain_options::Target;
 use gradlens::model::{LayerFile, ModelFile};
+use gradlens::run::explain::Target;
 use ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
@@ -25,6 +25,7 @@ pub enum Function {
 /// `src/cli/options.rs`, with the Python spelling of each option).
 fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
     match setting {
+        Setting::Optimizer => Some("optimizer"),
         Setting::LearningRate => Some("lr"),
         Setting::Momentum => Some("momentum"),
         Setting::Epochs => Some("epochs"),
@@ -34,6 +35,10 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Loss => Some("loss"),
         Setting::Hidden => Some("hidden"),
         Setting::OutputLayer => Some("output_layer"),
+        Setting::Activation => Some("activation"),
+        Setting::Init => Some("init"),
+        Setting::Scale => Some("scale"),
+        Setting::Steps => Some("steps"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
         Setting::Weights => Some("weights"),

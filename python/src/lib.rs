@@ -8,10 +8,13 @@ mod convert;
 mod pipeline;
 
 use convert::{Function, error, invalid};
+use gradlens::data::TargetKind;
 use gradlens::engine::compiled::Dtype;
-use gradlens::explain_options::{ExplainOptions, Target};
 use gradlens::model::ModelFile;
-use gradlens::render::{Format, render};
+use gradlens::render::{Format, render_steps};
+use gradlens::run::explain::{ExplainOptions, Target};
+use gradlens::run::train::TrainSettings;
+use gradlens::train::Engine;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -93,64 +96,26 @@ struct PyExplanation {
     new_model: ModelFile,
 }
 
-impl PyExplanation {
-    /// Every step as text or Markdown, several framed as the CLI frames them (a heading each).
-    fn rendered(&self, markdown: bool) -> String {
-        let format = if markdown { Format::Markdown } else { Format::Text };
-        match self.steps.as_slice() {
-            [one] => render(one, format, false),
-            many => {
-                let mut all = String::new();
-                for (k, e) in many.iter().enumerate() {
-                    let heading = format!("Step {} of {}", k + 1, many.len());
-                    all.push_str(&if markdown {
-                        format!("# {heading}\n\n")
-                    } else {
-                        format!("════ {heading} ════\n\n")
-                    });
-                    all.push_str(&render(e, format, false));
-                    all.push('\n');
-                }
-                all
-            }
-        }
-    }
-}
-
 #[pymethods]
 impl PyExplanation {
     /// The CLI's `--format json`: a dict for one step, a list of dicts for several.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let text = match self.steps.as_slice() {
-            [one] => gradlens::render::json(one),
-            many => {
-                let parts: Vec<String> =
-                    many.iter().map(|e| gradlens::render::json(e).trim_end().to_string()).collect();
-                format!("[\n{}\n]\n", parts.join(",\n"))
-            }
-        };
-        py.import("json")?.call_method1("loads", (text,))
+        py.import("json")?.call_method1("loads", (render_steps(&self.steps, Format::Json, false),))
     }
 
     /// The walk-through for an 80-column terminal (`--format text`).
     fn text(&self) -> String {
-        self.rendered(false)
+        render_steps(&self.steps, Format::Text, false)
     }
 
     /// GitHub-flavoured Markdown with `$…$` math (`--format markdown`).
     fn markdown(&self) -> String {
-        self.rendered(true)
+        render_steps(&self.steps, Format::Markdown, false)
     }
 
     /// One self-contained page (`--format html`): inline CSS, SVG diagram, MathML, no script.
-    fn html(&self) -> PyResult<String> {
-        match self.steps.as_slice() {
-            [one] => Ok(render(one, Format::Html, false)),
-            many => Err(invalid(
-                "html",
-                format!("{} steps are {} pages: take one with explanation[k]", many.len(), many.len()),
-            )),
-        }
+    fn html(&self) -> String {
+        render_steps(&self.steps, Format::Html, false)
     }
 
     /// Step `k` (from 0; negative from the end) on its own.
@@ -171,22 +136,14 @@ impl PyExplanation {
         PyModel { file: self.new_model.clone() }
     }
 
-    /// The walk-through in a notebook: each step's page in its own frame, so the page's style
-    /// cannot restyle the notebook (and the notebook's cannot restyle it).
+    /// The walk-through in a notebook: the page in a frame of its own, so that its style cannot
+    /// restyle the notebook (nor the notebook's restyle it).
     fn _repr_html_(&self) -> String {
-        let n = self.steps.len();
-        let mut out = String::new();
-        for (k, step) in self.steps.iter().enumerate() {
-            if n > 1 {
-                out.push_str(&format!("<h3>Step {} of {n}</h3>\n", k + 1));
-            }
-            out.push_str(&format!(
-                "<iframe class=\"gradlens\" srcdoc=\"{}\" style=\"box-sizing: border-box; width: 100%; height: 48rem; \
-                 border: 1px solid #d0d0d0;\"></iframe>\n",
-                attribute(&render(step, Format::Html, false))
-            ));
-        }
-        out
+        format!(
+            "<iframe class=\"gradlens\" srcdoc=\"{}\" style=\"box-sizing: border-box; width: 100%; height: 48rem; \
+             border: 1px solid #d0d0d0;\"></iframe>\n",
+            attribute(&self.html())
+        )
     }
 
     fn __len__(&self) -> usize {
@@ -265,9 +222,6 @@ fn explain(
     freeze_bias: bool,
     steps: usize,
 ) -> PyResult<PyExplanation> {
-    if !(1..=pipeline::MAX_STEPS).contains(&steps) {
-        return Err(invalid(&format!("steps={steps}"), format!("take 1 to {} steps", pipeline::MAX_STEPS)));
-    }
     let options = ExplainOptions {
         x: x.as_ref().map(convert::rows).unwrap_or_default(),
         target: target.iter().enumerate().map(|(i, t)| convert::target(t, i)).collect::<PyResult<Vec<Target>>>()?,
@@ -281,9 +235,8 @@ fn explain(
         log_base: log_base.map(|b| b.parse()).transpose().map_err(|e| error(e, Function::Explain))?,
         freeze_bias,
     };
-    let (steps, model) =
-        py.detach(|| pipeline::explain_steps(&options, steps)).map_err(|e| error(e, Function::Explain))?;
-    let new_model = ModelFile { layers: model.to_file().layers, ..options.model.unwrap_or_else(|| model.to_file()) };
+    let (steps, start) = py.detach(|| pipeline::explain(&options, steps)).map_err(|e| error(e, Function::Explain))?;
+    let new_model = after(&start, steps.last().expect("one step at least"));
     Ok(PyExplanation { steps, new_model })
 }
 
@@ -296,101 +249,53 @@ fn choice<'a>(keyword: &str, given: &str, names: &[&'a str]) -> PyResult<&'a str
         .ok_or_else(|| invalid(&format!("{keyword}='{given}'"), format!("expected {}", names.join(", "))))
 }
 
-fn dtype(given: &str) -> PyResult<Dtype> {
-    Ok(match choice("dtype", given, &["float64", "float32", "f64", "f32"])? {
+/// The engine `engine`, `dtype` and `threads` ask for (`train`'s and `predict`'s options).
+fn engine(engine: &str, dtype: &str, threads: Option<usize>, function: Function) -> PyResult<Engine> {
+    let compiled = choice("engine", engine, &["compiled", "tape"])? == "compiled";
+    let dtype = match choice("dtype", dtype, &["float64", "float32", "f64", "f32"])? {
         "float32" | "f32" => Dtype::F32,
         _ => Dtype::F64,
-    })
+    };
+    Engine::new(compiled, dtype, threads).map_err(|e| error(e, function))
 }
 
-/// `gradlens train`: the report as `--format json` writes it (a dict), with numpy arrays added:
-/// `curves` (each epoch's figures, NaN where the JSON has null) and `weights` (each dense layer's
-/// W out×in and b).
+/// `gradlens train`. `settings` is [`TrainSettings`] as JSON (the Python function's keyword
+/// arguments, so that every name, rule and default is the library's); the data and the engine
+/// are read here, as the CLI reads them. Returns the report as `--format json` writes it (a
+/// dict), with numpy arrays added: `curves` (each epoch's figures, NaN where the JSON has null)
+/// and `weights` (each dense layer's W, out×in, and b).
 #[pyfunction]
-#[pyo3(signature = (
-    data, labels, shown_as, *, label = None, targets = None, scale = "standard", test_fraction = gradlens::train::defaults::TEST_FRACTION,
-    seed = 0, model = None, hidden = Vec::new(), activation = None, output_layer = None, bias = true,
-    init = "glorot", api = "stax", optimizer = "sgd", lr = gradlens::train::defaults::LEARNING_RATE,
-    momentum = None, epochs = gradlens::train::defaults::EPOCHS, batch_size = None, shuffle = true, loss = None,
-    freeze_bias = false, log_base = None, engine = "compiled", dtype = "float64", threads = None
-))]
+#[pyo3(signature = (data, settings, *, labels = None, label = None, targets = None, model = None, engine = "compiled",
+                    dtype = "float64", threads = None))]
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
     data: String,
-    labels: Option<String>,
-    shown_as: String,
+    settings: &str,
+    labels: Option<std::path::PathBuf>,
     label: Option<String>,
     targets: Option<&str>,
-    scale: &str,
-    test_fraction: f64,
-    seed: u64,
     model: Option<PyRef<'_, PyModel>>,
-    hidden: Vec<usize>,
-    activation: Option<&str>,
-    output_layer: Option<String>,
-    bias: bool,
-    init: &str,
-    api: &str,
-    optimizer: &str,
-    lr: f64,
-    momentum: Option<f64>,
-    epochs: usize,
-    batch_size: Option<usize>,
-    shuffle: bool,
-    loss: Option<String>,
-    freeze_bias: bool,
-    log_base: Option<String>,
     engine: &str,
     dtype: &str,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use gradlens::data::{ScaleKind, TargetKind};
-    let activation =
-        activation.map(|a| a.parse().map_err(|why: String| invalid(&format!("activation='{a}'"), why))).transpose()?;
-    let options = pipeline::TrainOptions {
-        source: pipeline::DataSource { data, labels, shown_as },
-        label,
-        targets: targets
-            .map(|t| choice("targets", t, &["classes", "values"]))
-            .transpose()?
-            .map(|t| if t == "values" { TargetKind::Values } else { TargetKind::Classes }),
-        scale: match choice("scale", scale, &["standard", "minmax", "none"])? {
-            "standard" => Some(ScaleKind::Standard),
-            "minmax" => Some(ScaleKind::Minmax),
-            _ => None,
-        },
-        test_fraction,
-        seed,
-        model: model.map(|m| m.file.clone()),
-        hidden,
-        activation,
-        output_layer,
-        bias,
-        init: match choice("init", init, &["glorot", "uniform", "zeros"])? {
-            "glorot" => gradlens::layers::Init::GlorotNormal,
-            "uniform" => gradlens::layers::Init::UNIFORM,
-            _ => gradlens::layers::Init::Zeros,
-        },
-        api: match choice("api", api, &["stax", "custom"])? {
-            "custom" => gradlens::train::Api::Custom,
-            _ => gradlens::train::Api::Stax,
-        },
-        optimizer: choice("optimizer", optimizer, &["sgd", "momentum", "adam"])?.to_string(),
-        lr,
-        momentum,
-        epochs,
-        batch_size,
-        shuffle,
-        loss,
-        freeze_bias,
-        log_base: log_base.map(|b| b.parse()).transpose().map_err(|e| error(e, Function::Train))?,
-        compiled: choice("engine", engine, &["compiled", "tape"])? == "compiled",
-        dtype: self::dtype(dtype)?,
-        threads,
-    };
+    let settings: TrainSettings = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(settings))
+        .map_err(|e| {
+        let path = e.path().to_string();
+        let why = e.inner().to_string();
+        let why = why.rsplit_once(" at line ").map_or(why.as_str(), |(w, _)| w).to_string();
+        invalid(if path == "." { "train" } else { &path }, why)
+    })?;
+    let targets = targets
+        .map(|t| choice("targets", t, &["classes", "values"]))
+        .transpose()?
+        .map(|t| if t == "values" { TargetKind::Values } else { TargetKind::Classes });
+    let source = pipeline::DataSource { data, labels, label, targets };
+    let (start, engine) = (model.map(|m| m.file.clone()), self::engine(engine, dtype, threads, Function::Train)?);
     // The run holds no Python object: other threads (a notebook's UI) go on while it trains.
-    let report = py.detach(|| pipeline::train(&options)).map_err(|e| error(e, Function::Train))?;
+    let report =
+        py.detach(|| pipeline::train(settings, &source, start, engine)).map_err(|e| error(e, Function::Train))?;
     let dict = py.import("json")?.call_method1("loads", (gradlens::render::training::json(&report),))?;
     let dict = dict.cast_into::<PyDict>()?;
     let curves = PyDict::new(py);
@@ -407,8 +312,8 @@ fn train<'py>(
     Ok(dict)
 }
 
-/// `gradlens predict`: `--format json` as a dict, with `outputs` (probabilities for a classifier,
-/// values otherwise) as an array, rows × outputs.
+/// `gradlens predict`: `--format json` as a dict, with `outputs` (the numbers behind each row:
+/// probabilities, the model's outputs, or its values) as an array, rows × outputs.
 #[pyfunction]
 #[pyo3(signature = (model, x, *, engine = "compiled", dtype = "float64", threads = None))]
 fn predict<'py>(
@@ -419,13 +324,12 @@ fn predict<'py>(
     dtype: &str,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let compiled = choice("engine", engine, &["compiled", "tape"])? == "compiled";
-    let (file, raw, dtype) = (model.file.clone(), convert::matrix(&x), self::dtype(dtype)?);
-    let (json, outputs) = py
-        .detach(|| pipeline::predict(&file, raw, compiled, dtype, threads))
-        .map_err(|e| error(e, Function::Predict))?;
-    let dict = py.import("json")?.call_method1("loads", (json,))?.cast_into::<PyDict>()?;
-    dict.set_item("outputs", convert::to_numpy2(py, outputs))?;
+    let (file, rows) = (model.file.clone(), convert::matrix(&x));
+    let engine = self::engine(engine, dtype, threads, Function::Predict)?;
+    let (record, numbers) =
+        py.detach(|| pipeline::predict(file, rows, engine)).map_err(|e| error(e, Function::Predict))?;
+    let dict = py.import("json")?.call_method1("loads", (record.to_string(),))?.cast_into::<PyDict>()?;
+    dict.set_item("outputs", convert::to_numpy2(py, numbers))?;
     Ok(dict)
 }
 

@@ -80,8 +80,13 @@ def test_several_steps_equal_the_cli(cli_json):
     assert steps[1]["layers"][0]["weights"] == steps[0]["layers"][0]["new_weights"]
     assert steps[2]["loss"] < steps[1]["loss"] < steps[0]["loss"]
     assert e[-1].to_dict() == steps[2]
-    with pytest.raises(ValueError, match="take one with"):
-        e.html()
+
+
+def test_several_steps_are_one_page(cli):
+    status, page, err = cli("explain", "--steps", "2", "--format", "html")
+    assert status == 0, err
+    html = gradlens.explain(steps=2).html()
+    assert html == page and html.count("<!DOCTYPE html>") == 1
 
 
 def test_new_model_is_the_stepped_model():
