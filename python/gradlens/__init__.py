@@ -105,13 +105,14 @@ def explain(
     )
 
 
-def train(data="iris", *, labels=None, label=None, targets=None, model=None, engine="compiled", dtype="float64",
-          threads=None, **settings):
+def train(data="iris", *, labels=None, label=None, targets=None, points=None, noise=None, model=None,
+          engine="compiled", dtype="float64", threads=None, **settings):
     """A training run (``gradlens train``), with the command line's options as keywords.
 
-    ``data`` is ``"iris"``, a CSV, ``.npz`` or ``.npy`` path (``labels=`` the ``.npy`` of
-    targets), or a pair ``(x, y)`` of arrays: y 1-D integers for classes, or floats with
-    ``targets="values"``. The other keywords are the library's run settings (``hidden``,
+    ``data`` is ``"iris"``, a generated set (``"circle"``, ``"xor"``, ``"gaussians"``,
+    ``"spiral"``, ``"curve"``; ``points=``, ``noise=``), a CSV, ``.npz`` or ``.npy`` path
+    (``labels=`` the ``.npy`` of targets), or a pair ``(x, y)`` of arrays: y 1-D integers for
+    classes, or floats with ``targets="values"``. The other keywords are the library's run settings (``hidden``,
     ``activation``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``seed``, …; a missing one
     takes the CLI's default). Returns ``train --format json`` as a dict, plus ``curves`` (numpy
     arrays per epoch) and ``weights`` (each dense layer's W, out×in, and b). The GIL is released
@@ -129,7 +130,8 @@ def train(data="iris", *, labels=None, label=None, targets=None, model=None, eng
     given = {k: v for k, v in settings.items() if v is not None}
     if "hidden" in given:
         given["hidden"] = [int(h) for h in np.atleast_1d(given["hidden"])]
-    options = dict(label=label, targets=targets, model=_model(model), engine=engine, dtype=dtype, threads=threads)
+    options = dict(label=label, targets=targets, points=points, noise=noise, model=_model(model), engine=engine,
+                   dtype=dtype, threads=threads)
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError("data: a pair (x, y) of arrays")

@@ -69,6 +69,8 @@ def train(
     labels: PathLike | None = None,
     label: str | None = None,
     targets: Literal["classes", "values"] | None = None,
+    points: int | None = None,
+    noise: float | None = None,
     model: ModelLike | None = None,
     engine: Literal["compiled", "tape"] = "compiled",
     dtype: Literal["float64", "float32"] = "float64",

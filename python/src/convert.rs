@@ -39,6 +39,8 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Init => Some("init"),
         Setting::Scale => Some("scale"),
         Setting::Steps => Some("steps"),
+        Setting::Points => Some("points"),
+        Setting::Noise => Some("noise"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
         Setting::Weights => Some("weights"),

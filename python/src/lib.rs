@@ -265,8 +265,8 @@ fn engine(engine: &str, dtype: &str, threads: Option<usize>, function: Function)
 /// dict), with numpy arrays added: `curves` (each epoch's figures, NaN where the JSON has null)
 /// and `weights` (each dense layer's W, out×in, and b).
 #[pyfunction]
-#[pyo3(signature = (data, settings, *, labels = None, label = None, targets = None, model = None, engine = "compiled",
-                    dtype = "float64", threads = None))]
+#[pyo3(signature = (data, settings, *, labels = None, label = None, targets = None, points = None, noise = None,
+                    model = None, engine = "compiled", dtype = "float64", threads = None))]
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
@@ -275,6 +275,8 @@ fn train<'py>(
     labels: Option<std::path::PathBuf>,
     label: Option<String>,
     targets: Option<&str>,
+    points: Option<usize>,
+    noise: Option<f64>,
     model: Option<PyRef<'_, PyModel>>,
     engine: &str,
     dtype: &str,
@@ -291,7 +293,7 @@ fn train<'py>(
         .map(|t| choice("targets", t, &["classes", "values"]))
         .transpose()?
         .map(|t| if t == "values" { TargetKind::Values } else { TargetKind::Classes });
-    let source = pipeline::DataSource { data, labels, label, targets };
+    let source = pipeline::DataSource { data, labels, label, targets, points, noise };
     let (start, engine) = (model.map(|m| m.file.clone()), self::engine(engine, dtype, threads, Function::Train)?);
     // The run holds no Python object: other threads (a notebook's UI) go on while it trains.
     let report =

@@ -2,7 +2,7 @@
 //! (no Python here, so a run can go on with the GIL released). What is left here is what a face
 //! does: read the data it names, and write a job's answer as its JSON record.
 
-use gradlens::data::{Dataset, IRIS, TargetColumns, TargetKind};
+use gradlens::data::{DEFAULT_POINTS, Dataset, IRIS, TargetColumns, TargetKind, Toy};
 use gradlens::error::{Error, Result, Setting};
 use gradlens::model::ModelFile;
 use gradlens::run::explain::{ExplainOptions, steps};
@@ -12,6 +12,8 @@ use gradlens::trace::Explanation;
 use gradlens::train::report::TrainReport;
 use gradlens::train::{Engine, Silent};
 use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -33,15 +35,25 @@ pub struct DataSource {
     pub label: Option<String>,
     /// Classes or values.
     pub targets: Option<TargetKind>,
+    /// A generated set's size and noise (`--points`, `--noise`).
+    pub points: Option<usize>,
+    pub noise: Option<f64>,
 }
 
-/// The rows `source` names, checked as `gradlens train` checks them.
-fn read(source: &DataSource) -> Result<Dataset> {
+/// The rows `source` names, checked as `gradlens train` checks them; a generated set is drawn
+/// from `seed`, as the CLI draws it.
+fn read(source: &DataSource, seed: u64) -> Result<Dataset> {
     let columns = TargetColumns::new(source.label.as_deref(), source.targets)?;
     let lower = source.data.to_ascii_lowercase();
     let numpy = lower.ends_with(".npy") || lower.ends_with(".npz");
     let path = Path::new(&source.data);
-    let data = if source.data == IRIS {
+    let data = if let Some(toy) = Toy::from_name(&source.data) {
+        if source.label.is_some() || source.targets.is_some() {
+            return Err(Error::invalid(Setting::Label, format!("{toy} has its own targets (no label or targets)")));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        toy.generate(source.points.unwrap_or(DEFAULT_POINTS), source.noise.unwrap_or(0.0), &mut rng)?
+    } else if source.data == IRIS {
         if columns.kind() == TargetKind::Values {
             return Err(Error::invalid(Setting::Label, "Iris's targets are classes; numbers to learn come from a CSV"));
         }
@@ -84,7 +96,8 @@ pub fn train(
     let start = start.map(|file| file.to_model(&path).map(|model| SavedModel { path, model, file })).transpose()?;
     settings
         .config(start.as_ref().map(|s| &s.file), TargetColumns::new(source.label.as_deref(), source.targets)?.kind())?;
-    let job = TrainJob { settings, data: read(source)?, start, engine, traced: false };
+    let data = read(source, settings.seed())?;
+    let job = TrainJob { settings, data, start, engine, traced: false };
     Ok(job.prepare()?.train(&mut Silent)?.report)
 }
 

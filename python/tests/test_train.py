@@ -61,6 +61,13 @@ def test_a_csv_with_value_targets_equals_the_cli(cli_json):
     assert np.isnan(report["curves"]["train_accuracy"]).all()
 
 
+def test_a_generated_set_equals_the_cli(cli_json):
+    report = gradlens.train("spiral", points=120, noise=0.1, hidden=[8], epochs=20, seed=2)
+    expected = cli_json("train", "--data", "spiral", "--points", "120", "--noise", "0.1", "--hidden", "8",
+                        "--epochs", "20", "--seed", "2")
+    assert without_arrays(report) == expected
+
+
 def test_predict_equals_the_cli(cli_json, tmp_path):
     model = gradlens.train(epochs=200)["model"]
     saved = tmp_path / "model.json"
