@@ -511,7 +511,8 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
         }
         Dataset::iris()
     } else if numpy {
-        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref(), columns.kind()).map_err(|e| match e {
+        let limits = input::numpy_limits();
+        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
             e => anyhow!(e),
         })?

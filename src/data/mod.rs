@@ -14,6 +14,7 @@ mod npy;
 mod scale;
 mod split;
 
+pub use npy::NumpyLimits;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
 
