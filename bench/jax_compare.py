@@ -75,10 +75,9 @@ def big_data(dtype):
     return x, y
 
 
-def jax_runner(x, y, hidden, lr, epochs, batch, dtype, accuracy=True):
-    """The whole loop as one compiled function (lax.scan over epochs and over batches: faster here
-    than fori_loop with dynamic slices); returns a call that runs it and waits for the result.
-    With `accuracy`, each epoch also measures the training accuracy after it (as gradlens does)."""
+def stax_model(x, y, hidden, lr, dtype):
+    """The run's network (stax Dense/Relu layers, LogSoftmax out) with its initial parameters in
+    `dtype`, and optimizers.sgd(lr): (classes, apply_fun, params, (init, update, get_params))."""
     k = int(y.max()) + 1
     layers = []
     for h in hidden:
@@ -87,7 +86,14 @@ def jax_runner(x, y, hidden, lr, epochs, batch, dtype, accuracy=True):
     init_fun, apply_fun = stax.serial(*layers)
     _, params = init_fun(jax.random.PRNGKey(0), (-1, x.shape[1]))
     params = jax.tree_util.tree_map(lambda a: a.astype(dtype), params)
-    opt_init, opt_update, get_params = optimizers.sgd(lr)
+    return k, apply_fun, params, optimizers.sgd(lr)
+
+
+def jax_runner(x, y, hidden, lr, epochs, batch, dtype, accuracy=True):
+    """The whole loop as one compiled function (lax.scan over epochs and over batches: faster here
+    than fori_loop with dynamic slices); returns a call that runs it and waits for the result.
+    With `accuracy`, each epoch also measures the training accuracy after it (as gradlens does)."""
+    k, apply_fun, params, (opt_init, opt_update, get_params) = stax_model(x, y, hidden, lr, dtype)
     n, f = x.shape
     full, rest = divmod(n, batch)
     nb = full + (1 if rest else 0)
@@ -142,15 +148,7 @@ def jax_fastest(x, y, hidden, lr, epochs, batch, dtype, eval_pass=False):
     passed in as arguments (on the device), compile time excluded. With `eval_pass`, one
     evaluation pass per epoch after it (loss and accuracy over the training rows): the same
     information as a gradlens epoch report, the equal-information anchor."""
-    k = int(y.max()) + 1
-    layers = []
-    for h in hidden:
-        layers += [stax.Dense(h), stax.Relu]
-    layers += [stax.Dense(k), stax.LogSoftmax]
-    init_fun, apply_fun = stax.serial(*layers)
-    _, params = init_fun(jax.random.PRNGKey(0), (-1, x.shape[1]))
-    params = jax.tree_util.tree_map(lambda a: a.astype(dtype), params)
-    opt_init, opt_update, get_params = optimizers.sgd(lr)
+    k, apply_fun, params, (opt_init, opt_update, get_params) = stax_model(x, y, hidden, lr, dtype)
     n, f = x.shape
     full, rest = divmod(n, batch)
     nb = full + (1 if rest else 0)
