@@ -14,6 +14,8 @@ pub fn shape(s: (usize, usize)) -> String {
 /// (`cli/options.rs`), never by comparing messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
+    /// Which optimizer.
+    Optimizer,
     /// The optimizer's step size α.
     LearningRate,
     /// Momentum's mass.
@@ -32,6 +34,14 @@ pub enum Setting {
     Hidden,
     /// A fresh model's last layer.
     OutputLayer,
+    /// The hidden layers' activation.
+    Activation,
+    /// How a fresh model's weights are drawn.
+    Init,
+    /// How the features are scaled.
+    Scale,
+    /// How many explained steps in a row.
+    Steps,
     /// Threads for the compiled engine's matrix products.
     Threads,
     /// The float type an engine computes in.
@@ -70,6 +80,7 @@ impl Setting {
     /// The library's word for it, as messages write it.
     pub fn name(self) -> &'static str {
         match self {
+            Setting::Optimizer => "optimizer",
             Setting::LearningRate => "learning rate",
             Setting::Momentum => "momentum",
             Setting::Epochs => "epochs",
@@ -79,6 +90,10 @@ impl Setting {
             Setting::Loss => "loss",
             Setting::Hidden => "hidden",
             Setting::OutputLayer => "output layer",
+            Setting::Activation => "activation",
+            Setting::Init => "init",
+            Setting::Scale => "scale",
+            Setting::Steps => "steps",
             Setting::Threads => "threads",
             Setting::Dtype => "dtype",
             Setting::Inputs => "x",
@@ -133,6 +148,16 @@ pub enum Error {
         why: String,
     },
 
+    /// A model that does not fit the data it is put to (widths or names), found before any
+    /// scaling or training.
+    #[error("model file {} does not fit the data: {why}", path.display())]
+    Misfit {
+        /// The model file.
+        path: PathBuf,
+        /// What does not fit, with both sides' widths or names.
+        why: String,
+    },
+
     /// A data file with a problem at a known place; `row` counts lines of the file from 1
     /// (the header is row 1).
     #[error("{}{}: {why}", file.display(), location(*row, column.as_deref()))]
@@ -181,3 +206,15 @@ impl Error {
 
 /// The library's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Row `row`'s (from 1) logits are infinite or NaN in `float` (`float64`, `float32`): no class
+/// probabilities. Every engine's prediction says it this way.
+pub fn logits_overflow(row: usize, float: &str) -> Error {
+    Error::invalid(
+        Setting::Inputs,
+        format!(
+            "row {row}: the logits overflow {float} (the inputs or the weights are too large), so the class \
+             probabilities are undefined"
+        ),
+    )
+}

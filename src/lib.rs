@@ -18,7 +18,8 @@
 //! - [`trace`]: one update step as data, every intermediate number;
 //! - [`render`]: the trace as text, Markdown, JSON or a self-contained HTML page (SVG diagram,
 //!   MathML formulas), and a training report as text;
-//! - [`explain_options`]: `explain`'s options checked into a request, for the CLI and the web API;
+//! - [`run`]: the application layer, the one pipeline per job (train, explain, predict,
+//!   export) that the CLI, the web server and a Rust caller all call, with every default once;
 //! - [`serve`]: the web server behind `gradlens serve` and its JSON API;
 //! - [`plot`]: charts of a training run (loss, accuracy, every weight's path).
 //!
@@ -53,7 +54,6 @@ pub mod autodiff;
 pub mod data;
 pub mod engine;
 pub mod error;
-pub mod explain_options;
 pub mod layers;
 pub mod limits;
 pub mod loss;
@@ -61,6 +61,7 @@ pub mod model;
 pub mod plot;
 pub mod predict;
 pub mod render;
+pub mod run;
 pub mod safe_text;
 pub mod serve;
 pub mod softmax;

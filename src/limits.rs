@@ -33,7 +33,8 @@ pub fn available_memory() -> Option<u64> {
         meminfo.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
     };
     let system = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0)).saturating_mul(1024);
-    let cgroup = |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{file}")).ok()?.trim().parse::<u64>().ok();
+    let cgroup =
+        |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{file}")).ok()?.trim().parse::<u64>().ok();
     Some(match (cgroup("memory.max"), cgroup("memory.current")) {
         (Some(max), Some(used)) => system.min(max.saturating_sub(used)),
         _ => system,

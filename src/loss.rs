@@ -5,7 +5,7 @@
 use crate::autodiff::{Tape, Var};
 use crate::data::TargetKind;
 use crate::error::{Error, Result, Setting};
-use crate::model::{Fault, Model};
+use crate::model::network::{Fault, Model};
 use crate::softmax::cross_entropy_row;
 use ndarray::Array2;
 use num_traits::Float;

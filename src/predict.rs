@@ -10,6 +10,7 @@
 
 use crate::data::Target;
 use crate::engine::hand::{forward, log_softmax, output_of};
+pub use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting, shape};
 use crate::loss::Loss;
 use crate::model::Model;
@@ -42,18 +43,6 @@ pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
         return Err(logits_overflow(i + 1, "float64"));
     }
     Ok(logits)
-}
-
-/// Row `row`'s (from 1) logits are infinite or NaN in `float` (`float64`, `float32`): no class
-/// probabilities. Every engine's prediction says it this way.
-pub fn logits_overflow(row: usize, float: &str) -> Error {
-    Error::invalid(
-        Setting::Inputs,
-        format!(
-            "row {row}: the logits overflow {float} (the inputs or the weights are too large), so the class \
-             probabilities are undefined"
-        ),
-    )
 }
 
 /// The model's outputs ŷ: a regression model's predictions (probabilities after a softmax).

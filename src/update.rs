@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result, Setting};
 use crate::layers::Params;
+use num_traits::Float;
 
 /// An optimizer and its settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -42,6 +43,9 @@ pub enum Optimizer {
         eps: f64,
     },
 }
+
+/// Every optimizer's name, as `--optimizer`, the page and the JSON report write it.
+pub const OPTIMIZER_NAMES: [&str; 3] = ["sgd", "momentum", "adam"];
 
 /// What an optimizer carries from one step to the next.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +88,30 @@ impl Optimizer {
         Ok(Optimizer::Adam { step_size, b1: 0.9, b2: 0.999, eps: 1e-8 })
     }
 
+    /// The optimizer called `name` (one of [`OPTIMIZER_NAMES`]) with step size `step_size`;
+    /// `mass` is momentum's, unread by the others.
+    pub fn from_name(name: &str, step_size: f64, mass: f64) -> Result<Optimizer> {
+        match name {
+            "sgd" => Optimizer::sgd(step_size),
+            "momentum" => Optimizer::momentum(step_size, mass),
+            "adam" => Optimizer::adam(step_size),
+            other => Err(Error::invalid_value(
+                Setting::Optimizer,
+                format!("'{other}'"),
+                format!("not an optimizer ({})", OPTIMIZER_NAMES.join(", ")),
+            )),
+        }
+    }
+
+    /// Its name, as [`Optimizer::from_name`] reads it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Optimizer::Sgd { .. } => OPTIMIZER_NAMES[0],
+            Optimizer::Momentum { .. } => OPTIMIZER_NAMES[1],
+            Optimizer::Adam { .. } => OPTIMIZER_NAMES[2],
+        }
+    }
+
     /// α, the learning rate every optimizer here scales its step by.
     pub fn step_size(&self) -> f64 {
         match *self {
@@ -103,27 +131,45 @@ impl Optimizer {
     /// One step with gradients `grads` (shaped like the parameters).
     pub fn update(&self, step: usize, grads: &Params, state: &mut OptState) {
         let g = grads.to_flat();
-        let OptState { params: w, first, second, .. } = state;
+        let OptState { params, first, second, .. } = state;
+        self.step(step, &g, params, first, second);
+    }
+
+    /// One step on the flat parameters `w` with gradient `g`, in place, in any float type: each
+    /// optimizer's formulas, once, for the tape path ([`Optimizer::update`]) and the compiled
+    /// engine's flat step alike. `step` counts from 0 (adam's bias correction reads it);
+    /// `first` is momentum's velocity or adam's first moment, `second` adam's second moment,
+    /// each as long as `w` where the optimizer keeps it (otherwise unread).
+    ///
+    /// # Shapes
+    /// `g`, `w`: the parameter count.
+    pub fn step<F: Float>(&self, step: usize, g: &[F], w: &mut [F], first: &mut [F], second: &mut [F]) {
+        let of = |x: f64| F::from(x).expect("an f64 setting converts to the float type");
         match *self {
             Optimizer::Sgd { step_size } => {
-                for (w, g) in w.iter_mut().zip(&g) {
-                    *w -= step_size * g;
+                let lr = of(step_size);
+                for (w, &g) in w.iter_mut().zip(g) {
+                    *w = *w - lr * g;
                 }
             }
             Optimizer::Momentum { step_size, mass } => {
-                for ((w, v), g) in w.iter_mut().zip(first.iter_mut()).zip(&g) {
+                let (lr, mass) = (of(step_size), of(mass));
+                for ((w, v), &g) in w.iter_mut().zip(first.iter_mut()).zip(g) {
                     *v = mass * *v + g;
-                    *w -= step_size * *v;
+                    *w = *w - lr * *v;
                 }
             }
             Optimizer::Adam { step_size, b1, b2, eps } => {
                 let t = (step + 1) as i32;
-                let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-                for (((w, m), v), g) in w.iter_mut().zip(first.iter_mut()).zip(second.iter_mut()).zip(&g) {
-                    *m = (1.0 - b1) * g + b1 * *m;
-                    *v = (1.0 - b2) * (g * g) + b2 * *v;
+                // The bias corrections in f64, then rounded once to the float type.
+                let (c1, c2) = (of(1.0 - b1.powi(t)), of(1.0 - b2.powi(t)));
+                let (lr, eps) = (of(step_size), of(eps));
+                let (one_b1, one_b2, b1, b2) = (of(1.0 - b1), of(1.0 - b2), of(b1), of(b2));
+                for (((w, m), v), &g) in w.iter_mut().zip(first.iter_mut()).zip(second.iter_mut()).zip(g) {
+                    *m = one_b1 * g + b1 * *m;
+                    *v = one_b2 * (g * g) + b2 * *v;
                     let (m_hat, v_hat) = (*m / c1, *v / c2);
-                    *w -= step_size * m_hat / (v_hat.sqrt() + eps);
+                    *w = *w - lr * m_hat / (v_hat.sqrt() + eps);
                 }
             }
         }

@@ -515,3 +515,33 @@ fn inputs_that_overflow() {
 fn a_negative_target() {
     fails(&["--target", "-1"], &["--target", "-1"]);
 }
+
+/// `explain --steps N` in each format is one document framed by that format (issue 13): one
+/// HTML page (one `<!DOCTYPE>`, one `<html>`, a link to each step and the step it points to, no
+/// text-format rule), one Markdown document with a `# Step k of N` section per step and every
+/// step's own headings a level down, the text format's rules as before.
+#[test]
+fn several_steps_are_one_document_in_each_format() {
+    let run = |format: &str| {
+        let out = cargo_bin_cmd!("gradlens").args(["explain", "--steps", "2", "--format", format]).output().unwrap();
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let html = run("html");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..80]);
+    assert_eq!(html.matches("<!DOCTYPE").count(), 1);
+    assert_eq!(html.matches("<html").count(), 1);
+    assert_eq!(html.matches("</html>").count(), 1);
+    assert!(!html.contains("════"));
+    for k in 1..=2 {
+        assert!(html.contains(&format!("href=\"#step-{k}\"")), "a link to step {k}");
+        assert_eq!(html.matches(&format!("id=\"step-{k}\"")).count(), 1, "step {k}'s target, once");
+        assert!(html.contains(&format!("Step {k} of 2")));
+    }
+    let markdown = run("markdown");
+    let h1: Vec<&str> = markdown.lines().filter(|l| l.starts_with("# ")).collect();
+    assert_eq!(h1, ["# Step 1 of 2", "# Step 2 of 2"], "one top-level section per step");
+    let text = run("text");
+    assert!(text.starts_with("════ Step 1 of 2 ════"));
+    assert_eq!(text.matches("════ Step").count(), 2);
+}

@@ -233,7 +233,10 @@ fn npz_members_get_the_size_check_before_allocating() {
     // numbers, the member has 32 after its header.
     npz_file(&npz, &[("x.npy", &claim("(1000, 4)")), ("y.npy", &labels_bytes(1000))], false);
     let err = fails(&["--data", npz.to_str().unwrap()]);
-    assert!(err.contains("array x") && err.contains("declares 4000 numbers") && err.contains("32 bytes after"), "{err}");
+    assert!(
+        err.contains("array x") && err.contains("declares 4000 numbers") && err.contains("32 bytes after"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -244,7 +247,8 @@ fn a_decompression_bomb_stops_at_the_input_bound() {
     let dir = tempfile::tempdir().unwrap();
     let npz = dir.path().join("bomb.npz");
     let (n, f) = (3_000_000usize, 4usize);
-    let x = npy_bytes(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {f}), }}"), &vec![0u8; n * f * 8]);
+    let x =
+        npy_bytes(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {f}), }}"), &vec![0u8; n * f * 8]);
     npz_file(&npz, &[("x.npy", &x), ("y.npy", &labels_bytes(n))], true);
     assert!(std::fs::metadata(&npz).unwrap().len() < 2_000_000);
     let err = fails(&["--data", npz.to_str().unwrap(), "--max-input-size", "10M"]);

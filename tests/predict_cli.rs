@@ -182,3 +182,56 @@ fn logits_that_overflow_are_an_error_not_nan_probabilities() {
     assert!(err.starts_with("gradlens: error: ") && err.trim_end().lines().count() == 1, "{err}");
     assert!(err.contains("row 2") && err.contains("overflow"), "{err}");
 }
+
+/// A classifier whose outputs are not a softmax's (issue 13): its outputs are reported under
+/// their own name, never as probabilities, and a one-output sigmoid classifier predicts class 1
+/// at 0.5 or above. Numbers by hand: σ(t) = 1/(1 + e^(−t)).
+#[test]
+fn a_sigmoid_classifier_reports_its_outputs_and_its_threshold_class() {
+    let dir = tempfile::tempdir().unwrap();
+    // serial(Dense(1), Sigmoid): ŷ = σ(2x − 1).
+    let one = dir.path().join("one.json");
+    std::fs::write(&one, r#"{"layers": [{"type": "dense", "weights": [[2.0]], "bias": [-1.0]}, {"type": "sigmoid"}]}"#)
+        .unwrap();
+    for engine in ["compiled", "tape"] {
+        let out = gradlens()
+            .args(["predict", "--format", "json", "--x", "1", "--x", "0", "--engine", engine, "--model"])
+            .arg(&one)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = p["predictions"].as_array().unwrap();
+        // x = 1: σ(2·1 − 1) = σ(1) = 1/(1 + e^−1) = 0.7310585786300049 ≥ 0.5 → class 1.
+        assert_eq!(rows[0]["class"], "1", "{engine}");
+        assert!((nums(&rows[0]["outputs"])[0] - 0.7310585786300049).abs() < 1e-12, "{engine}");
+        // x = 0: σ(−1) = 1 − σ(1) = 0.2689414213699951 < 0.5 → class 0.
+        assert_eq!(rows[1]["class"], "0", "{engine}");
+        assert!((nums(&rows[1]["outputs"])[0] - 0.2689414213699951).abs() < 1e-12, "{engine}");
+        assert!(rows[0].get("probabilities").is_none(), "a sigmoid's output is not a probability over classes");
+    }
+
+    // Two sigmoid outputs with class names (a classifier trained with the quadratic loss): the
+    // class is the larger output, and the outputs are shown as they are, not softmax(outputs).
+    // Dense W = [[1, 0], [0, 1]], no bias: x = (0.6, −0.2) → ŷ = (σ(0.6), σ(−0.2))
+    // = (0.6456563062257954, 0.45016600268752216) → class "a".
+    let two = dir.path().join("two.json");
+    std::fs::write(
+        &two,
+        r#"{"layers": [{"type": "dense", "weights": [[1, 0], [0, 1]], "bias": null}, {"type": "sigmoid"}],
+            "classes": ["a", "b"]}"#,
+    )
+    .unwrap();
+    let out =
+        gradlens().args(["predict", "--format", "json", "--x", "0.6,-0.2", "--model"]).arg(&two).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &p["predictions"][0];
+    assert_eq!(row["class"], "a");
+    let y = nums(&row["outputs"]);
+    assert!((y[0] - 0.6456563062257954).abs() < 1e-12 && (y[1] - 0.45016600268752216).abs() < 1e-12, "{y:?}");
+    // The text names them outputs.
+    let out = gradlens().args(["predict", "--x", "0.6,-0.2", "--model"]).arg(&two).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().next().unwrap().contains("output a"), "{text}");
+}

@@ -246,3 +246,29 @@ fn a_hand_written_regression_model_is_explained_with_the_quadratic_loss() {
     assert_eq!(e["loss_function"], "quadratic");
     assert_eq!(e["loss"].as_f64(), Some(0.5));
 }
+
+/// Issue 13 (and 17, item 1): a regression model with one feature, then `train --model` on Iris.
+/// The model's saved scaler has one offset and Iris rows have four numbers; the fit check runs
+/// before any scaling, so the run is refused with one line naming the file and both widths
+/// (it used to panic indexing the scaler).
+#[test]
+fn a_model_of_another_width_is_refused_before_its_scaler_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("one.csv");
+    std::fs::write(&data, "a,y\n0,1\n1,3\n2,5\n3,7\n").unwrap();
+    let model = dir.path().join("reg.json");
+    gradlens()
+        .args(["train", "--label", "y", "--epochs", "2", "--test-fraction", "0", "--data"])
+        .arg(&data)
+        .arg("--save")
+        .arg(&model)
+        .assert()
+        .success();
+    let mut cmd = gradlens();
+    cmd.args(["train", "--epochs", "1", "--model"]).arg(&model);
+    common::refused(
+        cmd.output().unwrap(),
+        "train --model reg.json on Iris",
+        &["reg.json", "takes 1 inputs", "has 4 features"],
+    );
+}

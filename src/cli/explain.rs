@@ -2,13 +2,13 @@
 
 use super::output::{self, Content, Plan};
 use super::{input, parse_matrix, parse_numbers, stdout_wants_color};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use gradlens::data::Dataset;
-use gradlens::explain_options::{ExplainOptions, Target};
 use gradlens::loss::LOSS_NAMES;
 use gradlens::model::ModelFile;
-use gradlens::render::{Format, render};
-use gradlens::trace::{ExplainRequest, Explanation, LayerTrace, explain};
+use gradlens::render::{Format, render_steps};
+use gradlens::run::explain::{ExplainOptions, Target, steps};
+use gradlens::trace::ExplainRequest;
 use ndarray::Array2;
 use std::path::PathBuf;
 
@@ -69,62 +69,14 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
-    if !(1..=MAX_STEPS).contains(&args.steps) {
-        bail!("--steps {}: take 1 to {MAX_STEPS} steps", args.steps);
-    }
-    let mut request = request(&args)?;
-    let mut explanations = Vec::with_capacity(args.steps);
-    for _ in 0..args.steps {
-        let explanation = explain(&request)?;
-        request.model = request.model.with_params(&request.model.params().with_flat(&new_parameters(&explanation)));
-        explanations.push(explanation);
-    }
+    let explanations = steps(request(&args)?, args.steps)?;
     let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
     let color = to_stdout && args.format == Format::Text && stdout_wants_color();
-    let text = match (explanations.as_slice(), args.format) {
-        ([one], format) => render(one, format, color),
-        (many, Format::Json) => {
-            let parts: Vec<String> =
-                many.iter().map(|e| render(e, Format::Json, false).trim_end().to_string()).collect();
-            format!("[\n{}\n]\n", parts.join(",\n"))
-        }
-        (many, format) => {
-            let mut all = String::new();
-            for (k, e) in many.iter().enumerate() {
-                let heading = format!("Step {} of {}", k + 1, many.len());
-                all.push_str(&match format {
-                    Format::Markdown => format!("# {heading}\n\n"),
-                    _ => format!("════ {heading} ════\n\n"),
-                });
-                all.push_str(&render(e, format, color));
-                all.push('\n');
-            }
-            all
-        }
-    }
-    .into_bytes();
+    let text = render_steps(&explanations, args.format, color).into_bytes();
     match &target {
         Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
         None => output::print(&text),
     }
-}
-
-/// The most steps `--steps` takes: each is shown whole.
-const MAX_STEPS: usize = 1000;
-
-/// The parameters after an explained step, flat as `Params::to_flat` lays them: each dense
-/// layer's new weights (row by row), then its new bias.
-fn new_parameters(e: &Explanation) -> Vec<f64> {
-    let mut flat = Vec::new();
-    for layer in &e.layers {
-        if let LayerTrace::Dense(d) = layer {
-            flat.extend(d.new_weights.iter().copied());
-            if let Some(b) = &d.new_bias {
-                flat.extend(b.iter().copied());
-            }
-        }
-    }
-    flat
 }
 
 /// The option strings parsed into [`ExplainOptions`], which the library checks into a request
@@ -158,10 +110,10 @@ fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, 
     // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
     // moments): the step shown is plain gradient descent with the run's step size.
     if let Some(t) = file.and_then(|f| f.training.as_ref()) {
+        // Plain gradient descent keeps no state; the others do.
         let name = match t.optimizer {
             Optimizer::Sgd { .. } => None,
-            Optimizer::Momentum { .. } => Some("momentum"),
-            Optimizer::Adam { .. } => Some("adam"),
+            Optimizer::Momentum { .. } | Optimizer::Adam { .. } => Some(t.optimizer.name()),
         };
         if let (Some(name), gradlens::trace::Update::Sgd { learning_rate }) = (name, &request.update) {
             super::warn(&format!(

@@ -15,6 +15,7 @@ pub enum Command {
 /// The option that sets `setting` in `command`, where one option does.
 fn option(setting: Setting, command: Command) -> Option<&'static str> {
     match setting {
+        Setting::Optimizer => Some("--optimizer"),
         Setting::LearningRate => Some("--lr"),
         Setting::Momentum => Some("--momentum"),
         Setting::Epochs => Some("--epochs"),
@@ -24,6 +25,10 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Loss => Some("--loss"),
         Setting::Hidden => Some("--hidden"),
         Setting::OutputLayer => Some("--output-layer"),
+        Setting::Activation => Some("--activation"),
+        Setting::Init => Some("--init"),
+        Setting::Scale => Some("--scale"),
+        Setting::Steps => Some("--steps"),
         Setting::Sample => Some("--sample"),
         Setting::Label => Some("--label"),
         Setting::Weights => Some("--weights"),

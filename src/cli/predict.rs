@@ -6,8 +6,8 @@ use super::{input, output, parse_numbers};
 use anyhow::{Result, anyhow, bail};
 use clap::ValueEnum;
 use gradlens::data::read_features_from;
-use gradlens::predict::{classes, log_probabilities, outputs, probabilities};
-use gradlens::train::Engine;
+use gradlens::run::SCHEMA;
+use gradlens::run::predict::{PredictJob, Predictions, Scores};
 use ndarray::Array2;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -40,19 +40,24 @@ enum FormatArg {
     Csv,
 }
 
+/// One row's class and the numbers it was chosen from.
 #[derive(Serialize)]
-struct Prediction {
+struct ClassRow {
     /// Counting from 1: the n-th `--x`, or the n-th data row of the CSV.
     row: usize,
     class: String,
     class_index: usize,
-    /// In the order of `classes`.
-    probabilities: Vec<f64>,
+    /// In the order of `classes`, when the model ends in softmax or log-softmax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probabilities: Option<Vec<f64>>,
+    /// The model's outputs as they are, when they are not probabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outputs: Option<Vec<f64>>,
 }
 
 #[derive(Serialize)]
 struct ValueRow {
-    /// Counting from 1, as [`Prediction::row`].
+    /// Counting from 1, as [`ClassRow::row`].
     row: usize,
     /// In the order of `targets`.
     values: Vec<f64>,
@@ -60,27 +65,23 @@ struct ValueRow {
 
 #[derive(Serialize)]
 struct ValueReport<'a> {
+    schema: u32,
     targets: &'a [String],
     predictions: Vec<ValueRow>,
 }
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct ClassReport<'a> {
+    schema: u32,
     classes: &'a [String],
-    predictions: Vec<Prediction>,
+    predictions: Vec<ClassRow>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let engine = args.engine.engine()?;
     let (model, file) = input::load_model(&args.model)?;
     let width = model.in_width();
-    // Loading checked that the names, if any, number the model's outputs and inputs.
-    let class_names: Vec<String> = match &file.classes {
-        Some(c) => c.clone(),
-        None => (0..model.out_width()).map(|i| i.to_string()).collect(),
-    };
-
-    let raw = if let Some(path) = &args.data {
+    let rows = if let Some(path) = &args.data {
         let reader = input::open_data("--data", path)?;
         read_features_from(reader, path, file.features.as_deref(), width).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
@@ -95,56 +96,18 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         bail!("give rows to classify: --x NUMBERS (repeatable) or --data FILE.csv");
     };
-    let x = match &file.scaler {
-        Some(s) => s.transform(&raw),
-        None => raw,
-    };
-    if let Some(targets) = &file.targets {
-        return predict_values(engine, &model, &x, targets, args.format);
-    }
-    let log_p = match engine {
-        Engine::Compiled(options) => gradlens::engine::compiled::predict::log_probabilities(options, &model, &x)?,
-        Engine::Tape => log_probabilities(&model, &x)?,
-    };
-    let p = probabilities(&log_p);
-    let predictions: Vec<Prediction> = classes(&log_p)
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| Prediction {
-            row: i + 1,
-            class: class_names[c].clone(),
-            class_index: c,
-            probabilities: p.row(i).to_vec(),
-        })
-        .collect();
-
-    let out = match args.format {
-        FormatArg::Text => text(&class_names, &predictions),
-        FormatArg::Json => {
-            let mut s = serde_json::to_string_pretty(&Report { classes: &class_names, predictions })?;
-            s.push('\n');
-            s
-        }
-        FormatArg::Csv => csv(&class_names, &predictions)?,
+    let out = match (PredictJob { model, file, rows, engine }).run()? {
+        Predictions::Values { names, values } => values_out(&names, &values, args.format)?,
+        Predictions::Classes { names, classes, scores } => classes_out(&names, &classes, &scores, args.format)?,
     };
     output::print(out.as_bytes())
 }
 
 /// A regression model's predictions: each row's values, named by the model file's targets.
-fn predict_values(
-    engine: Engine,
-    model: &gradlens::model::Model,
-    x: &Array2<f64>,
-    targets: &[String],
-    format: FormatArg,
-) -> Result<()> {
-    let y_hat = match engine {
-        Engine::Compiled(options) => gradlens::engine::compiled::predict::outputs(options, model, x)?,
-        Engine::Tape => outputs(model, x)?,
-    };
+fn values_out(targets: &[String], values: &Array2<f64>, format: FormatArg) -> Result<String> {
     let rows: Vec<ValueRow> =
-        y_hat.rows().into_iter().enumerate().map(|(i, r)| ValueRow { row: i + 1, values: r.to_vec() }).collect();
-    let out = match format {
+        values.rows().into_iter().enumerate().map(|(i, r)| ValueRow { row: i + 1, values: r.to_vec() }).collect();
+    Ok(match format {
         FormatArg::Text => {
             let widths: Vec<usize> = targets.iter().map(|c| c.chars().count().max(10)).collect();
             let mut s = format!("{:>4}", "row");
@@ -162,53 +125,108 @@ fn predict_values(
             s
         }
         FormatArg::Json => {
-            let mut s = serde_json::to_string_pretty(&ValueReport { targets, predictions: rows })?;
+            let mut s = serde_json::to_string_pretty(&ValueReport { schema: SCHEMA, targets, predictions: rows })?;
+            s.push('\n');
+            s
+        }
+        FormatArg::Csv => csv_out(targets, false, rows.iter().map(|r| (r.row, None, r.values.as_slice())))?,
+    })
+}
+
+/// A classifier's predictions: each row's class and the numbers behind it, probabilities under
+/// that name only when the model makes them.
+fn classes_out(names: &[String], classes: &[usize], scores: &Scores, format: FormatArg) -> Result<String> {
+    let (numbers, probabilities) = match scores {
+        Scores::Probabilities(p) => (p, true),
+        Scores::Outputs(y) => (y, false),
+    };
+    // Probabilities are one per class; outputs are the model's own (one for a sigmoid classifier).
+    let columns: Vec<String> = if probabilities || numbers.ncols() == names.len() {
+        names.to_vec()
+    } else {
+        (1..=numbers.ncols()).map(|j| j.to_string()).collect()
+    };
+    let rows: Vec<ClassRow> = classes
+        .iter()
+        .zip(numbers.rows())
+        .enumerate()
+        .map(|(i, (&c, r))| ClassRow {
+            row: i + 1,
+            class: names[c].clone(),
+            class_index: c,
+            probabilities: probabilities.then(|| r.to_vec()),
+            outputs: (!probabilities).then(|| r.to_vec()),
+        })
+        .collect();
+    Ok(match format {
+        FormatArg::Text => text(&columns, probabilities, &rows),
+        FormatArg::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&ClassReport { schema: SCHEMA, classes: names, predictions: rows })?;
             s.push('\n');
             s
         }
         FormatArg::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(std::iter::once("row").chain(targets.iter().map(String::as_str)))?;
-            for r in &rows {
-                let mut record = vec![r.row.to_string()];
-                record.extend(r.values.iter().map(|v| serde_json::to_string(v).expect("a number serialises")));
-                w.write_record(&record)?;
-            }
-            String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?
+            let prefix = if probabilities { "p_" } else { "output_" };
+            let columns: Vec<String> = columns.iter().map(|c| format!("{prefix}{c}")).collect();
+            let row_numbers = |r: &ClassRow| r.probabilities.clone().or_else(|| r.outputs.clone()).unwrap_or_default();
+            let numbers: Vec<Vec<f64>> = rows.iter().map(row_numbers).collect();
+            csv_out(
+                &columns,
+                true,
+                rows.iter().zip(&numbers).map(|(r, n)| (r.row, Some(r.class.as_str()), n.as_slice())),
+            )?
         }
-    };
-    output::print(out.as_bytes())
+    })
 }
 
-fn text(classes: &[String], predictions: &[Prediction]) -> String {
-    let widths: Vec<usize> = classes.iter().map(|c| c.chars().count().max(6)).collect();
-    let class_w = classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max(5);
+/// Probabilities to 4 places under each class's name; outputs (not probabilities) under
+/// `output <name>`, in full.
+fn text(columns: &[String], probabilities: bool, rows: &[ClassRow]) -> String {
+    let titles: Vec<String> =
+        if probabilities { columns.to_vec() } else { columns.iter().map(|c| format!("output {c}")).collect() };
+    let widths: Vec<usize> = titles.iter().map(|c| c.chars().count().max(if probabilities { 6 } else { 10 })).collect();
+    let class_w = rows.iter().map(|r| r.class.chars().count()).max().unwrap_or(0).max(5);
     let mut s = String::new();
     let _ = write!(s, "{:>4}  {:<class_w$}", "row", "class");
-    for (c, w) in classes.iter().zip(&widths) {
+    for (c, w) in titles.iter().zip(&widths) {
         let _ = write!(s, "  {c:>w$}");
     }
     s.push('\n');
-    for p in predictions {
-        let _ = write!(s, "{:>4}  {:<class_w$}", p.row, p.class);
-        for (v, w) in p.probabilities.iter().zip(&widths) {
-            let _ = write!(s, "  {v:>w$.4}");
+    for r in rows {
+        let _ = write!(s, "{:>4}  {:<class_w$}", r.row, r.class);
+        match (&r.probabilities, &r.outputs) {
+            (Some(p), _) => p.iter().zip(&widths).for_each(|(v, w)| {
+                let _ = write!(s, "  {v:>w$.4}");
+            }),
+            (None, Some(y)) => y.iter().zip(&widths).for_each(|(v, w)| {
+                let _ = write!(s, "  {:>w$}", gradlens::render::fmt_num(*v));
+            }),
+            (None, None) => {}
         }
         s.push('\n');
     }
     s
 }
 
-/// `row,class,p_<class>…`, probabilities at full precision.
-fn csv(classes: &[String], predictions: &[Prediction]) -> Result<String> {
+/// `row[,class],<columns>…`, numbers at full precision: the shortest round-trip form, with an
+/// exponent for tiny values (1.56e-13, not 0.000…0156).
+fn csv_out<'a>(
+    columns: &[String],
+    with_class: bool,
+    rows: impl Iterator<Item = (usize, Option<&'a str>, &'a [f64])>,
+) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["row".to_string(), "class".to_string()];
-    header.extend(classes.iter().map(|c| format!("p_{c}")));
+    let mut header = vec!["row".to_string()];
+    if with_class {
+        header.push("class".to_string());
+    }
+    header.extend(columns.iter().cloned());
     w.write_record(&header)?;
-    for p in predictions {
-        let mut record = vec![p.row.to_string(), p.class.clone()];
-        // Shortest round-trip form with an exponent for tiny values (1.56e-13, not 0.000…0156).
-        record.extend(p.probabilities.iter().map(|v| serde_json::to_string(v).expect("a number serialises")));
+    for (row, class, numbers) in rows {
+        let mut record = vec![row.to_string()];
+        record.extend(class.map(str::to_string));
+        record.extend(numbers.iter().map(|v| serde_json::to_string(v).expect("a number serialises")));
         w.write_record(&record)?;
     }
     Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)

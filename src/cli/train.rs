@@ -7,25 +7,21 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{Dataset, IRIS, Prepared, ScaleKind, Target as DataTarget, TargetColumns, TargetKind};
+use gradlens::data::{Dataset, IRIS, ScaleKind, TargetColumns, TargetKind};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
-use gradlens::loss::{LOSS_NAMES, LogBase, Loss};
-use gradlens::model::{Model, ModelFile};
+use gradlens::loss::LOSS_NAMES;
+use gradlens::model::Model;
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
-use gradlens::trace::{ExplainRequest, Targets, Update, explain};
-use gradlens::train::report::{ConfigReport, DataReport, TrainReport};
-use gradlens::train::{
-    Activation, Api, EpochStats, ModelSpec, Observer, OutputLayer, Step, TrainConfig, defaults, targets_phrase,
-    train_on,
-};
-use gradlens::update::Optimizer;
+use gradlens::run::defaults;
+use gradlens::run::export::{model_json, npy_files, npy_names};
+use gradlens::run::trace::TraceFormat;
+use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings};
+use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step};
+use gradlens::update::OPTIMIZER_NAMES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -50,14 +46,14 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
     /// Feature scaling, fitted on the training rows only.
-    #[arg(long, value_enum, default_value = "standard")]
-    scale: ScaleArg,
+    #[arg(long, value_parser = ScaleKind::NAMES, default_value = defaults::SCALE)]
+    scale: String,
     /// The share of the rows held out for testing (of each class, for classes), in [0, 1); 0
     /// trains on every row.
     #[arg(long, value_name = "F", default_value_t = defaults::TEST_FRACTION, allow_hyphen_values = true)]
     test_fraction: f64,
     /// Seeds every random choice (split, initial weights, shuffles): the same seed, the same run.
-    #[arg(long, value_name = "N", default_value = "0")]
+    #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
     seed: u64,
 
     /// Start from this model file (architecture and weights) instead of a fresh model; the scaler
@@ -68,8 +64,8 @@ pub struct Args {
     #[arg(long, value_name = "WIDTHS")]
     hidden: Option<String>,
     /// The hidden layers' activation [default: tanh]
-    #[arg(long, value_parser = activation_names())]
-    activation: Option<Activation>,
+    #[arg(long, value_parser = Activation::ALL.map(Activation::name))]
+    activation: Option<String>,
     /// The last layer: softmax, or an activation (identity: the dense layer's values as they are)
     /// [default: softmax for classes, identity for values]
     #[arg(long, value_name = "LAYER", value_parser = OutputLayer::names())]
@@ -78,19 +74,19 @@ pub struct Args {
     #[arg(long)]
     no_bias: bool,
     /// Initial weights: glorot (normal, stax's default), uniform (U[−1, 1], the blog's) or zeros.
-    #[arg(long, value_enum, default_value = "glorot")]
-    init: InitArg,
+    #[arg(long, value_parser = Init::NAMES, default_value = defaults::INIT)]
+    init: String,
     /// stax: the gradient by the tape; custom: the blog's hand-derived gradient (any model).
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
     /// As jax.example_libraries.optimizers: momentum with --momentum, adam with b1 0.9, b2 0.999, eps 1e-8.
-    #[arg(long, value_enum, default_value = "sgd")]
-    optimizer: OptimizerArg,
+    #[arg(long, value_parser = OPTIMIZER_NAMES, default_value = defaults::OPTIMIZER)]
+    optimizer: String,
     /// Step size.
     #[arg(long, value_name = "ALPHA", default_value_t = defaults::LEARNING_RATE, allow_hyphen_values = true)]
     lr: f64,
-    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9]
+    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9, run::defaults]
     #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
     momentum: Option<f64>,
     /// Passes over the training rows.
@@ -155,44 +151,16 @@ pub struct Args {
 /// The most snapshots `--plot-weights` keeps: a longer run is sampled every few epochs.
 const MAX_WEIGHT_SNAPSHOTS: usize = 1000;
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ScaleArg {
-    Standard,
-    Minmax,
-    None,
-}
-
-/// `--activation`: every name in [`Activation::ALL`], so a new activation needs nothing here.
-fn activation_names() -> impl clap::builder::TypedValueParser<Value = Activation> {
-    use clap::builder::TypedValueParser;
-    let names = Activation::ALL.map(Activation::name);
-    clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<Activation>().expect("a listed name"))
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TargetsArg {
     Classes,
     Values,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum InitArg {
-    Glorot,
-    Uniform,
-    Zeros,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ApiArg {
     Stax,
     Custom,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OptimizerArg {
-    Sgd,
-    Momentum,
-    Adam,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,11 +172,14 @@ enum FormatArg {
 pub fn run(args: Args) -> Result<()> {
     // Everything the user gave is checked before any work: a bad option costs nothing. A model
     // file is read first because its run's loss is the default.
-    let start =
-        args.model.as_ref().map(|path| input::load_model(path).map(|(model, file)| (path, model, file))).transpose()?;
-    let saved_loss = start.as_ref().and_then(|(_, _, file)| file.training.as_ref()).map(|t| t.loss);
+    let start = args
+        .model
+        .as_ref()
+        .map(|path| input::load_model(path).map(|(model, file)| SavedModel { path: path.clone(), model, file }))
+        .transpose()?;
     let columns = target_columns(&args)?;
-    let config = config(&args, saved_loss, columns.kind())?;
+    let settings = settings(&args)?;
+    settings.config(start.as_ref().map(|s| &s.file), columns.kind())?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
     if args.data != IRIS {
@@ -221,47 +192,28 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let (data, source) = load_data(&args, &columns)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
-    let saved_scaler = start.as_ref().and_then(|(_, _, file)| file.scaler.clone());
-    let scale = if saved_scaler.is_some() { None } else { scale_kind(args.scale) };
-    let Prepared { train: train_set, test: test_set, scaler, .. } =
-        data.prepare(args.test_fraction, scale, &mut rng).with_context(|| format!("--data {source}"))?;
-    let (train_set, test_set, scaler) = match saved_scaler {
-        Some(s) => (train_set.scaled(&s), test_set.map(|t| t.scaled(&s)), Some(s)),
-        None => (train_set, test_set, scaler),
-    };
-    let model = match start {
-        Some((path, model, file)) => check_start(path, model, &file, &data, config.loss)?,
-        None => fresh_model(&args, &data, config.loss, &mut rng)?,
-    };
+    let data = load_data(&args, &columns)?;
+    let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
+    let run = job.prepare()?;
 
     // The .npy files are known once the model is: each is checked now, before training.
     let mut npy = match &args.save_npy {
-        Some(dir) => Some(NpyFiles::check(dir, &npy_names(&model), &mut plan)?),
+        Some(dir) => Some(NpyFiles::check(dir, &npy_names(&run.model), &mut plan)?),
         None => None,
     };
-
-    let data_report = DataReport::new(&source, &data, &train_set, test_set.as_ref());
-    let ran_on = engine.for_run(&config, args.trace.is_some());
-    let config_report =
-        ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), args.test_fraction, args.seed, ran_on);
     let text = args.format == FormatArg::Text;
     if text && !super::quiet() {
         // A reader that has gone (`| head -1`) ends the printing, not the run: the files are saved.
-        output::print(header(&data_report, &config_report, &model).as_bytes())?;
+        output::print(header(&run.data, &run.config, &run.model).as_bytes())?;
     }
     // Everything is checked: what was said about the options comes before the long part.
     super::flush_warnings();
-    let mut observer = Watch::new(&args, &config, &data, train_set.len(), text, &outputs)?;
-    let initial = model.clone();
-    let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut observer);
+    let mut observer = Watch::new(&args, &run, text, &outputs)?;
+    let trained = run.train(&mut observer);
     // The bar goes whether training ended well or not; a failed run's trace is dropped unwritten.
     let trace = observer.finish();
-    let result = result?;
-    check_not_diverged(&observer.first_and_last, &config)?;
-    let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
+    let trained = trained?;
+    let report = &trained.report;
 
     // Render every file in memory first, so a failure leaves the user's files as they were.
     let mut files: Vec<(&Target, Content)> = Vec::new();
@@ -269,17 +221,19 @@ pub fn run(args: Args) -> Result<()> {
         files.push((target, Content::Bytes(model_json(&report.model))));
     }
     if let Some(npy) = &npy {
-        for ((target, _), bytes) in npy.targets.iter().zip(npy_files(&result.model)?) {
+        for ((target, _), bytes) in npy.targets.iter().zip(npy_files(&trained.model)?) {
             files.push((target, Content::Bytes(bytes)));
         }
     }
     if let Some((target, format)) = &outputs.plot {
-        files.push((target, Content::Bytes(training_curves(&report.epochs, &loss_unit(config.loss), *format)?)));
+        let unit = loss_unit(report.config.train.loss);
+        files.push((target, Content::Bytes(training_curves(&report.epochs, &unit, *format)?)));
     }
     if let Some((target, format)) = &outputs.plot_weights {
         let mut history = std::mem::take(&mut observer.params_history);
-        history.insert(0, initial.params().to_flat());
-        let mut panels = weight_panels(&result.model, &history, &data.feature_names, data.target.names());
+        history.insert(0, trained.initial.params().to_flat());
+        let train = &trained.train;
+        let mut panels = weight_panels(&trained.model, &history, &train.feature_names, train.target.names());
         for panel in &mut panels {
             panel.every = observer.params_every;
         }
@@ -295,59 +249,16 @@ pub fn run(args: Args) -> Result<()> {
     }
 
     let out = match args.format {
-        FormatArg::Text => summary(&report),
-        FormatArg::Json => json(&report),
+        FormatArg::Text => summary(report),
+        FormatArg::Json => json(report),
     };
     output::print(out.as_bytes())
 }
 
-/// How many times its first epoch's loss a run's last loss may be before the run counts as
-/// diverged (the loss of a run that learns goes down).
-const DIVERGED_GROWTH: f64 = 1000.0;
-
-/// A run whose loss grew by orders of magnitude has not learned: it is an error (exit 2, nothing
-/// saved), with the step size as the likely cause. (A loss that overflows is found by the
-/// training loop itself.)
-fn check_not_diverged(first_and_last: &Option<(EpochStats, EpochStats)>, config: &TrainConfig) -> Result<()> {
-    let Some((first, last)) = first_and_last else { return Ok(()) };
-    if last.loss > DIVERGED_GROWTH * first.loss.max(f64::MIN_POSITIVE) {
-        bail!(
-            "training diverged: the loss grew from {} in epoch 1 to {} in epoch {}; try a smaller step size \
-             (--lr, now {}); nothing was saved",
-            fmt_num(first.loss),
-            fmt_num(last.loss),
-            last.epoch,
-            fmt_num(config.optimizer.step_size())
-        );
-    }
-    Ok(())
-}
-
-/// Which columns are the targets (`--label`, `--targets`), known before any data is read.
-fn target_columns(args: &Args) -> Result<TargetColumns> {
-    let kind = args.targets.map(|t| match t {
-        TargetsArg::Classes => TargetKind::Classes,
-        TargetsArg::Values => TargetKind::Values,
-    });
-    Ok(TargetColumns::new(args.label.as_deref(), kind)?)
-}
-
-/// The optimisation settings, each checked and named by its option; `kind` is what the targets
-/// will be, which chooses the default loss.
-fn config(args: &Args, saved_loss: Option<Loss>, kind: TargetKind) -> Result<TrainConfig> {
-    // The library checks every setting and names it; `options.rs` turns the name into the option.
-    // A mass given is checked even where the optimizer ignores it (then it is also warned about).
-    if let Some(mass) = args.momentum {
-        Optimizer::check_mass(mass)?;
-    }
-    let mass = args.momentum.unwrap_or(defaults::MOMENTUM);
-    let optimizer = match args.optimizer {
-        OptimizerArg::Sgd => Optimizer::sgd(args.lr),
-        OptimizerArg::Momentum => Optimizer::momentum(args.lr, mass),
-        OptimizerArg::Adam => Optimizer::adam(args.lr),
-    }?;
-    // Options the chosen mode does not read: said, not silently dropped.
-    if args.momentum.is_some() && args.optimizer != OptimizerArg::Momentum {
+/// The options as the library's settings; what this face alone has (warnings about options
+/// the chosen mode does not read, `--every`, `--trace-every`) is checked here.
+fn settings(args: &Args) -> Result<TrainSettings> {
+    if args.momentum.is_some() && args.optimizer != "momentum" {
         super::warn("--momentum is ignored: it is the mass of --optimizer momentum");
     }
     if args.activation.is_some() && args.hidden.as_deref().is_none_or(|h| h.trim().is_empty()) {
@@ -362,31 +273,54 @@ fn config(args: &Args, saved_loss: Option<Loss>, kind: TargetKind) -> Result<Tra
     if args.every == Some(0) {
         bail!("--every 0: print every 1 epoch or more");
     }
-    let log_base: Option<LogBase> = args.log_base.as_deref().map(str::parse).transpose()?;
-    let loss = Loss::chosen(args.loss.as_deref(), log_base, saved_loss.or(Some(Loss::default_for(kind))))?;
-    loss.check_targets(kind, Setting::Loss)?;
-    let config = TrainConfig {
-        optimizer,
-        epochs: args.epochs,
+    Ok(TrainSettings {
+        data: Some(args.data.clone()),
+        hidden: hidden(args.hidden.as_deref())?,
+        activation: args.activation.clone(),
+        output_layer: args.output_layer.clone(),
+        bias: Some(!args.no_bias),
+        init: Some(args.init.clone()),
+        optimizer: Some(args.optimizer.clone()),
+        lr: Some(args.lr),
+        momentum: args.momentum,
+        epochs: Some(args.epochs),
         batch_size: args.batch_size,
-        shuffle: !args.no_shuffle,
-        loss,
+        shuffle: Some(!args.no_shuffle),
+        seed: Some(args.seed),
+        test_fraction: Some(args.test_fraction),
+        scale: Some(args.scale.clone()),
+        loss: args.loss.clone(),
+        log_base: args.log_base.as_deref().map(str::parse).transpose()?,
         freeze_bias: args.freeze_bias,
-        api: match args.api {
+        api: Some(match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
-        },
-    };
-    config.check()?;
-    Ok(config)
+        }),
+    })
 }
 
-fn scale_kind(s: ScaleArg) -> Option<ScaleKind> {
-    match s {
-        ScaleArg::Standard => Some(ScaleKind::Standard),
-        ScaleArg::Minmax => Some(ScaleKind::Minmax),
-        ScaleArg::None => None,
+/// `--hidden 16,8`: the widths.
+fn hidden(text: Option<&str>) -> Result<Vec<usize>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) if text.trim().is_empty() => Ok(Vec::new()),
+        Some(text) => text
+            .split(',')
+            .map(|w| match w.trim().parse::<usize>() {
+                Ok(n) => Ok(n),
+                Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
+            })
+            .collect(),
     }
+}
+
+/// Which columns are the targets (`--label`, `--targets`), known before any data is read.
+fn target_columns(args: &Args) -> Result<TargetColumns> {
+    let kind = args.targets.map(|t| match t {
+        TargetsArg::Classes => TargetKind::Classes,
+        TargetsArg::Values => TargetKind::Values,
+    });
+    Ok(TargetColumns::new(args.label.as_deref(), kind)?)
 }
 
 /// The checked output paths, with the image format each plot's name asks for.
@@ -473,21 +407,8 @@ impl Drop for NpyFiles {
     }
 }
 
-/// The names of the .npy files of `model`, in the order [`npy_files`] renders them. Dense layers
-/// are numbered from 1, as `explain` ("Layer 2") and the weights plot (W2) number them.
-fn npy_names(model: &Model) -> Vec<String> {
-    let mut names = Vec::new();
-    for (d, (_, _, b)) in model.dense_layers().enumerate() {
-        names.push(format!("layer{}_weights.npy", d + 1));
-        if b.is_some() {
-            names.push(format!("layer{}_bias.npy", d + 1));
-        }
-    }
-    names
-}
-
 /// The data, and how to name it in messages and reports.
-fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> {
+fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
     let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
     if let (Some(labels), false) = (&args.labels, numpy) {
         bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
@@ -512,10 +433,12 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
         Dataset::iris()
     } else if numpy {
         let limits = input::numpy_limits();
-        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(|e| match e {
-            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
-            e => anyhow!(e),
-        })?
+        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
+            |e| match e {
+                gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+                e => anyhow!(e),
+            },
+        )?
     } else {
         let reader = input::open_data("--data", Path::new(&args.data))?;
         Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
@@ -531,93 +454,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<(Dataset, String)> 
     };
     gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
         .with_context(|| format!("--data {}", args.data))?;
-    Ok((data, args.data.clone()))
-}
-
-/// A model file to train on from: it must fit the data (inputs, outputs, and the names it was
-/// saved with).
-fn check_start(path: &Path, model: Model, file: &ModelFile, data: &Dataset, loss: Loss) -> Result<Model> {
-    let features = data.feature_names.len();
-    let at = path.display();
-    if let Err(f) = loss.check_output(&model) {
-        return Err(gradlens::Error::ModelFile { path: path.into(), at: f.at, why: f.why }.into());
-    }
-    if model.in_width() != features {
-        bail!(
-            "--model {at}: the model takes {} inputs but the data has {features} features ({})",
-            model.in_width(),
-            data.feature_names.join(", ")
-        );
-    }
-    if model.out_width() != data.target.width() {
-        bail!(
-            "--model {at}: the model has {} outputs but the data has {} ({})",
-            model.out_width(),
-            targets_phrase(&data.target),
-            data.target.names().join(", ")
-        );
-    }
-    let (saved, kind) = match &data.target {
-        DataTarget::Classes { .. } => (&file.classes, "classes"),
-        DataTarget::Values { .. } => (&file.targets, "target values"),
-    };
-    if let Some(names) = saved
-        && names != data.target.names()
-    {
-        bail!(
-            "--model {at}: the model's {kind} are {} but the data's are {} (in order{})",
-            names.join(", "),
-            data.target.names().join(", "),
-            if kind == "classes" { " of first appearance" } else { " of --label" }
-        );
-    }
-    if let Some(names) = &file.features
-        && names != &data.feature_names
-    {
-        bail!(
-            "--model {at}: the model's features are {} but the data's are {}",
-            names.join(", "),
-            data.feature_names.join(", ")
-        );
-    }
-    Ok(model)
-}
-
-/// A fresh model of the architecture the options ask for, drawn from `rng`, for a run with `loss`.
-fn fresh_model(args: &Args, data: &Dataset, loss: Loss, rng: &mut ChaCha8Rng) -> Result<Model> {
-    let (features, classes) = (data.feature_names.len(), data.target.width());
-    let hidden = match &args.hidden {
-        None => Vec::new(),
-        Some(text) if text.trim().is_empty() => Vec::new(),
-        Some(text) => text
-            .split(',')
-            .map(|w| match w.trim().parse::<usize>() {
-                Ok(n) => Ok(n),
-                Err(_) => bail!("--hidden {text}: '{}' is not a number of units", w.trim()),
-            })
-            .collect::<Result<_>>()?,
-    };
-    // Each layer's activations for a batch: rows × width. Checked after the library's parameter
-    // count (which refuses the widest models before allocating any weight), so a width too large
-    // for any data is named by that rule.
-    let widest = hidden.iter().chain([&features, &classes]).max().copied().unwrap_or(0);
-    let spec = ModelSpec {
-        hidden,
-        activation: args.activation.unwrap_or(Activation::Tanh),
-        bias: !args.no_bias,
-        init: match args.init {
-            InitArg::Glorot => Init::GlorotNormal,
-            InitArg::Uniform => Init::UNIFORM,
-            InitArg::Zeros => Init::Zeros,
-        },
-        output: match &args.output_layer {
-            Some(name) => OutputLayer::from_name(name)?,
-            None => OutputLayer::default_for(data.target.kind()),
-        },
-    };
-    let model = spec.build_for(features, classes, loss, rng)?;
-    gradlens::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
-    Ok(model)
+    Ok(data)
 }
 
 /// What the run reports while it trains: a progress bar on a terminal's stderr, a line every
@@ -633,66 +470,21 @@ struct Watch {
     params_every: usize,
     /// Whether the run keeps every epoch's figures: only `--format json` and `--plot` use them.
     keep_history: bool,
-    /// The first and the latest epoch's figures, for the divergence check.
-    first_and_last: Option<(EpochStats, EpochStats)>,
     trace: Option<TraceWriter>,
 }
 
+/// The trace file, the library's line format, and the size warning's figures.
 struct TraceWriter {
     out: Stream,
-    optimizer: Optimizer,
-    loss: Loss,
-    freeze_bias: bool,
-    class_names: Option<Vec<String>>,
-    feature_names: Vec<String>,
-    every: usize,
-    compact: bool,
-    /// Steps the trace will hold, for the size warning after its first line.
+    format: TraceFormat,
+    /// Lines the trace will hold, for the size warning after its first line.
     lines: u64,
     warned: bool,
 }
 
-/// One `--trace-compact` line: where the step is, its loss, and each dense layer's parameters,
-/// gradients and new parameters.
-#[derive(Serialize)]
-struct CompactLine<'a> {
-    epoch: usize,
-    step: usize,
-    loss: f64,
-    new_loss: f64,
-    layers: Vec<CompactLayer<'a>>,
-}
-
-#[derive(Serialize)]
-struct CompactLayer<'a> {
-    /// The dense layer's number, from 1, as explain's "Layer 1" and the .npy files count.
-    layer: usize,
-    weights: &'a gradlens::trace::Matrix,
-    bias: &'a Option<Vec<f64>>,
-    grad_weights: &'a gradlens::trace::Matrix,
-    grad_bias: &'a Option<Vec<f64>>,
-    new_weights: &'a gradlens::trace::Matrix,
-    new_bias: &'a Option<Vec<f64>>,
-}
-
-/// One `--trace` line: the step's explanation, with where it falls in the run.
-#[derive(Serialize)]
-struct TraceLine<'a> {
-    epoch: usize,
-    step: usize,
-    #[serde(flatten)]
-    explanation: &'a gradlens::trace::Explanation,
-}
-
 impl Watch {
-    fn new(
-        args: &Args,
-        config: &TrainConfig,
-        data: &Dataset,
-        train_rows: usize,
-        text: bool,
-        outputs: &Outputs,
-    ) -> Result<Watch> {
+    fn new(args: &Args, run: &TrainRun, text: bool, outputs: &Outputs) -> Result<Watch> {
+        let config = &run.config.train;
         let bar = (std::io::stderr().is_terminal() && !super::quiet()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(config.epochs as u64), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -703,21 +495,21 @@ impl Watch {
         });
         let trace = match &outputs.trace {
             None => None,
-            Some(target) => Some(TraceWriter {
-                out: Stream::open(target)?,
-                optimizer: config.optimizer,
-                loss: config.loss,
-                freeze_bias: config.freeze_bias,
-                class_names: data.class_names().map(<[String]>::to_vec),
-                feature_names: data.feature_names.clone(),
-                every: args.trace_every.unwrap_or(1),
-                compact: args.trace_compact,
-                lines: {
-                    let per_epoch = train_rows.div_ceil(config.batch_size.unwrap_or(train_rows).max(1)) as u64;
-                    (per_epoch * config.epochs as u64).div_ceil(args.trace_every.unwrap_or(1) as u64)
-                },
-                warned: false,
-            }),
+            Some(target) => {
+                let format = TraceFormat {
+                    optimizer: config.optimizer,
+                    loss: config.loss,
+                    freeze_bias: config.freeze_bias,
+                    class_names: run.train.class_names().map(<[String]>::to_vec),
+                    feature_names: run.train.feature_names.clone(),
+                    every: args.trace_every.unwrap_or(1),
+                    compact: args.trace_compact,
+                };
+                let rows = run.train.len();
+                let per_epoch = rows.div_ceil(config.batch_size.unwrap_or(rows).max(1)) as u64;
+                let lines = format.lines(per_epoch * config.epochs as u64);
+                Some(TraceWriter { out: Stream::open(target)?, format, lines, warned: false })
+            }
         };
         let every = (text && !super::quiet()).then(|| args.every.unwrap_or((config.epochs / 10).max(1)));
         let record_params = outputs.plot_weights.is_some();
@@ -731,7 +523,6 @@ impl Watch {
             record_params,
             params_every,
             keep_history,
-            first_and_last: None,
             trace,
         })
     }
@@ -752,57 +543,8 @@ impl Observer for Watch {
 
     fn step(&mut self, step: &Step) -> gradlens::Result<()> {
         let Some(t) = &mut self.trace else { return Ok(()) };
-        if !step.step.is_multiple_of(t.every) {
-            return Ok(());
-        }
-        let explanation = explain(&ExplainRequest {
-            model: step.model.clone(),
-            inputs: step.x.clone(),
-            scaler: None,
-            targets: match step.labels {
-                Some(labels) => Targets::Classes(labels.to_vec()),
-                None => Targets::Values(step.y.clone()),
-            },
-            update: Update::Run { optimizer: t.optimizer, state: step.state.clone(), step: step.step },
-            loss: t.loss,
-            freeze_bias: t.freeze_bias,
-            class_names: t.class_names.clone(),
-            feature_names: Some(t.feature_names.clone()),
-        })?;
-        let bytes = if t.compact {
-            let layers = explanation
-                .layers
-                .iter()
-                .filter_map(|l| match l {
-                    gradlens::trace::LayerTrace::Dense(d) => Some(d),
-                    _ => None,
-                })
-                .enumerate()
-                .map(|(i, d)| CompactLayer {
-                    layer: i + 1,
-                    weights: &d.weights,
-                    bias: &d.bias,
-                    grad_weights: &d.grad_weights,
-                    grad_bias: &d.grad_bias,
-                    new_weights: &d.new_weights,
-                    new_bias: &d.new_bias,
-                })
-                .collect();
-            let line = CompactLine {
-                epoch: step.epoch,
-                step: step.step,
-                loss: explanation.loss,
-                new_loss: explanation.new_loss,
-                layers,
-            };
-            serde_json::to_vec(&line)
-        } else {
-            serde_json::to_vec(&TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation })
-        };
+        let Some(bytes) = t.format.line(step)? else { return Ok(()) };
         let name = t.out.name();
-        let io = |source: std::io::Error| gradlens::Error::Io { path: name.clone().into(), source };
-        let mut bytes = bytes.map_err(|e| io(std::io::Error::other(e)))?;
-        bytes.push(b'\n');
         if !t.warned {
             // The first line's size times the lines to come: warn before the bulk is written.
             t.warned = true;
@@ -817,7 +559,7 @@ impl Observer for Watch {
                 );
             }
         }
-        t.out.write_all(&bytes).map_err(io)
+        t.out.write_all(&bytes).map_err(|source| gradlens::Error::Io { path: name.into(), source })
     }
 
     fn keeps_history(&self) -> bool {
@@ -825,10 +567,6 @@ impl Observer for Watch {
     }
 
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
-        match &mut self.first_and_last {
-            None => self.first_and_last = Some((stats.clone(), stats.clone())),
-            Some((_, last)) => *last = stats.clone(),
-        }
         if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
             self.params_history.push(model.params().to_flat());
         }
@@ -854,28 +592,4 @@ impl Observer for Watch {
         }
         Ok(())
     }
-}
-
-fn model_json(file: &ModelFile) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(file).expect("a model file serialises");
-    s.push('\n');
-    s.into_bytes()
-}
-
-/// `layer{d}_weights.npy` (out×in, rows = output units, as in the model file) and
-/// `layer{d}_bias.npy` (out) for the d-th dense layer (from 1), named by [`npy_names`].
-fn npy_files(model: &Model) -> Result<Vec<Vec<u8>>> {
-    use ndarray_npy::WriteNpyExt;
-    let mut files = Vec::new();
-    for (_, w, b) in model.dense_layers() {
-        let mut bytes = Vec::new();
-        w.write_npy(&mut bytes)?;
-        files.push(bytes);
-        if let Some(b) = b {
-            let mut bytes = Vec::new();
-            b.row(0).to_owned().write_npy(&mut bytes)?;
-            files.push(bytes);
-        }
-    }
-    Ok(files)
 }

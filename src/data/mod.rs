@@ -69,6 +69,15 @@ pub enum TargetKind {
 }
 
 impl Target {
+    /// "3 classes" or "2 target values", for messages about a model's outputs.
+    pub fn phrase(&self) -> String {
+        match self {
+            Target::Classes { names, .. } => format!("{} classes", names.len()),
+            Target::Values { names, .. } if names.len() == 1 => "1 target value".to_string(),
+            Target::Values { names, .. } => format!("{} target values", names.len()),
+        }
+    }
+
     /// The model's output width these targets need: the classes, or the value columns.
     pub fn width(&self) -> usize {
         self.names().len()

@@ -481,7 +481,11 @@ fn label(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<i64, String> 
         Kind::U8 => Ok(i64::from(raw[0])),
         Kind::F64 => {
             let v = f64::from_le_bytes(bytes8(raw, big));
-            if v.fract() == 0.0 && v.abs() < 2f64.powi(53) { Ok(v as i64) } else { Err(format!("{v} is not a class number")) }
+            if v.fract() == 0.0 && v.abs() < 2f64.powi(53) {
+                Ok(v as i64)
+            } else {
+                Err(format!("{v} is not a class number"))
+            }
         }
         Kind::F32 => Err("a float32 where a class number was expected".into()),
     }
@@ -619,7 +623,12 @@ impl Dataset {
     }
 
     /// [`Dataset::from_npy`] within `limits` (`--max-input-size`).
-    pub fn from_npy_within(data: &Path, labels: Option<&Path>, kind: TargetKind, limits: NumpyLimits) -> Result<Dataset> {
+    pub fn from_npy_within(
+        data: &Path,
+        labels: Option<&Path>,
+        kind: TargetKind,
+        limits: NumpyLimits,
+    ) -> Result<Dataset> {
         const FEATURES: &str = "features must be a 2-D float64 or float32 array";
         const VALUES: &str = "value targets must be a 1-D or 2-D float64 or float32 array";
         let is_npz = data.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));

@@ -15,6 +15,25 @@ pub enum ScaleKind {
     Minmax,
 }
 
+impl ScaleKind {
+    /// The scalings by name, `none` last (the features as they are).
+    pub const NAMES: [&str; 3] = ["standard", "minmax", "none"];
+
+    /// The scaling called `name`, one of [`ScaleKind::NAMES`]; `None` for `none`.
+    pub fn from_name(name: &str) -> Result<Option<ScaleKind>> {
+        match name {
+            "standard" => Ok(Some(ScaleKind::Standard)),
+            "minmax" => Ok(Some(ScaleKind::Minmax)),
+            "none" => Ok(None),
+            other => Err(Error::invalid_value(
+                Setting::Scale,
+                format!("'{other}'"),
+                format!("not a scaling ({})", ScaleKind::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
 /// x' = (x − offset) / divisor, per feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {

@@ -6,6 +6,8 @@
 //!   f64). `--api custom` trains with it; prediction and accuracy use its forward pass.
 //! - [`compiled`]: the fast engine (a fixed step plan over preallocated buffers), the default of
 //!   `train` and `predict`.
+//! - [`training`]: what a training loop on any engine takes and gives (settings, observer,
+//!   result).
 //!
 //! All read the model ([`crate::model::Model`]), its activations ([`crate::activation`]) and its
 //! loss ([`crate::loss::Loss`]) from the same definitions, and are checked against each other
@@ -14,6 +16,7 @@
 pub mod compiled;
 pub mod hand;
 pub mod tape;
+pub mod training;
 
 use ndarray::{LinalgScalar, ScalarOperand};
 use num_traits::Float;

@@ -7,30 +7,10 @@
 
 use crate::autodiff::{Gradients, Tape, Var};
 use crate::error::Result;
-use crate::layers::Params;
+use crate::layers::{ModelLayer, Params, record};
 use crate::loss::Loss;
-use crate::model::{Fault, Model, ModelLayer};
+use crate::model::{Fault, Model};
 use ndarray::Array2;
-
-/// One layer's forward computation, recorded on `tape`: the one place that says what each kind
-/// of layer computes on the tape (stax's `apply` comes here too).
-///
-/// # Shapes
-/// `x`: m×in → m×out.
-pub fn record(tape: &mut Tape, layer: &ModelLayer<Var>, x: Var) -> Result<Var> {
-    match layer {
-        ModelLayer::Dense { w_out_in, b } => {
-            let z = tape.matmul_nt(x, *w_out_in)?;
-            match b {
-                Some(b) => tape.add_row(z, *b),
-                None => Ok(z),
-            }
-        }
-        ModelLayer::Activation(a) => Ok(tape.activation(*a, x)),
-        ModelLayer::Softmax => Ok(tape.softmax(x)),
-        ModelLayer::LogSoftmax => Ok(tape.log_softmax(x)),
-    }
-}
 
 /// One forward computation of a model and its loss, recorded on a tape.
 pub struct Pass {

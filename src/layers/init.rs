@@ -45,6 +45,24 @@ impl Init {
     /// The blog's initialiser.
     pub const UNIFORM: Init = Init::Uniform { low: -1.0, high: 1.0 };
 
+    /// The initialisers a fresh model may ask for by name: `glorot` (stax's default), `uniform`
+    /// (U[−1, 1], the blog's) and `zeros`.
+    pub const NAMES: [&str; 3] = ["glorot", "uniform", "zeros"];
+
+    /// The initialiser called `name`, one of [`Init::NAMES`].
+    pub fn from_name(name: &str) -> crate::Result<Init> {
+        match name {
+            "glorot" => Ok(Init::GlorotNormal),
+            "uniform" => Ok(Init::UNIFORM),
+            "zeros" => Ok(Init::Zeros),
+            other => Err(crate::Error::invalid_value(
+                crate::error::Setting::Init,
+                format!("'{other}'"),
+                format!("not an initialiser ({})", Init::NAMES.join(", ")),
+            )),
+        }
+    }
+
     /// # Shapes
     /// `(out, in)` → out×in; fan_in = in, fan_out = out.
     pub fn sample<R: Rng + ?Sized>(self, rng: &mut R, (out, inp): (usize, usize)) -> Array2<f64> {

@@ -25,17 +25,17 @@
 //! ```
 
 mod init;
+mod model_layer;
 mod params;
 
 pub use Layer::{LogSoftmax, Softmax};
 pub use init::Init;
+pub use model_layer::{ModelLayer, record};
 pub use params::Params;
 
 use crate::activation::Activation;
 use crate::autodiff::{Tape, Var};
-use crate::engine::tape::record;
 use crate::error::{Error, Result, Setting};
-use crate::model::ModelLayer;
 use rand::Rng;
 
 /// One layer of a model.
@@ -154,7 +154,7 @@ impl Layer {
         }
     }
 
-    /// stax's `apply_fun`, recorded on `tape` by the tape engine's [`record`].
+    /// stax's `apply_fun`, recorded on `tape` by [`record`].
     ///
     /// # Shapes
     /// `x`: m×in → m×out.

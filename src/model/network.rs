@@ -10,66 +10,9 @@
 
 use crate::activation::Activation;
 use crate::error::{Error, Result, Setting, shape};
-use crate::layers::{Layer, Params};
+use crate::layers::{Layer, ModelLayer, Params};
 use ndarray::Array2;
 use num_traits::Float;
-
-/// One layer of a model with its parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelLayer<T = Array2<f64>> {
-    /// z = a·Wᵀ + b.
-    Dense {
-        /// W, out×in.
-        w_out_in: T,
-        /// b, 1×out, or none.
-        b: Option<T>,
-    },
-    /// a = f(z), unit by unit.
-    Activation(Activation),
-    /// ŷ = softmax(z), row by row.
-    Softmax,
-    /// ln softmax(z), row by row.
-    LogSoftmax,
-}
-
-impl<T> ModelLayer<T> {
-    /// The word in model files and explanations: `dense`, the activation's name, `softmax`,
-    /// `logsoftmax`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ModelLayer::Dense { .. } => "dense",
-            ModelLayer::Activation(a) => a.name(),
-            ModelLayer::Softmax => "softmax",
-            ModelLayer::LogSoftmax => "logsoftmax",
-        }
-    }
-
-    /// Whether this is a softmax or log-softmax layer.
-    pub fn is_softmax(&self) -> bool {
-        matches!(self, ModelLayer::Softmax | ModelLayer::LogSoftmax)
-    }
-
-    /// The same layer with every parameter replaced by `f(parameter)`, weights before bias.
-    pub fn map<U>(&self, f: &mut impl FnMut(&T) -> U) -> ModelLayer<U> {
-        match self {
-            ModelLayer::Dense { w_out_in, b } => ModelLayer::Dense { w_out_in: f(w_out_in), b: b.as_ref().map(f) },
-            ModelLayer::Activation(a) => ModelLayer::Activation(*a),
-            ModelLayer::Softmax => ModelLayer::Softmax,
-            ModelLayer::LogSoftmax => ModelLayer::LogSoftmax,
-        }
-    }
-
-    /// The layer's parameters as a [`Params`] node (`Params::None` for a layer without any).
-    pub fn params(&self) -> Params<T>
-    where
-        T: Clone,
-    {
-        match self {
-            ModelLayer::Dense { w_out_in, b } => Params::Dense { w_out_in: w_out_in.clone(), b: b.clone() },
-            _ => Params::None,
-        }
-    }
-}
 
 /// Layers applied one after another, each with its parameters, checked to chain (see
 /// [`Model::from_layers`]).

@@ -10,8 +10,9 @@
 //! [`SHOWN_SAMPLES`] terms.
 
 use super::fmt_num;
-use super::math::{Math, Sym, alpha, cat, d_loss, minus, times};
+use super::math::{Math, alpha, cat, d_loss, minus, times};
 use super::mathml::mathml;
+use super::symbols::Symbols;
 use crate::loss::Loss;
 use crate::trace::Explanation;
 use serde::Serialize;
@@ -77,32 +78,22 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
     if size > MAX_CHAINS {
         return Vec::new();
     }
-    let multi = denses.len() > 1;
-    let number = |i: usize| denses.iter().position(|&d| d == i).map_or(0, |p| p + 1);
-    let sym = |name: &str, tex: &str, i: usize| {
-        let s = Sym::new(name, tex);
-        if multi { s.of_layer(number(i)) } else { s }
-    };
+    let symbols = Symbols::new(&e.layers);
     let m = e.inputs.nrows();
     let shown = m.min(SHOWN_SAMPLES);
     let lr = e.learning_rate;
     let mut out = Vec::new();
     for &i in &denses {
         let d = layers[i].v;
-        // The layer's input: x, or the activation (or dense output) before it.
-        let (a_sym, a_vals) = if i == 0 {
-            (Sym::new("x", "x"), &inputs)
-        } else if layers[i - 1].kind == "dense" {
-            (sym("z", "z", i - 1), &layers[i - 1].v["output"])
-        } else {
-            (sym("a", "a", i - 1), &layers[i - 1].v["output"])
-        };
-        let (z, w_sym, b_sym) = (sym("z", "z", i), sym("W", "W", i), sym("b", "b", i));
+        // The layer's input, named as the walk-through names it: x, or the layer before's output.
+        let a_sym = symbols.input_of(i);
+        let a_vals = if i == 0 { &inputs } else { &layers[i - 1].v["output"] };
+        let (z, w_sym, b_sym) = (symbols.output(i), symbols.weights_of(i), symbols.bias_of(i));
         let weights = &d["weights"];
         let rows = weights.as_array().map_or(0, Vec::len);
         let cols = weights[0].as_array().map_or(0, Vec::len);
         for r in 0..rows {
-            let origin = delta_origin(e, &layers, i, r, &z, m, multi, &number);
+            let origin = delta_origin(e, &layers, &symbols, i, r);
             // The unit itself.
             let gz: Vec<f64> = (0..m).map(|s| at(&d["grad_output"], s, r)).collect();
             let mut unit_html = String::from("<ul class=\"worked\">");
@@ -211,17 +202,8 @@ fn parameter(
 /// Where ∂L/∂z_r of dense layer `i` came from (first sample): the output layer's (ŷ − y)
 /// rule, or the deltas of the layer above summed back through its weights and multiplied by
 /// the activation's slope.
-#[allow(clippy::too_many_arguments)]
-fn delta_origin(
-    e: &Explanation,
-    layers: &[Layer],
-    i: usize,
-    r: usize,
-    z: &Sym,
-    m: usize,
-    multi: bool,
-    number: &dyn Fn(usize) -> usize,
-) -> String {
+fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, r: usize) -> String {
+    let (z, m) = (symbols.output(i), e.inputs.nrows());
     let d = layers[i].v;
     let gz = at(&d["grad_output"], 0, r);
     let sample = if m > 1 { " (sample 1)" } else { "" };
@@ -229,7 +211,7 @@ fn delta_origin(
         return String::new();
     };
     let softmax_next = next.kind == "softmax" || next.kind == "logsoftmax";
-    let (y_hat, y_sym) = (Sym::new("ŷ", "\\hat{y}"), Sym::new("y", "y"));
+    let (y_hat, y_sym) = (symbols.y_hat(), symbols.y());
     if let (true, Loss::CrossEntropy { log_base }) = (softmax_next, e.loss_function) {
         let p = e.probabilities[[0, r]];
         let y = e.targets[[0, r]];
@@ -265,10 +247,7 @@ fn delta_origin(
     }
     // An activation, then the next dense layer.
     let act = next.v;
-    let a = {
-        let s = Sym::new("a", "a");
-        if multi { s.of_layer(number(i)) } else { s }
-    };
+    let a = symbols.output(i + 1);
     let da = at(&act["grad_output"], 0, r);
     let slope = at(&act["local_derivative"], 0, r);
     let mut html = format!("<li class=\"why\">where{sample}, through {}:</li>", next.kind);
@@ -280,28 +259,22 @@ fn delta_origin(
         vec![cat!(Math::factor(da), times(), Math::factor(slope)), Math::num(gz)],
     ));
     if layers.get(i + 2).is_none() {
-        // The activation is the output, ŷ = a: the quadratic cost's ∂L/∂ŷ = (ŷ − y)/m.
+        // The activation is the output ŷ: the quadratic cost's ∂L/∂ŷ = ŷ − y, divided by m
+        // for a batch (the loss is a mean), as the walk-through writes it.
         let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
-        html.push_str(&worked(
-            vec![
-                d_loss(&a.at(r)),
-                cat!(cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(), Math::from("/"), Math::from("m")),
-            ],
-            vec![
-                cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(m as f64)),
-                Math::num(da),
-            ],
-        ));
+        let (rule, numbers) = (cat!(y_hat.at(r), minus(), y_sym.at(r)), cat!(Math::num(p), minus(), Math::num(y)));
+        let (rule, numbers) = if m == 1 {
+            (rule, numbers)
+        } else {
+            (
+                cat!(rule.paren(), Math::from("/"), Math::from("m")),
+                cat!(numbers.paren(), Math::from("/"), Math::num(m as f64)),
+            )
+        };
+        html.push_str(&worked(vec![d_loss(&a.at(r)), rule], vec![numbers, Math::num(da)]));
     }
     if let Some(above) = layers.get(i + 2).filter(|l| l.kind == "dense") {
-        let w_above = {
-            let s = Sym::new("W", "W");
-            if multi { s.of_layer(number(i + 2)) } else { s }
-        };
-        let z_above = {
-            let s = Sym::new("z", "z");
-            if multi { s.of_layer(number(i + 2)) } else { s }
-        };
+        let (w_above, z_above) = (symbols.weights_of(i + 2), symbols.output(i + 2));
         let rows = above.v["weights"].as_array().map_or(0, Vec::len);
         let terms: Vec<Math> = (0..rows)
             .map(|k| {

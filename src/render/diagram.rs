@@ -13,6 +13,7 @@
 //! Values are the first sample's (row 0 of each m×· matrix); weights out×in.
 
 use super::fmt_num;
+use super::symbols::Symbols;
 use crate::trace::Explanation;
 use serde_json::Value;
 use std::fmt::Write;
@@ -82,7 +83,7 @@ struct Edges {
 /// The SVG element (no XML prolog), to be placed inline in HTML.
 pub fn svg(e: &Explanation, shows: Shows) -> String {
     let record = serde_json::to_value(e).expect("an explanation serialises");
-    let (columns, edges) = layout(&record, shows);
+    let (columns, edges) = layout(&record, &Symbols::new(&e.layers), shows);
     draw(&columns, &edges, e, shows)
 }
 
@@ -106,7 +107,9 @@ fn sub(i: usize) -> String {
     (i + 1).to_string().chars().map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap_or(0)).unwrap_or(c)).collect()
 }
 
-fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
+/// The columns and edges; every unit is named from the symbol table, as the walk-through names it.
+fn layout(record: &Value, symbols: &Symbols, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
+    let name = |i: usize, r: usize| symbols.output(i).at(r).text;
     let names: Option<Vec<String>> =
         record["feature_names"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
     let inputs = row0(&record["inputs"]);
@@ -148,14 +151,14 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                 let nw = matrix(&layer["new_weights"]);
                 let units = (0..z.len())
                     .map(|r| {
+                        let z_r = name(i, r);
                         let shown = match shows {
-                            Shows::Values => format!("z{} = {}", sub(r), fmt_num(z[r])),
-                            Shows::Gradients => format!("∂L/∂z{} = {}", sub(r), fmt_num(dz[r])),
+                            Shows::Values => format!("{z_r} = {}", fmt_num(z[r])),
+                            Shows::Gradients => format!("∂L/∂{z_r} = {}", fmt_num(dz[r])),
                         };
-                        let mut title =
-                            format!("z{} = {}, ∂L/∂z{} = {}", sub(r), fmt_num(z[r]), sub(r), fmt_num(dz[r]));
+                        let mut title = format!("{z_r} = {}, ∂L/∂{z_r} = {}", fmt_num(z[r]), fmt_num(dz[r]));
                         if let Some(b) = &bias {
-                            let _ = write!(title, ", b{} = {}", sub(r), fmt_num(b[r]));
+                            let _ = write!(title, ", {} = {}", symbols.bias_of(i).at(r).text, fmt_num(b[r]));
                         }
                         Unit { label: shown, title, marks: vec![] }
                     })
@@ -180,14 +183,8 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                             .map(|(c, &wv)| {
                                 let g = gw.get(r).and_then(|g| g.get(c)).copied().unwrap_or(f64::NAN);
                                 let n = nw.get(r).and_then(|g| g.get(c)).copied().unwrap_or(f64::NAN);
-                                format!(
-                                    "W{}{} = {}, ∂L/∂W = {}, new {}",
-                                    sub(r),
-                                    sub(c),
-                                    fmt_num(wv),
-                                    fmt_num(g),
-                                    fmt_num(n)
-                                )
+                                let w_rc = symbols.weights_of(i).at2(r, c).text;
+                                format!("{w_rc} = {}, ∂L/∂W = {}, new {}", fmt_num(wv), fmt_num(g), fmt_num(n))
                             })
                             .collect()
                     })
@@ -235,7 +232,7 @@ fn layout(record: &Value, shows: Shows) -> (Vec<Column>, Vec<Edges>) {
                     for (u, unit) in col.units.iter_mut().enumerate() {
                         let (Some(&av), Some(&zv), Some(&d)) = (a.get(u), z.get(u), local.get(u)) else { continue };
                         if shows == Shows::Values {
-                            unit.label = format!("a{} = {}", sub(u), fmt_num(av));
+                            unit.label = format!("{} = {}", name(i, u), fmt_num(av));
                         }
                         let _ = write!(
                             unit.title,

@@ -37,17 +37,48 @@ fn focus(title: &str) -> &'static str {
 
 /// The whole page.
 pub fn render(e: &Explanation) -> String {
-    let doc = document(e);
-    let title = doc
-        .blocks
-        .iter()
-        .find_map(|b| if let Block::Title(t) = b { Some(t.clone()) } else { None })
+    render_steps(std::slice::from_ref(e))
+}
+
+/// One page for one step or several: several steps are articles `Step k of n` after a list of
+/// links to each, in the one document (one `<!DOCTYPE>`, one `<head>`).
+pub fn render_steps(steps: &[Explanation]) -> String {
+    let docs: Vec<Doc> = steps.iter().map(document).collect();
+    let title = docs
+        .first()
+        .and_then(|doc| doc.blocks.iter().find_map(|b| if let Block::Title(t) = b { Some(t.clone()) } else { None }))
         .unwrap_or_else(|| "gradlens: one weight update".into());
-    let mut out = String::with_capacity(64 * 1024);
+    let mut out = String::with_capacity(64 * 1024 * steps.len());
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n", escape(&title)));
-    for (n, stage) in stages_of(&doc).iter().enumerate() {
+    let many = steps.len() > 1;
+    if many {
+        let links: String = (1..=steps.len()).map(|k| format!("<li><a href=\"#step-{k}\">Step {k}</a></li>")).collect();
+        out.push_str(&format!("<nav aria-label=\"Steps\"><ol class=\"steps\">{links}</ol></nav>\n"));
+    }
+    for (k, (e, doc)) in steps.iter().zip(&docs).enumerate() {
+        if many {
+            out.push_str(&format!(
+                "<article id=\"step-{}\">\n<p class=\"step\"><strong>Step {} of {}</strong></p>\n",
+                k + 1,
+                k + 1,
+                steps.len()
+            ));
+        }
+        step_html(e, doc, &mut out);
+        if many {
+            out.push_str("</article>\n");
+        }
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// One step's sections, with the forward diagram after the overview and the backward one after
+/// the backward stage.
+fn step_html(e: &Explanation, doc: &Doc, out: &mut String) {
+    for (n, stage) in stages_of(doc).iter().enumerate() {
         out.push_str(&format!("<section>\n{}</section>\n", stage.html));
         if n == 0 {
             out.push_str("<figure class=\"diagram\">\n");
@@ -66,8 +97,6 @@ pub fn render(e: &Explanation) -> String {
             );
         }
     }
-    out.push_str("</main>\n</body>\n</html>\n");
-    out
 }
 
 /// The walk-through's stages as HTML fragments, for the web page.

@@ -10,20 +10,36 @@ use super::walkthrough::document;
 use crate::trace::Explanation;
 
 pub fn render(e: &Explanation) -> String {
-    let doc = document(e);
+    render_steps(std::slice::from_ref(e))
+}
+
+/// One document: a single step as it is; several as sections `# Step k of n`, each step's own
+/// headings one level down, so the document has one outline.
+pub fn render_steps(steps: &[Explanation]) -> String {
     let mut out: Vec<String> = Vec::new();
-    render_doc(&doc, &mut out);
+    let depth = usize::from(steps.len() > 1);
+    for (k, e) in steps.iter().enumerate() {
+        if depth > 0 {
+            out.push(format!("# Step {} of {}", k + 1, steps.len()));
+        }
+        render_doc(&document(e), depth, &mut out);
+    }
     let mut text = out.join("\n\n");
     text.push('\n');
     text
 }
 
-fn render_doc(doc: &Doc, out: &mut Vec<String>) {
+/// `level` `#`s, one more for each level the document sits under.
+fn hashes(level: usize, depth: usize) -> String {
+    "#".repeat((level + depth).min(6))
+}
+
+fn render_doc(doc: &Doc, depth: usize, out: &mut Vec<String>) {
     for block in &doc.blocks {
         out.push(match block {
-            Block::Title(title) => format!("# {}", escape(title)),
-            Block::Heading(title) => format!("## {}", escape(title)),
-            Block::Subheading(spans) => format!("#### {}", inline(spans)),
+            Block::Title(title) => format!("{} {}", hashes(1, depth), escape(title)),
+            Block::Heading(title) => format!("{} {}", hashes(2, depth), escape(title)),
+            Block::Subheading(spans) => format!("{} {}", hashes(4, depth), inline(spans)),
             Block::Para(spans) => inline(spans),
             Block::Formula(m) => format!("$$\n{}\n$$", m.tex.trim()),
             Block::Worked(lines) => lines

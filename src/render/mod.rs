@@ -9,6 +9,7 @@ mod markdown;
 mod math;
 mod mathml;
 mod number;
+mod symbols;
 mod text;
 pub mod training;
 mod walkthrough;
@@ -54,10 +55,39 @@ pub fn render(explanation: &Explanation, format: Format, color: bool) -> String 
     }
 }
 
+/// Several explained steps in a row (`explain --steps N`) as one document in `format`: each
+/// format frames its own sequence (text rules, Markdown sections, one HTML page with a link per
+/// step, a JSON array); one step is exactly [`render`]'s output.
+pub fn render_steps(steps: &[Explanation], format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render_steps(steps, color),
+        Format::Markdown => markdown::render_steps(steps),
+        Format::Json => json_steps(steps),
+        Format::Html => html::render_steps(steps),
+    }
+}
+
+/// One step as [`json`] writes it; several as an array of them.
+fn json_steps(steps: &[Explanation]) -> String {
+    if let [one] = steps {
+        return json(one);
+    }
+    let parts: Vec<String> = steps.iter().map(|e| json(e).trim_end().to_string()).collect();
+    format!("[\n{}\n]\n", parts.join(",\n"))
+}
+
 /// Pretty-printed JSON with a final newline. Non-finite numbers (a gradient of an underflowed
 /// probability) become null, as JSON has no infinity.
 pub fn json(explanation: &Explanation) -> String {
-    let mut s = serde_json::to_string_pretty(explanation).expect("an explanation serialises");
+    /// The explanation's fields after the document's version.
+    #[derive(serde::Serialize)]
+    struct Versioned<'a> {
+        schema: u32,
+        #[serde(flatten)]
+        explanation: &'a Explanation,
+    }
+    let versioned = Versioned { schema: crate::run::defaults::SCHEMA, explanation };
+    let mut s = serde_json::to_string_pretty(&versioned).expect("an explanation serialises");
     s.push('\n');
     s
 }

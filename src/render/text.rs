@@ -24,6 +24,21 @@ pub fn render(e: &Explanation, color: bool) -> String {
     text
 }
 
+/// Several steps, one after another, each under a `════ Step k of n ════` rule; one step as
+/// [`render`] writes it.
+pub fn render_steps(steps: &[Explanation], color: bool) -> String {
+    if let [one] = steps {
+        return render(one, color);
+    }
+    let mut all = String::new();
+    for (k, e) in steps.iter().enumerate() {
+        all.push_str(&format!("════ Step {} of {} ════\n\n", k + 1, steps.len()));
+        all.push_str(&render(e, color));
+        all.push('\n');
+    }
+    all
+}
+
 struct Out {
     lines: Vec<String>,
     color: bool,

@@ -3,12 +3,13 @@
 //! at different times; none computes a number of its own.
 
 use super::fmt_num;
+use crate::engine::compiled::Dtype;
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::model::ModelLayer;
 use crate::predict::{Evaluation, Fit};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, EpochStats};
+use crate::train::{Api, Engine, EpochStats};
 use crate::update::Optimizer;
 use std::fmt::Write as _;
 
@@ -40,9 +41,14 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
         _ => format!("full batch ({} rows)", data.train_rows),
     };
     let order = if t.shuffle { "shuffled" } else { "in data order" };
-    let api = match t.api {
-        Api::Stax => "tape (stax)",
-        Api::Custom => "hand-derived (custom)",
+    // The engine that runs the steps, as the JSON report's `engine` names it.
+    let api = match (t.api, config.engine) {
+        (Api::Stax, Engine::Tape) => "tape (stax)".to_string(),
+        (Api::Stax, Engine::Compiled(options)) => match options.dtype {
+            Dtype::F64 => "the compiled engine (f64)".to_string(),
+            Dtype::F32 => "the compiled engine (f32)".to_string(),
+        },
+        (Api::Custom, _) => "hand-derived (custom)".to_string(),
     };
     let _ = writeln!(
         s,
@@ -301,6 +307,7 @@ mod tests {
     #[test]
     fn the_summary_shows_the_test_confusion_when_there_is_a_test_part() {
         let report = |test: Option<Evaluation>| TrainReport {
+            schema: 1,
             data: data(test.as_ref().map_or(0, |_| 2)),
             config: config(Optimizer::sgd(0.5).unwrap(), None, "e"),
             epochs: Vec::new(),

@@ -5,9 +5,9 @@
 use super::error::{ApiError, parse_body};
 use super::{AppState, MAX_PARAMETERS, MAX_SAMPLES};
 use crate::data::{Dataset, Target, TargetColumns};
-use crate::explain_options::ExplainOptions;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
+use crate::run::explain::ExplainOptions;
 use crate::trace::{Explanation, explain as explain_step};
 use crate::train::{Activation, ModelSpec};
 use axum::Json;

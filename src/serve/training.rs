@@ -9,25 +9,22 @@
 //! stored numbers. The run is computed when the session starts, on the blocking pool.
 
 use super::AppState;
-use super::api::{activation, body, check_hidden};
+use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-use crate::data::{Dataset, Prepared, ScaleKind};
-use crate::engine::compiled::Dtype;
-use crate::loss::{LogBase, Loss};
+use crate::data::Dataset;
+use crate::loss::Loss;
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities};
 use crate::render::diagram;
+use crate::run::defaults;
+use crate::run::train::{TrainJob, TrainSettings};
 use crate::trace::{ExplainRequest, Targets, Update, explain};
-use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, Engine, EpochStats, ModelSpec, Observer, TrainConfig, defaults, train_on};
-use crate::update::Optimizer;
+use crate::train::{EpochStats, Observer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -43,67 +40,6 @@ pub const MAX_WORK: f64 = 2e9;
 pub const MAX_SNAPSHOT: usize = 5_000_000;
 /// Cells per side of the decision-boundary map.
 pub const GRID: usize = 60;
-
-/// A run's settings; the defaults are `gradlens train`'s.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    data: Option<String>,
-    #[serde(default)]
-    hidden: Vec<usize>,
-    #[serde(default = "tanh")]
-    activation: String,
-    #[serde(default = "yes")]
-    bias: bool,
-    #[serde(default = "sgd")]
-    optimizer: String,
-    #[serde(default = "half")]
-    lr: f64,
-    #[serde(default = "mass")]
-    momentum: f64,
-    #[serde(default = "thousand")]
-    epochs: usize,
-    batch_size: Option<usize>,
-    #[serde(default = "yes")]
-    shuffle: bool,
-    #[serde(default)]
-    seed: u64,
-    #[serde(default = "fifth")]
-    test_fraction: f64,
-    #[serde(default = "standard")]
-    scale: String,
-    /// `cross-entropy` (the default) or `quadratic`.
-    loss: Option<String>,
-    /// Cross-entropy's log base [default: e].
-    log_base: Option<LogBase>,
-    #[serde(default)]
-    freeze_bias: bool,
-}
-
-fn tanh() -> String {
-    "tanh".into()
-}
-fn yes() -> bool {
-    true
-}
-fn sgd() -> String {
-    "sgd".into()
-}
-fn half() -> f64 {
-    defaults::LEARNING_RATE
-}
-fn mass() -> f64 {
-    defaults::MOMENTUM
-}
-fn thousand() -> usize {
-    defaults::EPOCHS
-}
-fn fifth() -> f64 {
-    defaults::TEST_FRACTION
-}
-fn standard() -> String {
-    "standard".into()
-}
 
 /// A finished run and every epoch's model.
 pub struct Session {
@@ -166,83 +102,36 @@ impl Observer for Keep {
     }
 }
 
-fn optimizer(s: &Settings) -> Result<Optimizer, ApiError> {
-    let made = match s.optimizer.as_str() {
-        "sgd" => Optimizer::sgd(s.lr),
-        "momentum" => Optimizer::momentum(s.lr, s.momentum),
-        "adam" => Optimizer::adam(s.lr),
-        other => return Err(ApiError::bad(format!("optimizer '{other}': must be sgd, momentum or adam"))),
-    };
-    made.map_err(|e| ApiError::bad(format!("optimizer: {e}")))
-}
-
-fn scale(name: &str) -> Result<Option<ScaleKind>, ApiError> {
-    match name {
-        "standard" => Ok(Some(ScaleKind::Standard)),
-        "minmax" => Ok(Some(ScaleKind::Minmax)),
-        "none" => Ok(None),
-        other => Err(ApiError::bad(format!("scale '{other}': must be standard, minmax or none"))),
+/// The run, as `gradlens train` makes it: the same [`TrainJob`], so the same defaults,
+/// parameter count, divergence rule and report. The session's bounds are checked once the
+/// model is made, before it trains.
+fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
+    check_hidden(&settings.hidden)?;
+    super::api::classes(&data)?;
+    let epochs = settings.epochs.unwrap_or(defaults::EPOCHS);
+    if epochs == 0 || epochs > MAX_EPOCHS {
+        return Err(ApiError::too_much(format!("epochs {epochs}: from 1 to {MAX_EPOCHS} in one session")));
     }
-}
-
-/// The run, as `gradlens train` makes it: seed → split and scale → fresh model → train → report.
-fn run(s: &Settings, data: &Dataset, source: &str) -> Result<Session, ApiError> {
-    check_hidden(&s.hidden)?;
-    if s.epochs == 0 || s.epochs > MAX_EPOCHS {
-        return Err(ApiError::too_much(format!("epochs {}: from 1 to {MAX_EPOCHS} in one session", s.epochs)));
-    }
-    if s.batch_size == Some(0) {
-        return Err(ApiError::bad("batch_size 0: a batch needs one row at least"));
-    }
-    let loss = Loss::from_name(s.loss.as_deref().unwrap_or(Loss::default().name()), s.log_base)?;
-    let config = TrainConfig {
-        optimizer: optimizer(s)?,
-        epochs: s.epochs,
-        batch_size: s.batch_size,
-        shuffle: s.shuffle,
-        loss,
-        freeze_bias: s.freeze_bias,
-        api: Api::Stax,
-    };
-    let scale_kind = scale(&s.scale)?;
-    let (features, classes) = (data.feature_names.len(), super::api::classes(data)?.1.len());
-    let mut widths = vec![features];
-    widths.extend(&s.hidden);
-    widths.push(classes);
-    let parameters: usize = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
-    let work = s.epochs as f64 * data.len() as f64 * parameters as f64;
-    if work > MAX_WORK || s.epochs * parameters > MAX_SNAPSHOT {
+    let rows = data.len();
+    let run = TrainJob::new(settings, data).prepare()?;
+    let parameters = run.parameters();
+    let work = epochs as f64 * rows as f64 * parameters as f64;
+    if work > MAX_WORK || epochs * parameters > MAX_SNAPSHOT {
         return Err(ApiError::too_much(format!(
-            "{} epochs × {} rows × {parameters} parameters is more than one session may train; use `gradlens train`",
-            s.epochs,
-            data.len()
+            "{epochs} epochs × {rows} rows × {parameters} parameters is more than one session may train; use `gradlens train`"
         )));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed);
-    let Prepared { train: train_set, test: test_set, scaler, .. } =
-        data.prepare(s.test_fraction, scale_kind, &mut rng)?;
-    let spec = ModelSpec {
-        hidden: s.hidden.clone(),
-        activation: activation(&s.activation)?,
-        bias: s.bias,
-        ..ModelSpec::default()
-    };
-    let model = spec.build(features, classes, &mut rng)?;
-    let mut keep = Keep { models: vec![model.clone()] };
-    // The engine `gradlens train` takes by default, so the report is the one it would print.
-    let engine = Engine::new(true, Dtype::F64, None)?.for_run(&config, false);
-    let result = train_on(engine, &config, model, &train_set, test_set.as_ref(), &mut rng, &mut keep)?;
-    let data_report = DataReport::new(source, data, &train_set, test_set.as_ref());
-    let config_report = ConfigReport::new(&config, scaler.as_ref().map(|s| s.kind), s.test_fraction, s.seed, engine);
-    let report = TrainReport::new(data_report, config_report, &result, &train_set, test_set.as_ref(), scaler)?;
+    let (loss, step_size) = (run.config.train.loss, run.config.train.optimizer.step_size());
+    let mut keep = Keep { models: vec![run.model.clone()] };
+    let trained = run.train(&mut keep)?;
     Ok(Session {
-        report: serde_json::to_value(&report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
-        epochs: result.epochs,
+        report: serde_json::to_value(&trained.report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
+        epochs: trained.report.epochs,
         models: keep.models,
-        train: train_set,
-        test: test_set,
+        train: trained.train,
+        test: trained.test,
         loss,
-        step_size: config.optimizer.step_size(),
+        step_size,
         last_used: Instant::now(),
     })
 }
@@ -252,12 +141,11 @@ pub async fn start(
     State(state): State<Arc<AppState>>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let settings: Settings = parse_body(&body(bytes)?)?;
+    let settings: TrainSettings = parse_body(&body(bytes)?)?;
     let st = state.clone();
     let session = tokio::task::spawn_blocking(move || {
         let data = st.tables.table(settings.data.as_deref())?;
-        let source = settings.data.clone().unwrap_or_else(|| "iris".into());
-        run(&settings, &data, &source)
+        run(settings, Dataset::clone(&data))
     })
     .await
     .unwrap_or_else(|_| Err(ApiError::bad("the run could not be computed")))?;

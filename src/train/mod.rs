@@ -19,257 +19,16 @@ pub mod report;
 use crate::data::Dataset;
 use crate::engine::hand::hand_grad;
 use crate::engine::tape::value_and_grad;
+pub use crate::engine::training::{Api, EpochStats, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
-use crate::layers::{Dense, Init, Layer, Softmax, serial};
-use crate::loss::Loss;
 use crate::model::{Fault, Model};
 use crate::predict::evaluate;
-use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
-
-/// How the gradient is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Api {
-    /// The stax-style model through the tape (`engine::tape::value_and_grad`).
-    Stax,
-    /// The blog's hand-derived gradient (`engine::hand::hand_grad`), through hidden layers too.
-    Custom,
-}
 
 pub use crate::activation::Activation;
-
-/// A fresh model's last layer, after its last dense layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputLayer {
-    /// Class probabilities (stax's `Softmax`).
-    Softmax,
-    /// An activation of each output unit; `identity` leaves the dense layer last (linear outputs,
-    /// the usual choice for regression).
-    Activation(Activation),
-}
-
-impl OutputLayer {
-    /// What `--output-layer` takes: `softmax` and every activation's name.
-    pub fn names() -> Vec<&'static str> {
-        std::iter::once("softmax").chain(Activation::ALL.iter().map(|a| a.name())).collect()
-    }
-
-    /// The layer called `name`.
-    pub fn from_name(name: &str) -> Result<OutputLayer> {
-        match name {
-            "softmax" => Ok(OutputLayer::Softmax),
-            other => other
-                .parse()
-                .map(OutputLayer::Activation)
-                .map_err(|why| Error::invalid_value(Setting::OutputLayer, other, why)),
-        }
-    }
-
-    /// Its name, as [`OutputLayer::from_name`] reads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputLayer::Softmax => "softmax",
-            OutputLayer::Activation(a) => a.name(),
-        }
-    }
-
-    /// The output a fresh model gets for targets of `kind`: probabilities for classes, the
-    /// dense layer's own values (identity) for values.
-    pub fn default_for(kind: crate::data::TargetKind) -> OutputLayer {
-        match kind {
-            crate::data::TargetKind::Classes => OutputLayer::Softmax,
-            crate::data::TargetKind::Values => OutputLayer::Activation(Activation::Identity),
-        }
-    }
-
-    fn layer(self) -> Option<Layer> {
-        match self {
-            OutputLayer::Softmax => Some(Softmax),
-            OutputLayer::Activation(Activation::Identity) => None,
-            OutputLayer::Activation(a) => Some(Layer::Activation(a)),
-        }
-    }
-}
-
-/// A fresh model's architecture: `serial(Dense(h1), act, …, Dense(outputs), output)`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelSpec {
-    /// Hidden layer widths; empty for the blog's model.
-    pub hidden: Vec<usize>,
-    /// The hidden layers' activation.
-    pub activation: Activation,
-    /// A bias in every dense layer (stax's default); the blog's hand calculation has none.
-    pub bias: bool,
-    /// How the weights are drawn.
-    pub init: Init,
-    /// The last layer.
-    pub output: OutputLayer,
-}
-
-/// `gradlens train`'s model with no options: the blog's `serial(Dense(k), Softmax)` with a bias,
-/// glorot-initialised (hidden layers, when added, take tanh).
-impl Default for ModelSpec {
-    fn default() -> Self {
-        ModelSpec {
-            hidden: Vec::new(),
-            activation: Activation::Tanh,
-            bias: true,
-            init: Init::GlorotNormal,
-            output: OutputLayer::Softmax,
-        }
-    }
-}
-
-impl ModelSpec {
-    /// The layers for `outputs` outputs (classes or target values), parameters drawn from `rng`
-    /// for `in_width` inputs.
-    pub fn build<R: Rng + ?Sized>(&self, in_width: usize, outputs: usize, rng: &mut R) -> Result<Model> {
-        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            let widths: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
-            return Err(Error::invalid_value(
-                Setting::Hidden,
-                widths.join(","),
-                format!("layer {} has 0 units", i + 1),
-            ));
-        }
-        let widths: Vec<usize> =
-            std::iter::once(in_width).chain(self.hidden.iter().copied()).chain([outputs]).collect();
-        crate::limits::dense_chain(&widths, self.bias)?;
-        let dense = |out: usize| {
-            let d = Dense(out).with_init(self.init);
-            if self.bias { d } else { d.without_bias() }
-        };
-        let mut layers = Vec::new();
-        for &h in &self.hidden {
-            layers.push(dense(h));
-            layers.push(Layer::Activation(self.activation));
-        }
-        layers.push(dense(outputs));
-        layers.extend(self.output.layer());
-        Model::init(serial(layers), rng, in_width)
-    }
-
-    /// [`ModelSpec::build`] for a run with `loss`: a cross-entropy run needs a softmax output,
-    /// and the error names the output layer asked for.
-    pub fn build_for<R: Rng + ?Sized>(
-        &self,
-        in_width: usize,
-        outputs: usize,
-        loss: Loss,
-        rng: &mut R,
-    ) -> Result<Model> {
-        let model = self.build(in_width, outputs, rng)?;
-        loss.check_output(&model).map_err(|f| Error::invalid_value(Setting::OutputLayer, self.output.name(), f.why))?;
-        Ok(model)
-    }
-}
-
-/// `gradlens train`'s defaults, which the CLI, the web page's training view and the tests all
-/// read from here: the blog's full-batch gradient descent, with a step size and epoch count
-/// that take Iris to 1.0 test accuracy at seed 0.
-pub mod defaults {
-    /// α.
-    pub const LEARNING_RATE: f64 = 0.5;
-    /// Passes over the training rows.
-    pub const EPOCHS: usize = 1000;
-    /// Momentum's mass, as `jax.example_libraries.optimizers.momentum` is usually given it.
-    pub const MOMENTUM: f64 = 0.9;
-    /// The share of each class held out for testing.
-    pub const TEST_FRACTION: f64 = 0.2;
-}
-
-/// How to train.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainConfig {
-    /// The optimizer and its settings.
-    pub optimizer: Optimizer,
-    /// How many passes over the training rows.
-    pub epochs: usize,
-    /// Rows per step; `None` for the whole training set (full-batch gradient descent).
-    pub batch_size: Option<usize>,
-    /// A new seeded order of the training rows every epoch; otherwise the data's order.
-    pub shuffle: bool,
-    /// The loss to lower.
-    pub loss: Loss,
-    /// Keep the biases at their initial values: the optimizer sees a zero gradient for them.
-    pub freeze_bias: bool,
-    /// Which engine takes the gradient.
-    pub api: Api,
-}
-
-/// One epoch's figures, as `--format json` writes them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EpochStats {
-    /// Counting from 1.
-    pub epoch: usize,
-    /// The mean of the epoch's batch losses, each taken before its own update.
-    pub loss: f64,
-    /// With the parameters after the epoch; `None` when the targets are values.
-    pub train_accuracy: Option<f64>,
-    /// `None` without a test part, or when the targets are values.
-    pub test_accuracy: Option<f64>,
-    /// The mean loss on the test rows after the epoch (`None` without a test part): beside the
-    /// training loss it shows overfitting.
-    pub test_loss: Option<f64>,
-}
-
-/// One step about to be taken: the model before the update and the batch it learns from.
-pub struct Step<'a> {
-    /// Counting from 1.
-    pub epoch: usize,
-    /// Counting from 0 across epochs, as the optimizer counts.
-    pub step: usize,
-    /// The model before the step.
-    pub model: &'a Model,
-    /// The batch's rows, scaled; batch×features.
-    pub x: &'a Array2<f64>,
-    /// The batch's targets as the loss reads them (classes one-hot); batch×outputs.
-    pub y: &'a Array2<f64>,
-    /// The batch's classes, when the targets are classes.
-    pub labels: Option<&'a [usize]>,
-    /// The optimizer's state before the step (momentum's velocity, adam's moments).
-    pub state: &'a OptState,
-}
-
-/// Watches a run. Every method may stop it with an error (a trace that cannot be written).
-pub trait Observer {
-    /// Whether [`Observer::step`] should be called: building a step's view costs nothing, but
-    /// what an observer does with it (a trace) does.
-    fn wants_steps(&self) -> bool {
-        false
-    }
-    /// Called before each step, when [`Observer::wants_steps`] says so.
-    fn step(&mut self, _step: &Step) -> Result<()> {
-        Ok(())
-    }
-    /// Whether the run's [`TrainResult::epochs`] should keep every epoch's figures: an observer
-    /// that does not need them (text output) keeps memory flat however many epochs are asked for.
-    fn keeps_history(&self) -> bool {
-        true
-    }
-    /// After each epoch, with the model as the epoch left it.
-    fn epoch(&mut self, _stats: &EpochStats, _model: &Model) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// An observer that watches nothing.
-pub struct Silent;
-
-impl Observer for Silent {}
-
-/// A finished run: the trained model and every epoch's figures.
-#[derive(Debug, Clone)]
-pub struct TrainResult {
-    /// The model after the last epoch.
-    pub model: Model,
-    /// One entry per epoch.
-    pub epochs: Vec<EpochStats>,
-}
+pub use crate::model::{ModelSpec, OutputLayer};
 
 /// A batch's rows, with their targets as the loss reads them (classes one-hot); refilled in
 /// place when the order changes.
@@ -395,10 +154,6 @@ pub fn train<R: Rng + ?Sized>(
     Ok(TrainResult { model: current, epochs: history })
 }
 
-/// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of
-/// figures per epoch (about 40 bytes), and 10⁷ epochs of Iris take hours.
-pub const MAX_EPOCHS: usize = 10_000_000;
-
 /// Which machinery takes the steps of [`train_on`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -457,7 +212,8 @@ impl Engine {
     }
 }
 
-/// [`train`] on the chosen engine, or on the tape where [`Engine::for_run`] says so.
+/// [`train`] on the chosen engine, or on the tape where [`Engine::for_run`] says so; a run whose
+/// loss grew by orders of magnitude is refused ([`check_not_diverged`]) on every engine.
 pub fn train_on<R: Rng + ?Sized>(
     engine: Engine,
     config: &TrainConfig,
@@ -467,48 +223,67 @@ pub fn train_on<R: Rng + ?Sized>(
     rng: &mut R,
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
-    match engine.for_run(config, observer.wants_steps()) {
+    let mut watch = Growth { inner: observer, first: None, last: None };
+    let result = match engine.for_run(config, watch.wants_steps()) {
         Engine::Compiled(options) => {
             check(config, &model, train_set, test)?;
-            crate::engine::compiled::train::train(options, config, model, train_set, test, rng, observer)
+            crate::engine::compiled::train::train(options, config, model, train_set, test, rng, &mut watch)
         }
-        Engine::Tape => train(config, model, train_set, test, rng, observer),
+        Engine::Tape => train(config, model, train_set, test, rng, &mut watch),
+    }?;
+    if let (Some(first), Some(last)) = (&watch.first, &watch.last) {
+        check_not_diverged(first, last, config.optimizer.step_size())?;
     }
+    Ok(result)
 }
 
-/// [`defaults`]: sgd, full batch, shuffled, cross-entropy in nats, biases trained, by the tape.
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            optimizer: Optimizer::sgd(defaults::LEARNING_RATE).expect("a positive step size"),
-            epochs: defaults::EPOCHS,
-            batch_size: None,
-            shuffle: true,
-            loss: Loss::default(),
-            freeze_bias: false,
-            api: Api::Stax,
-        }
+/// How many times its first epoch's loss a run's last loss may be before the run counts as
+/// diverged (the loss of a run that learns goes down).
+pub const DIVERGED_GROWTH: f64 = 1000.0;
+
+/// A run whose loss grew by orders of magnitude has not learned: it is an error naming the step
+/// size, the likely cause. (A loss that overflows is found by the training loop itself.)
+pub fn check_not_diverged(first: &EpochStats, last: &EpochStats, step_size: f64) -> Result<()> {
+    if last.loss > DIVERGED_GROWTH * first.loss.max(f64::MIN_POSITIVE) {
+        let fmt = crate::render::fmt_num;
+        return Err(Error::invalid_value(
+            Setting::LearningRate,
+            fmt(step_size),
+            format!(
+                "training diverged: the loss grew from {} in epoch 1 to {} in epoch {}; try a smaller step size",
+                fmt(first.loss),
+                fmt(last.loss),
+                last.epoch
+            ),
+        ));
     }
+    Ok(())
 }
 
-impl TrainConfig {
-    /// The settings' own rules (the optimizer's are checked when it is made); [`train`] checks
-    /// them again with the model and the data, and a caller may check early with this.
-    pub fn check(&self) -> Result<()> {
-        if self.epochs == 0 {
-            return Err(Error::invalid_value(Setting::Epochs, 0, "train for one epoch at least"));
+/// Passes everything on to the run's observer, and keeps the first and latest epoch's figures
+/// for [`check_not_diverged`].
+struct Growth<'a> {
+    inner: &'a mut dyn Observer,
+    first: Option<EpochStats>,
+    last: Option<EpochStats>,
+}
+
+impl Observer for Growth<'_> {
+    fn wants_steps(&self) -> bool {
+        self.inner.wants_steps()
+    }
+    fn step(&mut self, step: &Step) -> Result<()> {
+        self.inner.step(step)
+    }
+    fn keeps_history(&self) -> bool {
+        self.inner.keeps_history()
+    }
+    fn epoch(&mut self, stats: &EpochStats, model: &Model) -> Result<()> {
+        if self.first.is_none() {
+            self.first = Some(stats.clone());
         }
-        if self.epochs > MAX_EPOCHS {
-            return Err(Error::invalid_value(
-                Setting::Epochs,
-                self.epochs,
-                format!("more than the limit of {} epochs", crate::limits::group(MAX_EPOCHS)),
-            ));
-        }
-        if self.batch_size == Some(0) {
-            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
-        }
-        Ok(())
+        self.last = Some(stats.clone());
+        self.inner.epoch(stats, model)
     }
 }
 
@@ -539,18 +314,9 @@ fn check(config: &TrainConfig, model: &Model, train: &Dataset, test: Option<&Dat
     if model.out_width() != outputs {
         return Err(Error::invalid(
             Setting::Model,
-            format!("has {} outputs but the data has {}", model.out_width(), targets_phrase(&train.target)),
+            format!("has {} outputs but the data has {}", model.out_width(), train.target.phrase()),
         ));
     }
     config.loss.check_targets(train.target.kind(), Setting::Loss)?;
     config.loss.check_output(model).map_err(Fault::into_error)
-}
-
-/// "3 classes" or "2 target values", for messages about the model's outputs.
-pub fn targets_phrase(target: &crate::data::Target) -> String {
-    match target {
-        crate::data::Target::Classes { names, .. } => format!("{} classes", names.len()),
-        crate::data::Target::Values { names, .. } if names.len() == 1 => "1 target value".to_string(),
-        crate::data::Target::Values { names, .. } => format!("{} target values", names.len()),
-    }
 }

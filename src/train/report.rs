@@ -18,6 +18,8 @@ use serde::{Serialize, Serializer};
 /// A finished run: what `train --format json` writes, and what the text report prints from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainReport {
+    /// The JSON document's version ([`crate::run::defaults::SCHEMA`]).
+    pub schema: u32,
     /// Where the rows came from.
     pub data: DataReport,
     /// The run's settings.
@@ -130,13 +132,12 @@ impl Serialize for ConfigReport {
             dtype: Dtype,
         }
         let t = &self.train;
-        let (optimizer, momentum) = match t.optimizer {
-            Optimizer::Sgd { .. } => ("sgd", None),
-            Optimizer::Momentum { mass, .. } => ("momentum", Some(mass)),
-            Optimizer::Adam { .. } => ("adam", None),
+        let momentum = match t.optimizer {
+            Optimizer::Momentum { mass, .. } => Some(mass),
+            Optimizer::Sgd { .. } | Optimizer::Adam { .. } => None,
         };
         Flat {
-            optimizer,
+            optimizer: t.optimizer.name(),
             learning_rate: t.optimizer.step_size(),
             momentum,
             epochs: t.epochs,
@@ -180,7 +181,14 @@ impl TrainReport {
         model.scaler = scaler;
         let t = &config.train;
         model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
-        Ok(TrainReport { data, config, epochs: result.epochs.clone(), final_, model })
+        Ok(TrainReport {
+            schema: crate::run::defaults::SCHEMA,
+            data,
+            config,
+            epochs: result.epochs.clone(),
+            final_,
+            model,
+        })
     }
 }
 

@@ -486,7 +486,7 @@ pub fn classes_of_logits<F: Real>(
     stats: &mut ColStats<F>,
 ) -> Result<()> {
     if let Some(j) = first_overflow(z, k, m) {
-        return Err(crate::predict::logits_overflow(j + 1, F::FLOAT_NAME));
+        return Err(crate::error::logits_overflow(j + 1, F::FLOAT_NAME));
     }
     stats.find_max(z, k, m);
     let tol = ColStats::<F>::tie_tolerance(k);

@@ -14,9 +14,9 @@ use super::kernels::{
     softmax_columns, softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
+use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
-use crate::predict::logits_overflow;
 use crate::softmax::RowStats;
 
 /// The widest input and output of a network that takes [`Plan`]'s one-layer path: its logits, a

@@ -14,9 +14,9 @@ use super::plan::{Batch, Targets};
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::{Dataset, Target};
+use crate::engine::training::{EpochStats, Observer, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
-use crate::train::{EpochStats, Observer, TrainConfig, TrainResult};
 use rand::Rng;
 use rand::seq::SliceRandom;
 

@@ -11,11 +11,13 @@
 //!
 //! Every run also measures the training accuracy after each epoch, as `train` reports it.
 
+use crate::activation::Activation;
 use crate::data::{Dataset, ScaleKind};
+use crate::engine::training::{Api, TrainConfig};
 use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::train::{Activation, Api, ModelSpec, TrainConfig};
+use crate::model::ModelSpec;
 use crate::update::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

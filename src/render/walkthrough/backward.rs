@@ -45,7 +45,7 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
     let Some((sm, log)) = c.output else { return };
     let e = c.e;
     let out = e.layers.len() - 1;
-    let (z, yhat, y) = (c.input_of(out), &c.names[out], &c.y);
+    let (z, yhat, y) = (c.input_of(out), c.sym.output(out), c.sym.y());
     let k = sm.input.ncols();
     let p = |s: usize, i: usize| Math::num(e.probabilities[[s, i]]);
     let t = |s: usize, i: usize| Math::num(e.targets[[s, i]]);
@@ -244,11 +244,11 @@ fn scale_factor(c: &Ctx, symbolic: bool) -> Option<Math> {
 }
 
 fn backward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
-    let (z, w, b, a) = (&c.names[i], c.weights_of(i), c.bias_of(i), c.input_of(i));
+    let (z, w, b, a) = (c.sym.output(i), c.weights_of(i), c.bias_of(i), c.input_of(i));
     let (units, width) = dense.weights.dim();
     let all = dense.weights.len() <= MAX_WORKED_WEIGHTS;
-    if c.multi {
-        doc.sub(spans![format!("Layer {}: dense, the weights ", c.dense_number[i]), w.whole()]);
+    if c.sym.multi() {
+        doc.sub(spans![format!("Layer {}: dense, the weights ", c.sym.dense_number(i)), w.whole()]);
     } else {
         doc.sub(spans!["The weights"]);
     }
@@ -328,7 +328,7 @@ fn backward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 
 /// ∂L/∂a = ∂L/∂z·W: what a dense layer passes down to the layer below.
 fn backward_to_input(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
-    let (z, w, a) = (&c.names[i], c.weights_of(i), c.input_of(i));
+    let (z, w, a) = (c.sym.output(i), c.weights_of(i), c.input_of(i));
     let (units, width) = dense.weights.dim();
     doc.para(spans![
         "Passed down to the layer below: each input feeds every unit of this layer, so its gradient sums over them:"
@@ -363,8 +363,8 @@ fn backward_to_input(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 }
 
 fn backward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
-    let (a, z) = (&c.names[i], c.input_of(i));
-    doc.sub(spans![format!("Layer {}: {}, its local derivative", c.dense_number[i], layer_summary(layer))]);
+    let (a, z) = (c.sym.output(i), c.input_of(i));
+    doc.sub(spans![format!("Layer {}: {}, its local derivative", c.sym.dense_number(i), layer_summary(layer))]);
     let f = act.activation;
     let symbol = filled(f.symbol(), &Math::default(), &Math::default());
     let slope_of = |z: &Math, a: &Math| filled(f.derivative_formula(), z, a);

@@ -7,25 +7,25 @@ use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 2: every layer up to the logits.
 pub(super) fn forward(doc: &mut Doc, c: &Ctx) {
-    doc.heading(if c.multi { "2. Forward, layer by layer" } else { "2. Forward: the logits" });
+    doc.heading(if c.sym.multi() { "2. Forward, layer by layer" } else { "2. Forward: the logits" });
     let hidden = if c.output.is_some() { c.e.layers.len() - 1 } else { c.e.layers.len() };
     for (i, layer) in c.e.layers.iter().enumerate().take(hidden) {
         match layer {
             LayerTrace::Dense(dense) => forward_dense(doc, c, i, dense),
             LayerTrace::Activation(a) => forward_activation(doc, c, i, layer, a),
             LayerTrace::Softmax(s) | LayerTrace::Logsoftmax(s) => {
-                doc.formula(cat!(c.names[i].whole(), " = softmax(", c.input_of(i).whole(), ")"));
-                c.vector_or_matrix(doc, spans!["Its output:"], &c.names[i], &s.output);
+                doc.formula(cat!(c.sym.output(i).whole(), " = softmax(", c.input_of(i).whole(), ")"));
+                c.vector_or_matrix(doc, spans!["Its output:"], c.sym.output(i), &s.output);
             }
         }
     }
 }
 
 fn forward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
-    let (z, w, b, a) = (&c.names[i], c.weights_of(i), c.bias_of(i), c.input_of(i));
+    let (z, w, b, a) = (c.sym.output(i), c.weights_of(i), c.bias_of(i), c.input_of(i));
     let (units, width) = dense.weights.dim();
-    if c.multi {
-        doc.sub(spans![format!("Layer {}: dense, {width} → {units}", c.dense_number[i])]);
+    if c.sym.multi() {
+        doc.sub(spans![format!("Layer {}: dense, {width} → {units}", c.sym.dense_number(i))]);
     }
     let mut rule = cat!(z.letters("i"), eq(), sum_over('j'), " ", a.letters("j"), times(), w.letters("ij"));
     if dense.bias.is_some() {
@@ -62,7 +62,8 @@ fn forward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
         ]);
     }
     c.note_unworked_samples(doc);
-    let caption = if last { spans!["The logits:"] } else { spans![format!("Layer {}'s output:", c.dense_number[i])] };
+    let caption =
+        if last { spans!["The logits:"] } else { spans![format!("Layer {}'s output:", c.sym.dense_number(i))] };
     if last && c.m == 1 {
         doc.result("Logits:", spans![cat!(z.whole(), eq(), vector(dense.output.row(0).iter().copied()))]);
     } else if !(c.m == 1 && all) {
@@ -71,10 +72,10 @@ fn forward_dense(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 }
 
 fn forward_activation(doc: &mut Doc, c: &Ctx, i: usize, layer: &LayerTrace, act: &ActivationTrace) {
-    let (a, z) = (&c.names[i], c.input_of(i));
+    let (a, z) = (c.sym.output(i), c.input_of(i));
     let f = filled(act.activation.symbol(), &Math::default(), &Math::default());
-    if c.multi {
-        doc.sub(spans![format!("Layer {}: {}", c.dense_number[i], layer_summary(layer))]);
+    if c.sym.multi() {
+        doc.sub(spans![format!("Layer {}: {}", c.sym.dense_number(i), layer_summary(layer))]);
     }
     // The definition, unless it only repeats the symbol (tanh(z) = tanh(z)).
     let (z_sym, a_sym) = (Math::from("z"), Math::from("a"));

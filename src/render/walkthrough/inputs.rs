@@ -16,7 +16,7 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
     } else {
         spans![format!("The inputs, {} samples of {n} features (one per row):", c.m)]
     };
-    c.vector_or_matrix(doc, inputs_caption, &c.x, &e.inputs);
+    c.vector_or_matrix(doc, inputs_caption, c.sym.x(), &e.inputs);
     if let (Some(raw), Some(scaler)) = (&e.raw_inputs, &e.scaler) {
         scaling(doc, c, raw, scaler);
     }
@@ -24,7 +24,7 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
         let mut p = spans!["The features: "];
         for (j, f) in features.iter().enumerate() {
             p.push(if j == 0 { "".into() } else { ", ".into() });
-            p.extend(spans![c.x.at(j), format!(" {f}")]);
+            p.extend(spans![c.sym.x().at(j), format!(" {f}")]);
         }
         p.push(".".into());
         doc.para(p);
@@ -38,10 +38,10 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
         let caption = spans!["The target: the numbers each output should give."];
         if c.m == 1 {
             doc.para(caption);
-            doc.worked(vec![vec![c.y.whole(), vector(e.targets.row(0).iter().copied())]]);
+            doc.worked(vec![vec![c.sym.y().whole(), vector(e.targets.row(0).iter().copied())]]);
         } else {
             let rows = (0..c.m).map(|s| spans![format!("sample {}", s + 1)]).collect();
-            let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
+            let cols = (0..e.targets.ncols()).map(|k| c.sym.y().at(k)).collect();
             doc.matrix(table(caption, rows, cols, &e.targets));
         }
         return;
@@ -50,13 +50,13 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
     if c.m == 1 {
         doc.para(targets_caption);
         let class = c.class(classes.first().copied().unwrap_or_default());
-        doc.worked(vec![vec![c.y.whole(), vector(e.targets.row(0).iter().copied())]]);
+        doc.worked(vec![vec![c.sym.y().whole(), vector(e.targets.row(0).iter().copied())]]);
         doc.para(spans![format!("The true class is {class}.")]);
     } else {
         let rows = (0..c.m)
             .map(|s| spans![format!("sample {} ({})", s + 1, c.class(classes.get(s).copied().unwrap_or(0)))])
             .collect();
-        let cols = (0..e.targets.ncols()).map(|k| c.y.at(k)).collect();
+        let cols = (0..e.targets.ncols()).map(|k| c.sym.y().at(k)).collect();
         doc.matrix(table(spans!["The targets, one-hot, one row per sample:"], rows, cols, &e.targets));
     }
 }
@@ -87,15 +87,15 @@ fn weights(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
             "The weights ",
             w.whole(),
             ", one row per class: row i holds the weights into the logit ",
-            c.names[i].letters("i"),
+            c.sym.output(i).letters("i"),
             ":"
         ]
     } else {
         spans![
-            format!("Layer {}'s weights ", c.dense_number[i]),
+            format!("Layer {}'s weights ", c.sym.dense_number(i)),
             w.whole(),
             ", one row per unit of ",
-            c.names[i].whole(),
+            c.sym.output(i).whole(),
             ":"
         ]
     };

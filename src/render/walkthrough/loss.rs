@@ -10,7 +10,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
     let base = c.base();
     let out = e.layers.len().saturating_sub(1);
-    let yhat = &c.names[out];
+    let yhat = c.sym.output(out);
     let log_sym = math::log_symbol(base);
     doc.heading("4. The loss: cross-entropy");
     let mut p = spans!["Minus the log of the probability given to each class, weighted by the target, with "];
@@ -24,7 +24,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
         neg(),
         sum_over('k'),
         " ",
-        c.y.letters("k"),
+        c.sym.y().letters("k"),
         times(),
         log_sym,
         " ",

@@ -13,6 +13,7 @@
 
 use super::doc::{Doc, Span, Table, spans};
 use super::math::{self, Math, Sym, vector};
+use super::symbols::Symbols;
 use crate::loss::{LogBase, Loss};
 use crate::trace::{Explanation, LayerTrace, Matrix, SoftmaxTrace};
 
@@ -62,66 +63,26 @@ struct Ctx<'a> {
     /// Samples in the batch, and how many are worked out.
     m: usize,
     worked: usize,
-    /// More than one dense layer: symbols carry their layer, W⁽¹⁾.
-    multi: bool,
-    /// The symbol of each layer's output (z, a⁽¹⁾, ŷ, …).
-    names: Vec<Sym>,
-    /// For each layer, how many dense layers come up to and including it (the ℓ of W⁽ℓ⁾).
-    dense_number: Vec<usize>,
+    /// The names of the quantities, from the one symbol table.
+    sym: Symbols,
     /// The output layer (softmax or log-softmax) and whether it is the log one.
     output: Option<(&'a SoftmaxTrace, bool)>,
-    x: Sym,
-    y: Sym,
 }
 
 impl<'a> Ctx<'a> {
     fn new(e: &'a Explanation) -> Ctx<'a> {
         let m = e.inputs.nrows();
-        let mut dense_number = Vec::with_capacity(e.layers.len());
-        let mut count = 0;
-        for layer in &e.layers {
-            count += usize::from(matches!(layer, LayerTrace::Dense(_)));
-            dense_number.push(count);
-        }
-        let multi = count > 1;
-        let last = e.layers.len().saturating_sub(1);
         let output = match e.layers.last() {
             Some(LayerTrace::Softmax(s)) => Some((s, false)),
             Some(LayerTrace::Logsoftmax(s)) => Some((s, true)),
             _ => None,
         };
-        let mut names: Vec<Sym> = Vec::with_capacity(e.layers.len());
-        // How many layers already took each name: the next one is primed that many times.
-        let mut taken: std::collections::HashMap<Sym, usize> = std::collections::HashMap::new();
-        for (i, layer) in e.layers.iter().enumerate() {
-            let is_output = i == last;
-            let base = match layer {
-                _ if is_output => Sym::new("ŷ", "\\hat{y}"),
-                LayerTrace::Dense(_) => Sym::new("z", "z"),
-                _ => Sym::new("a", "a"),
-            };
-            let sym = if multi && !is_output { base.of_layer(dense_number[i].max(1)) } else { base };
-            let count = taken.entry(sym.clone()).or_insert(0);
-            let name = sym.primed_times(*count);
-            *count += 1;
-            names.push(name);
-        }
-        Ctx {
-            e,
-            m,
-            worked: m.min(MAX_WORKED_SAMPLES),
-            multi,
-            names,
-            dense_number,
-            output,
-            x: Sym::new("x", "x"),
-            y: Sym::new("y", "y"),
-        }
+        Ctx { e, m, worked: m.min(MAX_WORKED_SAMPLES), sym: Symbols::new(&e.layers), output }
     }
 
     /// The symbol of the model's output, ŷ.
     fn output_name(&self) -> &Sym {
-        self.names.last().expect("a model has layers")
+        self.sym.y_hat()
     }
 
     /// The loss's unit after a number: nats, bits, hartleys for cross-entropy, none for the
@@ -137,19 +98,15 @@ impl<'a> Ctx<'a> {
 
     /// The symbol of layer `i`'s input.
     fn input_of(&self, i: usize) -> &Sym {
-        if i == 0 { &self.x } else { &self.names[i - 1] }
+        self.sym.input_of(i)
     }
 
     fn weights_of(&self, i: usize) -> Sym {
-        self.of_layer(Sym::new("W", "W"), i)
+        self.sym.weights_of(i)
     }
 
     fn bias_of(&self, i: usize) -> Sym {
-        self.of_layer(Sym::new("b", "b"), i)
-    }
-
-    fn of_layer(&self, sym: Sym, i: usize) -> Sym {
-        if self.multi { sym.of_layer(self.dense_number[i]) } else { sym }
+        self.sym.bias_of(i)
     }
 
     fn last_dense(&self) -> Option<usize> {
@@ -242,7 +199,7 @@ fn weight_rows(c: &Ctx, i: usize, rows: usize) -> Vec<Vec<Span>> {
     let last = Some(i) == c.last_dense() && c.e.target_classes.is_some();
     (0..rows)
         .map(|r| {
-            let mut label = spans![c.names[i].at(r)];
+            let mut label = spans![c.sym.output(i).at(r)];
             if last {
                 label.push(format!(" ({})", c.class(r)).into());
             }

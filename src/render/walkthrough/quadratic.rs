@@ -24,7 +24,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
         half.clone(),
         sum_over('k'),
         " ",
-        cat!(c.y.letters("k"), minus(), yhat.letters("k")).paren(),
+        cat!(c.sym.y().letters("k"), minus(), yhat.letters("k")).paren(),
         square.clone()
     ));
     let k = e.targets.ncols();
@@ -55,7 +55,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
 /// the model ends in one. The layers below follow as for any network.
 pub(super) fn backward_output(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    let (yhat, y) = (c.output_name(), &c.y);
+    let (yhat, y) = (c.output_name(), c.sym.y());
     let k = e.targets.ncols();
     doc.sub(spans!["The loss's slope in each output, ", d_loss(&yhat.whole())]);
     let m = (c.m > 1).then(|| Math::from("m"));

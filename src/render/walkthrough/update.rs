@@ -22,8 +22,8 @@ pub(super) fn update(doc: &mut Doc, c: &Ctx) {
     for (i, layer) in c.e.layers.iter().enumerate() {
         let LayerTrace::Dense(dense) = layer else { continue };
         let (w, b) = (c.weights_of(i), c.bias_of(i));
-        if c.multi {
-            doc.sub(spans![format!("Layer {}", c.dense_number[i])]);
+        if c.sym.multi() {
+            doc.sub(spans![format!("Layer {}", c.sym.dense_number(i))]);
         }
         let step = |name: Math, old: f64, grad: f64, new: f64| {
             vec![cat!(name, ": ", old, minus(), alpha, times(), Math::factor(grad)), Math::num(new)]

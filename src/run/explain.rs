@@ -14,7 +14,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{LogBase, Loss};
 use crate::model::{Model, ModelFile, ModelLayer};
-use crate::trace::{ExplainRequest, Targets, Update};
+use crate::trace::{ExplainRequest, Explanation, LayerTrace, Targets, Update, explain};
 use ndarray::Array2;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -138,28 +138,11 @@ impl ExplainOptions {
                 let why = format!("{table_name} has rows 0 to {}", table.len().saturating_sub(1));
                 return Err(Error::invalid_value(Setting::Sample, bad, why));
             }
-            // A saved model's feature and class names must be the table's.
-            let table_classes = table.class_names().map(<[String]>::to_vec);
-            let names = [
-                (&feature_names, Some(&table.feature_names), "the model takes", format!("{table_name} rows have")),
-                (&class_names, table_classes.as_ref(), "the model's classes are", format!("{table_name}'s are")),
-            ];
-            for (model_side, table_side, model_says, table_says) in names {
-                if let (Some(m), Some(t)) = (model_side, table_side)
-                    && m != t
-                {
-                    let why = format!("{model_says} {} but {table_says} {}", m.join(", "), t.join(", "));
-                    return Err(Error::invalid(Setting::Sample, why));
-                }
-            }
-            if model.out_width() != table.target.width() {
-                let why = format!(
-                    "{table_name} has {} but the model has {} outputs",
-                    crate::train::targets_phrase(&table.target),
-                    model.out_width()
-                );
+            // The one fit check: widths, and the names a saved model keeps, against the table's.
+            if let Some(why) = crate::model::misfit(&model, file, table, table_name) {
                 return Err(Error::invalid(Setting::Sample, why));
             }
+            let table_classes = table.class_names().map(<[String]>::to_vec);
             if let Some(names) = table_classes {
                 class_names.get_or_insert(names);
             }
@@ -280,4 +263,37 @@ fn blog_step(blog: &ExplainRequest) -> f64 {
         Update::Sgd { learning_rate } => learning_rate,
         Update::Run { .. } => unreachable!("the post's step is plain gradient descent"),
     }
+}
+
+/// The most steps [`steps`] takes in a row: each is shown whole.
+pub const MAX_STEPS: usize = 1000;
+
+/// `n` updates in a row, each from the weights the last one left, with the same samples and
+/// targets every step (`explain --steps N`).
+pub fn steps(mut request: ExplainRequest, n: usize) -> Result<Vec<Explanation>> {
+    if !(1..=MAX_STEPS).contains(&n) {
+        return Err(Error::invalid_value(Setting::Steps, n, format!("take 1 to {MAX_STEPS} steps")));
+    }
+    let mut explanations = Vec::with_capacity(n);
+    for _ in 0..n {
+        let explanation = explain(&request)?;
+        request.model = request.model.with_params(&request.model.params().with_flat(&new_parameters(&explanation)));
+        explanations.push(explanation);
+    }
+    Ok(explanations)
+}
+
+/// The parameters after an explained step, flat as `Params::to_flat` lays them: each dense
+/// layer's new weights (row by row), then its new bias.
+fn new_parameters(e: &Explanation) -> Vec<f64> {
+    let mut flat = Vec::new();
+    for layer in &e.layers {
+        if let LayerTrace::Dense(d) = layer {
+            flat.extend(d.new_weights.iter().copied());
+            if let Some(b) = &d.new_bias {
+                flat.extend(b.iter().copied());
+            }
+        }
+    }
+    flat
 }

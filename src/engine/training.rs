@@ -1,0 +1,151 @@
+//! What a training loop on any engine takes and gives: the settings ([`TrainConfig`]), the
+//! observer that watches it ([`Observer`], shown each [`Step`] and each epoch's
+//! [`EpochStats`]), and the finished run ([`TrainResult`]). Here, below both loops (the tape's in
+//! [`crate::train`], the compiled engine's in `engine::compiled::train`), so that neither engine
+//! imports the other's module; [`crate::train`] re-exports them.
+
+use crate::error::{Error, Result, Setting};
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::update::{OptState, Optimizer};
+use ndarray::Array2;
+use serde::Serialize;
+
+/// How the gradient is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// The stax-style model through the tape (`engine::tape::value_and_grad`).
+    Stax,
+    /// The blog's hand-derived gradient (`engine::hand::hand_grad`), through hidden layers too.
+    Custom,
+}
+
+/// How to train.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// The optimizer and its settings.
+    pub optimizer: Optimizer,
+    /// How many passes over the training rows.
+    pub epochs: usize,
+    /// Rows per step; `None` for the whole training set (full-batch gradient descent).
+    pub batch_size: Option<usize>,
+    /// A new seeded order of the training rows every epoch; otherwise the data's order.
+    pub shuffle: bool,
+    /// The loss to lower.
+    pub loss: Loss,
+    /// Keep the biases at their initial values: the optimizer sees a zero gradient for them.
+    pub freeze_bias: bool,
+    /// Which engine takes the gradient.
+    pub api: Api,
+}
+
+/// One epoch's figures, as `--format json` writes them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochStats {
+    /// Counting from 1.
+    pub epoch: usize,
+    /// The mean of the epoch's batch losses, each taken before its own update.
+    pub loss: f64,
+    /// With the parameters after the epoch; `None` when the targets are values.
+    pub train_accuracy: Option<f64>,
+    /// `None` without a test part, or when the targets are values.
+    pub test_accuracy: Option<f64>,
+    /// The mean loss on the test rows after the epoch (`None` without a test part): beside the
+    /// training loss it shows overfitting.
+    pub test_loss: Option<f64>,
+}
+
+/// One step about to be taken: the model before the update and the batch it learns from.
+pub struct Step<'a> {
+    /// Counting from 1.
+    pub epoch: usize,
+    /// Counting from 0 across epochs, as the optimizer counts.
+    pub step: usize,
+    /// The model before the step.
+    pub model: &'a Model,
+    /// The batch's rows, scaled; batch×features.
+    pub x: &'a Array2<f64>,
+    /// The batch's targets as the loss reads them (classes one-hot); batch×outputs.
+    pub y: &'a Array2<f64>,
+    /// The batch's classes, when the targets are classes.
+    pub labels: Option<&'a [usize]>,
+    /// The optimizer's state before the step (momentum's velocity, adam's moments).
+    pub state: &'a OptState,
+}
+
+/// Watches a run. Every method may stop it with an error (a trace that cannot be written).
+pub trait Observer {
+    /// Whether [`Observer::step`] should be called: building a step's view costs nothing, but
+    /// what an observer does with it (a trace) does.
+    fn wants_steps(&self) -> bool {
+        false
+    }
+    /// Called before each step, when [`Observer::wants_steps`] says so.
+    fn step(&mut self, _step: &Step) -> Result<()> {
+        Ok(())
+    }
+    /// Whether the run's [`TrainResult::epochs`] should keep every epoch's figures: an observer
+    /// that does not need them (text output) keeps memory flat however many epochs are asked for.
+    fn keeps_history(&self) -> bool {
+        true
+    }
+    /// After each epoch, with the model as the epoch left it.
+    fn epoch(&mut self, _stats: &EpochStats, _model: &Model) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An observer that watches nothing.
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// A finished run: the trained model and every epoch's figures.
+#[derive(Debug, Clone)]
+pub struct TrainResult {
+    /// The model after the last epoch.
+    pub model: Model,
+    /// One entry per epoch.
+    pub epochs: Vec<EpochStats>,
+}
+
+/// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of
+/// figures per epoch (about 40 bytes), and 10⁷ epochs of Iris take hours.
+pub const MAX_EPOCHS: usize = 10_000_000;
+
+/// [`crate::run::defaults`]: sgd, full batch, shuffled, cross-entropy in nats, biases trained, by the tape.
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            optimizer: Optimizer::sgd(crate::run::defaults::LEARNING_RATE).expect("a positive step size"),
+            epochs: crate::run::defaults::EPOCHS,
+            batch_size: None,
+            shuffle: true,
+            loss: Loss::default(),
+            freeze_bias: false,
+            api: Api::Stax,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The settings' own rules (the optimizer's are checked when it is made); `train::train` checks
+    /// them again with the model and the data, and a caller may check early with this.
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::invalid_value(Setting::Epochs, 0, "train for one epoch at least"));
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(Error::invalid_value(
+                Setting::Epochs,
+                self.epochs,
+                format!("more than the limit of {} epochs", crate::limits::group(MAX_EPOCHS)),
+            ));
+        }
+        if self.batch_size == Some(0) {
+            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,314 @@
+//! The model file: a model's layers with what `train --save` keeps beside them (class or target
+//! names, feature names, the fitted scaler, the run's settings), and the one rule that a model
+//! fits a data set ([`misfit`]).
+
+use super::{Model, ModelLayer};
+use crate::activation::Activation;
+use crate::data::{Dataset, Scaler, Target};
+use crate::error::{Error, Result};
+use crate::loss::Loss;
+use crate::update::Optimizer;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The model file as JSON sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelFile {
+    /// The layers, input first.
+    pub layers: Vec<LayerFile>,
+    /// Class names in output-unit order; written by `train --save`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// The target columns' names in output-unit order, for a model trained on values
+    /// (regression); written by `train --save`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// Feature names in input order; written by `train --save`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// The scaling fitted on the training rows, applied to every input before the first layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaler: Option<Scaler>,
+    /// How the model was trained; `explain` takes its step size and loss from here, so
+    /// "one more step" is a step of the same run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingRecord>,
+}
+
+/// The settings of the run that saved a model (`train --save`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingRecord {
+    /// The optimizer and its settings.
+    pub optimizer: Optimizer,
+    /// The loss it lowered: `loss_function` and `log_base` in the file.
+    #[serde(flatten)]
+    pub loss: Loss,
+    /// How many epochs it ran.
+    pub epochs: usize,
+}
+
+/// One layer in the file. Serialised and deserialised by hand (below): its `type` is `dense`,
+/// `softmax`, `logsoftmax` or an activation's own name, and an error inside a layer keeps its
+/// JSON path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerFile {
+    /// A dense layer, weights rows = output units.
+    Dense {
+        /// out×in.
+        weights: Vec<Vec<f64>>,
+        /// out numbers, or none.
+        bias: Option<Vec<f64>>,
+    },
+    /// An elementwise activation, `{"type": "tanh"}`.
+    Activation(Activation),
+    /// `{"type": "softmax"}`.
+    Softmax,
+    /// `{"type": "logsoftmax"}`.
+    Logsoftmax,
+}
+
+/// A layer's `type`.
+#[derive(Clone, Copy, PartialEq)]
+enum LayerType {
+    Dense,
+    Activation(Activation),
+    Softmax,
+    Logsoftmax,
+}
+
+impl<'de> Deserialize<'de> for LayerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(match name.as_str() {
+            "dense" => LayerType::Dense,
+            "softmax" => LayerType::Softmax,
+            "logsoftmax" | "log_softmax" => LayerType::Logsoftmax,
+            other => LayerType::Activation(other.parse().map_err(|_| {
+                let names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown layer type '{other}': expected dense, softmax, logsoftmax or an activation ({})",
+                    names.join(", ")
+                ))
+            })?),
+        })
+    }
+}
+
+impl Serialize for LayerFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            LayerFile::Dense { weights, bias } => {
+                map.serialize_entry("type", "dense")?;
+                map.serialize_entry("weights", weights)?;
+                map.serialize_entry("bias", bias)?;
+            }
+            LayerFile::Activation(a) => map.serialize_entry("type", a.name())?,
+            LayerFile::Softmax => map.serialize_entry("type", "softmax")?,
+            LayerFile::Logsoftmax => map.serialize_entry("type", "logsoftmax")?,
+        }
+        map.end()
+    }
+}
+
+/// serde's derive for a `type`-tagged enum buffers the whole layer before reading it, and an error
+/// found in the buffer (a string among the weights) loses its path: the message would say
+/// `layers[0]`, not `layers[0].weights[0][1]`. Reading the fields one by one keeps the path.
+impl<'de> Deserialize<'de> for LayerFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = LayerFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"a layer such as {"type": "dense", "weights": [[…]], "bias": null} or {"type": "tanh"}"#)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<LayerFile, A::Error> {
+                let (mut kind, mut weights, mut bias) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "type" => kind = Some(map.next_value::<LayerType>()?),
+                        "weights" if matches!(kind, None | Some(LayerType::Dense)) => weights = Some(map.next_value()?),
+                        "bias" if matches!(kind, None | Some(LayerType::Dense)) => bias = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?; // unknown fields are ignored
+                        }
+                    }
+                }
+                Ok(match kind.ok_or_else(|| A::Error::missing_field("type"))? {
+                    LayerType::Dense => {
+                        LayerFile::Dense { weights: weights.ok_or_else(|| A::Error::missing_field("weights"))?, bias }
+                    }
+                    LayerType::Activation(a) => LayerFile::Activation(a),
+                    LayerType::Softmax => LayerFile::Softmax,
+                    LayerType::Logsoftmax => LayerFile::Logsoftmax,
+                })
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+impl ModelFile {
+    /// Reads and parses a model file; errors name the file and the JSON path at fault.
+    pub fn load(path: &Path) -> Result<ModelFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ModelFile {
+            path: path.into(),
+            at: "reading".into(),
+            why: e.to_string(),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses model-file text; `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<ModelFile> {
+        crate::strict_json::parse(text, path)
+    }
+
+    /// The model it describes, checked by the rules of [`Model::from_layers`] and against the file's own
+    /// fields (scaler, class and feature names); `path` is for messages.
+    pub fn to_model(&self, path: &Path) -> Result<Model> {
+        let fail = |at: String, why: String| Error::ModelFile { path: path.into(), at, why };
+        let mut layers = Vec::new();
+        for (i, entry) in self.layers.iter().enumerate() {
+            layers.push(match entry {
+                LayerFile::Dense { weights, bias } => {
+                    let w_out_in = matrix(weights).map_err(|why| fail(format!("layers[{i}].weights"), why))?;
+                    // A bias of the wrong length is `Model::checked`'s to find, after the chain.
+                    let b = bias.as_ref().map(|b| Array2::from_shape_vec((1, b.len()), b.clone()).expect("1×len"));
+                    ModelLayer::Dense { w_out_in, b }
+                }
+                LayerFile::Activation(a) => ModelLayer::Activation(*a),
+                LayerFile::Softmax => ModelLayer::Softmax,
+                LayerFile::Logsoftmax => ModelLayer::LogSoftmax,
+            });
+        }
+        let model = Model::checked(layers).map_err(|f| fail(f.at, f.why))?;
+        let (inputs, outputs) = (model.in_width(), model.out_width());
+        // A scaler that does not fit the inputs would index out of bounds when applied.
+        if let Some(s) = &self.scaler {
+            s.check(inputs).map_err(|why| fail("scaler".into(), why))?;
+        }
+        // Names are looked up by index (a class) and by name (a CSV column for each input).
+        for (field, names) in [("classes", &self.classes), ("targets", &self.targets)] {
+            if let Some(c) = names
+                && c.len() != outputs
+            {
+                return Err(fail(field.into(), format!("{} names but the model has {outputs} outputs", c.len())));
+            }
+        }
+        // An output is a class or a value, not both: predict reads one or the other.
+        if self.classes.is_some() && self.targets.is_some() {
+            return Err(fail("targets".into(), "a model has classes or targets (values), not both".into()));
+        }
+        if let Some(f) = &self.features
+            && f.len() != inputs
+        {
+            return Err(fail("features".into(), format!("{} names but the model takes {inputs} inputs", f.len())));
+        }
+        Ok(model)
+    }
+}
+
+/// The one rule "this model fits these rows", for every job that puts a model to data
+/// (training from a model file, explaining table rows): inputs against features, outputs
+/// against targets, and the names the file was saved with (features, classes or target values)
+/// against the data's. Run on the raw data, before any scaling: a scaler applied to rows of the
+/// wrong width would index out of bounds. `file` is the model's file, when it has one; `data`
+/// is called `data_name` in the message ("the data", "Iris"). `None` when it fits, else why not.
+pub fn misfit(model: &Model, file: Option<&ModelFile>, data: &Dataset, data_name: &str) -> Option<String> {
+    let features = data.feature_names.len();
+    if model.in_width() != features {
+        return Some(format!(
+            "the model takes {} inputs but {data_name} has {features} features ({})",
+            model.in_width(),
+            data.feature_names.join(", ")
+        ));
+    }
+    if model.out_width() != data.target.width() {
+        return Some(format!(
+            "the model has {} outputs but {data_name} has {} ({})",
+            model.out_width(),
+            data.target.phrase(),
+            data.target.names().join(", ")
+        ));
+    }
+    let file = file?;
+    let (saved, other, kind, order) = match &data.target {
+        Target::Classes { .. } => (&file.classes, &file.targets, "classes", " of first appearance"),
+        Target::Values { .. } => (&file.targets, &file.classes, "target values", " of --label"),
+    };
+    if let (None, Some(names)) = (saved, other) {
+        return Some(format!(
+            "the model's outputs are {} ({}) but {data_name}'s targets are {kind}",
+            if kind == "classes" { "target values" } else { "classes" },
+            names.join(", ")
+        ));
+    }
+    if let Some(names) = saved
+        && names != data.target.names()
+    {
+        return Some(format!(
+            "the model's {kind} are {} but {data_name}'s are {} (in order{order})",
+            names.join(", "),
+            data.target.names().join(", ")
+        ));
+    }
+    if let Some(names) = &file.features
+        && names != &data.feature_names
+    {
+        return Some(format!(
+            "the model's features are {} but {data_name}'s are {}",
+            names.join(", "),
+            data.feature_names.join(", ")
+        ));
+    }
+    None
+}
+
+impl ModelFile {
+    /// [`misfit`] for a model read from `path`, as an error naming the file.
+    pub fn check_fits(&self, path: &Path, model: &Model, data: &Dataset) -> Result<()> {
+        match misfit(model, Some(self), data, "the data") {
+            None => Ok(()),
+            Some(why) => Err(Error::Misfit { path: path.into(), why }),
+        }
+    }
+}
+
+/// A rectangular matrix, or why not (emptiness is [`Model::checked`]'s to find).
+fn matrix(rows: &[Vec<f64>]) -> std::result::Result<Array2<f64>, String> {
+    let cols = rows.first().map_or(0, Vec::len);
+    if let Some(r) = rows.iter().position(|row| row.len() != cols) {
+        return Err(format!("row {r} has {} numbers but row 0 has {cols}", rows[r].len()));
+    }
+    Ok(Array2::from_shape_vec((rows.len(), cols), rows.concat()).expect("rectangular"))
+}
+
+impl Model {
+    /// Reads a model file: the model and the file's other fields.
+    pub fn load(path: &Path) -> Result<(Model, ModelFile)> {
+        let file = ModelFile::load(path)?;
+        Ok((file.to_model(path)?, file))
+    }
+
+    /// The model file's layers (weights rows = output units).
+    pub fn to_file(&self) -> ModelFile {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| match layer {
+                ModelLayer::Dense { w_out_in, b } => LayerFile::Dense {
+                    weights: w_out_in.rows().into_iter().map(|r| r.to_vec()).collect(),
+                    bias: b.as_ref().map(|b| b.iter().copied().collect()),
+                },
+                ModelLayer::Activation(a) => LayerFile::Activation(*a),
+                ModelLayer::Softmax => LayerFile::Softmax,
+                ModelLayer::LogSoftmax => LayerFile::Logsoftmax,
+            })
+            .collect();
+        ModelFile { layers, classes: None, targets: None, features: None, scaler: None, training: None }
+    }
+}

@@ -1,0 +1,127 @@
+//! A saved model applied to new rows: the rows are scaled by the model's own scaler, the engine
+//! is chosen here once, and the answer says what the numbers are. Probabilities only where the
+//! model's last layer makes them (softmax, log-softmax); any other output is shown as what it
+//! is, its outputs, and a one-output sigmoid classifier predicts class 1 at 0.5 or above, as a
+//! user of such a model expects.
+//!
+//! # Example
+//! ```
+//! use gradlens::activation::Activation;
+//! use gradlens::model::Model;
+//! use gradlens::run::predict::{PredictJob, Predictions, Scores};
+//! use ndarray::array;
+//!
+//! // serial(Dense(1), Sigmoid): ŷ = σ(2·x₁ − 1); x₁ = 1 gives σ(1) = 0.7310586 → class 1.
+//! let model = Model::builder().dense_with_bias(array![[2.0]], &[-1.0]).activation(Activation::Sigmoid).build()?;
+//! let file = model.to_file();
+//! let job = PredictJob::new(model, file, array![[1.0]]);
+//! let Predictions::Classes { classes, scores: Scores::Outputs(y), .. } = job.run()? else { panic!() };
+//! assert_eq!(classes, vec![1]);
+//! assert!((y[[0, 0]] - 0.7310585786300049).abs() < 1e-15);
+//! # Ok::<(), gradlens::Error>(())
+//! ```
+
+use crate::activation::Activation;
+use crate::engine::compiled;
+use crate::error::Result;
+use crate::model::{Model, ModelFile, ModelLayer};
+use crate::run::train::default_engine;
+use crate::train::Engine;
+use ndarray::Array2;
+
+/// Rows to predict, with the model file they go through.
+#[derive(Debug, Clone)]
+pub struct PredictJob {
+    /// The model.
+    pub model: Model,
+    /// Its file: names and scaler.
+    pub file: ModelFile,
+    /// The rows, unscaled (m×inputs).
+    pub rows: Array2<f64>,
+    /// The engine that runs the model.
+    pub engine: Engine,
+}
+
+/// What a model says about rows, by what its outputs are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predictions {
+    /// A class per row.
+    Classes {
+        /// Every class's name, by index.
+        names: Vec<String>,
+        /// Each row's class.
+        classes: Vec<usize>,
+        /// The numbers the class was chosen from.
+        scores: Scores,
+    },
+    /// Numbers per row (a model trained on values).
+    Values {
+        /// The target columns' names.
+        names: Vec<String>,
+        /// Each row's values (m×targets).
+        values: Array2<f64>,
+    },
+}
+
+/// The numbers behind each row's class.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scores {
+    /// Class probabilities (m×classes): the model ends in softmax or log-softmax.
+    Probabilities(Array2<f64>),
+    /// The model's outputs as they are (m×outputs): no probabilities, so none are claimed.
+    Outputs(Array2<f64>),
+}
+
+/// A classifier whose one output is a sigmoid: class 1 at this output or above.
+pub const THRESHOLD: f64 = 0.5;
+
+impl PredictJob {
+    /// `rows` through `model`, whose file is `file`, on the default engine.
+    pub fn new(model: Model, file: ModelFile, rows: Array2<f64>) -> PredictJob {
+        PredictJob { model, file, rows, engine: default_engine() }
+    }
+
+    /// Scales the rows, runs the model once, and reads its outputs as what they are.
+    pub fn run(&self) -> Result<Predictions> {
+        let x = match &self.file.scaler {
+            Some(s) => s.transform(&self.rows),
+            None => self.rows.clone(),
+        };
+        if let Some(names) = &self.file.targets {
+            return Ok(Predictions::Values { names: names.clone(), values: self.outputs(&x)? });
+        }
+        let one_sigmoid =
+            self.model.out_width() == 1 && matches!(self.model.last(), ModelLayer::Activation(Activation::Sigmoid));
+        let (classes, scores) = match self.model.last() {
+            ModelLayer::Softmax | ModelLayer::LogSoftmax => {
+                let log_p = match self.engine {
+                    Engine::Compiled(options) => compiled::predict::log_probabilities(options, &self.model, &x)?,
+                    Engine::Tape => crate::predict::log_probabilities(&self.model, &x)?,
+                };
+                (crate::predict::classes(&log_p), Scores::Probabilities(crate::predict::probabilities(&log_p)))
+            }
+            ModelLayer::Dense { .. } | ModelLayer::Activation(_) => {
+                let y = self.outputs(&x)?;
+                let classes = if one_sigmoid {
+                    y.column(0).iter().map(|&v| usize::from(v >= THRESHOLD)).collect()
+                } else {
+                    crate::predict::classes(&y)
+                };
+                (classes, Scores::Outputs(y))
+            }
+        };
+        let width = if one_sigmoid { 2 } else { self.model.out_width() };
+        let names = match &self.file.classes {
+            Some(names) if names.len() == width => names.clone(),
+            _ => (0..width).map(|i| i.to_string()).collect(),
+        };
+        Ok(Predictions::Classes { names, classes, scores })
+    }
+
+    fn outputs(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        match self.engine {
+            Engine::Compiled(options) => compiled::predict::outputs(options, &self.model, x),
+            Engine::Tape => crate::predict::outputs(&self.model, x),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! A training run, whichever face asks for it: read data → one fit check (before any scaling)
+//! → split and scale → model → train → report. `gradlens train` fills [`TrainSettings`] from its
+//! options, the page's training view deserialises its JSON body into it, and a Rust caller
+//! fills it by hand; all three get the same [`TrainJob`], so the same numbers and the same
+//! report.
+//!
+//! # Example
+//! ```
+//! use gradlens::data::Dataset;
+//! use gradlens::run::train::{TrainJob, TrainSettings};
+//! use gradlens::train::Silent;
+//!
+//! let settings = TrainSettings { epochs: Some(20), seed: Some(3), ..TrainSettings::default() };
+//! let job = TrainJob::new(settings, Dataset::iris());
+//! let trained = job.prepare()?.train(&mut Silent)?;
+//! // 150 rows, a fifth of each class held out (the default test fraction): 120 to train on.
+//! assert_eq!(trained.report.data.train_rows, 120);
+//! assert_eq!(trained.report.epochs.len(), 20);
+//! # Ok::<(), gradlens::Error>(())
+//! ```
+
+use super::defaults;
+use crate::data::{Dataset, Prepared, ScaleKind, Scaler, TargetKind};
+use crate::engine::compiled::Dtype;
+use crate::error::{Error, Result, Setting};
+use crate::layers::Init;
+use crate::loss::{LogBase, Loss};
+use crate::model::{Model, ModelFile};
+use crate::train::report::{ConfigReport, DataReport, TrainReport};
+use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, TrainConfig, train_on};
+use crate::update::Optimizer;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// A run's settings as a face gives them: every field may be missing, and a missing one takes
+/// its default from [`super::defaults`] (or, for the loss and the scaling, from the model file
+/// the run starts from).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    /// The data as the user named it (`iris`, a table, a file), for the report; the face reads it.
+    pub data: Option<String>,
+    /// Hidden layer widths; empty for the blog's model.
+    #[serde(default)]
+    pub hidden: Vec<usize>,
+    /// The hidden layers' activation, by name.
+    pub activation: Option<String>,
+    /// The last layer, `softmax` or an activation's name [default: softmax for classes, identity
+    /// for values].
+    pub output_layer: Option<String>,
+    /// Dense layers with a bias.
+    pub bias: Option<bool>,
+    /// How a fresh model's weights are drawn, one of [`Init::NAMES`].
+    pub init: Option<String>,
+    /// One of [`crate::update::OPTIMIZER_NAMES`].
+    pub optimizer: Option<String>,
+    /// The step size α.
+    pub lr: Option<f64>,
+    /// Momentum's mass.
+    pub momentum: Option<f64>,
+    /// Passes over the training rows.
+    pub epochs: Option<usize>,
+    /// Rows per step; `None` for the whole training set.
+    pub batch_size: Option<usize>,
+    /// A new order of the training rows every epoch.
+    pub shuffle: Option<bool>,
+    /// Seeds the split, the initial weights and the shuffles.
+    pub seed: Option<u64>,
+    /// The share of the rows held out for testing.
+    pub test_fraction: Option<f64>,
+    /// One of [`ScaleKind::NAMES`]; a saved model's own scaler replaces it.
+    pub scale: Option<String>,
+    /// The loss by name [default: the model file's own, else cross-entropy for classes and the
+    /// quadratic cost for values].
+    pub loss: Option<String>,
+    /// Cross-entropy's log base.
+    pub log_base: Option<LogBase>,
+    /// Keep the biases at their initial values.
+    #[serde(default)]
+    pub freeze_bias: bool,
+    /// How the gradient is taken.
+    pub api: Option<Api>,
+}
+
+impl TrainSettings {
+    /// The loop's settings for targets of `kind`, starting from `saved` (a model file) if any:
+    /// every setting checked and named. A face may call it before reading any data, so that a
+    /// bad option costs nothing.
+    pub fn config(&self, saved: Option<&ModelFile>, kind: TargetKind) -> Result<TrainConfig> {
+        // A mass given is checked even where the optimizer ignores it.
+        if let Some(mass) = self.momentum {
+            Optimizer::check_mass(mass)?;
+        }
+        let optimizer = Optimizer::from_name(
+            self.optimizer.as_deref().unwrap_or(defaults::OPTIMIZER),
+            self.lr.unwrap_or(defaults::LEARNING_RATE),
+            self.momentum.unwrap_or(defaults::MOMENTUM),
+        )?;
+        let saved_loss = saved.and_then(|f| f.training.as_ref()).map(|t| t.loss);
+        let loss = Loss::chosen(self.loss.as_deref(), self.log_base, saved_loss.or(Some(Loss::default_for(kind))))?;
+        loss.check_targets(kind, Setting::Loss)?;
+        let config = TrainConfig {
+            optimizer,
+            epochs: self.epochs.unwrap_or(defaults::EPOCHS),
+            batch_size: self.batch_size,
+            shuffle: self.shuffle.unwrap_or(defaults::SHUFFLE),
+            loss,
+            freeze_bias: self.freeze_bias,
+            api: self.api.unwrap_or(Api::Stax),
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// A fresh model's architecture for targets of `kind`.
+    pub fn spec(&self, kind: TargetKind) -> Result<ModelSpec> {
+        let activation = self.activation.as_deref().unwrap_or(defaults::ACTIVATION);
+        Ok(ModelSpec {
+            hidden: self.hidden.clone(),
+            activation: activation
+                .parse::<Activation>()
+                .map_err(|why| Error::invalid_value(Setting::Activation, activation, why))?,
+            bias: self.bias.unwrap_or(defaults::BIAS),
+            init: Init::from_name(self.init.as_deref().unwrap_or(defaults::INIT))?,
+            output: match &self.output_layer {
+                Some(name) => OutputLayer::from_name(name)?,
+                None => OutputLayer::default_for(kind),
+            },
+        })
+    }
+
+    /// The scaling asked for (`None`: the features as they are).
+    pub fn scale(&self) -> Result<Option<ScaleKind>> {
+        ScaleKind::from_name(self.scale.as_deref().unwrap_or(defaults::SCALE))
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(defaults::SEED)
+    }
+
+    /// The share of rows held out.
+    pub fn test_fraction(&self) -> f64 {
+        self.test_fraction.unwrap_or(defaults::TEST_FRACTION)
+    }
+}
+
+/// A model file to start from: its path (for messages), the model and the file's other fields.
+#[derive(Debug, Clone)]
+pub struct SavedModel {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The model it describes.
+    pub model: Model,
+    /// The file, with its names, scaler and training record.
+    pub file: ModelFile,
+}
+
+/// A run to make: the settings, the data (read, not yet split or scaled), the model file to
+/// start from if any, and the engine.
+#[derive(Debug, Clone)]
+pub struct TrainJob {
+    /// The settings, missing ones taking their defaults.
+    pub settings: TrainSettings,
+    /// Every row, as read.
+    pub data: Dataset,
+    /// A model file to train on from, instead of a fresh model.
+    pub start: Option<SavedModel>,
+    /// The engine asked for; [`Engine::for_run`] may take the tape instead.
+    pub engine: Engine,
+    /// Whether an observer will watch every step (a trace): then the tape runs it.
+    pub traced: bool,
+}
+
+/// A run set up and about to train: everything its header needs is known.
+#[derive(Debug, Clone)]
+pub struct TrainRun {
+    /// The model before the first step.
+    pub model: Model,
+    /// The training rows, scaled.
+    pub train: Dataset,
+    /// The test rows, scaled; `None` without a test part.
+    pub test: Option<Dataset>,
+    /// What scaled them: fitted on the training rows, or the saved model's own.
+    pub scaler: Option<Scaler>,
+    /// The data's part of the report.
+    pub data: DataReport,
+    /// The settings' part of the report.
+    pub config: ConfigReport,
+    rng: ChaCha8Rng,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The record `train --format json` writes.
+    pub report: TrainReport,
+    /// The model before the first step.
+    pub initial: Model,
+    /// The model after the last.
+    pub model: Model,
+    /// The training rows, scaled, as it trained on them.
+    pub train: Dataset,
+    /// The test rows, scaled.
+    pub test: Option<Dataset>,
+}
+
+/// The engine a run takes when none is asked for: the compiled one, in f64, on every core.
+pub fn default_engine() -> Engine {
+    Engine::new(true, Dtype::F64, None).expect("f64 on the default threads is a valid engine")
+}
+
+impl TrainJob {
+    /// A run of `settings` on `data`, from a fresh model, on the default engine.
+    pub fn new(settings: TrainSettings, data: Dataset) -> TrainJob {
+        TrainJob { settings, data, start: None, engine: default_engine(), traced: false }
+    }
+
+    /// Checks the settings and the model against the data, then splits, scales and makes the
+    /// model. The fit check comes first: a saved scaler applied to rows of another width would
+    /// index out of bounds.
+    pub fn prepare(self) -> Result<TrainRun> {
+        let TrainJob { settings, data, start, engine, traced } = self;
+        let kind = data.target.kind();
+        let config = settings.config(start.as_ref().map(|s| &s.file), kind)?;
+        if let Some(s) = &start {
+            config.loss.check_output(&s.model).map_err(|f| Error::ModelFile {
+                path: s.path.clone(),
+                at: f.at,
+                why: f.why,
+            })?;
+            s.file.check_fits(&s.path, &s.model, &data)?;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(settings.seed());
+        // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
+        let saved_scaler = start.as_ref().and_then(|s| s.file.scaler.clone());
+        let scale = if saved_scaler.is_some() { None } else { settings.scale()? };
+        let Prepared { train, test, scaler, .. } = data.prepare(settings.test_fraction(), scale, &mut rng)?;
+        let (train, test, scaler) = match saved_scaler {
+            Some(s) => (train.scaled(&s), test.map(|t| t.scaled(&s)), Some(s)),
+            None => (train, test, scaler),
+        };
+        let model = match start {
+            Some(s) => s.model,
+            None => fresh_model(&settings, &data, config.loss, &mut rng)?,
+        };
+        let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
+        let data_report = DataReport::new(&source, &data, &train, test.as_ref());
+        let ran_on = engine.for_run(&config, traced);
+        let config_report = ConfigReport::new(
+            &config,
+            scaler.as_ref().map(|s| s.kind),
+            settings.test_fraction(),
+            settings.seed(),
+            ran_on,
+        );
+        Ok(TrainRun { model, train, test, scaler, data: data_report, config: config_report, rng })
+    }
+}
+
+/// A fresh model of the architecture the settings ask for, drawn from `rng`, for a run with `loss`.
+fn fresh_model(settings: &TrainSettings, data: &Dataset, loss: Loss, rng: &mut ChaCha8Rng) -> Result<Model> {
+    let (features, outputs) = (data.feature_names.len(), data.target.width());
+    let spec = settings.spec(data.target.kind())?;
+    // Each layer's activations for a batch: rows × width. Checked after the library's parameter
+    // count (which refuses the widest models before allocating any weight), so a width too large
+    // for any data is named by that rule.
+    let widest = spec.hidden.iter().chain([&features, &outputs]).max().copied().unwrap_or(0);
+    let model = spec.build_for(features, outputs, loss, rng)?;
+    crate::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
+    Ok(model)
+}
+
+impl TrainRun {
+    /// Trains, `observer` watching, and makes the report. The report names the engine that
+    /// actually ran (the tape, when the observer watches every step).
+    pub fn train(self, observer: &mut dyn Observer) -> Result<Trained> {
+        let TrainRun { model, train, test, scaler, data, mut config, mut rng } = self;
+        let initial = model.clone();
+        config.engine = config.engine.for_run(&config.train, observer.wants_steps());
+        let result = train_on(config.engine, &config.train, model, &train, test.as_ref(), &mut rng, observer)?;
+        let report = TrainReport::new(data, config, &result, &train, test.as_ref(), scaler)?;
+        Ok(Trained { report, initial, model: result.model, train, test })
+    }
+
+    /// The number of parameters the model trains (weights, and biases where it has them).
+    pub fn parameters(&self) -> usize {
+        self.model.params().len()
+    }
+}
