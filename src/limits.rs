@@ -57,12 +57,30 @@ pub fn check_memory(what: &str, bytes: u64) -> std::result::Result<(), String> {
     fits_in_memory(bytes).map_err(|why| format!("{what} {why}"))
 }
 
-/// `rows × cols` numbers (f64) for `what` (a matrix made from `setting`), or an error naming the
-/// memory it would need and the memory there is.
-pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize) -> Result<usize> {
+/// A matrix derived from the data (its one-hot targets, a layer's activations) may hold this
+/// many times the data's own numbers, and always [`MATRIX_FLOOR`]: the bound follows the input,
+/// so real data that fits in memory trains, while a small input (10,000 one-row classes in a
+/// 120 KB CSV) cannot ask for gigabytes.
+pub const MATRIX_PER_INPUT: usize = 4;
+/// The size every derived matrix may have whatever the input: 2²⁶ numbers, 512 MiB.
+pub const MATRIX_FLOOR: usize = 1 << 26;
+
+/// `rows × cols` numbers (f64) for `what` (a matrix made from `setting` for data of
+/// `input_numbers` numbers), or an error naming the bound it passes and the number it needs: the
+/// bound that follows the input ([`MATRIX_PER_INPUT`], [`MATRIX_FLOOR`]) or the memory available.
+pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize, input_numbers: usize) -> Result<usize> {
     let n = rows.checked_mul(cols).filter(|n| n.checked_mul(size_of::<f64>()).is_some());
     let refuse = |why: String| Error::invalid(setting, format!("{what}: {rows} × {cols} numbers {why}"));
     let n = n.ok_or_else(|| refuse("are more than memory can address".into()))?;
+    let bound = input_numbers.saturating_mul(MATRIX_PER_INPUT).max(MATRIX_FLOOR);
+    if n > bound {
+        return Err(refuse(format!(
+            "are more than the limit of {} for data of {} numbers ({MATRIX_PER_INPUT}× the data, and at least {})",
+            group(bound),
+            group(input_numbers),
+            group(MATRIX_FLOOR)
+        )));
+    }
     fits_in_memory((n * size_of::<f64>()) as u64).map_err(refuse)?;
     Ok(n)
 }
@@ -146,11 +164,18 @@ mod tests {
 
     #[test]
     fn sizes_overflow_into_errors_not_panics() {
-        assert_eq!(matrix(Setting::Inputs, "m", 3, 4).unwrap(), 12);
-        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2).unwrap_err().to_string().contains("address"));
+        assert_eq!(matrix(Setting::Inputs, "m", 3, 4, 12).unwrap(), 12);
+        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2, 1).unwrap_err().to_string().contains("address"));
+        // 10,000 × 10,000 from 10,000 numbers: over the floor of 2²⁶, and over 4 × 10,000.
+        let err = matrix(Setting::Inputs, "m", 10_000, 10_000, 10_000).unwrap_err().to_string();
+        assert!(err.contains("more than the limit of 67,108,864 for data of 10,000 numbers"), "{err}");
+        // The same matrix for data of 10⁸ numbers is within 4× the data (if the memory is there).
+        if available_memory().is_some_and(|free| free > 800_000_000) {
+            assert_eq!(matrix(Setting::Inputs, "m", 10_000, 10_000, 100_000_000).unwrap(), 100_000_000);
+        }
         // 2⁶⁰ numbers (8 EiB) fit no machine's memory: the message names what they would need.
         if available_memory().is_some() {
-            let err = matrix(Setting::Inputs, "m", 1 << 30, 1 << 30).unwrap_err().to_string();
+            let err = matrix(Setting::Inputs, "m", 1 << 30, 1 << 30, 1 << 60).unwrap_err().to_string();
             assert!(err.contains("numbers need 8589934592 GiB, more than the"), "{err}");
         }
         // (4 + 1)·16 + (16 + 1)·3 = 131

@@ -452,7 +452,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         TargetKind::Classes => "the one-hot targets",
         TargetKind::Values => "the targets",
     };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())
         .with_context(|| format!("--data {}", args.data))?;
     Ok(data)
 }

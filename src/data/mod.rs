@@ -307,6 +307,30 @@ impl Dataset {
         scale: Option<ScaleKind>,
         rng: &mut R,
     ) -> Result<Prepared> {
+        let split = self.split(test_fraction, rng)?;
+        let test = (!split.test.is_empty()).then(|| self.select(&split.test));
+        Prepared::scaled(self.select(&split.train), test, scale, split)
+    }
+
+    /// [`Dataset::prepare`], taking the data: when the split keeps every row (no test part, so
+    /// the training rows are the data's, in order) the training part is the data itself, moved,
+    /// and it is scaled in place: a large data set is never held twice.
+    pub fn into_prepared<R: Rng + ?Sized>(
+        self,
+        test_fraction: f64,
+        scale: Option<ScaleKind>,
+        rng: &mut R,
+    ) -> Result<Prepared> {
+        let split = self.split(test_fraction, rng)?;
+        if split.test.is_empty() {
+            return Prepared::scaled(self, None, scale, split);
+        }
+        let test = self.select(&split.test);
+        Prepared::scaled(self.select(&split.train), Some(test), scale, split)
+    }
+
+    /// The stratified split of [`Dataset::prepare`].
+    fn split<R: Rng + ?Sized>(&self, test_fraction: f64, rng: &mut R) -> Result<Split> {
         if !(test_fraction.is_finite() && (0.0..1.0).contains(&test_fraction)) {
             return Err(Error::invalid_value(
                 Setting::TestFraction,
@@ -314,18 +338,32 @@ impl Dataset {
                 "must be in [0, 1) (0 trains on every row)",
             ));
         }
-        let split = match &self.target {
+        Ok(match &self.target {
             Target::Classes { labels, names } => stratified_split(labels, names.len(), test_fraction, rng),
             // Values have no strata: one stratum, every row, split at random.
             Target::Values { .. } => stratified_split(&vec![0; self.len()], 1, test_fraction, rng),
-        };
-        let train = self.select(&split.train);
-        let test = (!split.test.is_empty()).then(|| self.select(&split.test));
+        })
+    }
+
+    /// Scales the features by `scaler`, in place.
+    pub fn scale_in_place(&mut self, scaler: &Scaler) {
+        scaler.apply(&mut self.features);
+    }
+}
+
+impl Prepared {
+    /// The parts, with the scaler of `scale` fitted on `train` and applied to both in place.
+    fn scaled(
+        mut train: Dataset,
+        mut test: Option<Dataset>,
+        scale: Option<ScaleKind>,
+        split: Split,
+    ) -> Result<Prepared> {
         let scaler = scale.map(|kind| Scaler::fit(kind, &train.features, &train.feature_names)).transpose()?;
-        let (train, test) = match &scaler {
-            Some(s) => (train.scaled(s), test.map(|t| t.scaled(s))),
-            None => (train, test),
-        };
+        if let Some(s) = &scaler {
+            train.scale_in_place(s);
+            test.iter_mut().for_each(|t| t.scale_in_place(s));
+        }
         Ok(Prepared { train, test, scaler, split })
     }
 }
