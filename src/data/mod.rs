@@ -312,9 +312,9 @@ impl Dataset {
         Prepared::scaled(self.select(&split.train), test, scale, split)
     }
 
-    /// [`Dataset::prepare`], taking the data: when the split keeps every row (no test part, so
-    /// the training rows are the data's, in order) the training part is the data itself, moved,
-    /// and it is scaled in place: a large data set is never held twice.
+    /// [`Dataset::prepare`], taking the data: the training part is the data's own buffer (all of
+    /// it when there is no test part; else its rows moved forward in place), scaled in place; only
+    /// the test rows are copied. A large data set is never held twice.
     pub fn into_prepared<R: Rng + ?Sized>(
         self,
         test_fraction: f64,
@@ -326,7 +326,32 @@ impl Dataset {
             return Prepared::scaled(self, None, scale, split);
         }
         let test = self.select(&split.test);
-        Prepared::scaled(self.select(&split.train), Some(test), scale, split)
+        let train = self.keep_rows(&split.train);
+        Prepared::scaled(train, Some(test), scale, split)
+    }
+
+    /// The rows `rows` (ascending), moved forward within the data's own buffer, the rest dropped:
+    /// the training part of a split without a second copy of it.
+    fn keep_rows(self, rows: &[usize]) -> Dataset {
+        let Dataset { features, feature_names, target } = self;
+        let f = features.ncols();
+        if !features.is_standard_layout() {
+            return Dataset {
+                features: features.select(ndarray::Axis(0), rows),
+                feature_names,
+                target: target.select(rows),
+            };
+        }
+        let (mut numbers, offset) = features.into_raw_vec_and_offset();
+        assert_eq!(offset.unwrap_or(0), 0, "an owned row-major matrix starts its buffer");
+        for (to, &from) in rows.iter().enumerate() {
+            debug_assert!(from >= to, "rows ascend");
+            numbers.copy_within(from * f..(from + 1) * f, to * f);
+        }
+        numbers.truncate(rows.len() * f);
+        numbers.shrink_to_fit();
+        let features = Array2::from_shape_vec((rows.len(), f), numbers).expect("rows × features numbers");
+        Dataset { features, feature_names, target: target.select(rows) }
     }
 
     /// The stratified split of [`Dataset::prepare`].
