@@ -149,13 +149,28 @@ pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
         "t" => 1 << 40,
         _ => return Err(format!("'{}': a size such as 4096, 512M or 8G", crate::safe_text::quoted(text))),
     };
-    let v: f64 =
-        num.parse().map_err(|_| format!("'{}': a size such as 4096, 512M or 8G", crate::safe_text::quoted(text)))?;
-    let total = v * scale as f64;
-    if !(total.is_finite() && total >= 1.0 && total < u64::MAX as f64) {
+    let shape = || format!("'{}': a size such as 4096, 512M or 8G", crate::safe_text::quoted(text));
+    let too_large = || format!("'{}': more than the largest size, {} bytes", crate::safe_text::quoted(text), u64::MAX);
+    // A whole number is counted exactly (18446744073709551615 is a size; as an f64 it would round
+    // up past the largest); a fraction (1.5G) through f64.
+    let total = if num.contains('.') {
+        let v: f64 = num.parse().map_err(|_| shape())?;
+        let total = v * scale as f64;
+        if total >= u64::MAX as f64 {
+            return Err(too_large());
+        }
+        total as u64
+    } else {
+        let v: u64 = num.parse().map_err(|e: std::num::ParseIntError| match e.kind() {
+            std::num::IntErrorKind::PosOverflow => too_large(),
+            _ => shape(),
+        })?;
+        v.checked_mul(scale).ok_or_else(too_large)?
+    };
+    if total == 0 {
         return Err(format!("'{}': a size of 1 byte or more", crate::safe_text::quoted(text)));
     }
-    Ok(total as u64)
+    Ok(total)
 }
 
 #[cfg(test)]

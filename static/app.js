@@ -14,14 +14,16 @@ const state = {
   stage: 0,
   playing: null,
   selected: null,    // {kind, layer, row, col}
-  history: [],       // [{body, loss, new_loss}]
+  history: [],       // [{kind, body, loss, new_loss}]: kind is what made it (start, step, recompute, edit)
   at: -1,
 };
 
 function status(text) { $("status").textContent = text; }
 
-async function api(path, body, method = "POST") {
-  const init = method === "GET" ? { method } : { method, body: typeof body === "string" ? body : JSON.stringify(body ?? {}), headers: { "content-type": "application/json" } };
+// Every POST says what it sends (JSON, or CSV for an upload): the server refuses other types, so
+// that no page elsewhere can post to it without the browser asking first.
+async function api(path, body, method = "POST", type = "application/json") {
+  const init = method === "GET" || method === "DELETE" ? { method } : { method, body: typeof body === "string" ? body : JSON.stringify(body ?? {}), headers: { "content-type": type } };
   const response = await fetch(path, init);
   const text = await response.text();
   let value;
@@ -34,8 +36,12 @@ function query() { return state.data && state.data !== "iris" ? `?data=${encodeU
 
 // ---- the step view ----
 
-async function explain(body, { record = true } = {}) {
+// Explains `body` and shows it. `kind` names what made this entry in the history: "start" (a
+// new model or example), "step" (the update taken), "recompute" (the form) or "edit" (a value
+// changed in the Selected panel); null keeps the history as it is (going back to an entry).
+async function explain(body, kind = "recompute") {
   status("computing…");
+  const focused = document.activeElement?.id;
   try {
     const page = await api(`/api/walkthrough${query()}`, body);
     state.page = page;
@@ -50,15 +56,18 @@ async function explain(body, { record = true } = {}) {
       freeze_bias: e.freeze_bias,
     };
     if (e.log_base != null) state.body.log_base = e.log_base;
-    if (record) {
+    if (kind) {
       state.history = state.history.slice(0, state.at + 1);
-      state.history.push({ body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss });
+      state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss });
       state.at = state.history.length - 1;
     }
     fillForm();
     showHistory();
-    showStage(Math.min(state.stage, page.stages.length - 1));
-    if (state.selected) select(state.selected);
+    await showStage(Math.min(state.stage, page.stages.length - 1));
+    // The Selected panel always shows this step: the selection again if the model still has
+    // it, else the hint (never the last model's chain or an error already fixed).
+    if (state.selected && exists(state.selected)) await select(state.selected);
+    else clearSelection();
     status("");
     $("setup-error").textContent = "";
   } catch (err) {
@@ -67,6 +76,22 @@ async function explain(body, { record = true } = {}) {
     $("details-panel").open = true;
     showError(err.message);
   }
+  // Focus stays where it was (a field rebuilt by the recompute is found again by its id).
+  if (focused && document.activeElement === document.body) $(focused)?.focus();
+}
+
+function clearSelection() {
+  state.selected = null;
+  $("diagram").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
+  $("details").innerHTML = `<p class="muted">Click a weight (edge), a unit or a bias in the diagram.</p>`;
+}
+
+/** Whether the shown model has the selected weight or unit. */
+function exists(sel) {
+  const layers = state.page.explanation.layers;
+  if (sel.kind === "weight") return layers[sel.layer]?.weights?.[sel.row]?.[sel.col] !== undefined;
+  if (sel.layer === null) return !sel.input || sel.row < state.body.x[0].length;
+  return layers[sel.layer] !== undefined && $("diagram").querySelector(`.unit[data-layer="${sel.layer}"][data-unit="${sel.row}"]`) !== null;
 }
 
 // The step's settings from the form: α, the loss (with its log base for cross-entropy) and
@@ -88,6 +113,8 @@ function targets(text) {
   return text.split(",").map((s) => s.trim()).filter((s) => s).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+// An error: said in the Selected panel; the display keeps the last good step, labelled as such,
+// and the form is put back to that step so that the two agree.
 function showError(message) {
   $("details").innerHTML = "";
   const p = document.createElement("p");
@@ -95,6 +122,14 @@ function showError(message) {
   p.id = "explain-error";
   p.textContent = message;
   $("details").append(p);
+  if (state.page) {
+    const note = document.createElement("p");
+    note.className = "muted stale";
+    note.id = "stale-note";
+    note.textContent = "Still shown: the last step that could be computed; the form is back to its values.";
+    $("details").append(note);
+    fillForm();
+  }
 }
 
 function fillForm() {
@@ -117,16 +152,26 @@ function fillForm() {
   state.page.stages.forEach((s, i) => select.add(new Option(s.title, i)));
 }
 
-function showStage(i) {
-  const stages = state.page.stages;
-  state.stage = Math.max(0, Math.min(i, stages.length - 1));
-  const stage = stages[state.stage];
+// A larger model's walk-through arrives without the parts not yet shown (`on_demand`): a stage's
+// text and the gradient diagram are asked for when first shown, and kept.
+async function showStage(i) {
+  const page = state.page, stages = page.stages;
+  const index = Math.max(0, Math.min(i, stages.length - 1));
+  state.stage = index;
+  const stage = stages[index];
+  const backward = ["backward", "update", "check"].includes(stage.focus);
+  const data = state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : "";
+  try {
+    if (stage.html == null) stage.html = (await api(`/api/part?stage=${index}${data}`, state.body)).html;
+    if (backward && page.diagram.gradients == null) page.diagram.gradients = (await api(`/api/part?diagram=gradients${data}`, state.body)).svg;
+  } catch (err) { status(err.message); return; }
+  if (state.page !== page || state.stage !== index) return;
   $("stage-select").value = state.stage;
   $("stage").innerHTML = stage.html;
   $("stage").dataset.focus = stage.focus;
-  const backward = ["backward", "update", "check"].includes(stage.focus);
   $("diagram").innerHTML = state.page.diagram[backward ? "gradients" : "values"];
   const svg = $("diagram").querySelector("svg");
+  fitDiagram(svg);
   const lit = {
     inputs: ".st-inputs", forward: ".st-forward", output: ".st-softmax", loss: ".st-loss",
     backward: ".st-backward", update: ".st-update", after: ".st-loss", check: ".st-backward",
@@ -139,7 +184,21 @@ function showStage(i) {
     el.addEventListener("click", () => select(target(el)));
     el.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(target(el)); } });
   });
+  // A wide invisible line under each edge takes the taps a thin one would miss.
+  svg.querySelectorAll(".edge").forEach((el) => {
+    const hit = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    for (const a of ["x1", "y1", "x2", "y2"]) hit.setAttribute(a, el.getAttribute(a));
+    hit.setAttribute("class", "hit");
+    hit.setAttribute("aria-hidden", "true");
+    hit.addEventListener("click", () => select(target(el)));
+    el.before(hit);
+  });
   if (state.selected) mark(state.selected);
+}
+
+// A diagram shrinks to its frame down to 11-px text (its own is 13 px), then scrolls instead.
+function fitDiagram(svg) {
+  if (svg) svg.style.minWidth = `${(svg.width.baseVal.value * 11.5) / 13}px`;
 }
 
 function target(el) {
@@ -157,8 +216,13 @@ function mark(sel) {
   svg.querySelector(q)?.classList.add("selected");
 }
 
-function chain(kind, layer, row, col) {
-  return (state.page.chains || []).find((c) => c.kind === kind && c.layer === layer && c.row === row && (col === undefined || c.col === col));
+// A chain: from the walk-through for a small model, else asked for (a large model's walk-through
+// leaves its chains out to stay light).
+async function chain(kind, layer, row, col) {
+  const found = (state.page.chains || []).find((c) => c.kind === kind && c.layer === layer && c.row === row && (col === undefined || c.col === col));
+  if (found || !state.page.on_demand) return found;
+  const at = `kind=${kind}&layer=${layer}&row=${row}${col === undefined ? "" : "&col=" + col}${state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : ""}`;
+  try { return await api(`/api/chain?${at}`, state.body); } catch { return undefined; }
 }
 
 /** A number field that edits the request body and recomputes. */
@@ -179,21 +243,25 @@ function editor(label, value, apply) {
     if (input.value.trim() === "" || !Number.isFinite(v)) { showError(`${label}: '${input.value}' is not a number`); return; }
     const body = structuredClone(state.body);
     apply(body, v);
-    explain(body);
+    explain(body, "edit");
   });
   return form;
 }
 
-function select(sel) {
+async function select(sel) {
   state.selected = sel;
   mark(sel);
   const box = $("details");
+  const page = state.page;
+  const c = sel.kind === "weight" ? await chain("weight", sel.layer, sel.row, sel.col) : sel.layer === null ? null : await chain("unit", sel.layer, sel.row);
+  const b = sel.kind === "unit" && sel.layer !== null ? await chain("bias", sel.layer, sel.row) : null;
+  // Another step or selection arrived while the chains were fetched: that one is shown.
+  if (state.page !== page || state.selected !== sel) return;
   box.innerHTML = "";
   $("details-panel").open = true;
   const layers = state.page.explanation.layers;
   const add = (html) => { const div = document.createElement("div"); div.innerHTML = html; box.append(div); return div; };
   if (sel.kind === "weight") {
-    const c = chain("weight", sel.layer, sel.row, sel.col);
     const w = layers[sel.layer].weights[sel.row][sel.col];
     add(`<h3>${c ? c.name : "weight"}</h3>`);
     if (c) {
@@ -218,13 +286,11 @@ function select(sel) {
   }
   const layer = layers[sel.layer];
   if (layer.type === "dense") {
-    const c = chain("unit", sel.layer, sel.row);
     if (c) {
       add(`<h3>${c.name}</h3>`);
       add(`<p>∂L/∂${c.name} = <span class="grad"></span></p>`).querySelector(".grad").textContent = c.gradient;
       add(c.html);
     }
-    const b = chain("bias", sel.layer, sel.row);
     if (b) {
       add(`<h3>bias ${b.name}</h3>`);
       add(`<p>∂L/∂${b.name} = <span class="grad" id="bias-grad"></span></p>`).querySelector("#bias-grad").textContent = b.gradient;
@@ -244,7 +310,7 @@ function select(sel) {
   add(`<h3>output ${sel.row + 1}${state.page.explanation.class_names ? " (" + state.page.explanation.class_names[sel.row] + ")" : ""}</h3>`);
   const button = document.createElement("button");
   button.textContent = "Make this the target class";
-  button.addEventListener("click", () => { const body = structuredClone(state.body); body.target = body.target.map(() => sel.row); delete body.sample; explain(body); });
+  button.addEventListener("click", () => { const body = structuredClone(state.body); body.target = body.target.map(() => sel.row); delete body.sample; explain(body, "edit"); });
   box.append(button);
 }
 
@@ -255,8 +321,10 @@ function showHistory() {
     const li = document.createElement("li");
     if (i === state.at) li.className = "current";
     const b = document.createElement("button");
-    b.textContent = `step ${i + 1}: L ${h.loss} → ${h.new_loss}`;
-    b.addEventListener("click", () => { state.at = i; explain(structuredClone(h.body), { record: false }).then(() => { state.at = i; showHistory(); }); });
+    const what = { start: "start", step: "step taken", recompute: "recomputed", edit: "edited" }[h.kind] ?? h.kind;
+    b.textContent = `${i + 1}. ${what}: L ${h.loss} → ${h.new_loss}`;
+    b.dataset.kind = h.kind;
+    b.addEventListener("click", () => { state.at = i; explain(structuredClone(h.body), null).then(() => { state.at = i; showHistory(); }); });
     li.append(b);
     list.append(li);
   });
@@ -281,8 +349,41 @@ function download(name, type, text) {
 }
 
 async function downloadStep(format, ext, type) {
-  const r = await fetch(`/api/explain?format=${format}${state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : ""}`, { method: "POST", body: JSON.stringify(state.body) });
+  const r = await fetch(`/api/explain?format=${format}${state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : ""}`, { method: "POST", body: JSON.stringify(state.body), headers: { "content-type": "application/json" } });
   download(`step.${ext}`, type, await r.text());
+}
+
+// A fresh start: no selection, no history (the panel then shows the new model's numbers).
+function startOver(data) {
+  state.data = data;
+  $("data-select").value = data;
+  state.history = [];
+  state.at = -1;
+  clearSelection();
+}
+
+// The request for a loaded model file: the form follows the model, never the other way round.
+// Its loss is its own (saved with it, or cross-entropy after a softmax and quadratic otherwise);
+// its samples are the table's first row when it was made for this table's features, else zeros
+// of its own input width with zero targets.
+function fitTo(model) {
+  const dense = (model.layers ?? []).filter((l) => l.type === "dense");
+  const inputs = dense[0]?.weights?.[0]?.length ?? 0, outputs = dense[dense.length - 1]?.weights?.length ?? 0;
+  const last = model.layers?.[model.layers.length - 1]?.type;
+  // A saved run's loss and step size are the file's own: the server reads them from it.
+  const body = { model, freeze_bias: false };
+  if (!model.training) {
+    body.lr = Number($("lr-input").value) || 0.25;
+    body.loss = model.targets || !(last === "softmax" || last === "logsoftmax") ? "quadratic" : "cross-entropy";
+  }
+  const loss = model.training?.loss_function ?? body.loss;
+  const table = state.table;
+  if (table && model.features && JSON.stringify(model.features) === JSON.stringify(table.features)) body.sample = [0];
+  else {
+    body.x = [Array(inputs).fill(0)];
+    body.target = loss === "quadratic" ? [Array(outputs).fill(0)] : [0];
+  }
+  return body;
 }
 
 function numbers(text) { return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number); }
@@ -294,6 +395,7 @@ async function loadTable(id) {
 }
 
 function showTable(t) {
+  state.table = t;
   const head = `<tr><th>row</th>${t.features.map((f) => `<th>${escapeHtml(f)}</th>`).join("")}<th>class</th></tr>`;
   const rows = t.preview.slice(0, 200).map((r) => `<tr><td>${r.row}</td>${r.values.map((v) => `<td>${v}</td>`).join("")}<td>${escapeHtml(t.classes[r.class])}</td></tr>`).join("");
   $("table-preview").innerHTML = `<p class="muted">${t.rows} rows, classes ${t.classes.map(escapeHtml).join(", ")}</p><table>${head}${rows}</table>`;
@@ -328,24 +430,34 @@ function setupStep() {
       body.target = targets($("target-input").value);
     }
     Object.assign(body, step());
-    explain(body);
+    explain(body, "recompute");
   });
   $("next-step").addEventListener("click", () => {
     const body = structuredClone(state.body);
     body.model = state.page.new_model;
-    explain(body);
+    explain(body, "step");
   });
-  $("reset-blog").addEventListener("click", () => { state.data = "iris"; $("data-select").value = "iris"; state.history = []; state.at = -1; state.selected = null; explain({}); });
+  $("reset-blog").addEventListener("click", () => { startOver("iris"); explain({}, "start"); });
+  $("mazur").addEventListener("click", async () => {
+    // Mazur's "A Step by Step Backpropagation Example" (2015): his 2-2-2 sigmoid network, x, the
+    // targets 0.01 and 0.99, α 0.5, the quadratic loss (his E_total) and his biases kept.
+    const model = await api("/static/mazur.json", null, "GET");
+    startOver(state.data);
+    explain({ model, x: [[0.05, 0.1]], target: [[0.01, 0.99]], lr: 0.5, loss: "quadratic", freeze_bias: true }, "start");
+  });
   $("model-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
+      const output = $("output-input").value;
       const model = await api("/api/model", {
         data: state.data, hidden: numbers($("hidden-input").value), activation: $("act-input").value,
-        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0,
+        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0, output,
       });
-      state.selected = null;
-      state.history = []; state.at = -1;
-      explain({ model, sample: [0], ...step(), lr: Number($("lr-input").value) || 0.25 });
+      const loss = $("new-loss-input").value || (output === "softmax" ? "cross-entropy" : "quadratic");
+      startOver(state.data);
+      const body = { model, sample: [0], lr: Number($("lr-input").value) || 0.25, loss, freeze_bias: $("freeze-input").checked };
+      if (loss === "cross-entropy") body.log_base = $("base-input").value;
+      explain(body, "start");
     } catch (err) { $("setup-error").textContent = err.message; }
   });
   $("csv-input").addEventListener("change", async (ev) => {
@@ -355,7 +467,7 @@ function setupStep() {
     if (file.size > 10 * 1024 * 1024) { $("setup-error").textContent = `${file.name}: larger than the 10 MB the server takes`; return; }
     try {
       const label = $("label-input").value.trim();
-      const t = await api(`/api/data?name=${encodeURIComponent(file.name)}${label ? "&label=" + encodeURIComponent(label) : ""}`, await file.text());
+      const t = await api(`/api/data?name=${encodeURIComponent(file.name)}${label ? "&label=" + encodeURIComponent(label) : ""}`, await file.text(), "POST", "text/csv");
       const select = $("data-select");
       select.add(new Option(`${file.name} (${t.rows} rows)`, t.id));
       select.value = t.id;
@@ -372,11 +484,8 @@ function setupStep() {
     if (!file) return;
     try {
       const model = JSON.parse(await file.text());
-      const body = structuredClone(state.body);
-      body.model = model;
-      delete body.x; delete body.target; delete body.sample; delete body.lr; delete body.loss; delete body.log_base;
-      body.sample = [0];
-      explain(body);
+      startOver(state.data);
+      explain(fitTo(model), "start");
     } catch (err) { $("setup-error").textContent = `${file.name}: ${err.message}`; }
   });
   $("save-model").addEventListener("click", () => download("model.json", "application/json", JSON.stringify(state.body.model, null, 2) + "\n"));
@@ -388,12 +497,12 @@ function setupStep() {
 // ---- the training view ----
 
 const CLASS_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"];
-const train = { id: null, epoch: 0, total: 0, timer: null, classes: [] };
+const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [] };
 
 async function trainSetup() {
   trainStop();
   $("train-error").textContent = "";
-  if (train.id) { api(`/api/train/${train.id}`, null, "DELETE").catch(() => {}); train.id = null; }
+  closeSession();
   const batch = $("t-batch").value.trim();
   const settings = {
     data: state.data, hidden: numbers($("t-hidden").value), activation: $("t-act").value, optimizer: $("t-opt").value,
@@ -404,74 +513,117 @@ async function trainSetup() {
   status("training…");
   try {
     const s = await api("/api/train", settings);
-    train.id = s.id; train.total = s.epochs; train.classes = s.classes;
+    train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.epoch = 0;
     $("t-legend").innerHTML = s.classes.map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");
   } catch (err) { status(""); $("train-error").textContent = err.message; }
 }
 
+// The session ends with the page (a reload or a closed tab), so that none is left behind.
+function closeSession() {
+  if (!train.id) return;
+  fetch(`/api/train/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  train.id = null;
+}
+
 async function trainShow(epoch) {
   if (!train.id) return;
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&fx=${$("t-fx").value}&fy=${$("t-fy").value}`, null, "GET");
+  // Only the epochs not yet here are asked for; going back keeps the ones already here.
+  const since = Math.min(train.stats.length, epoch);
+  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}`, null, "GET");
+  train.stats = train.stats.slice(0, r.since).concat(r.stats);
   train.epoch = r.epoch;
-  const last = r.stats[r.stats.length - 1];
+  const stats = train.stats.slice(0, r.epoch);
+  const last = stats[stats.length - 1];
   $("t-epoch").innerHTML = "";
   const span = document.createElement("span");
   span.id = "t-epoch-text";
   // The report's numbers, shown to 8 significant digits as the text output writes them.
   const f = (v) => String(Number(v.toPrecision(8)));
   span.dataset.loss = last ? last.loss : "";
+  span.dataset.testLoss = last?.test_loss ?? "";
   span.textContent = last
-    ? `epoch ${r.epoch} of ${r.total}: loss ${f(last.loss)}, train accuracy ${f(last.train_accuracy)}${last.test_accuracy === null ? "" : ", test accuracy " + f(last.test_accuracy)}`
+    ? `epoch ${r.epoch} of ${r.total}: loss ${f(last.loss)}${last.test_loss == null ? "" : ", test loss " + f(last.test_loss)}, train accuracy ${f(last.train_accuracy)}${last.test_accuracy === null ? "" : ", test accuracy " + f(last.test_accuracy)}`
     : `epoch 0 of ${r.total}: the initial model`;
   $("t-epoch").append(span);
-  drawCurves($("t-loss"), [r.stats.map((s) => s.loss)], r.total);
-  drawCurves($("t-acc"), [r.stats.map((s) => s.train_accuracy), r.stats.map((s) => s.test_accuracy)], r.total, [0, 1]);
+  drawCurves($("t-loss"), [stats.map((s) => s.loss), stats.map((s) => s.test_loss ?? null)], r.total, null, "loss");
+  drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
   drawMap(r.boundary);
   drawConfusion(r.confusion, r.evaluated_on);
   $("t-net").innerHTML = r.diagram;
+  fitDiagram($("t-net").querySelector("svg"));
+  // The diagram here only shows the network: its units and edges are no tab stops.
+  $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
 }
 
-/** Polylines over epochs 1..total; `fixed` gives the y range, else the data's own. */
-function drawCurves(svg, series, total, fixed) {
-  const W = 420, H = 220, L = 46, B = 24, T = 8, R = 10;
-  const values = series.flat().filter((v) => v !== null);
+/** About five round numbers (1, 2 or 5 times a power of ten) from lo to hi. */
+function ticks(lo, hi, count = 5) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count, power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** Axes, ticks and a grid in a W×H box with margins; returns the x and y maps. */
+function axes(xr, yr, box, labels) {
+  const { W, H, L, B, T, R } = box;
+  const x = (v) => L + ((W - L - R) * (v - xr[0])) / (xr[1] - xr[0] || 1);
+  const y = (v) => T + (H - T - B) * (1 - (v - yr[0]) / (yr[1] - yr[0] || 1));
+  let out = "";
+  for (const v of ticks(yr[0], yr[1])) {
+    out += `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`;
+    out += `<text class="tick" x="${L - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`;
+  }
+  for (const v of ticks(xr[0], xr[1])) {
+    out += `<line class="grid-line" y1="${T}" y2="${H - B}" x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}"/>`;
+    out += `<text class="tick" x="${x(v).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${v}</text>`;
+  }
+  out += `<line class="axis" x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}"/><line class="axis" x1="${L}" y1="${T}" x2="${L}" y2="${H - B}"/>`;
+  out += `<text class="axis-label" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">${escapeHtml(labels[0])}</text>`;
+  out += `<text class="axis-label" transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(labels[1])}</text>`;
+  return { out, x, y };
+}
+
+/** Curves over epochs 1..total (solid, then dashed); `fixed` gives the y range, else the data's. */
+function drawCurves(svg, series, total, fixed, name) {
+  const values = series.flat().filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+  // Before the first epoch there is nothing to scale to: 0 to 1.
   const lo = fixed ? fixed[0] : Math.min(0, ...values);
-  const hi = fixed ? fixed[1] : Math.max(...values, 1e-12);
-  const x = (i) => L + ((W - L - R) * i) / Math.max(total, 1);
-  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo || 1));
-  let out = `<line class="axis" x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}"/><line class="axis" x1="${L}" y1="${T}" x2="${L}" y2="${H - B}"/>`;
-  out += `<text class="tick" x="${L - 4}" y="${T + 10}" text-anchor="end">${fixed ? hi : values.length ? hi.toPrecision(3) : ""}</text><text class="tick" x="${L - 4}" y="${H - B}" text-anchor="end">${lo}</text>`;
-  out += `<text class="tick" x="${W - R}" y="${H - 6}" text-anchor="end">epoch ${total}</text><text class="tick" x="${L}" y="${H - 6}">0</text>`;
+  const hi = fixed ? fixed[1] : values.length ? Math.max(...values, 1e-12) : 1;
+  const a = axes([0, Math.max(total, 1)], [lo, hi], { W: 420, H: 240, L: 52, B: 36, T: 10, R: 12 }, ["epoch", name]);
+  let out = a.out;
   series.forEach((s, k) => {
-    const pts = s.map((v, i) => (v === null ? null : `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`)).filter((p) => p).join(" ");
-    out += `<polyline class="curve" points="${pts}" stroke="${k === 0 ? "#0072B2" : "#D55E00"}" ${k === 1 ? 'stroke-dasharray="6 3"' : ""}/>`;
+    const pts = s.map((v, i) => (v === null || v === undefined ? null : `${a.x(i + 1).toFixed(1)},${a.y(v).toFixed(1)}`)).filter((p) => p).join(" ");
+    if (pts) out += `<polyline class="curve ${k === 0 ? "train" : "test"}" points="${pts}" stroke="${k === 0 ? "#0072B2" : "#D55E00"}" ${k === 1 ? 'stroke-dasharray="6 3"' : ""}/>`;
   });
   svg.innerHTML = out;
 }
 
 function drawMap(b) {
   const svg = $("t-map");
-  const S = 320, n = b.class.length, cell = S / n;
+  const fx = $("t-fx").selectedOptions[0]?.text ?? "", fy = $("t-fy").selectedOptions[0]?.text ?? "";
+  const box = { W: 360, H: 360, L: 48, B: 36, T: 6, R: 6 };
+  const a = axes(b.x, b.y, box, [`${fx} (scaled)`, `${fy} (scaled)`]);
+  const n = b.class.length, cw = (box.W - box.L - box.R) / n, ch = (box.H - box.T - box.B) / n;
   let out = "";
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < n; i++) {
       const k = b.class[j][i];
-      out += `<rect x="${(i * cell).toFixed(2)}" y="${(S - (j + 1) * cell).toFixed(2)}" width="${(cell + 0.3).toFixed(2)}" height="${(cell + 0.3).toFixed(2)}" fill="${CLASS_COLOURS[k % 8]}" fill-opacity="${(0.15 + 0.5 * b.confidence[j][i]).toFixed(3)}"/>`;
+      out += `<rect x="${(box.L + i * cw).toFixed(2)}" y="${(box.H - box.B - (j + 1) * ch).toFixed(2)}" width="${(cw + 0.3).toFixed(2)}" height="${(ch + 0.3).toFixed(2)}" fill="${CLASS_COLOURS[k % 8]}" fill-opacity="${(0.15 + 0.5 * b.confidence[j][i]).toFixed(3)}"/>`;
     }
   }
-  const px = (v) => (S * (v - b.x[0])) / (b.x[1] - b.x[0]);
-  const py = (v) => S - (S * (v - b.y[0])) / (b.y[1] - b.y[0]);
+  out += a.out;
   for (const p of b.points) {
-    const c = CLASS_COLOURS[p.class % 8];
+    const c = CLASS_COLOURS[p.class % 8], px = a.x(p.x), py = a.y(p.y);
     out += p.part === "train"
-      ? `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${c}" stroke="#000" stroke-width=".7"/>`
-      : `<rect x="${(px(p.x) - 3.5).toFixed(1)}" y="${(py(p.y) - 3.5).toFixed(1)}" width="7" height="7" fill="${c}" stroke="#000" stroke-width="1.2"/>`;
+      ? `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3.5" fill="${c}" stroke="#000" stroke-width=".7"/>`
+      : `<rect x="${(px - 3.5).toFixed(1)}" y="${(py - 3.5).toFixed(1)}" width="7" height="7" fill="${c}" stroke="#000" stroke-width="1.2"/>`;
   }
   svg.innerHTML = out;
-  const fx = $("t-fx").selectedOptions[0]?.text ?? "", fy = $("t-fy").selectedOptions[0]?.text ?? "";
-  $("t-map-caption").textContent = `Decision map over ${fx} (→) and ${fy} (↑), scaled; other features at their mean. Circles train rows, squares test rows.`;
+  $("t-map-caption").textContent = `Decision map over ${fx} (→) and ${fy} (↑), as the model sees them (scaled); other features at their mean. Circles train rows, squares test rows.`;
 }
 
 function drawConfusion(m, on) {
@@ -507,20 +659,33 @@ function setupTrain() {
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
+// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs.
 function setupTabs() {
+  const names = ["step", "train"];
   const show = (name) => {
-    for (const v of ["step", "train"]) {
+    for (const v of names) {
       $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
+      $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
       $(`view-${v}`).hidden = v !== name;
     }
     if (name === "train" && !train.id) trainSetup();
   };
-  $("tab-step").addEventListener("click", () => show("step"));
-  $("tab-train").addEventListener("click", () => show("train"));
+  for (const name of names) {
+    $(`tab-${name}`).addEventListener("click", () => show(name));
+    $(`tab-${name}`).addEventListener("keydown", (ev) => {
+      if (ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      const next = names[(names.indexOf(name) + (ev.key === "ArrowRight" ? 1 : names.length - 1)) % names.length];
+      show(next);
+      $(`tab-${next}`).focus();
+    });
+  }
 }
 
 setupTabs();
 setupStep();
 setupTrain();
 loadTable("iris").catch(() => {});
-explain({});
+window.addEventListener("pagehide", closeSession);
+explain({}, "start");

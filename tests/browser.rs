@@ -221,6 +221,16 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     let last = until(&c, "epoch 50", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 50 of') && document.getElementById('t-epoch-text').dataset.loss").await;
     let (first, last): (f64, f64) = (first.as_str().unwrap().parse().unwrap(), last.as_str().unwrap().parse().unwrap());
     assert!(last < first, "the loss did not fall: {first} → {last}");
+    // The test loss is drawn beside the training loss (overfitting can be seen).
+    let test_points =
+        until(&c, "the test-loss curve", "document.querySelector('#t-loss polyline.test')?.getAttribute('points')")
+            .await;
+    assert_eq!(test_points.as_str().unwrap().split(' ').count(), 50, "one point per epoch");
+    let shown_test_loss = until(&c, "the test loss", "document.getElementById('t-epoch-text').dataset.testLoss").await;
+    assert!(shown_test_loss.as_str().unwrap().parse::<f64>().is_ok_and(f64::is_finite), "{shown_test_loss}");
+    // The curves are read like plots: ticks and a grid.
+    let ticks = c.execute("return document.querySelectorAll('#t-loss .tick').length", vec![]).await.unwrap();
+    assert!(ticks.as_u64().unwrap() >= 6, "{ticks} ticks");
     shot(&c, "05-training.png").await;
 
     // 7. A bad CSV: the error is shown, naming the problem.
@@ -242,6 +252,9 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     c.execute("document.getElementById('data-select').value = 'iris'; document.getElementById('data-select').dispatchEvent(new Event('change'))", vec![]).await.unwrap();
     c.execute("document.querySelector('#model-form button[type=submit]').click()", vec![]).await.unwrap();
     until(&c, "the hidden layer", "document.querySelectorAll('#diagram .unit[data-layer=\"2\"]').length === 3").await;
+    // No stale panel: the blog's W₁₁ chain (or the CSV's error) is gone with the old model.
+    let details = text_of(&c, "#details").await;
+    assert!(details.starts_with("Click a weight"), "the Selected panel kept the old model's: {details}");
     c.execute("const u = document.querySelector('#diagram .unit[data-layer=\"0\"][data-unit=\"0\"]'); u.focus(); u.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))", vec![]).await.unwrap();
     let chain = until(
         &c,
@@ -283,5 +296,132 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     assert_eq!(c.execute("return document.getElementById('freeze-input').checked", vec![]).await.unwrap(), json!(true));
     shot(&c, "08-quadratic.png").await;
 
+    // 10. Mazur's example: his network, x, targets, α 0.5, the quadratic loss, biases kept; his
+    // printed numbers (Mazur 2015: E_total = 0.298371109, w5⁺ = 0.35891648, w1⁺ = 0.149780716),
+    // to the 8 significant digits the page shows.
+    c.execute("document.getElementById('mazur').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
+    c.find(Locator::Id("mazur")).await.unwrap().click().await.unwrap();
+    // His network has two inputs.
+    let e_total = until(
+        &c,
+        "Mazur's E_total",
+        "document.querySelectorAll('#diagram .unit.st-inputs').length === 2 && document.getElementById('loss-value')?.textContent",
+    )
+    .await;
+    let e_total: f64 = e_total.as_str().unwrap().parse().unwrap();
+    assert!((e_total - 0.298371109).abs() < 5e-9, "E_total {e_total}");
+    for (layer, mazur, name) in [(2, 0.35891648, "w5"), (0, 0.149780716, "w1")] {
+        let edge = format!(r#"#diagram .edge[data-layer="{layer}"][data-row="0"][data-col="0"]"#);
+        c.execute(&format!("const e = document.querySelector('{edge}'); e.focus(); e.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', bubbles: true}}))"), vec![]).await.unwrap();
+        let numbers = until(
+            &c,
+            "the weight's chain",
+            "document.getElementById('chain-grad') && [...document.querySelectorAll('#details mn')].map(m => m.textContent).join(' ')",
+        )
+        .await;
+        let new_value = numbers
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .filter_map(|n| n.parse::<f64>().ok())
+            .any(|v| (v - mazur).abs() < 5e-9);
+        assert!(new_value, "{name}⁺ = {mazur} is not among the chain's numbers: {numbers}");
+    }
+    shot(&c, "09-mazur.png").await;
+
+    // 11. Focus is visible: a dark ring, at least 3:1 against the white page (WCAG 2.2 AA).
+    // A control reached with Tab: from "Next step" to "Blog's example", then to the x field.
+    for (from, to) in [("next-step", "reset-blog"), ("rows-input", "lr-input")] {
+        c.execute(&format!("document.getElementById('{from}').focus()"), vec![]).await.unwrap();
+        c.active_element().await.unwrap().send_keys("\u{E004}").await.expect("Tab");
+        let ring = c
+            .execute("const e = document.activeElement; const s = getComputedStyle(e); return [e.id, s.outlineStyle, s.outlineWidth, s.outlineColor]", vec![])
+            .await
+            .unwrap();
+        assert_eq!(ring[0], json!(to), "Tab from {from}");
+        assert_ne!(ring[1], json!("none"), "{to}: no focus ring");
+        assert!(ring[2].as_str().unwrap().trim_end_matches("px").parse::<f64>().unwrap() >= 2.0, "{ring}");
+        let contrast = contrast_on_white(ring[3].as_str().unwrap());
+        assert!(contrast >= 3.0, "{to}: focus ring {ring} is {contrast:.2}:1 on white");
+    }
+    shot(&c, "09b-focus.png").await;
+
+    // 12. Any window size: at a phone's, a half screen's and a desktop's, nothing is drawn over
+    // the form or the side panel (the element at each control's centre, scrolled into view, is
+    // that control), nothing runs off the side, and the diagram's text is at least 11 CSS px.
+    for (w, h, name) in [(390, 844, "phone"), (800, 900, "half"), (1440, 900, "desktop")] {
+        c.set_window_size(w, h).await.expect("the window resizes");
+        c.goto(&url).await.expect("the page loads");
+        until(&c, "the stages", "document.querySelectorAll('#stage-select option').length").await;
+        let layout = c.execute(LAYOUT, vec![]).await.unwrap();
+        assert!(layout["checked"].as_u64().unwrap() > 20, "{name}: {layout}");
+        assert_eq!(layout["covered"], json!([]), "{name} ({w}×{h}): controls covered");
+        assert!(
+            layout["overflow"].as_f64().unwrap() <= 0.0,
+            "{name}: {} px of horizontal overflow",
+            layout["overflow"]
+        );
+        assert!(layout["min_font"].as_f64().unwrap() >= 11.0, "{name}: diagram text at {} CSS px", layout["min_font"]);
+        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        shot(&c, &format!("10-step-{name}.png")).await;
+        c.execute("document.getElementById('details-panel').scrollIntoView()", vec![]).await.unwrap();
+        shot(&c, &format!("11-step-{name}-scrolled.png")).await;
+        c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+        until(&c, "a session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+        let overflow =
+            c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+        assert!(overflow.as_f64().unwrap() <= 0.0, "{name}, Train: {overflow} px of horizontal overflow");
+        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        shot(&c, &format!("12-train-{name}.png")).await;
+    }
+
+    // 13. Twelve reloads in a row, each setting up a run: every one trains (no lock-out).
+    for k in 0..12 {
+        c.goto(&url).await.expect("the page loads");
+        until(&c, "the stages", "document.querySelectorAll('#stage-select option').length").await;
+        c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+        let shown = until(
+            &c,
+            "a session or an error",
+            "document.getElementById('train-error').textContent || document.getElementById('t-epoch-text')?.textContent",
+        )
+        .await;
+        assert!(shown.as_str().unwrap().starts_with("epoch 0 of"), "reload {k}: {shown}");
+    }
+
     c.close().await.expect("the session closes");
+}
+
+/// Checks the step view's layout from inside the page; see step 12.
+const LAYOUT: &str = r#"
+document.querySelectorAll('.side details').forEach(d => d.open = true);
+const out = { overflow: document.documentElement.scrollWidth - window.innerWidth, covered: [], checked: 0, min_font: 1e9 };
+const controls = [...document.querySelectorAll('#view-step input, #view-step select, #view-step button')].filter(e => e.getClientRects().length);
+for (const el of controls) {
+  el.scrollIntoView({ block: 'center', inline: 'nearest' });
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  out.checked++;
+  if (!(hit === el || el.contains(hit) || hit?.control === el)) out.covered.push(`${el.id || el.textContent}: ${hit ? hit.tagName + '#' + hit.id + ' ' + hit.className : 'nothing'}`);
+}
+const svg = document.querySelector('#diagram svg');
+const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+for (const t of svg.querySelectorAll('text')) out.min_font = Math.min(out.min_font, parseFloat(getComputedStyle(t).fontSize) * scale);
+out.overflow = Math.max(out.overflow, document.documentElement.scrollWidth - window.innerWidth);
+return out;
+"#;
+
+/// The contrast ratio of a CSS `rgb(…)` colour on white (WCAG 2.2's relative luminance).
+fn contrast_on_white(css: &str) -> f64 {
+    let channels: Vec<f64> = css
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .take(3)
+        .map(|c| c.trim().parse::<f64>().expect("a channel") / 255.0)
+        .map(|c| if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) })
+        .collect();
+    let l = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+    1.05 / (l + 0.05)
 }

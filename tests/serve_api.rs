@@ -11,8 +11,19 @@ use serde_json::{Value, json};
 use std::path::Path;
 use tower::ServiceExt;
 
+/// A request as the page sends it: to this server's name, a JSON body.
+fn request(method: Method, uri: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "127.0.0.1:7878")
+        .header("content-type", "application/json")
+        .body(body.into())
+        .expect("a request")
+}
+
 async fn call(method: Method, uri: &str, body: impl Into<Body>) -> (StatusCode, Vec<u8>) {
-    let request = Request::builder().method(method).uri(uri).body(body.into()).expect("a request");
+    let request = request(method, uri, body);
     let response = gradlens::serve::app().oneshot(request).await.expect("the router answers");
     let status = response.status();
     let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("a body");
@@ -186,7 +197,9 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/explain", r#"{"x": [[1, 2]]}"#, "has 2 numbers but the model takes 4 inputs"),
         ("/api/explain", r#"{"x": [[1, 2, 3, 4], [1]]}"#, "sample 2 has 1 numbers"),
         ("/api/explain", r#"{"lr": -1}"#, "learning rate -1"),
-        ("/api/explain", r#"{"lr": 1e999}"#, "body"),
+        ("/api/explain", r#"{"lr": 1e999}"#, "lr: number out of range"),
+        ("/api/explain", r#"{"x": [[1, "abc", 3, 4]]}"#, "x, item 1, item 2: 'abc' is not a number"),
+        ("/api/explain", r#"{"x": [[1, null, 3, 4]]}"#, "x, item 1, item 2: null is not a number"),
         ("/api/explain", r#"{"log_base": 1}"#, "log base"),
         ("/api/explain", r#"{"target": [7]}"#, "target 7"),
         ("/api/explain", r#"{"target": ["setosa"]}"#, "no class names are known"),
@@ -203,7 +216,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/explain?colour=1", "{}", "query"),
         ("/api/model", r#"{"hidden": [1000]}"#, "1000 units"),
         ("/api/model", r#"{"activation": "swish"}"#, "activation 'swish'"),
-        ("/api/train", r#"{"epochs": 1000000}"#, "epochs 1000000"),
+        ("/api/train", r#"{"epochs": 1000000}"#, "epochs 1000000: from 1 to 5000"),
         ("/api/train", r#"{"optimizer": "lbfgs"}"#, "optimizer 'lbfgs'"),
         ("/api/train", r#"{"data": "t999"}"#, "no such table"),
         ("/api/data", "a,b\n1,x\n2,x\n", "at least two"),
@@ -218,8 +231,11 @@ async fn bad_input_gets_a_4xx_naming_it() {
     // Too many samples: bounded work.
     let rows: Vec<Vec<f64>> = vec![vec![0.1, 0.2, 0.3, 0.4]; 1001];
     let (status, answer) = post("/api/explain", &json!({ "x": rows, "target": vec![0; 1001] }).to_string()).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     refused(status, &answer, "1001 samples");
+    // Too many epochs is a request the page may not make (422), not a body too large (413).
+    let (status, _) = post("/api/train", r#"{"epochs": 5001}"#).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // A body over the limit.
     let huge = format!("{{\"x\": [[{}]]}}", "1,".repeat(6 * 1024 * 1024));
     let (status, answer) = post("/api/explain", &huge).await;
@@ -230,6 +246,13 @@ async fn bad_input_gets_a_4xx_naming_it() {
     refused(status, &answer, "/api/nothing");
     let (status, answer) = call(Method::GET, "/api/train/s999?epoch=1", Body::empty()).await;
     refused(status, &answer, "s999");
+    // A method an endpoint does not take: 405 with a JSON body naming it.
+    let (status, answer) = call(Method::PUT, "/api/explain", "{}").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    refused(status, &answer, "PUT /api/explain");
+    // Every message is one line, whatever the request held.
+    let (status, answer) = call(Method::GET, "/api/data/a%0Ab", Body::empty()).await;
+    refused(status, &answer, "a\\nb");
 }
 
 #[tokio::test]
@@ -239,8 +262,7 @@ async fn a_training_session_is_the_clis_run() {
     let send = |method: Method, uri: String, body: String| {
         let app = app.clone();
         async move {
-            let request = Request::builder().method(method).uri(uri).body(Body::from(body)).unwrap();
-            let response = app.oneshot(request).await.unwrap();
+            let response = app.oneshot(request(method, &uri, body)).await.unwrap();
             let status = response.status();
             let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
             (status, serde_json::from_slice::<Value>(&bytes).unwrap())
@@ -280,8 +302,45 @@ async fn a_training_session_is_the_clis_run() {
     let (_, tenth) = send(Method::GET, format!("/api/train/{id}?epoch=10"), String::new()).await;
     assert_eq!(tenth["stats"].as_array().unwrap().as_slice(), &cli_report["epochs"].as_array().unwrap()[..10]);
     assert_eq!(tenth["boundary"]["class"].as_array().unwrap().len(), 60);
+    // A poll sends only the epochs after `since`, and the model file only when asked.
+    let (_, later) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=10"), String::new()).await;
+    assert_eq!(later["stats"].as_array().unwrap().as_slice(), &cli_report["epochs"].as_array().unwrap()[10..12]);
+    assert!(later["model"].is_null());
+    let (_, model) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=12&model=true"), String::new()).await;
+    assert_eq!(model["stats"], json!([]));
+    assert!(model["model"]["layers"].as_array().is_some_and(|l| !l.is_empty()), "{model}");
+    let (status, body) = send(Method::GET, format!("/api/train/{id}?epoch=10&since=11"), String::new()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = send(Method::DELETE, format!("/api/train/{id}"), String::new()).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Sessions never lock a user out: twelve runs set up in a row (a page reloaded twelve times,
+/// each leaving its session behind) all train; the cap of 8 is kept by dropping the least
+/// recently used, so the first is gone and the last answers.
+#[tokio::test]
+async fn twelve_reloads_still_train() {
+    let app = gradlens::serve::app();
+    let mut ids = Vec::new();
+    for k in 0..12 {
+        let response =
+            app.clone().oneshot(request(Method::POST, "/api/train", r#"{"epochs": 2, "hidden": [2]}"#)).await.unwrap();
+        let status = response.status();
+        let v: Value = serde_json::from_slice(&to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+        assert_eq!(status, StatusCode::OK, "run {k}: {v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let epoch = |id: &str| {
+        let app = app.clone();
+        let uri = format!("/api/train/{id}?epoch=1");
+        async move { app.oneshot(request(Method::GET, &uri, Body::empty())).await.unwrap().status() }
+    };
+    assert_eq!(epoch(&ids[0]).await, StatusCode::NOT_FOUND, "the least recently used was dropped");
+    assert_eq!(epoch(&ids[11]).await, StatusCode::OK);
+    // Ids are 128 random bits, not a counter.
+    assert!(ids.iter().all(|id| id.len() == 33 && id.starts_with('s')), "{ids:?}");
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 12);
 }
 
 #[tokio::test]
@@ -383,10 +442,257 @@ impl axum::body::HttpBody for Stalled {
 #[tokio::test]
 async fn a_stalled_upload_gets_a_408() {
     let app = gradlens::serve::app_with_timeout(std::time::Duration::from_millis(300));
-    let request = Request::builder().method(Method::POST).uri("/api/explain").body(Body::new(Stalled(false))).unwrap();
-    let response = app.oneshot(request).await.unwrap();
+    let response = app.oneshot(request(Method::POST, "/api/explain", Body::new(Stalled(false)))).await.unwrap();
     let status = response.status();
     let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
     refused(status, &bytes, "longer than 0.3 s");
+}
+
+/// The server as `gradlens serve` runs it (its own runtime, a real socket on loopback), stopped
+/// when dropped.
+struct Served {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    fn start(options: gradlens::serve::ServeOptions) -> Served {
+        let (bound, addr) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let any_port = "127.0.0.1:0".parse().unwrap();
+            let until = async {
+                let _ = stopped.await;
+            };
+            runtime
+                .block_on(gradlens::serve::serve_until(any_port, options, move |a| bound.send(a).unwrap(), until))
+                .expect("serves");
+        });
+        Served { addr: addr.recv().expect("the server listens"), stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// One exchange: `head` (request line and headers, each ending in CRLF) and `body`; the
+    /// status and the answer's body.
+    fn ask(&self, head: &str, body: &str) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(self.addr).expect("connects");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+        let text = format!("{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        stream.write_all(text.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer");
+        let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status: {answer}"));
+        (status, answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|s| s.send(()));
+        let _ = self.thread.take().map(|t| t.join());
+    }
+}
+
+use std::io::{Read, Write};
+
+/// A refusal on the wire: this status and a JSON `error` containing `words`.
+fn refused_raw((status, body): (u16, String), want: u16, words: &str) {
+    assert_eq!(status, want, "{body}");
+    refused(StatusCode::from_u16(status).unwrap(), body.as_bytes(), words);
+}
+
+/// Issue 17.10, DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 sends that
+/// name as Host; the server answers only to loopback names, its bound address and `--allow-host`
+/// names. Table ids are unguessable (they were t1, t2, …).
+#[test]
+fn the_host_must_name_this_server() {
+    let server =
+        Served::start(gradlens::serve::ServeOptions { allow_hosts: vec!["gradlens.lan".into()], ..Default::default() });
+    let port = server.addr.port();
+    refused_raw(server.ask("GET /api/data/iris HTTP/1.1\r\nHost: evil.example\r\n", ""), 403, "Host 'evil.example'");
+    refused_raw(server.ask("GET / HTTP/1.1\r\nHost: evil.example:80\r\n", ""), 403, "--allow-host evil.example");
+    refused_raw(server.ask("GET / HTTP/1.0\r\n", ""), 400, "no Host");
+    for host in
+        [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("LOCALHOST:{port}"), "gradlens.lan".into()]
+    {
+        let (status, body) = server.ask(&format!("GET /api/data/iris HTTP/1.1\r\nHost: {host}\r\n"), "");
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // An uploaded table's id is 128 random bits.
+    let upload = |server: &Served| {
+        let head =
+            format!("POST /api/data?name=t.csv HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/csv\r\n");
+        let (status, body) = server.ask(&head, "a,b,class\n1,2,x\n2,1,y\n3,3,x\n");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string()
+    };
+    let (one, two) = (upload(&server), upload(&server));
+    assert!(one.len() == 33 && one.starts_with('t') && one != two, "{one} {two}");
+    let (status, _) = server.ask(&format!("GET /api/data/t1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"), "");
+    assert_eq!(status, 404);
+}
+
+/// Issue 17.11, cross-site requests: any page can post `text/plain` without a preflight, so a
+/// POST must be declared JSON (CSV for an upload), and an API request from another origin is
+/// refused whatever its method; this server's own page still gets through.
+#[test]
+fn other_origins_and_simple_bodies_are_refused() {
+    let server = Served::start(gradlens::serve::ServeOptions::default());
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    let train = |headers: &str| {
+        server.ask(&format!("POST /api/train HTTP/1.1\r\nHost: {host}\r\n{headers}"), r#"{"epochs": 5}"#)
+    };
+    refused_raw(
+        train("Origin: http://evil.example\r\nContent-Type: text/plain\r\n"),
+        403,
+        "Origin 'http://evil.example'",
+    );
+    refused_raw(train("Content-Type: text/plain\r\n"), 415, "application/json");
+    refused_raw(train("Content-Type: application/x-www-form-urlencoded\r\n"), 415, "application/json");
+    refused_raw(train(""), 415, "Content-Type ''");
+    refused_raw(train("Origin: http://evil.example\r\nContent-Type: application/json\r\n"), 403, "Origin");
+    refused_raw(train("Origin: null\r\nContent-Type: application/json\r\n"), 403, "Origin 'null'");
+    // Another port on this machine is another origin.
+    refused_raw(train("Origin: http://127.0.0.1:1\r\nContent-Type: application/json\r\n"), 403, "Origin");
+    refused_raw(train("Sec-Fetch-Site: cross-site\r\nContent-Type: application/json\r\n"), 403, "cross-site");
+    // Reading data is refused to other origins too.
+    let read =
+        server.ask(&format!("GET /api/data/iris HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\n"), "");
+    refused_raw(read, 403, "Origin");
+    // The page's own requests: same origin, JSON.
+    let (status, body) = train(&format!(
+        "Origin: http://{host}\r\nContent-Type: application/json; charset=utf-8\r\nSec-Fetch-Site: same-origin\r\n"
+    ));
+    assert_eq!(status, 200, "{body}");
+    // The page itself may be opened from anywhere (a link), with the right Host.
+    let (status, _) = server.ask(&format!("GET / HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: cross-site\r\n"), "");
+    assert_eq!(status, 200);
+}
+
+/// Issue 17.12: 1,000 samples of a 1,000×100 model are in each bound alone (samples, body,
+/// parameters) but took 17 s and answered 342 MB; the product of samples and parameters is
+/// bounded, and refused before any work.
+#[test]
+fn one_explanation_is_bounded_in_work() {
+    let server = Served::start(gradlens::serve::ServeOptions::default());
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    let weights = vec![vec![0.001; 1000]; 100];
+    let model = json!({ "layers": [{ "type": "dense", "weights": weights, "bias": null }, { "type": "softmax" }] });
+    let x = vec![vec![0.5; 1000]; 1000];
+    let body = json!({ "model": model, "x": x, "target": vec![0; 1000] }).to_string();
+    let head = format!("POST /api/explain HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n");
+    refused_raw(server.ask(&head, &body), 422, "1000 samples × 100000 parameters");
+
+    // The same model with 2 samples is explained.
+    let x = vec![vec![0.5; 1000]; 2];
+    let body = json!({ "model": model, "x": x, "target": vec![0; 2] }).to_string();
+    let (status, answer) = server.ask(&head, &body);
+    assert_eq!(status, 200, "{}", &answer[..answer.len().min(300)]);
+}
+
+/// Issue 17.13: a client trickling its request head is cut after the header timeout, and idle
+/// connections are closed after it too, so a crowd of them cannot lock other clients out.
+#[test]
+fn a_trickled_head_and_idle_connections_are_cut() {
+    let timeout = std::time::Duration::from_millis(600);
+    let server = Served::start(gradlens::serve::ServeOptions {
+        header_timeout: timeout,
+        max_connections: 4,
+        ..Default::default()
+    });
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    // Four idle connections fill every slot.
+    let idle: Vec<std::net::TcpStream> = (0..4).map(|_| std::net::TcpStream::connect(server.addr).unwrap()).collect();
+    // A trickler: one byte of its head every 100 ms, for ever unless cut.
+    let mut trickler = std::net::TcpStream::connect(server.addr).unwrap();
+    let started = std::time::Instant::now();
+    let mut cut = false;
+    for byte in format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: {}", "a".repeat(200)).bytes() {
+        if trickler.write_all(&[byte]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut probe = [0u8; 1];
+        trickler.set_nonblocking(true).unwrap();
+        let read = trickler.read(&mut probe);
+        trickler.set_nonblocking(false).unwrap();
+        if matches!(read, Ok(0)) || matches!(&read, Err(e) if e.kind() != std::io::ErrorKind::WouldBlock) {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "the trickling client was never cut");
+    // Cut within a few timeouts (it was never cut at all before): it waited for a slot, then
+    // sent its head too slowly.
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "{:?}", started.elapsed());
+    // The idle connections were closed, and a new client is served.
+    for mut c in idle {
+        c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 64];
+        assert!(matches!(c.read(&mut buf), Ok(0) | Err(_)), "an idle connection stayed open");
+    }
+    let (status, _) = server.ask(&format!("GET / HTTP/1.1\r\nHost: {host}\r\n"), "");
+    assert_eq!(status, 200);
+}
+
+/// Issue 17.14: the API reads JSON as strictly as model files: nothing after the value, no key
+/// given twice (the last one won: `weights`, a layer's `type`).
+#[tokio::test]
+async fn the_api_reads_json_as_strictly_as_model_files() {
+    let (status, body) = post("/api/explain", r#"{"lr": 0.1} {"lr": 0.2}"#).await;
+    refused(status, &body, "data after the end of the JSON value");
+    let (status, body) =
+        post("/api/explain", r#"{"weights": [[1, 2, 3, 4]], "weights": [[1, 2, 3, 4], [5, 6, 7, 8]]}"#).await;
+    refused(status, &body, "weights: this key is given twice");
+    let model =
+        r#"{"model": {"layers": [{"type": "dense", "type": "softmax", "weights": [[1, 2, 3, 4]], "bias": null}]}}"#;
+    let (status, body) = post("/api/explain", model).await;
+    refused(status, &body, "given twice");
+    let (status, body) = post("/api/train", r#"{"epochs": 5, "epochs": 6}"#).await;
+    refused(status, &body, "given twice");
+}
+
+/// Issue 14's light API: the walk-through of a 4-32-16-3 model is under 500 KB (it was 5.66 MB):
+/// its chains are left out and asked for one at a time, each the same as the record's gradient.
+#[tokio::test]
+async fn a_larger_models_walkthrough_is_light() {
+    let (status, model) = post("/api/model", r#"{"hidden": [32, 16], "seed": 3}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let model: Value = serde_json::from_slice(&model).unwrap();
+    let body = json!({ "model": model, "sample": [0] }).to_string();
+    let (status, page) = post("/api/walkthrough", &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.len() < 500_000, "the walk-through is {} bytes", page.len());
+    let v: Value = serde_json::from_slice(&page).unwrap();
+    assert_eq!(v["on_demand"], true);
+    assert_eq!(v["chains"], json!([]));
+    assert!(v["stages"][0]["html"].is_string() && v["stages"][5]["html"].is_null());
+    assert!(v["diagram"]["values"].is_string() && v["diagram"]["gradients"].is_null());
+    // The parts left out come on demand.
+    let (status, stage) = post("/api/part?stage=5", &body).await;
+    assert_eq!(status, StatusCode::OK);
+    let stage: Value = serde_json::from_slice(&stage).unwrap();
+    assert!(stage["html"].as_str().unwrap().contains("<math"), "{stage}");
+    let (status, svg) = post("/api/part?diagram=gradients", &body).await;
+    assert_eq!(status, StatusCode::OK);
+    let svg: Value = serde_json::from_slice(&svg).unwrap();
+    assert!(svg["svg"].as_str().unwrap().contains("shows-gradients"));
+    let (status, answer) = post("/api/part?stage=99", &body).await;
+    refused(status, &answer, "stage 99");
+    let (status, chain) = post("/api/chain?kind=weight&layer=2&row=3&col=5", &body).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&chain));
+    let chain: Value = serde_json::from_slice(&chain).unwrap();
+    let g = v["explanation"]["layers"][2]["grad_weights"][3][5].as_f64().unwrap();
+    assert_eq!(chain["gradient"], json!(gradlens::render::fmt_num(g)));
+    let (status, answer) = post("/api/chain?kind=weight&layer=2&row=99&col=0", &body).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    refused(status, &answer, "no chain for weight 99 of layer 2");
+    // The blog's small model still gets every chain with its walk-through.
+    let (_, blog) = post("/api/walkthrough", "{}").await;
+    let blog: Value = serde_json::from_slice(&blog).unwrap();
+    assert_eq!(blog["on_demand"], false);
+    assert!(!blog["chains"].as_array().unwrap().is_empty());
 }

@@ -13,10 +13,12 @@ mod csv_table;
 mod npy;
 mod scale;
 mod split;
+mod toy;
 
 pub use npy::NumpyLimits;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
+pub use toy::{DEFAULT_POINTS, MAX_NOISE, MAX_POINTS, TOY_NAMES, Toy};
 
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;

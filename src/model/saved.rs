@@ -208,6 +208,17 @@ impl ModelFile {
         {
             return Err(fail("features".into(), format!("{} names but the model takes {inputs} inputs", f.len())));
         }
+        // The saved run's optimizer keeps the rules of the options that set it (`explain` takes its
+        // step size); a fault is the file's, named by its field, not by an option not given.
+        if let Some(t) = &self.training {
+            t.optimizer.check().map_err(|(field, e)| {
+                let why = match e {
+                    Error::Invalid { value: Some(v), why, .. } => format!("{v}: {why}"),
+                    other => other.to_string(),
+                };
+                fail(format!("training.optimizer.{field}"), why)
+            })?;
+        }
         Ok(model)
     }
 }

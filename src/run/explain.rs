@@ -115,12 +115,12 @@ impl ExplainOptions {
         // A saved model's own run sets the step size and the loss unless the options say otherwise.
         let trained = file.and_then(|f| f.training.as_ref());
         let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-        // A model file naming value targets predicts numbers: without a saved run its loss is the
-        // quadratic one, as `train` chooses for values.
-        let kind = match file.and_then(|f| f.targets.as_ref()) {
-            Some(_) => crate::data::TargetKind::Values,
-            None => crate::data::TargetKind::Classes,
-        };
+        // A model file naming value targets predicts numbers, and so does one that names no classes
+        // and ends in no softmax (a plain regression net: cross-entropy could not read it): without
+        // a saved run its loss is the quadratic one, as `train` chooses for values.
+        let predicts_values =
+            file.is_some_and(|f| f.targets.is_some() || (f.classes.is_none() && !model.last().is_softmax()));
+        let kind = if predicts_values { crate::data::TargetKind::Values } else { crate::data::TargetKind::Classes };
         let saved = trained.map(|t| t.loss).unwrap_or(Loss::default_for(kind));
         let loss = Loss::chosen(self.loss.as_deref(), self.log_base, Some(saved))?;
         if let Err(f) = loss.check_output(&model) {
@@ -186,11 +186,15 @@ impl ExplainOptions {
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
-        } else if let Some(names) = file.and_then(|f| f.targets.as_ref()) {
+        } else if predicts_values {
             // A regression model's outputs are numbers: there is no class 0 to fall back on.
+            let what = match file.and_then(|f| f.targets.as_ref()) {
+                Some(names) => names.join(", "),
+                None => format!("it ends in {}, not a softmax, and names no classes", model.last().kind()),
+            };
             return Err(Error::invalid(
                 Setting::Targets,
-                format!("the model predicts values ({}): give each sample its numbers", names.join(", ")),
+                format!("the model predicts values ({what}): give each sample its numbers"),
             ));
         } else if m == 1 {
             Targets::Classes(vec![0])

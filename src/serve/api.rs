@@ -2,19 +2,19 @@
 //! `gradlens explain --format json` prints for the same options (both go through
 //! [`ExplainOptions::request`] and [`render::json`]); the other endpoints serve the page.
 
-use super::error::{ApiError, parse_body};
-use super::{AppState, MAX_PARAMETERS, MAX_SAMPLES};
+use super::error::{ApiError, parse_body, shorten};
+use super::{AppState, MAX_ANSWER, MAX_EXPLAIN_WORK, MAX_PARAMETERS, MAX_SAMPLES};
 use crate::data::{Dataset, Target, TargetColumns};
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
 use crate::trace::{Explanation, explain as explain_step};
-use crate::train::{Activation, ModelSpec};
+use crate::train::{Activation, ModelSpec, OutputLayer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -29,12 +29,11 @@ pub const MAX_TABLES: usize = 16;
 /// Rows of a table sent to the page for picking samples.
 pub const PREVIEW_ROWS: usize = 500;
 
-/// Uploaded tables by id, oldest first.
+/// Uploaded tables by id (128 random bits: another page cannot guess one), oldest first.
 #[derive(Default)]
 pub struct Tables {
     /// (id, name for messages, table).
     inner: Mutex<Vec<(String, String, Arc<Dataset>)>>,
-    next: Mutex<u64>,
 }
 
 impl Tables {
@@ -51,15 +50,11 @@ impl Tables {
             .iter()
             .find(|(k, _, _)| k == id)
             .map(|(_, name, t)| (t.clone(), name.clone()))
-            .ok_or_else(|| ApiError::not_found(format!("data '{id}': no such table (upload it again)")))
+            .ok_or_else(|| ApiError::not_found(format!("data '{}': no such table (upload it again)", shorten(id, 40))))
     }
 
     fn add(&self, name: String, table: Dataset) -> String {
-        let id = {
-            let mut next = self.next.lock().expect("id lock");
-            *next += 1;
-            format!("t{}", *next)
-        };
+        let id = super::random_id('t');
         let mut tables = self.inner.lock().expect("tables lock");
         if tables.len() >= MAX_TABLES {
             tables.remove(0);
@@ -107,6 +102,12 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
             "the model has {parameters} parameters: an explanation takes {MAX_PARAMETERS} at most"
         )));
     }
+    if m * parameters > MAX_EXPLAIN_WORK {
+        return Err(ApiError::too_much(format!(
+            "{m} samples × {parameters} parameters: one explanation takes {MAX_EXPLAIN_WORK} sample-parameters at \
+             most (fewer samples, or `gradlens explain` on the command line)"
+        )));
+    }
     let file = match options.model {
         Some(file) => file,
         None => {
@@ -146,19 +147,27 @@ pub async fn explain(
             Format::Markdown => "text/markdown; charset=utf-8",
             Format::Text => "text/plain; charset=utf-8",
         };
-        Ok(([(header::CONTENT_TYPE, mime)], render::render(&e, format, false)).into_response())
+        let answer = render::render(&e, format, false);
+        bounded(answer.len())?;
+        Ok(([(header::CONTENT_TYPE, mime)], answer).into_response())
     })
     .await
 }
 
 /// What the page shows for one step: the record, the walk-through's stages as HTML with MathML,
 /// the diagram forward and backward, each parameter's chain, and the model before and after.
+///
+/// A larger model's walk-through (more than [`INLINE_CHAINS`] chains) sends only what the page
+/// shows first: the first stage's text, the forward diagram, no chains (`on_demand`); the page
+/// asks for the rest as it is shown (`/api/part`, `/api/chain`). A 4-32-16-3 model's was 5.7 MB.
 #[derive(Serialize)]
 struct Walkthrough {
     explanation: Explanation,
-    stages: Vec<html::Stage>,
+    stages: Vec<PageStage>,
     diagram: Diagrams,
+    /// Every parameter's and unit's chain for a small model; empty for a larger one.
     chains: Vec<render::chain::Chain>,
+    on_demand: bool,
     model: Value,
     new_model: Value,
     /// The losses as the walk-through writes them, for the page's header and history.
@@ -175,7 +184,28 @@ struct Summary {
 #[derive(Serialize)]
 struct Diagrams {
     values: String,
-    gradients: String,
+    /// `None` when sent on demand.
+    gradients: Option<String>,
+}
+
+/// A stage as the page gets it: its text (`None` when sent on demand).
+#[derive(Serialize)]
+struct PageStage {
+    title: String,
+    focus: &'static str,
+    html: Option<String>,
+}
+
+/// An answer of `bytes` bytes, or the refusal of one over [`MAX_ANSWER`].
+fn bounded(bytes: usize) -> Result<(), ApiError> {
+    if bytes > MAX_ANSWER {
+        return Err(ApiError::too_much(format!(
+            "the answer would be {} MB, more than the {} MB one request may get: ask for fewer samples",
+            bytes >> 20,
+            MAX_ANSWER >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// `POST /api/walkthrough[?data=…]`, same body as `/api/explain`.
@@ -183,26 +213,126 @@ pub async fn walkthrough(
     State(state): State<Arc<AppState>>,
     query: Result<Query<ExplainQuery>, axum::extract::rejection::QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let bytes = body(bytes)?;
     blocking(move || {
         let (e, file) = explanation(&state, &bytes, query.data.as_deref())?;
         let model = serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?;
         let new_model = stepped(&model, &e);
+        let mut chains = render::chain::chains(&e);
+        let on_demand = chains.len() > INLINE_CHAINS;
+        if on_demand {
+            chains.clear();
+        }
+        let stages = html::stages(&e)
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| PageStage { title: s.title, focus: s.focus, html: (i == 0 || !on_demand).then_some(s.html) })
+            .collect();
         let page = Walkthrough {
-            stages: html::stages(&e),
+            stages,
             diagram: Diagrams {
                 values: diagram::svg(&e, diagram::Shows::Values),
-                gradients: diagram::svg(&e, diagram::Shows::Gradients),
+                gradients: (!on_demand).then(|| diagram::svg(&e, diagram::Shows::Gradients)),
             },
-            chains: render::chain::chains(&e),
+            chains,
+            on_demand,
             model,
             new_model,
             text: Summary { loss: fmt_num(e.loss), new_loss: fmt_num(e.new_loss), loss_change: fmt_num(e.loss_change) },
             explanation: e,
         };
-        serde_json::to_value(page).map(Json).map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))
+        let answer =
+            serde_json::to_vec(&page).map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))?;
+        bounded(answer.len())?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
+    })
+    .await
+}
+
+/// Chains sent with the walk-through when there are at most this many (the blog's and Mazur's
+/// models have under 30); a larger model's come one at a time from [`chain`]: a 4-32-16-3
+/// model's 800 chains were most of its 5.7 MB walk-through.
+pub const INLINE_CHAINS: usize = 120;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainQuery {
+    /// The table `sample` rows come from (default: Iris).
+    data: Option<String>,
+    /// weight, bias or unit.
+    kind: String,
+    layer: usize,
+    row: usize,
+    col: Option<usize>,
+}
+
+/// `POST /api/chain?kind=…&layer=…&row=…[&col=…][&data=…]`, same body as `/api/walkthrough`: one
+/// parameter's or unit's chain.
+pub async fn chain(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<ChainQuery>, axum::extract::rejection::QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<render::chain::Chain>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    let bytes = body(bytes)?;
+    blocking(move || {
+        let (e, _) = explanation(&state, &bytes, q.data.as_deref())?;
+        render::chain::chains(&e)
+            .into_iter()
+            .find(|c| c.kind == q.kind && c.layer == q.layer && c.row == q.row && c.col == q.col)
+            .map(Json)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no chain for {} {} of layer {}{} (or the model is too large for chains)",
+                    shorten(&q.kind, 20),
+                    q.row,
+                    q.layer,
+                    q.col.map(|c| format!(", input {c}")).unwrap_or_default()
+                ))
+            })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartQuery {
+    /// The table `sample` rows come from (default: Iris).
+    data: Option<String>,
+    /// A stage's index in the walk-through's list.
+    stage: Option<usize>,
+    /// `values` or `gradients`.
+    diagram: Option<String>,
+}
+
+/// `POST /api/part?stage=N` or `?diagram=values|gradients` (and `&data=…`), same body as
+/// `/api/walkthrough`: `{html}` of one stage or `{svg}` of one diagram, for a walk-through sent
+/// on demand.
+pub async fn part(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<PartQuery>, axum::extract::rejection::QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
+    let bytes = body(bytes)?;
+    blocking(move || {
+        let (e, _) = explanation(&state, &bytes, q.data.as_deref())?;
+        match (q.stage, q.diagram.as_deref()) {
+            (Some(i), None) => {
+                let stages = html::stages(&e);
+                let count = stages.len();
+                let stage = stages.into_iter().nth(i);
+                stage.map(|s| Json(json!({ "html": s.html }))).ok_or_else(|| {
+                    ApiError::not_found(format!("stage {i}: the walk-through has stages 0 to {}", count - 1))
+                })
+            }
+            (None, Some("values")) => Ok(Json(json!({ "svg": diagram::svg(&e, diagram::Shows::Values) }))),
+            (None, Some("gradients")) => Ok(Json(json!({ "svg": diagram::svg(&e, diagram::Shows::Gradients) }))),
+            (None, Some(other)) => Err(ApiError::bad(format!("diagram '{}': values or gradients", shorten(other, 20)))),
+            _ => Err(ApiError::bad("part: ask for one stage=N or one diagram=values|gradients")),
+        }
     })
     .await
 }
@@ -316,6 +446,9 @@ pub struct NewModel {
     bias: bool,
     #[serde(default)]
     seed: u64,
+    /// The last layer: softmax (the default), or an activation's name (sigmoid, identity, …).
+    #[serde(default)]
+    output: Option<String>,
 }
 
 fn default_activation() -> String {
@@ -358,6 +491,10 @@ pub async fn new_model(
         hidden: spec.hidden,
         activation: activation(&spec.activation)?,
         bias: spec.bias,
+        output: match spec.output.as_deref() {
+            Some(name) => OutputLayer::from_name(name)?,
+            None => OutputLayer::Softmax,
+        },
         ..ModelSpec::default()
     };
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
@@ -371,5 +508,13 @@ pub async fn new_model(
 
 /// Anything else.
 pub async fn no_route(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("{}: no such page or endpoint", uri.path()))
+    ApiError::not_found(format!("{}: no such page or endpoint", shorten(uri.path(), 80)))
+}
+
+/// A known path asked with a method it does not take.
+pub async fn no_method(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("{method} {}: this endpoint does not take {method}", shorten(uri.path(), 80)),
+    }
 }

@@ -10,6 +10,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
+    // Mazur's network, for the page's "Mazur's example" button.
+    ("mazur.json", "application/json", include_str!("../../examples/mazur.json")),
 ];
 
 pub async fn index() -> Html<&'static str> {
@@ -20,6 +22,6 @@ pub async fn file(Path(name): Path<String>) -> Result<Response, ApiError> {
     let (_, mime, body) = FILES
         .iter()
         .find(|(n, _, _)| *n == name)
-        .ok_or_else(|| ApiError::not_found(format!("/static/{name}: no such file")))?;
+        .ok_or_else(|| ApiError::not_found(format!("/static/{}: no such file", super::error::shorten(&name, 80))))?;
     Ok(([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *body).into_response())
 }

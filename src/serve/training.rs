@@ -4,9 +4,9 @@
 //! by epoch (run, pause, one epoch, reset) asking for each epoch's curves, confusion matrix and
 //! decision-boundary map.
 //!
-//! Bounds: [`MAX_SESSIONS`] at once, each dropped after [`IDLE`] without a request; a run of at
-//! most [`MAX_EPOCHS`] epochs, [`MAX_WORK`] row-parameter products in all and [`MAX_SNAPSHOT`]
-//! stored numbers. The run is computed when the session starts, on the blocking pool.
+//! Bounds: a run of at most [`MAX_EPOCHS`] epochs, [`MAX_WORK`] row-parameter products in all and
+//! [`MAX_SNAPSHOT`] stored numbers; how many sessions are kept and trained at once is
+//! `sessions.rs`'s. The run is computed when the session starts, on the blocking pool.
 
 use super::AppState;
 use super::api::{body, check_hidden};
@@ -27,17 +27,13 @@ use axum::extract::{Path, Query, State};
 use ndarray::Array2;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-pub const MAX_SESSIONS: usize = 8;
-pub const IDLE: Duration = Duration::from_secs(15 * 60);
 pub const MAX_EPOCHS: usize = 5000;
 /// epochs × training rows × parameters.
 pub const MAX_WORK: f64 = 2e9;
-/// epochs × parameters kept (every epoch's model).
-pub const MAX_SNAPSHOT: usize = 5_000_000;
+/// epochs × parameters kept (every epoch's model): 16 MB of numbers per session.
+pub const MAX_SNAPSHOT: usize = 2_000_000;
 /// Cells per side of the decision-boundary map.
 pub const GRID: usize = 60;
 
@@ -51,43 +47,6 @@ pub struct Session {
     test: Option<Dataset>,
     loss: Loss,
     step_size: f64,
-    last_used: Instant,
-}
-
-#[derive(Default)]
-pub struct Sessions {
-    inner: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
-    next: Mutex<u64>,
-}
-
-impl Sessions {
-    fn expire(map: &mut HashMap<String, Arc<Mutex<Session>>>) {
-        map.retain(|_, s| s.lock().map(|s| s.last_used.elapsed() < IDLE).unwrap_or(false));
-    }
-
-    fn add(&self, session: Session) -> Result<String, ApiError> {
-        let mut map = self.inner.lock().expect("sessions lock");
-        Self::expire(&mut map);
-        if map.len() >= MAX_SESSIONS {
-            return Err(ApiError::busy(format!(
-                "{MAX_SESSIONS} training sessions are open: stop one, or wait for one to expire ({} min idle)",
-                IDLE.as_secs() / 60
-            )));
-        }
-        let id = {
-            let mut next = self.next.lock().expect("id lock");
-            *next += 1;
-            format!("s{}", *next)
-        };
-        map.insert(id.clone(), Arc::new(Mutex::new(session)));
-        Ok(id)
-    }
-
-    fn get(&self, id: &str) -> Result<Arc<Mutex<Session>>, ApiError> {
-        let mut map = self.inner.lock().expect("sessions lock");
-        Self::expire(&mut map);
-        map.get(id).cloned().ok_or_else(|| ApiError::not_found(format!("training session '{id}': none (expired?)")))
-    }
 }
 
 /// Keeps the model after every epoch.
@@ -110,7 +69,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
     super::api::classes(&data)?;
     let epochs = settings.epochs.unwrap_or(defaults::EPOCHS);
     if epochs == 0 || epochs > MAX_EPOCHS {
-        return Err(ApiError::too_much(format!("epochs {epochs}: from 1 to {MAX_EPOCHS} in one session")));
+        return Err(ApiError::too_much(format!("epochs {epochs}: from 1 to {MAX_EPOCHS} on the page")));
     }
     let rows = data.len();
     let run = TrainJob::new(settings, data).prepare()?;
@@ -132,7 +91,6 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         test: trained.test,
         loss,
         step_size,
-        last_used: Instant::now(),
     })
 }
 
@@ -142,8 +100,12 @@ pub async fn start(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let settings: TrainSettings = parse_body(&body(bytes)?)?;
+    // Room is made before training, not found missing after it; runs then take turns.
+    state.sessions.make_room()?;
+    let turn = state.sessions.turn().await;
     let st = state.clone();
     let session = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let data = st.tables.table(settings.data.as_deref())?;
         run(settings, Dataset::clone(&data))
     })
@@ -160,6 +122,12 @@ pub async fn start(
 pub struct EpochQuery {
     /// 0 (before training) to the run's last epoch.
     epoch: usize,
+    /// The curves' epochs the page has already: only those after it are sent (default 0, all).
+    #[serde(default)]
+    since: usize,
+    /// Send the model file too (default: no, the page draws the diagram it is sent).
+    #[serde(default)]
+    model: bool,
     /// The boundary map's features (column indices), default 0 and 1.
     #[serde(default)]
     fx: usize,
@@ -171,8 +139,9 @@ fn one() -> usize {
     1
 }
 
-/// `GET /api/train/{id}?epoch=N&fx=…&fy=…`: the curves up to epoch N, the model after it (and
-/// its diagram, with the values of the first training row), its
+/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true]`: the curves' epochs M+1 to N,
+/// the model after epoch N (its diagram, with the values of the first training row; its file if
+/// asked), its
 /// confusion matrix on the test rows (training rows without a test part) and its decision map
 /// over two features, the others held at their training mean. At the last epoch, the whole
 /// report `train --format json` prints.
@@ -184,11 +153,13 @@ pub async fn epoch(
     let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let session = state.sessions.get(&id)?;
     tokio::task::spawn_blocking(move || {
-        let mut s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
-        s.last_used = Instant::now();
+        let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
         let total = s.epochs.len();
         if q.epoch > total {
             return Err(ApiError::bad(format!("epoch {}: the run has epochs 0 to {total}", q.epoch)));
+        }
+        if q.since > q.epoch {
+            return Err(ApiError::bad(format!("since {}: at most the epoch asked for ({})", q.since, q.epoch)));
         }
         let n = s.train.feature_names.len();
         if q.fx >= n || q.fy >= n || q.fx == q.fy {
@@ -218,11 +189,12 @@ pub async fn epoch(
         Ok(Json(json!({
             "epoch": q.epoch,
             "total": total,
-            "stats": &s.epochs[..q.epoch],
+            "since": q.since,
+            "stats": &s.epochs[q.since..q.epoch],
             "evaluated_on": if s.test.is_some() { "test" } else { "train" },
             "confusion": confusion,
             "boundary": map,
-            "model": model.to_file(),
+            "model": if q.model { serde_json::to_value(model.to_file()).unwrap_or(Value::Null) } else { Value::Null },
             "diagram": network,
             "report": if q.epoch == total { s.report.clone() } else { Value::Null },
         })))
@@ -290,9 +262,9 @@ fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, f
 
 /// `DELETE /api/train/{id}`.
 pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let removed = state.sessions.inner.lock().expect("sessions lock").remove(&id);
-    match removed {
-        Some(_) => Ok(Json(json!({ "stopped": id }))),
-        None => Err(ApiError::not_found(format!("training session '{id}': none"))),
+    if state.sessions.remove(&id) {
+        Ok(Json(json!({ "stopped": id })))
+    } else {
+        Err(ApiError::not_found(format!("training session '{}': none", super::error::shorten(&id, 40))))
     }
 }

@@ -41,10 +41,29 @@ pub struct Gemm {
     threads: usize,
 }
 
-/// The rule for a thread count, `--threads`: one thread at least.
+/// Threads allowed per core of the machine ([`check_threads`]).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The rule for a thread count, `--threads`: one thread at least, and at most
+/// [`THREADS_PER_CORE`] per core. The products are pure arithmetic, so threads beyond the cores
+/// only take turns on them (the same bits, no sooner), while each costs a stack and its start:
+/// 100,000 threads turned a 0.5 s run into a minute and kept SIGTERM waiting. Four per core
+/// leaves room to measure oversubscription without letting a typo start thousands.
 pub fn check_threads(threads: usize) -> Result<usize> {
     if threads == 0 {
         return Err(Error::invalid_value(Setting::Threads, 0, "one thread at least"));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = THREADS_PER_CORE * cores;
+    if threads > most {
+        return Err(Error::invalid_value(
+            Setting::Threads,
+            threads,
+            format!(
+                "at most {most} on this machine ({THREADS_PER_CORE} per core, {cores} cores): more threads than \
+                 cores only take turns, and each costs memory and start-up time"
+            ),
+        ));
     }
     Ok(threads)
 }

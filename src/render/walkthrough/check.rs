@@ -39,6 +39,17 @@ pub(super) fn check(doc: &mut Doc, c: &Ctx) {
             .into(),
         );
     }
+    if g.fd_at_kink > 0 {
+        p.push(
+            format!(
+                "; {} of them move a relu or leaky_relu input across 0 between θ − h and θ + h (an input at \
+                 exactly 0 does), where the central difference averages the slopes on both sides: the check \
+                 is not meaningful at a kink, so those are compared with the hand formulas only",
+                g.fd_at_kink
+            )
+            .into(),
+        );
+    }
     p.push(". The largest differences:".into());
     doc.para(p);
     let abs = |a: &str, b: &str| {

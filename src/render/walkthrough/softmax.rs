@@ -87,4 +87,13 @@ pub(super) fn softmax(doc: &mut Doc, c: &Ctx) {
     } else {
         c.vector_or_matrix(doc, spans!["The probabilities, one row per sample:"], yhat, &c.e.probabilities);
     }
+    if c.e.probabilities.ncols() == 1 {
+        doc.para(spans![
+            "Note: with one class the softmax is ",
+            cat!(yhat.at(0), eq(), over(exp(z.at(0)), exp(z.at(0))), eq(), "1"),
+            " whatever the logit, so the loss is 0 and every gradient below is 0: one class cannot \
+             learn (train refuses such a model; two classes at least give the softmax something to \
+             share out)."
+        ]);
+    }
 }
