@@ -50,6 +50,14 @@ pub struct Args {
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     #[arg(long)]
     freeze_bias: bool,
+    /// L2 weight decay: adds λ/2·Σ W² over the weights (not the biases) to the loss, λ·W to each
+    /// weight's gradient, shown as its own stage [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l2: Option<f64>,
+    /// L1 weight decay: adds λ·Σ |W| over the weights (not the biases) to the loss, λ·sign(W) to
+    /// each weight's gradient (sign 0 = 0) [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l1: Option<f64>,
     /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
@@ -95,6 +103,8 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         loss: args.loss.clone(),
         log_base: args.log_base.as_deref().map(str::parse).transpose()?,
         freeze_bias: args.freeze_bias,
+        l2: args.l2,
+        l1: args.l1,
     };
     let iris = Dataset::iris();
     let request = options.request(&iris, "Iris")?;

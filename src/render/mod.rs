@@ -12,7 +12,7 @@ mod number;
 mod symbols;
 mod text;
 pub mod training;
-mod walkthrough;
+pub(crate) mod walkthrough;
 
 pub use number::fmt_num;
 
