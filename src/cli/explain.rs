@@ -62,13 +62,34 @@ pub struct Args {
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
     steps: usize,
-    /// text, markdown, json or html.
+    /// text, markdown, json, html, or dot: the step's tape as a Graphviz graph, every op with its
+    /// value and gradient (`| dot -Tsvg > tape.svg`).
     #[arg(long, default_value = "text")]
-    format: Format,
+    format: OutputFormat,
     /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
     /// or FIFO written as it is; the file may not be the --model file.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// `--format`: one of the explanation's formats, or the tape as a graph.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Explanation(Format),
+    Dot,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "dot" => Ok(OutputFormat::Dot),
+            other => other
+                .parse()
+                .map(OutputFormat::Explanation)
+                .map_err(|_| format!("'{other}' is not text, markdown, json, html or dot")),
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -77,10 +98,16 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
-    let explanations = steps(request(&args)?, args.steps)?;
     let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
-    let color = to_stdout && args.format == Format::Text && stdout_wants_color();
-    let text = render_steps(&explanations, args.format, color).into_bytes();
+    let text = match args.format {
+        OutputFormat::Dot if args.steps != 1 => anyhow::bail!("--format dot draws one step's tape: leave out --steps"),
+        OutputFormat::Dot => gradlens::render::dot::tape_dot(&request(&args)?)?.into_bytes(),
+        OutputFormat::Explanation(format) => {
+            let explanations = steps(request(&args)?, args.steps)?;
+            let color = to_stdout && format == Format::Text && stdout_wants_color();
+            render_steps(&explanations, format, color).into_bytes()
+        }
+    };
     match &target {
         Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
         None => output::print(&text),

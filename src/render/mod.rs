@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod diagram;
 mod doc;
+pub mod dot;
 pub mod html;
 mod markdown;
 mod math;
