@@ -231,11 +231,10 @@ impl TrainJob {
         let kind = data.target.kind();
         let config = settings.config(start.as_ref().map(|s| &s.file), kind)?;
         if let Some(s) = &start {
-            config.loss.check_output(&s.model).map_err(|f| Error::ModelFile {
-                path: s.path.clone(),
-                at: f.at,
-                why: f.why,
-            })?;
+            let fault = config.loss.check_output(&s.model).err().or_else(|| s.model.one_class_softmax());
+            if let Some(f) = fault {
+                return Err(Error::ModelFile { path: s.path.clone(), at: f.at, why: f.why });
+            }
             s.file.check_fits(&s.path, &s.model, &data)?;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed());
@@ -292,6 +291,6 @@ impl TrainRun {
 
     /// The number of parameters the model trains (weights, and biases where it has them).
     pub fn parameters(&self) -> usize {
-        self.model.params().len()
+        self.model.param_count()
     }
 }
