@@ -36,7 +36,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from jax_train_reference import initial_model, load_iris, make_optimizer, model_file, stax_model  # noqa: E402
+from jax_train_reference import initial_model, load_iris, run, stax_model  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "golden" / "penalty_jax.json"
@@ -100,34 +100,8 @@ def explain_case(name, model, x, y, loss, lr, l2, l1):
 
 
 def train_case(case, x, labels, classes):
-    apply_fun, params = stax_model(case["model"])
-    y = jax.nn.one_hot(labels, classes, dtype=jnp.float64)
-    l2, l1 = case["l2"], case["l1"]
-
-    def loss(params, xb, yb):
-        return data_loss(apply_fun, params, xb, yb, "cross-entropy") + penalty(params, l2, l1)
-
-    value_and_grad = jax.jit(jax.value_and_grad(loss))
-    predict = jax.jit(apply_fun)
-    opt_init, opt_update, get_params = make_optimizer(case["optimizer"], case["optimizer_args"])
-    state = opt_init(params)
-    n, bs = x.shape[0], case["batch_size"]
-    epoch_loss, accuracy, step = [], [], 0
-    for _ in range(case["epochs"]):
-        losses = []
-        for start in range(0, n, bs):
-            value, grads = value_and_grad(get_params(state), x[start : start + bs], y[start : start + bs])
-            losses.append(float(value))
-            state = opt_update(step, grads, state)
-            step += 1
-        epoch_loss.append(float(np.mean(losses)))
-        predicted = np.asarray(jnp.argmax(predict(get_params(state), x), axis=1))
-        accuracy.append(float(np.mean(predicted == labels)))
-    case["expect"] = {
-        "epoch_loss": epoch_loss,
-        "train_accuracy_after_epoch": accuracy,
-        "final_model": model_file(case["model"], get_params(state)),
-    }
+    epoch_loss, accuracy, final = run(case, x, labels, classes, penalty=lambda p: penalty(p, case["l2"], case["l1"]))
+    case["expect"] = {"epoch_loss": epoch_loss, "train_accuracy_after_epoch": accuracy, "final_model": final}
     return case
 
 
