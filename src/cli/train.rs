@@ -464,10 +464,13 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         }
         Dataset::iris()
     } else if numpy {
-        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref(), columns.kind()).map_err(|e| match e {
-            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
-            e => anyhow!(e),
-        })?
+        let limits = input::numpy_limits();
+        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
+            |e| match e {
+                gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+                e => anyhow!(e),
+            },
+        )?
     } else {
         let reader = input::open_data("--data", Path::new(&args.data))?;
         Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
@@ -481,7 +484,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         TargetKind::Classes => "the one-hot targets",
         TargetKind::Values => "the targets",
     };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())
         .with_context(|| format!("--data {}", args.data))?;
     Ok(data)
 }
