@@ -290,23 +290,6 @@ fn superscript_digit(c: char) -> char {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_halves() {
-        // W₁₁ / W_{11}: indices written from 1, as the post numbers weights
-        assert_eq!(Sym::new("W", "W").at2(0, 0), Math::new("W₁₁", "W_{11}"));
-        assert_eq!(Sym::new("W", "W").at2(9, 2).text, "W₁₀,₃");
-        assert_eq!(Sym::new("z", "z").of_layer(2).at(0), Math::new("z⁽²⁾₁", "z^{(2)}_{1}"));
-        assert_eq!(cat!(0.25, times(), Math::factor(-0.5)), Math::new("0.25·(-0.5)", "0.25 \\cdot (-0.5)"));
-        assert_eq!(Math::num(2.5e-9).tex, "2.5 \\times 10^{-9}");
-        assert_eq!(log(LogBase::new(2.0).unwrap(), Math::num(0.5)).text, "log₂(0.5)");
-        assert_eq!(exp(Math::num(-0.1517)).text, "e^(-0.1517)");
-    }
-}
-
 /// A loss's formulas ([`crate::loss::Notation`]) written as the walk-through writes them, about
 /// one output: `target` and `output` are its symbols (yₖ, ŷₖ) or one sample's numbers, `batch` is
 /// m (a letter or the number) when the batch has more than one sample.
@@ -359,5 +342,22 @@ impl crate::loss::Notation for Written {
             1 => over(top, factors.into_iter().next().expect("one factor")),
             _ => over(top, Math::join(factors, &times()).paren()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_halves() {
+        // W₁₁ / W_{11}: indices written from 1, as the post numbers weights
+        assert_eq!(Sym::new("W", "W").at2(0, 0), Math::new("W₁₁", "W_{11}"));
+        assert_eq!(Sym::new("W", "W").at2(9, 2).text, "W₁₀,₃");
+        assert_eq!(Sym::new("z", "z").of_layer(2).at(0), Math::new("z⁽²⁾₁", "z^{(2)}_{1}"));
+        assert_eq!(cat!(0.25, times(), Math::factor(-0.5)), Math::new("0.25·(-0.5)", "0.25 \\cdot (-0.5)"));
+        assert_eq!(Math::num(2.5e-9).tex, "2.5 \\times 10^{-9}");
+        assert_eq!(log(LogBase::new(2.0).unwrap(), Math::num(0.5)).text, "log₂(0.5)");
+        assert_eq!(exp(Math::num(-0.1517)).text, "e^(-0.1517)");
     }
 }
