@@ -513,7 +513,7 @@ async function trainSetup() {
   status("training…");
   try {
     const s = await api("/api/train", settings);
-    train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.epoch = 0;
+    train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.epoch = 0; train.map = null;
     $("t-legend").innerHTML = s.classes.map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");
@@ -531,7 +531,12 @@ async function trainShow(epoch) {
   if (!train.id) return;
   // Only the epochs not yet here are asked for; going back keeps the ones already here.
   const since = Math.min(train.stats.length, epoch);
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}`, null, "GET");
+  // The rows' points on the map change only with the map's features: asked for once per pair.
+  const map = `${$("t-fx").value},${$("t-fy").value}`;
+  const points = train.map !== map;
+  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  if (points) { train.map = map; train.points = r.boundary.points; }
+  r.boundary.points = train.points;
   train.stats = train.stats.slice(0, r.since).concat(r.stats);
   train.epoch = r.epoch;
   const stats = train.stats.slice(0, r.epoch);

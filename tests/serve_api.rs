@@ -272,7 +272,8 @@ async fn a_training_session_is_the_clis_run() {
     assert_eq!(status, StatusCode::OK, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
     assert_eq!(started["epochs"], 40);
-    let (status, last) = send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3"), String::new()).await;
+    let (status, last) =
+        send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3&report=true&points=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     let cli_report: Value = serde_json::from_slice(&cli(&[
         "train",
@@ -306,6 +307,11 @@ async fn a_training_session_is_the_clis_run() {
     let (_, later) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=10"), String::new()).await;
     assert_eq!(later["stats"].as_array().unwrap().as_slice(), &cli_report["epochs"].as_array().unwrap()[10..12]);
     assert!(later["model"].is_null());
+    // The rows' points and the whole report come only when asked (they do not change per epoch).
+    assert_eq!(later["boundary"]["points"], json!([]));
+    assert_eq!(last["boundary"]["points"].as_array().unwrap().len(), 150, "every Iris row, train and test");
+    let (_, end) = send(Method::GET, format!("/api/train/{id}?epoch=40&since=40"), String::new()).await;
+    assert!(end["report"].is_null());
     let (_, model) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=12&model=true"), String::new()).await;
     assert_eq!(model["stats"], json!([]));
     assert!(model["model"]["layers"].as_array().is_some_and(|l| !l.is_empty()), "{model}");

@@ -128,6 +128,12 @@ pub struct EpochQuery {
     /// Send the model file too (default: no, the page draws the diagram it is sent).
     #[serde(default)]
     model: bool,
+    /// Send the rows' points on the map too (default: no; they change only with `fx` and `fy`).
+    #[serde(default)]
+    points: bool,
+    /// Send the whole report at the last epoch (default: no; it repeats every epoch's curves).
+    #[serde(default)]
+    report: bool,
     /// The boundary map's features (column indices), default 0 and 1.
     #[serde(default)]
     fx: usize,
@@ -139,12 +145,12 @@ fn one() -> usize {
     1
 }
 
-/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true]`: the curves' epochs M+1 to N,
-/// the model after epoch N (its diagram, with the values of the first training row; its file if
-/// asked), its
-/// confusion matrix on the test rows (training rows without a test part) and its decision map
-/// over two features, the others held at their training mean. At the last epoch, the whole
-/// report `train --format json` prints.
+/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true][&points=true][&report=true]`:
+/// the curves' epochs M+1 to N, the model after epoch N (its diagram, with the values of the
+/// first training row; its file if asked), its confusion matrix on the test rows (training rows
+/// without a test part) and its decision map over two features, the others held at their
+/// training mean (the rows' points if asked). At the last epoch, if asked, the whole report
+/// `train --format json` prints. A poll sends only what changed: 0.9 MB at epoch 3,000 before.
 pub async fn epoch(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -172,7 +178,7 @@ pub async fn epoch(
             return Err(ApiError::bad("the page trains classifiers: this run's targets are values"));
         };
         let (labels, class_names) = super::api::classes(&s.train)?;
-        let map = boundary(model, &s.train, s.test.as_ref(), q.fx, q.fy)?;
+        let map = boundary(model, &s.train, s.test.as_ref(), (q.fx, q.fy), q.points)?;
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
@@ -196,7 +202,7 @@ pub async fn epoch(
             "boundary": map,
             "model": if q.model { serde_json::to_value(model.to_file()).unwrap_or(Value::Null) } else { Value::Null },
             "diagram": network,
-            "report": if q.epoch == total { s.report.clone() } else { Value::Null },
+            "report": if q.report && q.epoch == total { s.report.clone() } else { Value::Null },
         })))
     })
     .await
@@ -205,7 +211,13 @@ pub async fn epoch(
 
 /// The predicted class and its probability on a grid over features `fx` and `fy` (scaled, as the
 /// model sees them), the other features at the training rows' mean; and every row's point.
-fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, fy: usize) -> Result<Value, ApiError> {
+fn boundary(
+    model: &Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    (fx, fy): (usize, usize),
+    with_points: bool,
+) -> Result<Value, ApiError> {
     let parts: Vec<(&str, &Dataset)> = std::iter::once(("train", train)).chain(test.map(|t| ("test", t))).collect();
     let range = |f: usize| {
         let (lo, hi) = parts
@@ -244,7 +256,7 @@ fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, f
         })
         .collect();
     let mut points: Vec<Value> = Vec::new();
-    for (part, d) in &parts {
+    for (part, d) in parts.iter().filter(|_| with_points) {
         let (labels, _) = super::api::classes(d)?;
         points.extend(
             (0..d.len()).map(
@@ -255,7 +267,8 @@ fn boundary(model: &Model, train: &Dataset, test: Option<&Dataset>, fx: usize, f
     Ok(json!({
         "fx": fx, "fy": fy, "x": [x0, x1], "y": [y0, y1],
         "class": cells.iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
-        "confidence": cells.iter().map(|r| r.iter().map(|c| c.1).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        // The map's shading only: to 0.001 (full digits were three quarters of a poll).
+        "confidence": cells.iter().map(|r| r.iter().map(|c| (c.1 * 1000.0).round() / 1000.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "points": points,
     }))
 }
