@@ -222,7 +222,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/data", "a,b\n1,x\n2,x\n", "at least two"),
         ("/api/data", "a,b,class\n1,2,x\n1,oops,y\n", "oops"),
         ("/api/data", "", "upload.csv"),
-        ("/api/data?label=y1,y2", "a,y1,y2\n1,2,3\n", "several target columns (regression) are for `gradlens train"),
+        ("/api/data?targets=both", "a,b,class\n1,2,x\n2,1,y\n", "targets 'both': classes or values"),
     ];
     for (uri, body, words) in cases {
         let (status, answer) = post(uri, body).await;
@@ -701,4 +701,78 @@ async fn a_larger_models_walkthrough_is_light() {
     let blog: Value = serde_json::from_slice(&blog).unwrap();
     assert_eq!(blog["on_demand"], false);
     assert!(!blog["chains"].as_array().unwrap().is_empty());
+}
+
+/// Regression on the page: several target columns are values; a column of many different
+/// numbers is not made into classes without asking; a fresh model for values ends linear with
+/// the columns as targets; a session trains it as `gradlens train` does, with RMSE and R² per
+/// epoch and the predicted-against-true pairs.
+#[tokio::test]
+async fn regression_uploads_models_and_sessions() {
+    let csv = std::fs::read_to_string("examples/iris_measurements.csv").unwrap();
+    let app = gradlens::serve::app();
+    let send = |method: Method, uri: String, body: String| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request(method, &uri, body)).await.unwrap();
+            let status = response.status();
+            let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let (status, asked) = send(Method::POST, "/api/data?label=petal_width".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{asked}");
+    assert!(asked["error"].as_str().unwrap().contains("22 different numbers"), "{asked}");
+    assert_eq!(asked["choose"], json!(["values", "classes"]));
+    let (status, classes) = send(Method::POST, "/api/data?label=petal_width&targets=classes".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(classes["classes"].as_array().unwrap().len(), 22);
+    let (status, table) = send(Method::POST, "/api/data?label=petal_length,petal_width".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert_eq!(table["kind"], "values");
+    assert_eq!(table["targets"], json!(["petal_length", "petal_width"]));
+    // Row 0 of the file: 5.1, 3.5, 1.4, 0.2.
+    assert_eq!(table["preview"][0], json!({ "row": 0, "values": [5.1, 3.5], "target": [1.4, 0.2] }));
+    let id = table["id"].as_str().unwrap().to_string();
+    let (status, model) =
+        send(Method::POST, "/api/model".into(), json!({ "data": id, "hidden": [3] }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{model}");
+    assert_eq!(model["targets"], json!(["petal_length", "petal_width"]));
+    assert_eq!(model["layers"].as_array().unwrap().last().unwrap()["type"], "dense", "a linear last layer");
+    let (status, _) =
+        send(Method::POST, "/api/walkthrough".into(), json!({ "model": model, "sample": [0] }).to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "without data=, row 0 is Iris's, which this model does not fit");
+    let (status, step) =
+        send(Method::POST, format!("/api/walkthrough?data={id}"), json!({ "model": model, "sample": [0] }).to_string())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{step}");
+    assert_eq!(step["explanation"]["targets"], json!([[1.4, 0.2]]));
+    assert_eq!(step["explanation"]["loss_function"], "quadratic");
+    // A session: the CLI's run (same defaults), RMSE and R² per epoch, pairs per target.
+    let (status, started) =
+        send(Method::POST, "/api/train".into(), json!({ "data": id, "epochs": 20 }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let sid = started["id"].as_str().unwrap();
+    let (status, last) = send(Method::GET, format!("/api/train/{sid}?epoch=20&report=true"), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    let cli_report: Value = serde_json::from_slice(&cli(&[
+        "train",
+        "--format",
+        "json",
+        "--data",
+        "examples/iris_measurements.csv",
+        "--label",
+        "petal_length,petal_width",
+        "--epochs",
+        "20",
+    ]))
+    .unwrap();
+    assert_eq!(last["stats"], cli_report["epochs"]);
+    let fits = last["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 20);
+    assert_eq!(fits[19]["rmse"], cli_report["final"]["test"]["rmse"], "{}", cli_report["final"]);
+    assert_eq!(fits[19]["r_squared"], cli_report["final"]["test"]["r_squared"]);
+    let pairs = last["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    assert_eq!(pairs[0].as_array().unwrap().len(), cli_report["data"]["test_rows"].as_u64().unwrap() as usize);
 }

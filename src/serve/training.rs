@@ -14,7 +14,7 @@ use super::error::{ApiError, parse_body};
 use crate::data::Dataset;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::predict::{Fit, evaluate, log_probabilities};
+use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
@@ -66,7 +66,6 @@ impl Observer for Keep {
 /// model is made, before it trains.
 fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
     check_hidden(&settings.hidden)?;
-    super::api::classes(&data)?;
     let epochs = settings.epochs.unwrap_or(defaults::EPOCHS);
     if epochs == 0 || epochs > MAX_EPOCHS {
         return Err(ApiError::too_much(format!("epochs {epochs}: from 1 to {MAX_EPOCHS} on the page")));
@@ -112,7 +111,7 @@ pub async fn start(
     .await
     .unwrap_or_else(|_| Err(ApiError::bad("the run could not be computed")))?;
     let (epochs, features, classes) =
-        (session.epochs.len(), session.train.feature_names.clone(), super::api::classes(&session.train)?.1.to_vec());
+        (session.epochs.len(), session.train.feature_names.clone(), session.train.target.names().to_vec());
     let id = state.sessions.add(session)?;
     Ok(Json(json!({ "id": id, "epochs": epochs, "features": features, "classes": classes })))
 }
@@ -167,28 +166,48 @@ pub async fn epoch(
         if q.since > q.epoch {
             return Err(ApiError::bad(format!("since {}: at most the epoch asked for ({})", q.since, q.epoch)));
         }
-        let n = s.train.feature_names.len();
-        if q.fx >= n || q.fy >= n || q.fx == q.fy {
-            return Err(ApiError::bad(format!("fx {}, fy {}: two different features from 0 to {}", q.fx, q.fy, n - 1)));
-        }
         let model = &s.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
         let evaluation = evaluate(model, &eval_on.features, &eval_on.target, s.loss)?;
-        let Fit::Classes { confusion, .. } = evaluation.fit else {
-            return Err(ApiError::bad("the page trains classifiers: this run's targets are values"));
+        // Classes: the confusion matrix and the decision map. Values: each epoch's RMSE and R²
+        // (since `since`, as the curves) and the predicted-against-true pairs.
+        let (confusion, map, fits, pairs) = match evaluation.fit {
+            Fit::Classes { confusion, .. } => {
+                let n = s.train.feature_names.len();
+                if q.fx >= n || q.fy >= n || q.fx == q.fy {
+                    let why = format!("fx {}, fy {}: two different features from 0 to {}", q.fx, q.fy, n - 1);
+                    return Err(ApiError::bad(why));
+                }
+                let map = boundary(model, &s.train, s.test.as_ref(), (q.fx, q.fy), q.points)?;
+                (json!(confusion), map, Value::Null, Value::Null)
+            }
+            Fit::Values { .. } => {
+                let mut fits = Vec::new();
+                for m in &s.models[q.since + 1..=q.epoch] {
+                    if let Fit::Values { rmse, r_squared } =
+                        evaluate(m, &eval_on.features, &eval_on.target, s.loss)?.fit
+                    {
+                        fits.push(json!({ "rmse": rmse, "r_squared": r_squared }));
+                    }
+                }
+                let predicted = outputs(model, &eval_on.features)?;
+                let truth = eval_on.target.matrix();
+                let pairs: Vec<Vec<[f64; 2]>> = (0..truth.ncols())
+                    .map(|k| (0..truth.nrows()).map(|r| [truth[[r, k]], predicted[[r, k]]]).collect())
+                    .collect();
+                (Value::Null, Value::Null, json!(fits), json!(pairs))
+            }
         };
-        let (labels, class_names) = super::api::classes(&s.train)?;
-        let map = boundary(model, &s.train, s.test.as_ref(), (q.fx, q.fy), q.points)?;
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
             inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
-            targets: Targets::Classes(vec![labels[0]]),
+            targets: Targets::from(s.train.target.select(&[0])),
             update: Update::Sgd { learning_rate: s.step_size },
             loss: s.loss,
             freeze_bias: false,
-            class_names: Some(class_names.to_vec()),
+            class_names: s.train.class_names().map(<[String]>::to_vec),
             feature_names: Some(s.train.feature_names.clone()),
         };
         let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
@@ -200,6 +219,8 @@ pub async fn epoch(
             "evaluated_on": if s.test.is_some() { "test" } else { "train" },
             "confusion": confusion,
             "boundary": map,
+            "fits": fits,
+            "pairs": pairs,
             "model": if q.model { serde_json::to_value(model.to_file()).unwrap_or(Value::Null) } else { Value::Null },
             "diagram": network,
             "report": if q.report && q.epoch == total { s.report.clone() } else { Value::Null },
@@ -257,7 +278,7 @@ fn boundary(
         .collect();
     let mut points: Vec<Value> = Vec::new();
     for (part, d) in parts.iter().filter(|_| with_points) {
-        let (labels, _) = super::api::classes(d)?;
+        let labels = d.target.labels().ok_or_else(|| ApiError::bad("a decision map needs classes"))?;
         points.extend(
             (0..d.len()).map(
                 |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part }),
