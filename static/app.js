@@ -490,11 +490,11 @@ function setupStep() {
     ev.preventDefault();
     try {
       const output = $("output-input").value;
+      const loss = $("new-loss-input").value || (output === "softmax" ? "cross-entropy" : "quadratic");
       const model = await api("/api/model", {
         data: state.data, hidden: numbers($("hidden-input").value), activation: $("act-input").value,
-        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0, output,
+        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0, output, loss,
       });
-      const loss = $("new-loss-input").value || (output === "softmax" ? "cross-entropy" : "quadratic");
       startOver(state.data);
       const body = { model, sample: [0], lr: Number($("lr-input").value) || 0.25, loss, freeze_bias: $("freeze-input").checked };
       if (loss === "cross-entropy") body.log_base = $("base-input").value;

@@ -776,3 +776,28 @@ async fn regression_uploads_models_and_sessions() {
     assert_eq!(pairs.len(), 2);
     assert_eq!(pairs[0].as_array().unwrap().len(), cli_report["data"]["test_rows"].as_u64().unwrap() as usize);
 }
+
+/// "New model" is the model `gradlens train --seed S` starts from, with the scaler it fits on its
+/// training rows, so the step view explains rows as training scales them (issue 14.7: a fresh
+/// tanh model on raw Iris rows started saturated).
+#[tokio::test]
+async fn a_new_model_is_trains_first_model_with_its_scaler() {
+    let (status, model) = post("/api/model", r#"{"hidden": [3], "seed": 5}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let model: Value = serde_json::from_slice(&model).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("m.json");
+    cli(&["train", "--hidden", "3", "--seed", "5", "--epochs", "1", "--save", saved.to_str().unwrap()]);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(model["scaler"].is_object(), "{model}");
+    assert_eq!(model["scaler"], saved["scaler"]);
+    // Row 0 is explained scaled, its raw values kept beside.
+    let (status, step) = post("/api/walkthrough", &json!({ "model": model, "sample": [0] }).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let step: Value = serde_json::from_slice(&step).unwrap();
+    assert_eq!(step["explanation"]["raw_inputs"], json!([[5.1, 3.5, 1.4, 0.2]]));
+    let mean = saved["scaler"]["offset"][0].as_f64().unwrap();
+    let std = saved["scaler"]["divisor"][0].as_f64().unwrap();
+    let scaled = step["explanation"]["inputs"][0][0].as_f64().unwrap();
+    assert!((scaled - (5.1 - mean) / std).abs() < 1e-12, "{scaled} vs (5.1 − {mean})/{std}");
+}

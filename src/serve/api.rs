@@ -8,16 +8,15 @@ use crate::data::{Dataset, Target, TargetColumns, TargetKind};
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
+use crate::run::train::{TrainJob, TrainSettings};
 use crate::trace::{Explanation, explain as explain_step};
-use crate::train::{Activation, ModelSpec, OutputLayer};
+use crate::train::Activation;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -475,6 +474,9 @@ pub struct NewModel {
     /// The last layer: softmax (the default), or an activation's name (sigmoid, identity, …).
     #[serde(default)]
     output: Option<String>,
+    /// The loss it will be trained with (`train`'s default for the table when not given).
+    #[serde(default)]
+    loss: Option<String>,
 }
 
 fn default_activation() -> String {
@@ -513,21 +515,20 @@ pub async fn new_model(
     let spec: NewModel = parse_body(&body(bytes)?)?;
     check_hidden(&spec.hidden)?;
     let table = state.tables.table(spec.data.as_deref())?;
-    let model_spec = ModelSpec {
+    // The model `gradlens train --seed S` starts from, with the scaler it fits on its training
+    // rows: the step view then explains rows as training sees them (raw values beside).
+    let settings = TrainSettings {
         hidden: spec.hidden,
-        activation: activation(&spec.activation)?,
-        bias: spec.bias,
-        // Values are predicted by a linear last layer by default, classes by a softmax.
-        output: match (spec.output.as_deref(), table.target.kind()) {
-            (Some(name), _) => OutputLayer::from_name(name)?,
-            (None, TargetKind::Classes) => OutputLayer::Softmax,
-            (None, TargetKind::Values) => OutputLayer::Activation(Activation::Identity),
-        },
-        ..ModelSpec::default()
+        activation: Some(activation(&spec.activation)?.name().to_string()),
+        output_layer: spec.output,
+        bias: Some(spec.bias),
+        seed: Some(spec.seed),
+        loss: spec.loss,
+        ..TrainSettings::default()
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let model = model_spec.build(table.feature_names.len(), table.target.width(), &mut rng)?;
-    let mut file: ModelFile = model.to_file();
+    let run = TrainJob::new(settings, Dataset::clone(&table)).prepare()?;
+    let mut file: ModelFile = run.model.to_file();
+    file.scaler = run.scaler;
     match table.target.kind() {
         TargetKind::Classes => file.classes = Some(table.target.names().to_vec()),
         TargetKind::Values => file.targets = Some(table.target.names().to_vec()),
