@@ -199,6 +199,15 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     let shown: f64 = after.as_str().unwrap().parse().unwrap();
     assert!((shown - 0.464627).abs() < 2e-6, "{shown}");
     assert_ne!(after.as_str().unwrap(), before);
+    // Focus stays in the field after "Set and recompute" (it used to fall to <body>).
+    let focused = until(&c, "focus back in the field", "document.activeElement?.id").await;
+    assert_eq!(focused, json!("edit-value"));
+    // The history says what made each entry: the start, then an edit.
+    let kinds = c
+        .execute("return [...document.querySelectorAll('#history button')].map(b => b.dataset.kind)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kinds, json!(["start", "edit"]));
     shot(&c, "04-edited.png").await;
 
     // 5. Next step: the history grows and the new step starts from the new weights.
