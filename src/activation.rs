@@ -9,8 +9,9 @@
 //! # The contract
 //! - `f(z)`: the function, generic over the float type (f32 and f64);
 //! - `df(z, a)`: its derivative at `z`, given `a = f(z)` too, so that each activation can read it
-//!   off whichever is exact: tanh′ = 1 − a² off the output, σ′ = σ(z)·σ(−z) off the input (σ(1 − σ)
-//!   read off the output loses every digit of 1 − σ once σ rounds to 1);
+//!   off whichever is exact: tanh′ = 1 − a² off the output while |a| ≤ ½ and 4e^(−2|z|)/(1 + e^(−2|z|))²
+//!   off the input beyond, σ′ = σ(z)·σ(−z) off the input (1 − a² and σ(1 − σ) read off an output
+//!   that rounds near 1 lose every digit of the difference);
 //! - `name`: the word in model files, `--activation` and explanations;
 //! - formulas for f and f′, in Unicode and in TeX, as templates: `{z}` stands for the input and
 //!   `{a}` for the output, so a renderer writes the formula with symbols or with the numbers.
@@ -27,7 +28,8 @@ pub enum Activation {
     Identity,
     /// max(z, 0): the usual hidden unit.
     Relu,
-    /// max(z, 0.01·z): relu that keeps a small gradient for negative inputs.
+    /// max(z, 0.01·z): relu that keeps a small gradient for negative inputs. Its derivative at
+    /// exactly 0 is 1, as JAX's `jnp.where(x >= 0, x, 0.01·x)` gives (stax's choice).
     LeakyRelu,
     /// tanh z: zero-centred, saturating at ±1.
     Tanh,
@@ -104,14 +106,16 @@ impl Activation {
                     F::zero()
                 }
             }
+            // At exactly 0 the derivative is 1: JAX's leaky_relu is `jnp.where(x >= 0, x, 0.01·x)`,
+            // whose gradient at 0 takes the `x` branch.
             Activation::LeakyRelu => {
-                if z > F::zero() {
+                if z >= F::zero() {
                     F::one()
                 } else {
                     F::from(LEAKY_SLOPE).expect("a float")
                 }
             }
-            Activation::Tanh => F::one() - a * a,
+            Activation::Tanh => tanh_derivative(z, a),
             // σ(z)·(1 − σ(z)) with 1 − σ(z) = σ(−z) computed as itself: no cancellation when σ ≈ 1.
             Activation::Sigmoid => a * sigmoid(-z),
             // softplus′ = σ(z).
@@ -150,7 +154,7 @@ impl Activation {
             Activation::Identity => Template { text: "1", tex: "1" },
             Activation::Relu => Template { text: "[{z} > 0]", tex: "[{z} \\gt 0]" },
             Activation::LeakyRelu => {
-                Template { text: "1 if {z} > 0, else 0.01", tex: "1 \\text{ if } {z} \\gt 0 \\text{, else } 0.01" }
+                Template { text: "1 if {z} ≥ 0, else 0.01", tex: "1 \\text{ if } {z} \\ge 0 \\text{, else } 0.01" }
             }
             Activation::Tanh => Template { text: "1 − {a}²", tex: "1 - {a}^2" },
             Activation::Sigmoid => Template { text: "{a}·(1 − {a})", tex: "{a} \\cdot (1 - {a})" },
@@ -164,9 +168,18 @@ impl Activation {
             Activation::Identity => "a linear unit passes the gradient through unchanged",
             Activation::Relu => "1 where the unit is active, 0 where it is not (a dead unit passes nothing back)",
             Activation::LeakyRelu => "1 where the unit is active, 0.01 where it is not",
-            Activation::Tanh => "read off the output a itself",
+            Activation::Tanh => "read off the output a itself (from z as 1/cosh²(z) where a is near ±1)",
             Activation::Sigmoid => "read off the output a itself (computed as σ(z)·σ(−z), exact when σ rounds to 1)",
             Activation::Softplus => "the logistic function of the input",
+        }
+    }
+
+    /// Whether f′ jumps (relu's and leaky_relu's kink at 0): a central difference whose two points
+    /// lie on either side of the jump averages two slopes and says nothing about either.
+    pub fn has_kink(self) -> bool {
+        match self {
+            Activation::Relu | Activation::LeakyRelu => true,
+            Activation::Identity | Activation::Tanh | Activation::Sigmoid | Activation::Softplus => false,
         }
     }
 
@@ -174,6 +187,23 @@ impl Activation {
     /// saturated sigmoid or tanh, a dead relu. That is where gradients vanish.
     pub fn is_saturated(self, z: f64, a: f64) -> bool {
         self.df(z, a).abs() < 1e-3
+    }
+}
+
+/// tanh′(z) = 1 − a² = 1/cosh²(z). Read off the output while |a| ≤ ½, where 1 − a² ≥ ¾ keeps its
+/// digits (an error of an ulp in a moves it by at most an ulp); beyond, 1 − a² is a difference of
+/// nearly equal numbers (4% off at z = 18, 0 at z = −19.5 where the exact value is 4.6e-17), so it
+/// is taken from z as 4e/(1 + e)² with e = e^(−2|z|) ≤ e^(−1.09): no cancellation, no overflow,
+/// within a few ulp (one exp, one square, one division).
+fn tanh_derivative<F: Float>(z: F, a: F) -> F {
+    let half = F::from(0.5).expect("a float");
+    if a.abs() <= half {
+        F::one() - a * a
+    } else {
+        let two = F::one() + F::one();
+        let e = (-two * z.abs()).exp();
+        let d = F::one() + e;
+        (two + two) * e / (d * d)
     }
 }
 
@@ -239,6 +269,42 @@ mod tests {
         for act in Activation::ALL {
             assert_eq!(act.name().parse::<Activation>(), Ok(act));
         }
+    }
+
+    /// leaky_relu′(0) = 1, as JAX: `jax.grad(jax.nn.leaky_relu)(0.0)` is 1.0, since its definition
+    /// `jnp.where(x >= 0, x, negative_slope * x)` takes the `x` branch at 0. relu′(0) = 0, as JAX's.
+    #[test]
+    fn kinks_take_jax_s_side() {
+        assert_eq!(Activation::LeakyRelu.df(0.0_f64, 0.0), 1.0);
+        assert_eq!(Activation::LeakyRelu.df(-0.0_f64, 0.0), 1.0);
+        assert_eq!(Activation::LeakyRelu.df(0.0_f32, 0.0), 1.0);
+        assert_eq!(Activation::LeakyRelu.df(-1e-300_f64, -1e-302), 0.01);
+        assert_eq!(Activation::Relu.df(0.0_f64, 0.0), 0.0);
+        assert!(Activation::LeakyRelu.has_kink() && Activation::Relu.has_kink() && !Activation::Tanh.has_kink());
+    }
+
+    /// tanh′(z) = 1/cosh²(z), correctly rounded to a few ulp everywhere, saturation included.
+    /// Reference values: mpmath at 50 digits, `float(mp.sech(mp.mpf(z))**2)` (the f64 nearest the
+    /// exact value); 1 − tanh(z)² in f64 gives the values in the comments.
+    #[test]
+    fn tanh_derivative_keeps_digits_when_saturated() {
+        let cases = [
+            (18.0, 9.278091320974273e-16),    // 1 − a²: 8.881784197001252e-16, 4% off
+            (-19.5, 4.6192896692063144e-17),  // 1 − a²: 0
+            (300.0, 1.0601586212017243e-260), // 1 − a²: 0
+            (10.0, 8.244614455767397e-09),    // 1 − a²: 8.244614546626394e-09
+            (3.0, 0.00986603716544019),       // 1 − a²: 0.009866037165440211
+            (1.0, 0.4199743416140261),        // 1 − a²: 0.41997434161402614
+            (0.6, 0.7115777625872228),
+            (-0.4, 0.8556387860811777),
+        ];
+        for (z, exact) in cases {
+            let d = Activation::Tanh.df(z, z.tanh());
+            assert!(((d - exact) / exact).abs() <= 4.0 * f64::EPSILON, "tanh′({z}) = {d:e}, exact {exact:e}");
+        }
+        // Far out the exact value underflows to 0, as 4e^(−2|z|) does.
+        assert_eq!(Activation::Tanh.df(400.0_f64, 1.0), 0.0);
+        assert!(Activation::Tanh.df(18.0_f32, 1.0) > 0.0);
     }
 
     /// σ′(40) = e^(−40)/(1 + e^(−40))² = 4.2483542552915890e-18 (mpmath, 50 digits); σ(1 − σ)

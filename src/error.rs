@@ -68,6 +68,10 @@ pub enum Setting {
     Labels,
     /// The rows to train on.
     TrainingData,
+    /// How many points a generated data set has.
+    Points,
+    /// A generated data set's noise.
+    Noise,
     /// The update step.
     Step,
     /// The training run as a whole.
@@ -107,6 +111,8 @@ impl Setting {
             Setting::Label => "label",
             Setting::Labels => "labels",
             Setting::TrainingData => "training data",
+            Setting::Points => "points",
+            Setting::Noise => "noise",
             Setting::Step => "step",
             Setting::Training => "training",
             Setting::Plot => "plot",

@@ -82,6 +82,16 @@ impl Optimizer {
         }
     }
 
+    /// The rules of [`Optimizer::from_name`] for an optimizer read whole (a model file's saved
+    /// run): the step size, and momentum's mass. A fault comes with the field it is in.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, Error)> {
+        check_step_size(self.step_size()).map_err(|e| ("step_size", e))?;
+        if let Optimizer::Momentum { mass, .. } = self {
+            Optimizer::check_mass(*mass).map_err(|e| ("mass", e))?;
+        }
+        Ok(())
+    }
+
     /// Adam with JAX's defaults: b1 0.9, b2 0.999, eps 1e-8.
     pub fn adam(step_size: f64) -> Result<Optimizer> {
         check_step_size(step_size)?;

@@ -299,8 +299,14 @@ fn unknown_layer_type() {
 
 #[test]
 fn model_without_a_softmax_on_top() {
+    // It predicts values (issue 17, item 19): no class 0 is assumed, and cross-entropy is not
+    // asked for; with numbers as targets it is explained under the quadratic loss.
     let (_dir, path) = model_file(br#"{"layers": [{"type": "dense", "weights": [[1, 2], [3, 4]]}]}"#);
-    fails(&with_model(&path, &["--x", "1,2"]), &["model file", "layers[0]", "softmax"]);
+    fails(&with_model(&path, &["--x", "1,2"]), &["--target", "predicts values", "not a softmax", "its numbers"]);
+    fails(
+        &with_model(&path, &["--x", "1,2", "--loss", "cross-entropy", "--target", "0"]),
+        &["model file", "layers[0]", "softmax"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

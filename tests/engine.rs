@@ -109,6 +109,31 @@ fn f64_engine_equals_the_tape_on_every_golden_run() {
 }
 
 #[test]
+fn small_batches_equal_the_tape_on_every_golden_model() {
+    // Batches under 8 rows of a one-layer softmax model (the golden 4→3 runs) take the plan's
+    // sample-by-sample path; the others the column kernels. Each golden model and optimizer with
+    // batches of 1 and of 5 (shuffled), 3 epochs: the tape's numbers to 1e-12.
+    let data = iris_all();
+    for (name, config, model) in golden_cases() {
+        for batch in [1, 5] {
+            let config = TrainConfig { batch_size: Some(batch), epochs: 3, shuffle: true, ..config.clone() };
+            let tape = run(Engine::Tape, &config, &model, &data, None);
+            let fast = run(compiled(Dtype::F64, 1), &config, &model, &data, None);
+            let what = format!("{name}, batches of {batch}");
+            assert_close(&format!("{what}: losses"), &losses(&fast), &losses(&tape), 1e-12);
+            assert_close(
+                &format!("{what}: weights"),
+                &fast.model.params().to_flat(),
+                &tape.model.params().to_flat(),
+                1e-12,
+            );
+            let acc = |r: &TrainResult| r.epochs.iter().map(|e| e.train_accuracy).collect::<Vec<_>>();
+            assert_eq!(acc(&fast), acc(&tape), "{what}: accuracies");
+        }
+    }
+}
+
+#[test]
 fn f32_losses_agree_with_f64_on_every_golden_run() {
     let data = iris_all();
     for (name, config, model) in golden_cases() {

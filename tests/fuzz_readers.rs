@@ -119,6 +119,41 @@ proptest! {
         }
     }
 
+    /// Plain rows (no quotes) of any width: a reader takes a table only when each row has as many
+    /// fields as the header (and numbers where numbers go). A row with a field too many
+    /// (`1,2,x,`) was read by the fast path with the extra field glued to the last text field, as
+    /// the class `x,` (issue 17, item 7).
+    #[test]
+    fn csv_rows_of_the_wrong_width_are_refused(
+        rows in prop::collection::vec((prop::collection::vec(-100i64..100, 1..4), prop_oneof![Just(""), Just(","), Just(",z"), Just(",7")]), 1..8),
+        label_first in prop::bool::ANY,
+    ) {
+        TRIED.fetch_add(2, Ordering::Relaxed);
+        let mut text = if label_first { "label,a,b\n".to_string() } else { "a,b,label\n".to_string() };
+        let (label_at, numbers_at) = if label_first { (0, [1, 2]) } else { (2, [0, 1]) };
+        let (mut classes_ok, mut features_ok) = (true, true);
+        for (numbers, extra) in &rows {
+            let numbers: Vec<String> = numbers.iter().map(i64::to_string).collect();
+            let line = if label_first { format!("x,{}{extra}", numbers.join(",")) } else { format!("{},x{extra}", numbers.join(",")) };
+            let fields: Vec<&str> = line.split(',').collect();
+            let fits = fields.len() == 3 && numbers_at.iter().all(|&c| fields[c].parse::<f64>().is_ok());
+            features_ok &= fits;
+            classes_ok &= fits && !fields[label_at].is_empty();
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let label = TargetColumns::Class(Some("label".into()));
+        let classes = Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &label);
+        prop_assert_eq!(classes.is_ok(), classes_ok, "{}: {:?}", text, classes.as_ref().err().map(ToString::to_string));
+        if let Ok(d) = classes {
+            prop_assert!(d.target.names().iter().all(|n| !n.contains(',')));
+        }
+        // The same rows for a model that reads a and b, whatever the label column holds.
+        let names = ["a".to_string(), "b".to_string()];
+        let features = read_features_from(text.as_bytes(), Path::new("fuzz.csv"), Some(&names), 2);
+        prop_assert_eq!(features.is_ok(), features_ok, "{}: {:?}", text, features.as_ref().err().map(ToString::to_string));
+    }
+
     #[test]
     fn model_reader_never_panics_on_text(text in "\\PC{0,200}") {
         TRIED.fetch_add(1, Ordering::Relaxed);

@@ -90,3 +90,31 @@ fn the_readme_command_reproduces_it() {
         assert!(text.contains(want), "the output lacks {want}");
     }
 }
+
+/// "After repeating this process 10,000 times, for example, the error plummets to 0.0000351085"
+/// (the post): the README's `train` command from examples/mazur.json and examples/mazur.csv.
+/// An epoch's loss is measured on the batch before that epoch's update, so epoch 10,000's loss is
+/// the error of round 10,000, the post's figure; after the 10,000th update it is 0.0000351019
+/// (the run's final loss). Both from `tools/mazur_rounds.py`, the same rounds in numpy float64:
+/// 3.510854812251261e-05 and 3.510187782978859e-05.
+#[test]
+fn ten_thousand_rounds() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = cargo_bin_cmd!("gradlens")
+        .args(["train", "--model", &format!("{dir}/examples/mazur.json")])
+        .args(["--data", &format!("{dir}/examples/mazur.csv"), "--label", "target_o1,target_o2"])
+        .args(["--test-fraction", "0", "--scale", "none", "--lr", "0.5", "--freeze-bias", "--epochs", "10000"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = &report["epochs"][9999];
+    assert_eq!(last["epoch"], 10000);
+    let round_10000 = last["loss"].as_f64().unwrap();
+    printed("E after 10,000 rounds", round_10000, "0.0000351085");
+    let close = |a: f64, b: f64| ((a - b) / b).abs() < 1e-12;
+    assert!(close(round_10000, 3.510854812251261e-05), "{round_10000}");
+    let after = report["final"]["train"]["loss"].as_f64().unwrap();
+    assert!(close(after, 3.510187782978859e-05), "{after}");
+}

@@ -63,10 +63,12 @@ fn check_case(case: &Value, dir: &Path, engine: &str) -> Vec<String> {
         if want["type"] != "dense" {
             continue;
         }
-        let got_w = got["weights"].as_array().unwrap().iter().flat_map(numbers).chain(numbers(&got["bias"]));
+        let got_w: Vec<f64> =
+            got["weights"].as_array().unwrap().iter().flat_map(numbers).chain(numbers(&got["bias"])).collect();
         let want_w: Vec<f64> =
             want["weights"].as_array().unwrap().iter().flat_map(numbers).chain(numbers(&want["bias"])).collect();
-        for (k, (a, b)) in got_w.zip(&want_w).enumerate() {
+        assert_eq!(got_w.len(), want_w.len(), "{name} layer {l}: as many parameters as JAX's");
+        for (k, (a, b)) in got_w.iter().zip(&want_w).enumerate() {
             // Parameters near 0 are compared on the scale of 1, their neighbours' size.
             if (a - b).abs() > REL * b.abs().max(1.0) {
                 bad.push(format!("{name} layer {l} parameter {k}: {a} vs JAX {b}"));

@@ -16,6 +16,8 @@ fn gradlens() -> Command {
 fn refused_in(dir: &Path, args: &[&str], want: &[&str]) -> String {
     let out = gradlens().current_dir(dir).args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    // A long argument (20,000 numbers) is shown by its start only.
+    let args: Vec<String> = args.iter().map(|a| a.chars().take(60).collect()).collect();
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
     assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
     for w in want {
@@ -102,19 +104,22 @@ fn symlinks_are_written_through_and_devices_written_in_place() {
 }
 
 #[test]
-fn root_only_a_device_node_is_never_replaced_by_a_file() {
-    if !is_root() {
-        eprintln!("skipped: needs root to make a device node");
-        return;
-    }
+fn a_device_node_is_never_replaced_by_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // A second /dev/null (character device 1:3), made where the test can see it.
-    let made = std::process::Command::new("mknod").arg(d.join("null")).args(["c", "1", "3"]).status().unwrap();
-    assert!(made.success());
-    ok_in(d, &["explain", "--output", "null"]);
-    ok_in(d, &["train", "--epochs", "2", "--save", "null"]);
-    assert!(fs::metadata(d.join("null")).unwrap().file_type().is_char_device(), "still a device");
+    // As root, a second /dev/null (character device 1:3) where the test can see it; otherwise the
+    // system's own /dev/null, which only root could replace.
+    let null = if is_root() {
+        let made = std::process::Command::new("mknod").arg(d.join("null")).args(["c", "1", "3"]).status().unwrap();
+        assert!(made.success());
+        d.join("null")
+    } else {
+        PathBuf::from("/dev/null")
+    };
+    let null = null.to_str().unwrap();
+    ok_in(d, &["explain", "--output", null]);
+    ok_in(d, &["train", "--epochs", "2", "--save", null]);
+    assert!(fs::metadata(null).unwrap().file_type().is_char_device(), "still a device");
 }
 
 #[test]
@@ -152,17 +157,24 @@ fn stale_layer_files_of_a_deeper_model_are_removed_and_others_kept() {
 
 #[test]
 fn a_read_only_folder_is_found_before_training() {
-    if is_root() {
-        eprintln!("skipped: root writes in a read-only folder");
-        return;
-    }
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let ro = dir.path().join("ro");
-    fs::create_dir(&ro).unwrap();
-    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    // Root writes in a folder of mode 0555; nobody, root included, makes a file in /sys.
+    let ro = if is_root() {
+        PathBuf::from("/sys")
+    } else {
+        let ro = dir.path().join("ro");
+        fs::create_dir(&ro).unwrap();
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+        ro
+    };
+    let save = ro.join("m.json");
     let start = Instant::now();
-    refused_in(dir.path(), &["train", "--epochs", "1000000", "--save", "ro/m.json"], &["cannot write in the folder"]);
+    refused_in(
+        dir.path(),
+        &["train", "--epochs", "1000000", "--save", save.to_str().unwrap()],
+        &["cannot write in the folder"],
+    );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
@@ -353,9 +365,22 @@ fn model_files_are_strict() {
             vec!["layers[0].type", "twice"],
         ),
         (
-            "one.json",
-            r#"{"layers": [{"type": "dense", "weights": [[1, 2]], "bias": null}, {"type": "softmax"}]}"#.into(),
-            vec!["one.json", "layers[1]", "one class"],
+            "lr.json",
+            MODEL.replacen(
+                "]}",
+                r#"], "training": {"optimizer": {"kind": "sgd", "step_size": -5}, "log_base": "e", "epochs": 1}}"#,
+                1,
+            ),
+            vec!["model file lr.json", "training.optimizer.step_size", "-5", "positive"],
+        ),
+        (
+            "mass.json",
+            MODEL.replacen(
+                "]}",
+                r#"], "training": {"optimizer": {"kind": "momentum", "step_size": 0.1, "mass": 1.5}, "log_base": "e", "epochs": 1}}"#,
+                1,
+            ),
+            vec!["model file mass.json", "training.optimizer.mass", "[0, 1)"],
         ),
         (
             "step.json",
@@ -369,7 +394,9 @@ fn model_files_are_strict() {
     ];
     for (name, text, want) in &bad {
         fs::write(d.join(name), text).unwrap();
-        refused_in(d, &["explain", "--model", name, "--x", "1,2"], want);
+        let err = refused_in(d, &["explain", "--model", name, "--x", "1,2"], want);
+        // A field of the file is the file's fault, not an option's (issue 17, item 9).
+        assert!(!err.contains("--lr") && !err.contains("--momentum"), "{err}");
     }
     fs::write(d.join("bom.json"), format!("\u{feff}{MODEL}")).unwrap();
     ok_in(d, &["explain", "--model", "bom.json", "--x", "1,2", "--target", "0"]);
@@ -532,4 +559,414 @@ fn the_weights_plot_stays_readable_and_long_runs_are_sampled() {
     let svg = fs::read_to_string(dir.path().join("w.svg")).unwrap();
     // Layer 1 has 4·16 weights and 16 biases: the 24 that moved most are drawn.
     assert!(svg.contains("the 24 of 80 weights and biases that moved most"), "panel title");
+}
+
+// ---- 5. Issue 17: interrupts, threads, trailing commas, messages, the man pages, --open ----
+
+fn send(child: &std::process::Child, signal: &str) {
+    let killed = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+    assert!(killed.unwrap().success());
+}
+
+/// Waits for `child` at most `limit`; `None` (after killing it) if it was still running.
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Item 6: `--threads` is bounded (4 per core: more only take turns), and SIGTERM ends a run on
+/// that many threads at once.
+#[test]
+fn threads_are_bounded_and_sigterm_ends_a_busy_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let most = 4 * cores();
+    refused_in(d, &["train", "--threads", "100000"], &["--threads 100000", &format!("at most {most}"), "per core"]);
+    fs::write(d.join("m.json"), MODEL).unwrap();
+    let over = (most + 1).to_string();
+    refused_in(d, &["predict", "--model", "m.json", "--x", "1,2", "--threads", &over], &["--threads", "at most"]);
+    let bin = assert_cmd::cargo::cargo_bin("gradlens");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(d)
+        .args(["train", "--threads", &most.to_string(), "--hidden", "1500,1500", "--epochs", "100000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    send(&child, "TERM");
+    // Generous: the run stops at once, this only allows for a loaded machine.
+    let status = wait_at_most(&mut child, Duration::from_secs(5)).expect("SIGTERM ends the run within 5 s");
+    assert!(!status.success());
+}
+
+/// Item 7: a row with a field more than the header (`…,x,`) is refused by the fast path as by the
+/// careful one, whether the extra field follows a label, a feature or a column a model skips.
+#[test]
+fn a_trailing_comma_is_a_field_too_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("comma.csv"), "a,b,label\n1,2,x\n3,4,y\n5,6,x,\n7,8,y\n").unwrap();
+    refused_in(d, &["train", "--data", "comma.csv"], &["comma.csv", "row 4", "has 4 fields but the header has 3"]);
+    fs::write(d.join("first.csv"), "label,a,b\nx,1,2\ny,3,4,\n").unwrap();
+    refused_in(d, &["train", "--data", "first.csv", "--label", "label"], &["row 3", "has 4 fields"]);
+    fs::write(d.join("values.csv"), "a,b,y\n1,2,0.5\n3,4,0.25,\n").unwrap();
+    refused_in(d, &["train", "--data", "values.csv", "--label", "y"], &["row 3", "has 4 fields"]);
+    // predict --data: the model reads a and b; the last column, c, is not read, and an extra
+    // field after it is still a field too many.
+    fs::write(d.join("good.csv"), SMALL_CSV).unwrap();
+    ok_in(d, &["train", "--data", "good.csv", "--epochs", "2", "--save", "m.json"]);
+    fs::write(d.join("more.csv"), "a,b,c\n1,2,3\n4,5,6,7\n").unwrap();
+    refused_in(d, &["predict", "--model", "m.json", "--data", "more.csv"], &["more.csv", "row 3", "has 4 fields"]);
+}
+
+/// Every file of a save, by name (`m.json`, `npy/layer1_weights.npy`, …), with its bytes.
+fn saved_files(d: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    if let Ok(bytes) = fs::read(d.join("m.json")) {
+        files.insert("m.json".to_string(), bytes);
+    }
+    if let Ok(entries) = fs::read_dir(d.join("npy")) {
+        for e in entries {
+            let e = e.unwrap();
+            files.insert(format!("npy/{}", e.file_name().to_string_lossy()), fs::read(e.path()).unwrap());
+        }
+    }
+    files
+}
+
+fn inode(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// Item 8: SIGTERM as the files of a save are being renamed into place (seen from here as
+/// `m.json`, the first, changing) leaves every file new, never `m.json` new and the .npy files
+/// old. A model of 60 dense layers has 120 .npy files, so the renames take a while.
+#[test]
+fn a_signal_during_the_renames_leaves_every_file_old_or_every_file_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hidden = vec!["2"; 59].join(",");
+    let args = |seed: u64| {
+        let mut a: Vec<String> =
+            ["train", "--epochs", "2", "--hidden", &hidden, "--save", "m.json", "--save-npy", "npy"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        a.extend(["--seed".to_string(), seed.to_string()]);
+        a
+    };
+    let first: Vec<String> = args(1);
+    ok_in(d, &first.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut old = saved_files(d);
+    assert_eq!(old.len(), 121, "m.json and 2 × 60 .npy files");
+    let bin = assert_cmd::cargo::cargo_bin("gradlens");
+    let mut caught = 0;
+    for round in 0..8u64 {
+        let before = inode(&d.join("m.json"));
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(d)
+            .args(args(round + 2))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The moment m.json is replaced, the rest are being renamed: interrupt there.
+        let start = Instant::now();
+        while inode(&d.join("m.json")) == before && start.elapsed() < Duration::from_secs(60) {
+            std::hint::spin_loop();
+        }
+        send(&child, "TERM");
+        let status = child.wait().unwrap();
+        caught += usize::from(!status.success());
+        let now = saved_files(d);
+        assert_eq!(now.keys().collect::<Vec<_>>(), old.keys().collect::<Vec<_>>(), "round {round}");
+        let changed: Vec<&String> = now.keys().filter(|k| now[*k] != old[*k]).collect();
+        assert!(
+            changed.len() == now.len(),
+            "round {round} ({status}): {} of {} files new, the others old: {:?}…",
+            changed.len(),
+            now.len(),
+            changed.iter().take(3).collect::<Vec<_>>()
+        );
+        assert!(temps_in(d).is_empty() && temps_in(&d.join("npy")).is_empty(), "round {round}: temporary files left");
+        old = now;
+    }
+    // Whether a signal comes before the run ends depends on the machine (here 4 runs in 6 were
+    // interrupted, and each of those left m.json new and the rest old before the fix); once in 8
+    // at least, or the test has tested nothing.
+    eprintln!("{caught} of 8 runs were interrupted during their renames");
+    assert!(caught >= 1, "no run was interrupted in time");
+}
+
+/// Item 8: a signal at any moment of a run's start (while its outputs are probed with temporary
+/// files) leaves no temporary file, not even an empty one made just as the handler cleaned up;
+/// and a folder made for `--save-npy` goes with the interrupted run.
+#[test]
+fn a_signal_at_any_moment_leaves_no_temporary_file_and_no_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bin = assert_cmd::cargo::cargo_bin("gradlens");
+    for i in 0..24u64 {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(d)
+            .args(["train", "--epochs", "1000000", "--trace", "t.jsonl", "--save", "m.json"])
+            .args(["--plot", "p.svg", "--save-npy", "fresh"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread over the first 2.4 ms… 60 ms of the run, where the outputs are probed.
+        std::thread::sleep(Duration::from_micros(2_400 * (i + 1)));
+        send(&child, if i % 2 == 0 { "INT" } else { "TERM" });
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "run {i}");
+        assert!(temps_in(d).is_empty(), "run {i}: left {:?}", temps_in(d));
+        assert!(!d.join("fresh").exists(), "run {i}: the folder made for --save-npy stays");
+    }
+    // Once training is under way (the trace's temporary file is there), the same.
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(d)
+        .args(["train", "--epochs", "1000000", "--trace", "t.jsonl", "--save-npy", "fresh"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while temps_in(d).is_empty() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(d.join("fresh").is_dir(), "the folder is made before training");
+    send(&child, "INT");
+    assert!(!child.wait().unwrap().success());
+    assert!(!d.join("fresh").exists(), "Ctrl-C takes away the folder it made");
+    assert!(temps_in(d).is_empty());
+}
+
+/// Item 9: a long `--x` is not quoted whole (it would be cut before the bad item): the message
+/// quotes the bad item and says where it is. A size past the largest says so.
+#[test]
+fn a_long_list_quotes_the_bad_item_and_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut items: Vec<String> = (0..20_000).map(|i| format!("{}.5", i % 7)).collect();
+    items[12_344] = "0.5x".into();
+    let x = items.join(",");
+    let err =
+        refused_in(d, &["explain", "--x", &x], &["--x (20,000 numbers)", "'0.5x' is not a number", "number 12345"]);
+    assert!(err.len() < 300, "{} characters: {err}", err.len());
+    items[12_344] = String::new();
+    refused_in(d, &["explain", "--x", &items.join(",")], &["--x (20,000 numbers)", "number 12345 is missing"]);
+    // A short list is still quoted whole.
+    refused_in(d, &["explain", "--x", "0.81,abc"], &["--x '0.81,abc'", "'abc' is not a number (number 2)"]);
+
+    // 2⁶⁴ − 1 bytes is a size (the largest); 2⁶⁴ is more than any.
+    ok_in(d, &["explain", "--max-input-size", "18446744073709551615"]);
+    refused_in(d, &["explain", "--max-input-size", "18446744073709551616"], &["more than the largest size"]);
+    refused_in(d, &["explain", "--max-input-size", "16777216T"], &["more than the largest size"]);
+    refused_in(d, &["explain", "--max-input-size", "0"], &["1 byte or more"]);
+}
+
+/// Item 21: every time the README quotes (ms, µs) is dated and tied to a machine, in its own
+/// paragraph or in an earlier one of the same section ("Measured 2026-11-28 on …").
+#[test]
+fn the_readme_dates_its_timings() {
+    let readme = include_str!("../README.md");
+    let is_date = |w: &str| {
+        let b = w.as_bytes();
+        b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-'
+    };
+    let dated = |p: &str| p.split_whitespace().any(is_date) && (p.contains("core") || p.contains("vCPU"));
+    let times = |p: &str| {
+        let words: Vec<&str> = p.split_whitespace().collect();
+        words.windows(2).any(|w| {
+            w[0].chars().last().is_some_and(|c| c.is_ascii_digit())
+                && (w[1].starts_with("ms") || w[1].starts_with("µs"))
+        })
+    };
+    let mut undated = Vec::new();
+    for section in readme.split("\n## ") {
+        let mut section_dated = false;
+        for paragraph in section.split("\n\n") {
+            section_dated |= dated(paragraph);
+            if times(paragraph) && !section_dated {
+                undated.push(paragraph.lines().next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    assert!(undated.is_empty(), "timings without a date and a machine: {undated:#?}");
+}
+
+/// Item 22: the pages `gradlens man` refers to exist: `gradlens man explain` prints
+/// gradlens-explain(1), and so on.
+#[test]
+fn every_man_page_referred_to_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // roff writes '-' as "\-"; read without the backslashes.
+    let plain = |roff: &str| roff.replace('\\', "");
+    let man = plain(&ok_in(d, &["man"]));
+    let referred: Vec<String> = man
+        .split(char::is_whitespace)
+        .filter_map(|w| w.strip_prefix("gradlens-")?.strip_suffix("(1)").map(String::from))
+        .collect();
+    assert!(referred.iter().any(|r| r == "explain") && referred.len() >= 5, "{referred:?} in {man}");
+    for name in &referred {
+        let page = plain(&ok_in(d, &["man", name]));
+        let title = page.lines().find(|l| l.starts_with(".TH")).unwrap_or_default();
+        assert!(title.contains(&format!("gradlens-{name}")), "{name}: {title}");
+    }
+    assert!(plain(&ok_in(d, &["man", "explain"])).contains("--x"), "the explain page lists --x");
+    refused_in(d, &["man", "nosuch"], &["man 'nosuch'", "no such page", "explain"]);
+}
+
+/// Item 23: `serve --open` without a browser says so in one line (not the opener's own lines)
+/// and leaves no zombie child behind while it serves.
+#[test]
+fn serve_open_without_a_browser_says_one_line_and_leaves_no_zombie() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // An opener that fails as xdg-open does with no browser: lines of its own, status 3.
+    let opener = dir.path().join("xdg-open");
+    fs::write(&opener, "#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\necho more >&2\nexit 3\n")
+        .unwrap();
+    fs::set_permissions(&opener, fs::Permissions::from_mode(0o755)).unwrap();
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for path in [dir.path(), &empty] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gradlens"))
+            .args(["serve", "--port", "0", "--open"])
+            .env("PATH", path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.contains("listening on http://"), "{line}");
+        std::thread::sleep(Duration::from_millis(700));
+        // No child of the server is left as a zombie (state Z in /proc/PID/stat).
+        let zombies: Vec<String> = fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| fs::read_to_string(e.unwrap().path().join("stat")).ok())
+            .filter(|stat| {
+                let after = stat.rsplit_once(") ").map_or("", |(_, a)| a);
+                let fields: Vec<&str> = after.split_whitespace().collect();
+                fields.first() == Some(&"Z") && fields.get(1) == Some(&child.id().to_string().as_str())
+            })
+            .collect();
+        send(&child, "INT");
+        let status = wait_at_most(&mut child, Duration::from_secs(15));
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert!(zombies.is_empty(), "{path:?}: zombie children {zombies:?}");
+        assert!(status.is_some_and(|s| s.success()), "{path:?}: {err}");
+        let about_open: Vec<&str> = err.lines().filter(|l| !l.contains("stopped")).collect();
+        assert_eq!(about_open.len(), 1, "{path:?}: one line about the browser: {err}");
+        assert!(about_open[0].contains("could not open a browser") && about_open[0].contains("http://"), "{err}");
+        assert!(!err.contains("no method available"), "the opener's own lines are not passed through: {err}");
+    }
+}
+
+/// Item 18: a softmax over one class is explained (ŷ = 1, loss 0, every gradient 0, with a note
+/// saying why), as JAX computes it; `train` refuses it.
+#[test]
+fn a_one_class_softmax_is_explained_and_not_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(
+        d.join("one.json"),
+        r#"{"layers": [{"type": "dense", "weights": [[1, 2]], "bias": null}, {"type": "softmax"}]}"#,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["explain", "--model", "one.json", "--x", "0.5,-3", "--target", "0", "--format", "json"],
+    ))
+    .unwrap();
+    // ŷ = e^z/e^z = 1 for any z (here z = 0.5 − 6 = −5.5); L = −ln 1 = 0; ∂L/∂z = ŷ − y = 0, so
+    // ∂L/∂W = 0·x = 0 and the step leaves W as it was. (JAX: stax.Softmax over Dense(1) gives the same.)
+    assert_eq!(json["probabilities"], serde_json::json!([[1.0]]));
+    assert_eq!((json["loss"].as_f64(), json["new_loss"].as_f64()), (Some(0.0), Some(0.0)));
+    assert_eq!(json["layers"][0]["grad_weights"], serde_json::json!([[0.0, 0.0]]));
+    assert_eq!(json["check"]["passed"], true);
+    let text = ok_in(d, &["explain", "--model", "one.json", "--x", "0.5,-3", "--target", "0"]);
+    assert!(text.contains("with one class the softmax is") && text.contains("one class cannot"), "{text}");
+    fs::write(d.join("v.csv"), "a,b,y\n1,2,0.5\n3,4,0.7\n").unwrap();
+    refused_in(
+        d,
+        &["train", "--model", "one.json", "--data", "v.csv", "--label", "y"],
+        &["one.json", "layers[1]", "one class", "cannot learn"],
+    );
+}
+
+/// Item 19: number targets on a plain model file (no softmax, no classes or targets named): a
+/// number is no class, and cross-entropy cannot read the output, so the loss is the quadratic one.
+#[test]
+fn number_targets_on_a_plain_model_take_the_quadratic_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("plain.json"), r#"{"layers": [{"type": "dense", "weights": [[0.5, 0.2]], "bias": null}]}"#)
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["explain", "--model", "plain.json", "--x", "1,2", "--target", "0.3", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(json["loss_function"], "quadratic");
+    // ŷ = 0.5·1 + 0.2·2 = 0.9; L = ½(ŷ − y)² = ½(0.9 − 0.3)² = 0.18 (by hand).
+    let loss = json["loss"].as_f64().unwrap();
+    assert!((loss - 0.18).abs() < 1e-15, "{loss}");
+    // ∂L/∂W = (ŷ − y)·x = 0.6·(1, 2) = (0.6, 1.2).
+    let g: Vec<f64> =
+        json["layers"][0]["grad_weights"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((g[0] - 0.6).abs() < 1e-15 && (g[1] - 1.2).abs() < 1e-15, "{g:?}");
+}
+
+/// Item 17: the loss at logits (700, −700), the exact value log1p(e^−1400) ≈ 9.7e−609, is 0 in
+/// f64; at (700, 0) it is log1p(e^−700) = 9.8596765437597708567e−305 (mpmath, 50 digits). Both
+/// engines and `explain` give these. (On 0d8bd57 these already held: the 9.86e−305 in the issue is
+/// e^−700, the exponential the softmax walk-through shows for the logit −700, not the loss.)
+#[test]
+fn the_loss_at_far_apart_logits_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (weights, exact) in [("700;-700", 0.0), ("700;0", 9.85967654375977e-305)] {
+        let json: serde_json::Value = serde_json::from_str(&ok_in(
+            d,
+            &["explain", "--weights", weights, "--x", "1", "--target", "0", "--format", "json"],
+        ))
+        .unwrap();
+        let loss = json["loss"].as_f64().unwrap();
+        assert!(loss == exact || ((loss - exact) / exact).abs() < 4.0 * f64::EPSILON, "{weights}: {loss:e}");
+    }
+    fs::write(d.join("far.json"), r#"{"layers": [{"type": "dense", "weights": [[700], [-700]], "bias": null}, {"type": "softmax"}], "classes": ["a", "b"], "features": ["x"]}"#).unwrap();
+    fs::write(d.join("far.csv"), "x,label\n1,a\n-1,b\n").unwrap();
+    for engine in ["compiled", "tape"] {
+        let json: serde_json::Value = serde_json::from_str(&ok_in(
+            d,
+            &["train", "--model", "far.json", "--data", "far.csv", "--epochs", "1", "--test-fraction", "0"]
+                .into_iter()
+                .chain(["--scale", "none", "--engine", engine, "--format", "json"])
+                .collect::<Vec<_>>(),
+        ))
+        .unwrap();
+        assert_eq!(json["epochs"][0]["loss"].as_f64(), Some(0.0), "{engine}");
+    }
 }

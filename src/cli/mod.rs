@@ -52,8 +52,13 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), made from the same definitions as --help: `gradlens man | man -l -`.
-    Man,
+    /// Print a manual page (roff), made from the same definitions as --help: `gradlens man | man -l -`
+    /// for gradlens(1), `gradlens man explain` for gradlens-explain(1), and so on for each subcommand.
+    Man {
+        /// The subcommand whose page to print (default: gradlens(1), which lists them).
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+    },
 }
 
 /// When to colour what goes to a terminal.
@@ -84,9 +89,11 @@ pub fn main() -> ExitCode {
     let _ = COLOR.set(cli.color);
     let command = match cli.command {
         Command::Explain(_) => options::Command::Explain,
-        Command::Train(_) | Command::Predict(_) | Command::Serve(_) | Command::Completions { .. } | Command::Man => {
-            options::Command::Other
-        }
+        Command::Train(_)
+        | Command::Predict(_)
+        | Command::Serve(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => options::Command::Other,
     };
     let result = match cli.command {
         Command::Explain(args) => explain::run(args),
@@ -98,13 +105,7 @@ pub fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "gradlens", &mut script);
             output::print(&script)
         }
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .map_err(anyhow::Error::from)
-                .and_then(|()| output::print(&page))
-        }
+        Command::Man { page } => man_page(page.as_deref()).and_then(|roff| output::print(&roff)),
     };
     match result {
         Ok(()) => {
@@ -117,6 +118,31 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The manual page gradlens(1), or gradlens-NAME(1) for subcommand NAME: the pages gradlens(1)
+/// refers to under SUBCOMMANDS.
+fn man_page(name: Option<&str>) -> Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    // Built, each subcommand is named as its page is (`gradlens-explain`).
+    cli.build();
+    let command = match name {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => {
+                let names: Vec<&str> = cli.get_subcommands().map(clap::Command::get_name).collect();
+                bail!(
+                    "man '{}': no such page; the pages are those of {}",
+                    gradlens::safe_text::quoted(name),
+                    names.join(", ")
+                );
+            }
+        },
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(command).render(&mut roff)?;
+    Ok(roff)
 }
 
 /// clap's message without its "error: " prefix, tips and usage block: the first paragraph, on one
@@ -206,26 +232,36 @@ pub fn flush_warnings() {
     }
 }
 
-/// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them.
+/// Parses `"0.81,0.57,-0.28"` for option `option`: finite numbers, commas between them. A bad
+/// item is quoted with its position; the whole text only when it is short (a list of 20,000
+/// numbers quoted whole would be cut before the item that is wrong).
 pub fn parse_numbers(option: &str, text: &str) -> Result<Vec<f64>> {
-    text.split(',')
+    let items: Vec<&str> = text.split(',').map(str::trim).collect();
+    let given = || {
+        if text.chars().count() <= QUOTE_WHOLE {
+            format!("{option} '{}'", gradlens::safe_text::quoted(text))
+        } else {
+            format!("{option} ({} numbers)", gradlens::limits::group(items.len()))
+        }
+    };
+    items
+        .iter()
         .enumerate()
         .map(|(i, item)| {
-            let item = item.trim();
-            let v: f64 = item.parse().map_err(|_| {
-                if item.is_empty() {
-                    anyhow!("{option} '{text}': number {} is missing", i + 1)
-                } else {
-                    anyhow!("{option} '{text}': '{item}' is not a number")
-                }
-            })?;
-            if !v.is_finite() {
-                bail!("{option} '{text}': '{item}' is not a finite number");
+            let bad =
+                |what: &str| anyhow!("{}: '{}' {what} (number {})", given(), gradlens::safe_text::quoted(item), i + 1);
+            match item.parse::<f64>() {
+                Err(_) if item.is_empty() => Err(anyhow!("{}: number {} is missing", given(), i + 1)),
+                Err(_) => Err(bad("is not a number")),
+                Ok(v) if !v.is_finite() => Err(bad("is not a finite number")),
+                Ok(v) => Ok(v),
             }
-            Ok(v)
         })
         .collect()
 }
+
+/// The longest option text an error quotes whole, in characters.
+const QUOTE_WHOLE: usize = 80;
 
 /// Parses `"r1;r2;r3"` (rows separated by semicolons) into rows of equal length.
 pub fn parse_matrix(option: &str, text: &str) -> Result<ndarray::Array2<f64>> {

@@ -37,6 +37,8 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Targets if command == Command::Explain => Some("--target"),
         Setting::Threads => Some("--threads"),
         Setting::Dtype => Some("--dtype"),
+        Setting::Points => Some("--points"),
+        Setting::Noise => Some("--noise"),
         Setting::Inputs
         | Setting::Targets
         | Setting::Model

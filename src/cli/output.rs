@@ -14,8 +14,15 @@
 //!   files, and only when all of that worked renames the staged files into place.
 //! - **Checked before work.** [`Plan::output`] probes each folder by creating (and removing) a
 //!   temporary file in it, so a read-only folder is found before training, not after.
-//! - **Interrupted runs leave nothing.** Every temporary file is in a registry that the
-//!   SIGINT/SIGTERM handler ([`install_signal_cleanup`]) empties before the process exits.
+//! - **Interrupted runs leave all old or all new.** Every temporary file is registered, under the
+//!   same lock, in the moment it is created, and every folder the run made ([`MadeDir`]) too; the
+//!   SIGINT/SIGTERM/SIGHUP handler ([`install_signal_cleanup`]) removes them all before the
+//!   process exits, so an interrupted run leaves what the user had. The renames at the end of
+//!   [`commit`] are one section that a signal waits for (a few milliseconds at most): a signal
+//!   before it leaves every file old, a signal during or after it every file new. What this does
+//!   not cover: SIGKILL or a power cut in the middle of the renames (each file is still whole,
+//!   old or new, but the set may be mixed), and a rename that fails half-way (then the message
+//!   names the file that failed).
 //! - **A closed stdout ends the printing, never the saving** ([`print`]).
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -26,23 +33,74 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Temporary files that exist right now; the signal handler removes them.
-static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// What an interrupted run takes away: the temporary files that exist right now, and the
+/// folders it made.
+struct Made {
+    temps: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+/// The registry the signal handler empties. A file or folder is made while this is held, so the
+/// handler sees either nothing on disk or the path registered.
+static MADE: Mutex<Made> = Mutex::new(Made { temps: Vec::new(), dirs: Vec::new() });
+/// Held while the staged files are renamed into place; the signal handler waits for it.
+static RENAMING: Mutex<()> = Mutex::new(());
 /// Set once a write to stdout found the reader gone.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
 
-/// Removes every registered temporary file on SIGINT, SIGTERM or SIGHUP, then exits with status
-/// 130 (the shell's code for an interrupted command).
+/// On SIGINT, SIGTERM or SIGHUP: waits for renames in progress, removes every registered temporary
+/// file and every folder the run made (if it is still empty), then exits with status 130 (the
+/// shell's code for an interrupted command).
 pub fn install_signal_cleanup() {
     // Failing to install (a handler already set by an embedding program) only loses the cleanup.
     let _ = ctrlc::set_handler(|| {
-        if let Ok(temps) = TEMPS.lock() {
-            for path in temps.iter() {
-                let _ = std::fs::remove_file(path);
-            }
+        // A poisoned lock means a panic in the holder: the cleanup is still wanted. Both locks are
+        // kept until the exit, so nothing new is made or renamed after the cleanup.
+        let _renaming = RENAMING.lock().unwrap_or_else(|e| e.into_inner());
+        let made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+        for path in &made.temps {
+            let _ = std::fs::remove_file(path);
+        }
+        for dir in made.dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
         }
         std::process::exit(130);
     });
+}
+
+fn made() -> std::sync::MutexGuard<'static, Made> {
+    MADE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A folder this run made (`--save-npy DIR` when DIR was not there): taken away, if still empty,
+/// when the run fails or is interrupted, and kept once [`MadeDir::keep`] says it is the user's.
+pub struct MadeDir {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl MadeDir {
+    pub fn create(path: &Path) -> std::io::Result<MadeDir> {
+        let mut made = made();
+        std::fs::create_dir(path)?;
+        made.dirs.push(path.to_path_buf());
+        Ok(MadeDir { path: path.to_path_buf(), kept: false })
+    }
+
+    /// The run's files are in it: it stays, whatever happens next.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for MadeDir {
+    fn drop(&mut self) {
+        let mut made = made();
+        if !self.kept {
+            let _ = std::fs::remove_dir(&self.path);
+        }
+        made.dirs.retain(|p| *p != self.path);
+    }
 }
 
 /// Writes to stdout. A reader that has gone (`| head`, `| true`) ends the printing quietly and
@@ -213,12 +271,15 @@ impl Temp {
     /// tempfile's private 0600), since it becomes the user's file when renamed.
     fn new(dir: &Path) -> std::io::Result<Temp> {
         use std::os::unix::fs::PermissionsExt;
+        // Made under the registry's lock: a signal between the file's creation and its
+        // registration would otherwise leave it behind.
+        let mut made = made();
         let file = tempfile::Builder::new()
             .prefix(".gradlens-")
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)?;
         let path = file.path().to_path_buf();
-        TEMPS.lock().map_err(|_| std::io::Error::other("temp registry poisoned"))?.push(path.clone());
+        made.temps.push(path.clone());
         Ok(Temp { file: Some(file), path })
     }
 
@@ -247,9 +308,7 @@ impl Drop for Temp {
 }
 
 fn deregister(path: &Path) {
-    if let Ok(mut temps) = TEMPS.lock() {
-        temps.retain(|p| p != path);
-    }
+    made().temps.retain(|p| p != path);
 }
 
 /// A file written bit by bit during the run (a trace): a registered temporary file for a regular
@@ -345,6 +404,12 @@ pub enum Content {
 /// failure there, such as `/dev/full`, stops the run before any rename), and only then are the
 /// staged files renamed into place.
 pub fn commit(outputs: Vec<(&Target, Content)>) -> Result<()> {
+    commit_then(outputs, || Ok(()))
+}
+
+/// [`commit`], then `finish` (such as removing files the new ones replace), in the same section
+/// as the renames: a signal waits until both are done.
+pub fn commit_then(outputs: Vec<(&Target, Content)>, finish: impl FnOnce() -> Result<()>) -> Result<()> {
     let mut staged: Vec<(Temp, PathBuf, String)> = Vec::new();
     let mut direct: Vec<(&Target, Vec<u8>)> = Vec::new();
     for (target, content) in outputs {
@@ -380,10 +445,11 @@ pub fn commit(outputs: Vec<(&Target, Content)>) -> Result<()> {
                 .with_context(|| format!("{}: writing failed", target.name()))?;
         }
     }
+    let _renaming = RENAMING.lock().unwrap_or_else(|e| e.into_inner());
     for (temp, at, name) in staged {
         temp.persist(&at).with_context(|| name)?;
     }
-    Ok(())
+    finish()
 }
 
 /// Whether `name` is a file `train --save-npy` writes: `layer<N>_weights.npy` or `layer<N>_bias.npy`.

@@ -58,8 +58,12 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-/// The system's opener, if there is one; a failure only says so.
+/// Opens `url` with the system's opener, if there is one. The opener's own output is not passed
+/// through (xdg-open with no browser prints several lines of its own); a failure is one line
+/// saying to open the page by hand. The child is waited for on a thread of its own, so it never
+/// lingers as a zombie while the server runs.
 fn open_browser(url: &str) {
+    use std::process::{Command, Stdio};
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
@@ -67,7 +71,20 @@ fn open_browser(url: &str) {
     } else {
         "xdg-open"
     };
-    if std::process::Command::new(opener).arg(url).spawn().is_err() {
-        eprintln!("gradlens: could not start {opener}; open {url} yourself");
+    let child = Command::new(opener).arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+    match child {
+        Err(e) => cannot_open(url, &format!("{opener}: {e}")),
+        Ok(mut child) => {
+            let url = url.to_string();
+            std::thread::spawn(move || match child.wait() {
+                Ok(status) if status.success() => {}
+                Ok(status) => cannot_open(&url, &format!("{opener} {status}")),
+                Err(e) => cannot_open(&url, &format!("{opener}: {e}")),
+            });
+        }
     }
+}
+
+fn cannot_open(url: &str, why: &str) {
+    eprintln!("gradlens serve: could not open a browser ({why}); open {url} yourself");
 }

@@ -7,7 +7,7 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{Dataset, IRIS, ScaleKind, TargetColumns, TargetKind};
+use gradlens::data::{DEFAULT_POINTS, Dataset, IRIS, ScaleKind, TOY_NAMES, TargetColumns, TargetKind, Toy};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::LOSS_NAMES;
@@ -22,6 +22,8 @@ use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings};
 use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step};
 use gradlens::update::OPTIMIZER_NAMES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -29,9 +31,18 @@ use std::path::{Path, PathBuf};
 #[command(after_help = "With no options: the blog's model, serial(Dense(3), Softmax) with a bias, trained on \
                         Iris (standardised, 20% held out for testing) by full-batch gradient descent.")]
 pub struct Args {
-    /// `iris` (built in), a CSV file with a header row, or '-' (a CSV on stdin).
-    #[arg(long, value_name = "iris|FILE", default_value = IRIS)]
+    /// `iris` (built in); a generated toy set, `circle`, `xor`, `gaussians`, `spiral` (two classes
+    /// in the plane) or `curve` (y = sin πx, regression), drawn from --seed; a CSV file with a
+    /// header row (./spiral for a file of that name), or '-' (a CSV on stdin).
+    #[arg(long, value_name = "iris|circle|xor|gaussians|spiral|curve|FILE", default_value = IRIS)]
     data: String,
+    /// How many points a generated --data set has [default: 400]
+    #[arg(long, value_name = "N")]
+    points: Option<usize>,
+    /// A generated --data set's noise: each coordinate (the curve's y) moves by up to this much,
+    /// uniformly, in a plane where the sets lie within radius 1 [default: 0]
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    noise: Option<f64>,
     /// The CSV's target column (default: the last), a class per row; several, a,b, are numbers
     /// to learn (regression, with the quadratic loss).
     #[arg(long, value_name = "COLUMN[,COLUMN…]")]
@@ -179,10 +190,11 @@ pub fn run(args: Args) -> Result<()> {
         .transpose()?;
     let columns = target_columns(&args)?;
     let settings = settings(&args)?;
-    settings.config(start.as_ref().map(|s| &s.file), columns.kind())?;
+    let kind = Toy::from_name(&args.data).map_or(columns.kind(), Toy::kind);
+    settings.config(start.as_ref().map(|s| &s.file), kind)?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
-    if args.data != IRIS {
+    if args.data != IRIS && Toy::from_name(&args.data).is_none() {
         plan.input("--data", Path::new(&args.data));
     }
     if let Some(path) = &args.labels {
@@ -242,10 +254,9 @@ pub fn run(args: Args) -> Result<()> {
     if let (Some(stream), Some(target)) = (trace, &outputs.trace) {
         files.push((target, Content::Stream(stream)));
     }
-    output::commit(files)?;
-    if let Some(npy) = &mut npy {
-        npy.made_dir = false; // the folder is the user's now
-        npy.remove_stale()?;
+    output::commit_then(files, || npy.as_ref().map_or(Ok(()), NpyFiles::remove_stale))?;
+    if let Some(made) = npy.as_mut().and_then(|n| n.made.take()) {
+        made.keep(); // the folder is the user's now
     }
 
     let out = match args.format {
@@ -363,18 +374,20 @@ impl Outputs {
 /// other files in it are never touched.
 struct NpyFiles {
     dir: PathBuf,
-    made_dir: bool,
+    /// The folder, if this run made it: taken away again by a failed or interrupted run.
+    made: Option<output::MadeDir>,
     targets: Vec<(Target, String)>,
 }
 
 impl NpyFiles {
     fn check(dir: &Path, names: &[String], plan: &mut Plan) -> Result<NpyFiles> {
-        let made_dir = !dir.exists();
-        if made_dir {
-            std::fs::create_dir(dir)
-                .with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?;
-        }
-        let mut npy = NpyFiles { dir: dir.to_path_buf(), made_dir, targets: Vec::new() };
+        let made = if dir.exists() {
+            None
+        } else {
+            let made = output::MadeDir::create(dir);
+            Some(made.with_context(|| format!("--save-npy {}: cannot make the folder", dir.display()))?)
+        };
+        let mut npy = NpyFiles { dir: dir.to_path_buf(), made, targets: Vec::new() };
         for name in names {
             npy.targets.push((plan.output("--save-npy", &dir.join(name), false)?, name.clone()));
         }
@@ -397,16 +410,6 @@ impl NpyFiles {
     }
 }
 
-/// A run that fails (a bad option found later, a diverged run, a failed save) takes away the
-/// folder it made, if nothing is in it.
-impl Drop for NpyFiles {
-    fn drop(&mut self) {
-        if self.made_dir {
-            let _ = std::fs::remove_dir(&self.dir);
-        }
-    }
-}
-
 /// The data, and how to name it in messages and reports.
 fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
     let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
@@ -424,7 +427,26 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
              numbers)"
         );
     }
-    let data = if args.data == IRIS {
+    let toy = Toy::from_name(&args.data);
+    if toy.is_none() {
+        for (option, given) in [("--points", args.points.is_some()), ("--noise", args.noise.is_some())] {
+            if given {
+                super::warn(&format!(
+                    "{option} is ignored: it sizes a generated --data set ({})",
+                    TOY_NAMES.join(", ")
+                ));
+            }
+        }
+    }
+    let data = if let Some(toy) = toy {
+        if args.label.is_some() || args.targets.is_some() {
+            bail!("--data {toy}: a generated data set has its own targets (no --label or --targets)");
+        }
+        // The points have their own generator from --seed: the same seed, the same table,
+        // whatever the run then draws.
+        let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+        toy.generate(args.points.unwrap_or(DEFAULT_POINTS), args.noise.unwrap_or(0.0), &mut rng)?
+    } else if args.data == IRIS {
         if let Some(label) = &args.label
             && label != "species"
         {
@@ -432,10 +454,13 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         }
         Dataset::iris()
     } else if numpy {
-        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref(), columns.kind()).map_err(|e| match e {
-            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
-            e => anyhow!(e),
-        })?
+        let limits = input::numpy_limits();
+        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
+            |e| match e {
+                gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+                e => anyhow!(e),
+            },
+        )?
     } else {
         let reader = input::open_data("--data", Path::new(&args.data))?;
         Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
@@ -449,7 +474,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         TargetKind::Classes => "the one-hot targets",
         TargetKind::Values => "the targets",
     };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())
         .with_context(|| format!("--data {}", args.data))?;
     Ok(data)
 }

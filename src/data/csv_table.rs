@@ -121,7 +121,12 @@ fn fast_row<'a>(raw: &'a [u8], columns: &[Column], row: &mut [f64]) -> Option<&'
                 i += used;
             }
             Column::Label | Column::Skip => {
-                let end = if c == last { raw.len() } else { i + memchr::memchr(b',', &raw[i..])? };
+                // A text field ends at the next comma; the last one at the line's end, and a
+                // comma there is a field too many, which the careful path names.
+                let end = i + memchr::memchr(b',', &raw[i..]).unwrap_or(raw.len() - i);
+                if (c == last) != (end == raw.len()) {
+                    return None;
+                }
                 let field = &raw[i..end];
                 if memchr::memchr(b'"', field).is_some() {
                     return None;
@@ -142,6 +147,91 @@ fn fast_row<'a>(raw: &'a [u8], columns: &[Column], row: &mut [f64]) -> Option<&'
         }
     }
     Some(label)
+}
+
+/// The columns a reader takes from each data row: a number from each of `numbers` (in that
+/// order, a column may come twice), the last `trailing` of them kept apart (value targets), and,
+/// with `label`, that column's text.
+struct Layout<'a> {
+    numbers: &'a [usize],
+    trailing: usize,
+    label: Option<usize>,
+}
+
+/// What [`read_rows`] read: the rows' leading numbers and their trailing ones, each row-major.
+struct Rows {
+    leading: Vec<f64>,
+    trailing: Vec<f64>,
+    count: usize,
+}
+
+/// Every data row after the header, in one loop: each row's numbers are appended to the leading
+/// and trailing values, and its label, if the layout has one, is handed to `on_label` with the
+/// row's line. A plain line is parsed in place ([`fast_row`]); anything else (quotes, spaces, a
+/// field too many or too few, a bad number) is read the careful way, which also names the error.
+/// The trailing numbers are moved out row by row, so the table is never held twice.
+fn read_rows<R: Read>(
+    records: &mut Records<R>,
+    file: &Path,
+    names: &[String],
+    layout: Layout,
+    mut on_label: impl FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<Rows> {
+    let width = layout.numbers.len();
+    let mut kinds = vec![Column::Skip; names.len()];
+    for (slot, &c) in layout.numbers.iter().enumerate() {
+        kinds[c] = Column::Number(slot);
+    }
+    if let Some(l) = layout.label {
+        kinds[l] = Column::Label;
+    }
+    // A column asked for twice is read the careful way (the fast path fills one slot a column).
+    let distinct = layout.numbers.iter().collect::<std::collections::HashSet<_>>().len() == width;
+    let fast_ok = distinct && layout.label.is_none_or(|l| !layout.numbers.contains(&l));
+    let lead = width - layout.trailing;
+    let (mut values, mut trailing, mut rows) = (Vec::new(), Vec::new(), 0);
+    loop {
+        let start = values.len();
+        values.resize(start + width, 0.0);
+        let line = records.line();
+        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
+            None => {
+                values.truncate(start);
+                break;
+            }
+            Some(raw) if fast_ok && !raw.is_empty() => match fast_row(raw, &kinds, &mut values[start..]) {
+                Some(label) => {
+                    if layout.label.is_some() {
+                        on_label(line, label)?;
+                    }
+                    true
+                }
+                None => false,
+            },
+            Some(_) => false,
+        };
+        if fast {
+            records.consume_line();
+        } else {
+            values.truncate(start);
+            let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
+            let Some(record) = data_record(file, record, names.len())? else { continue };
+            for &c in layout.numbers {
+                values.push(number(file, record.line, &names[c], record.field(c))?);
+            }
+            if let Some(l) = layout.label {
+                on_label(record.line, record.field(l))?;
+            }
+        }
+        if layout.trailing > 0 {
+            trailing.extend(values.drain(start + lead..));
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(fail(file, None, None, "the file has a header but no data rows"));
+    }
+    Ok(Rows { leading: values, trailing, count: rows })
 }
 
 /// 10⁰ … 10¹⁵, each exact in f64.
@@ -262,59 +352,20 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
     let feature_names: Vec<String> =
         names.iter().enumerate().filter(|(i, _)| *i != label_col).map(|(_, n)| n.clone()).collect();
 
-    let n = feature_names.len();
-    let columns: Vec<Column> = (0..names.len())
-        .map(|c| match c.cmp(&label_col) {
-            std::cmp::Ordering::Less => Column::Number(c),
-            std::cmp::Ordering::Equal => Column::Label,
-            std::cmp::Ordering::Greater => Column::Number(c - 1),
-        })
-        .collect();
-    let mut values: Vec<f64> = Vec::new();
+    let numbers: Vec<usize> = (0..names.len()).filter(|&c| c != label_col).collect();
     let mut labels = Vec::new();
     let mut classes = Classes::default();
     let label_name = &names[label_col];
-    loop {
-        let start = values.len();
-        values.resize(start + n, 0.0);
-        // A plain line is parsed in place; anything else (quotes, spaces, an error) the careful way.
-        let line = records.line();
-        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
-            None => {
-                values.truncate(start);
-                break;
-            }
-            Some(raw) => match fast_row(raw, &columns, &mut values[start..]) {
-                Some(label) if !label.is_empty() => Some(classes.index(file, line, label_name, label)?),
-                _ => None,
-            },
-        };
-        if let Some(class) = fast {
-            records.consume_line();
-            labels.push(class);
-            continue;
-        }
-        values.truncate(start);
-        let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
-        let Some(record) = data_record(file, record, names.len())? else { continue };
-        let row = record.line;
-        for (c, field) in record.iter().enumerate() {
-            if c != label_col {
-                values.push(number(file, row, &names[c], field)?);
-            }
-        }
-        let field = record.field(label_col);
+    let layout = Layout { numbers: &numbers, trailing: 0, label: Some(label_col) };
+    let rows = read_rows(&mut records, file, &names, layout, |row, field| {
         if field.is_empty() {
             return Err(fail(file, Some(row), Some(label_name), "the label is empty"));
         }
         labels.push(classes.index(file, row, label_name, field)?);
-    }
-    let class_names = classes.names;
-    if labels.is_empty() {
-        return Err(fail(file, None, None, "the file has a header but no data rows"));
-    }
-    let features = Array2::from_shape_vec((labels.len(), feature_names.len()), values).expect("rows × features");
-    Ok(Dataset { features, feature_names, target: Target::Classes { labels, names: class_names } })
+        Ok(())
+    })?;
+    let features = Array2::from_shape_vec((rows.count, feature_names.len()), rows.leading).expect("rows × features");
+    Ok(Dataset { features, feature_names, target: Target::Classes { labels, names: classes.names } })
 }
 
 /// A regression table: the numeric columns `wanted` (default: the last) are the targets, in that
@@ -335,42 +386,17 @@ fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dat
     if looks_headerless(&names) {
         return Err(fail(file, Some(1), None, HEADERLESS));
     }
-    let is_target = |c: usize| target_cols.contains(&c);
-    let feature_cols: Vec<usize> = (0..names.len()).filter(|&c| !is_target(c)).collect();
+    let feature_cols: Vec<usize> = (0..names.len()).filter(|c| !target_cols.contains(c)).collect();
     let (n, k) = (feature_cols.len(), target_cols.len());
     // One slot per column of a row: the features first, then the targets in the order asked for.
-    let mut kinds = vec![Column::Skip; names.len()];
-    for (slot, &c) in feature_cols.iter().chain(&target_cols).enumerate() {
-        kinds[c] = Column::Number(slot);
-    }
-    let (mut features, mut targets, mut row) = (Vec::new(), Vec::new(), vec![0.0; n + k]);
-    let mut rows = 0;
-    loop {
-        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
-            None => break,
-            Some(raw) => fast_row(raw, &kinds, &mut row).is_some(),
-        };
-        if fast {
-            records.consume_line();
-        } else {
-            let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
-            let Some(record) = data_record(file, record, names.len())? else { continue };
-            for (slot, &c) in feature_cols.iter().chain(&target_cols).enumerate() {
-                row[slot] = number(file, record.line, &names[c], record.field(c))?;
-            }
-        }
-        features.extend_from_slice(&row[..n]);
-        targets.extend_from_slice(&row[n..]);
-        rows += 1;
-    }
-    if rows == 0 {
-        return Err(fail(file, None, None, "the file has a header but no data rows"));
-    }
+    let numbers: Vec<usize> = feature_cols.iter().chain(&target_cols).copied().collect();
+    let layout = Layout { numbers: &numbers, trailing: k, label: None };
+    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
     Ok(Dataset {
-        features: Array2::from_shape_vec((rows, n), features).expect("rows × features"),
+        features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features"),
         feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
         target: Target::Values {
-            values: Array2::from_shape_vec((rows, k), targets).expect("rows × targets"),
+            values: Array2::from_shape_vec((rows.count, k), rows.trailing).expect("rows × targets"),
             names: target_cols.iter().map(|&c| names[c].clone()).collect(),
         },
     })
@@ -413,40 +439,9 @@ pub(super) fn parse_features(
             ));
         }
     };
-    let mut kinds = vec![Column::Skip; names.len()];
-    for (slot, &c) in columns.iter().enumerate() {
-        kinds[c] = Column::Number(slot);
-    }
-    // A column asked for twice is read the careful way (the fast path fills one slot a column).
-    let fast_ok = columns.iter().collect::<std::collections::HashSet<_>>().len() == columns.len();
-    let mut values = Vec::new();
-    let mut rows = 0;
-    loop {
-        let start = values.len();
-        values.resize(start + columns.len(), 0.0);
-        let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
-            None => {
-                values.truncate(start);
-                break;
-            }
-            Some(raw) => fast_ok && fast_row(raw, &kinds, &mut values[start..]).is_some(),
-        };
-        if fast {
-            records.consume_line();
-        } else {
-            values.truncate(start);
-            let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
-            let Some(record) = data_record(file, record, names.len())? else { continue };
-            for &c in &columns {
-                values.push(number(file, record.line, &names[c], record.field(c))?);
-            }
-        }
-        rows += 1;
-    }
-    if rows == 0 {
-        return Err(fail(file, None, None, "the file has a header but no data rows"));
-    }
-    Ok(Array2::from_shape_vec((rows, columns.len()), values).expect("rows × columns"))
+    let layout = Layout { numbers: &columns, trailing: 0, label: None };
+    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
+    Ok(Array2::from_shape_vec((rows.count, columns.len()), rows.leading).expect("rows × columns"))
 }
 
 #[cfg(test)]
@@ -474,7 +469,8 @@ mod tests {
             let want = text.parse::<f64>().ok();
             assert_eq!(parse_partial(text.as_bytes()).map(|(v, _)| v.to_bits()), want.map(f64::to_bits), "{text}");
         }
-        assert_eq!(parse_partial(b"1.x"), None.or(fast_float2::parse_partial::<f64, _>(b"1.x").ok()));
+        // "1.x": the plain digits end at 'x', so fast_float2 reads the number 1 from two bytes.
+        assert_eq!(parse_partial(b"1.x"), Some((1.0, 2)));
         assert_eq!(parse_partial(b""), None);
         assert_eq!(parse_partial(b"-"), None);
         assert_eq!(parse_partial(b"."), None);

@@ -137,16 +137,22 @@ impl Model {
             }
             width = Some((i, out));
         }
-        let Some((_, out)) = width else {
+        if width.is_none() {
             return Err(Fault::new("layers", "the model has no dense layer"));
-        };
-        if out < 2 && layers.last().is_some_and(ModelLayer::is_softmax) {
-            return Err(Fault::new(
-                format!("layers[{}]", layers.len() - 1),
-                "a softmax over one class is always 1 and cannot learn: 2 classes at least",
-            ));
         }
         Ok(Model { layers })
+    }
+
+    /// A softmax over one output is always 1 (e^z/e^z), so its loss is 0 and its gradient 0 whatever
+    /// the weights: training cannot change it, and refuses it with this fault. It is still a
+    /// model: `explain` shows why one class cannot learn, a fair question.
+    pub fn one_class_softmax(&self) -> Option<Fault> {
+        (self.out_width() < 2 && self.last().is_softmax()).then(|| {
+            Fault::new(
+                format!("layers[{}]", self.layers.len() - 1),
+                "a softmax over one class is always 1 and cannot learn: 2 classes at least",
+            )
+        })
     }
 
     /// A model from stax's `serial([...])` and its parameters (as `init` gives them): besides

@@ -226,28 +226,35 @@ impl TrainJob {
         let kind = data.target.kind();
         let config = settings.config(start.as_ref().map(|s| &s.file), kind)?;
         if let Some(s) = &start {
-            config.loss.check_output(&s.model).map_err(|f| Error::ModelFile {
-                path: s.path.clone(),
-                at: f.at,
-                why: f.why,
-            })?;
+            let fault = config.loss.check_output(&s.model).err().or_else(|| s.model.one_class_softmax());
+            if let Some(f) = fault {
+                return Err(Error::ModelFile { path: s.path.clone(), at: f.at, why: f.why });
+            }
             s.file.check_fits(&s.path, &s.model, &data)?;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed());
         // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
         let saved_scaler = start.as_ref().and_then(|s| s.file.scaler.clone());
         let scale = if saved_scaler.is_some() { None } else { settings.scale()? };
-        let Prepared { train, test, scaler, .. } = data.prepare(settings.test_fraction(), scale, &mut rng)?;
-        let (train, test, scaler) = match saved_scaler {
-            Some(s) => (train.scaled(&s), test.map(|t| t.scaled(&s)), Some(s)),
-            None => (train, test, scaler),
+        // The data is moved into its parts (kept whole, it is the training part: not copied);
+        // the report and the model read only its shape and names, which the training part keeps.
+        let rows = data.len();
+        let Prepared { mut train, mut test, scaler, .. } =
+            data.into_prepared(settings.test_fraction(), scale, &mut rng)?;
+        let scaler = match saved_scaler {
+            Some(s) => {
+                train.scale_in_place(&s);
+                test.iter_mut().for_each(|t| t.scale_in_place(&s));
+                Some(s)
+            }
+            None => scaler,
         };
         let model = match start {
             Some(s) => s.model,
-            None => fresh_model(&settings, &data, config.loss, &mut rng)?,
+            None => fresh_model(&settings, &train, config.loss, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
-        let data_report = DataReport::new(&source, &data, &train, test.as_ref());
+        let data_report = DataReport { rows, ..DataReport::new(&source, &train, &train, test.as_ref()) };
         let ran_on = engine.for_run(&config, traced);
         let config_report = ConfigReport::new(
             &config,
@@ -269,7 +276,13 @@ fn fresh_model(settings: &TrainSettings, data: &Dataset, loss: Loss, rng: &mut C
     // for any data is named by that rule.
     let widest = spec.hidden.iter().chain([&features, &outputs]).max().copied().unwrap_or(0);
     let model = spec.build_for(features, outputs, loss, rng)?;
-    crate::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
+    crate::limits::matrix(
+        Setting::Hidden,
+        "one layer's activations for the data",
+        data.len(),
+        widest,
+        data.features.len(),
+    )?;
     Ok(model)
 }
 
@@ -287,6 +300,6 @@ impl TrainRun {
 
     /// The number of parameters the model trains (weights, and biases where it has them).
     pub fn parameters(&self) -> usize {
-        self.model.params().len()
+        self.model.param_count()
     }
 }

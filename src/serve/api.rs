@@ -5,6 +5,7 @@
 use super::error::{ApiError, parse_body, shorten};
 use super::{AppState, MAX_ANSWER, MAX_EXPLAIN_WORK, MAX_PARAMETERS, MAX_SAMPLES};
 use crate::data::{Dataset, Target, TargetColumns, TargetKind};
+use crate::model::Head;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
@@ -111,7 +112,7 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
         Some(file) => file,
         None => {
             let mut file = request.model.to_file();
-            file.classes = request.class_names.clone();
+            file.head = request.class_names.clone().map(Head::Classes);
             file.features = request.feature_names.clone();
             file
         }
@@ -529,10 +530,11 @@ pub async fn new_model(
     let run = TrainJob::new(settings, Dataset::clone(&table)).prepare()?;
     let mut file: ModelFile = run.model.to_file();
     file.scaler = run.scaler;
-    match table.target.kind() {
-        TargetKind::Classes => file.classes = Some(table.target.names().to_vec()),
-        TargetKind::Values => file.targets = Some(table.target.names().to_vec()),
-    }
+    let names = table.target.names().to_vec();
+    file.head = Some(match table.target.kind() {
+        TargetKind::Classes => Head::Classes(names),
+        TargetKind::Values => Head::Values(names),
+    });
     file.features = Some(table.feature_names.clone());
     Ok(Json(serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?))
 }

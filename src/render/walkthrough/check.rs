@@ -7,7 +7,7 @@ use crate::render::math::{Math, Sym, cat, d_loss, eq, minus, plus};
 /// Stage 8: the tape's gradient against the hand formula and finite differences.
 pub(super) fn check(doc: &mut Doc, c: &Ctx) {
     let g = &c.e.check;
-    doc.heading("8. Check: the gradient three ways");
+    doc.stage("check", "Check: the gradient three ways");
     let hand = if c.sym.multi() {
         spans!["the hand-derived formulas of the custom model (no tape: the chain above, layer by layer)"]
     } else {
@@ -35,6 +35,17 @@ pub(super) fn check(doc: &mut Doc, c: &Ctx) {
             format!(
                 " (for {} of the {} parameters, spread evenly over the layers: each costs two forward passes)",
                 g.fd_parameters, g.parameters
+            )
+            .into(),
+        );
+    }
+    if g.fd_at_kink > 0 {
+        p.push(
+            format!(
+                "; {} of them move a relu or leaky_relu input across 0 between θ − h and θ + h (an input at \
+                 exactly 0 does), where the central difference averages the slopes on both sides: the check \
+                 is not meaningful at a kink, so those are compared with the hand formulas only",
+                g.fd_at_kink
             )
             .into(),
         );

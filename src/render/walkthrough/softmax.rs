@@ -9,7 +9,7 @@ pub(super) fn softmax(doc: &mut Doc, c: &Ctx) {
     let Some((sm, log)) = c.output else { return };
     let out = c.e.layers.len() - 1;
     let (z, yhat) = (c.input_of(out), c.sym.output(out));
-    doc.heading("3. Softmax: the probabilities");
+    doc.stage("output", "Softmax: the probabilities");
     doc.para(spans![
         "Each logit's exponential, divided by their sum, so the probabilities are positive and add up to 1:"
     ]);
@@ -86,5 +86,14 @@ pub(super) fn softmax(doc: &mut Doc, c: &Ctx) {
         );
     } else {
         c.vector_or_matrix(doc, spans!["The probabilities, one row per sample:"], yhat, &c.e.probabilities);
+    }
+    if c.e.probabilities.ncols() == 1 {
+        doc.para(spans![
+            "Note: with one class the softmax is ",
+            cat!(yhat.at(0), eq(), over(exp(z.at(0)), exp(z.at(0))), eq(), "1"),
+            " whatever the logit, so the loss is 0 and every gradient below is 0: one class cannot \
+             learn (train refuses such a model; two classes at least give the softmax something to \
+             share out)."
+        ]);
     }
 }
