@@ -81,6 +81,7 @@ fn golden_cases() -> Vec<(String, TrainConfig, Model)> {
                 },
                 freeze_bias: false,
                 api: Api::Stax,
+                penalty: gradlens::loss::Penalty::NONE,
             };
             out.push((name, config, model));
         }
@@ -183,6 +184,7 @@ fn any_thread_count_gives_the_same_bits() {
         loss: Loss::default(),
         freeze_bias: false,
         api: Api::Stax,
+        penalty: gradlens::loss::Penalty::NONE,
     };
     for dtype in [Dtype::F64, Dtype::F32] {
         let one = run(compiled(dtype, 1), &config, &model, &data, None);
@@ -401,6 +403,7 @@ proptest! {
             loss,
             freeze_bias,
             api: Api::Stax,
+            penalty: gradlens::loss::Penalty::NONE,
         };
         let test = random_data(&mut rng, 5, f, k, values);
         // A quadratic loss on an unbounded output (ln ŷ, identity) can diverge: then both must,
@@ -521,6 +524,7 @@ fn large_data_read_row_major_gives_the_same_runs() {
             loss: Loss::default(),
             freeze_bias: false,
             api: Api::Stax,
+            penalty: gradlens::loss::Penalty::NONE,
         };
         let tape = run(Engine::Tape, &config, &model, &data, None);
         let fast = run(compiled(Dtype::F64, 2), &config, &model, &data, None);

@@ -24,7 +24,7 @@ use crate::data::{Dataset, Prepared, ScaleKind, Scaler, TargetKind};
 use crate::engine::compiled::Dtype;
 use crate::error::{Error, Result, Setting};
 use crate::layers::Init;
-use crate::loss::{LogBase, Loss};
+use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, TrainConfig, train_on};
@@ -82,6 +82,10 @@ pub struct TrainSettings {
     pub freeze_bias: bool,
     /// How the gradient is taken.
     pub api: Option<Api>,
+    /// λ₂ of the L2 penalty on the weights [default: 0].
+    pub l2: Option<f64>,
+    /// λ₁ of the L1 penalty on the weights [default: 0].
+    pub l1: Option<f64>,
 }
 
 impl TrainSettings {
@@ -109,6 +113,7 @@ impl TrainSettings {
             loss,
             freeze_bias: self.freeze_bias,
             api: self.api.unwrap_or(Api::Stax),
+            penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
         };
         config.check()?;
         Ok(config)

@@ -16,7 +16,7 @@ use super::kernels::{
 use super::spec::{LayerSpec, NetSpec};
 use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting};
-use crate::loss::Loss;
+use crate::loss::{Loss, Penalty};
 use crate::softmax::RowStats;
 
 /// The widest input and output of a network that takes [`Plan`]'s one-layer path: its logits, a
@@ -174,6 +174,21 @@ impl<F: Real> Plan<F> {
                 self.grad[b_at..b_at + outputs].fill(F::zero());
             }
         }
+    }
+
+    /// Adds `penalty`'s gradient to every dense layer's weights' entries of [`Plan::grad`]
+    /// (after [`Plan::loss_and_grad`]), and gives its value at `params`: `--l2`/`--l1`, as the
+    /// tape's loop does with [`Penalty::apply`].
+    pub fn add_penalty(&mut self, penalty: Penalty, params: &[F]) -> f64 {
+        let mut total = 0.0;
+        for (offsets, layer) in self.offsets.iter().zip(&self.spec.layers) {
+            if let (Some((w_at, _)), LayerSpec::Dense { inputs, outputs, .. }) = (*offsets, layer) {
+                let range = w_at..w_at + inputs * outputs;
+                let part = penalty.add_to(&params[range.clone()], &mut self.grad[range]);
+                total += part.to_f64().expect("a float");
+            }
+        }
+        total
     }
 
     /// The network it runs.
