@@ -281,8 +281,8 @@ async function select(sel) {
   }
   if (sel.layer === null) {
     if (sel.input) {
-      add(`<h3>input x${sel.row + 1}</h3><p class="muted">Edit it in “Sample and step”, or here:</p>`);
-      box.append(editor(`x${sel.row + 1} of sample 1`, state.body.x[0][sel.row], (body, v) => { body.x[0][sel.row] = v; delete body.sample; }));
+      add(`<h3>input ${state.page.inputs[sel.row]}</h3><p class="muted">Edit it in “Sample and step”, or here:</p>`);
+      box.append(editor(`${state.page.inputs[sel.row]} of sample 1`, state.body.x[0][sel.row], (body, v) => { body.x[0][sel.row] = v; delete body.sample; }));
     } else {
       add(`<h3>loss</h3><p>L = <b>${state.page.text.loss}</b>; its stage is “The loss”.</p>`);
     }

@@ -357,6 +357,10 @@ async fn walkthrough_fragments_and_chains() {
     let stages = v["stages"].as_array().unwrap();
     assert!(stages.len() >= 9, "overview and the eight stages");
     assert!(stages.iter().all(|s| s["html"].as_str().unwrap().contains("<math") || s["title"] == "Overview"));
+    // The page's input fields are named by the symbol table, as the walk-through names them.
+    let inputs: Vec<&str> = v["inputs"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert_eq!(inputs.first(), Some(&"x₁"));
+    assert_eq!(inputs.len(), v["explanation"]["inputs"][0].as_array().unwrap().len());
     // W₁₂'s chain: ∂L/∂W₁₂ = ∂L/∂z₁·x₂ = (−0.5205567)·0.57 = −0.29671732 (issue 8's example;
     // ∂L/∂z₁ = ŷ₁ − 1 = 0.4794433 − 1 from the spec's probabilities).
     let chain = v["chains"]

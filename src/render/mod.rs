@@ -11,6 +11,7 @@ mod math;
 mod mathml;
 mod number;
 mod symbols;
+pub use symbols::input_labels;
 mod text;
 pub mod training;
 pub(crate) mod walkthrough;

@@ -101,3 +101,10 @@ impl Symbols {
         self.dense_number[i]
     }
 }
+
+/// The inputs' names as the walk-through writes them, x₁, x₂…: the page labels its input fields
+/// with these rather than spelling its own.
+pub fn input_labels(layers: &[LayerTrace], inputs: usize) -> Vec<String> {
+    let symbols = Symbols::new(layers);
+    (0..inputs).map(|j| symbols.x().at(j).text).collect()
+}

@@ -172,6 +172,8 @@ struct Walkthrough {
     new_model: Value,
     /// The losses as the walk-through writes them, for the page's header and history.
     text: Summary,
+    /// The inputs' names from the symbol table (x₁, x₂…), for the page's input fields.
+    inputs: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +243,7 @@ pub async fn walkthrough(
             model,
             new_model,
             text: Summary { loss: fmt_num(e.loss), new_loss: fmt_num(e.new_loss), loss_change: fmt_num(e.loss_change) },
+            inputs: render::input_labels(&e.layers, e.inputs.ncols()),
             explanation: e,
         };
         let answer =
