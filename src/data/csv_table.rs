@@ -150,24 +150,33 @@ fn fast_row<'a>(raw: &'a [u8], columns: &[Column], row: &mut [f64]) -> Option<&'
 }
 
 /// The columns a reader takes from each data row: a number from each of `numbers` (in that
-/// order, a column may come twice) and, with `label`, that column's text.
+/// order, a column may come twice), the last `trailing` of them kept apart (value targets), and,
+/// with `label`, that column's text.
 struct Layout<'a> {
     numbers: &'a [usize],
+    trailing: usize,
     label: Option<usize>,
 }
 
-/// Every data row after the header, in one loop: each row's numbers are appended to the returned
-/// values (rows × `layout.numbers.len()`, row-major), and its label, if the layout has one, is
-/// handed to `on_label` with the row's line. A plain line is parsed in place ([`fast_row`]);
-/// anything else (quotes, spaces, a field too many or too few, a bad number) is read the careful
-/// way, which also names the error. Returns the values and the number of rows.
+/// What [`read_rows`] read: the rows' leading numbers and their trailing ones, each row-major.
+struct Rows {
+    leading: Vec<f64>,
+    trailing: Vec<f64>,
+    count: usize,
+}
+
+/// Every data row after the header, in one loop: each row's numbers are appended to the leading
+/// and trailing values, and its label, if the layout has one, is handed to `on_label` with the
+/// row's line. A plain line is parsed in place ([`fast_row`]); anything else (quotes, spaces, a
+/// field too many or too few, a bad number) is read the careful way, which also names the error.
+/// The trailing numbers are moved out row by row, so the table is never held twice.
 fn read_rows<R: Read>(
     records: &mut Records<R>,
     file: &Path,
     names: &[String],
     layout: Layout,
     mut on_label: impl FnMut(usize, &[u8]) -> Result<()>,
-) -> Result<(Vec<f64>, usize)> {
+) -> Result<Rows> {
     let width = layout.numbers.len();
     let mut kinds = vec![Column::Skip; names.len()];
     for (slot, &c) in layout.numbers.iter().enumerate() {
@@ -179,7 +188,8 @@ fn read_rows<R: Read>(
     // A column asked for twice is read the careful way (the fast path fills one slot a column).
     let distinct = layout.numbers.iter().collect::<std::collections::HashSet<_>>().len() == width;
     let fast_ok = distinct && layout.label.is_none_or(|l| !layout.numbers.contains(&l));
-    let (mut values, mut rows) = (Vec::new(), 0);
+    let lead = width - layout.trailing;
+    let (mut values, mut trailing, mut rows) = (Vec::new(), Vec::new(), 0);
     loop {
         let start = values.len();
         values.resize(start + width, 0.0);
@@ -213,12 +223,15 @@ fn read_rows<R: Read>(
                 on_label(record.line, record.field(l))?;
             }
         }
+        if layout.trailing > 0 {
+            trailing.extend(values.drain(start + lead..));
+        }
         rows += 1;
     }
     if rows == 0 {
         return Err(fail(file, None, None, "the file has a header but no data rows"));
     }
-    Ok((values, rows))
+    Ok(Rows { leading: values, trailing, count: rows })
 }
 
 /// 10⁰ … 10¹⁵, each exact in f64.
@@ -343,15 +356,15 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
     let mut labels = Vec::new();
     let mut classes = Classes::default();
     let label_name = &names[label_col];
-    let (values, rows) =
-        read_rows(&mut records, file, &names, Layout { numbers: &numbers, label: Some(label_col) }, |row, field| {
-            if field.is_empty() {
-                return Err(fail(file, Some(row), Some(label_name), "the label is empty"));
-            }
-            labels.push(classes.index(file, row, label_name, field)?);
-            Ok(())
-        })?;
-    let features = Array2::from_shape_vec((rows, feature_names.len()), values).expect("rows × features");
+    let layout = Layout { numbers: &numbers, trailing: 0, label: Some(label_col) };
+    let rows = read_rows(&mut records, file, &names, layout, |row, field| {
+        if field.is_empty() {
+            return Err(fail(file, Some(row), Some(label_name), "the label is empty"));
+        }
+        labels.push(classes.index(file, row, label_name, field)?);
+        Ok(())
+    })?;
+    let features = Array2::from_shape_vec((rows.count, feature_names.len()), rows.leading).expect("rows × features");
     Ok(Dataset { features, feature_names, target: Target::Classes { labels, names: classes.names } })
 }
 
@@ -377,14 +390,13 @@ fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dat
     let (n, k) = (feature_cols.len(), target_cols.len());
     // One slot per column of a row: the features first, then the targets in the order asked for.
     let numbers: Vec<usize> = feature_cols.iter().chain(&target_cols).copied().collect();
-    let (values, rows) =
-        read_rows(&mut records, file, &names, Layout { numbers: &numbers, label: None }, |_, _| Ok(()))?;
-    let table = Array2::from_shape_vec((rows, n + k), values).expect("rows × columns");
+    let layout = Layout { numbers: &numbers, trailing: k, label: None };
+    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
     Ok(Dataset {
-        features: table.slice(ndarray::s![.., ..n]).to_owned(),
+        features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features"),
         feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
         target: Target::Values {
-            values: table.slice(ndarray::s![.., n..]).to_owned(),
+            values: Array2::from_shape_vec((rows.count, k), rows.trailing).expect("rows × targets"),
             names: target_cols.iter().map(|&c| names[c].clone()).collect(),
         },
     })
@@ -427,9 +439,9 @@ pub(super) fn parse_features(
             ));
         }
     };
-    let (values, rows) =
-        read_rows(&mut records, file, &names, Layout { numbers: &columns, label: None }, |_, _| Ok(()))?;
-    Ok(Array2::from_shape_vec((rows, columns.len()), values).expect("rows × columns"))
+    let layout = Layout { numbers: &columns, trailing: 0, label: None };
+    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
+    Ok(Array2::from_shape_vec((rows.count, columns.len()), rows.leading).expect("rows × columns"))
 }
 
 #[cfg(test)]

@@ -123,10 +123,7 @@ impl Target {
     /// Row `i`'s target as the loss reads it, into `y` (k numbers): one-hot for a class.
     pub fn write_row(&self, i: usize, y: &mut [f64]) {
         match self {
-            Target::Classes { labels, .. } => {
-                y.fill(0.0);
-                y[labels[i]] = 1.0;
-            }
+            Target::Classes { labels, .. } => write_one_hot(labels[i], y),
             Target::Values { values, .. } => {
                 for (dst, &v) in y.iter_mut().zip(values.row(i)) {
                     *dst = v;
@@ -368,8 +365,14 @@ pub fn read_features_from(
 /// m×classes, a 1 at `[i, labels[i]]`.
 pub fn one_hot(labels: &[usize], classes: usize) -> Array2<f64> {
     let mut y = Array2::zeros((labels.len(), classes));
-    for (i, &c) in labels.iter().enumerate() {
-        y[[i, c]] = 1.0;
+    for (mut row, &c) in y.rows_mut().into_iter().zip(labels) {
+        write_one_hot(c, row.as_slice_mut().expect("a row-major matrix"));
     }
     y
+}
+
+/// Class `c` as the loss reads it, into `y` (one number per class): 1 at `c`, 0 elsewhere.
+pub fn write_one_hot(c: usize, y: &mut [f64]) {
+    y.fill(0.0);
+    y[c] = 1.0;
 }

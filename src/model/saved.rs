@@ -4,7 +4,7 @@
 
 use super::{Model, ModelLayer};
 use crate::activation::Activation;
-use crate::data::{Dataset, Scaler, Target};
+use crate::data::{Dataset, Scaler, Target, TargetKind};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::update::Optimizer;
@@ -14,26 +14,101 @@ use std::path::Path;
 
 /// The model file as JSON sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "FileFields", into = "FileFields")]
 pub struct ModelFile {
     /// The layers, input first.
     pub layers: Vec<LayerFile>,
-    /// Class names in output-unit order; written by `train --save`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classes: Option<Vec<String>>,
-    /// The target columns' names in output-unit order, for a model trained on values
-    /// (regression); written by `train --save`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targets: Option<Vec<String>>,
+    /// What the outputs are, with their names in output-unit order; written by `train --save`.
+    pub head: Option<Head>,
     /// Feature names in input order; written by `train --save`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
     /// The scaling fitted on the training rows, applied to every input before the first layer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaler: Option<Scaler>,
     /// How the model was trained; `explain` takes its step size and loss from here, so
     /// "one more step" is a step of the same run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingRecord>,
+}
+
+/// What a model's outputs are: a class each, or a value each (regression), with the names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Head {
+    /// Class names in output-unit order (the file's `classes`).
+    Classes(Vec<String>),
+    /// The target columns' names in output-unit order (the file's `targets`).
+    Values(Vec<String>),
+}
+
+impl Head {
+    /// The names, in output-unit order.
+    pub fn names(&self) -> &[String] {
+        match self {
+            Head::Classes(names) | Head::Values(names) => names,
+        }
+    }
+
+    /// Classes or values.
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            Head::Classes(_) => TargetKind::Classes,
+            Head::Values(_) => TargetKind::Values,
+        }
+    }
+
+    /// Its field in the file.
+    fn field(&self) -> &'static str {
+        match self {
+            Head::Classes(_) => "classes",
+            Head::Values(_) => "targets",
+        }
+    }
+
+    /// The head of a model trained on `target`.
+    pub fn of(target: &Target) -> Head {
+        match target {
+            Target::Classes { names, .. } => Head::Classes(names.clone()),
+            Target::Values { names, .. } => Head::Values(names.clone()),
+        }
+    }
+}
+
+/// The file's fields as JSON has them: the head as `classes` or `targets`, one or neither.
+#[derive(Serialize, Deserialize)]
+struct FileFields {
+    layers: Vec<LayerFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    classes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    targets: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    features: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scaler: Option<Scaler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    training: Option<TrainingRecord>,
+}
+
+impl TryFrom<FileFields> for ModelFile {
+    type Error = String;
+    fn try_from(f: FileFields) -> std::result::Result<ModelFile, String> {
+        let head = match (f.classes, f.targets) {
+            (Some(_), Some(_)) => return Err("a model has classes or targets (values), not both".into()),
+            (Some(names), None) => Some(Head::Classes(names)),
+            (None, Some(names)) => Some(Head::Values(names)),
+            (None, None) => None,
+        };
+        Ok(ModelFile { layers: f.layers, head, features: f.features, scaler: f.scaler, training: f.training })
+    }
+}
+
+impl From<ModelFile> for FileFields {
+    fn from(m: ModelFile) -> FileFields {
+        let (classes, targets) = match m.head {
+            Some(Head::Classes(names)) => (Some(names), None),
+            Some(Head::Values(names)) => (None, Some(names)),
+            None => (None, None),
+        };
+        FileFields { layers: m.layers, classes, targets, features: m.features, scaler: m.scaler, training: m.training }
+    }
 }
 
 /// The settings of the run that saved a model (`train --save`).
@@ -152,6 +227,22 @@ impl<'de> Deserialize<'de> for LayerFile {
 }
 
 impl ModelFile {
+    /// The class names, when the outputs are classes.
+    pub fn classes(&self) -> Option<&[String]> {
+        match &self.head {
+            Some(Head::Classes(names)) => Some(names),
+            Some(Head::Values(_)) | None => None,
+        }
+    }
+
+    /// The target columns' names, when the outputs are values.
+    pub fn targets(&self) -> Option<&[String]> {
+        match &self.head {
+            Some(Head::Values(names)) => Some(names),
+            Some(Head::Classes(_)) | None => None,
+        }
+    }
+
     /// Reads and parses a model file; errors name the file and the JSON path at fault.
     pub fn load(path: &Path) -> Result<ModelFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::ModelFile {
@@ -192,16 +283,11 @@ impl ModelFile {
             s.check(inputs).map_err(|why| fail("scaler".into(), why))?;
         }
         // Names are looked up by index (a class) and by name (a CSV column for each input).
-        for (field, names) in [("classes", &self.classes), ("targets", &self.targets)] {
-            if let Some(c) = names
-                && c.len() != outputs
-            {
-                return Err(fail(field.into(), format!("{} names but the model has {outputs} outputs", c.len())));
-            }
-        }
-        // An output is a class or a value, not both: predict reads one or the other.
-        if self.classes.is_some() && self.targets.is_some() {
-            return Err(fail("targets".into(), "a model has classes or targets (values), not both".into()));
+        if let Some(head) = &self.head
+            && head.names().len() != outputs
+        {
+            let why = format!("{} names but the model has {outputs} outputs", head.names().len());
+            return Err(fail(head.field().into(), why));
         }
         if let Some(f) = &self.features
             && f.len() != inputs
@@ -247,25 +333,26 @@ pub fn misfit(model: &Model, file: Option<&ModelFile>, data: &Dataset, data_name
         ));
     }
     let file = file?;
-    let (saved, other, kind, order) = match &data.target {
-        Target::Classes { .. } => (&file.classes, &file.targets, "classes", " of first appearance"),
-        Target::Values { .. } => (&file.targets, &file.classes, "target values", " of --label"),
+    let (kind, order) = match &data.target {
+        Target::Classes { .. } => ("classes", " of first appearance"),
+        Target::Values { .. } => ("target values", " of --label"),
     };
-    if let (None, Some(names)) = (saved, other) {
-        return Some(format!(
-            "the model's outputs are {} ({}) but {data_name}'s targets are {kind}",
-            if kind == "classes" { "target values" } else { "classes" },
-            names.join(", ")
-        ));
-    }
-    if let Some(names) = saved
-        && names != data.target.names()
-    {
-        return Some(format!(
-            "the model's {kind} are {} but {data_name}'s are {} (in order{order})",
-            names.join(", "),
-            data.target.names().join(", ")
-        ));
+    match &file.head {
+        Some(head) if head.kind() != data.target.kind() => {
+            return Some(format!(
+                "the model's outputs are {} ({}) but {data_name}'s targets are {kind}",
+                if kind == "classes" { "target values" } else { "classes" },
+                head.names().join(", ")
+            ));
+        }
+        Some(head) if head.names() != data.target.names() => {
+            return Some(format!(
+                "the model's {kind} are {} but {data_name}'s are {} (in order{order})",
+                head.names().join(", "),
+                data.target.names().join(", ")
+            ));
+        }
+        Some(_) | None => {}
     }
     if let Some(names) = &file.features
         && names != &data.feature_names
@@ -320,6 +407,6 @@ impl Model {
                 ModelLayer::LogSoftmax => LayerFile::Logsoftmax,
             })
             .collect();
-        ModelFile { layers, classes: None, targets: None, features: None, scaler: None, training: None }
+        ModelFile { layers, head: None, features: None, scaler: None, training: None }
     }
 }

@@ -212,33 +212,39 @@ fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, 
     };
     let softmax_next = next.kind == "softmax" || next.kind == "logsoftmax";
     let (y_hat, y_sym) = (symbols.y_hat(), symbols.y());
-    if let (true, Loss::CrossEntropy { log_base }) = (softmax_next, e.loss_function) {
-        let p = e.probabilities[[0, r]];
-        let y = e.targets[[0, r]];
-        let scale = m as f64 * log_base.ln();
-        let mut html = format!("<li class=\"why\">where{sample}</li>");
-        if (scale - 1.0).abs() < 1e-15 {
-            html.push_str(&worked(
-                vec![d_loss(&z.at(r)), cat!(y_hat.at(r), minus(), y_sym.at(r))],
-                vec![cat!(Math::num(p), minus(), Math::num(y)), Math::num(gz)],
-            ));
-        } else {
-            html.push_str(&worked(
-                vec![
-                    d_loss(&z.at(r)),
-                    cat!(
-                        cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
-                        Math::from("/"),
-                        Math::new("(m·ln b)", "(m \\cdot \\ln b)")
-                    ),
-                ],
-                vec![
-                    cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
-                    Math::num(gz),
-                ],
-            ));
+    // Each loss's own rule where it meets the model; a new loss must say what it writes here.
+    match (e.loss_function, softmax_next) {
+        (Loss::CrossEntropy { log_base }, true) => {
+            let p = e.probabilities[[0, r]];
+            let y = e.targets[[0, r]];
+            let scale = m as f64 * log_base.ln();
+            let mut html = format!("<li class=\"why\">where{sample}</li>");
+            if (scale - 1.0).abs() < 1e-15 {
+                html.push_str(&worked(
+                    vec![d_loss(&z.at(r)), cat!(y_hat.at(r), minus(), y_sym.at(r))],
+                    vec![cat!(Math::num(p), minus(), Math::num(y)), Math::num(gz)],
+                ));
+            } else {
+                html.push_str(&worked(
+                    vec![
+                        d_loss(&z.at(r)),
+                        cat!(
+                            cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
+                            Math::from("/"),
+                            Math::new("(m·ln b)", "(m \\cdot \\ln b)")
+                        ),
+                    ],
+                    vec![
+                        cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
+                        Math::num(gz),
+                    ],
+                ));
+            }
+            return html;
         }
-        return html;
+        // Cross-entropy reads a softmax's output only (`Loss::check_output`): below the top the
+        // chain runs through the layers as for any loss.
+        (Loss::CrossEntropy { .. }, false) | (Loss::Quadratic, _) => {}
     }
     // The quadratic cost through a softmax couples every output: its Jacobian is the forward
     // stage's, not one line here.
@@ -259,19 +265,26 @@ fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, 
         vec![cat!(Math::factor(da), times(), Math::factor(slope)), Math::num(gz)],
     ));
     if layers.get(i + 2).is_none() {
-        // The activation is the output ŷ: the quadratic cost's ∂L/∂ŷ = ŷ − y, divided by m
-        // for a batch (the loss is a mean), as the walk-through writes it.
-        let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
-        let (rule, numbers) = (cat!(y_hat.at(r), minus(), y_sym.at(r)), cat!(Math::num(p), minus(), Math::num(y)));
-        let (rule, numbers) = if m == 1 {
-            (rule, numbers)
-        } else {
-            (
-                cat!(rule.paren(), Math::from("/"), Math::from("m")),
-                cat!(numbers.paren(), Math::from("/"), Math::num(m as f64)),
-            )
-        };
-        html.push_str(&worked(vec![d_loss(&a.at(r)), rule], vec![numbers, Math::num(da)]));
+        match e.loss_function {
+            Loss::Quadratic => {
+                // The activation is the output ŷ: the quadratic cost's ∂L/∂ŷ = ŷ − y, divided by m
+                // for a batch (the loss is a mean), as the walk-through writes it.
+                let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
+                let (rule, numbers) =
+                    (cat!(y_hat.at(r), minus(), y_sym.at(r)), cat!(Math::num(p), minus(), Math::num(y)));
+                let (rule, numbers) = if m == 1 {
+                    (rule, numbers)
+                } else {
+                    (
+                        cat!(rule.paren(), Math::from("/"), Math::from("m")),
+                        cat!(numbers.paren(), Math::from("/"), Math::num(m as f64)),
+                    )
+                };
+                html.push_str(&worked(vec![d_loss(&a.at(r)), rule], vec![numbers, Math::num(da)]));
+            }
+            // Cross-entropy's output is a softmax's (`Loss::check_output`), never an activation's.
+            Loss::CrossEntropy { .. } => {}
+        }
     }
     if let Some(above) = layers.get(i + 2).filter(|l| l.kind == "dense") {
         let (w_above, z_above) = (symbols.weights_of(i + 2), symbols.output(i + 2));

@@ -7,13 +7,21 @@ use super::math::Math;
 #[derive(Debug, Default)]
 pub struct Doc {
     pub blocks: Vec<Block>,
+    /// Stages so far: the next is numbered one more, so the numbers have no gaps whichever
+    /// stages a model's walk-through has.
+    stages: usize,
 }
 
 #[derive(Debug)]
 pub enum Block {
     Title(String),
-    /// A numbered stage.
-    Heading(String),
+    /// A stage (numbered) or a note after them, with the part of the network it is about (the
+    /// page highlights it): inputs, forward, output, loss, backward, update, after, check, or
+    /// notes.
+    Heading {
+        title: String,
+        focus: &'static str,
+    },
     /// A part of a stage (a layer, a sample).
     Subheading(Vec<Span>),
     Para(Vec<Span>),
@@ -93,8 +101,15 @@ impl Doc {
         self.blocks.push(block);
     }
 
+    /// A heading after the stages, not numbered.
     pub fn heading(&mut self, title: impl Into<String>) {
-        self.push(Block::Heading(title.into()));
+        self.push(Block::Heading { title: title.into(), focus: "notes" });
+    }
+
+    /// The next numbered stage, about `focus`.
+    pub fn stage(&mut self, focus: &'static str, title: &str) {
+        self.stages += 1;
+        self.push(Block::Heading { title: format!("{}. {title}", self.stages), focus });
     }
 
     pub fn sub(&mut self, spans: Vec<Span>) {

@@ -27,14 +27,6 @@ pub struct Stage {
     pub html: String,
 }
 
-/// The stages in the order [`super::walkthrough::document`] writes them, numbered from 1.
-const FOCUS: [&str; 8] = ["inputs", "forward", "output", "loss", "backward", "update", "after", "check"];
-
-fn focus(title: &str) -> &'static str {
-    let number = title.split_once('.').and_then(|(n, _)| n.trim().parse::<usize>().ok());
-    number.and_then(|n| FOCUS.get(n.wrapping_sub(1))).copied().unwrap_or("notes")
-}
-
 /// The whole page.
 pub fn render(e: &Explanation) -> String {
     render_steps(std::slice::from_ref(e))
@@ -107,8 +99,8 @@ pub fn stages(e: &Explanation) -> Vec<Stage> {
 fn stages_of(doc: &Doc) -> Vec<Stage> {
     let mut stages = vec![Stage { title: "Overview".into(), focus: "overview", html: String::new() }];
     for block in &doc.blocks {
-        if let Block::Heading(title) = block {
-            stages.push(Stage { title: title.clone(), focus: focus(title), html: String::new() });
+        if let Block::Heading { title, focus } = block {
+            stages.push(Stage { title: title.clone(), focus, html: String::new() });
         }
         let html = &mut stages.last_mut().expect("one stage at least").html;
         html.push_str(&block_html(block));
@@ -121,7 +113,7 @@ fn stages_of(doc: &Doc) -> Vec<Stage> {
 fn block_html(block: &Block) -> String {
     match block {
         Block::Title(title) => format!("<h1>{}</h1>", escape(title)),
-        Block::Heading(title) => format!("<h2>{}</h2>", escape(title)),
+        Block::Heading { title, .. } => format!("<h2>{}</h2>", escape(title)),
         Block::Subheading(spans) => format!("<h3>{}</h3>", inline(spans)),
         Block::Para(spans) => format!("<p>{}</p>", inline(spans)),
         Block::Formula(m) => format!("<div class=\"formula\">{}</div>", mathml(m.tex.trim(), true)),

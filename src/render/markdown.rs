@@ -38,7 +38,7 @@ fn render_doc(doc: &Doc, depth: usize, out: &mut Vec<String>) {
     for block in &doc.blocks {
         out.push(match block {
             Block::Title(title) => format!("{} {}", hashes(1, depth), escape(title)),
-            Block::Heading(title) => format!("{} {}", hashes(2, depth), escape(title)),
+            Block::Heading { title, .. } => format!("{} {}", hashes(2, depth), escape(title)),
             Block::Subheading(spans) => format!("{} {}", hashes(4, depth), inline(spans)),
             Block::Para(spans) => inline(spans),
             Block::Formula(m) => format!("$$\n{}\n$$", m.tex.trim()),

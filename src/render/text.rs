@@ -57,7 +57,7 @@ impl Out {
     fn block(&mut self, block: &Block) {
         match block {
             Block::Title(title) => self.styled(vec![title.clone()], BOLD_CYAN),
-            Block::Heading(title) => {
+            Block::Heading { title, .. } => {
                 let rule = "─".repeat(width(title));
                 self.styled(vec![title.clone(), rule], BOLD_CYAN);
             }

@@ -250,6 +250,22 @@ mod tests {
         Model::single_dense(array![[1.0, 0.0], [0.0, 1.0]], None).unwrap()
     }
 
+    /// The header names the engine that ran the steps, as the JSON report's `engine` does: the
+    /// compiled engine by default, the tape when a trace asked for it.
+    #[test]
+    fn the_header_names_the_engine_that_ran() {
+        let sgd = Optimizer::sgd(0.5).unwrap();
+        let stax = |engine| {
+            let mut c = config(sgd, None, "e");
+            c.train.api = Api::Stax;
+            c.engine = engine;
+            header(&data(0), &c, &model())
+        };
+        let compiled = crate::engine::compiled::train::EngineOptions { dtype: Dtype::F32, threads: 1 };
+        assert!(stax(Engine::Compiled(compiled)).contains("gradient by the compiled engine (f32), seed 9"));
+        assert!(stax(Engine::Tape).contains("gradient by tape (stax), seed 9"));
+    }
+
     #[test]
     fn the_header_describes_data_model_and_settings() {
         let adam = Optimizer::adam(0.01).unwrap();

@@ -8,7 +8,24 @@
 //! optimizer, the loss and its output layer in [`Loss`], a model's shapes in [`Model`], the
 //! samples and targets in [`explain`](crate::trace::explain)); this module only reads the options
 //! and says which [`Setting`] a problem is about, so the CLI can name its option (`--sample 200:
-//! Iris has rows 0 to 149`) and the API its field (`sample 200: …`).
+//! Iris has rows 0 to 149`) and the API its field (`sample 200: …`). [`steps`] takes N updates
+//! in a row (`explain --steps N`).
+//!
+//! # Example
+//! ```
+//! use gradlens::data::Dataset;
+//! use gradlens::run::explain::{ExplainOptions, steps};
+//!
+//! // Nothing given: the blog's example, two steps in a row.
+//! let request = ExplainOptions::default().request(&Dataset::iris(), "Iris")?;
+//! let two = steps(request, 2)?;
+//! // L = −ln 0.4794433 = 0.7351296 nats, then 0.5643395 from the weights the first step left
+//! // (the post; JAX golden blog_ln).
+//! assert!((two[0].loss - 0.7351296406658168).abs() < 1e-12);
+//! assert!((two[1].loss - 0.5643395).abs() < 1e-7);
+//! assert_eq!(two[1].loss, two[0].new_loss);
+//! # Ok::<(), gradlens::Error>(())
+//! ```
 
 use crate::data::Dataset;
 use crate::error::{Error, Result, Setting};
@@ -118,8 +135,10 @@ impl ExplainOptions {
         // A model file naming value targets predicts numbers, and so does one that names no classes
         // and ends in no softmax (a plain regression net: cross-entropy could not read it): without
         // a saved run its loss is the quadratic one, as `train` chooses for values.
-        let predicts_values =
-            file.is_some_and(|f| f.targets.is_some() || (f.classes.is_none() && !model.last().is_softmax()));
+        let predicts_values = file.is_some_and(|f| match &f.head {
+            Some(head) => head.kind() == crate::data::TargetKind::Values,
+            None => !model.last().is_softmax(),
+        });
         let kind = if predicts_values { crate::data::TargetKind::Values } else { crate::data::TargetKind::Classes };
         let saved = trained.map(|t| t.loss).unwrap_or(Loss::default_for(kind));
         let loss = Loss::chosen(self.loss.as_deref(), self.log_base, Some(saved))?;
@@ -129,7 +148,7 @@ impl ExplainOptions {
                 None => f.into_error(),
             });
         }
-        let mut class_names = file.and_then(|f| f.classes.clone());
+        let mut class_names = file.and_then(|f| f.classes().map(<[String]>::to_vec));
         let mut feature_names = file.and_then(|f| f.features.clone());
 
         // Where the samples come from, for messages: the setting the user gave.
@@ -188,7 +207,7 @@ impl ExplainOptions {
             t
         } else if predicts_values {
             // A regression model's outputs are numbers: there is no class 0 to fall back on.
-            let what = match file.and_then(|f| f.targets.as_ref()) {
+            let what = match file.and_then(ModelFile::targets) {
                 Some(names) => names.join(", "),
                 None => format!("it ends in {}, not a softmax, and names no classes", model.last().kind()),
             };

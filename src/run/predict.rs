@@ -87,8 +87,8 @@ impl PredictJob {
             Some(s) => s.transform(&self.rows),
             None => self.rows.clone(),
         };
-        if let Some(names) = &self.file.targets {
-            return Ok(Predictions::Values { names: names.clone(), values: self.outputs(&x)? });
+        if let Some(names) = self.file.targets() {
+            return Ok(Predictions::Values { names: names.to_vec(), values: self.outputs(&x)? });
         }
         let one_sigmoid =
             self.model.out_width() == 1 && matches!(self.model.last(), ModelLayer::Activation(Activation::Sigmoid));
@@ -111,8 +111,8 @@ impl PredictJob {
             }
         };
         let width = if one_sigmoid { 2 } else { self.model.out_width() };
-        let names = match &self.file.classes {
-            Some(names) if names.len() == width => names.clone(),
+        let names = match self.file.classes() {
+            Some(names) if names.len() == width => names.to_vec(),
             _ => (0..width).map(|i| i.to_string()).collect(),
         };
         Ok(Predictions::Classes { names, classes, scores })

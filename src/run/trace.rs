@@ -31,6 +31,7 @@ pub struct TraceFormat {
 /// gradients and new parameters.
 #[derive(Serialize)]
 struct CompactLine<'a> {
+    schema: u32,
     epoch: usize,
     step: usize,
     loss: f64,
@@ -53,6 +54,7 @@ struct CompactLayer<'a> {
 /// One `--trace` line: the step's explanation, with where it falls in the run.
 #[derive(Serialize)]
 struct TraceLine<'a> {
+    schema: u32,
     epoch: usize,
     step: usize,
     #[serde(flatten)]
@@ -99,6 +101,7 @@ impl TraceFormat {
                 })
                 .collect();
             let line = CompactLine {
+                schema: super::SCHEMA,
                 epoch: step.epoch,
                 step: step.step,
                 loss: explanation.loss,
@@ -107,7 +110,12 @@ impl TraceFormat {
             };
             serde_json::to_vec(&line)
         } else {
-            serde_json::to_vec(&TraceLine { epoch: step.epoch, step: step.step, explanation: &explanation })
+            serde_json::to_vec(&TraceLine {
+                schema: super::SCHEMA,
+                epoch: step.epoch,
+                step: step.step,
+                explanation: &explanation,
+            })
         };
         let mut bytes = bytes.map_err(|e| Error::Io { path: "trace".into(), source: std::io::Error::other(e) })?;
         bytes.push(b'\n');

@@ -286,6 +286,6 @@ impl TrainRun {
 
     /// The number of parameters the model trains (weights, and biases where it has them).
     pub fn parameters(&self) -> usize {
-        self.model.params().len()
+        self.model.param_count()
     }
 }

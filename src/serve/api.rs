@@ -5,6 +5,7 @@
 use super::error::{ApiError, parse_body, shorten};
 use super::{AppState, MAX_ANSWER, MAX_EXPLAIN_WORK, MAX_PARAMETERS, MAX_SAMPLES};
 use crate::data::{Dataset, Target, TargetColumns};
+use crate::model::Head;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
@@ -112,7 +113,7 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
         Some(file) => file,
         None => {
             let mut file = request.model.to_file();
-            file.classes = request.class_names.clone();
+            file.head = request.class_names.clone().map(Head::Classes);
             file.features = request.feature_names.clone();
             file
         }
@@ -501,7 +502,7 @@ pub async fn new_model(
     let (_, class_names) = classes(&table)?;
     let model = model_spec.build(table.feature_names.len(), class_names.len(), &mut rng)?;
     let mut file: ModelFile = model.to_file();
-    file.classes = Some(class_names.to_vec());
+    file.head = Some(Head::Classes(class_names.to_vec()));
     file.features = Some(table.feature_names.clone());
     Ok(Json(serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?))
 }

@@ -175,8 +175,7 @@ impl TrainReport {
             test: test.map(|t| evaluate(&result.model, &t.features, &t.target, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
-        model.classes = data.classes.clone();
-        model.targets = data.targets.clone();
+        model.head = Some(crate::model::Head::of(&train.target));
         model.features = Some(data.features.clone());
         model.scaler = scaler;
         let t = &config.train;
@@ -259,7 +258,7 @@ mod tests {
         assert_eq!(test_eval.fit, Fit::Classes { accuracy: 1.0, correct: 1, confusion: vec![vec![0, 0], vec![0, 1]] });
 
         let file = &report.model;
-        assert_eq!(file.classes.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(file.classes(), Some(&["a".to_string(), "b".to_string()][..]));
         assert_eq!(file.features.as_deref(), Some(&["x1".to_string(), "x2".to_string()][..]));
         assert_eq!(file.scaler.as_ref(), Some(&scaler));
         let record = file.training.as_ref().unwrap();

@@ -8,7 +8,7 @@ use crate::render::math::{Math, cat, minus};
 pub(super) fn after_update(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
     let unit = c.unit();
-    doc.heading("7. After the update: the loss again");
+    doc.stage("after", "After the update: the loss again");
     doc.para(spans![
         "The same batch through the new weights (stages 2 to 4 again); ",
         Math::new("L′", "L'"),

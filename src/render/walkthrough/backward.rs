@@ -13,7 +13,7 @@ use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 5: the chain rule from the loss back to every weight.
 pub(super) fn backward(doc: &mut Doc, c: &Ctx) {
-    doc.heading("5. Backward: from the loss to every weight");
+    doc.stage("backward", "Backward: from the loss to every weight");
     doc.para(spans![
         "The chain rule, from the loss back to each weight. Every gradient below is the tape's ",
         "(reverse-mode autodiff); the formulas show why it has that value."

@@ -7,7 +7,7 @@ use crate::render::math::{Math, Sym, cat, d_loss, eq, minus, plus};
 /// Stage 8: the tape's gradient against the hand formula and finite differences.
 pub(super) fn check(doc: &mut Doc, c: &Ctx) {
     let g = &c.e.check;
-    doc.heading("8. Check: the gradient three ways");
+    doc.stage("check", "Check: the gradient three ways");
     let hand = if c.sym.multi() {
         spans!["the hand-derived formulas of the custom model (no tape: the chain above, layer by layer)"]
     } else {

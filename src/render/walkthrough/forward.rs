@@ -7,7 +7,7 @@ use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
 /// Stage 2: every layer up to the logits.
 pub(super) fn forward(doc: &mut Doc, c: &Ctx) {
-    doc.heading(if c.sym.multi() { "2. Forward, layer by layer" } else { "2. Forward: the logits" });
+    doc.stage("forward", if c.sym.multi() { "Forward, layer by layer" } else { "Forward: the logits" });
     let hidden = if c.output.is_some() { c.e.layers.len() - 1 } else { c.e.layers.len() };
     for (i, layer) in c.e.layers.iter().enumerate().take(hidden) {
         match layer {

@@ -9,7 +9,7 @@ use crate::trace::{DenseTrace, LayerTrace, Matrix};
 /// Stage 1: the numbers everything starts from.
 pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    doc.heading("1. Inputs, weights and target");
+    doc.stage("inputs", "Inputs, weights and target");
     let n = e.inputs.ncols();
     let inputs_caption = if c.m == 1 {
         spans![format!("The input, one sample of {n} features:")]

@@ -12,7 +12,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     let out = e.layers.len().saturating_sub(1);
     let yhat = c.sym.output(out);
     let log_sym = math::log_symbol(base);
-    doc.heading("4. The loss: cross-entropy");
+    doc.stage("loss", "The loss: cross-entropy");
     let mut p = spans!["Minus the log of the probability given to each class, weighted by the target, with "];
     p.extend(describe_base(base));
     p.push(". Only the true class's term survives, as the other targets are 0:".into());

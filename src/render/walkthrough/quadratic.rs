@@ -10,7 +10,7 @@ use crate::trace::{Explanation, LayerTrace, Matrix};
 pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
     let yhat = c.output_name();
-    doc.heading("4. The loss: the quadratic cost");
+    doc.stage("loss", "The loss: the quadratic cost");
     doc.para(spans![
         "Half the squared distance between each output and its target, summed over the outputs ",
         "(Mazur's E_total; averaged over the samples of a batch, Nielsen's quadratic cost):"

@@ -9,7 +9,7 @@ pub(super) fn softmax(doc: &mut Doc, c: &Ctx) {
     let Some((sm, log)) = c.output else { return };
     let out = c.e.layers.len() - 1;
     let (z, yhat) = (c.input_of(out), c.sym.output(out));
-    doc.heading("3. Softmax: the probabilities");
+    doc.stage("output", "Softmax: the probabilities");
     doc.para(spans![
         "Each logit's exponential, divided by their sum, so the probabilities are positive and add up to 1:"
     ]);

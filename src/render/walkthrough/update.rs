@@ -13,7 +13,7 @@ pub(super) fn update(doc: &mut Doc, c: &Ctx) {
     if !matches!(c.e.optimizer, Optimizer::Sgd { .. }) {
         return run_update(doc, c);
     }
-    doc.heading("6. The update: each weight steps against its gradient");
+    doc.stage("update", "The update: each weight steps against its gradient");
     doc.para(spans![
         "Plain gradient descent: each weight moves against its gradient, scaled by the step size ",
         cat!(math::alpha(), " = ", alpha),
@@ -78,7 +78,7 @@ fn new_parameters(doc: &mut Doc, c: &Ctx, i: usize, dense: &DenseTrace) {
 /// depends on the optimizer's state from earlier steps, which the explanation does not hold, so
 /// the rule is stated and the new weights are shown.
 fn run_update(doc: &mut Doc, c: &Ctx) {
-    doc.heading("6. The update: the optimizer's step");
+    doc.stage("update", "The update: the optimizer's step");
     let rule = match c.e.optimizer {
         Optimizer::Momentum { mass, .. } => format!(
             "Momentum (mass {}): each weight keeps a velocity v ← {}·v + ∂L/∂W, carried from the run's earlier \
