@@ -33,6 +33,7 @@ fn thousand_epochs(c: &mut Criterion) {
             loss: Loss::default(),
             freeze_bias: false,
             api,
+            penalty: gradlens::loss::Penalty::NONE,
         };
         group.bench_function(name, |b| {
             b.iter(|| {

@@ -72,6 +72,10 @@ pub enum Setting {
     Points,
     /// A generated data set's noise.
     Noise,
+    /// The L2 penalty's rate.
+    L2,
+    /// The L1 penalty's rate.
+    L1,
     /// The update step.
     Step,
     /// The training run as a whole.
@@ -113,6 +117,8 @@ impl Setting {
             Setting::TrainingData => "training data",
             Setting::Points => "points",
             Setting::Noise => "noise",
+            Setting::L2 => "l2",
+            Setting::L1 => "l1",
             Setting::Step => "step",
             Setting::Training => "training",
             Setting::Plot => "plot",

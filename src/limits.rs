@@ -1,11 +1,14 @@
 //! The sizes gradlens refuses before allocating, so that a small input (a 40 KB argument, a
 //! 150 KB CSV) can never ask for gigabytes. Each check multiplies with overflow-safe arithmetic
 //! and its error names the limit.
+//!
+//! A matrix is bounded by the machine, not by a fixed cap: its bytes must fit in the memory
+//! available now (the kernel's MemAvailable plus free swap, within the cgroup's limit), so data
+//! that fits trains and a request that cannot fit is refused before it is allocated, with the
+//! number it would need.
 
 use crate::error::{Error, Result, Setting};
 
-/// The most numbers (f64) one matrix may hold: 2²⁶ = 67,108,864, 512 MiB.
-pub const MAX_MATRIX: usize = 1 << 26;
 /// The most parameters a model may have: 2²⁶ (512 MiB of weights; training keeps a few copies).
 pub const MAX_PARAMS: usize = 1 << 26;
 /// The longest field or record a CSV may have: 64 MiB (a row of 100,000 numbers is about 2 MB).
@@ -20,19 +23,66 @@ pub const MAX_SHOWN_JACOBIAN: usize = 16;
 /// A trace larger than this (estimated) gets a warning before training: 100 MB.
 pub const TRACE_WARN_BYTES: u64 = 100_000_000;
 
-/// `rows × cols` numbers for `what` (a matrix made from `setting`), or an error naming the limit.
-pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize) -> Result<usize> {
-    match rows.checked_mul(cols) {
-        Some(n) if n <= MAX_MATRIX => Ok(n),
-        _ => Err(Error::invalid(
-            setting,
-            format!(
-                "{what}: {rows} × {cols} numbers is more than the limit of {} ({} MiB) for one matrix",
-                group(MAX_MATRIX),
-                (MAX_MATRIX * 8) >> 20
-            ),
-        )),
+/// The bytes this process can still allocate without the kernel refusing or killing it: the
+/// kernel's estimate of available memory plus free swap, capped by the cgroup's memory limit
+/// (cgroup v2) less what the cgroup uses. `None` where the system does not say (then nothing is
+/// refused for memory).
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| {
+        meminfo.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+    };
+    let system = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0)).saturating_mul(1024);
+    let cgroup =
+        |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{file}")).ok()?.trim().parse::<u64>().ok();
+    Some(match (cgroup("memory.max"), cgroup("memory.current")) {
+        (Some(max), Some(used)) => system.min(max.saturating_sub(used)),
+        _ => system,
+    })
+}
+
+/// Whether `bytes` more can be allocated ([`available_memory`]); the error says how much they
+/// need and how much there is: "need 627 MiB, more than the 412 MiB of memory available".
+fn fits_in_memory(bytes: u64) -> std::result::Result<(), String> {
+    match available_memory() {
+        Some(free) if bytes > free => {
+            Err(format!("need {}, more than the {} of memory available", self::bytes(bytes), self::bytes(free)))
+        }
+        _ => Ok(()),
     }
+}
+
+/// [`fits_in_memory`] for `what` (plural: "the numbers need …").
+pub fn check_memory(what: &str, bytes: u64) -> std::result::Result<(), String> {
+    fits_in_memory(bytes).map_err(|why| format!("{what} {why}"))
+}
+
+/// A matrix derived from the data (its one-hot targets, a layer's activations) may hold this
+/// many times the data's own numbers, and always [`MATRIX_FLOOR`]: the bound follows the input,
+/// so real data that fits in memory trains, while a small input (10,000 one-row classes in a
+/// 120 KB CSV) cannot ask for gigabytes.
+pub const MATRIX_PER_INPUT: usize = 4;
+/// The size every derived matrix may have whatever the input: 2²⁶ numbers, 512 MiB.
+pub const MATRIX_FLOOR: usize = 1 << 26;
+
+/// `rows × cols` numbers (f64) for `what` (a matrix made from `setting` for data of
+/// `input_numbers` numbers), or an error naming the bound it passes and the number it needs: the
+/// bound that follows the input ([`MATRIX_PER_INPUT`], [`MATRIX_FLOOR`]) or the memory available.
+pub fn matrix(setting: Setting, what: &str, rows: usize, cols: usize, input_numbers: usize) -> Result<usize> {
+    let n = rows.checked_mul(cols).filter(|n| n.checked_mul(size_of::<f64>()).is_some());
+    let refuse = |why: String| Error::invalid(setting, format!("{what}: {rows} × {cols} numbers {why}"));
+    let n = n.ok_or_else(|| refuse("are more than memory can address".into()))?;
+    let bound = input_numbers.saturating_mul(MATRIX_PER_INPUT).max(MATRIX_FLOOR);
+    if n > bound {
+        return Err(refuse(format!(
+            "are more than the limit of {} for data of {} numbers ({MATRIX_PER_INPUT}× the data, and at least {})",
+            group(bound),
+            group(input_numbers),
+            group(MATRIX_FLOOR)
+        )));
+    }
+    fits_in_memory((n * size_of::<f64>()) as u64).map_err(refuse)?;
+    Ok(n)
 }
 
 /// The parameter count of a chain of dense layers of widths `widths` (inputs first), each with a
@@ -129,9 +179,20 @@ mod tests {
 
     #[test]
     fn sizes_overflow_into_errors_not_panics() {
-        assert_eq!(matrix(Setting::Inputs, "m", 3, 4).unwrap(), 12);
-        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2).unwrap_err().to_string().contains("67,108,864"));
-        assert!(matrix(Setting::Inputs, "m", 10_000, 10_000).is_err());
+        assert_eq!(matrix(Setting::Inputs, "m", 3, 4, 12).unwrap(), 12);
+        assert!(matrix(Setting::Inputs, "m", usize::MAX, 2, 1).unwrap_err().to_string().contains("address"));
+        // 10,000 × 10,000 from 10,000 numbers: over the floor of 2²⁶, and over 4 × 10,000.
+        let err = matrix(Setting::Inputs, "m", 10_000, 10_000, 10_000).unwrap_err().to_string();
+        assert!(err.contains("more than the limit of 67,108,864 for data of 10,000 numbers"), "{err}");
+        // The same matrix for data of 10⁸ numbers is within 4× the data (if the memory is there).
+        if available_memory().is_some_and(|free| free > 800_000_000) {
+            assert_eq!(matrix(Setting::Inputs, "m", 10_000, 10_000, 100_000_000).unwrap(), 100_000_000);
+        }
+        // 2⁶⁰ numbers (8 EiB) fit no machine's memory: the message names what they would need.
+        if available_memory().is_some() {
+            let err = matrix(Setting::Inputs, "m", 1 << 30, 1 << 30, 1 << 60).unwrap_err().to_string();
+            assert!(err.contains("numbers need 8589934592 GiB, more than the"), "{err}");
+        }
         // (4 + 1)·16 + (16 + 1)·3 = 131
         assert_eq!(dense_chain(&[4, 16, 3], true).unwrap(), 131);
         assert!(dense_chain(&[4, usize::MAX, 3], true).is_err());

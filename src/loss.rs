@@ -2,6 +2,10 @@
 //! `E = (1/m) Σ_samples −Σ_classes y·log_b(ŷ)` with `log_b(ŷ) = ln(ŷ)/ln b`, and the quadratic
 //! cost `E = (1/m) Σ_samples ½‖y − ŷ‖²`.
 
+mod penalty;
+
+pub use penalty::Penalty;
+
 use crate::autodiff::{Tape, Var};
 use crate::data::TargetKind;
 use crate::error::{Error, Result, Setting};

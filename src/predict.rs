@@ -25,6 +25,9 @@ pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> 
     Ok(log_softmax(&logits(model, x)?))
 }
 
+/// Rows per block of a forward pass over many rows.
+const BLOCK_ROWS: usize = 4096;
+
 /// The input of the output layer (the logits below a softmax, the output itself otherwise), checked
 /// to be finite.
 ///
@@ -37,7 +40,14 @@ pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
             detail: format!("x {} but the model takes {} inputs", shape(x.dim()), model.in_width()),
         });
     }
-    let logits = forward(model, x)?.pop().expect("forward keeps the logits last");
+    // In blocks of rows: the whole data's hidden layers are never held at once (a row's logits
+    // do not depend on the other rows, so the numbers are the same).
+    let mut logits = Array2::zeros((x.nrows(), model.out_width()));
+    for start in (0..x.nrows()).step_by(BLOCK_ROWS) {
+        let rows = ndarray::s![start..(start + BLOCK_ROWS).min(x.nrows()), ..];
+        let z = forward(model, &x.slice(rows).to_owned())?.pop().expect("forward keeps the logits last");
+        logits.slice_mut(rows).assign(&z);
+    }
     // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
     if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
         return Err(logits_overflow(i + 1, "float64"));
@@ -234,6 +244,15 @@ mod tests {
             Params::Serial(vec![Params::Dense { w_out_in: w, b: None }, Params::None]),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn logits_in_blocks_are_the_whole_pass_numbers() {
+        // 2.5 blocks of rows: each block's logits must be the bits of one pass over every row.
+        let n = BLOCK_ROWS * 5 / 2;
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| ((i * 7 + j * 13) % 29) as f64 / 7.0 - 2.0);
+        let whole = forward(&blog_model(), &x).unwrap().pop().unwrap();
+        assert_eq!(logits(&blog_model(), &x).unwrap(), whole);
     }
 
     #[test]

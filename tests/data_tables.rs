@@ -247,3 +247,18 @@ fn a_column_too_large_to_scale_is_named() {
     // Unscaled, the same table is prepared as it is.
     assert!(d.prepare(0.0, None, &mut ChaCha8Rng::seed_from_u64(0)).is_ok());
 }
+
+#[test]
+fn taking_the_data_into_its_parts_gives_the_same_parts_as_copying() {
+    // into_prepared keeps the training rows in the data's own buffer (moved forward in place);
+    // prepare copies them. With the same draws both must give the same parts, scaler and split,
+    // with and without a test part, scaled or not.
+    for (fraction, scale) in
+        [(0.2, Some(ScaleKind::Standard)), (0.0, Some(ScaleKind::Minmax)), (0.3, None), (0.0, None)]
+    {
+        let copied = Dataset::iris().prepare(fraction, scale, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
+        let moved = Dataset::iris().into_prepared(fraction, scale, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
+        assert_eq!(copied, moved, "test fraction {fraction}, {scale:?}");
+        assert_eq!(moved.train.len() + moved.test.as_ref().map_or(0, Dataset::len), 150);
+    }
+}

@@ -424,6 +424,7 @@ fn explain_with_a_zero_probability_on_the_true_class() {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        penalty: gradlens::loss::Penalty::NONE,
     };
     let e = explain(&request).unwrap();
     assert_eq!(e.probabilities[[0, 1]], 0.0, "e^−2e4 underflows: the premise of this test");
@@ -460,6 +461,7 @@ fn a_large_model_checks_a_sample_by_finite_differences() {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        penalty: gradlens::loss::Penalty::NONE,
     };
     let e = explain(&request).unwrap();
     assert_eq!(e.check.parameters, 483);

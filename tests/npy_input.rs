@@ -160,3 +160,152 @@ fn float_targets_with_targets_values_are_a_regression_as_from_a_csv() {
     let e = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--targets", "values"]);
     assert!(e.contains("y.npy") && e.contains("row 1") && e.contains("the target is not a finite number"), "{e}");
 }
+
+/// A `.npy` file's bytes: format 1.0, the header dictionary `dict` padded with spaces so the
+/// numbers start at a multiple of 64, then `data`.
+fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
+    let unpadded = 10 + dict.len() + 1;
+    let text = format!("{dict}{}\n", " ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// float64 numbers' little-endian bytes.
+fn f64_bytes(values: impl IntoIterator<Item = f64>) -> Vec<u8> {
+    values.into_iter().flat_map(f64::to_le_bytes).collect()
+}
+
+/// A `.npz` with the given members, stored or deflated.
+fn npz_file(path: &Path, members: &[(&str, &[u8])], deflated: bool) {
+    let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+    let method = if deflated { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+    let options = zip::write::SimpleFileOptions::default().compression_method(method).large_file(true);
+    for (name, bytes) in members {
+        zip.start_file(*name, options).unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Labels 0, 1, 0, 1, … as int64, as a `.npy`'s bytes.
+fn labels_bytes(n: usize) -> Vec<u8> {
+    let data: Vec<u8> = (0..n as i64).flat_map(|i| (i % 2).to_le_bytes()).collect();
+    npy_bytes(&format!("{{'descr': '<i8', 'fortran_order': False, 'shape': ({n},), }}"), &data)
+}
+
+#[test]
+fn a_header_that_gives_shape_twice_is_refused() {
+    // Issue 17, item 2: a 192-byte .npy whose header gives 'shape' twice aborted (the size check
+    // read the first, the reader the last, a 96 GB allocation). Each key must come once.
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'shape': (12000000000, 1), }";
+    std::fs::write(&x, npy_bytes(dict, &f64_bytes([1.0, 2.0, 3.0, 4.0]))).unwrap();
+    assert!(std::fs::metadata(&x).unwrap().len() <= 192);
+    let y = dir.path().join("y.npy");
+    std::fs::write(&y, labels_bytes(2)).unwrap();
+    let err = fails(&["--data", x.to_str().unwrap(), "--labels", y.to_str().unwrap()]);
+    assert!(err.contains("x.npy") && err.contains("gives 'shape' twice"), "{err}");
+    // The same file with one shape trains: the refusal is the duplicate, not the file.
+    std::fs::write(&x, npy_bytes(&dict.replace(" 'shape': (12000000000, 1),", ""), &f64_bytes([1.0, 2.0, 3.0, 4.0])))
+        .unwrap();
+    train(&["--data", x.to_str().unwrap(), "--labels", y.to_str().unwrap()]);
+}
+
+#[test]
+fn npz_members_get_the_size_check_before_allocating() {
+    // Issue 17, item 3: a 400-byte .npz whose x claims (10¹², 4) aborted: members had no check.
+    let dir = tempfile::tempdir().unwrap();
+    let npz = dir.path().join("d.npz");
+    let claim = |shape: &str| {
+        npy_bytes(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"), &f64_bytes([0.5; 4]))
+    };
+    npz_file(&npz, &[("x.npy", &claim("(1000000000000, 4)")), ("y.npy", &labels_bytes(1))], false);
+    assert!(std::fs::metadata(&npz).unwrap().len() < 600);
+    let err = fails(&["--data", npz.to_str().unwrap()]);
+    // 4·10¹² numbers of 8 bytes: 32·10¹² bytes = 29,802.3 GiB, where the member holds 32.
+    assert!(err.contains("d.npz") && err.contains("declares 4000000000000 numbers (29802.3 GiB)"), "{err}");
+    assert!(err.contains("32 bytes after"), "{err}");
+    // A claim under the bound but beyond what the member holds: (1000, 4) is 32,000 bytes of
+    // numbers, the member has 32 after its header.
+    npz_file(&npz, &[("x.npy", &claim("(1000, 4)")), ("y.npy", &labels_bytes(1000))], false);
+    let err = fails(&["--data", npz.to_str().unwrap()]);
+    assert!(
+        err.contains("array x") && err.contains("declares 4000 numbers") && err.contains("32 bytes after"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_stops_at_the_input_bound() {
+    // Issue 17, item 4: a 1.9 MB .npz reached 1.84 GB even with --max-input-size 10M, and
+    // --max-input-size was ignored for numpy input. Here x is 3,000,000 × 4 zeros, 96 MB that
+    // deflate to about 0.1 MB.
+    let dir = tempfile::tempdir().unwrap();
+    let npz = dir.path().join("bomb.npz");
+    let (n, f) = (3_000_000usize, 4usize);
+    let x =
+        npy_bytes(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {f}), }}"), &vec![0u8; n * f * 8]);
+    npz_file(&npz, &[("x.npy", &x), ("y.npy", &labels_bytes(n))], true);
+    assert!(std::fs::metadata(&npz).unwrap().len() < 2_000_000);
+    let err = fails(&["--data", npz.to_str().unwrap(), "--max-input-size", "10M"]);
+    assert!(err.contains("bomb.npz") && err.contains("91.6 MiB") && err.contains("--max-input-size"), "{err}");
+    // The archive itself over the bound is refused before it is opened.
+    let err = fails(&["--data", npz.to_str().unwrap(), "--max-input-size", "1K"]);
+    assert!(err.contains("the archive takes") && err.contains("1 KiB"), "{err}");
+    // A .npy over the bound: 40 × 3 float64s are 960 bytes, over 512.
+    let (xd, yd) = data();
+    let (xp, yp) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    xd.write_npy(File::create(&xp).unwrap()).unwrap();
+    yd.write_npy(File::create(&yp).unwrap()).unwrap();
+    let err = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--max-input-size", "512"]);
+    assert!(err.contains("x.npy") && err.contains("960 bytes") && err.contains("set by --max-input-size"), "{err}");
+}
+
+#[test]
+#[cfg(unix)]
+fn a_fifo_with_no_writer_is_given_up_on() {
+    // Issue 17, item 5: `mkfifo f.npy; train --data f.npy --labels y.npy` blocked forever; the
+    // README promises 10 s for a FIFO nobody writes to, as for a CSV.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("f.npy");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let y = dir.path().join("y.npy");
+    std::fs::write(&y, labels_bytes(4)).unwrap();
+    let start = std::time::Instant::now();
+    let mut cmd = Command::cargo_bin("gradlens").unwrap();
+    let out = cmd
+        .args(["train", "--data", fifo.to_str().unwrap(), "--labels", y.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("f.npy") && err.contains("FIFO") && err.contains("10 s"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn a_big_endian_and_fortran_ordered_npy_read_as_numpy_reads_them() {
+    // The reader decodes what numpy may write: '>f8' and fortran_order True hold the same matrix
+    // as '<f8' row-major. The runs must be the same run.
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = data();
+    let (xp, yp) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    x.write_npy(File::create(&xp).unwrap()).unwrap();
+    y.write_npy(File::create(&yp).unwrap()).unwrap();
+    let (big, fortran) = (dir.path().join("big.npy"), dir.path().join("fortran.npy"));
+    let big_data: Vec<u8> = x.iter().flat_map(|v| v.to_be_bytes()).collect();
+    std::fs::write(&big, npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (40, 3), }", &big_data)).unwrap();
+    let by_columns = f64_bytes(x.t().iter().copied());
+    std::fs::write(&fortran, npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (40, 3), }", &by_columns))
+        .unwrap();
+    let run = |p: &Path| train(&["--data", p.to_str().unwrap(), "--labels", yp.to_str().unwrap()]);
+    let plain = run(&xp);
+    assert_eq!(plain["epochs"], run(&big)["epochs"]);
+    assert_eq!(plain["epochs"], run(&fortran)["epochs"]);
+}

@@ -44,6 +44,7 @@ fn config(batch_size: Option<usize>, api: Api) -> TrainConfig {
         loss: Loss::default(),
         freeze_bias: false,
         api,
+        penalty: gradlens::loss::Penalty::NONE,
     }
 }
 

@@ -111,14 +111,16 @@ def make_optimizer(name, args):
     raise ValueError(name)
 
 
-def run(case, x, labels, classes):
+def run(case, x, labels, classes, penalty=None):
+    """`penalty(params)`, when given, is added to the loss (tools/jax_penalty_reference.py)."""
     apply_fun, params = stax_model(case["model"])
     y = jax.nn.one_hot(labels, classes, dtype=jnp.float64)
     ln_base = 1.0 if case["log_base"] == "e" else float(np.log(float(case["log_base"])))
 
     def loss(params, xb, yb):
         probs = apply_fun(params, xb)
-        return -jnp.mean(jnp.sum(yb * jnp.log(probs), axis=1)) / ln_base
+        data = -jnp.mean(jnp.sum(yb * jnp.log(probs), axis=1)) / ln_base
+        return data if penalty is None else data + penalty(params)
 
     value_and_grad = jax.jit(jax.value_and_grad(loss))
     predict = jax.jit(apply_fun)

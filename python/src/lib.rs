@@ -234,6 +234,9 @@ fn explain(
         loss,
         log_base: log_base.map(|b| b.parse()).transpose().map_err(|e| error(e, Function::Explain))?,
         freeze_bias,
+        // Weight decay (`--l2`, `--l1`) is not among the Python function's keywords yet.
+        l2: None,
+        l1: None,
     };
     let (steps, start) = py.detach(|| pipeline::explain(&options, steps)).map_err(|e| error(e, Function::Explain))?;
     let new_model = after(&start, steps.last().expect("one step at least"));

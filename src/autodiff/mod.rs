@@ -58,6 +58,11 @@ impl Tape {
         &self.nodes[v.0].value
     }
 
+    /// How many values are on the tape (leaves and op results); `Var(0)` to `Var(len − 1)`.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The shape of `v`'s value, (rows, columns).
     pub fn shape(&self, v: Var) -> (usize, usize) {
         self.value(v).dim()
@@ -104,6 +109,11 @@ pub struct Gradients {
 }
 
 impl Gradients {
+    /// Whether backprop reached `v`: the loss depends on it (its gradient may still be 0).
+    pub(crate) fn reached(&self, v: Var) -> bool {
+        matches!(self.grads.get(v.0), Some(Some(_)))
+    }
+
     /// ∂output/∂v, or zeros of `v`'s shape when the output does not depend on `v`.
     pub fn of(&self, tape: &Tape, v: Var) -> Array2<f64> {
         match self.grads.get(v.0) {

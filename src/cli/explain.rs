@@ -50,17 +50,46 @@ pub struct Args {
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     #[arg(long)]
     freeze_bias: bool,
+    /// L2 weight decay: adds λ/2·Σ W² over the weights (not the biases) to the loss, λ·W to each
+    /// weight's gradient, shown as its own stage [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l2: Option<f64>,
+    /// L1 weight decay: adds λ·Σ |W| over the weights (not the biases) to the loss, λ·sign(W) to
+    /// each weight's gradient (sign 0 = 0) [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l1: Option<f64>,
     /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
     steps: usize,
-    /// text, markdown, json or html.
+    /// text, markdown, json, html, or dot: the step's tape as a Graphviz graph, every op with its
+    /// value and gradient (`| dot -Tsvg > tape.svg`).
     #[arg(long, default_value = "text")]
-    format: Format,
+    format: OutputFormat,
     /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
     /// or FIFO written as it is; the file may not be the --model file.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// `--format`: one of the explanation's formats, or the tape as a graph.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Explanation(Format),
+    Dot,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "dot" => Ok(OutputFormat::Dot),
+            other => other
+                .parse()
+                .map(OutputFormat::Explanation)
+                .map_err(|_| format!("'{other}' is not text, markdown, json, html or dot")),
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -69,10 +98,16 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let target = args.output.as_ref().map(|path| plan.output("--output", path, true)).transpose()?;
-    let explanations = steps(request(&args)?, args.steps)?;
     let to_stdout = target.as_ref().is_none_or(|t| t.is_stdout());
-    let color = to_stdout && args.format == Format::Text && stdout_wants_color();
-    let text = render_steps(&explanations, args.format, color).into_bytes();
+    let text = match args.format {
+        OutputFormat::Dot if args.steps != 1 => anyhow::bail!("--format dot draws one step's tape: leave out --steps"),
+        OutputFormat::Dot => gradlens::render::dot::tape_dot(&request(&args)?)?.into_bytes(),
+        OutputFormat::Explanation(format) => {
+            let explanations = steps(request(&args)?, args.steps)?;
+            let color = to_stdout && format == Format::Text && stdout_wants_color();
+            render_steps(&explanations, format, color).into_bytes()
+        }
+    };
     match &target {
         Some(t) => output::commit(vec![(t, Content::Bytes(text))]),
         None => output::print(&text),
@@ -95,6 +130,8 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         loss: args.loss.clone(),
         log_base: args.log_base.as_deref().map(str::parse).transpose()?,
         freeze_bias: args.freeze_bias,
+        l2: args.l2,
+        l1: args.l1,
     };
     let iris = Dataset::iris();
     let request = options.request(&iris, "Iris")?;

@@ -32,6 +32,13 @@ fn bound(default: u64) -> (u64, bool) {
     }
 }
 
+/// The bound on `--data` (the default, or `--max-input-size`), as numpy input takes it: it reads
+/// files itself (straight into the matrix), not through [`open_data`].
+pub fn numpy_limits() -> gradlens::data::NumpyLimits {
+    let (max_bytes, user_set) = bound(DEFAULT_MAX_DATA_BYTES);
+    gradlens::data::NumpyLimits { max_bytes, user_set }
+}
+
 /// A reader that fails once it has given `limit` bytes and there is more.
 struct Bounded<R> {
     inner: R,

@@ -39,6 +39,8 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Dtype => Some("--dtype"),
         Setting::Points => Some("--points"),
         Setting::Noise => Some("--noise"),
+        Setting::L2 => Some("--l2"),
+        Setting::L1 => Some("--l1"),
         Setting::Inputs
         | Setting::Targets
         | Setting::Model

@@ -116,6 +116,14 @@ pub struct Args {
     /// [default: a --model file's own, else cross-entropy for classes, quadratic for values]
     #[arg(long, value_parser = LOSS_NAMES)]
     loss: Option<String>,
+    /// L2 weight decay: adds λ/2·Σ W² over the weights (not the biases) to the loss, λ·W to each
+    /// weight's gradient [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l2: Option<f64>,
+    /// L1 weight decay: adds λ·Σ |W| over the weights (not the biases) to the loss, λ·sign(W) to
+    /// each weight's gradient (sign 0 = 0) [default: 0]
+    #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
+    l1: Option<f64>,
     /// Keep the biases at their initial values (their gradients are still computed).
     #[arg(long)]
     freeze_bias: bool,
@@ -303,6 +311,8 @@ fn settings(args: &Args) -> Result<TrainSettings> {
         loss: args.loss.clone(),
         log_base: args.log_base.as_deref().map(str::parse).transpose()?,
         freeze_bias: args.freeze_bias,
+        l2: args.l2,
+        l1: args.l1,
         api: Some(match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,
@@ -454,10 +464,13 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         }
         Dataset::iris()
     } else if numpy {
-        Dataset::from_npy(Path::new(&args.data), args.labels.as_deref(), columns.kind()).map_err(|e| match e {
-            gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
-            e => anyhow!(e),
-        })?
+        let limits = input::numpy_limits();
+        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
+            |e| match e {
+                gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
+                e => anyhow!(e),
+            },
+        )?
     } else {
         let reader = input::open_data("--data", Path::new(&args.data))?;
         Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
@@ -471,7 +484,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         TargetKind::Classes => "the one-hot targets",
         TargetKind::Values => "the targets",
     };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())
         .with_context(|| format!("--data {}", args.data))?;
     Ok(data)
 }
@@ -519,6 +532,7 @@ impl Watch {
                     optimizer: config.optimizer,
                     loss: config.loss,
                     freeze_bias: config.freeze_bias,
+                    penalty: config.penalty,
                     class_names: run.train.class_names().map(<[String]>::to_vec),
                     feature_names: run.train.feature_names.clone(),
                     every: args.trace_every.unwrap_or(1),

@@ -15,6 +15,7 @@ mod scale;
 mod split;
 mod toy;
 
+pub use npy::NumpyLimits;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
 pub use toy::{DEFAULT_POINTS, MAX_NOISE, MAX_POINTS, TOY_NAMES, Toy};
@@ -305,6 +306,55 @@ impl Dataset {
         scale: Option<ScaleKind>,
         rng: &mut R,
     ) -> Result<Prepared> {
+        let split = self.split(test_fraction, rng)?;
+        let test = (!split.test.is_empty()).then(|| self.select(&split.test));
+        Prepared::scaled(self.select(&split.train), test, scale, split)
+    }
+
+    /// [`Dataset::prepare`], taking the data: the training part is the data's own buffer (all of
+    /// it when there is no test part; else its rows moved forward in place), scaled in place; only
+    /// the test rows are copied. A large data set is never held twice.
+    pub fn into_prepared<R: Rng + ?Sized>(
+        self,
+        test_fraction: f64,
+        scale: Option<ScaleKind>,
+        rng: &mut R,
+    ) -> Result<Prepared> {
+        let split = self.split(test_fraction, rng)?;
+        if split.test.is_empty() {
+            return Prepared::scaled(self, None, scale, split);
+        }
+        let test = self.select(&split.test);
+        let train = self.keep_rows(&split.train);
+        Prepared::scaled(train, Some(test), scale, split)
+    }
+
+    /// The rows `rows` (ascending), moved forward within the data's own buffer, the rest dropped:
+    /// the training part of a split without a second copy of it.
+    fn keep_rows(self, rows: &[usize]) -> Dataset {
+        let Dataset { features, feature_names, target } = self;
+        let f = features.ncols();
+        if !features.is_standard_layout() {
+            return Dataset {
+                features: features.select(ndarray::Axis(0), rows),
+                feature_names,
+                target: target.select(rows),
+            };
+        }
+        let (mut numbers, offset) = features.into_raw_vec_and_offset();
+        assert_eq!(offset.unwrap_or(0), 0, "an owned row-major matrix starts its buffer");
+        for (to, &from) in rows.iter().enumerate() {
+            debug_assert!(from >= to, "rows ascend");
+            numbers.copy_within(from * f..(from + 1) * f, to * f);
+        }
+        numbers.truncate(rows.len() * f);
+        numbers.shrink_to_fit();
+        let features = Array2::from_shape_vec((rows.len(), f), numbers).expect("rows × features numbers");
+        Dataset { features, feature_names, target: target.select(rows) }
+    }
+
+    /// The stratified split of [`Dataset::prepare`].
+    fn split<R: Rng + ?Sized>(&self, test_fraction: f64, rng: &mut R) -> Result<Split> {
         if !(test_fraction.is_finite() && (0.0..1.0).contains(&test_fraction)) {
             return Err(Error::invalid_value(
                 Setting::TestFraction,
@@ -312,18 +362,32 @@ impl Dataset {
                 "must be in [0, 1) (0 trains on every row)",
             ));
         }
-        let split = match &self.target {
+        Ok(match &self.target {
             Target::Classes { labels, names } => stratified_split(labels, names.len(), test_fraction, rng),
             // Values have no strata: one stratum, every row, split at random.
             Target::Values { .. } => stratified_split(&vec![0; self.len()], 1, test_fraction, rng),
-        };
-        let train = self.select(&split.train);
-        let test = (!split.test.is_empty()).then(|| self.select(&split.test));
+        })
+    }
+
+    /// Scales the features by `scaler`, in place.
+    pub fn scale_in_place(&mut self, scaler: &Scaler) {
+        scaler.apply(&mut self.features);
+    }
+}
+
+impl Prepared {
+    /// The parts, with the scaler of `scale` fitted on `train` and applied to both in place.
+    fn scaled(
+        mut train: Dataset,
+        mut test: Option<Dataset>,
+        scale: Option<ScaleKind>,
+        split: Split,
+    ) -> Result<Prepared> {
         let scaler = scale.map(|kind| Scaler::fit(kind, &train.features, &train.feature_names)).transpose()?;
-        let (train, test) = match &scaler {
-            Some(s) => (train.scaled(s), test.map(|t| t.scaled(s))),
-            None => (train, test),
-        };
+        if let Some(s) = &scaler {
+            train.scale_in_place(s);
+            test.iter_mut().for_each(|t| t.scale_in_place(s));
+        }
         Ok(Prepared { train, test, scaler, split })
     }
 }

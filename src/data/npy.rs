@@ -3,14 +3,68 @@
 //! stored, without parsing text. Class labels are 1-D integers and keep numpy's values as class
 //! names, in ascending order: label value v is the v-th smallest distinct label. Value targets
 //! (regression) are floats, 1-D (one target) or 2-D (a column per target), named y0, y1, ….
+//!
+//! # Reading hostile files safely, and fast
+//! - The header is parsed here, strictly: numpy's three keys, each exactly once. A header that
+//!   gives `'shape'` twice is refused, rather than sized by one and read by the other.
+//! - The numbers' size is checked before anything is allocated: against the file's length (a
+//!   `.npy` on disk), against the archive member's stated size (a `.npz`), against the input
+//!   bound ([`NumpyLimits`], `--max-input-size`) and against the memory the machine has free.
+//! - A stream (an archive member, a FIFO) is read as it arrives, the matrix growing with the
+//!   bytes that really came and the decompressed bytes counted against the bound: a
+//!   decompression bomb stops at the bound instead of filling memory.
+//! - A native-endian float64 `.npy` is read straight into the matrix's memory, one `read` into
+//!   the final buffer (page-cache speed, no second copy); other types are decoded in 1 MiB chunks.
+//! - A FIFO that no process opens for writing is given up on after 10 s, as for a CSV.
 
 use super::{Dataset, Target, TargetKind};
 use crate::error::{Error, Result};
-use ndarray::{Array1, Array2};
-use ndarray_npy::{NpzReader, ReadNpyExt};
+use crate::limits;
+use ndarray::{Array2, ShapeBuilder};
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
+use std::time::Duration;
+
+/// How long to wait for a writer on a FIFO before giving up (the README's promise for any input).
+const FIFO_WAIT: Duration = Duration::from_secs(10);
+
+/// The longest `.npy` header read: numpy writes a few hundred bytes.
+const MAX_HEADER: usize = 1 << 20;
+
+/// Bytes decoded per chunk when a file's numbers are not read straight into place.
+const CHUNK: usize = 1 << 20;
+
+/// The bound on what numpy input may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumpyLimits {
+    /// The most bytes of numbers one file may hold; for an archive, the most bytes it may hold
+    /// and the most its members may decompress to, together.
+    pub max_bytes: u64,
+    /// Whether the user set it (`--max-input-size`), for the message.
+    pub user_set: bool,
+}
+
+impl Default for NumpyLimits {
+    /// The default bound on `--data` ([`limits::DEFAULT_MAX_DATA_BYTES`]).
+    fn default() -> Self {
+        NumpyLimits { max_bytes: limits::DEFAULT_MAX_DATA_BYTES, user_set: false }
+    }
+}
+
+impl NumpyLimits {
+    fn refuse(&self, path: &Path, what: &str, size: u64) -> Error {
+        bad(
+            path,
+            format!(
+                "{what} {}, more than the limit for this input, {} ({})",
+                limits::bytes(size),
+                limits::bytes(self.max_bytes),
+                if self.user_set { "set by --max-input-size" } else { "raise it with --max-input-size" }
+            ),
+        )
+    }
+}
 
 fn bad(path: &Path, why: impl Into<String>) -> Error {
     at(path, None, None, why)
@@ -22,141 +76,451 @@ fn at(path: &Path, row: Option<usize>, column: Option<usize>, why: impl Into<Str
     Error::Data { file: path.into(), row, column: column.map(|c| c.to_string()), why: why.into() }
 }
 
-fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|source| Error::Io { path: path.into(), source })
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.into(), source }
 }
 
-/// The product of the `shape` in a `.npy` header, read before anything is allocated, so a file
-/// whose header claims more numbers than it holds is refused instead of allocated for.
-fn declared_len(path: &Path, file: &mut File) -> Result<u64> {
+/// An input file, opened: a regular file (its length known) or a stream (a FIFO).
+enum Opened {
+    File(File, u64),
+    Stream(File),
+}
+
+/// Opens `path`. A FIFO is opened on a helper thread (opening blocks until a writer comes) and
+/// given up on after [`FIFO_WAIT`]; the thread stays blocked, the process ends with the error.
+fn open(path: &Path) -> Result<Opened> {
+    let meta = std::fs::metadata(path).map_err(io(path))?;
+    if meta.is_dir() {
+        return Err(bad(path, "is a folder, not a file"));
+    }
+    if meta.is_file() {
+        return Ok(Opened::File(File::open(path).map_err(io(path))?, meta.len()));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(File::open(p));
+    });
+    let file = rx.recv_timeout(FIFO_WAIT).map_err(|_| {
+        bad(path, format!("a FIFO that no process opened for writing within {} s", FIFO_WAIT.as_secs()))
+    })?;
+    Ok(Opened::Stream(file.map_err(io(path))?))
+}
+
+/// The element types numpy input may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    F64,
+    F32,
+    I64,
+    I32,
+    U8,
+}
+
+impl Kind {
+    fn size(self) -> usize {
+        match self {
+            Kind::F64 | Kind::I64 => 8,
+            Kind::F32 | Kind::I32 => 4,
+            Kind::U8 => 1,
+        }
+    }
+}
+
+/// A `.npy` header, as numpy writes it: `{'descr': '<f8', 'fortran_order': False, 'shape': (n, f), }`.
+#[derive(Debug)]
+struct Header {
+    /// The descriptor as written, for messages.
+    descr: String,
+    kind: Kind,
+    big_endian: bool,
+    fortran_order: bool,
+    shape: Vec<u64>,
+    /// Bytes before the numbers (magic, version, length and the header text).
+    len: u64,
+}
+
+impl Header {
+    /// How many numbers the shape holds, and their bytes, or an error if that overflows.
+    fn size(&self, path: &Path) -> Result<(usize, u64)> {
+        let overflow = || bad(path, "the shape's size overflows");
+        let n = self.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).ok_or_else(overflow)?;
+        let bytes = n.checked_mul(self.kind.size() as u64).ok_or_else(overflow)?;
+        Ok((usize::try_from(n).map_err(|_| overflow())?, bytes))
+    }
+}
+
+/// Reads and parses the header at the start of `r`.
+fn read_header(r: &mut impl Read, path: &Path) -> Result<Header> {
+    let short = |what: &str| bad(path, format!("not a .npy file ({what})"));
     let mut head = [0u8; 10];
-    file.read_exact(&mut head).map_err(|_| bad(path, "not a .npy file (too short)"))?;
+    r.read_exact(&mut head).map_err(|_| short("shorter than a .npy header"))?;
     if &head[..6] != b"\x93NUMPY" {
-        return Err(bad(path, "not a .npy file (no \\x93NUMPY magic)"));
+        return Err(short("no \\x93NUMPY magic"));
     }
-    let len = match head[6] {
-        1 => u16::from_le_bytes([head[8], head[9]]) as usize,
-        _ => {
+    let (text_len, len) = match head[6] {
+        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
+        2 | 3 => {
             let mut more = [0u8; 2];
-            file.read_exact(&mut more).map_err(|_| bad(path, "truncated .npy header"))?;
-            u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize
+            r.read_exact(&mut more).map_err(|_| short("the header is cut off"))?;
+            (u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize, 12)
         }
+        v => return Err(bad(path, format!("a .npy file of format version {v} (known: 1, 2, 3)"))),
     };
-    if len > 1 << 20 {
-        return Err(bad(path, format!("a .npy header of {len} bytes")));
+    if text_len > MAX_HEADER {
+        return Err(bad(path, format!("a .npy header of {text_len} bytes (numpy writes a few hundred)")));
     }
-    let mut text = vec![0u8; len];
-    file.read_exact(&mut text).map_err(|_| bad(path, "truncated .npy header"))?;
-    let text = String::from_utf8_lossy(&text);
-    let shape = text
-        .split_once("'shape':")
-        .and_then(|(_, rest)| rest.split_once('(').and_then(|(_, r)| r.split_once(')')))
-        .map(|(inside, _)| inside)
-        .ok_or_else(|| bad(path, "the .npy header has no shape"))?;
-    let mut n: u64 = 1;
-    for dim in shape.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let d: u64 = dim.parse().map_err(|_| bad(path, format!("shape entry '{dim}'")))?;
-        n = n.checked_mul(d).ok_or_else(|| bad(path, "the shape's size overflows"))?;
-    }
-    file.rewind().map_err(|source| Error::Io { path: path.into(), source })?;
-    Ok(n)
+    let mut text = vec![0u8; text_len];
+    r.read_exact(&mut text).map_err(|_| short("the header is cut off"))?;
+    let mut header = parse_header(&text).map_err(|why| bad(path, format!("the .npy header: {why}")))?;
+    header.len = (len + text_len) as u64;
+    Ok(header)
 }
 
-/// Reads a `.npy` array as the first of the element types that fits its descriptor, after
-/// checking that the file holds as many bytes as its header promises.
-fn read_checked<T: ReadNpyExt>(path: &Path, item: u64) -> Result<std::result::Result<T, String>> {
-    let mut file = open(path)?;
-    let n = declared_len(path, &mut file)?;
-    let size = file.metadata().map_err(|source| Error::Io { path: path.into(), source })?.len();
-    if n.saturating_mul(item) > size {
-        return Err(bad(path, format!("the header declares {n} numbers but the file has {size} bytes")));
+/// The header's dictionary, parsed strictly: numpy's three keys, each exactly once, nothing else.
+fn parse_header(text: &[u8]) -> std::result::Result<Header, String> {
+    let mut p = Parser { s: text, i: 0 };
+    let (mut descr, mut fortran, mut shape) = (None, None, None);
+    p.expect(b'{')?;
+    loop {
+        p.ws();
+        if p.eat(b'}') {
+            break;
+        }
+        let key = p.string()?;
+        p.ws();
+        p.expect(b':')?;
+        p.ws();
+        let twice = || format!("it gives '{key}' twice");
+        match key.as_str() {
+            "descr" => descr.replace(p.string()?).map_or(Ok(()), |_| Err(twice()))?,
+            "fortran_order" => fortran.replace(p.boolean()?).map_or(Ok(()), |_| Err(twice()))?,
+            "shape" => shape.replace(p.tuple()?).map_or(Ok(()), |_| Err(twice()))?,
+            other => return Err(format!("an unknown key '{other}' (numpy writes descr, fortran_order, shape)")),
+        }
+        p.ws();
+        if !p.eat(b',') {
+            p.ws();
+            p.expect(b'}')?;
+            break;
+        }
     }
-    Ok(T::read_npy(std::io::BufReader::new(file)).map_err(|e| e.to_string()))
+    p.ws();
+    if p.i != p.s.len() {
+        return Err("text after the dictionary".into());
+    }
+    let missing = |key: &str| format!("no '{key}'");
+    let descr = descr.ok_or_else(|| missing("descr"))?;
+    let (order, code) = descr.split_at(descr.len().min(1));
+    let big_endian = match order {
+        "<" | "|" => false,
+        ">" => true,
+        "=" => cfg!(target_endian = "big"),
+        _ => return Err(format!("the type '{descr}' has no byte order")),
+    };
+    let kind = match code {
+        "f8" => Kind::F64,
+        "f4" => Kind::F32,
+        "i8" => Kind::I64,
+        "i4" => Kind::I32,
+        "u1" => Kind::U8,
+        _ => return Err(format!("the type '{descr}' (known: float64, float32, int64, int32, uint8)")),
+    };
+    Ok(Header {
+        descr,
+        kind,
+        big_endian,
+        fortran_order: fortran.ok_or_else(|| missing("fortran_order"))?,
+        shape: shape.ok_or_else(|| missing("shape"))?,
+        len: 0,
+    })
 }
 
-fn features_npy(path: &Path) -> Result<Array2<f64>> {
-    // f32 is only tried when f64 does not fit the descriptor; the size check uses the smaller item.
-    match read_checked::<Array2<f64>>(path, 4)? {
-        Ok(x) => Ok(x),
-        Err(_) => match read_checked::<Array2<f32>>(path, 4)? {
-            Ok(x) => Ok(x.mapv(f64::from)),
-            Err(e) => Err(bad(path, format!("features must be a 2-D float64 or float32 array: {e}"))),
-        },
-    }
+/// A cursor over a header's text: the Python literals numpy writes.
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
 }
 
-fn labels_npy(path: &Path) -> Result<Vec<i64>> {
-    if let Ok(y) = read_checked::<Array1<i64>>(path, 1)? {
-        return Ok(y.to_vec());
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.s.get(self.i).is_some_and(|c| c.is_ascii_whitespace()) {
+            self.i += 1;
+        }
     }
-    if let Ok(y) = read_checked::<Array1<i32>>(path, 1)? {
-        return Ok(y.iter().map(|&v| v as i64).collect());
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.s.get(self.i) == Some(&c);
+        self.i += usize::from(hit);
+        hit
     }
-    if let Ok(y) = read_checked::<Array1<u8>>(path, 1)? {
-        return Ok(y.iter().map(|&v| v as i64).collect());
+
+    fn expect(&mut self, c: u8) -> std::result::Result<(), String> {
+        if self.eat(c) { Ok(()) } else { Err(format!("expected '{}' at byte {}", c as char, self.i + 1)) }
     }
-    match read_checked::<Array1<f64>>(path, 1)? {
-        Ok(y) => y
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                if v.fract() == 0.0 && v.abs() < 2f64.powi(53) {
-                    Ok(v as i64)
-                } else {
-                    Err(at(path, Some(i + 1), None, format!("{v} is not a class number")))
-                }
-            })
-            .collect(),
-        Err(e) => {
-            Err(bad(path, format!("labels must be a 1-D integer array (int64, int32, uint8) or whole float64s: {e}")))
+
+    /// A quoted string ('…' or "…", no escapes: numpy's keys and type codes have none).
+    fn string(&mut self) -> std::result::Result<String, String> {
+        let quote = match self.s.get(self.i) {
+            Some(&q @ (b'\'' | b'"')) => q,
+            _ => return Err(format!("expected a quoted name at byte {}", self.i + 1)),
+        };
+        let start = self.i + 1;
+        let len = self.s[start..].iter().position(|&c| c == quote).ok_or("an unterminated string")?;
+        self.i = start + len + 1;
+        String::from_utf8(self.s[start..start + len].to_vec()).map_err(|_| "a name that is not text".into())
+    }
+
+    fn boolean(&mut self) -> std::result::Result<bool, String> {
+        for (word, value) in [(&b"True"[..], true), (&b"False"[..], false)] {
+            if self.s[self.i..].starts_with(word) {
+                self.i += word.len();
+                return Ok(value);
+            }
+        }
+        Err(format!("expected True or False at byte {}", self.i + 1))
+    }
+
+    /// A tuple of whole numbers: `()`, `(5,)`, `(40, 3)`.
+    fn tuple(&mut self) -> std::result::Result<Vec<u64>, String> {
+        self.expect(b'(')?;
+        let mut dims = Vec::new();
+        loop {
+            self.ws();
+            if self.eat(b')') {
+                return Ok(dims);
+            }
+            let start = self.i;
+            while self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+                self.i += 1;
+            }
+            let digits = std::str::from_utf8(&self.s[start..self.i]).expect("ASCII digits");
+            dims.push(digits.parse().map_err(|_| format!("a shape entry that is not a size at byte {}", start + 1))?);
+            self.ws();
+            if !self.eat(b',') {
+                self.ws();
+                self.expect(b')')?;
+                return Ok(dims);
+            }
         }
     }
 }
 
-/// Value targets: a 2-D float array (n×k), or a 1-D one taken as one column.
-fn values_npy(path: &Path) -> Result<Array2<f64>> {
-    if let Ok(y) = read_checked::<Array2<f64>>(path, 4)? {
-        return Ok(y);
-    }
-    if let Ok(y) = read_checked::<Array2<f32>>(path, 4)? {
-        return Ok(y.mapv(f64::from));
-    }
-    if let Ok(y) = read_checked::<Array1<f64>>(path, 4)? {
-        return Ok(y.insert_axis(ndarray::Axis(1)));
-    }
-    match read_checked::<Array1<f32>>(path, 4)? {
-        Ok(y) => Ok(y.mapv(f64::from).insert_axis(ndarray::Axis(1))),
-        Err(e) => Err(bad(path, format!("value targets must be a 1-D or 2-D float64 or float32 array: {e}"))),
+/// A reader that counts what it gives against a budget shared by an archive's members, and fails
+/// past it: a decompression bomb ends at the bound.
+struct Budget<'a, R> {
+    inner: R,
+    left: &'a mut u64,
+    over: bool,
+}
+
+impl<R: Read> Read for Budget<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let got = self.inner.read(buf)?;
+        match self.left.checked_sub(got as u64) {
+            Some(left) => *self.left = left,
+            None => {
+                self.over = true;
+                return Err(std::io::Error::other("over the bound"));
+            }
+        }
+        Ok(got)
     }
 }
 
-/// Value targets from an archive's array `y`, as [`values_npy`] reads them.
-fn values_npz<R: Read + Seek>(npz: &mut NpzReader<R>, path: &Path) -> Result<Array2<f64>> {
-    let names = &["y", "labels"];
-    if let Ok(y) = npz_array::<_, f64, ndarray::Ix2>(npz, path, names)? {
-        return Ok(y);
+/// One array: its header and its numbers decoded as `T`.
+struct Numbers<T> {
+    header: Header,
+    values: Vec<T>,
+}
+
+/// How many numbers a source may give, checked before allocating.
+struct Source<'a> {
+    path: &'a Path,
+    limits: NumpyLimits,
+    /// The bytes the source holds after the header, when known: a file's length, an archive
+    /// member's stated size. `None` for a FIFO.
+    holds: Option<u64>,
+    /// Whether `holds` is certain (a file on disk): then the whole matrix is allocated at once.
+    certain: bool,
+}
+
+impl Source<'_> {
+    /// Reads the header and the numbers from `r`, each decoded by `decode` (or refused by it);
+    /// `accepts` says which element types may be read at all, `wanted` says so in the message.
+    fn read<T: Copy + Default + 'static, R: Read>(
+        &self,
+        r: &mut R,
+        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+        accepts: impl Fn(Kind, usize) -> bool,
+        wanted: &str,
+    ) -> Result<Numbers<T>> {
+        let path = self.path;
+        let header = read_header(r, path)?;
+        if !accepts(header.kind, header.shape.len()) {
+            return Err(bad(path, format!("{wanted}, not a {}-D '{}' array", header.shape.len(), header.descr)));
+        }
+        let (n, bytes) = header.size(path)?;
+        // The cause first: a header that claims more than the file holds is a broken file, not
+        // a big one.
+        if let Some(holds) = self.holds
+            && holds.saturating_sub(header.len) < bytes
+        {
+            return Err(bad(
+                path,
+                format!(
+                    "the header declares {n} numbers ({}) but there are {} bytes after it",
+                    limits::bytes(bytes),
+                    holds.saturating_sub(header.len)
+                ),
+            ));
+        }
+        if bytes > self.limits.max_bytes {
+            return Err(self.limits.refuse(path, "its numbers take", bytes));
+        }
+        limits::check_memory("the numbers", (n as u64).saturating_mul(size_of::<T>() as u64))
+            .map_err(|why| bad(path, why))?;
+        let item = header.kind.size();
+        let (big, kind) = (header.big_endian, header.kind);
+        let cut = |got: usize| bad(path, format!("the file ends after {got} of its {n} numbers"));
+        // A file's length was checked: its matrix is allocated at once (zeroed pages the kernel
+        // maps lazily). A stream's grows with the bytes that arrived.
+        let mut values: Vec<T> = if self.certain { vec![T::default(); n] } else { Vec::new() };
+        if kind_is_native::<T>(kind, big) {
+            // Straight into place: `read` fills the final buffer's bytes, no decoding, no copy.
+            let step = if self.certain { n } else { CHUNK / item };
+            let mut from = 0;
+            while from < n {
+                let to = (from + step).min(n);
+                if values.len() < to {
+                    values.resize(to, T::default());
+                }
+                // SAFETY: T is f64 or i64 here (kind_is_native), for which every bit pattern is a
+                // value; the slice covers exactly the elements [from, to) of the initialised Vec.
+                let raw = unsafe {
+                    std::slice::from_raw_parts_mut(values[from..to].as_mut_ptr().cast::<u8>(), (to - from) * item)
+                };
+                r.read_exact(raw).map_err(|_| cut(from))?;
+                from = to;
+            }
+            return Ok(Numbers { header, values });
+        }
+        values.clear();
+        let mut buf = vec![0u8; CHUNK / item * item];
+        while values.len() < n {
+            let take = (n - values.len()).min(buf.len() / item);
+            r.read_exact(&mut buf[..take * item]).map_err(|_| cut(values.len()))?;
+            for raw in buf[..take * item].chunks_exact(item) {
+                let value = decode(kind, big, raw).map_err(|why| self.at_index(&header, values.len(), why))?;
+                values.push(value);
+            }
+        }
+        Ok(Numbers { header, values })
     }
-    if let Ok(y) = npz_array::<_, f32, ndarray::Ix2>(npz, path, names)? {
-        return Ok(y.mapv(f64::from));
-    }
-    if let Ok(y) = npz_array::<_, f64, ndarray::Ix1>(npz, path, names)? {
-        return Ok(y.insert_axis(ndarray::Axis(1)));
-    }
-    match npz_array::<_, f32, ndarray::Ix1>(npz, path, names)? {
-        Ok(y) => Ok(y.mapv(f64::from).insert_axis(ndarray::Axis(1))),
-        Err(e) => Err(bad(path, format!("array y must be 1-D or 2-D float64 or float32 for value targets: {e}"))),
+
+    /// An error at the `index`-th number (row and column for a 2-D array).
+    fn at_index(&self, header: &Header, index: usize, why: String) -> Error {
+        match header.shape.as_slice() {
+            [_, cols] if !header.fortran_order => {
+                let cols = *cols as usize;
+                at(self.path, Some(index / cols + 1), Some(index % cols + 1), why)
+            }
+            _ => at(self.path, Some(index + 1), None, why),
+        }
     }
 }
 
-/// Integer class labels from an archive's array `y`.
-fn labels_npz<R: Read + Seek>(npz: &mut NpzReader<R>, path: &Path) -> Result<Vec<i64>> {
-    match npz_array::<_, i64, ndarray::Ix1>(npz, path, &["y", "labels"])? {
-        Ok(y) => Ok(y.to_vec()),
-        Err(_) => Ok(npz_array::<_, i32, ndarray::Ix1>(npz, path, &["y", "labels"])?
-            .map_err(|e| bad(path, format!("array y must be 1-D int64 or int32: {e}")))?
-            .iter()
-            .map(|&v| v as i64)
-            .collect()),
+/// Whether numbers of `kind` are `T`'s own bytes on this machine (read in place, no decoding).
+fn kind_is_native<T: 'static>(kind: Kind, big_endian: bool) -> bool {
+    use std::any::TypeId;
+    big_endian == cfg!(target_endian = "big")
+        && ((kind == Kind::F64 && TypeId::of::<T>() == TypeId::of::<f64>())
+            || (kind == Kind::I64 && TypeId::of::<T>() == TypeId::of::<i64>()))
+}
+
+fn bytes8(raw: &[u8], big: bool) -> [u8; 8] {
+    let mut b: [u8; 8] = raw.try_into().expect("8 bytes");
+    if big {
+        b.reverse();
+    }
+    b
+}
+
+fn bytes4(raw: &[u8], big: bool) -> [u8; 4] {
+    let mut b: [u8; 4] = raw.try_into().expect("4 bytes");
+    if big {
+        b.reverse();
+    }
+    b
+}
+
+/// A float64 or float32 as f64.
+fn float(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f64, String> {
+    match kind {
+        Kind::F64 => Ok(f64::from_le_bytes(bytes8(raw, big))),
+        Kind::F32 => Ok(f64::from(f32::from_le_bytes(bytes4(raw, big)))),
+        Kind::I64 | Kind::I32 | Kind::U8 => Err("an integer where a float was expected".into()),
+    }
+}
+
+/// Features: a 2-D float array.
+fn is_features(kind: Kind, dims: usize) -> bool {
+    matches!(kind, Kind::F64 | Kind::F32) && dims == 2
+}
+
+/// Value targets: a 1-D or 2-D float array.
+fn is_values(kind: Kind, dims: usize) -> bool {
+    matches!(kind, Kind::F64 | Kind::F32) && (dims == 1 || dims == 2)
+}
+
+/// A class label: an integer, or a float64 holding a whole number.
+fn label(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<i64, String> {
+    match kind {
+        Kind::I64 => Ok(i64::from_le_bytes(bytes8(raw, big))),
+        Kind::I32 => Ok(i64::from(i32::from_le_bytes(bytes4(raw, big)))),
+        Kind::U8 => Ok(i64::from(raw[0])),
+        Kind::F64 => {
+            let v = f64::from_le_bytes(bytes8(raw, big));
+            if v.fract() == 0.0 && v.abs() < 2f64.powi(53) {
+                Ok(v as i64)
+            } else {
+                Err(format!("{v} is not a class number"))
+            }
+        }
+        Kind::F32 => Err("a float32 where a class number was expected".into()),
+    }
+}
+
+/// Class labels: a 1-D integer or float64 array.
+fn is_label(kind: Kind, dims: usize) -> bool {
+    matches!(kind, Kind::I64 | Kind::I32 | Kind::U8 | Kind::F64) && dims == 1
+}
+
+const LABELS: &str = "labels must be a 1-D integer array (int64, int32, uint8) or whole float64s";
+
+/// Features: a 2-D float array as a row-major n×f matrix.
+fn features_of(numbers: Numbers<f64>, what: &str) -> Result<Array2<f64>> {
+    let Numbers { header, values } = numbers;
+    let shape = match header.shape.as_slice() {
+        &[r, c] => (r as usize, c as usize),
+        s => unreachable!("{what}: a {}-D array passed is_features or is_values", s.len()),
+    };
+    if header.fortran_order {
+        // Column-major on disk: laid out again once, row-major.
+        let x = Array2::from_shape_vec(shape.f(), values).expect("the shape's size was read");
+        return Ok(x.as_standard_layout().into_owned());
+    }
+    Ok(Array2::from_shape_vec(shape, values).expect("the shape's size was read"))
+}
+
+/// Value targets: 2-D (n×k), or 1-D taken as one column.
+fn values_of(numbers: Numbers<f64>) -> Result<Array2<f64>> {
+    match numbers.header.shape.len() {
+        1 => {
+            let n = numbers.values.len();
+            Ok(Array2::from_shape_vec((n, 1), numbers.values).expect("n numbers"))
+        }
+        _ => features_of(numbers, "value targets"),
     }
 }
 
@@ -166,47 +530,126 @@ enum Ys {
     Values(Array2<f64>),
 }
 
-fn npz_array<R: Read + Seek, T: ndarray_npy::ReadableElement, D: ndarray::Dimension>(
-    npz: &mut NpzReader<R>,
+/// Reads a `.npy` file's numbers.
+fn read_npy<T: Copy + Default + 'static>(
     path: &Path,
-    names: &[&str],
-) -> Result<std::result::Result<ndarray::Array<T, D>, String>> {
-    let present = npz.names().map_err(|e| bad(path, e.to_string()))?;
-    let name =
-        names.iter().flat_map(|n| [n.to_string(), format!("{n}.npy")]).find(|n| present.contains(n)).ok_or_else(
-            || bad(path, format!("the archive has no array {} (it has {})", names.join(" or "), present.join(", "))),
-        )?;
-    Ok(npz.by_name::<ndarray::OwnedRepr<T>, D>(&name).map_err(|e| e.to_string()))
+    limits: NumpyLimits,
+    decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+    accepts: impl Fn(Kind, usize) -> bool,
+    wanted: &str,
+) -> Result<Numbers<T>> {
+    let (mut file, holds, certain) = match open(path)? {
+        Opened::File(f, len) => (f, Some(len), true),
+        Opened::Stream(f) => (f, None, false),
+    };
+    Source { path, limits, holds, certain }.read(&mut file, decode, accepts, wanted)
+}
+
+/// An archive (a `.npz`): its members streamed out one at a time, their decompressed bytes
+/// counted against one budget.
+struct Archive<'a> {
+    path: &'a Path,
+    zip: zip::ZipArchive<Box<dyn ReadSeek>>,
+    limits: NumpyLimits,
+    left: u64,
+}
+
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+impl<'a> Archive<'a> {
+    fn open(path: &'a Path, limits: NumpyLimits) -> Result<Archive<'a>> {
+        let reader: Box<dyn ReadSeek> = match open(path)? {
+            Opened::File(f, len) => {
+                if len > limits.max_bytes {
+                    return Err(limits.refuse(path, "the archive takes", len));
+                }
+                Box::new(f)
+            }
+            Opened::Stream(f) => {
+                // A zip is read from its end: a stream is taken in whole first, bounded.
+                let mut bytes = Vec::new();
+                f.take(limits.max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(io(path))?;
+                if bytes.len() as u64 > limits.max_bytes {
+                    return Err(limits.refuse(path, "the archive takes more than", limits.max_bytes));
+                }
+                Box::new(std::io::Cursor::new(bytes))
+            }
+        };
+        let zip = zip::ZipArchive::new(reader).map_err(|e| bad(path, format!("not a .npz archive: {e}")))?;
+        Ok(Archive { path, zip, limits, left: limits.max_bytes })
+    }
+
+    /// The member called one of `names` (with or without `.npy`), read as [`Source::read`] does.
+    fn read<T: Copy + Default + 'static>(
+        &mut self,
+        names: &[&str],
+        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+        accepts: impl Fn(Kind, usize) -> bool,
+        wanted: &str,
+    ) -> Result<Numbers<T>> {
+        let path = self.path;
+        let present: Vec<String> = self.zip.file_names().map(str::to_string).collect();
+        let name = names
+            .iter()
+            .flat_map(|n| [n.to_string(), format!("{n}.npy")])
+            .find(|n| present.contains(n))
+            .ok_or_else(|| {
+                bad(path, format!("the archive has no array {} (it has {})", names.join(" or "), present.join(", ")))
+            })?;
+        let member = self.zip.by_name(&name).map_err(|e| bad(path, format!("array {name}: {e}")))?;
+        let stated = member.size();
+        let source = Source { path, limits: self.limits, holds: Some(stated), certain: false };
+        let mut counted = Budget { inner: member, left: &mut self.left, over: false };
+        let read = source.read(&mut counted, decode, accepts, &format!("array {name}: {wanted}"));
+        if counted.over {
+            return Err(self.limits.refuse(path, "its arrays decompress to more than", self.limits.max_bytes));
+        }
+        read.map_err(|e| match e {
+            Error::Data { why, row, column, .. } if !why.starts_with("array ") => {
+                Error::Data { file: path.into(), row, column, why: format!("array {name}: {why}") }
+            }
+            e => e,
+        })
+    }
 }
 
 impl Dataset {
     /// Features from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
-    /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`).
+    /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`), within
+    /// the default bound on `--data`.
     pub fn from_npy(data: &Path, labels: Option<&Path>, kind: TargetKind) -> Result<Dataset> {
+        Dataset::from_npy_within(data, labels, kind, NumpyLimits::default())
+    }
+
+    /// [`Dataset::from_npy`] within `limits` (`--max-input-size`).
+    pub fn from_npy_within(
+        data: &Path,
+        labels: Option<&Path>,
+        kind: TargetKind,
+        limits: NumpyLimits,
+    ) -> Result<Dataset> {
+        const FEATURES: &str = "features must be a 2-D float64 or float32 array";
+        const VALUES: &str = "value targets must be a 1-D or 2-D float64 or float32 array";
         let is_npz = data.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
         let (features, ys) = if is_npz {
             if labels.is_some() {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
-            let mut npz = NpzReader::new(open(data)?).map_err(|e| bad(data, e.to_string()))?;
-            let x = match npz_array::<_, f64, ndarray::Ix2>(&mut npz, data, &["x", "X"])? {
-                Ok(x) => x,
-                Err(_) => npz_array::<_, f32, ndarray::Ix2>(&mut npz, data, &["x", "X"])?
-                    .map_err(|e| bad(data, format!("array x must be 2-D float64 or float32: {e}")))?
-                    .mapv(f64::from),
-            };
+            let mut npz = Archive::open(data, limits)?;
+            let x = features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?;
             let y = match kind {
-                TargetKind::Classes => Ys::Classes(labels_npz(&mut npz, data)?),
-                TargetKind::Values => Ys::Values(values_npz(&mut npz, data)?),
+                TargetKind::Classes => Ys::Classes(npz.read(&["y", "labels"], label, is_label, LABELS)?.values),
+                TargetKind::Values => Ys::Values(values_of(npz.read(&["y", "labels"], float, is_values, VALUES)?)?),
             };
             (x, y)
         } else {
             let labels = labels.ok_or_else(|| bad(data, "a .npy of features needs --labels y.npy"))?;
             let y = match kind {
-                TargetKind::Classes => Ys::Classes(labels_npy(labels)?),
-                TargetKind::Values => Ys::Values(values_npy(labels)?),
+                TargetKind::Classes => Ys::Classes(read_npy(labels, limits, label, is_label, LABELS)?.values),
+                TargetKind::Values => Ys::Values(values_of(read_npy(labels, limits, float, is_values, VALUES)?)?),
             };
-            (features_npy(data)?, y)
+            (features_of(read_npy(data, limits, float, is_features, FEATURES)?, "features")?, y)
         };
         let (rows, what) = match &ys {
             Ys::Classes(labels) => (labels.len(), "labels"),
@@ -215,8 +658,9 @@ impl Dataset {
         if features.nrows() != rows {
             return Err(bad(data, format!("{} rows of features but {rows} {what}", features.nrows())));
         }
-        if let Some((i, j)) = features.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
-            return Err(at(data, Some(i + 1), Some(j + 1), "not a finite number"));
+        if let Some(i) = features.as_slice().expect("row-major").iter().position(|v| !v.is_finite()) {
+            let f = features.ncols();
+            return Err(at(data, Some(i / f + 1), Some(i % f + 1), "not a finite number"));
         }
         let target = match ys {
             Ys::Classes(values) => {
@@ -232,12 +676,9 @@ impl Dataset {
                     return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
                 }
                 let names = (0..values.ncols()).map(|j| format!("y{j}")).collect();
-                Target::Values { values: values.as_standard_layout().into_owned(), names }
+                Target::Values { values, names }
             }
         };
-        // Row-major and contiguous (a Fortran-ordered file is laid out again once).
-        let features =
-            if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
         Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }
 }

@@ -113,9 +113,14 @@ impl Scaler {
     /// m×n → m×n, n = the number of features fitted on.
     pub fn transform(&self, features: &Array2<f64>) -> Array2<f64> {
         let mut out = features.clone();
-        for (j, mut col) in out.axis_iter_mut(Axis(1)).enumerate() {
+        self.apply(&mut out);
+        out
+    }
+
+    /// [`Scaler::transform`] in place: a large data set is scaled without a second copy.
+    pub fn apply(&self, features: &mut Array2<f64>) {
+        for (j, mut col) in features.axis_iter_mut(Axis(1)).enumerate() {
             col.mapv_inplace(|v| (v - self.offset[j]) / self.divisor[j]);
         }
-        out
     }
 }

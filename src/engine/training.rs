@@ -5,7 +5,7 @@
 //! imports the other's module; [`crate::train`] re-exports them.
 
 use crate::error::{Error, Result, Setting};
-use crate::loss::Loss;
+use crate::loss::{Loss, Penalty};
 use crate::model::Model;
 use crate::update::{OptState, Optimizer};
 use ndarray::Array2;
@@ -38,6 +38,8 @@ pub struct TrainConfig {
     pub freeze_bias: bool,
     /// Which engine takes the gradient.
     pub api: Api,
+    /// L2/L1 weight decay added to the loss (weights only).
+    pub penalty: Penalty,
 }
 
 /// One epoch's figures, as `--format json` writes them.
@@ -125,6 +127,7 @@ impl Default for TrainConfig {
             loss: Loss::default(),
             freeze_bias: false,
             api: Api::Stax,
+            penalty: Penalty::NONE,
         }
     }
 }

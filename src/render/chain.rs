@@ -124,7 +124,14 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 if m > shown {
                     terms.push(Math::from("…"));
                 }
-                let html = parameter(&name, rule, terms, g, &origin, w, Some(lr), new);
+                // With --l2/--l1 the step takes the data's gradient plus the penalty's (stage 5b).
+                let penalised = e.penalty.as_ref().and_then(|p| {
+                    let total = p.gradients.iter().find(|pg| pg.layer == i)?.total[[r, c]];
+                    Some((super::walkthrough::penalty::gradient_sum(p, g, w), total))
+                });
+                let g_step = penalised.as_ref().map_or(g, |p| p.1);
+                let html = parameter(&name, rule, terms, g, &origin, w, Some(lr), new, penalised);
+                let g = g_step;
                 out.push(Chain {
                     kind: "weight",
                     layer: i,
@@ -148,7 +155,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                     if m == 1 { d_loss(&z.at(r)) } else { cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r))) };
                 // A frozen bias keeps its value: its update line would be a false equation.
                 let lr = if e.freeze_bias { None } else { Some(lr) };
-                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new);
+                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new, None);
                 out.push(Chain {
                     kind: "bias",
                     layer: i,
@@ -167,7 +174,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
 /// A weight's or a bias's lines: its gradient by `rule` with the numbers (`terms`), where the
 /// ∂L/∂z it uses came from, and its update `old − α·g = new`.
 #[allow(clippy::too_many_arguments)]
-/// `lr` is `None` for a frozen bias, which keeps `old`.
+/// `lr` is `None` for a frozen bias, which keeps `old`; `penalised` is a weight's gradient with
+/// the weight penalty (its numbers, and the sum the step takes).
 fn parameter(
     name: &Math,
     rule: Math,
@@ -177,10 +185,23 @@ fn parameter(
     old: f64,
     lr: Option<f64>,
     new: f64,
+    penalised: Option<(Math, f64)>,
 ) -> String {
     let mut html = String::from("<ul class=\"worked\">");
-    html.push_str(&worked(vec![d_loss(name), rule], vec![Math::sum(terms), Math::num(g)]));
+    let data = match penalised {
+        Some(_) => cat!(Math::new("∂L_data/∂", "\\partial L_{\\text{data}}/\\partial "), name),
+        None => d_loss(name),
+    };
+    html.push_str(&worked(vec![data, rule], vec![Math::sum(terms), Math::num(g)]));
     html.push_str(origin);
+    // The weight penalty's part, and the gradient the step takes.
+    let g = match penalised {
+        Some((sum, total)) => {
+            html.push_str(&line(vec![d_loss(name), sum, Math::num(total)]));
+            total
+        }
+        None => g,
+    };
     match lr {
         Some(lr) => {
             let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));

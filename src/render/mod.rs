@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod diagram;
 mod doc;
+pub mod dot;
 pub mod html;
 mod markdown;
 mod math;
@@ -12,7 +13,7 @@ mod number;
 mod symbols;
 mod text;
 pub mod training;
-mod walkthrough;
+pub(crate) mod walkthrough;
 
 pub use number::fmt_num;
 

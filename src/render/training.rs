@@ -50,9 +50,19 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
         },
         (Api::Custom, _) => "hand-derived (custom)".to_string(),
     };
+    // The loss in the epoch column is the penalised one, the optimizer's; the test loss is the data's.
+    let penalty = if t.penalty.is_none() {
+        String::new()
+    } else {
+        format!(
+            " + weight penalty λ₂ = {}, λ₁ = {} (weights only; the epoch loss includes it, the test loss does not)",
+            fmt_num(t.penalty.l2),
+            fmt_num(t.penalty.l1)
+        )
+    };
     let _ = writeln!(
         s,
-        "Training: {}, {} epochs, {batch}, {order}, loss in {}, gradient by {api}, seed {}\n",
+        "Training: {}, {} epochs, {batch}, {order}, loss in {}{penalty}, gradient by {api}, seed {}\n",
         describe_optimizer(&t.optimizer),
         t.epochs,
         loss_unit(t.loss),
@@ -236,6 +246,7 @@ mod tests {
             loss: Loss::CrossEntropy { log_base: log_base.parse().unwrap() },
             freeze_bias: false,
             api: Api::Custom,
+            penalty: crate::loss::Penalty::NONE,
         };
         ConfigReport::new(&train, None, 0.25, 9, crate::train::Engine::Tape)
     }

@@ -29,7 +29,7 @@
 
 use crate::data::Dataset;
 use crate::error::{Error, Result, Setting};
-use crate::loss::{LogBase, Loss};
+use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile, ModelLayer};
 use crate::trace::{ExplainRequest, Explanation, LayerTrace, Targets, Update, explain};
 use ndarray::Array2;
@@ -68,6 +68,10 @@ pub struct ExplainOptions {
     /// Keep the biases as they are (`--freeze-bias`).
     #[serde(default)]
     pub freeze_bias: bool,
+    /// λ₂ of the L2 weight penalty (`--l2`) [default: 0].
+    pub l2: Option<f64>,
+    /// λ₁ of the L1 weight penalty (`--l1`) [default: 0].
+    pub l1: Option<f64>,
 }
 
 /// One sample's target as given.
@@ -228,6 +232,7 @@ impl ExplainOptions {
             update: Update::Sgd { learning_rate },
             loss,
             freeze_bias: self.freeze_bias,
+            penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
             class_names,
             feature_names,
         })

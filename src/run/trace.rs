@@ -2,7 +2,7 @@
 //! compact one (loss and each dense layer's parameters, gradients and new parameters).
 
 use crate::error::{Error, Result};
-use crate::loss::Loss;
+use crate::loss::{Loss, Penalty};
 use crate::trace::{ExplainRequest, Explanation, LayerTrace, Matrix, Targets, Update, explain};
 use crate::train::Step;
 use crate::update::Optimizer;
@@ -17,6 +17,8 @@ pub struct TraceFormat {
     pub loss: Loss,
     /// Whether the run keeps its biases.
     pub freeze_bias: bool,
+    /// The run's weight penalty.
+    pub penalty: Penalty,
     /// The class names, when the targets are classes.
     pub class_names: Option<Vec<String>>,
     /// The feature names.
@@ -78,6 +80,7 @@ impl TraceFormat {
             update: Update::Run { optimizer: self.optimizer, state: step.state.clone(), step: step.step },
             loss: self.loss,
             freeze_bias: self.freeze_bias,
+            penalty: self.penalty,
             class_names: self.class_names.clone(),
             feature_names: Some(self.feature_names.clone()),
         })?;

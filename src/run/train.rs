@@ -24,7 +24,7 @@ use crate::data::{Dataset, Prepared, ScaleKind, Scaler, TargetKind};
 use crate::engine::compiled::Dtype;
 use crate::error::{Error, Result, Setting};
 use crate::layers::Init;
-use crate::loss::{LogBase, Loss};
+use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, TrainConfig, train_on};
@@ -82,6 +82,10 @@ pub struct TrainSettings {
     pub freeze_bias: bool,
     /// How the gradient is taken.
     pub api: Option<Api>,
+    /// λ₂ of the L2 penalty on the weights [default: 0].
+    pub l2: Option<f64>,
+    /// λ₁ of the L1 penalty on the weights [default: 0].
+    pub l1: Option<f64>,
 }
 
 impl TrainSettings {
@@ -109,6 +113,7 @@ impl TrainSettings {
             loss,
             freeze_bias: self.freeze_bias,
             api: self.api.unwrap_or(Api::Stax),
+            penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
         };
         config.check()?;
         Ok(config)
@@ -236,17 +241,25 @@ impl TrainJob {
         // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
         let saved_scaler = start.as_ref().and_then(|s| s.file.scaler.clone());
         let scale = if saved_scaler.is_some() { None } else { settings.scale()? };
-        let Prepared { train, test, scaler, .. } = data.prepare(settings.test_fraction(), scale, &mut rng)?;
-        let (train, test, scaler) = match saved_scaler {
-            Some(s) => (train.scaled(&s), test.map(|t| t.scaled(&s)), Some(s)),
-            None => (train, test, scaler),
+        // The data is moved into its parts (kept whole, it is the training part: not copied);
+        // the report and the model read only its shape and names, which the training part keeps.
+        let rows = data.len();
+        let Prepared { mut train, mut test, scaler, .. } =
+            data.into_prepared(settings.test_fraction(), scale, &mut rng)?;
+        let scaler = match saved_scaler {
+            Some(s) => {
+                train.scale_in_place(&s);
+                test.iter_mut().for_each(|t| t.scale_in_place(&s));
+                Some(s)
+            }
+            None => scaler,
         };
         let model = match start {
             Some(s) => s.model,
-            None => fresh_model(&settings, &data, config.loss, &mut rng)?,
+            None => fresh_model(&settings, &train, config.loss, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
-        let data_report = DataReport::new(&source, &data, &train, test.as_ref());
+        let data_report = DataReport { rows, ..DataReport::new(&source, &train, &train, test.as_ref()) };
         let ran_on = engine.for_run(&config, traced);
         let config_report = ConfigReport::new(
             &config,
@@ -268,7 +281,13 @@ fn fresh_model(settings: &TrainSettings, data: &Dataset, loss: Loss, rng: &mut C
     // for any data is named by that rule.
     let widest = spec.hidden.iter().chain([&features, &outputs]).max().copied().unwrap_or(0);
     let model = spec.build_for(features, outputs, loss, rng)?;
-    crate::limits::matrix(Setting::Hidden, "one layer's activations for the data", data.len(), widest)?;
+    crate::limits::matrix(
+        Setting::Hidden,
+        "one layer's activations for the data",
+        data.len(),
+        widest,
+        data.features.len(),
+    )?;
     Ok(model)
 }
 

@@ -182,6 +182,7 @@ pub async fn epoch(
             update: Update::Sgd { learning_rate: s.step_size },
             loss: s.loss,
             freeze_bias: false,
+            penalty: crate::loss::Penalty::NONE,
             class_names: Some(class_names.to_vec()),
             feature_names: Some(s.train.feature_names.clone()),
         };

@@ -5,13 +5,15 @@
 
 use super::check::grad_check;
 use super::matrix::row_vector;
-use super::{ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, SoftmaxTrace};
+use super::{
+    ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, PenaltyGradient, PenaltyTrace, SoftmaxTrace,
+};
 use crate::autodiff::{Gradients, Var};
 use crate::data::{Scaler, one_hot};
 use crate::engine::tape::Pass;
 use crate::error::{Error, Result, Setting, shape};
 use crate::layers::Params;
-use crate::loss::Loss;
+use crate::loss::{Loss, Penalty};
 use crate::model::{Model, ModelLayer};
 use crate::update::{OptState, Optimizer};
 use ndarray::{Array2, Axis, Zip};
@@ -99,6 +101,8 @@ pub struct ExplainRequest {
     pub loss: Loss,
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     pub freeze_bias: bool,
+    /// L2/L1 weight decay added to the loss (weights only).
+    pub penalty: Penalty,
     /// Class names in output order, when known.
     pub class_names: Option<Vec<String>>,
     /// Feature names in input order, when known.
@@ -119,6 +123,7 @@ impl ExplainRequest {
             update: Update::Sgd { learning_rate: 0.25 },
             loss: Loss::default(),
             freeze_bias: false,
+            penalty: Penalty::NONE,
             class_names: None,
             feature_names: None,
         }
@@ -212,9 +217,11 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         }
         Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
     };
+    // The penalty's gradient joins the data's (weights only) before the step.
+    let (penalty_value, total_grads) = req.penalty.apply(&model.params(), &param_grads);
     // Frozen biases keep their values: the optimizer sees a zero gradient for them (from the
     // first step on, so momentum and adam move them by nothing either).
-    let step_grads = if req.freeze_bias { param_grads.with_zero_biases() } else { param_grads.clone() };
+    let step_grads = if req.freeze_bias { total_grads.with_zero_biases() } else { total_grads.clone() };
     optimizer.update(step, &step_grads, &mut state);
     let new_params = optimizer.get_params(&state);
     let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
@@ -238,6 +245,28 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let sample_losses = loss_fn.sample_losses(read, &y);
     let loss = pass.loss();
     let check = grad_check(model, x, &y, loss_fn, &param_grads)?;
+    let penalty = (!req.penalty.is_none()).then(|| {
+        let new_value = req.penalty.value(&new_params);
+        let weights = || model.dense_layers().flat_map(|(_, w, _)| w.iter().copied());
+        PenaltyTrace {
+            sum_squares: weights().map(|w| w * w).sum(),
+            sum_abs: weights().map(f64::abs).sum(),
+            l2: req.penalty.l2,
+            l1: req.penalty.l1,
+            value: penalty_value,
+            total_loss: loss + penalty_value,
+            new_value,
+            new_total_loss: new_loss + new_value,
+            gradients: model
+                .dense_layers()
+                .map(|(i, w, _)| PenaltyGradient {
+                    layer: i,
+                    penalty: Matrix(req.penalty.gradient(w)),
+                    total: Matrix(total_grads.layer(i).weights().expect("dense").clone()),
+                })
+                .collect(),
+        }
+    });
 
     Ok(Explanation {
         loss_function: loss_fn,
@@ -261,6 +290,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         new_loss,
         loss_change: new_loss - loss,
         check,
+        penalty,
     })
 }
 

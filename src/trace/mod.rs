@@ -64,8 +64,60 @@ pub struct Explanation {
     pub new_loss: f64,
     /// `new_loss − loss`: negative when the step helped.
     pub loss_change: f64,
-    /// The gradient checked three ways.
+    /// The gradient checked three ways (the data loss's: the penalty's is its formula).
     pub check: GradCheck,
+    /// The weight penalty (`--l2`, `--l1`), when there is one: `loss`, `new_loss`, each
+    /// `grad_weights` and the grad check are the data's; this adds the penalty's part, and the
+    /// step took the sum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<PenaltyTrace>,
+}
+
+/// The penalty L = L_data + λ₂/2·Σ W² + λ₁·Σ |W| (weights only, not biases) of one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct PenaltyTrace {
+    /// λ₂.
+    pub l2: f64,
+    /// λ₁.
+    pub l1: f64,
+    /// Σ W² over every weight before the step.
+    pub sum_squares: f64,
+    /// Σ |W|.
+    pub sum_abs: f64,
+    /// λ₂/2·Σ W² + λ₁·Σ |W| before the step.
+    pub value: f64,
+    /// L = `loss` + `value`: what the step lowers.
+    pub total_loss: f64,
+    /// The penalty after the step.
+    pub new_value: f64,
+    /// `new_loss` + `new_value`.
+    pub new_total_loss: f64,
+    /// One entry per dense layer.
+    pub gradients: Vec<PenaltyGradient>,
+}
+
+/// A dense layer's weights' gradient with the penalty.
+#[derive(Debug, Clone, Serialize)]
+pub struct PenaltyGradient {
+    /// The layer's index in the model.
+    pub layer: usize,
+    /// λ₂·W + λ₁·sign(W), out×in.
+    pub penalty: Matrix,
+    /// ∂L/∂W = `grad_weights` + `penalty`, out×in: what the step took.
+    pub total: Matrix,
+}
+
+impl Explanation {
+    /// The gradient the step took for dense layer `i`'s weights: `grad_weights`, plus the
+    /// penalty's part when there is one.
+    pub fn step_gradient(&self, i: usize) -> Option<&Matrix> {
+        let penalised = self.penalty.as_ref().and_then(|p| p.gradients.iter().find(|g| g.layer == i));
+        match (&self.layers[i], penalised) {
+            (_, Some(g)) => Some(&g.total),
+            (LayerTrace::Dense(d), None) => Some(&d.grad_weights),
+            (LayerTrace::Activation(_) | LayerTrace::Softmax(_) | LayerTrace::Logsoftmax(_), None) => None,
+        }
+    }
 }
 
 /// One layer's numbers. In JSON each is an object whose `type` is the layer's name: `dense`, the

@@ -113,6 +113,8 @@ pub fn train<R: Rng + ?Sized>(
                     (hand.loss, hand.grads)
                 }
             };
+            let (penalty, grads) = config.penalty.apply(&current.params(), &grads);
+            let loss = loss + penalty;
             total += loss;
             let grads = if config.freeze_bias { grads.with_zero_biases() } else { grads };
             opt.update(step, &grads, &mut state);

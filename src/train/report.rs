@@ -125,6 +125,9 @@ impl Serialize for ConfigReport {
             loss: Loss,
             freeze_bias: bool,
             api: Api,
+            /// λ₂ and λ₁ of the weight penalty (0: none).
+            #[serde(flatten)]
+            penalty: crate::loss::Penalty,
             scale: Option<ScaleKind>,
             test_fraction: f64,
             seed: u64,
@@ -146,6 +149,7 @@ impl Serialize for ConfigReport {
             loss: t.loss,
             freeze_bias: t.freeze_bias,
             api: t.api,
+            penalty: t.penalty,
             scale: self.scale,
             test_fraction: self.test_fraction,
             seed: self.seed,
@@ -221,6 +225,7 @@ mod tests {
             loss: Loss::default(),
             freeze_bias: false,
             api: Api::Stax,
+            penalty: crate::loss::Penalty::NONE,
         }
     }
 
@@ -297,7 +302,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","scale":"minmax","test_fraction":0.2,"seed":7,"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","l2":0.0,"l1":0.0,"scale":"minmax","test_fraction":0.2,"seed":7,"#
                 + r#""engine":"compiled","dtype":"f32"}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.

@@ -281,15 +281,15 @@ impl<F: Real> ColStats<F> {
         }
     }
 
+    /// The gap below the largest logit within which [`ColStats::class_of`] must look closer.
+    pub fn tie_tolerance(k: usize) -> F {
+        F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0))
+    }
+
     /// The max and first argmax of each column of `z`.
     ///
     /// # Shapes
     /// `z`: k×m.
-    /// The gap below the largest logit within which [`ColStats::class_of`] must look closer.
-    fn tie_tolerance(k: usize) -> F {
-        F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0))
-    }
-
     fn find_max(&mut self, z: &[F], k: usize, m: usize) {
         let (max, arg) = (&mut self.max[..m], &mut self.argmax[..m]);
         max.copy_from_slice(&z[..m]);
@@ -317,16 +317,22 @@ impl<F: Real> ColStats<F> {
         for (c, v) in self.column[..k].iter_mut().enumerate() {
             *v = z[c * m + j];
         }
-        let stats = RowStats::of(&self.column[..k]);
-        let mut best = (0, stats.log_prob(0, self.column[0]));
-        for c in 1..k {
-            let lp = stats.log_prob(c, self.column[c]);
-            if lp > best.1 {
-                best = (c, lp);
-            }
-        }
-        best.0
+        first_largest_log_prob(&RowStats::of(&self.column[..k]), &self.column[..k])
     }
+}
+
+/// The first class with the largest log-probability, from the logits `z` of one sample and
+/// their [`RowStats`]: the exact rule of [`crate::predict::classes`], for samples whose largest
+/// logits are too close to tell apart by the logits alone (see [`ColStats::tie_tolerance`]).
+pub fn first_largest_log_prob<F: Real>(stats: &RowStats<F>, z: &[F]) -> usize {
+    let mut best = (0, stats.log_prob(0, z[0]));
+    for (c, &v) in z.iter().enumerate().skip(1) {
+        let lp = stats.log_prob(c, v);
+        if lp > best.1 {
+            best = (c, lp);
+        }
+    }
+    best.0
 }
 
 /// e ← exp(e) elementwise: the only `exp` of a training step (one per logit).

@@ -34,8 +34,6 @@ pub mod workloads;
 pub use plan::Plan;
 pub use spec::{LayerSpec, NetSpec};
 
-use std::borrow::Cow;
-
 /// The float types the engine runs in, f32 and f64: the engines' [`crate::engine::Real`] with
 /// what differs between the two here (which GEMM routine multiplies their matrices, which
 /// vectorised exp); everything else is written once over [`num_traits::Float`].
@@ -74,10 +72,6 @@ pub trait Real: super::Real + Default {
     /// The type as messages name it: `float32` or `float64`.
     const FLOAT_NAME: &'static str;
 
-    /// f64 data in this type: borrowed as it is for f64 (a batch is then a view of the data
-    /// set), rounded once into a new buffer for f32.
-    fn from_f64_slice(a: &[f64]) -> Cow<'_, [Self]>;
-
     /// e^x for every x, vectorised ([`vexp`]).
     fn exp_slice(xs: &mut [Self]);
 
@@ -94,9 +88,6 @@ pub trait Real: super::Real + Default {
 impl Real for f64 {
     const NAME: &'static str = "f64";
     const FLOAT_NAME: &'static str = "float64";
-    fn from_f64_slice(a: &[f64]) -> Cow<'_, [f64]> {
-        Cow::Borrowed(a)
-    }
     fn exp_slice(xs: &mut [f64]) {
         vexp::exp_f64(xs)
     }
@@ -131,9 +122,6 @@ impl Real for f64 {
 impl Real for f32 {
     const NAME: &'static str = "f32";
     const FLOAT_NAME: &'static str = "float32";
-    fn from_f64_slice(a: &[f64]) -> Cow<'_, [f32]> {
-        Cow::Owned(a.iter().map(|&v| v as f32).collect())
-    }
     fn exp_slice(xs: &mut [f32]) {
         vexp::exp_f32(xs)
     }

@@ -63,11 +63,13 @@ fn run<F: Real>(threads: usize, model: &Model, x: &Array2<f64>, read: Read) -> R
     }
     let mut plan = Plan::<F>::new(spec, m.min(BLOCK), Gemm::new(threads)?)?;
     let rows = x.as_standard_layout();
-    let data = F::from_f64_slice(rows.as_slice().expect("standard layout"));
+    let data = rows.as_slice().expect("standard layout");
     let mut block = vec![F::zero(); m.min(BLOCK) * k];
+    // f32 rows are rounded a block at a time: never an f32 copy of the whole input.
+    let mut rounded = vec![F::zero(); if F::CONVERTS { m.min(BLOCK) * f } else { 0 }];
     for start in (0..m).step_by(BLOCK) {
         let end = (start + BLOCK).min(m);
-        let batch = Batch::rows(&data[start * f..end * f], end - start, f);
+        let batch = Batch::rows(F::view_f64(&data[start * f..end * f], &mut rounded), end - start, f);
         match read {
             Read::LogProbabilities => plan.log_probabilities(&params, batch, start, &mut block)?,
             Read::Outputs => plan.outputs(&params, batch, start, &mut block)?,

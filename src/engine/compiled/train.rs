@@ -237,6 +237,9 @@ fn run<F: Real, R: Rng + ?Sized>(
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
             }
             total += out.loss.to_f64().expect("a float");
+            if !config.penalty.is_none() {
+                total += plan.add_penalty(config.penalty, &params);
+            }
             if config.freeze_bias {
                 plan.freeze_biases();
             }

@@ -48,6 +48,7 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         loss: Loss::default(),
         freeze_bias: false,
         api: Api::Stax,
+        penalty: crate::loss::Penalty::NONE,
     };
     let spec = |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, ..ModelSpec::default() };
     let (data, hidden, config) = match name {

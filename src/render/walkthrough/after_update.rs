@@ -19,6 +19,18 @@ pub(super) fn after_update(doc: &mut Doc, c: &Ctx) {
         vec![Math::new("L′", "L'"), cat!(e.new_loss, &unit)],
         vec![Math::new("L′ − L", "L' - L"), cat!(e.new_loss, minus(), e.loss), cat!(e.loss_change, &unit)],
     ]);
+    if let Some(p) = &e.penalty {
+        // What the step lowered is the penalised loss (stage 5b); the lines above are the data's.
+        doc.para(spans!["With the weight penalty (stage 5b), the loss the step lowers:"]);
+        doc.worked(vec![
+            vec![Math::from("L_data + penalty"), cat!(e.loss, " + ", p.value), Math::num(p.total_loss)],
+            vec![
+                Math::new("L′_data + penalty′", "L'_{data} + penalty'"),
+                cat!(e.new_loss, " + ", p.new_value),
+                Math::num(p.new_total_loss),
+            ],
+        ]);
+    }
     let (verdict, tone) = if e.loss_change < 0.0 {
         ("the loss went down: the step did what it is for.", Tone::Good)
     } else if e.loss_change > 0.0 {

@@ -24,6 +24,7 @@ mod forward;
 mod inputs;
 mod loss;
 mod overview;
+pub(crate) mod penalty;
 mod post_notes;
 mod quadratic;
 mod softmax;
@@ -49,6 +50,7 @@ pub fn document(e: &Explanation) -> Doc {
         Loss::Quadratic => quadratic::loss(&mut doc, &c),
     }
     backward::backward(&mut doc, &c);
+    penalty::penalty(&mut doc, &c);
     update::update(&mut doc, &c);
     after_update::after_update(&mut doc, &c);
     check::check(&mut doc, &c);

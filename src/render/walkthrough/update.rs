@@ -33,11 +33,11 @@ pub(super) fn update(doc: &mut Doc, c: &Ctx) {
         doc.formula(cat!(rule, d_loss(&w.letters("ij"))));
         let (units, width) = dense.weights.dim();
         let all = dense.weights.len() <= MAX_WORKED_WEIGHTS;
+        // With a penalty the step takes ∂L/∂W = ∂L_data/∂W + the penalty's part (stage 5b).
+        let grad = c.e.step_gradient(i).expect("a dense layer");
         let lines = worked_rows(units, all)
             .flat_map(|r| (0..width).map(move |j| (r, j)))
-            .map(|(r, j)| {
-                step(w.at2(r, j), dense.weights[[r, j]], dense.grad_weights[[r, j]], dense.new_weights[[r, j]])
-            })
+            .map(|(r, j)| step(w.at2(r, j), dense.weights[[r, j]], grad[[r, j]], dense.new_weights[[r, j]]))
             .collect();
         doc.worked(lines);
         if !all {
