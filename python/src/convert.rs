@@ -40,6 +40,8 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Scale => Some("scale"),
         Setting::Steps => Some("steps"),
         Setting::Points => Some("points"),
+        Setting::L2 => Some("l2"),
+        Setting::L1 => Some("l1"),
         Setting::Noise => Some("noise"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
