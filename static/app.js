@@ -28,7 +28,11 @@ async function api(path, body, method = "POST", type = "application/json") {
   const text = await response.text();
   let value;
   try { value = JSON.parse(text); } catch { value = text; }
-  if (!response.ok) throw new Error(value && value.error ? value.error : `${response.status}`);
+  if (!response.ok) {
+    const err = new Error(value && value.error ? value.error : `${response.status}`);
+    err.answer = value;
+    throw err;
+  }
   return value;
 }
 
@@ -353,6 +357,36 @@ async function downloadStep(format, ext, type) {
   download(`step.${ext}`, type, await r.text());
 }
 
+// An uploaded CSV: its target column(s) read as classes or values. A column of many different
+// numbers is not made into classes silently: the server asks, and so does the page.
+async function upload(file, targets) {
+  $("setup-error").textContent = "";
+  if (file.size > 10 * 1024 * 1024) { $("setup-error").textContent = `${file.name}: larger than the 10 MB the server takes`; return; }
+  try {
+    const label = $("label-input").value.trim();
+    const t = await api(`/api/data?name=${encodeURIComponent(file.name)}${label ? "&label=" + encodeURIComponent(label) : ""}${targets ? "&targets=" + targets : ""}`, await file.text(), "POST", "text/csv");
+    const select = $("data-select");
+    select.add(new Option(`${file.name} (${t.rows} rows)`, t.id));
+    select.value = t.id;
+    state.data = t.id;
+    showTable(t);
+    const what = t.kind === "values" ? `${t.targets.length} target value${t.targets.length === 1 ? "" : "s"} (${t.targets.join(", ")})` : `${t.classes.length} classes`;
+    status(`${file.name}: ${t.rows} rows, ${t.features.length} features, ${what} — press “New model”`);
+  } catch (err) {
+    $("setup-error").textContent = err.message;
+    if (err.answer?.choose) {
+      for (const [choice, text] of [["values", "Values (regression)"], ["classes", "Classes"]]) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.id = `as-${choice}`;
+        b.textContent = text;
+        b.addEventListener("click", () => upload(file, choice));
+        $("setup-error").append(" ", b);
+      }
+    }
+  }
+}
+
 // A fresh start: no selection, no history (the panel then shows the new model's numbers).
 function startOver(data) {
   state.data = data;
@@ -396,9 +430,16 @@ async function loadTable(id) {
 
 function showTable(t) {
   state.table = t;
-  const head = `<tr><th>row</th>${t.features.map((f) => `<th>${escapeHtml(f)}</th>`).join("")}<th>class</th></tr>`;
-  const rows = t.preview.slice(0, 200).map((r) => `<tr><td>${r.row}</td>${r.values.map((v) => `<td>${v}</td>`).join("")}<td>${escapeHtml(t.classes[r.class])}</td></tr>`).join("");
-  $("table-preview").innerHTML = `<p class="muted">${t.rows} rows, classes ${t.classes.map(escapeHtml).join(", ")}</p><table>${head}${rows}</table>`;
+  const values = t.kind === "values";
+  const head = `<tr><th>row</th>${t.features.map((f) => `<th>${escapeHtml(f)}</th>`).join("")}${values ? t.targets.map((n) => `<th>${escapeHtml(n)} (target)</th>`).join("") : "<th>class</th>"}</tr>`;
+  const rows = t.preview.slice(0, 200).map((r) => `<tr><td>${r.row}</td>${r.values.map((v) => `<td>${v}</td>`).join("")}${values ? r.target.map((v) => `<td>${v}</td>`).join("") : `<td>${escapeHtml(t.classes[r.class])}</td>`}</tr>`).join("");
+  const about = values ? `target values ${t.targets.map(escapeHtml).join(", ")} (quadratic loss)` : `classes ${t.classes.map(escapeHtml).join(", ")}`;
+  $("table-preview").innerHTML = `<p class="muted">${t.rows} rows, ${about}</p><table>${head}${rows}</table>`;
+  // A table of values is fitted by a linear output under the quadratic loss; classes by softmax.
+  $("output-input").value = values ? "identity" : "softmax";
+  $("t-lossfn").value = values ? "quadratic" : "cross-entropy";
+  // The decision map's features: classes only.
+  for (const id of ["t-fx", "t-fy"]) $(id).parentElement.hidden = values;
   for (const id of ["t-fx", "t-fy"]) {
     const s = $(id);
     s.innerHTML = "";
@@ -449,35 +490,18 @@ function setupStep() {
     ev.preventDefault();
     try {
       const output = $("output-input").value;
+      const loss = $("new-loss-input").value || (output === "softmax" ? "cross-entropy" : "quadratic");
       const model = await api("/api/model", {
         data: state.data, hidden: numbers($("hidden-input").value), activation: $("act-input").value,
-        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0, output,
+        bias: $("bias-input").checked, seed: Number($("seed-input").value) || 0, output, loss,
       });
-      const loss = $("new-loss-input").value || (output === "softmax" ? "cross-entropy" : "quadratic");
       startOver(state.data);
       const body = { model, sample: [0], lr: Number($("lr-input").value) || 0.25, loss, freeze_bias: $("freeze-input").checked };
       if (loss === "cross-entropy") body.log_base = $("base-input").value;
       explain(body, "start");
     } catch (err) { $("setup-error").textContent = err.message; }
   });
-  $("csv-input").addEventListener("change", async (ev) => {
-    const file = ev.target.files[0];
-    if (!file) return;
-    $("setup-error").textContent = "";
-    if (file.size > 10 * 1024 * 1024) { $("setup-error").textContent = `${file.name}: larger than the 10 MB the server takes`; return; }
-    try {
-      const label = $("label-input").value.trim();
-      const t = await api(`/api/data?name=${encodeURIComponent(file.name)}${label ? "&label=" + encodeURIComponent(label) : ""}`, await file.text(), "POST", "text/csv");
-      const select = $("data-select");
-      select.add(new Option(`${file.name} (${t.rows} rows)`, t.id));
-      select.value = t.id;
-      state.data = t.id;
-      showTable(t);
-      status(`${file.name}: ${t.rows} rows, ${t.features.length} features, ${t.classes.length} classes — press “New model”`);
-    } catch (err) {
-      $("setup-error").textContent = err.message;
-    }
-  });
+  $("csv-input").addEventListener("change", (ev) => { if (ev.target.files[0]) upload(ev.target.files[0]); });
   $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); });
   $("model-file").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
@@ -497,7 +521,7 @@ function setupStep() {
 // ---- the training view ----
 
 const CLASS_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"];
-const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [] };
+const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
 
 async function trainSetup() {
   trainStop();
@@ -513,8 +537,8 @@ async function trainSetup() {
   status("training…");
   try {
     const s = await api("/api/train", settings);
-    train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.epoch = 0;
-    $("t-legend").innerHTML = s.classes.map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
+    train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
+    $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");
   } catch (err) { status(""); $("train-error").textContent = err.message; }
@@ -531,30 +555,72 @@ async function trainShow(epoch) {
   if (!train.id) return;
   // Only the epochs not yet here are asked for; going back keeps the ones already here.
   const since = Math.min(train.stats.length, epoch);
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}`, null, "GET");
+  // The rows' points on the map change only with the map's features: asked for once per pair.
+  const map = `${$("t-fx").value},${$("t-fy").value}`;
+  const points = train.map !== map;
+  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  if (r.boundary) {
+    if (points) { train.map = map; train.points = r.boundary.points; }
+    r.boundary.points = train.points;
+  }
   train.stats = train.stats.slice(0, r.since).concat(r.stats);
+  train.fits = train.fits.slice(0, r.since).concat(r.fits ?? []);
   train.epoch = r.epoch;
-  const stats = train.stats.slice(0, r.epoch);
-  const last = stats[stats.length - 1];
+  const values = r.fits !== null;
+  for (const id of ["fig-acc", "fig-map", "fig-conf"]) $(id).hidden = values;
+  for (const id of ["fig-rmse", "fig-r2", "fig-pairs"]) $(id).hidden = !values;
+  const stats = train.stats.slice(0, r.epoch), fits = train.fits.slice(0, r.epoch);
+  const last = stats[stats.length - 1], fit = fits[fits.length - 1];
   $("t-epoch").innerHTML = "";
   const span = document.createElement("span");
   span.id = "t-epoch-text";
   // The report's numbers, shown to 8 significant digits as the text output writes them.
-  const f = (v) => String(Number(v.toPrecision(8)));
+  const f = (v) => (v === null || v === undefined ? "–" : String(Number(v.toPrecision(8))));
   span.dataset.loss = last ? last.loss : "";
   span.dataset.testLoss = last?.test_loss ?? "";
+  const on = r.evaluated_on === "test" ? "test" : "train";
+  const measured = !last ? "" : values
+    ? `, ${on} RMSE ${fit.rmse.map(f).join(", ")}, ${on} R² ${fit.r_squared.map(f).join(", ")}`
+    : `, train accuracy ${f(last.train_accuracy)}${last.test_accuracy === null ? "" : ", test accuracy " + f(last.test_accuracy)}`;
   span.textContent = last
-    ? `epoch ${r.epoch} of ${r.total}: loss ${f(last.loss)}${last.test_loss == null ? "" : ", test loss " + f(last.test_loss)}, train accuracy ${f(last.train_accuracy)}${last.test_accuracy === null ? "" : ", test accuracy " + f(last.test_accuracy)}`
+    ? `epoch ${r.epoch} of ${r.total}: loss ${f(last.loss)}${last.test_loss == null ? "" : ", test loss " + f(last.test_loss)}${measured}`
     : `epoch 0 of ${r.total}: the initial model`;
   $("t-epoch").append(span);
   drawCurves($("t-loss"), [stats.map((s) => s.loss), stats.map((s) => s.test_loss ?? null)], r.total, null, "loss");
-  drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
-  drawMap(r.boundary);
-  drawConfusion(r.confusion, r.evaluated_on);
+  if (values) {
+    const targets = train.classes, key = targets.length > 1 ? ` (${targets.map((t, k) => `${["solid", "dashed"][k % 2]} ${STYLE_NAMES[k % 4]}: ${t}`).join("; ")})` : ` (${targets[0]})`;
+    drawCurves($("t-rmse"), targets.map((_, k) => fits.map((x) => x.rmse[k])), r.total, null, "RMSE");
+    const r2 = fits.flatMap((x) => x.r_squared).filter((v) => v !== null);
+    drawCurves($("t-r2"), targets.map((_, k) => fits.map((x) => x.r_squared[k])), r.total, [Math.min(0, ...r2), 1], "R²");
+    $("t-rmse-caption").textContent = `RMSE per epoch on the ${on} rows${key}`;
+    $("t-r2-caption").textContent = `R² per epoch on the ${on} rows${key}`;
+    drawPairs(r.pairs, targets, on);
+  } else {
+    drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
+    drawMap(r.boundary);
+    drawConfusion(r.confusion, r.evaluated_on);
+  }
   $("t-net").innerHTML = r.diagram;
   fitDiagram($("t-net").querySelector("svg"));
   // The diagram here only shows the network: its units and edges are no tab stops.
   $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
+}
+
+const STYLES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
+const STYLE_NAMES = ["blue", "vermillion", "green", "pink"];
+
+/** Predicted against true, one plot per target, with the line where they are equal. */
+function drawPairs(pairs, targets, on) {
+  const box = { W: 320, H: 300, L: 52, B: 36, T: 8, R: 8 };
+  $("t-pairs").innerHTML = pairs.map((p, k) => {
+    const all = p.flat(), lo = Math.min(...all), hi = Math.max(...all), pad = (hi - lo) * 0.05 || 1;
+    const range = [lo - pad, hi + pad];
+    const a = axes(range, range, box, [`true ${targets[k]}`, "predicted"]);
+    let out = a.out + `<line class="axis" x1="${a.x(range[0])}" y1="${a.y(range[0])}" x2="${a.x(range[1])}" y2="${a.y(range[1])}" stroke-dasharray="4 3"/>`;
+    for (const [t, y] of p) out += `<circle cx="${a.x(t).toFixed(1)}" cy="${a.y(y).toFixed(1)}" r="3" fill="${STYLES[k % 4]}" fill-opacity=".7" stroke="#000" stroke-width=".5"/>`;
+    return `<svg class="pairs" viewBox="0 0 ${box.W} ${box.H}" role="img" aria-label="Predicted against true ${escapeHtml(targets[k])}">${out}</svg>`;
+  }).join("");
+  $("t-pairs-caption").textContent = `Predicted against true on the ${on} rows, one plot per target; the dashed line is predicted = true.`;
 }
 
 /** About five round numbers (1, 2 or 5 times a power of ten) from lo to hi. */
@@ -597,7 +663,7 @@ function drawCurves(svg, series, total, fixed, name) {
   let out = a.out;
   series.forEach((s, k) => {
     const pts = s.map((v, i) => (v === null || v === undefined ? null : `${a.x(i + 1).toFixed(1)},${a.y(v).toFixed(1)}`)).filter((p) => p).join(" ");
-    if (pts) out += `<polyline class="curve ${k === 0 ? "train" : "test"}" points="${pts}" stroke="${k === 0 ? "#0072B2" : "#D55E00"}" ${k === 1 ? 'stroke-dasharray="6 3"' : ""}/>`;
+    if (pts) out += `<polyline class="curve ${k === 0 ? "train" : "test"}" points="${pts}" stroke="${STYLES[k % 4]}" ${k % 2 === 1 ? 'stroke-dasharray="6 3"' : ""}/>`;
   });
   svg.innerHTML = out;
 }

@@ -199,6 +199,15 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     let shown: f64 = after.as_str().unwrap().parse().unwrap();
     assert!((shown - 0.464627).abs() < 2e-6, "{shown}");
     assert_ne!(after.as_str().unwrap(), before);
+    // Focus stays in the field after "Set and recompute" (it used to fall to <body>).
+    let focused = until(&c, "focus back in the field", "document.activeElement?.id").await;
+    assert_eq!(focused, json!("edit-value"));
+    // The history says what made each entry: the start, then an edit.
+    let kinds = c
+        .execute("return [...document.querySelectorAll('#history button')].map(b => b.dataset.kind)", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kinds, json!(["start", "edit"]));
     shot(&c, "04-edited.png").await;
 
     // 5. Next step: the history grows and the new step starts from the new weights.
@@ -388,6 +397,64 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
         .await;
         assert!(shown.as_str().unwrap().starts_with("epoch 0 of"), "reload {k}: {shown}");
     }
+
+    // 14. Regression on the page. A column of 22 different numbers is not silently made into 22
+    // classes: the page asks, and "values" reads it as a target value.
+    c.find(Locator::Id("tab-step")).await.unwrap().click().await.unwrap();
+    c.execute("document.querySelectorAll('.side details').forEach(d => d.open = true)", vec![]).await.unwrap();
+    let measurements = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_measurements.csv");
+    let label = c.find(Locator::Id("label-input")).await.unwrap();
+    label.send_keys("petal_width").await.unwrap();
+    c.find(Locator::Id("csv-input")).await.unwrap().send_keys(&measurements.display().to_string()).await.unwrap();
+    let asked = until(
+        &c,
+        "the question",
+        "document.getElementById('as-values') && document.getElementById('setup-error').textContent",
+    )
+    .await;
+    assert!(asked.as_str().unwrap().contains("22 different numbers"), "{asked}");
+    c.execute("document.getElementById('as-values').click()", vec![]).await.unwrap();
+    until(
+        &c,
+        "a table of values",
+        "document.getElementById('status').textContent.includes('1 target value (petal_width)')",
+    )
+    .await;
+    // Several target columns: values without asking; a new model explains row 0 with number
+    // targets under the quadratic loss.
+    label.clear().await.unwrap();
+    label.send_keys("petal_length,petal_width").await.unwrap();
+    c.execute("const i = document.getElementById('csv-input'); i.value = '';", vec![]).await.unwrap();
+    c.find(Locator::Id("csv-input")).await.unwrap().send_keys(&measurements.display().to_string()).await.unwrap();
+    until(&c, "two target values", "document.getElementById('status').textContent.includes('2 target values')").await;
+    c.execute("document.getElementById('hidden-input').value = ''; document.querySelector('#model-form button[type=submit]').click()", vec![]).await.unwrap();
+    // Row 0 of the file: 5.1, 3.5 → petal_length 1.4, petal_width 0.2.
+    let target = until(
+        &c,
+        "number targets",
+        "document.querySelectorAll('#diagram .unit.st-inputs').length === 2 && document.getElementById('loss-input').value === 'quadratic' && document.getElementById('target-input').value",
+    )
+    .await;
+    assert_eq!(target, json!("1.4, 0.2"));
+    // Training shows RMSE and R², and one predicted-against-true plot per target.
+    c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+    c.execute("document.getElementById('t-epochs').value = '20'; document.getElementById('t-reset').click()", vec![])
+        .await
+        .unwrap();
+    until(
+        &c,
+        "a 20-epoch regression",
+        "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 20')",
+    )
+    .await;
+    c.execute("window.scrollTo(0, 0); document.getElementById('t-run').click()", vec![]).await.unwrap();
+    let shown = until(&c, "epoch 20", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 20 of') && document.getElementById('t-epoch-text').textContent").await;
+    assert!(shown.as_str().unwrap().contains("test RMSE") && shown.as_str().unwrap().contains("R²"), "{shown}");
+    let plots = c.execute("return document.querySelectorAll('#t-pairs svg').length", vec![]).await.unwrap();
+    assert_eq!(plots, json!(2));
+    let rmse_curves = c.execute("return document.querySelectorAll('#t-rmse polyline').length", vec![]).await.unwrap();
+    assert_eq!(rmse_curves, json!(2));
+    shot(&c, "13-regression.png").await;
 
     c.close().await.expect("the session closes");
 }

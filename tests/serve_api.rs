@@ -222,7 +222,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/data", "a,b\n1,x\n2,x\n", "at least two"),
         ("/api/data", "a,b,class\n1,2,x\n1,oops,y\n", "oops"),
         ("/api/data", "", "upload.csv"),
-        ("/api/data?label=y1,y2", "a,y1,y2\n1,2,3\n", "several target columns (regression) are for `gradlens train"),
+        ("/api/data?targets=both", "a,b,class\n1,2,x\n2,1,y\n", "targets 'both': classes or values"),
     ];
     for (uri, body, words) in cases {
         let (status, answer) = post(uri, body).await;
@@ -272,7 +272,8 @@ async fn a_training_session_is_the_clis_run() {
     assert_eq!(status, StatusCode::OK, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
     assert_eq!(started["epochs"], 40);
-    let (status, last) = send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3"), String::new()).await;
+    let (status, last) =
+        send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3&report=true&points=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     let cli_report: Value = serde_json::from_slice(&cli(&[
         "train",
@@ -306,6 +307,11 @@ async fn a_training_session_is_the_clis_run() {
     let (_, later) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=10"), String::new()).await;
     assert_eq!(later["stats"].as_array().unwrap().as_slice(), &cli_report["epochs"].as_array().unwrap()[10..12]);
     assert!(later["model"].is_null());
+    // The rows' points and the whole report come only when asked (they do not change per epoch).
+    assert_eq!(later["boundary"]["points"], json!([]));
+    assert_eq!(last["boundary"]["points"].as_array().unwrap().len(), 150, "every Iris row, train and test");
+    let (_, end) = send(Method::GET, format!("/api/train/{id}?epoch=40&since=40"), String::new()).await;
+    assert!(end["report"].is_null());
     let (_, model) = send(Method::GET, format!("/api/train/{id}?epoch=12&since=12&model=true"), String::new()).await;
     assert_eq!(model["stats"], json!([]));
     assert!(model["model"]["layers"].as_array().is_some_and(|l| !l.is_empty()), "{model}");
@@ -695,4 +701,103 @@ async fn a_larger_models_walkthrough_is_light() {
     let blog: Value = serde_json::from_slice(&blog).unwrap();
     assert_eq!(blog["on_demand"], false);
     assert!(!blog["chains"].as_array().unwrap().is_empty());
+}
+
+/// Regression on the page: several target columns are values; a column of many different
+/// numbers is not made into classes without asking; a fresh model for values ends linear with
+/// the columns as targets; a session trains it as `gradlens train` does, with RMSE and R² per
+/// epoch and the predicted-against-true pairs.
+#[tokio::test]
+async fn regression_uploads_models_and_sessions() {
+    let csv = std::fs::read_to_string("examples/iris_measurements.csv").unwrap();
+    let app = gradlens::serve::app();
+    let send = |method: Method, uri: String, body: String| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request(method, &uri, body)).await.unwrap();
+            let status = response.status();
+            let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let (status, asked) = send(Method::POST, "/api/data?label=petal_width".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{asked}");
+    assert!(asked["error"].as_str().unwrap().contains("22 different numbers"), "{asked}");
+    assert_eq!(asked["choose"], json!(["values", "classes"]));
+    let (status, classes) = send(Method::POST, "/api/data?label=petal_width&targets=classes".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(classes["classes"].as_array().unwrap().len(), 22);
+    let (status, table) = send(Method::POST, "/api/data?label=petal_length,petal_width".into(), csv.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert_eq!(table["kind"], "values");
+    assert_eq!(table["targets"], json!(["petal_length", "petal_width"]));
+    // Row 0 of the file: 5.1, 3.5, 1.4, 0.2.
+    assert_eq!(table["preview"][0], json!({ "row": 0, "values": [5.1, 3.5], "target": [1.4, 0.2] }));
+    let id = table["id"].as_str().unwrap().to_string();
+    let (status, model) =
+        send(Method::POST, "/api/model".into(), json!({ "data": id, "hidden": [3] }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{model}");
+    assert_eq!(model["targets"], json!(["petal_length", "petal_width"]));
+    assert_eq!(model["layers"].as_array().unwrap().last().unwrap()["type"], "dense", "a linear last layer");
+    let (status, _) =
+        send(Method::POST, "/api/walkthrough".into(), json!({ "model": model, "sample": [0] }).to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "without data=, row 0 is Iris's, which this model does not fit");
+    let (status, step) =
+        send(Method::POST, format!("/api/walkthrough?data={id}"), json!({ "model": model, "sample": [0] }).to_string())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{step}");
+    assert_eq!(step["explanation"]["targets"], json!([[1.4, 0.2]]));
+    assert_eq!(step["explanation"]["loss_function"], "quadratic");
+    // A session: the CLI's run (same defaults), RMSE and R² per epoch, pairs per target.
+    let (status, started) =
+        send(Method::POST, "/api/train".into(), json!({ "data": id, "epochs": 20 }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let sid = started["id"].as_str().unwrap();
+    let (status, last) = send(Method::GET, format!("/api/train/{sid}?epoch=20&report=true"), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    let cli_report: Value = serde_json::from_slice(&cli(&[
+        "train",
+        "--format",
+        "json",
+        "--data",
+        "examples/iris_measurements.csv",
+        "--label",
+        "petal_length,petal_width",
+        "--epochs",
+        "20",
+    ]))
+    .unwrap();
+    assert_eq!(last["stats"], cli_report["epochs"]);
+    let fits = last["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 20);
+    assert_eq!(fits[19]["rmse"], cli_report["final"]["test"]["rmse"], "{}", cli_report["final"]);
+    assert_eq!(fits[19]["r_squared"], cli_report["final"]["test"]["r_squared"]);
+    let pairs = last["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    assert_eq!(pairs[0].as_array().unwrap().len(), cli_report["data"]["test_rows"].as_u64().unwrap() as usize);
+}
+
+/// "New model" is the model `gradlens train --seed S` starts from, with the scaler it fits on its
+/// training rows, so the step view explains rows as training scales them (issue 14.7: a fresh
+/// tanh model on raw Iris rows started saturated).
+#[tokio::test]
+async fn a_new_model_is_trains_first_model_with_its_scaler() {
+    let (status, model) = post("/api/model", r#"{"hidden": [3], "seed": 5}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let model: Value = serde_json::from_slice(&model).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("m.json");
+    cli(&["train", "--hidden", "3", "--seed", "5", "--epochs", "1", "--save", saved.to_str().unwrap()]);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(model["scaler"].is_object(), "{model}");
+    assert_eq!(model["scaler"], saved["scaler"]);
+    // Row 0 is explained scaled, its raw values kept beside.
+    let (status, step) = post("/api/walkthrough", &json!({ "model": model, "sample": [0] }).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let step: Value = serde_json::from_slice(&step).unwrap();
+    assert_eq!(step["explanation"]["raw_inputs"], json!([[5.1, 3.5, 1.4, 0.2]]));
+    let mean = saved["scaler"]["offset"][0].as_f64().unwrap();
+    let std = saved["scaler"]["divisor"][0].as_f64().unwrap();
+    let scaled = step["explanation"]["inputs"][0][0].as_f64().unwrap();
+    assert!((scaled - (5.1 - mean) / std).abs() < 1e-12, "{scaled} vs (5.1 − {mean})/{std}");
 }

@@ -70,25 +70,25 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
     );
     // Wide enough for any epoch a run may ask for (10⁷) and any loss fmt_num writes (−1.2345678e-308).
     if data.classes.is_some() {
-        let _ = writeln!(s, "{:>8}  {:<15}  {:>9}  {:>8}", "epoch", "loss", "train acc", "test acc");
+        let _ =
+            writeln!(s, "{:>8}  {:<15}  {:<15}  {:>9}  {:>8}", "epoch", "loss", "test loss", "train acc", "test acc");
     } else {
         let _ = writeln!(s, "{:>8}  {:<15}  {:<15}", "epoch", "loss", "test loss");
     }
     s
 }
 
-/// One epoch's figures under the header's columns: with classes the accuracies, with values
-/// (no accuracy) the test rows' loss; `-` where there is no test part.
+/// One epoch's figures under the header's columns: the test rows' loss beside the training loss
+/// (overfitting shows as the two parting), and with classes the accuracies; `-` where there is
+/// no test part.
 pub fn epoch_line(stats: &EpochStats) -> String {
+    let test_loss = stats.test_loss.map_or_else(|| "-".to_string(), fmt_num);
     match stats.train_accuracy {
         Some(train) => {
             let test = stats.test_accuracy.map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
-            format!("{:>8}  {:<15}  {train:>9.4}  {test:>8}\n", stats.epoch, fmt_num(stats.loss))
+            format!("{:>8}  {:<15}  {test_loss:<15}  {train:>9.4}  {test:>8}\n", stats.epoch, fmt_num(stats.loss))
         }
-        None => {
-            let test = stats.test_loss.map_or_else(|| "-".to_string(), fmt_num);
-            format!("{:>8}  {:<15}  {test:<15}\n", stats.epoch, fmt_num(stats.loss))
-        }
+        None => format!("{:>8}  {:<15}  {test_loss:<15}\n", stats.epoch, fmt_num(stats.loss)),
     }
 }
 
@@ -318,6 +318,7 @@ mod tests {
         // Numbers are right-aligned under right-aligned heads, the loss left-aligned under its head.
         assert_eq!(end(&line, "12"), end(heads, "epoch"));
         assert_eq!(line.find("0.25"), heads.find("loss"));
+        assert_eq!(line.find("0.3 "), heads.find("test loss"));
         // 2/3 to four places is 0.6667.
         assert_eq!(end(&line, "0.6667"), end(heads, "train acc"));
         assert_eq!(end(&line, "1.0000"), end(heads, "test acc"));

@@ -4,21 +4,20 @@
 
 use super::error::{ApiError, parse_body, shorten};
 use super::{AppState, MAX_ANSWER, MAX_EXPLAIN_WORK, MAX_PARAMETERS, MAX_SAMPLES};
-use crate::data::{Dataset, Target, TargetColumns};
+use crate::data::{Dataset, Target, TargetColumns, TargetKind};
 use crate::model::Head;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
+use crate::run::train::{TrainJob, TrainSettings};
 use crate::trace::{Explanation, explain as explain_step};
-use crate::train::{Activation, ModelSpec, OutputLayer};
+use crate::train::Activation;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -354,37 +353,43 @@ fn stepped(model: &Value, e: &Explanation) -> Value {
     next
 }
 
-/// The classes of a table the page uses, with their names. The page reads every table with a
-/// class column ([`upload`]); a table of values has nothing it can show.
-pub fn classes(t: &Dataset) -> Result<(&[usize], &[String]), ApiError> {
-    match &t.target {
-        Target::Classes { labels, names } => Ok((labels, names)),
-        Target::Values { .. } => {
-            Err(ApiError::bad("the page trains classifiers: this table's targets are values (use `gradlens train`)"))
-        }
-    }
-}
-
-/// A table as the page's set-up shows it.
-fn summary(id: &str, t: &Dataset) -> Result<Value, ApiError> {
-    let (labels, names) = classes(t)?;
-    let rows: Vec<Value> = (0..t.len().min(PREVIEW_ROWS))
-        .map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": labels[r] }))
-        .collect();
-    Ok(json!({
+/// A table as the page's set-up shows it: its classes, or its target columns (values).
+fn summary(id: &str, t: &Dataset) -> Value {
+    let rows = 0..t.len().min(PREVIEW_ROWS);
+    let (kind, preview): (&str, Vec<Value>) = match &t.target {
+        Target::Classes { labels, .. } => (
+            "classes",
+            rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": labels[r] })).collect(),
+        ),
+        Target::Values { values, .. } => (
+            "values",
+            rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "target": values.row(r).to_vec() }))
+                .collect(),
+        ),
+    };
+    json!({
         "id": id,
         "rows": t.len(),
         "features": t.feature_names,
-        "classes": names,
-        "preview": rows,
-    }))
+        "kind": kind,
+        "classes": t.class_names().unwrap_or_default(),
+        "targets": t.target.names(),
+        "preview": preview,
+    })
 }
+
+/// A class column of numbers with more distinct values than this is not taken as classes
+/// without asking: it is more likely a measurement (petal_width's 22 values).
+pub const MAX_NUMBER_CLASSES: usize = 10;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
-    /// The class column (default: the last).
+    /// The target column (default: the last), or several, comma-separated (values).
     label: Option<String>,
+    /// `classes` or `values`; by default classes for one column, values for several, and a
+    /// question for a column of many different numbers.
+    targets: Option<String>,
     /// The file's name, for messages.
     name: Option<String>,
 }
@@ -395,32 +400,52 @@ pub async fn upload(
     State(state): State<Arc<AppState>>,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let bytes = body(bytes)?;
     blocking(move || {
         let name = std::path::PathBuf::from(query.name.as_deref().unwrap_or("upload.csv"));
-        // One class column: the page trains classifiers. Several columns are a regression, which
-        // `train` does; a column whose name holds a comma is still found by its whole name.
         let label = query.label.clone();
-        let table = match Dataset::from_csv_bytes(&bytes, &name, &TargetColumns::Class(label.clone())) {
-            Err(crate::Error::Data { column: Some(_), row: Some(1), .. })
-                if label.as_ref().is_some_and(|l| l.contains(',')) =>
-            {
-                return Err(ApiError::bad(format!(
-                    "label {}: the page trains classifiers on one class column; several target columns \
-                     (regression) are for `gradlens train --label a,b`",
-                    label.unwrap_or_default()
-                )));
-            }
-            other => other?,
+        let several = label.as_ref().is_some_and(|l| l.contains(','));
+        let columns = |l: &Option<String>| {
+            l.as_deref().map(|l| l.split(',').map(|c| c.trim().to_string()).collect()).unwrap_or_default()
         };
+        let (target_columns, asked) = match query.targets.as_deref() {
+            Some("values") => (TargetColumns::Values(columns(&label)), true),
+            Some("classes") => (TargetColumns::Class(label.clone()), true),
+            Some(other) => {
+                return Err(ApiError::bad(format!("targets '{}': classes or values", shorten(other, 20))));
+            }
+            None if several => (TargetColumns::Values(columns(&label)), false),
+            None => (TargetColumns::Class(label.clone()), false),
+        };
+        let table = Dataset::from_csv_bytes(&bytes, &name, &target_columns)?;
         table.check_trainable(&name)?;
-        let s = summary("", &table)?;
+        // A column of many different numbers is not made into classes without asking.
+        if let (Target::Classes { names, .. }, false) = (&table.target, asked)
+            && names.len() > MAX_NUMBER_CLASSES
+            && names.iter().all(|n| n.trim().parse::<f64>().is_ok())
+        {
+            let column = label.unwrap_or_else(|| "the last column".into());
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({
+                    "error": format!(
+                        "{}: {} holds {} different numbers: are they values to predict (regression) or {} classes?",
+                        name.display(),
+                        shorten(&column, 40),
+                        names.len(),
+                        names.len()
+                    ),
+                    "choose": ["values", "classes"],
+                })),
+            )
+                .into_response());
+        }
+        let mut s = summary("", &table);
         let id = state.tables.add(name.display().to_string(), table);
-        let mut s = s;
         s["id"] = json!(id);
-        Ok(Json(s))
+        Ok(Json(s).into_response())
     })
     .await
 }
@@ -428,7 +453,7 @@ pub async fn upload(
 /// `GET /api/data/{id}` (`iris` for the built-in table).
 pub async fn table(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let (t, _) = state.tables.get(&id)?;
-    Ok(Json(summary(&id, &t)?))
+    Ok(Json(summary(&id, &t)))
 }
 
 /// A fresh model for the step view.
@@ -450,6 +475,9 @@ pub struct NewModel {
     /// The last layer: softmax (the default), or an activation's name (sigmoid, identity, …).
     #[serde(default)]
     output: Option<String>,
+    /// The loss it will be trained with (`train`'s default for the table when not given).
+    #[serde(default)]
+    loss: Option<String>,
 }
 
 fn default_activation() -> String {
@@ -488,21 +516,25 @@ pub async fn new_model(
     let spec: NewModel = parse_body(&body(bytes)?)?;
     check_hidden(&spec.hidden)?;
     let table = state.tables.table(spec.data.as_deref())?;
-    let model_spec = ModelSpec {
+    // The model `gradlens train --seed S` starts from, with the scaler it fits on its training
+    // rows: the step view then explains rows as training sees them (raw values beside).
+    let settings = TrainSettings {
         hidden: spec.hidden,
-        activation: activation(&spec.activation)?,
-        bias: spec.bias,
-        output: match spec.output.as_deref() {
-            Some(name) => OutputLayer::from_name(name)?,
-            None => OutputLayer::Softmax,
-        },
-        ..ModelSpec::default()
+        activation: Some(activation(&spec.activation)?.name().to_string()),
+        output_layer: spec.output,
+        bias: Some(spec.bias),
+        seed: Some(spec.seed),
+        loss: spec.loss,
+        ..TrainSettings::default()
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let (_, class_names) = classes(&table)?;
-    let model = model_spec.build(table.feature_names.len(), class_names.len(), &mut rng)?;
-    let mut file: ModelFile = model.to_file();
-    file.head = Some(Head::Classes(class_names.to_vec()));
+    let run = TrainJob::new(settings, Dataset::clone(&table)).prepare()?;
+    let mut file: ModelFile = run.model.to_file();
+    file.scaler = run.scaler;
+    let names = table.target.names().to_vec();
+    file.head = Some(match table.target.kind() {
+        TargetKind::Classes => Head::Classes(names),
+        TargetKind::Values => Head::Values(names),
+    });
     file.features = Some(table.feature_names.clone());
     Ok(Json(serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?))
 }
