@@ -307,19 +307,70 @@ impl Loss {
         losses.iter().sum::<f64>() / losses.len().max(1) as f64
     }
 
-    /// The loss of one sample as a formula (ŷ the output, y the target), Unicode and TeX.
-    pub fn formula(self) -> (&'static str, &'static str) {
+    /// One sample's loss, `L = …`'s right side, written in `n`'s letters: −Σₖ yₖ·log_b ŷₖ or
+    /// ½Σₖ (yₖ − ŷₖ)². The walk-through's stage 4 shows it.
+    pub fn sample_formula<N: Notation>(self, n: &N) -> N::Expr {
         match self {
-            Loss::CrossEntropy { .. } => ("L = −Σₖ yₖ·log_b ŷₖ", "L = -\\sum_k y_k \\log_b \\hat y_k"),
-            Loss::Quadratic => ("L = ½·Σₖ (yₖ − ŷₖ)²", "L = \\tfrac{1}{2} \\sum_k (y_k - \\hat y_k)^2"),
+            Loss::CrossEntropy { log_base } => n.neg(n.sum_classes(n.times(n.target(), n.log(log_base, n.output())))),
+            Loss::Quadratic => n.half(n.sum_classes(n.square(n.minus(n.target(), n.output())))),
         }
     }
 
-    /// Its gradient where the loss meets the model, for one sample (the mean divides it by m).
-    pub fn gradient_formula(self) -> (&'static str, &'static str) {
+    /// The loss's slope in one output, ∂L/∂ŷₖ (∂L/∂ln ŷₖ when `log`: the model ends in
+    /// log-softmax), for the batch's mean: −yₖ/(m·ŷₖ·ln b) (−yₖ/(m·ln b)), or (ŷₖ − yₖ)/m. The
+    /// factors that are 1 (m for one sample, ln b in base e) are left out.
+    pub fn output_slope_formula<N: Notation>(self, n: &N, log: bool) -> N::Expr {
         match self {
-            Loss::CrossEntropy { .. } => ("∂L/∂z = (ŷ − y)/ln b", "\\partial L/\\partial z = (\\hat y - y)/\\ln b"),
-            Loss::Quadratic => ("∂L/∂ŷ = ŷ − y", "\\partial L/\\partial \\hat y = \\hat y - y"),
+            Loss::CrossEntropy { log_base } => {
+                let factors = [n.batch(), (!log).then(|| n.output()), n.ln_base(log_base)];
+                n.neg(n.over(n.target(), factors.into_iter().flatten().collect()))
+            }
+            Loss::Quadratic => n.over(n.minus(n.output(), n.target()), n.batch().into_iter().collect()),
+        }
+    }
+
+    /// The slope at the logits below the output softmax, in the form it collapses to when the
+    /// loss folds the softmax into itself: (ŷᵢ − yᵢ)/(m·ln b) for cross-entropy. `None` for a
+    /// loss whose slope reaches the logits through the softmax's Jacobian (the quadratic cost,
+    /// where nothing cancels).
+    pub fn logit_slope_formula<N: Notation>(self, n: &N) -> Option<N::Expr> {
+        match self {
+            Loss::CrossEntropy { log_base } => {
+                let factors = [n.batch(), n.ln_base(log_base)];
+                Some(n.over(n.minus(n.output(), n.target()), factors.into_iter().flatten().collect()))
+            }
+            Loss::Quadratic => None,
+        }
+    }
+
+    /// ∂L/∂ŷ (∂L/∂ln ŷ when `log`) for one output of a batch of `m`, where the tape does not
+    /// record it: cross-entropy folds the softmax into itself, so the slope in the probabilities
+    /// the walk-through shows is computed here, −y/(m·ŷ·ln b) (−y/(m·ln b)), 0 where y = 0. A
+    /// loss that reads the output has this slope on the tape: `None`.
+    pub fn folded_slope(self, y: f64, p: f64, m: usize, log: bool) -> Option<f64> {
+        match self {
+            Loss::CrossEntropy { log_base } => {
+                let scale = m as f64 * log_base.ln();
+                Some(if y == 0.0 {
+                    0.0
+                } else if log {
+                    -y / scale
+                } else {
+                    -y / (p * scale)
+                })
+            }
+            Loss::Quadratic => None,
+        }
+    }
+
+    /// ŷ·∂L/∂ŷ·`factor` for one output of a batch of `m`, computed with ŷ cancelled: where ŷ
+    /// underflowed to 0 the slope [`Loss::folded_slope`] is −∞ while its product with the
+    /// softmax's Jacobian, ŷ·([a = b] − ŷ_b)·…, is finite. −y·factor/(m·ln b) for cross-entropy;
+    /// `None` for a loss whose slope has no ŷ to cancel (the quadratic cost's is finite).
+    pub fn cancelled_slope(self, y: f64, factor: f64, m: usize) -> Option<f64> {
+        match self {
+            Loss::CrossEntropy { log_base } => Some(-y * factor / (m as f64 * log_base.ln())),
+            Loss::Quadratic => None,
         }
     }
 
@@ -327,6 +378,39 @@ impl Loss {
     pub fn unit(self) -> Option<&'static str> {
         self.log_base().and_then(LogBase::unit)
     }
+}
+
+/// The letters and operations a loss's formulas are written with. [`Loss`] says what each
+/// formula is, once per loss; a view (the walk-through, the chain panel) says how a target, an
+/// output, a sum or a fraction is written, with symbols or with one sample's numbers. A new loss
+/// that lacks a formula does not compile, and no view can write another loss's.
+pub trait Notation {
+    /// A written formula (the walk-through's `Math`).
+    type Expr;
+    /// The target of the output the formula is about, yₖ.
+    fn target(&self) -> Self::Expr;
+    /// That output, ŷₖ.
+    fn output(&self) -> Self::Expr;
+    /// The batch's size m, `None` for one sample (the factor 1/m of the mean is left out).
+    fn batch(&self) -> Option<Self::Expr>;
+    /// ln b, `None` for base e (the factor is 1).
+    fn ln_base(&self, base: LogBase) -> Option<Self::Expr>;
+    /// log_b `x`.
+    fn log(&self, base: LogBase, x: Self::Expr) -> Self::Expr;
+    /// Σₖ `x`, over the outputs.
+    fn sum_classes(&self, x: Self::Expr) -> Self::Expr;
+    /// ½`x`.
+    fn half(&self, x: Self::Expr) -> Self::Expr;
+    /// `x`².
+    fn square(&self, x: Self::Expr) -> Self::Expr;
+    /// −`x`.
+    fn neg(&self, x: Self::Expr) -> Self::Expr;
+    /// `a` − `b`.
+    fn minus(&self, a: Self::Expr, b: Self::Expr) -> Self::Expr;
+    /// `a`·`b`.
+    fn times(&self, a: Self::Expr, b: Self::Expr) -> Self::Expr;
+    /// `top` divided by the product of `factors`; `top` itself when there are none.
+    fn over(&self, top: Self::Expr, factors: Vec<Self::Expr>) -> Self::Expr;
 }
 
 impl fmt::Display for Loss {

@@ -10,7 +10,7 @@
 //! [`SHOWN_SAMPLES`] terms.
 
 use super::fmt_num;
-use super::math::{Math, alpha, cat, d_loss, minus, times};
+use super::math::{Math, Written, alpha, cat, d_loss, minus, times};
 use super::mathml::mathml;
 use super::symbols::Symbols;
 use crate::loss::Loss;
@@ -233,34 +233,23 @@ fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, 
     };
     let softmax_next = next.kind == "softmax" || next.kind == "logsoftmax";
     let (y_hat, y_sym) = (symbols.y_hat(), symbols.y());
+    // The loss's formulas about output r, in symbols and with the first sample's numbers.
+    let batch = |n: Math| (m > 1).then_some(n);
+    let letters = |r: usize| Written { target: y_sym.at(r), output: y_hat.at(r), batch: batch(Math::from("m")) };
+    let numbers = |r: usize| Written {
+        target: Math::num(e.targets[[0, r]]),
+        output: Math::num(e.probabilities[[0, r]]),
+        batch: batch(Math::num(m as f64)),
+    };
     // Each loss's own rule where it meets the model; a new loss must say what it writes here.
     match (e.loss_function, softmax_next) {
-        (Loss::CrossEntropy { log_base }, true) => {
-            let p = e.probabilities[[0, r]];
-            let y = e.targets[[0, r]];
-            let scale = m as f64 * log_base.ln();
+        (Loss::CrossEntropy { .. }, true) => {
+            let collapsed = |n: &Written| e.loss_function.logit_slope_formula(n).expect("cross-entropy collapses");
             let mut html = format!("<li class=\"why\">where{sample}</li>");
-            if (scale - 1.0).abs() < 1e-15 {
-                html.push_str(&worked(
-                    vec![d_loss(&z.at(r)), cat!(y_hat.at(r), minus(), y_sym.at(r))],
-                    vec![cat!(Math::num(p), minus(), Math::num(y)), Math::num(gz)],
-                ));
-            } else {
-                html.push_str(&worked(
-                    vec![
-                        d_loss(&z.at(r)),
-                        cat!(
-                            cat!(y_hat.at(r), minus(), y_sym.at(r)).paren(),
-                            Math::from("/"),
-                            Math::new("(m·ln b)", "(m \\cdot \\ln b)")
-                        ),
-                    ],
-                    vec![
-                        cat!(cat!(Math::num(p), minus(), Math::num(y)).paren(), Math::from("/"), Math::num(scale)),
-                        Math::num(gz),
-                    ],
-                ));
-            }
+            html.push_str(&worked(
+                vec![d_loss(&z.at(r)), collapsed(&letters(r))],
+                vec![collapsed(&numbers(r)), Math::num(gz)],
+            ));
             return html;
         }
         // Cross-entropy reads a softmax's output only (`Loss::check_output`): below the top the
@@ -288,19 +277,9 @@ fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, 
     if layers.get(i + 2).is_none() {
         match e.loss_function {
             Loss::Quadratic => {
-                // The activation is the output ŷ: the quadratic cost's ∂L/∂ŷ = ŷ − y, divided by m
-                // for a batch (the loss is a mean), as the walk-through writes it.
-                let (p, y) = (e.probabilities[[0, r]], e.targets[[0, r]]);
-                let (rule, numbers) =
-                    (cat!(y_hat.at(r), minus(), y_sym.at(r)), cat!(Math::num(p), minus(), Math::num(y)));
-                let (rule, numbers) = if m == 1 {
-                    (rule, numbers)
-                } else {
-                    (
-                        cat!(rule.paren(), Math::from("/"), Math::from("m")),
-                        cat!(numbers.paren(), Math::from("/"), Math::num(m as f64)),
-                    )
-                };
+                // The activation is the output ŷ: the loss's slope ∂L/∂ŷ, as the walk-through writes it.
+                let slope = |n: &Written| e.loss_function.output_slope_formula(n, false);
+                let (rule, numbers) = (slope(&letters(r)), slope(&numbers(r)));
                 html.push_str(&worked(vec![d_loss(&a.at(r)), rule], vec![numbers, Math::num(da)]));
             }
             // Cross-entropy's output is a softmax's (`Loss::check_output`), never an activation's.

@@ -290,6 +290,61 @@ fn superscript_digit(c: char) -> char {
     }
 }
 
+/// A loss's formulas ([`crate::loss::Notation`]) written as the walk-through writes them, about
+/// one output: `target` and `output` are its symbols (yₖ, ŷₖ) or one sample's numbers, `batch` is
+/// m (a letter or the number) when the batch has more than one sample.
+pub struct Written {
+    pub target: Math,
+    pub output: Math,
+    pub batch: Option<Math>,
+}
+
+impl crate::loss::Notation for Written {
+    type Expr = Math;
+    fn target(&self) -> Math {
+        self.target.clone()
+    }
+    fn output(&self) -> Math {
+        self.output.clone()
+    }
+    fn batch(&self) -> Option<Math> {
+        self.batch.clone()
+    }
+    fn ln_base(&self, base: LogBase) -> Option<Math> {
+        (!base.is_natural()).then(|| ln_of_base(base))
+    }
+    fn log(&self, base: LogBase, x: Math) -> Math {
+        cat!(log_symbol(base), " ", x)
+    }
+    fn sum_classes(&self, x: Math) -> Math {
+        cat!(sum_over('k'), " ", x)
+    }
+    fn half(&self, x: Math) -> Math {
+        cat!(Math::new("½", "\\tfrac{1}{2}"), x)
+    }
+    fn square(&self, x: Math) -> Math {
+        cat!(x.paren(), Math::new("²", "^2"))
+    }
+    fn neg(&self, x: Math) -> Math {
+        cat!(neg(), x)
+    }
+    fn minus(&self, a: Math, b: Math) -> Math {
+        cat!(a, minus(), b)
+    }
+    fn times(&self, a: Math, b: Math) -> Math {
+        cat!(a, times(), b)
+    }
+    /// A difference on top is bracketed, `(ŷₖ − yₖ)/m`; several factors below too, `/(m·ln 2)`.
+    fn over(&self, top: Math, factors: Vec<Math>) -> Math {
+        let top = if factors.is_empty() || !top.text.contains(' ') { top } else { top.paren() };
+        match factors.len() {
+            0 => top,
+            1 => over(top, factors.into_iter().next().expect("one factor")),
+            _ => over(top, Math::join(factors, &times()).paren()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

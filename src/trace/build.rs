@@ -391,8 +391,6 @@ fn softmax_trace(
     log: bool,
 ) -> SoftmaxTrace {
     let (m, k) = z.dim();
-    // m·ln b, cross-entropy's denominator (the quadratic cost's slope is read off the tape).
-    let scale = loss.log_base().map_or(m as f64, |b| m as f64 * b.ln());
     let p = if log { output.mapv(f64::exp) } else { output.clone() };
     let shift: Vec<f64> = z
         .rows()
@@ -407,18 +405,11 @@ fn softmax_trace(
         row.mapv_inplace(|v| (v - c).exp());
     }
     let sums = exps.sum_axis(Axis(1)).to_vec();
-    let grad_output = match loss {
-        Loss::CrossEntropy { .. } => Zip::from(y).and(&p).map_collect(|&y, &p| {
-            if y == 0.0 {
-                0.0
-            } else if log {
-                -y / scale
-            } else {
-                -y / (p * scale)
-            }
-        }),
-        Loss::Quadratic => tape_grad_output.0,
-    };
+    // The loss's own slope where the tape folded it away, else the tape's.
+    let grad_output = Zip::from(y)
+        .and(&p)
+        .and(&tape_grad_output.0)
+        .map_collect(|&y, &p, &tape| loss.folded_slope(y, p, m, log).unwrap_or(tape));
     // ∂out_a/∂z_b, one entry: the Jacobian is built only where it is shown (k ≤ 16); for more
     // classes it would be k² numbers per sample (3.2 GB for k = 20,000).
     let entry = |s: usize, a: usize, b: usize| {
@@ -432,17 +423,19 @@ fn softmax_trace(
     };
     // ∂L/∂z_b = Σ_a ∂L/∂out_a · ∂out_a/∂z_b, sample by sample: the row ∂L/∂out times the Jacobian.
     // A true class whose probability underflowed to 0 has ∂L/∂ŷ_a = −∞ and a Jacobian row of 0;
-    // their product is taken with ŷ_a cancelled, −y_a·([a = b] − ŷ_b)/(m·ln b), which is finite.
+    // their product is taken with ŷ_a cancelled (`Loss::cancelled_slope`), which is finite.
+    let cancelled = |s: usize, a: usize, factor: f64| loss.cancelled_slope(y[[s, a]], factor, m);
     let term = |s: usize, a: usize, b: usize| {
         let g = grad_output[[s, a]];
-        if g.is_finite() { g * entry(s, a, b) } else { -y[[s, a]] * (f64::from(a == b) - p[[s, b]]) / scale }
+        let product = g * entry(s, a, b);
+        if g.is_finite() { product } else { cancelled(s, a, f64::from(a == b) - p[[s, b]]).unwrap_or(product) }
     };
     let product = if shown {
         Array2::from_shape_fn((m, k), |(s, b)| (0..k).map(|a| term(s, a, b)).sum())
     } else {
         // The same sum in O(k) a sample: Σ_a term_a = term_b's diagonal part + ŷ_b·Σ_a c_a, where
         // off the diagonal term_a = −g_a·ŷ_a·ŷ_b (softmax), −g_a·ŷ_b (log-softmax), or
-        // +y_a·ŷ_b/(m·ln b) for an underflowed true class.
+        // −ŷ_b times the cancelled slope for an underflowed true class.
         let mut out = Array2::zeros((m, k));
         for s in 0..m {
             let c: f64 = (0..k)
@@ -451,7 +444,7 @@ fn softmax_trace(
                     match (g.is_finite(), log) {
                         (true, true) => -g,
                         (true, false) => -g * p[[s, a]],
-                        (false, _) => y[[s, a]] / scale,
+                        (false, _) => cancelled(s, a, -1.0).unwrap_or(g),
                     }
                 })
                 .sum();
@@ -460,7 +453,7 @@ fn softmax_trace(
                 let off_diagonal_part = match (grad_output[[s, b]].is_finite(), log) {
                     (true, true) => -grad_output[[s, b]] * p[[s, b]],
                     (true, false) => -grad_output[[s, b]] * p[[s, b]] * p[[s, b]],
-                    (false, _) => y[[s, b]] * p[[s, b]] / scale,
+                    (false, _) => cancelled(s, b, -p[[s, b]]).unwrap_or(grad_output[[s, b]]),
                 };
                 out[[s, b]] = term(s, b, b) - off_diagonal_part + p[[s, b]] * c;
             }

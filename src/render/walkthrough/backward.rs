@@ -7,7 +7,7 @@ use super::{
 use crate::loss::Loss;
 use crate::render::doc::{Doc, spans};
 use crate::render::math::{
-    self, Math, Sym, cat, d, d_loss, eq, filled, minus, neg, over, plus, sum_over, times, vector,
+    Math, Sym, Written, cat, d, d_loss, eq, filled, minus, neg, over, plus, sum_over, times, vector,
 };
 use crate::trace::{ActivationTrace, DenseTrace, LayerTrace};
 
@@ -56,29 +56,18 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
     let seen_k = seen(yhat.letters("k"));
     let seen_all = if log { cat!(&ln, yhat.whole()) } else { yhat.whole() };
     let kron = Math::from("[k = i]");
-    let symbolic = scale_factor(c, true);
-    let plugged = scale_factor(c, false);
-    // −y/(m·ŷ·ln b) for softmax, −y/(m·ln b) for log-softmax, leaving out the factors that are 1.
-    let slope = |y: Math, yhat: Option<Math>, symbolic: bool| {
-        let m = (c.m > 1).then(|| if symbolic { Math::from("m") } else { Math::num(c.m as f64) });
-        let ln_b = (!c.base().is_natural()).then(|| math::ln_of_base(c.base()));
-        let parts: Vec<Math> = [m, yhat, ln_b].into_iter().flatten().collect();
-        match parts.len() {
-            0 => cat!(neg(), y),
-            1 => cat!(neg(), over(y, parts[0].clone())),
-            _ => cat!(neg(), over(y, Math::join(parts, &times()).paren())),
-        }
-    };
+    let loss = e.loss_function;
+    // The factor 1/(m·ln b) of the mean and the log base, where it is not 1.
+    let scaled = c.m > 1 || !c.base().is_natural();
 
     doc.sub(spans!["The loss's slope in each probability, ", d_loss(&seen_all)]);
     doc.para(spans!["Only the true class's term of the loss depends on its probability:"]);
-    let yhat_k = (!log).then(|| yhat.letters("k"));
-    doc.formula(cat!(d_loss(&seen_k), eq(), slope(y.letters("k"), yhat_k, true)));
+    doc.formula(cat!(d_loss(&seen_k), eq(), loss.output_slope_formula(&c.letters(yhat, "k"), log)));
     for s in 0..c.worked {
         c.sample_heading(doc, s);
         let lines = (0..k)
             .map(|i| {
-                let value = slope(t(s, i), (!log).then(|| p(s, i)), false);
+                let value = loss.output_slope_formula(&c.numbers(t(s, i), p(s, i)), log);
                 vec![d_loss(&seen_at(i)), value, Math::num(sm.grad_probabilities[[s, i]])]
             })
             .collect();
@@ -169,10 +158,8 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
         cat!(ratio, times(), yhat.letters("k"), cat!(kron, minus(), yhat.letters("i")).paren())
     };
     let spread = cat!(neg(), y.letters("i"), plus(), yhat.letters("i"), times(), sum_y.clone());
-    let mut together = spans![format!(
-        "Put the two together{}: ",
-        if symbolic.is_some() { " (leaving out the factor for now)" } else { "" }
-    )];
+    let mut together =
+        spans![format!("Put the two together{}: ", if scaled { " (leaving out the factor for now)" } else { "" })];
     if !log {
         together.extend(spans!["the ", yhat.letters("k"), " cancel and "]);
     }
@@ -186,36 +173,28 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
     doc.para(together);
     let core = cat!(yhat.letters("i"), minus(), y.letters("i"));
     doc.formula(Math::chain([cat!(sum_over('k'), " ", term), spread, core.clone()]));
-    match (&symbolic, &plugged) {
-        (Some(f), Some(_)) => {
-            let mut why = Vec::new();
-            if c.m > 1 {
-                why.push(format!("1/m for the mean over the {} samples", c.m));
-            }
-            if !c.base().is_natural() {
-                why.push("1/ln b for the log base".to_string());
-            }
-            doc.para(spans![
-                "The factor in ",
-                d_loss(&seen_all),
-                format!(" carries through unchanged ({}):", why.join(", "))
-            ]);
-            let den = if f.text.contains('·') { f.clone().paren() } else { f.clone() };
-            doc.formula(cat!(d_loss(&z.letters("i")), eq(), over(core.paren(), den)));
+    let collapsed = |n: &Written| loss.logit_slope_formula(n).expect("cross-entropy collapses at the logits");
+    if scaled {
+        let mut why = Vec::new();
+        if c.m > 1 {
+            why.push(format!("1/m for the mean over the {} samples", c.m));
         }
-        _ => doc.formula(cat!(d_loss(&z.letters("i")), eq(), core)),
+        if !c.base().is_natural() {
+            why.push("1/ln b for the log base".to_string());
+        }
+        doc.para(spans![
+            "The factor in ",
+            d_loss(&seen_all),
+            format!(" carries through unchanged ({}):", why.join(", "))
+        ]);
     }
+    doc.formula(cat!(d_loss(&z.letters("i")), eq(), collapsed(&c.letters(yhat, "i"))));
     doc.para(spans!["With the numbers, the same values as the long way above:"]);
     for s in 0..c.worked {
         c.sample_heading(doc, s);
         let lines = (0..k)
             .map(|i| {
-                let diff = cat!(p(s, i), minus(), t(s, i));
-                let value = match &plugged {
-                    Some(f) if f.text.contains('·') => over(diff.paren(), f.clone().paren()),
-                    Some(f) => over(diff.paren(), f.clone()),
-                    None => diff,
-                };
+                let value = collapsed(&c.numbers(t(s, i), p(s, i)));
                 vec![d_loss(&z.at(i)), value, Math::num(sm.grad_input[[s, i]])]
             })
             .collect();
@@ -228,18 +207,6 @@ fn backward_output(doc: &mut Doc, c: &Ctx) {
         doc.result("Gradient at the logits:", spans![value]);
     } else {
         c.vector_or_matrix(doc, spans!["The gradient at the logits, one row per sample:"], &grad, &sm.grad_input);
-    }
-}
-
-/// The loss gradient's denominator beyond ŷ: m·ln b, or the part of it that is not 1.
-fn scale_factor(c: &Ctx, symbolic: bool) -> Option<Math> {
-    let m = (c.m > 1).then(|| if symbolic { Math::from("m") } else { Math::num(c.m as f64) });
-    let ln_b = (!c.base().is_natural()).then(|| math::ln_of_base(c.base()));
-    match (m, ln_b) {
-        (Some(m), Some(l)) => Some(cat!(m, times(), l)),
-        (Some(m), None) => Some(m),
-        (None, Some(l)) => Some(l),
-        (None, None) => None,
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Ctx, MAX_WORKED_SAMPLES, describe_base, unit};
 use crate::loss::LogBase;
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{self, Math, Sym, cat, eq, neg, over, sum_over, times};
+use crate::render::math::{self, Math, Sym, cat, eq, neg, over, times};
 
 /// Stage 4: cross-entropy, term by term.
 pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
@@ -11,25 +11,13 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     let base = c.base();
     let out = e.layers.len().saturating_sub(1);
     let yhat = c.sym.output(out);
-    let log_sym = math::log_symbol(base);
     doc.stage("loss", "The loss: cross-entropy");
     let mut p = spans!["Minus the log of the probability given to each class, weighted by the target, with "];
     p.extend(describe_base(base));
     p.push(". Only the true class's term survives, as the other targets are 0:".into());
     doc.para(p);
     let per_sample = if c.m == 1 { Math::from("L") } else { Math::new("L⁽ˢ⁾", "L^{(s)}") };
-    doc.formula(cat!(
-        per_sample,
-        eq(),
-        neg(),
-        sum_over('k'),
-        " ",
-        c.sym.y().letters("k"),
-        times(),
-        log_sym,
-        " ",
-        yhat.letters("k")
-    ));
+    doc.formula(cat!(per_sample, eq(), c.e.loss_function.sample_formula(&c.letters(yhat, "k"))));
     let k = e.probabilities.ncols();
     let log_p = e.log_probabilities.as_ref().expect("cross-entropy has log-probabilities");
     let sample_loss = |s: usize| if c.m == 1 { Math::from("L") } else { Sym::new("L", "L").of_layer(s + 1).whole() };

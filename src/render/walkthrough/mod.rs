@@ -12,7 +12,7 @@
 //! lines stand for the rest and the matrices show every number.
 
 use super::doc::{Doc, Span, Table, spans};
-use super::math::{self, Math, Sym, vector};
+use super::math::{self, Math, Sym, Written, vector};
 use super::symbols::Symbols;
 use crate::loss::{LogBase, Loss};
 use crate::trace::{Explanation, LayerTrace, Matrix, SoftmaxTrace};
@@ -96,6 +96,17 @@ impl<'a> Ctx<'a> {
     /// Cross-entropy's log base: read by the cross-entropy stages only.
     fn base(&self) -> LogBase {
         self.e.loss_function.log_base().expect("a cross-entropy explanation")
+    }
+
+    /// The loss's formulas about output `index` (k, i) in symbols: yₖ, ŷₖ, m for a batch.
+    fn letters(&self, yhat: &Sym, index: &str) -> Written {
+        let batch = (self.m > 1).then(|| Math::from("m"));
+        Written { target: self.sym.y().letters(index), output: yhat.letters(index), batch }
+    }
+
+    /// The loss's formulas with one output's `target` and `output` values, and the batch's size.
+    fn numbers(&self, target: Math, output: Math) -> Written {
+        Written { target, output, batch: (self.m > 1).then(|| Math::num(self.m as f64)) }
     }
 
     /// The symbol of layer `i`'s input.

@@ -3,7 +3,7 @@
 
 use super::{Ctx, MAX_WORKED_SAMPLES, MAX_WORKED_UNITS, worked_rows};
 use crate::render::doc::{Block, Doc, Span, spans};
-use crate::render::math::{Math, Sym, cat, d_loss, eq, minus, over, sum_over, times};
+use crate::render::math::{Math, Sym, Written, cat, d_loss, eq, minus, over, times};
 use crate::trace::{Explanation, LayerTrace, Matrix};
 
 /// Stage 4 with the quadratic cost: half the squared distance to the target, term by term.
@@ -18,15 +18,7 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
     let per_sample = if c.m == 1 { Math::from("L") } else { Math::new("L⁽ˢ⁾", "L^{(s)}") };
     let half = Math::new("½", "\\tfrac{1}{2}");
     let square = Math::new("²", "^2");
-    doc.formula(cat!(
-        per_sample,
-        eq(),
-        half.clone(),
-        sum_over('k'),
-        " ",
-        cat!(c.sym.y().letters("k"), minus(), yhat.letters("k")).paren(),
-        square.clone()
-    ));
+    doc.formula(cat!(per_sample, eq(), e.loss_function.sample_formula(&c.letters(yhat, "k"))));
     let k = e.targets.ncols();
     let sample_loss = |s: usize| if c.m == 1 { Math::from("L") } else { Sym::new("L", "L").of_layer(s + 1).whole() };
     for s in 0..c.worked {
@@ -55,30 +47,22 @@ pub(super) fn loss(doc: &mut Doc, c: &Ctx) {
 /// the model ends in one. The layers below follow as for any network.
 pub(super) fn backward_output(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    let (yhat, y) = (c.output_name(), c.sym.y());
+    let yhat = c.output_name();
     let k = e.targets.ncols();
     doc.sub(spans!["The loss's slope in each output, ", d_loss(&yhat.whole())]);
-    let m = (c.m > 1).then(|| Math::from("m"));
-    let slope = |a: Math, b: Math, m: Option<Math>| {
-        let diff = cat!(a, minus(), b);
-        match m {
-            Some(m) => over(diff.paren(), m),
-            None => diff,
-        }
-    };
     doc.para(spans![
         "Each output's share of ½(y − ŷ)² changes at the rate ŷ − y: the output minus its target",
         if c.m > 1 { ", divided by m as the loss is a mean:" } else { ":" }
     ]);
-    doc.formula(cat!(d_loss(&yhat.letters("k")), eq(), slope(yhat.letters("k"), y.letters("k"), m)));
+    let slope = |n: &Written| e.loss_function.output_slope_formula(n, false);
+    doc.formula(cat!(d_loss(&yhat.letters("k")), eq(), slope(&c.letters(yhat, "k"))));
     let grad = output_gradient(e);
     let all = k <= MAX_WORKED_UNITS;
     for s in 0..c.worked {
         c.sample_heading(doc, s);
         let lines = worked_rows(k, all)
             .map(|i| {
-                let m = (c.m > 1).then(|| Math::num(c.m as f64));
-                let plugged = slope(Math::num(e.probabilities[[s, i]]), Math::factor(e.targets[[s, i]]), m);
+                let plugged = slope(&c.numbers(Math::factor(e.targets[[s, i]]), Math::num(e.probabilities[[s, i]])));
                 vec![d_loss(&yhat.at(i)), plugged, Math::num(grad[[s, i]])]
             })
             .collect();
