@@ -94,6 +94,8 @@ def train(
     loss: Literal["cross-entropy", "quadratic"] = ...,
     log_base: float | Literal["e"] = ...,
     freeze_bias: bool = ...,
+    l2: float = ...,
+    l1: float = ...,
 ) -> dict[str, Any]:
     """`train --format json` as a dict, plus "curves" (numpy arrays per epoch) and "weights"."""
 

@@ -80,7 +80,7 @@ fn read(source: &DataSource, seed: u64) -> Result<Dataset> {
         TargetKind::Classes => "the one-hot targets",
         TargetKind::Values => "the targets",
     };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width())?;
+    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())?;
     Ok(data)
 }
 
