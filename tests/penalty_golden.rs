@@ -4,6 +4,8 @@
 //! weight). One explained step and 20-epoch training runs, on every engine, equal to 1e-12
 //! relative.
 
+mod golden_run;
+
 use assert_cmd::Command;
 use gradlens::loss::{Loss, Penalty};
 use gradlens::model::ModelFile;
@@ -140,25 +142,10 @@ fn twenty_epochs_with_a_penalty_equal_jax_on_every_engine() {
     );
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let model_path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&model_path, serde_json::to_string(&case["model"]).unwrap()).unwrap();
-        let args = &case["optimizer_args"];
         for engine in [&["--engine", "compiled"][..], &["--engine", "tape"], &["--api", "custom"]] {
-            let mut cmd = Command::cargo_bin("gradlens").unwrap();
-            cmd.arg("train")
-                .arg("--model")
-                .arg(&model_path)
-                .args(["--epochs", &case["epochs"].to_string(), "--batch-size", &case["batch_size"].to_string()])
-                .args(["--no-shuffle", "--scale", "standard", "--test-fraction", "0", "--format", "json"])
-                .args(["--optimizer", case["optimizer"].as_str().unwrap(), "--lr", &args["step_size"].to_string()])
-                .args(["--l2", &case["l2"].to_string(), "--l1", &case["l1"].to_string()])
-                .args(engine);
-            if let Some(mass) = args.get("mass") {
-                cmd.args(["--momentum", &mass.to_string()]);
-            }
-            let out = cmd.output().unwrap();
-            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let mut cmd = golden_run::train_command(case, dir.path());
+            cmd.args(["--l2", &case["l2"].to_string(), "--l1", &case["l1"].to_string()]).args(engine);
+            let report = golden_run::report(&mut cmd, name);
             let what = format!("{name} {}", engine.join(" "));
             let losses: Vec<f64> =
                 report["epochs"].as_array().unwrap().iter().map(|e| e["loss"].as_f64().unwrap()).collect();

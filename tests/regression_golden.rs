@@ -9,7 +9,8 @@
 //! compiled engine and on the tape; every epoch's loss and the final weights must equal JAX's to
 //! 1e-9 relative.
 
-use assert_cmd::Command;
+mod golden_run;
+
 use serde_json::Value;
 use std::path::Path;
 
@@ -21,25 +22,10 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 fn check_case(case: &Value, dir: &Path, engine: &str) -> Vec<String> {
     let name = format!("{} ({engine})", case["name"].as_str().unwrap());
-    let model_path = dir.join(format!("{}.json", case["name"].as_str().unwrap()));
-    std::fs::write(&model_path, serde_json::to_string(&case["model"]).unwrap()).unwrap();
-    let args = &case["optimizer_args"];
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_measurements.csv");
-    let mut cmd = Command::cargo_bin("gradlens").unwrap();
-    cmd.arg("train")
-        .arg("--data")
-        .arg(&data)
-        .args(["--label", "petal_length,petal_width", "--engine", engine, "--model"])
-        .arg(&model_path)
-        .args(["--epochs", &case["epochs"].to_string(), "--batch-size", &case["batch_size"].to_string()])
-        .args(["--no-shuffle", "--scale", "standard", "--test-fraction", "0", "--format", "json"])
-        .args(["--optimizer", case["optimizer"].as_str().unwrap(), "--lr", &args["step_size"].to_string()]);
-    if let Some(mass) = args.get("mass") {
-        cmd.args(["--momentum", &mass.to_string()]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut cmd = golden_run::train_command(case, dir);
+    cmd.arg("--data").arg(&data).args(["--label", "petal_length,petal_width", "--engine", engine]);
+    let report = golden_run::report(&mut cmd, &name);
     assert_eq!(report["config"]["loss_function"], "quadratic", "{name}: values default to the quadratic cost");
     assert_eq!(report["config"]["engine"], engine, "{name}");
 

@@ -8,7 +8,8 @@
 //! --lr … [--momentum …] --log-base … --format json`, and every epoch's loss and training
 //! accuracy, and the final weights, must equal JAX's to 1e-9 relative.
 
-use assert_cmd::Command;
+mod golden_run;
+
 use serde_json::Value;
 use std::path::Path;
 
@@ -25,24 +26,9 @@ fn numbers(v: &Value) -> Vec<f64> {
 /// Runs one case and compares; returns a description of every mismatch.
 fn check_case(case: &Value, dir: &Path) -> Vec<String> {
     let name = case["name"].as_str().unwrap();
-    let model_path = dir.join(format!("{name}.json"));
-    std::fs::write(&model_path, serde_json::to_string(&case["model"]).unwrap()).unwrap();
-    let args = &case["optimizer_args"];
-    let mut cmd = Command::cargo_bin("gradlens").unwrap();
-    cmd.arg("train")
-        .arg("--model")
-        .arg(&model_path)
-        .args(["--epochs", &case["epochs"].to_string(), "--batch-size", &case["batch_size"].to_string()])
-        .args(["--no-shuffle", "--scale", "standard", "--test-fraction", "0", "--format", "json"])
-        .args(["--optimizer", case["optimizer"].as_str().unwrap()])
-        .args(["--lr", &args["step_size"].to_string()])
-        .args(["--log-base", case.get("log_base").and_then(Value::as_str).unwrap_or("e")]);
-    if let Some(mass) = args.get("mass") {
-        cmd.args(["--momentum", &mass.to_string()]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut cmd = golden_run::train_command(case, dir);
+    cmd.args(["--log-base", case.get("log_base").and_then(Value::as_str).unwrap_or("e")]);
+    let report = golden_run::report(&mut cmd, name);
 
     let expect = &case["expect"];
     let want_loss = numbers(&expect["epoch_loss"]);
