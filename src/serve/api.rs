@@ -96,7 +96,7 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
     if m > MAX_SAMPLES {
         return Err(ApiError::too_much(format!("{m} samples: one explanation takes {MAX_SAMPLES} at most")));
     }
-    let parameters: usize = request.model.dense_layers().map(|(_, w, b)| w.len() + b.map_or(0, |b| b.len())).sum();
+    let parameters = request.model.param_count();
     if parameters > MAX_PARAMETERS {
         return Err(ApiError::too_much(format!(
             "the model has {parameters} parameters: an explanation takes {MAX_PARAMETERS} at most"
