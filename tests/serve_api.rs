@@ -30,6 +30,15 @@ async fn call(method: Method, uri: &str, body: impl Into<Body>) -> (StatusCode, 
     (status, bytes.to_vec())
 }
 
+/// One request to `app`, which keeps its state (tables, sessions) from call to call as one server
+/// does: the status and the JSON body.
+async fn call_json(app: axum::Router, method: Method, uri: String, body: String) -> (StatusCode, Value) {
+    let response = app.oneshot(request(method, &uri, body)).await.expect("the router answers");
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
+}
+
 async fn post(uri: &str, body: &str) -> (StatusCode, Vec<u8>) {
     call(Method::POST, uri, body.to_string()).await
 }
@@ -259,15 +268,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
 async fn a_training_session_is_the_clis_run() {
     let settings = r#"{"hidden": [5], "activation": "relu", "optimizer": "adam", "lr": 0.05, "epochs": 40, "batch_size": 16, "seed": 7}"#;
     let app = gradlens::serve::app();
-    let send = |method: Method, uri: String, body: String| {
-        let app = app.clone();
-        async move {
-            let response = app.oneshot(request(method, &uri, body)).await.unwrap();
-            let status = response.status();
-            let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        }
-    };
+    let send = |method: Method, uri: String, body: String| call_json(app.clone(), method, uri, body);
     let (status, started) = send(Method::POST, "/api/train".into(), settings.into()).await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
@@ -715,15 +716,7 @@ async fn a_larger_models_walkthrough_is_light() {
 async fn regression_uploads_models_and_sessions() {
     let csv = std::fs::read_to_string("examples/iris_measurements.csv").unwrap();
     let app = gradlens::serve::app();
-    let send = |method: Method, uri: String, body: String| {
-        let app = app.clone();
-        async move {
-            let response = app.oneshot(request(method, &uri, body)).await.unwrap();
-            let status = response.status();
-            let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        }
-    };
+    let send = |method: Method, uri: String, body: String| call_json(app.clone(), method, uri, body);
     let (status, asked) = send(Method::POST, "/api/data?label=petal_width".into(), csv.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{asked}");
     assert!(asked["error"].as_str().unwrap().contains("22 different numbers"), "{asked}");
