@@ -66,6 +66,10 @@ pub enum Setting {
     Label,
     /// Class labels.
     Labels,
+    /// Where the rows come from (`train --data`: Iris, a generated set, a file).
+    Data,
+    /// The file of targets beside a `.npy` of features (`train --labels`).
+    LabelsFile,
     /// The rows to train on.
     TrainingData,
     /// How many points a generated data set has.
@@ -114,6 +118,8 @@ impl Setting {
             Setting::Column => "column",
             Setting::Label => "label",
             Setting::Labels => "labels",
+            Setting::Data => "data",
+            Setting::LabelsFile => "labels",
             Setting::TrainingData => "training data",
             Setting::Points => "points",
             Setting::Noise => "noise",
