@@ -5,7 +5,7 @@
 use super::AppState;
 use super::api::{body, summary};
 use super::error::{ApiError, parse_body, shorten};
-use crate::data::{DEFAULT_POINTS, TOY_NAMES, Target, Toy};
+use crate::data::{DEFAULT_POINTS, TOY_NAMES, Targets, Toy};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -49,10 +49,10 @@ pub async fn generate(
     }
     let table = toy.seeded(points, request.noise.unwrap_or(0.0), request.seed.unwrap_or(0))?;
     let rows: Vec<Value> = match &table.target {
-        Target::Classes { labels, .. } => (0..table.len())
-            .map(|r| json!([table.features[[r, 0]], table.features[[r, 1]], labels[r]]))
-            .collect(),
-        Target::Values { values, .. } => {
+        Targets::Classes { labels, .. } => {
+            (0..table.len()).map(|r| json!([table.features[[r, 0]], table.features[[r, 1]], labels[r]])).collect()
+        }
+        Targets::Values { values, .. } => {
             (0..table.len()).map(|r| json!([table.features[[r, 0]], values[[r, 0]]])).collect()
         }
     };
