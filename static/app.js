@@ -5,6 +5,7 @@
 // Layers are read generically: layers[i].type is "dense", "softmax"/"logsoftmax", or anything
 // else, an elementwise activation.
 
+import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
 
 const $ = (id) => document.getElementById(id);
@@ -78,6 +79,7 @@ async function explain(body, kind = "recompute") {
     else clearSelection();
     status("");
     $("setup-error").textContent = "";
+    remember();
   } catch (err) {
     status("");
     $("setup-error").textContent = err.message;
@@ -181,6 +183,7 @@ async function showStage(i) {
   const page = state.page, stages = page.stages;
   const index = Math.max(0, Math.min(i, stages.length - 1));
   state.stage = index;
+  remember();
   const stage = stages[index];
   const backward = ["backward", "update", "check"].includes(stage.focus);
   const data = state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : "";
@@ -273,6 +276,7 @@ function editor(label, value, apply) {
 
 async function select(sel) {
   state.selected = sel;
+  remember();
   mark(sel);
   const box = $("details");
   const page = state.page;
@@ -626,6 +630,7 @@ async function trainShow(epoch) {
   fitDiagram($("t-net").querySelector("svg"));
   // The diagram here only shows the network: its units and edges are no tab stops.
   $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
+  remember();
 }
 
 const STYLES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
@@ -747,17 +752,21 @@ function setupTrain() {
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
-// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs.
+// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs. Showing the
+// training view sets up a run if there is none (the promise settles once it is).
+const TABS = ["step", "train"];
+function showTab(name) {
+  for (const v of TABS) {
+    $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
+    $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
+    $(`view-${v}`).hidden = v !== name;
+  }
+  remember();
+  return name === "train" && !train.id ? trainSetup() : Promise.resolve();
+}
+
 function setupTabs() {
-  const names = ["step", "train"];
-  const show = (name) => {
-    for (const v of names) {
-      $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
-      $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
-      $(`view-${v}`).hidden = v !== name;
-    }
-    if (name === "train" && !train.id) trainSetup();
-  };
+  const names = TABS, show = showTab;
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));
     $(`tab-${name}`).addEventListener("keydown", (ev) => {
@@ -774,7 +783,7 @@ function setupTabs() {
 setupTabs();
 setupStep();
 setupTrain();
-setupPicker({
+const pick = setupPicker({
   api,
   // A generated table is the page's data, in the step view too; the run is set up on it again.
   use: async (t, label) => {
@@ -796,6 +805,21 @@ setupPicker({
     if (!$("view-train").hidden) await trainSetup(); else closeSession();
   },
 });
-loadTable("iris").catch(() => {});
 window.addEventListener("pagehide", closeSession);
-explain({}, "start");
+// Any setting changed: the link follows.
+document.addEventListener("change", () => remember());
+setupShare({
+  epoch: () => (train.id ? train.epoch : null),
+  stage: () => state.stage,
+  selected: () => state.selected,
+  // The step to start from: the blog's, with the link's step settings if it has them.
+  start: async (settings) => {
+    await loadTable("iris").catch(() => {});
+    await explain(settings ?? {}, "start");
+  },
+  showStage,
+  select,
+  pick: () => pick({ target: { id: "toy-set" } }),
+  showTab,
+  trainTo: (epoch) => trainShow(Math.min(epoch, train.total)),
+});

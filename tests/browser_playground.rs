@@ -47,3 +47,50 @@ async fn the_picker_draws_the_spiral_and_trains_on_it() {
         shot(&c, &format!("playground-picker-{w}.png")).await;
     }
 }
+
+/// The link holds the whole setup: opened fresh, it shows the same data set, run and epoch,
+/// with the same loss (trained again by the server, not carried in the link).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_reproduces_the_setup_and_the_loss() {
+    let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
+    c.goto(&url).await.expect("the page loads");
+    until(&c, "the step", "document.querySelectorAll('#stage-select option').length").await;
+    c.find(fantoccini::Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+    until(&c, "an Iris session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+    set(&c, "toy-points", "200").await;
+    set(&c, "toy-noise", "0.15").await;
+    set(&c, "toy-seed", "4").await;
+    set(&c, "toy-set", "spiral").await;
+    until(&c, "the scatter", "document.getElementById('toy-scatter').dataset.points === '200'").await;
+    until(&c, "a spiral session", "document.getElementById('t-legend').textContent.includes('orange')").await;
+    for (id, value) in [("t-hidden", "6,6"), ("t-lr", "0.3"), ("t-l2", "0.001"), ("t-epochs", "60"), ("t-seed", "2")] {
+        set(&c, id, value).await;
+    }
+    c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
+    c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
+    until(&c, "the set-up run", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 60')").await;
+    for epoch in 1..=7 {
+        c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
+        until(&c, "the next epoch", &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')")).await;
+    }
+    let loss = until(&c, "the loss", "document.getElementById('t-epoch-text').dataset.loss").await;
+    let link = until(&c, "the link", "location.href.includes('epoch=7') && location.href").await;
+    let link = link.as_str().unwrap().to_string();
+    for part in ["set=spiral", "points=200", "noise=0.15", "dseed=4", "hidden=6%2C6", "l2=0.001", "view=train"] {
+        assert!(link.contains(part), "{part} in {link}");
+    }
+
+    // A fresh page from the link alone.
+    c.goto("about:blank").await.unwrap();
+    c.goto(&link).await.expect("the link loads");
+    let again = until(&c, "epoch 7 again", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 7 of 60') && document.getElementById('t-epoch-text').dataset.loss").await;
+    assert_eq!(again, loss, "the same loss at the same epoch");
+    assert_eq!(until(&c, "the picker", "document.getElementById('toy-set').value").await, "spiral");
+    assert_eq!(until(&c, "the scatter", "document.getElementById('toy-scatter').dataset.points").await, "200");
+    assert_eq!(until(&c, "the model", "document.getElementById('t-hidden').value").await, "6,6");
+    for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
+        c.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        shot(&c, &format!("playground-link-{w}.png")).await;
+    }
+}
