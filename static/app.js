@@ -557,6 +557,10 @@ async function trainSetup() {
     test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
+  // What the run started with, and the changes made while it went on (the link keeps both).
+  train.initial = { lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch };
+  train.changes = [];
+  $("t-changes").innerHTML = "";
   status("training…");
   // Set-ups can overlap (a data set picked while a run is set up): the last one asked for wins.
   const mine = (train.setups = (train.setups ?? 0) + 1);
@@ -745,7 +749,27 @@ function trainRun() {
   train.timer = setTimeout(tick, 0);
 }
 
+// α, L2/L1 or the batch size changed while a run goes on: the server's next epochs take them
+// (the report's `changes`); the list says from which epoch.
+async function liveChange() {
+  if (!train.id || train.epoch >= train.total) return;
+  const batch = $("t-batch").value.trim();
+  const change = { lr: Number($("t-lr").value), l2: Number($("t-l2").value) || 0, l1: Number($("t-l1").value) || 0, batch_size: batch ? Number(batch) : null };
+  try {
+    const r = await api(`/api/train/${train.id}/settings`, change);
+    // A second change before the same epoch replaces the first: the epoch takes the last.
+    if (train.changes.at(-1)?.epoch === r.from_epoch) { train.changes.pop(); $("t-changes").lastElementChild?.remove(); }
+    train.changes.push({ epoch: r.from_epoch, lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch });
+    const li = document.createElement("li");
+    li.textContent = `from epoch ${r.from_epoch}: α ${r.settings.learning_rate}, L2 ${r.settings.penalty.l2}, L1 ${r.settings.penalty.l1}, batch ${r.settings.batch_size ?? "all"}`;
+    $("t-changes").append(li);
+    $("train-error").textContent = "";
+    remember();
+  } catch (err) { $("train-error").textContent = err.message; }
+}
+
 function setupTrain() {
+  for (const id of ["t-lr", "t-l2", "t-l1", "t-batch"]) $(id).addEventListener("change", liveChange);
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", () => { trainStop(); if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
@@ -810,6 +834,8 @@ window.addEventListener("pagehide", closeSession);
 document.addEventListener("change", () => remember());
 setupShare({
   epoch: () => (train.id ? train.epoch : null),
+  run: () => (train.id ? { initial: train.initial, changes: train.changes } : null),
+  change: liveChange,
   stage: () => state.stage,
   selected: () => state.selected,
   // The step to start from: the blog's, with the link's step settings if it has them.

@@ -39,6 +39,12 @@ export function remember() {
   params.set("view", $("view-train").hidden ? "step" : "train");
   if ($("toy-set").value) read(PICKER, params);
   read(TRAIN, params);
+  // A run changed while it went on: the link holds what it started with and each change.
+  const run = page.run();
+  if (run?.changes.length) {
+    for (const [key, v] of Object.entries(run.initial)) params.set(key, v);
+    params.set("changes", JSON.stringify(run.changes.map((c) => [c.epoch, c.lr, c.l2, c.l1, c.batch])));
+  }
   const epoch = page.epoch();
   if (epoch !== null) params.set("epoch", epoch);
   read(STEP, params);
@@ -61,7 +67,9 @@ function selection(text) {
 }
 
 /**
- * Wires the link. `hooks`: epoch() (shown, or null without a session), stage(), selected(),
+ * Wires the link. `hooks`: epoch() (shown, or null without a session), run() (its initial
+ * α, L2, L1, batch and the changes made since, or null), change() (makes the Train form's
+ * α, L2, L1 and batch the run's from the next epoch), stage(), selected(),
  * and to restore: start(stepSettings) explains the step, showStage(i), select(sel),
  * pick() generates the picker's set, showTab(name) (its promise settles once a run is set up)
  * and trainTo(epoch). Returns a promise that settles once the link's setup is shown (or at
@@ -91,6 +99,15 @@ export async function setupShare(hooks) {
     write(TRAIN, params);
     if (params.get("view") === "train") {
       await hooks.showTab("train");
+      // The changes made while the run went on, each at its epoch.
+      let changes = [];
+      try { changes = JSON.parse(params.get("changes") ?? "[]"); } catch { changes = []; }
+      for (const c of Array.isArray(changes) ? changes : []) {
+        if (!Array.isArray(c) || !Number.isInteger(c[0]) || c[0] < 1) continue;
+        await hooks.trainTo(c[0] - 1);
+        write({ lr: "t-lr", l2: "t-l2", l1: "t-l1", batch: "t-batch" }, new URLSearchParams({ lr: c[1], l2: c[2], l1: c[3], batch: c[4] ?? "" }));
+        await hooks.change();
+      }
       const epoch = Number(params.get("epoch"));
       if (Number.isInteger(epoch) && epoch > 0) await hooks.trainTo(epoch);
     }

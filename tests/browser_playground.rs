@@ -68,23 +68,61 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
     }
     c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
     c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
-    until(&c, "the set-up run", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 60')").await;
+    until(&c, "the set-up run", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 60')")
+        .await;
     for epoch in 1..=7 {
         c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
-        until(&c, "the next epoch", &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')")).await;
+        until(
+            &c,
+            "the next epoch",
+            &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')"),
+        )
+        .await;
+    }
+    // Live: α and L2 change after epoch 7, without a reset; the run goes on to epoch 10.
+    set(&c, "t-lr", "0.1").await;
+    set(&c, "t-l2", "0.01").await;
+    let changes = until(&c, "the change listed", "document.getElementById('t-changes').textContent.includes('L2 0.01') && document.getElementById('t-changes').textContent").await;
+    assert_eq!(
+        until(&c, "one entry", "document.querySelectorAll('#t-changes li').length").await,
+        1,
+        "epoch 8 takes the last"
+    );
+    assert!(changes.as_str().unwrap().contains("from epoch 8: α 0.1, L2 0.01"), "{changes}");
+    for epoch in 8..=10 {
+        c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
+        until(
+            &c,
+            "the next epoch",
+            &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')"),
+        )
+        .await;
     }
     let loss = until(&c, "the loss", "document.getElementById('t-epoch-text').dataset.loss").await;
-    let link = until(&c, "the link", "location.href.includes('epoch=7') && location.href").await;
+    let link = until(&c, "the link", "location.href.includes('epoch=10') && location.href").await;
     let link = link.as_str().unwrap().to_string();
-    for part in ["set=spiral", "points=200", "noise=0.15", "dseed=4", "hidden=6%2C6", "l2=0.001", "view=train"] {
+    // The run's settings as it started (α 0.3, L2 0.001), and the changes at epoch 8.
+    for part in [
+        "set=spiral",
+        "points=200",
+        "noise=0.15",
+        "dseed=4",
+        "hidden=6%2C6",
+        "lr=0.3",
+        "l2=0.001",
+        "view=train",
+        "changes=",
+    ] {
         assert!(link.contains(part), "{part} in {link}");
     }
 
     // A fresh page from the link alone.
     c.goto("about:blank").await.unwrap();
     c.goto(&link).await.expect("the link loads");
-    let again = until(&c, "epoch 7 again", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 7 of 60') && document.getElementById('t-epoch-text').dataset.loss").await;
-    assert_eq!(again, loss, "the same loss at the same epoch");
+    let again = until(&c, "epoch 10 again", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 10 of 60') && document.getElementById('t-epoch-text').dataset.loss").await;
+    assert_eq!(again, loss, "the same loss at the same epoch, the changes made at the same epoch");
+    let changes_again = until(&c, "the changes again", "document.getElementById('t-changes').textContent").await;
+    assert!(changes_again.as_str().unwrap().contains("from epoch 8: α 0.1, L2 0.01"), "{changes_again}");
     assert_eq!(until(&c, "the picker", "document.getElementById('toy-set').value").await, "spiral");
     assert_eq!(until(&c, "the scatter", "document.getElementById('toy-scatter').dataset.points").await, "200");
     assert_eq!(until(&c, "the model", "document.getElementById('t-hidden').value").await, "6,6");

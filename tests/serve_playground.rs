@@ -63,8 +63,8 @@ async fn a_picked_set_is_the_librarys_and_trains_as_the_cli() {
     let (status, last) = send(&app, Method::GET, &format!("/api/train/{id}?epoch=15&report=true"), Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     let cli = cli_json(&[
-        "train", "--engine", "tape", "--format", "json", "--data", "spiral", "--points", "60", "--noise", "0.1", "--seed",
-        "3", "--hidden", "6", "--epochs", "15", "--lr", "0.3",
+        "train", "--engine", "tape", "--format", "json", "--data", "spiral", "--points", "60", "--noise", "0.1",
+        "--seed", "3", "--hidden", "6", "--epochs", "15", "--lr", "0.3",
     ]);
     assert_eq!(last["stats"], cli["epochs"]);
     assert_eq!(last["report"]["data"], cli["data"], "the report names the set as the CLI does");
@@ -99,8 +99,29 @@ async fn a_live_run_is_the_clis_until_its_settings_change() {
     let settings = json!({"data": t["id"], "hidden": [5], "optimizer": "momentum", "lr": 0.2, "epochs": 20,
                           "batch_size": 16, "seed": 5});
     let cli = cli_json(&[
-        "train", "--engine", "tape", "--format", "json", "--data", "xor", "--points", "80", "--noise", "0.1", "--seed",
-        "5", "--hidden", "5", "--optimizer", "momentum", "--lr", "0.2", "--epochs", "20", "--batch-size", "16",
+        "train",
+        "--engine",
+        "tape",
+        "--format",
+        "json",
+        "--data",
+        "xor",
+        "--points",
+        "80",
+        "--noise",
+        "0.1",
+        "--seed",
+        "5",
+        "--hidden",
+        "5",
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "0.2",
+        "--epochs",
+        "20",
+        "--batch-size",
+        "16",
     ]);
     let epochs = cli["epochs"].as_array().unwrap();
 

@@ -20,13 +20,13 @@ use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
 use crate::data::Dataset;
 use crate::loss::Loss;
+use crate::loss::Penalty;
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
 use crate::trace::{ExplainRequest, Update, explain};
-use crate::loss::Penalty;
 use crate::train::{EpochStats, LiveSettings, Observer};
 use axum::Json;
 use axum::body::Bytes;
@@ -433,7 +433,8 @@ pub async fn change(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let c: Change = parse_body(&body(bytes)?)?;
-    let settings = LiveSettings { learning_rate: c.lr, penalty: Penalty { l2: c.l2, l1: c.l1 }, batch_size: c.batch_size };
+    let settings =
+        LiveSettings { learning_rate: c.lr, penalty: Penalty { l2: c.l2, l1: c.l1 }, batch_size: c.batch_size };
     settings.check()?;
     let session = state.sessions.get(&id)?;
     // The session is locked while an epoch is trained: the change waits for it, off the runtime,
