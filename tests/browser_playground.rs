@@ -14,6 +14,16 @@ async fn set(c: &fantoccini::Client, id: &str, value: &str) {
     c.execute(script, vec![id.into(), value.into()]).await.expect("script runs");
 }
 
+/// "One epoch" pressed for each of `epochs`, each waited for, of a run of `total`.
+async fn one_epoch_at_a_time(c: &fantoccini::Client, epochs: std::ops::RangeInclusive<usize>, total: usize) {
+    for epoch in epochs {
+        c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
+        let shown =
+            format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of {total}')");
+        until(c, "the next epoch", &shown).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_picker_draws_the_spiral_and_trains_on_it() {
     let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
@@ -70,15 +80,7 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
     c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
     until(&c, "the set-up run", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 60')")
         .await;
-    for epoch in 1..=7 {
-        c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
-        until(
-            &c,
-            "the next epoch",
-            &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')"),
-        )
-        .await;
-    }
+    one_epoch_at_a_time(&c, 1..=7, 60).await;
     // Live: α and L2 change after epoch 7, without a reset; the run goes on to epoch 10.
     set(&c, "t-lr", "0.1").await;
     set(&c, "t-l2", "0.01").await;
@@ -89,15 +91,7 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
         "epoch 8 takes the last"
     );
     assert!(changes.as_str().unwrap().contains("from epoch 8: α 0.1, L2 0.01"), "{changes}");
-    for epoch in 8..=10 {
-        c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
-        until(
-            &c,
-            "the next epoch",
-            &format!("document.getElementById('t-epoch-text')?.textContent.startsWith('epoch {epoch} of 60')"),
-        )
-        .await;
-    }
+    one_epoch_at_a_time(&c, 8..=10, 60).await;
     let loss = until(&c, "the loss", "document.getElementById('t-epoch-text').dataset.loss").await;
     let link = until(&c, "the link", "location.href.includes('epoch=10') && location.href").await;
     let link = link.as_str().unwrap().to_string();
