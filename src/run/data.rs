@@ -19,8 +19,6 @@
 use crate::data::{DEFAULT_POINTS, Dataset, IRIS, NumpyLimits, TargetColumns, TargetKind, Targets, Toy};
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -217,10 +215,7 @@ impl DataSource {
     pub fn load(self, seed: u64, reading: &Reading) -> Result<Dataset> {
         let (data, name) = match self {
             DataSource::Iris => (Dataset::iris(), PathBuf::from(IRIS)),
-            DataSource::Toy { toy, points, noise } => {
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                (toy.generate(points, noise, &mut rng)?, PathBuf::from(toy.name()))
-            }
+            DataSource::Toy { toy, points, noise } => (toy.seeded(points, noise, seed)?, PathBuf::from(toy.name())),
             DataSource::Csv { path, columns } => {
                 let reader = (reading.open_csv)(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
                 (Dataset::from_csv_reader(reader, &path, &columns)?, path)
