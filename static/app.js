@@ -5,6 +5,9 @@
 // Layers are read generically: layers[i].type is "dense", "softmax"/"logsoftmax", or anything
 // else, an elementwise activation.
 
+import { showUnits, resetUnits } from "./units.js";
+import { showGraph } from "./graph.js";
+
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -67,6 +70,7 @@ async function explain(body, kind = "recompute") {
     }
     fillForm();
     showHistory();
+    if (!$("view-graph").hidden) graphShow();
     await showStage(Math.min(state.stage, page.stages.length - 1));
     // The Selected panel always shows this step: the selection again if the model still has
     // it, else the hint (never the last model's chain or an error already fixed).
@@ -537,6 +541,7 @@ async function trainSetup() {
   status("training…");
   try {
     const s = await api("/api/train", settings);
+    resetUnits();
     train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
     $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
@@ -567,7 +572,7 @@ async function trainShow(epoch) {
   train.fits = train.fits.slice(0, r.since).concat(r.fits ?? []);
   train.epoch = r.epoch;
   const values = r.fits !== null;
-  for (const id of ["fig-acc", "fig-map", "fig-conf"]) $(id).hidden = values;
+  for (const id of ["fig-acc", "fig-map", "fig-conf", "fig-units"]) $(id).hidden = values;
   for (const id of ["fig-rmse", "fig-r2", "fig-pairs"]) $(id).hidden = !values;
   const stats = train.stats.slice(0, r.epoch), fits = train.fits.slice(0, r.epoch);
   const last = stats[stats.length - 1], fit = fits[fits.length - 1];
@@ -599,6 +604,9 @@ async function trainShow(epoch) {
     drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
     drawMap(r.boundary);
     drawConfusion(r.confusion, r.evaluated_on);
+    const names = [$("t-fx").selectedOptions[0]?.text ?? "x", $("t-fy").selectedOptions[0]?.text ?? "y"];
+    showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: CLASS_COLOURS })
+      .catch((err) => ($("train-error").textContent = err.message));
   }
   $("t-net").innerHTML = r.diagram;
   fitDiagram($("t-net").querySelector("svg"));
@@ -725,9 +733,14 @@ function setupTrain() {
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
+// The Graph view draws the tape of the step the Step view explains (graph.js).
+function graphShow() {
+  showGraph(state.body, query()).catch((err) => ($("graph-status").textContent = err.message));
+}
+
 // ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs.
 function setupTabs() {
-  const names = ["step", "train"];
+  const names = ["step", "train", "graph"];
   const show = (name) => {
     for (const v of names) {
       $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
@@ -735,6 +748,7 @@ function setupTabs() {
       $(`view-${v}`).hidden = v !== name;
     }
     if (name === "train" && !train.id) trainSetup();
+    if (name === "graph") graphShow();
   };
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));

@@ -24,6 +24,7 @@ mod error;
 mod guard;
 mod sessions;
 mod training;
+mod views;
 
 pub use error::ApiError;
 pub use guard::Guard;
@@ -94,6 +95,8 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
         .route("/api/model", post(api::new_model))
         .route("/api/train", post(training::start))
         .route("/api/train/{id}", get(training::epoch).delete(training::stop))
+        .route("/api/train/{id}/units", get(views::units))
+        .route("/api/graph", post(views::graph))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::no_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

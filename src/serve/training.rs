@@ -11,7 +11,7 @@
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-use crate::data::Dataset;
+use crate::data::{Dataset, Scaler};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities, outputs};
@@ -42,9 +42,13 @@ pub struct Session {
     report: Value,
     epochs: Vec<EpochStats>,
     /// The model before training, then after each epoch.
-    models: Vec<Model>,
-    train: Dataset,
-    test: Option<Dataset>,
+    pub(super) models: Vec<Model>,
+    /// The training rows, scaled.
+    pub(super) train: Dataset,
+    /// The test rows, scaled.
+    pub(super) test: Option<Dataset>,
+    /// What scaled them (the unit maps are drawn in the data's own units).
+    pub(super) scaler: Option<Scaler>,
     loss: Loss,
     step_size: f64,
 }
@@ -86,6 +90,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         report: serde_json::to_value(&trained.report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
         epochs: trained.report.epochs,
         models: keep.models,
+        scaler: trained.report.model.scaler.clone(),
         train: trained.train,
         test: trained.test,
         loss,
