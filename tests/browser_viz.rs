@@ -45,6 +45,20 @@ async fn table(c: &fantoccini::Client, css: &str) -> Vec<Vec<f64>> {
     serde_json::from_value(v).unwrap()
 }
 
+/// At the phone's, half a screen's and a desktop's width: the page does not scroll sideways, and
+/// a screenshot `viz-{name}-{width}.png` with element `id` in view.
+async fn widths(c: &fantoccini::Client, id: &str, name: &str) {
+    for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
+        c.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let wide =
+            c.execute("return document.documentElement.scrollWidth > window.innerWidth + 1", vec![]).await.unwrap();
+        assert_eq!(wide, Value::Bool(false), "the page scrolls sideways at {w} px");
+        c.execute(&format!("document.getElementById('{id}').scrollIntoView()"), vec![]).await.unwrap();
+        shot(c, &format!("viz-{name}-{w}.png")).await;
+    }
+}
+
 fn matrix(v: &Value) -> Vec<Vec<f64>> {
     serde_json::from_value(v.clone()).unwrap()
 }
@@ -104,15 +118,8 @@ async fn the_graph_view_and_the_unit_maps() {
     assert_eq!(table(&c, "#graph-node table.value").await, vec![vec![explained["loss"].as_f64().unwrap()]]);
     assert!((explained["loss"].as_f64().unwrap() - 0.7351296406658168).abs() < 1e-12);
     assert_eq!(table(&c, "#graph-node table.gradient").await, vec![vec![1.0]]);
-    for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
-        c.set_window_size(w, h).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        // Nothing sticks out of the page: a large graph scrolls in its own frame.
-        let wide =
-            c.execute("return document.documentElement.scrollWidth > window.innerWidth + 1", vec![]).await.unwrap();
-        assert_eq!(wide, Value::Bool(false), "the page scrolls sideways at {w} px");
-        shot(&c, &format!("viz-graph-{w}.png")).await;
-    }
+    // Nothing sticks out of the page: a large graph scrolls in its own frame.
+    widths(&c, "graph", "graph").await;
 
     // 2. The spiral on the Train view: a 2-16-16-2 tanh network, as README's command trains it
     // (`gradlens train --data spiral --points 400 --noise 0.05 --seed 3 --hidden 16,16
@@ -216,15 +223,7 @@ async fn the_graph_view_and_the_unit_maps() {
     let moved = until(&c, "the next cell", &format!("document.getElementById('t-units-value').textContent !== {read} && document.getElementById('t-units-value').textContent")).await;
     assert!(moved.as_str().unwrap().starts_with("a⁽¹⁾₁ at x1 = "), "{moved}");
 
-    for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
-        c.set_window_size(w, h).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let wide =
-            c.execute("return document.documentElement.scrollWidth > window.innerWidth + 1", vec![]).await.unwrap();
-        assert_eq!(wide, Value::Bool(false), "the page scrolls sideways at {w} px");
-        c.execute("document.getElementById('fig-units').scrollIntoView()", vec![]).await.unwrap();
-        shot(&c, &format!("viz-units-{w}.png")).await;
-    }
+    widths(&c, "fig-units", "units").await;
 }
 
 /// The README's spiral as a CSV (x1, x2, class), drawn as `gradlens train --data spiral --points
