@@ -1,7 +1,7 @@
 //! The page's two pictures of issue 15 in a real browser (headless Chromium, `browser_kit`):
 //! - the Graph view: the blog's step's tape, one node per recorded op with its value and its
 //!   gradient, and a clicked node's numbers equal to `/api/explain`'s JSON;
-//! - the Train view's unit maps: the spiral (400 points, noise 0.05, seed 3) learnt by a
+//! - the Train view's unit maps: the picker's spiral (400 points, noise 0.05, seed 3) learnt by a
 //!   2-16-16-2 tanh network to ≥ 0.95 test accuracy, with one map per hidden unit (32) and the
 //!   outputs' decision map, a map's value read by hover and by the keyboard.
 //!
@@ -11,7 +11,6 @@ mod browser_kit;
 use browser_kit::*;
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
-use rand::SeedableRng;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -124,17 +123,17 @@ async fn the_graph_view_and_the_unit_maps() {
     // 2. The spiral on the Train view: a 2-16-16-2 tanh network, as README's command trains it
     // (`gradlens train --data spiral --points 400 --noise 0.05 --seed 3 --hidden 16,16
     // --activation tanh --optimizer adam --lr 0.01 --batch-size 32 --epochs 600`).
-    let spiral = spiral_csv();
-    c.find(Locator::Id("tab-step")).await.unwrap().click().await.unwrap();
-    c.execute("document.querySelectorAll('.side details').forEach(d => d.open = true)", vec![]).await.unwrap();
-    c.find(Locator::Id("csv-input")).await.unwrap().send_keys(&spiral.display().to_string()).await.unwrap();
-    until(
-        &c,
-        "the spiral's table",
-        "document.getElementById('data-select').selectedOptions[0]?.text.includes('spiral')",
-    )
-    .await;
+    // The picker draws the spiral as `train --data spiral` does, and sets the run up on it.
     c.find(Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
+    until(&c, "an Iris session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+    for (id, value) in [("toy-points", "400"), ("toy-noise", "0.05"), ("toy-seed", "3"), ("toy-set", "spiral")] {
+        let script = "const el = document.getElementById(arguments[0]); el.value = arguments[1]; \
+                      el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true}));";
+        c.execute(script, vec![id.into(), value.into()]).await.unwrap();
+    }
+    until(&c, "the spiral", "document.getElementById('toy-scatter').dataset.points === '400'").await;
+    until(&c, "a spiral session", "document.getElementById('t-legend').textContent.includes('orange') && document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+    c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
     c.execute(
         "const set = (id, v) => document.getElementById(id).value = v;
          set('t-hidden', '16,16'); set('t-act', 'tanh'); set('t-opt', 'adam'); set('t-lr', '0.01');
@@ -224,20 +223,4 @@ async fn the_graph_view_and_the_unit_maps() {
     assert!(moved.as_str().unwrap().starts_with("a⁽¹⁾₁ at x1 = "), "{moved}");
 
     widths(&c, "fig-units", "units").await;
-}
-
-/// The README's spiral as a CSV (x1, x2, class), drawn as `gradlens train --data spiral --points
-/// 400 --noise 0.05 --seed 3` draws it: the toy generator on a ChaCha8 stream seeded with 3.
-fn spiral_csv() -> tempfile::TempPath {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let data = gradlens::data::Toy::Spiral.generate(400, 0.05, &mut rng).unwrap();
-    let labels = data.target.labels().unwrap();
-    let names = data.target.names();
-    let mut csv = String::from("x1,x2,class\n");
-    for r in 0..data.len() {
-        csv.push_str(&format!("{},{},{}\n", data.features[[r, 0]], data.features[[r, 1]], names[labels[r]]));
-    }
-    let mut file = tempfile::Builder::new().prefix("spiral").suffix(".csv").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, csv.as_bytes()).unwrap();
-    file.into_temp_path()
 }

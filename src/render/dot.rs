@@ -84,7 +84,7 @@ mod tests {
     fn the_blogs_tape_has_a_node_per_entry_and_the_loss_gradient_1() {
         let req = ExplainRequest::blog();
         let dot = tape_dot(&req).unwrap();
-        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(3), req.loss).unwrap();
+        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(), req.loss).unwrap();
         let ops = (0..pass.tape.len()).filter(|&i| pass.tape.producer(Var(i)).is_some()).count();
         assert_eq!(dot.matches("class=\"op\"").count(), ops);
         assert_eq!(dot.matches("class=\"leaf\"").count(), pass.tape.len() - ops);

@@ -59,7 +59,7 @@ pub struct GraphEdge {
 pub fn tape_graph(req: &ExplainRequest) -> Result<TapeGraph> {
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
     let x = scaled.as_ref().unwrap_or(&req.inputs);
-    let y = req.targets.matrix(req.model.out_width());
+    let y = req.targets.matrix();
     let pass = Pass::forward(&req.model, x, &y, req.loss)?;
     let grads = pass.backward();
     Ok(graph(&pass, &grads, &leaf_names(&pass), !req.penalty.is_none()))
@@ -133,7 +133,7 @@ mod tests {
     fn the_blogs_tape_one_node_per_entry_and_backprops_order() {
         let req = ExplainRequest::blog();
         let g = tape_graph(&req).unwrap();
-        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(3), req.loss).unwrap();
+        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(), req.loss).unwrap();
         assert_eq!(g.nodes.len(), pass.tape.len());
         // The blog's model: matmul_nt; the softmax as log_softmax and exp; cross-entropy's mul,
         // sum, scale: 6 ops; leaves x, y, W₁.

@@ -11,7 +11,7 @@ pub mod check;
 pub mod graph;
 mod matrix;
 
-pub use build::{ExplainRequest, Targets, Update, explain};
+pub use build::{ExplainRequest, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
