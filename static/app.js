@@ -584,7 +584,10 @@ async function trainShow(epoch) {
   // The rows' points on the map change only with the map's features: asked for once per pair.
   const map = `${$("t-fx").value},${$("t-fy").value}`;
   const points = train.map !== map;
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  const id = train.id;
+  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  // A run set up meanwhile (or closed) owns the view now: this answer is the old session's.
+  if (train.id !== id) return;
   if (r.boundary) {
     if (points) { train.map = map; train.points = r.boundary.points; }
     r.boundary.points = train.points;
