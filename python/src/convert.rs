@@ -209,7 +209,7 @@ pub fn from_stax(names: &[String], params: &Bound<'_, PyList>) -> PyResult<Model
             activation => LayerFile::Activation(activation.parse().expect("a listed activation")),
         });
     }
-    Ok(ModelFile { layers, head: None, features: None, scaler: None, training: None })
+    Ok(ModelFile { layers, head: None, features: None, columns: None, scaler: None, training: None })
 }
 
 /// A model file's parameters as stax keeps them: `(W, b)` per dense layer with W in×out (the

@@ -11,14 +11,14 @@
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-use crate::data::Dataset;
+use crate::data::{Dataset, Features};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
-use crate::trace::{ExplainRequest, Targets, Update, explain};
+use crate::trace::{ExplainRequest, FeatureInputs, Targets, Update, explain};
 use crate::train::{EpochStats, Observer};
 use axum::Json;
 use axum::body::Bytes;
@@ -47,6 +47,9 @@ pub struct Session {
     test: Option<Dataset>,
     loss: Loss,
     step_size: f64,
+    /// The feature inputs the run computed from the data's columns, if any: the diagram names
+    /// its input units by them.
+    features: Option<Features>,
 }
 
 /// Keeps the model after every epoch.
@@ -82,6 +85,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
     let (loss, step_size) = (run.config.train.loss, run.config.train.optimizer.step_size());
     let mut keep = Keep { models: vec![run.model.clone()] };
     let trained = run.train(&mut keep)?;
+    let features = trained.report.model.derived().map_err(|(at, why)| ApiError::bad(format!("{at}: {why}")))?;
     Ok(Session {
         report: serde_json::to_value(&trained.report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
         epochs: trained.report.epochs,
@@ -90,6 +94,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         test: trained.test,
         loss,
         step_size,
+        features,
     })
 }
 
@@ -210,6 +215,7 @@ pub async fn epoch(
             penalty: crate::loss::Penalty::NONE,
             class_names: s.train.class_names().map(<[String]>::to_vec),
             feature_names: Some(s.train.feature_names.clone()),
+            features: s.features.clone().map(|features| FeatureInputs { features, measured: None }),
         };
         let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
         Ok(Json(json!({
