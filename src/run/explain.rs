@@ -27,11 +27,11 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
-use crate::data::{Dataset, Features};
+use crate::data::{Dataset, Features, Targets};
 use crate::error::{Error, Result, Setting};
 use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile, ModelLayer};
-use crate::trace::{ExplainRequest, Explanation, FeatureInputs, LayerTrace, Targets, Update, explain};
+use crate::trace::{ExplainRequest, Explanation, FeatureInputs, LayerTrace, Update, explain};
 use ndarray::Array2;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -183,11 +183,16 @@ impl ExplainOptions {
             }
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(Targets::from(rows.target)), (Setting::Sample, "a table row"))
+            (rows.features, Some(rows.target), (Setting::Sample, "a table row"))
         } else if !self.x.is_empty() {
             (matrix(Setting::Inputs, &self.x, "sample")?, None, (Setting::Inputs, "a sample"))
         } else {
-            (blog.inputs.clone(), Some(blog.targets.clone()), (Setting::Inputs, "the post's sample (no x given)"))
+            let labels = blog.targets.labels().expect("the post's target is a class").to_vec();
+            (
+                blog.inputs.clone(),
+                Some(classes(labels, class_names.as_deref(), model.out_width())),
+                (Setting::Inputs, "the post's sample (no x given)"),
+            )
         };
         // Feature inputs: the samples are the columns; the model sees the features of them.
         let (inputs, features) = match features {
@@ -232,10 +237,14 @@ impl ExplainOptions {
                         "give every sample a class, or every sample its numbers, not a mix",
                     )
                 })?;
-                Targets::Values(matrix(Setting::Targets, &rows, "sample")?)
+                let values = matrix(Setting::Targets, &rows, "sample")?;
+                match file.and_then(ModelFile::targets).filter(|names| names.len() == values.ncols()) {
+                    Some(names) => Targets::Values { values, names: names.to_vec() },
+                    None => Targets::unnamed_values(values),
+                }
             } else {
-                let classes = self.target.iter().map(|t| class_index(t, outputs, class_names.as_deref()));
-                Targets::Classes(classes.collect::<Result<Vec<_>>>()?)
+                let labels = self.target.iter().map(|t| class_index(t, outputs, class_names.as_deref()));
+                classes(labels.collect::<Result<Vec<_>>>()?, class_names.as_deref(), outputs)
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
@@ -250,7 +259,7 @@ impl ExplainOptions {
                 format!("the model predicts values ({what}): give each sample its numbers"),
             ));
         } else if m == 1 {
-            Targets::Classes(vec![0])
+            classes(vec![0], class_names.as_deref(), outputs)
         } else {
             return Err(Error::invalid(Setting::Targets, format!("give one class per sample ({m} samples)")));
         };
@@ -295,6 +304,14 @@ impl ExplainOptions {
             Some(f) => f.keep_features(path, asked),
             None => Ok(asked),
         }
+    }
+}
+
+/// Class targets, named as the model's classes when their names are known, else by number.
+fn classes(labels: Vec<usize>, names: Option<&[String]>, k: usize) -> Targets {
+    match names {
+        Some(names) => Targets::Classes { labels, names: names.to_vec() },
+        None => Targets::numbered(labels, k),
     }
 }
 
