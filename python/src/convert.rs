@@ -42,6 +42,7 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Points => Some("points"),
         Setting::L2 => Some("l2"),
         Setting::L1 => Some("l1"),
+        Setting::Features => Some("features"),
         Setting::Noise => Some("noise"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
