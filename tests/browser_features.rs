@@ -50,6 +50,8 @@ async fn ticking_squares_trains_on_them_and_the_diagram_shows_them() {
     set(&c, "t-hidden", "").await;
     c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
     c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
+    // Set-ups overlap (the picker's own, then this one): the status line clears when the last ends.
+    until(&c, "every set-up done", "document.getElementById('status').textContent === ''").await;
     until(&c, "a session on the squares", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')")
         .await;
     c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
