@@ -80,19 +80,18 @@ pub async fn units(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let session = state.sessions.get(&id)?;
+    // An epoch not yet trained is trained now, in a turn, as the epoch's own request does.
+    let turn = state.sessions.turn().await;
     blocking(move || {
         let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
-        let last = s.models.len() - 1;
-        let model = s
-            .models
-            .get(q.epoch)
-            .ok_or_else(|| ApiError::bad(format!("epoch {}: the run has 0 to {last}", q.epoch)))?;
+        let model = s.model_at(q.epoch)?;
+        drop(turn);
         let measured = |d: &crate::data::Dataset| {
             s.scaler.as_ref().map_or_else(|| d.features.clone(), |sc| sc.invert(&d.features))
         };
         let train = measured(&s.train);
         let plane = Plane::around(&train, (q.fx, q.fy), q.cells.unwrap_or(UNIT_CELLS))?;
-        let maps = unit_maps(model, s.scaler.as_ref(), &plane)?;
+        let maps = unit_maps(&model, s.scaler.as_ref(), &plane)?;
         let mut points = Vec::new();
         let parts = std::iter::once(("train", &s.train, train.clone()))
             .chain(s.test.as_ref().map(|t| ("test", t, measured(t))));
