@@ -130,3 +130,76 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
         shot(&c, &format!("playground-link-{w}.png")).await;
     }
 }
+
+/// The step view with an L2 rate: the loss line gives L = L_data + penalty as the library's
+/// record has it, the walk-through has its penalty stage, W₁₁'s chain shows λ₂·W₁₁; the link
+/// keeps the rate, the stage and the selected weight, and a fresh load shows them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_step_view_shows_the_penalty_and_its_link_keeps_the_selection() {
+    use gradlens::loss::Penalty;
+    use gradlens::render::fmt_num;
+    use gradlens::trace::{ExplainRequest, explain};
+    let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
+    // The blog's step with λ₂ = 0.1: the library's record, which JAX's golden tests check.
+    let record = explain(&ExplainRequest { penalty: Penalty::new(0.1, 0.0).unwrap(), ..ExplainRequest::blog() })
+        .expect("the blog's step");
+    let total = fmt_num(record.penalty.as_ref().expect("a penalty").total_loss);
+
+    c.goto(&url).await.expect("the page loads");
+    until(&c, "the stages", "document.querySelectorAll('#stage-select option').length").await;
+    set(&c, "l2-input", "0.1").await;
+    c.find(fantoccini::Locator::Css("#sample-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let shown = until(&c, "the total loss", "document.getElementById('total-loss-value')?.textContent").await;
+    assert_eq!(shown, total.as_str(), "L = L_data + λ₂/2·Σ W², the record's");
+    let stage = until(
+        &c,
+        "the penalty stage",
+        "[...document.querySelectorAll('#stage-select option')].find(o => /penalty/i.test(o.textContent))?.value",
+    )
+    .await;
+    set(&c, "stage-select", stage.as_str().unwrap()).await;
+    until(&c, "its text", "document.getElementById('stage').textContent.includes('0.1')").await;
+    let w11 = c
+        .find(fantoccini::Locator::Css(r#"#diagram .edge[data-layer="0"][data-row="0"][data-col="0"]"#))
+        .await
+        .unwrap();
+    c.execute(
+        "const e = arguments[0]; e.focus(); e.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));",
+        vec![serde_json::to_value(&w11).unwrap()],
+    )
+    .await
+    .unwrap();
+    let chain = until(
+        &c,
+        "W11's chain",
+        "document.getElementById('chain-grad') && document.getElementById('details').textContent",
+    )
+    .await;
+    // ∂L/∂W₁₁ = ∂L_data/∂W₁₁ + λ₂·W₁₁ = (0.4794433 − 1)·0.81 + 0.1·0.15 = −0.4216509 + 0.015
+    // = −0.4066509 (the blog's W₁₁ is 0.15): the record's, and the chain says the sum.
+    let taken = serde_json::to_value(&record).unwrap()["penalty"]["gradients"][0]["total"][0][0].as_f64().unwrap();
+    assert!((taken + 0.4066509).abs() < 1e-7, "{taken}");
+    assert_eq!(text_of(&c, "#chain-grad").await, fmt_num(taken));
+    assert!(chain.as_str().unwrap().contains("+0.1⋅0.15="), "the chain shows the penalty's part: {chain}");
+    let link = until(&c, "the link", "location.href.includes('sel=') && location.href").await;
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.contains("sl2=0.1") && link.contains("view=step"), "{link}");
+    for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
+        c.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        shot(&c, &format!("playground-penalty-{w}.png")).await;
+    }
+
+    c.goto("about:blank").await.unwrap();
+    c.goto(&link).await.expect("the link loads");
+    let again = until(&c, "the total loss again", "document.getElementById('total-loss-value')?.textContent").await;
+    assert_eq!(again, total.as_str());
+    assert_eq!(until(&c, "the stage again", "document.getElementById('stage-select').value").await, stage);
+    let chain_again = until(
+        &c,
+        "W11's chain again",
+        "document.getElementById('chain-grad') && document.getElementById('details').textContent",
+    )
+    .await;
+    assert_eq!(chain_again, chain, "the same weight selected, the same numbers");
+}
