@@ -55,18 +55,33 @@ pub trait Lanes: Copy {
     /// Elements per register.
     const L: usize;
     /// 0 in every lane.
+    ///
+    /// # Safety
+    /// As the trait's.
     #[cfg(target_arch = "x86_64")]
     unsafe fn vzero() -> Self::V;
     /// L elements from `p`.
+    ///
+    /// # Safety
+    /// As the trait's.
     #[cfg(target_arch = "x86_64")]
     unsafe fn load(p: *const Self) -> Self::V;
     /// `x` in every lane.
+    ///
+    /// # Safety
+    /// As the trait's.
     #[cfg(target_arch = "x86_64")]
     unsafe fn splat(x: Self) -> Self::V;
     /// a·b + c, rounded once.
+    ///
+    /// # Safety
+    /// As the trait's.
     #[cfg(target_arch = "x86_64")]
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// The register into L elements at `p`.
+    ///
+    /// # Safety
+    /// As the trait's.
     #[cfg(target_arch = "x86_64")]
     unsafe fn store(p: *mut Self, v: Self::V);
 }
@@ -303,9 +318,9 @@ unsafe fn axpy_block<F: Real, const Q: usize>(
                     }
                 }
             }
-            for o in 0..BLOCK.min(m - ib) {
-                for q in 0..Q {
-                    F::store(c.add((ib + o) * n + j + q * l), acc[o][q]);
+            for (o, acc) in acc.iter().enumerate().take(BLOCK.min(m - ib)) {
+                for (q, &v) in acc.iter().enumerate() {
+                    F::store(c.add((ib + o) * n + j + q * l), v);
                 }
             }
         }
