@@ -86,81 +86,51 @@ pub trait Lanes: Copy {
     unsafe fn store(p: *mut Self, v: Self::V);
 }
 
-impl Lanes for f64 {
-    #[cfg(target_arch = "x86_64")]
-    type V = __m512d;
-    const L: usize = 8;
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn vzero() -> __m512d {
-        _mm512_setzero_pd()
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn load(p: *const f64) -> __m512d {
-        // SAFETY: the caller's contract.
-        unsafe { _mm512_loadu_pd(p) }
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn splat(x: f64) -> __m512d {
-        _mm512_set1_pd(x)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn fma(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
-        _mm512_fmadd_pd(a, b, c)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn store(p: *mut f64, v: __m512d) {
-        // SAFETY: the caller's contract.
-        unsafe { _mm512_storeu_pd(p, v) }
-    }
+/// [`Lanes`] for a float type from its AVX-512 register type and intrinsics.
+macro_rules! lanes {
+    ($t:ty, $v:ident, $l:expr, $zero:ident, $load:ident, $set1:ident, $fmadd:ident, $store:ident) => {
+        impl Lanes for $t {
+            #[cfg(target_arch = "x86_64")]
+            type V = $v;
+            const L: usize = $l;
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn vzero() -> $v {
+                $zero()
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn load(p: *const $t) -> $v {
+                // SAFETY: the caller's contract.
+                unsafe { $load(p) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn splat(x: $t) -> $v {
+                $set1(x)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn fma(a: $v, b: $v, c: $v) -> $v {
+                $fmadd(a, b, c)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn store(p: *mut $t, v: $v) {
+                // SAFETY: the caller's contract.
+                unsafe { $store(p, v) }
+            }
+        }
+    };
 }
 
-impl Lanes for f32 {
-    #[cfg(target_arch = "x86_64")]
-    type V = __m512;
-    const L: usize = 16;
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn vzero() -> __m512 {
-        _mm512_setzero_ps()
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn load(p: *const f32) -> __m512 {
-        // SAFETY: the caller's contract.
-        unsafe { _mm512_loadu_ps(p) }
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn splat(x: f32) -> __m512 {
-        _mm512_set1_ps(x)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
-        _mm512_fmadd_ps(a, b, c)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn store(p: *mut f32, v: __m512) {
-        // SAFETY: the caller's contract.
-        unsafe { _mm512_storeu_ps(p, v) }
-    }
-}
+lanes!(f64, __m512d, 8, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_storeu_pd);
+lanes!(f32, __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps);
 
 /// Columns j0..j1 of C ← A·B (C m×n row-major, stride n), A m×k with contiguous rows
 /// (`a.cs == 1`), B k×n with contiguous columns (`b.rs == 1`); m ≤ [`DOT_MAX_ROWS`].
