@@ -9,6 +9,8 @@ const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    // The page's setup in its link.
+    ("share.js", "text/javascript; charset=utf-8", include_str!("../../static/share.js")),
     // The data-set picker.
     ("toy.js", "text/javascript; charset=utf-8", include_str!("../../static/toy.js")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
