@@ -6,6 +6,7 @@
 //! every loop below runs along contiguous samples and the compiler can vectorise it.
 
 use super::Real;
+use super::direct::{self, DOT_MAX_ROWS};
 use crate::error::{Error, Result, Setting};
 use crate::softmax::RowStats;
 
@@ -68,6 +69,15 @@ pub fn check_threads(threads: usize) -> Result<usize> {
     Ok(threads)
 }
 
+/// Which kernel a product runs on: [`super::direct`]'s for the shapes it reads in place, else
+/// matrixmultiply's packed one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Dot,
+    Axpy,
+    Packed,
+}
+
 /// A pointer handed to another thread; each thread writes a disjoint block of columns of C.
 #[derive(Clone, Copy)]
 struct SendPtr<F>(*mut F);
@@ -120,36 +130,68 @@ impl Gemm {
         } else {
             1
         };
+        let route = match () {
+            _ if beta != F::zero() || !direct::available() => Route::Packed,
+            _ if a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS => Route::Dot,
+            _ if b.cs == 1 => Route::Axpy,
+            _ => Route::Packed,
+        };
         let (ap, bp, cp) =
             (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
+        let (a_len, b_len) = (a.data.len(), b.data.len());
         let block = |j0: usize, j1: usize| {
             // Whole wrappers, not their fields, are captured: the closure must be Send.
             let (ap, bp, cp) = (ap, bp, cp);
-            // SAFETY: the extents were checked above; [j0, j1) is this call's own block of
-            // columns of C, and C is a &mut slice that aliases neither A nor B.
-            unsafe {
-                F::gemm(
-                    m,
-                    k,
-                    j1 - j0,
-                    F::one(),
-                    ap.0,
-                    a.rs as isize,
-                    a.cs as isize,
-                    bp.0.add(j0 * b.cs),
-                    b.rs as isize,
-                    b.cs as isize,
-                    beta,
-                    cp.0.add(j0),
-                    n as isize,
-                    1,
-                )
+            match route {
+                Route::Dot | Route::Axpy => {
+                    // SAFETY: the pointers come from slices of these lengths that outlive the
+                    // call, and A and B are only read.
+                    let (a, b) = unsafe {
+                        (
+                            MatRef { data: std::slice::from_raw_parts(ap.0 as *const F, a_len), rs: a.rs, cs: a.cs },
+                            MatRef { data: std::slice::from_raw_parts(bp.0 as *const F, b_len), rs: b.rs, cs: b.cs },
+                        )
+                    };
+                    // SAFETY: the CPU has AVX-512 (`direct::available`); C holds m×n elements
+                    // (checked above) and aliases neither A nor B; each block writes only its
+                    // own columns [j0, j1).
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        if route == Route::Dot {
+                            direct::dot_columns(m, k, n, a, b, cp.0, j0, j1)
+                        } else {
+                            direct::axpy_columns(m, k, n, a, b, cp.0, j0, j1)
+                        }
+                    }
+                    #[cfg(not(target_arch = "x86_64"))]
+                    unreachable!("direct::available is false off x86-64: {:?}", (a.rs, b.rs))
+                }
+                // SAFETY: the extents were checked above; [j0, j1) is this call's own block of
+                // columns of C, and C is a &mut slice that aliases neither A nor B.
+                Route::Packed => unsafe {
+                    F::gemm(
+                        m,
+                        k,
+                        j1 - j0,
+                        F::one(),
+                        ap.0,
+                        a.rs as isize,
+                        a.cs as isize,
+                        bp.0.add(j0 * b.cs),
+                        b.rs as isize,
+                        b.cs as isize,
+                        beta,
+                        cp.0.add(j0),
+                        n as isize,
+                        1,
+                    )
+                },
             }
         };
         match (if parts > 1 { self.pool() } else { None }, parts) {
             (Some(pool), p) if p > 1 => {
-                // Blocks of whole 8-column panels, so no thread gets a ragged kernel tile it need not.
-                let per = n.div_ceil(p).div_ceil(8) * 8;
+                // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
+                let per = n.div_ceil(p).div_ceil(16) * 16;
                 pool.scope(|s| {
                     for j0 in (0..n).step_by(per) {
                         let j1 = (j0 + per).min(n);

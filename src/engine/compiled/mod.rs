@@ -16,12 +16,15 @@
 //!   [`crate::softmax::cross_entropy_row`], bit for bit);
 //! - no gradient is taken for the data input, and the parameters and optimizer state are flat
 //!   buffers updated in place ([`optim::FlatOptimizer`], the semantics of [`crate::update`]);
-//! - matrix products go through `matrixmultiply`, split over columns of the output across a
-//!   rayon pool when they are large enough to pay for it ([`kernels::Gemm`]); a split over
-//!   output columns never splits a sum, so every thread count gives the same bits.
+//! - matrix products read row-major data where it lies ([`direct`]: the forward product of a
+//!   layer with few outputs, and every weight gradient), else go through `matrixmultiply`; they
+//!   are split over columns of the output across a rayon pool when they are large enough to pay
+//!   for it ([`kernels::Gemm`]); a split over output columns never splits a sum, so every thread
+//!   count gives the same bits.
 //!
 //! One generic code path serves f32 and f64 ([`Real`]).
 
+pub mod direct;
 pub mod kernels;
 pub mod optim;
 pub mod plan;
@@ -37,7 +40,7 @@ pub use spec::{LayerSpec, NetSpec};
 /// The float types the engine runs in, f32 and f64: the engines' [`crate::engine::Real`] with
 /// what differs between the two here (which GEMM routine multiplies their matrices, which
 /// vectorised exp); everything else is written once over [`num_traits::Float`].
-pub trait Real: super::Real + Default {
+pub trait Real: super::Real + Default + direct::Lanes {
     /// C ← α·A·B + β·C, A m×k, B k×n, C m×n, each with a row stride and a column stride (in
     /// elements).
     ///

@@ -149,6 +149,9 @@ pub struct Plan<F: Real> {
     /// batches under [`TINY_BATCH`] take [`Plan::tiny_loss_and_grad`].
     tiny: bool,
     ln_base: F,
+    /// [`ColStats::tie_tolerance`] for the k classes, once: its logarithm per step was a tenth
+    /// of a batch-of-1 step.
+    tie_tol: F,
 }
 
 impl<F: Real> Plan<F> {
@@ -210,6 +213,7 @@ impl<F: Real> Plan<F> {
             fused,
             tiny,
             ln_base,
+            tie_tol: ColStats::<F>::tie_tolerance(classes),
         })
     }
 
@@ -337,7 +341,7 @@ impl<F: Real> Plan<F> {
         dw.fill(F::zero());
         db.fill(F::zero());
         let scale = F::one() / (F::of(m as f64) * self.ln_base);
-        let tol = ColStats::<F>::tie_tolerance(k);
+        let tol = self.tie_tol;
         let (mut xj, mut z, mut e) = ([F::zero(); TINY_IN], [F::zero(); TINY_OUT], [F::zero(); TINY_OUT]);
         let (mut sum_log_p, mut correct, mut logits_finite) = (F::zero(), 0, true);
         for (j, &t) in labels.iter().enumerate() {

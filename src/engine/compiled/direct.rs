@@ -1,0 +1,298 @@
+//! Matrix products read straight from their operands, with no packing, for the two shapes a
+//! training step on row-major data has:
+//! - [`dot_columns`]: C = A·B where rows of A and columns of B are contiguous and A has few
+//!   rows: the forward product W·xᵀ of a layer with few outputs (W3's 10 classes), each element
+//!   a dot product of a weight row with a sample;
+//! - [`axpy_columns`]: C = A·B where rows of B are contiguous: the weight gradient G·x (the sum
+//!   over samples of a unit's gradient times a sample row), any number of rows.
+//!
+//! matrixmultiply copies both operands into panels on every call; for these shapes that copy
+//! (the whole batch, twice per step) took longer than the arithmetic (measured: `pack_avx512`
+//! 25% of W3 against 19% in the kernel). Here the batch is read where it lies, in blocks of 4×4
+//! AVX-512 vectors of accumulators that stay in registers. Written with the intrinsics (through
+//! [`Lanes`], once for f32 and f64): left to the compiler, the generic loops stayed scalar, 10×
+//! slower. On a CPU without AVX-512 [`available`] is false and the products stay packed.
+//!
+//! # Same bits on any split
+//! Every element of C is computed by one fixed sequence of fused multiply-adds that depends only
+//! on k (never on where the element's block starts or which thread takes it): in
+//! [`dot_columns`], p goes to lane p mod L, each lane sums in p order, and the lanes are added
+//! in one fixed tree; in [`axpy_columns`], each element is Σ_p in p order. So a block of
+//! columns of C gives the same bits whoever computes it, and the thread count changes nothing.
+
+use super::Real;
+use super::kernels::MatRef;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+/// Rows of A and columns of B (or vectors of columns) per block: 16 accumulators.
+const BLOCK: usize = 4;
+
+/// The most rows of A [`dot_columns`] takes: past that, every block of samples would read all
+/// of A again from L2, and packing pays.
+pub const DOT_MAX_ROWS: usize = 16;
+
+/// Whether this CPU runs the kernels (AVX-512 with FMA).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One AVX-512 register of the float type and the five operations the kernels use.
+///
+/// # Safety
+/// Every method needs AVX-512F; pointers must be valid for [`Lanes::L`] elements.
+pub trait Lanes: Copy {
+    /// The register.
+    #[cfg(target_arch = "x86_64")]
+    type V: Copy;
+    /// Elements per register.
+    const L: usize;
+    /// 0 in every lane.
+    ///
+    /// # Safety
+    /// As the trait's.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn vzero() -> Self::V;
+    /// L elements from `p`.
+    ///
+    /// # Safety
+    /// As the trait's.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load(p: *const Self) -> Self::V;
+    /// `x` in every lane.
+    ///
+    /// # Safety
+    /// As the trait's.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn splat(x: Self) -> Self::V;
+    /// a·b + c, rounded once.
+    ///
+    /// # Safety
+    /// As the trait's.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// The register into L elements at `p`.
+    ///
+    /// # Safety
+    /// As the trait's.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn store(p: *mut Self, v: Self::V);
+}
+
+/// [`Lanes`] for a float type from its AVX-512 register type and intrinsics.
+macro_rules! lanes {
+    ($t:ty, $v:ident, $l:expr, $zero:ident, $load:ident, $set1:ident, $fmadd:ident, $store:ident) => {
+        impl Lanes for $t {
+            #[cfg(target_arch = "x86_64")]
+            type V = $v;
+            const L: usize = $l;
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn vzero() -> $v {
+                $zero()
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn load(p: *const $t) -> $v {
+                // SAFETY: the caller's contract.
+                unsafe { $load(p) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn splat(x: $t) -> $v {
+                $set1(x)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn fma(a: $v, b: $v, c: $v) -> $v {
+                $fmadd(a, b, c)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn store(p: *mut $t, v: $v) {
+                // SAFETY: the caller's contract.
+                unsafe { $store(p, v) }
+            }
+        }
+    };
+}
+
+lanes!(f64, __m512d, 8, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_storeu_pd);
+lanes!(f32, __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps);
+
+/// Columns j0..j1 of C ← A·B (C m×n row-major, stride n), A m×k with contiguous rows
+/// (`a.cs == 1`), B k×n with contiguous columns (`b.rs == 1`); m ≤ [`DOT_MAX_ROWS`].
+///
+/// # Safety
+/// [`available`] must hold; `c` must be valid for writes of m×n elements. Only columns j0..j1
+/// are written, so calls on disjoint column ranges may run at once.
+///
+/// # Shapes
+/// `a`: m×k, `b`: k×n, `c`: m×n.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn dot_columns<F: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<F>,
+    b: MatRef<F>,
+    c: *mut F,
+    j0: usize,
+    j1: usize,
+) {
+    debug_assert!(a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS && j0 < j1);
+    let l = F::L;
+    let full = k / l * l;
+    let mut lanes = [F::zero(); 16];
+    for jb in (j0..j1).step_by(BLOCK) {
+        // A block past the edge repeats the last row or column: its sums are computed and dropped.
+        let cols: [&[F]; BLOCK] = std::array::from_fn(|s| {
+            let j = (jb + s).min(j1 - 1);
+            &b.data[j * b.cs..j * b.cs + k]
+        });
+        for ib in (0..m).step_by(BLOCK) {
+            let rows: [&[F]; BLOCK] = std::array::from_fn(|o| {
+                let i = (ib + o).min(m - 1);
+                &a.data[i * a.rs..i * a.rs + k]
+            });
+            // SAFETY: AVX-512 is there (the caller's contract); every load reads L elements of a
+            // row or column at p < full ≤ k, within the slices above.
+            unsafe {
+                let mut acc = [F::vzero(); BLOCK * BLOCK];
+                for p in (0..full).step_by(l) {
+                    let w: [F::V; BLOCK] = std::array::from_fn(|o| F::load(rows[o].as_ptr().add(p)));
+                    let x: [F::V; BLOCK] = std::array::from_fn(|s| F::load(cols[s].as_ptr().add(p)));
+                    for o in 0..BLOCK {
+                        for s in 0..BLOCK {
+                            acc[o * BLOCK + s] = F::fma(w[o], x[s], acc[o * BLOCK + s]);
+                        }
+                    }
+                }
+                for o in 0..BLOCK.min(m - ib) {
+                    for s in 0..BLOCK.min(j1 - jb) {
+                        F::store(lanes.as_mut_ptr(), acc[o * BLOCK + s]);
+                        // The tail p ≥ full goes to lanes 0.., in p order, as a vector's would.
+                        for (lane, p) in (full..k).enumerate() {
+                            lanes[lane] = rows[o][p].mul_add(cols[s][p], lanes[lane]);
+                        }
+                        *c.add((ib + o) * n + jb + s) = reduce(&mut lanes[..l]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The lanes of a dot product added in one fixed tree (halves added pairwise).
+#[inline(always)]
+fn reduce<F: Real>(v: &mut [F]) -> F {
+    let mut half = v.len() / 2;
+    while half > 0 {
+        for l in 0..half {
+            v[l] = v[l] + v[l + half];
+        }
+        half /= 2;
+    }
+    v[0]
+}
+
+/// Columns j0..j1 of C ← A·B (C m×n row-major, stride n), B k×n with contiguous rows
+/// (`b.cs == 1`), A any strides.
+///
+/// # Safety
+/// As [`dot_columns`].
+///
+/// # Shapes
+/// `a`: m×k, `b`: k×n, `c`: m×n.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn axpy_columns<F: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<F>,
+    b: MatRef<F>,
+    c: *mut F,
+    j0: usize,
+    j1: usize,
+) {
+    debug_assert!(b.cs == 1 && j0 < j1);
+    let l = F::L;
+    let mut j = j0;
+    // Blocks of BLOCK vectors, then of one vector, then single columns: each element is the
+    // same Σ_p in p order, one fused multiply-add at a time, in all three.
+    // SAFETY: AVX-512 is there and C is valid (the caller's contract).
+    unsafe {
+        while j + BLOCK * l <= j1 {
+            axpy_block::<F, BLOCK>(m, k, n, a, b, c, j);
+            j += BLOCK * l;
+        }
+        while j + l <= j1 {
+            axpy_block::<F, 1>(m, k, n, a, b, c, j);
+            j += l;
+        }
+    }
+    for j in j..j1 {
+        for i in 0..m {
+            let v = (0..k).fold(F::zero(), |s, p| a.data[i * a.rs + p * a.cs].mul_add(b.data[p * b.rs + j], s));
+            // SAFETY: (i, j) is in C and in this call's columns.
+            unsafe { *c.add(i * n + j) = v };
+        }
+    }
+}
+
+/// Columns j..j + Q·L of every row of C.
+///
+/// # Safety
+/// As [`axpy_columns`], and j + Q·L ≤ n.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn axpy_block<F: Real, const Q: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<F>,
+    b: MatRef<F>,
+    c: *mut F,
+    j: usize,
+) {
+    let l = F::L;
+    for ib in (0..m).step_by(BLOCK) {
+        let is: [usize; BLOCK] = std::array::from_fn(|o| (ib + o).min(m - 1));
+        // SAFETY: row p of B holds n ≥ j + Q·L elements from p·rs; C's rows likewise.
+        unsafe {
+            let mut acc = [[F::vzero(); Q]; BLOCK];
+            for p in 0..k {
+                let row = b.data[p * b.rs..p * b.rs + n].as_ptr().add(j);
+                let x: [F::V; Q] = std::array::from_fn(|q| F::load(row.add(q * l)));
+                for o in 0..BLOCK {
+                    let g = F::splat(a.data[is[o] * a.rs + p * a.cs]);
+                    for q in 0..Q {
+                        acc[o][q] = F::fma(g, x[q], acc[o][q]);
+                    }
+                }
+            }
+            for (o, acc) in acc.iter().enumerate().take(BLOCK.min(m - ib)) {
+                for (q, &v) in acc.iter().enumerate() {
+                    F::store(c.add((ib + o) * n + j + q * l), v);
+                }
+            }
+        }
+    }
+}
