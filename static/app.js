@@ -9,7 +9,7 @@ import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
 import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
-import { chosenFeatures, showFeatures } from "./features.js";
+import { chosenFeatures, setChosen, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -861,6 +861,8 @@ setupShare({
   epoch: () => (train.id ? train.epoch : null),
   run: () => (train.id ? { initial: train.initial, changes: train.changes } : null),
   change: liveChange,
+  features: chosenFeatures,
+  setFeatures: setChosen,
   stage: () => state.stage,
   selected: () => state.selected,
   // The step to start from: the blog's, with the link's step settings if it has them.

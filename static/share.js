@@ -1,5 +1,5 @@
 // The page's whole setup in the URL's hash, so that a link reproduces it: the data set (the
-// picker's set, points, noise and data seed), the run's settings (model, activation, optimizer,
+// picker's set, points, noise and data seed), the feature inputs, the run's settings (model, activation, optimizer,
 // rates, loss, epochs, batch, seed, test share, the map's features), the epoch shown, the step
 // view's settings (α, L2/L1, loss, log base, frozen biases), its stage and selected weight or
 // unit, and the view. Opening the link sets the forms, generates the same set and trains the same
@@ -39,6 +39,8 @@ export function remember() {
   params.set("view", $("view-train").hidden ? "step" : "train");
   if ($("toy-set").value) read(PICKER, params);
   read(TRAIN, params);
+  const features = page.features();
+  if (features) params.set("features", features);
   // A run changed while it went on: the link holds what it started with and each change.
   const run = page.run();
   if (run?.changes.length) {
@@ -69,7 +71,8 @@ function selection(text) {
 /**
  * Wires the link. `hooks`: epoch() (shown, or null without a session), run() (its initial
  * α, L2, L1, batch and the changes made since, or null), change() (makes the Train form's
- * α, L2, L1 and batch the run's from the next epoch), stage(), selected(),
+ * α, L2, L1 and batch the run's from the next epoch), features() (the ticked feature inputs, or
+ * undefined) and setFeatures(list), stage(), selected(),
  * and to restore: start(stepSettings) explains the step, showStage(i), select(sel),
  * pick() generates the picker's set, showTab(name) (its promise settles once a run is set up)
  * and trainTo(epoch). Returns a promise that settles once the link's setup is shown (or at
@@ -95,8 +98,10 @@ export async function setupShare(hooks) {
     const sel = params.has("sel") ? selection(params.get("sel")) : null;
     if (sel) await hooks.select(sel);
     if ($("toy-set").value) await hooks.pick();
-    // Again once the table has filled the map's feature lists and chosen its loss.
+    // Again once the table has filled the map's feature lists and chosen its loss; the feature
+    // inputs once the table's columns have made their checkboxes.
     write(TRAIN, params);
+    if (params.has("features")) hooks.setFeatures(params.get("features"));
     if (params.get("view") === "train") {
       await hooks.showTab("train");
       // The changes made while the run went on, each at its epoch.

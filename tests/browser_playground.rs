@@ -80,6 +80,9 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
     for (id, value) in [("t-hidden", "6,6"), ("t-lr", "0.3"), ("t-l2", "0.001"), ("t-epochs", "60"), ("t-seed", "2")] {
         set(&c, id, value).await;
     }
+    // A feature input besides x₁ and x₂: x₁·x₂.
+    until(&c, "the feature inputs", "document.querySelector('#t-features input[data-item=\"x1*x2\"]')").await;
+    c.execute("document.querySelector('#t-features input[data-item=\"x1*x2\"]').click();", vec![]).await.unwrap();
     c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
     c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
     until(&c, "the set-up run", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0 of 60')")
@@ -110,6 +113,7 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
         "l2=0.001",
         "view=train",
         "changes=",
+        "features=x1%2Cx2%2Cx1*x2",
     ] {
         assert!(link.contains(part), "{part} in {link}");
     }
@@ -124,6 +128,8 @@ async fn a_link_reproduces_the_setup_and_the_loss() {
     assert_eq!(until(&c, "the picker", "document.getElementById('toy-set').value").await, "spiral");
     assert_eq!(until(&c, "the scatter", "document.getElementById('toy-scatter').dataset.points").await, "200");
     assert_eq!(until(&c, "the model", "document.getElementById('t-hidden').value").await, "6,6");
+    let ticked = "[...document.querySelectorAll('#t-features input:checked')].map(e => e.dataset.item).join(',')";
+    assert_eq!(until(&c, "the feature inputs", ticked).await, "x1,x2,x1*x2");
     for (w, h) in [(390, 844), (800, 900), (1440, 900)] {
         c.set_window_size(w, h).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
