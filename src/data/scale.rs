@@ -117,6 +117,12 @@ impl Scaler {
         out
     }
 
+    /// Feature `j`'s value in the data's own units for its scaled value `v` (the inverse of
+    /// [`Scaler::apply`]): a plot over scaled features is labelled in the units the user knows.
+    pub fn unscale(&self, j: usize, v: f64) -> f64 {
+        v * self.divisor[j] + self.offset[j]
+    }
+
     /// [`Scaler::transform`] in place: a large data set is scaled without a second copy.
     pub fn apply(&self, features: &mut Array2<f64>) {
         for (j, mut col) in features.axis_iter_mut(Axis(1)).enumerate() {
