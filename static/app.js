@@ -554,7 +554,16 @@ function setupStep() {
 
 const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
 
-async function trainSetup() {
+// A run being set up is kept in `train.opening`: the view's tab starts none while one is on its
+// way, and "One epoch" or "Run" pressed meanwhile wait for it (not for nothing: the id is unset).
+function trainSetup() {
+  const opening = setUpRun();
+  train.opening = opening;
+  opening.finally(() => { if (train.opening === opening) train.opening = null; });
+  return opening;
+}
+
+async function setUpRun() {
   trainStop();
   $("train-error").textContent = "";
   closeSession();
@@ -739,8 +748,9 @@ function trainStop() {
   $("t-run").textContent = "Run";
 }
 
-function trainRun() {
+async function trainRun() {
   if (train.timer) { trainStop(); return; }
+  await train.opening;
   if (!train.id) return;
   $("t-run").textContent = "Pause";
   const tick = async () => {
@@ -756,7 +766,7 @@ function trainRun() {
 function setupTrain() {
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
-  $("t-one").addEventListener("click", () => { trainStop(); if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
+  $("t-one").addEventListener("click", async () => { trainStop(); await train.opening; if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
@@ -771,7 +781,7 @@ function setupTabs() {
       $(`view-${v}`).hidden = v !== name;
     }
     // Once: arrowing back and forth while it sets up starts no second session.
-    if (name === "train" && !train.id && !train.opening) train.opening = trainSetup().finally(() => { train.opening = null; });
+    if (name === "train" && !train.id && !train.opening) trainSetup();
   };
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));
