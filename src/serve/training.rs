@@ -18,11 +18,7 @@
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-<<<<<<< HEAD
-use crate::data::{Dataset, Scaler};
-=======
-use crate::data::{Dataset, Features};
->>>>>>> main
+use crate::data::{Dataset, Features, Scaler};
 use crate::loss::Loss;
 use crate::loss::Penalty;
 use crate::model::Model;
@@ -57,15 +53,11 @@ pub struct Session {
     train: Dataset,
     test: Option<Dataset>,
     loss: Loss,
-<<<<<<< HEAD
-    step_size: f64,
-    /// What scaled the rows (the decision map is labelled in the data's units through it).
-    scaler: Option<Scaler>,
-=======
     /// The feature inputs the run computed from the data's columns, if any: the diagram names
     /// its input units by them.
     features: Option<Features>,
->>>>>>> main
+    /// What scaled the rows (the decision map is labelled in the data's units through it).
+    scaler: Option<Scaler>,
 }
 
 /// What the requests and the session's training thread share.
@@ -158,22 +150,6 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
             "{epochs} epochs × {rows} rows × {parameters} parameters is more than one session may train; use `gradlens train`"
         )));
     }
-<<<<<<< HEAD
-    let (loss, step_size) = (run.config.train.loss, run.config.train.optimizer.step_size());
-    let scaler = run.scaler.clone();
-    let mut keep = Keep { models: vec![run.model.clone()] };
-    let trained = run.train(&mut keep)?;
-    Ok(Session {
-        report: serde_json::to_value(&trained.report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
-        epochs: trained.report.epochs,
-        models: keep.models,
-        train: trained.train,
-        test: trained.test,
-        loss,
-        step_size,
-        scaler,
-    })
-=======
     // The run's feature inputs, as its model file will keep them (names over the raw columns).
     let features = match &run.data.columns {
         Some(columns) => Some(Features::parse(&run.data.features.join(","), columns)?),
@@ -197,6 +173,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         test: run.test.clone(),
         loss: run.config.train.loss,
         features,
+        scaler: run.scaler.clone(),
     };
     std::thread::Builder::new()
         .name("gradlens-session".into())
@@ -228,7 +205,6 @@ fn reach(live: &Live, epoch: usize, report: bool) -> Result<MutexGuard<'_, Progr
         p = live.wait(p);
     }
     Ok(p)
->>>>>>> main
 }
 
 /// `POST /api/train`: trains the run and opens a session on it.
