@@ -50,14 +50,16 @@ pub struct Session {
     live: Arc<Live>,
     /// The epochs the run has.
     total: usize,
-    train: Dataset,
-    test: Option<Dataset>,
+    /// The training rows, scaled.
+    pub(super) train: Dataset,
+    /// The test rows, scaled.
+    pub(super) test: Option<Dataset>,
+    /// What scaled them (the unit maps and the decision map are drawn in the data's own units).
+    pub(super) scaler: Option<Scaler>,
     loss: Loss,
     /// The feature inputs the run computed from the data's columns, if any: the diagram names
     /// its input units by them.
     features: Option<Features>,
-    /// What scaled the rows (the decision map is labelled in the data's units through it).
-    scaler: Option<Scaler>,
 }
 
 /// What the requests and the session's training thread share.
@@ -171,9 +173,9 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         total: epochs,
         train: run.train.clone(),
         test: run.test.clone(),
+        scaler: run.scaler.clone(),
         loss: run.config.train.loss,
         features,
-        scaler: run.scaler.clone(),
     };
     std::thread::Builder::new()
         .name("gradlens-session".into())
@@ -188,6 +190,16 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         })
         .map_err(|e| ApiError::bad(format!("the training thread could not start: {e}")))?;
     Ok(session)
+}
+
+impl Session {
+    /// The model after `epoch` (trained now if it is not yet), for a picture of it.
+    pub(super) fn model_at(&self, epoch: usize) -> Result<Model, ApiError> {
+        if epoch > self.total {
+            return Err(ApiError::bad(format!("epoch {epoch}: the run has epochs 0 to {}", self.total)));
+        }
+        Ok(reach(&self.live, epoch, false)?.models[epoch].clone())
+    }
 }
 
 /// Trains up to `epoch` (the report too, if `report`) and waits for it; the run's error if it
