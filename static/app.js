@@ -197,11 +197,13 @@ async function showStage(i) {
   } catch (err) { status(err.message); return; }
   if (state.page !== page || state.stage !== index) return;
   $("stage-select").value = state.stage;
+  // Focus on a diagram element moves to the same element of the redrawn diagram, not to <body>.
+  const held = $("diagram").contains(document.activeElement) ? where(target(document.activeElement)) : null;
   $("stage").innerHTML = stage.html;
   $("stage").dataset.focus = stage.focus;
+  stageStop();
   $("diagram").innerHTML = state.page.diagram[backward ? "gradients" : "values"];
   const svg = $("diagram").querySelector("svg");
-  fitDiagram(svg);
   const lit = {
     inputs: ".st-inputs", forward: ".st-forward", output: ".st-softmax", loss: ".st-loss",
     backward: ".st-backward", update: ".st-update", after: ".st-loss", check: ".st-backward",
@@ -224,11 +226,7 @@ async function showStage(i) {
     el.before(hit);
   });
   if (state.selected) mark(state.selected);
-}
-
-// A diagram shrinks to its frame down to 11-px text (its own is 13 px), then scrolls instead.
-function fitDiagram(svg) {
-  if (svg) svg.style.minWidth = `${(svg.width.baseVal.value * 11.5) / 13}px`;
+  if (held) svg.querySelector(held)?.focus();
 }
 
 function target(el) {
@@ -237,13 +235,23 @@ function target(el) {
   return { kind: "unit", layer: d.layer === undefined ? null : +d.layer, row: +d.unit, input: d.layer === undefined && !el.classList.contains("st-loss") };
 }
 
+// The stage text is a tab stop (to scroll it with the keys) only when it has more than it shows.
+function stageStop() {
+  const s = $("stage");
+  s.tabIndex = s.scrollHeight > s.clientHeight + 1 ? 0 : -1;
+}
+
+/** The CSS selector of the diagram element that shows `sel`: a weight's edge or a unit's box. */
+function where(sel) {
+  return sel.kind === "weight"
+    ? `.edge[data-layer="${sel.layer}"][data-row="${sel.row}"][data-col="${sel.col}"]`
+    : sel.layer === null ? (sel.input ? `.unit.st-inputs[data-unit="${sel.row}"]` : ".unit.st-loss") : `.unit[data-layer="${sel.layer}"][data-unit="${sel.row}"]`;
+}
+
 function mark(sel) {
   const svg = $("diagram").querySelector("svg");
   svg.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
-  const q = sel.kind === "weight"
-    ? `.edge[data-layer="${sel.layer}"][data-row="${sel.row}"][data-col="${sel.col}"]`
-    : sel.layer === null ? (sel.input ? `.unit.st-inputs[data-unit="${sel.row}"]` : ".unit.st-loss") : `.unit[data-layer="${sel.layer}"][data-unit="${sel.row}"]`;
-  svg.querySelector(q)?.classList.add("selected");
+  svg.querySelector(where(sel))?.classList.add("selected");
 }
 
 // A chain: from the walk-through for a small model, else asked for (a large model's walk-through
@@ -265,6 +273,7 @@ function editor(label, value, apply) {
   input.setAttribute("aria-label", label);
   input.id = "edit-value";
   const button = document.createElement("button");
+  button.id = "edit-apply"; // an id: focus finds it again after the recompute rebuilds it
   button.textContent = "Set and recompute";
   form.append(document.createTextNode(label + " "), input, button);
   form.addEventListener("submit", (ev) => {
@@ -340,6 +349,7 @@ async function select(sel) {
   // The output layer: its unit for the target can be changed here.
   add(`<h3>output ${sel.row + 1}${state.page.explanation.class_names ? " (" + state.page.explanation.class_names[sel.row] + ")" : ""}</h3>`);
   const button = document.createElement("button");
+  button.id = "make-target";
   button.textContent = "Make this the target class";
   button.addEventListener("click", () => { const body = structuredClone(state.body); body.target = body.target.map(() => sel.row); delete body.sample; explain(body, "edit"); });
   box.append(button);
@@ -347,6 +357,8 @@ async function select(sel) {
 
 function showHistory() {
   const list = $("history");
+  // An entry that had focus keeps it in the rebuilt list.
+  const held = [...list.querySelectorAll("button")].indexOf(document.activeElement);
   list.innerHTML = "";
   state.history.forEach((h, i) => {
     const li = document.createElement("li");
@@ -359,6 +371,7 @@ function showHistory() {
     li.append(b);
     list.append(li);
   });
+  if (held >= 0) list.querySelectorAll("button")[Math.min(held, state.history.length - 1)]?.focus();
 }
 
 function play() {
@@ -550,7 +563,16 @@ function setupStep() {
 
 const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
 
-async function trainSetup() {
+// A run being set up is kept in `train.opening`: the view's tab starts none while one is on its
+// way, and "One epoch" or "Run" pressed meanwhile wait for it (not for nothing: the id is unset).
+function trainSetup() {
+  const opening = setUpRun();
+  train.opening = opening;
+  opening.finally(() => { if (train.opening === opening) train.opening = null; });
+  return opening;
+}
+
+async function setUpRun() {
   trainStop();
   $("train-error").textContent = "";
   closeSession();
@@ -650,7 +672,6 @@ async function trainShow(epoch) {
       .catch((err) => ($("train-error").textContent = err.message));
   }
   $("t-net").innerHTML = r.diagram;
-  fitDiagram($("t-net").querySelector("svg"));
   // The diagram here only shows the network: its units and edges are no tab stops.
   $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
   remember();
@@ -722,7 +743,8 @@ function drawMap(b) {
   const svg = $("t-map");
   const fx = $("t-fx").selectedOptions[0]?.text ?? "", fy = $("t-fy").selectedOptions[0]?.text ?? "";
   const box = { W: 360, H: 360, L: 48, B: 36, T: 6, R: 6 };
-  const a = axes(b.x, b.y, box, [`${fx} (scaled)`, `${fy} (scaled)`]);
+  // The server sends the map's ranges and rows in the data's units (the model sees them scaled).
+  const a = axes(b.x, b.y, box, [fx, fy]);
   const n = b.class.length, cw = (box.W - box.L - box.R) / n, ch = (box.H - box.T - box.B) / n;
   let out = "";
   for (let j = 0; j < n; j++) {
@@ -739,7 +761,7 @@ function drawMap(b) {
       : `<rect x="${(px - 3.5).toFixed(1)}" y="${(py - 3.5).toFixed(1)}" width="7" height="7" fill="${c}" stroke="#000" stroke-width="1.2"/>`;
   }
   svg.innerHTML = out;
-  $("t-map-caption").textContent = `Decision map over ${fx} (→) and ${fy} (↑), as the model sees them (scaled); other features at their mean. Circles train rows, squares test rows.`;
+  $("t-map-caption").textContent = `Decision map over ${fx} (→) and ${fy} (↑), in the data's units; other features at their mean. Circles train rows, squares test rows.`;
 }
 
 function drawConfusion(m, on) {
@@ -754,8 +776,9 @@ function trainStop() {
   $("t-run").textContent = "Run";
 }
 
-function trainRun() {
+async function trainRun() {
   if (train.timer) { trainStop(); return; }
+  await train.opening;
   if (!train.id) return;
   $("t-run").textContent = "Pause";
   const tick = async () => {
@@ -791,7 +814,7 @@ function setupTrain() {
   for (const id of ["t-lr", "t-l2", "t-l1", "t-batch"]) $(id).addEventListener("change", liveChange);
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
-  $("t-one").addEventListener("click", () => { trainStop(); if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
+  $("t-one").addEventListener("click", async () => { trainStop(); await train.opening; if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
@@ -800,8 +823,9 @@ function graphShow() {
   showGraph(state.body, query()).catch((err) => ($("graph-status").textContent = err.message));
 }
 
-// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs. Showing the
-// training view sets up a run if there is none (the promise settles once it is).
+// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs, Home and End to
+// the first and the last. Showing the training view sets up a run if there is none (the promise
+// settles once it is); arrowing back and forth while one is set up starts no second one.
 const TABS = ["step", "train", "graph"];
 function showTab(name) {
   for (const v of TABS) {
@@ -811,7 +835,7 @@ function showTab(name) {
   }
   remember();
   if (name === "graph") graphShow();
-  return name === "train" && !train.id ? trainSetup() : Promise.resolve();
+  return name === "train" && !train.id ? (train.opening ?? trainSetup()) : Promise.resolve();
 }
 
 function setupTabs() {
@@ -819,10 +843,12 @@ function setupTabs() {
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));
     $(`tab-${name}`).addEventListener("keydown", (ev) => {
-      if (ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
+      const move = { ArrowRight: 1, ArrowLeft: names.length - 1 }[ev.key];
+      const next = ev.key === "Home" ? names[0] : ev.key === "End" ? names[names.length - 1]
+        : move === undefined ? null : names[(names.indexOf(name) + move) % names.length];
+      if (!next) return;
       ev.preventDefault();
       ev.stopPropagation();
-      const next = names[(names.indexOf(name) + (ev.key === "ArrowRight" ? 1 : names.length - 1)) % names.length];
       show(next);
       $(`tab-${next}`).focus();
     });
@@ -855,6 +881,7 @@ const pick = setupPicker({
   },
 });
 window.addEventListener("pagehide", closeSession);
+window.addEventListener("resize", stageStop);
 // Any setting changed: the link follows.
 document.addEventListener("change", () => remember());
 setupShare({

@@ -117,15 +117,21 @@ impl Scaler {
         out
     }
 
-    /// The rows as measured, from scaled ones: x = x'·divisor + offset (a picture of scaled
-    /// rows is drawn in the data's own units).
+    /// Feature `j`'s value in the data's own units for its scaled value `v` (the inverse of
+    /// [`Scaler::apply`]): a plot over scaled features is labelled in the units the user knows.
+    pub fn unscale(&self, j: usize, v: f64) -> f64 {
+        v * self.divisor[j] + self.offset[j]
+    }
+
+    /// The rows as measured, from scaled ones ([`Scaler::unscale`] on every column; a picture
+    /// of scaled rows is drawn in the data's own units).
     ///
     /// # Shapes
     /// m×n → m×n.
     pub fn invert(&self, scaled: &Array2<f64>) -> Array2<f64> {
         let mut out = scaled.clone();
         for (j, mut col) in out.axis_iter_mut(Axis(1)).enumerate() {
-            col.mapv_inplace(|v| v * self.divisor[j] + self.offset[j]);
+            col.mapv_inplace(|v| self.unscale(j, v));
         }
         out
     }

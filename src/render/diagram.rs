@@ -44,6 +44,10 @@ const UNIT_CHARS: usize = 20;
 const COL_GAP: f64 = 262.0;
 const MARGIN: f64 = 20.0;
 const HEADER: f64 = 34.0;
+/// The least the diagram is scaled down to fit a narrow window (a phone): its 13-px text
+/// (walkthrough.css) then reads at 11.5 CSS px; a narrower frame scrolls instead. Written on the
+/// SVG as its `min-width`, so the script-free HTML page and the web page both keep to it.
+const MIN_SCALE: f64 = 11.5 / 13.0;
 /// A layer with more weights than this is drawn without its edges (the page would crawl).
 pub const MAX_EDGES: usize = 2000;
 /// Thickest edge, for the largest |w| of its layer.
@@ -297,11 +301,12 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="network shows-{}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="The network: units with their values, weights as lines (blue positive, vermillion negative, thicker for larger magnitude)">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="network shows-{}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="min-width: {min_width:.0}px" role="img" aria-label="The network: units with their values, weights as lines (blue positive, vermillion negative, thicker for larger magnitude)">"#,
         match shows {
             Shows::Values => "values",
             Shows::Gradients => "gradients",
-        }
+        },
+        min_width = (width * MIN_SCALE).ceil()
     );
     // Edges first, so the unit boxes sit on top.
     for group in edges {

@@ -87,7 +87,8 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/static/{file}", get(assets::file))
-        .route("/api/explain", post(api::explain))
+        // GET: the blog's step as a page of its own, the link for a browser without script.
+        .route("/api/explain", get(api::explain).post(api::explain))
         .route("/api/walkthrough", post(api::walkthrough))
         .route("/api/chain", post(api::chain))
         .route("/api/part", post(api::part))

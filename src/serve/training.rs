@@ -54,7 +54,7 @@ pub struct Session {
     pub(super) train: Dataset,
     /// The test rows, scaled.
     pub(super) test: Option<Dataset>,
-    /// What scaled them (the unit maps are drawn in the data's own units).
+    /// What scaled them (the unit maps and the decision map are drawn in the data's own units).
     pub(super) scaler: Option<Scaler>,
     loss: Loss,
     /// The feature inputs the run computed from the data's columns, if any: the diagram names
@@ -314,7 +314,7 @@ pub async fn epoch(
                     let why = format!("fx {}, fy {}: two different features from 0 to {}", q.fx, q.fy, n - 1);
                     return Err(ApiError::bad(why));
                 }
-                let map = boundary(model, &s.train, s.test.as_ref(), (q.fx, q.fy), q.points)?;
+                let map = boundary(model, &s.train, s.test.as_ref(), s.scaler.as_ref(), (q.fx, q.fy), q.points)?;
                 (json!(confusion), map, Value::Null, Value::Null)
             }
             Fit::Values { .. } => {
@@ -374,11 +374,15 @@ pub async fn epoch(
 }
 
 /// The predicted class and its probability on a grid over features `fx` and `fy` (scaled, as the
-/// model sees them), the other features at the training rows' mean; and every row's point.
+/// model sees them), the other features at the training rows' mean; and every row's point. The
+/// map's ranges and points are sent in the data's units (`scaler` undone): a learner reads
+/// "petal length 4.5 cm", not "0.6 standard deviations". Scaling is linear per feature, so the
+/// grid's cells stay evenly spaced in those units.
 fn boundary(
     model: &Model,
     train: &Dataset,
     test: Option<&Dataset>,
+    scaler: Option<&Scaler>,
     (fx, fy): (usize, usize),
     with_points: bool,
 ) -> Result<Value, ApiError> {
@@ -419,17 +423,18 @@ fn boundary(
                 .collect()
         })
         .collect();
+    let unit = |f: usize, v: f64| scaler.map_or(v, |s| s.unscale(f, v));
     let mut points: Vec<Value> = Vec::new();
     for (part, d) in parts.iter().filter(|_| with_points) {
         let labels = d.target.labels().ok_or_else(|| ApiError::bad("a decision map needs classes"))?;
         points.extend(
             (0..d.len()).map(
-                |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part }),
+                |r| json!({ "x": unit(fx, d.features[[r, fx]]), "y": unit(fy, d.features[[r, fy]]), "class": labels[r], "part": part }),
             ),
         );
     }
     Ok(json!({
-        "fx": fx, "fy": fy, "x": [x0, x1], "y": [y0, y1],
+        "fx": fx, "fy": fy, "x": [unit(fx, x0), unit(fx, x1)], "y": [unit(fy, y0), unit(fy, y1)],
         "class": cells.iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
         // The map's shading only: to 0.001 (full digits were three quarters of a poll).
         "confidence": cells.iter().map(|r| r.iter().map(|c| (c.1 * 1000.0).round() / 1000.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
