@@ -7,7 +7,7 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{DEFAULT_POINTS, Dataset, IRIS, ScaleKind, TOY_NAMES, TargetColumns, TargetKind, Toy};
+use gradlens::data::{DEFAULT_POINTS, Dataset, Hold, IRIS, ScaleKind, TOY_NAMES, TargetColumns, TargetKind, Toy};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::LOSS_NAMES;
@@ -199,7 +199,7 @@ pub fn run(args: Args) -> Result<()> {
     let columns = target_columns(&args)?;
     let settings = settings(&args)?;
     let kind = Toy::from_name(&args.data).map_or(columns.kind(), Toy::kind);
-    settings.config(start.as_ref().map(|s| &s.file), kind)?;
+    let config = settings.config(start.as_ref().map(|s| &s.file), kind)?;
     let engine = args.engine.engine()?;
     let mut plan = Plan::default();
     if args.data != IRIS && Toy::from_name(&args.data).is_none() {
@@ -212,7 +212,7 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let data = load_data(&args, &columns)?;
+    let data = load_data(&args, &columns, engine.for_run(&config, args.trace.is_some()).hold())?;
     let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
     let run = job.prepare()?;
 
@@ -420,8 +420,9 @@ impl NpyFiles {
     }
 }
 
-/// The data, and how to name it in messages and reports.
-fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
+/// The data, and how to name it in messages and reports; a `.npy` file's features held as
+/// `hold` says (the engine's choice).
+fn load_data(args: &Args, columns: &TargetColumns, hold: Hold) -> Result<Dataset> {
     let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
     if let (Some(labels), false) = (&args.labels, numpy) {
         bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
@@ -465,7 +466,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         Dataset::iris()
     } else if numpy {
         let limits = input::numpy_limits();
-        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
+        Dataset::from_npy_held(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits, hold).map_err(
             |e| match e {
                 gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
                 e => anyhow!(e),

@@ -168,7 +168,7 @@ pub async fn epoch(
         }
         let model = &s.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
-        let evaluation = evaluate(model, &eval_on.features, &eval_on.target, s.loss)?;
+        let evaluation = evaluate(model, &eval_on.features.f64(), &eval_on.target, s.loss)?;
         // Classes: the confusion matrix and the decision map. Values: each epoch's RMSE and R²
         // (since `since`, as the curves) and the predicted-against-true pairs.
         let (confusion, map, fits, pairs) = match evaluation.fit {
@@ -185,12 +185,12 @@ pub async fn epoch(
                 let mut fits = Vec::new();
                 for m in &s.models[q.since + 1..=q.epoch] {
                     if let Fit::Values { rmse, r_squared } =
-                        evaluate(m, &eval_on.features, &eval_on.target, s.loss)?.fit
+                        evaluate(m, &eval_on.features.f64(), &eval_on.target, s.loss)?.fit
                     {
                         fits.push(json!({ "rmse": rmse, "r_squared": r_squared }));
                     }
                 }
-                let predicted = outputs(model, &eval_on.features)?;
+                let predicted = outputs(model, &eval_on.features.f64())?;
                 let truth = eval_on.target.matrix();
                 let pairs: Vec<Vec<[f64; 2]>> = (0..truth.ncols())
                     .map(|k| (0..truth.nrows()).map(|r| [truth[[r, k]], predicted[[r, k]]]).collect())
@@ -201,7 +201,7 @@ pub async fn epoch(
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
-            inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
+            inputs: s.train.features.f64().slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
             targets: Targets::from(s.train.target.select(&[0])),
             update: Update::Sgd { learning_rate: s.step_size },
@@ -244,13 +244,13 @@ fn boundary(
     let range = |f: usize| {
         let (lo, hi) = parts
             .iter()
-            .flat_map(|(_, d)| d.features.column(f).to_vec())
+            .flat_map(|(_, d)| d.features.f64().column(f).to_vec())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = ((hi - lo) * 0.05).max(1e-9);
         (lo - pad, hi + pad)
     };
     let ((x0, x1), (y0, y1)) = (range(fx), range(fy));
-    let mean = train.features.mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
+    let mean = train.features.f64().mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
     let xs: Vec<f64> = (0..GRID).map(|i| x0 + (x1 - x0) * (i as f64 + 0.5) / GRID as f64).collect();
     let ys: Vec<f64> = (0..GRID).map(|j| y0 + (y1 - y0) * (j as f64 + 0.5) / GRID as f64).collect();
     let mut grid = Array2::zeros((GRID * GRID, mean.len()));
@@ -280,10 +280,9 @@ fn boundary(
     let mut points: Vec<Value> = Vec::new();
     for (part, d) in parts.iter().filter(|_| with_points) {
         let labels = d.target.labels().ok_or_else(|| ApiError::bad("a decision map needs classes"))?;
+        let x = d.features.f64();
         points.extend(
-            (0..d.len()).map(
-                |r| json!({ "x": d.features[[r, fx]], "y": d.features[[r, fy]], "class": labels[r], "part": part }),
-            ),
+            (0..d.len()).map(|r| json!({ "x": x[[r, fx]], "y": x[[r, fy]], "class": labels[r], "part": part })),
         );
     }
     Ok(json!({

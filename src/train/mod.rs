@@ -22,7 +22,7 @@ use crate::engine::tape::value_and_grad;
 pub use crate::engine::training::{Api, EpochStats, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
-use crate::predict::evaluate;
+use crate::predict::evaluate_features;
 use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -50,7 +50,7 @@ impl Batch {
 
     fn fill(&mut self, data: &Dataset, rows: &[usize]) {
         for (r, &i) in rows.iter().enumerate() {
-            self.x.row_mut(r).assign(&data.features.row(i));
+            data.features.gather(&[i], self.x.row_mut(r).as_slice_mut().expect("a row-major batch"));
             data.target.write_row(i, self.y.row_mut(r).as_slice_mut().expect("a row-major batch"));
             if let (Some(labels), Some(all)) = (&mut self.labels, data.labels()) {
                 labels[r] = all[i];
@@ -137,7 +137,7 @@ pub fn train<R: Rng + ?Sized>(
         // Finite weights can still give logits that overflow: that too is divergence.
         // Accuracy and the run's loss on the rows, from one forward pass (as `predict` evaluates).
         let evaluate_on = |data: &Dataset| -> Result<(Option<f64>, f64)> {
-            let e = evaluate(&current, &data.features, &data.target, config.loss).map_err(|_| diverged())?;
+            let e = evaluate_features(&current, &data.features, &data.target, config.loss).map_err(|_| diverged())?;
             Ok((e.accuracy(), e.loss))
         };
         let test_figures = test.map(evaluate_on).transpose()?;
@@ -202,6 +202,18 @@ impl Engine {
         match self {
             Engine::Compiled(_) if !traced && config.api == Api::Stax => self,
             Engine::Compiled(_) | Engine::Tape => Engine::Tape,
+        }
+    }
+
+    /// How this engine wants a `.npy` file's features held: the compiled engine reads them in its
+    /// own float type when that fits in memory, else from a memory map (batches are read as they
+    /// are taken); the tape reads float64 in memory.
+    pub fn hold(self) -> crate::data::Hold {
+        match self {
+            Engine::Compiled(options) => {
+                crate::data::Hold::Fit { f32: options.dtype == crate::engine::compiled::Dtype::F32 }
+            }
+            Engine::Tape => crate::data::Hold::F64,
         }
     }
 
