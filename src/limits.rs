@@ -35,8 +35,13 @@ pub fn available_memory() -> Option<u64> {
     let system = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0)).saturating_mul(1024);
     let cgroup =
         |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{file}")).ok()?.trim().parse::<u64>().ok();
+    // As for v1 below: the page cache the cgroup holds ("file" in memory.stat) is room.
+    let cached = || {
+        let stat = std::fs::read_to_string("/sys/fs/cgroup/memory.stat").ok()?;
+        stat.lines().find_map(|l| l.strip_prefix("file ")?.trim().parse::<u64>().ok())
+    };
     let system = match (cgroup("memory.max"), cgroup("memory.current")) {
-        (Some(max), Some(used)) => system.min(max.saturating_sub(used)),
+        (Some(max), Some(used)) => system.min(max.saturating_sub(used.saturating_sub(cached().unwrap_or(0)))),
         _ => system,
     };
     Some(match cgroup_v1_room() {
@@ -58,7 +63,13 @@ fn cgroup_v1_room() -> Option<u64> {
     let stat = std::fs::read_to_string(format!("{dir}/memory.stat")).ok()?;
     let limit: u64 = stat.lines().find_map(|l| l.strip_prefix("hierarchical_memory_limit ")?.trim().parse().ok())?;
     let used: u64 = std::fs::read_to_string(format!("{dir}/memory.usage_in_bytes")).ok()?.trim().parse().ok()?;
-    Some(limit.saturating_sub(used))
+    // The usage counts the page cache (a mapped file's pages among it), which the kernel drops
+    // for an allocation: it is room too.
+    let cached: u64 = ["total_active_file ", "total_inactive_file "]
+        .iter()
+        .filter_map(|key| stat.lines().find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok()))
+        .sum();
+    Some(limit.saturating_sub(used.saturating_sub(cached)))
 }
 
 /// Whether `bytes` more can be allocated ([`available_memory`]); the error says how much they

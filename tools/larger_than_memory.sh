@@ -72,7 +72,7 @@ echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
 "${RUN[@]}" /usr/bin/time -v "$BIN" train --data "$DIR/X.npy" --labels "$DIR/y.npy" --hidden 32 --activation relu \
     --epochs 1 --batch-size 256 --lr 0.01 --test-fraction 0.1 --format json \
-    > "$DIR/report.json" 2> "$DIR/time.txt" || { cat "$DIR/time.txt" >&2; exit 1; }
+    > "$DIR/report.json" 2> "$DIR/time.txt" || { head -3 "$DIR/time.txt" >&2; exit 1; }
 
 RSS_KIB=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$DIR/time.txt")
 ELAPSED=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$DIR/time.txt")
