@@ -9,10 +9,10 @@
 //! The two classes are called `blue` and `orange`, as Playground colours them; half the points
 //! (the odd one extra) are blue.
 
-use super::{Dataset, Target, TargetKind};
+use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use std::f64::consts::PI;
 use std::fmt;
@@ -70,6 +70,13 @@ impl Toy {
         }
     }
 
+    /// `points` rows of this set with `noise`, drawn from a generator of their own seeded with
+    /// `seed`: the same seed gives the same table to `train --data` and to the page, whatever the
+    /// run then draws from its own generator.
+    pub fn seeded(self, points: usize, noise: f64, seed: u64) -> Result<Dataset> {
+        self.generate(points, noise, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+    }
+
     /// `points` rows of this set with `noise` (see the module's text), drawn from `rng`.
     pub fn generate<R: Rng + ?Sized>(self, points: usize, noise: f64, rng: &mut R) -> Result<Dataset> {
         check(points, noise)?;
@@ -99,14 +106,14 @@ impl Toy {
             return Ok(Dataset {
                 features: x.slice(ndarray::s![.., 0..1]).to_owned().into(),
                 feature_names: vec!["x".into()],
-                target: Target::Values { values: y, names: vec!["y".into()] },
+                target: Targets::Values { values: y, names: vec!["y".into()] },
             });
         }
         x.mapv_inplace(|v| v + noise * jitter(rng));
         Ok(Dataset {
             features: x.into(),
             feature_names: vec!["x1".into(), "x2".into()],
-            target: Target::Classes { labels, names: vec!["blue".into(), "orange".into()] },
+            target: Targets::Classes { labels, names: vec!["blue".into(), "orange".into()] },
         })
     }
 }
@@ -181,11 +188,10 @@ impl fmt::Display for Toy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     fn make(toy: Toy, points: usize, noise: f64, seed: u64) -> Dataset {
-        toy.generate(points, noise, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap()
+        toy.seeded(points, noise, seed).unwrap()
     }
 
     #[test]
@@ -219,7 +225,7 @@ mod tests {
         // Row 7 is orange's 4th point (i = 3 of n = 5): radius 3/5.
         assert!((radius(&s, 7) - 0.6).abs() < 1e-15);
         let curve = make(Toy::Curve, 30, 0.0, 1);
-        let Target::Values { values, .. } = &curve.target else { panic!("values") };
+        let Targets::Values { values, .. } = &curve.target else { panic!("values") };
         for i in 0..30 {
             assert!((values[[i, 0]] - (PI * curve.features.f64()[[i, 0]]).sin()).abs() < 1e-15);
         }

@@ -18,7 +18,7 @@ use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
-use crate::trace::{ExplainRequest, Targets, Update, explain};
+use crate::trace::{ExplainRequest, Update, explain};
 use crate::train::{EpochStats, Observer};
 use axum::Json;
 use axum::body::Bytes;
@@ -105,7 +105,13 @@ pub async fn start(
     let st = state.clone();
     let session = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let data = st.tables.table(settings.data.as_deref())?;
+        let (data, name) = st.tables.named(settings.data.as_deref())?;
+        // The report names the data as the user knows it (a generated set's name, an upload's
+        // file name), not by the id the page holds.
+        let mut settings = settings;
+        if settings.data.as_deref().is_some_and(|id| id != super::api::IRIS) {
+            settings.data = Some(name);
+        }
         run(settings, Dataset::clone(&data))
     })
     .await
@@ -203,7 +209,7 @@ pub async fn epoch(
             model: model.clone(),
             inputs: s.train.features.f64().slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
-            targets: Targets::from(s.train.target.select(&[0])),
+            targets: s.train.target.select(&[0]),
             update: Update::Sgd { learning_rate: s.step_size },
             loss: s.loss,
             freeze_bias: false,
