@@ -146,6 +146,14 @@ impl Mapped {
         Mapped { rows: Some(rows), ..self.clone() }
     }
 
+    /// Tells the kernel how the map will be read: at random (no read-ahead, each fault reads
+    /// only its page: batches gathered by a shuffled index) or in order (read-ahead).
+    fn advise(&self, random: bool) {
+        let advice = if random { memmap2::Advice::Random } else { memmap2::Advice::Normal };
+        // Advice only: the numbers read are the same either way.
+        let _ = self.map.advise(advice);
+    }
+
     /// Tells the kernel this process no longer needs the map's pages: they stay in the page cache
     /// (a later read is a minor fault) but leave the process's resident memory.
     fn release(&self) {
@@ -309,6 +317,15 @@ impl Features {
         }
     }
 
+    /// Says how rows will be read next: at random (a shuffled order) or in order. A map turns
+    /// the kernel's read-ahead off for random reads (else each row read from disk would bring
+    /// in pages that are dropped again unread); nothing for numbers in memory.
+    pub fn expect_random(&self, random: bool) {
+        if let Held::Mapped(m) = &self.held {
+            m.advise(random);
+        }
+    }
+
     /// Whether the numbers are read from a memory map.
     pub fn is_mapped(&self) -> bool {
         matches!(self.held, Held::Mapped(_))
@@ -371,7 +388,7 @@ impl Features {
 
     /// Calls `visit(first row, rows)` for consecutive blocks of rows read as float64 (row-major),
     /// until it returns false. A matrix in memory is passed as it is, a map in blocks of
-    /// [`BLOCK_ROWS`] rows whose pages are released as it goes.
+    /// [`BLOCK_ROWS`] rows whose pages are released as each is read.
     pub fn blocks(&self, mut visit: impl FnMut(usize, &[f64]) -> bool) {
         let (m, f) = self.dim();
         if let Some(x) = f64::held(self) {
@@ -383,11 +400,12 @@ impl Features {
             let end = (start + BLOCK_ROWS).min(m);
             let block = &mut buf[..(end - start) * f];
             self.read_rows(start, end, block);
+            // A block's pages go back to the page cache as soon as it is read.
+            self.release();
             if !visit(start, block) {
                 break;
             }
         }
-        self.release();
     }
 }
 

@@ -106,6 +106,13 @@ impl<'a, F: Real + Number> Rows<'a, F> {
         matches!(self.store, Store::Read(_))
     }
 
+    /// Says whether the next rows are read at random (gathered in a shuffled order) or in order.
+    fn expect_random(&self, random: bool) {
+        if let Store::Read(x) = &self.store {
+            x.expect_random(random);
+        }
+    }
+
     /// Rows [start, end): a view, or their reading into `buf`.
     fn batch<'b>(&'b self, start: usize, end: usize, buf: &'b mut [F]) -> Batch<'b, F> {
         let (m, f) = (end - start, self.features);
@@ -200,6 +207,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
         if shuffled {
             order.shuffle(rng);
         }
+        xs.expect_random(shuffled);
         let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
@@ -231,6 +239,8 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
         }
+        // The evaluation passes read the rows in order.
+        xs.expect_random(false);
         let test_figures = match (&test_xs, test) {
             (Some(x), Some(t)) => Some(
                 loss_and_accuracy(&mut eval, &params, x, &t.target, &mut eval_buf)
