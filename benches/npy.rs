@@ -10,6 +10,9 @@
 //! - mapped: the file mapped, plus the pass that checks every number is finite (what a mapped
 //!   load costs before training reads it).
 
+mod common;
+
+use common::peak_rss_kib;
 use gradlens::data::{Dataset, Hold, NumpyLimits, TargetKind};
 use ndarray::{Array1, Array2};
 use ndarray_npy::WriteNpyExt;
@@ -32,15 +35,6 @@ fn generate(dir: &Path) {
     x.write_npy(std::fs::File::create(dir.join("X.npy")).unwrap()).unwrap();
     let y = Array1::from_shape_simple_fn(ROWS, || rng.random_range(0..10i64));
     y.write_npy(std::fs::File::create(dir.join("y.npy")).unwrap()).unwrap();
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 const WAYS: [(&str, Hold); 3] = [("f64", Hold::F64), ("f32", Hold::F32), ("mapped", Hold::Map)];
