@@ -7,8 +7,9 @@
 //!   copy of its data, so it needs half the memory.
 //! - A memory map reads the file's own pages: nothing is copied when the data is opened, the
 //!   split into training and test rows is a list of row indices over the map (no copy of either
-//!   part), and scaling is applied as rows are read (the map is read-only). The kernel can drop
-//!   the pages again at any time, so a data set larger than the memory the process may use
+//!   part), and scaling is applied as rows are read (the map is read-only). Every 64 MiB read,
+//!   the pages leave the process's resident memory (they stay in the page cache, which the
+//!   kernel drops as it needs), so a data set larger than the memory the process may use
 //!   trains, each batch read from the page cache or the disk.
 //!
 //! Whichever way it is held, a batch is read through [`Features::read_rows`] or
@@ -19,6 +20,7 @@ use super::Scaler;
 use ndarray::{Array2, Axis};
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The float types features may be held and read as.
 pub trait Number: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static {
@@ -95,7 +97,13 @@ pub(super) struct Mapped {
     rows: Option<Arc<[usize]>>,
     /// Applied in order to every number read.
     scalers: Vec<Arc<Scaler>>,
+    /// Bytes read since the pages were last released (shared by the views of one map).
+    unreleased: Arc<AtomicUsize>,
 }
+
+/// A map's pages are handed back to the page cache after every this many bytes read through
+/// it: the process's resident memory stays bounded however large the file.
+const RELEASE_BYTES: usize = 64 << 20;
 
 /// One file row's numbers, as stored.
 enum Row<'a> {
@@ -107,7 +115,8 @@ impl Mapped {
     /// The map's numbers from `offset`: `rows × cols` of `kind`. The caller has checked that the
     /// map holds them and that `offset` is a multiple of the element size.
     pub(super) fn new(map: memmap2::Mmap, offset: usize, kind: MappedKind, rows: usize, cols: usize) -> Mapped {
-        Mapped { map: Arc::new(map), offset, kind, file_rows: rows, cols, rows: None, scalers: Vec::new() }
+        let unreleased = Arc::new(AtomicUsize::new(0));
+        Mapped { map: Arc::new(map), offset, kind, file_rows: rows, cols, rows: None, scalers: Vec::new(), unreleased }
     }
 
     fn len(&self) -> usize {
@@ -131,12 +140,23 @@ impl Mapped {
         }
     }
 
-    /// View row `i` into `dst`, scaled, as `T`.
+    /// View row `i` into `dst`, scaled, as `T`; every [`RELEASE_BYTES`] read, the pages are
+    /// released.
     fn read<T: Number>(&self, i: usize, dst: &mut [T]) {
         let r = self.rows.as_ref().map_or(i, |rows| rows[i]);
-        match self.row(r) {
-            Row::F64(src) => convert(src, dst, &self.scalers),
-            Row::F32(src) => convert(src, dst, &self.scalers),
+        let bytes = match self.row(r) {
+            Row::F64(src) => {
+                convert(src, dst, &self.scalers);
+                size_of_val(src)
+            }
+            Row::F32(src) => {
+                convert(src, dst, &self.scalers);
+                size_of_val(src)
+            }
+        };
+        if self.unreleased.fetch_add(bytes, Ordering::Relaxed) + bytes >= RELEASE_BYTES {
+            self.unreleased.store(0, Ordering::Relaxed);
+            self.release();
         }
     }
 
@@ -309,14 +329,6 @@ impl Features {
         }
     }
 
-    /// Says that the rows read so far are not needed again soon: a map's pages leave the
-    /// process's resident memory (they stay in the page cache). Nothing for numbers in memory.
-    pub fn release(&self) {
-        if let Held::Mapped(m) = &self.held {
-            m.release();
-        }
-    }
-
     /// Says how rows will be read next: at random (a shuffled order) or in order. A map turns
     /// the kernel's read-ahead off for random reads (else each row read from disk would bring
     /// in pages that are dropped again unread); nothing for numbers in memory.
@@ -387,8 +399,8 @@ impl Features {
     }
 
     /// Calls `visit(first row, rows)` for consecutive blocks of rows read as float64 (row-major),
-    /// until it returns false. A matrix in memory is passed as it is, a map in blocks of
-    /// [`BLOCK_ROWS`] rows whose pages are released as each is read.
+    /// until it returns false. A matrix in memory is passed as it is, anything else in blocks
+    /// of [`BLOCK_ROWS`] rows.
     pub fn blocks(&self, mut visit: impl FnMut(usize, &[f64]) -> bool) {
         let (m, f) = self.dim();
         if let Some(x) = f64::held(self) {
@@ -400,8 +412,6 @@ impl Features {
             let end = (start + BLOCK_ROWS).min(m);
             let block = &mut buf[..(end - start) * f];
             self.read_rows(start, end, block);
-            // A block's pages go back to the page cache as soon as it is read.
-            self.release();
             if !visit(start, block) {
                 break;
             }

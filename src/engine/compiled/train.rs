@@ -61,10 +61,6 @@ pub fn train<R: Rng + ?Sized>(
 /// product then runs along contiguous samples. Larger ones are read as they are, batches as views.
 const TRANSPOSE_MAX: usize = 1 << 20;
 
-/// A mapped file's pages are handed back to the page cache after every this many bytes read:
-/// the process's resident memory stays bounded however large the file.
-const RELEASE_BYTES: usize = 64 << 20;
-
 /// A data set's features as the plan reads them.
 enum Store<'a, F> {
     /// Small data: a feature-major copy (features×n) in the engine's type.
@@ -81,8 +77,6 @@ struct Rows<'a, F> {
     store: Store<'a, F>,
     n: usize,
     features: usize,
-    /// Bytes read through [`Store::Read`] since its pages were last released.
-    unreleased: std::cell::Cell<usize>,
 }
 
 impl<'a, F: Real + Number> Rows<'a, F> {
@@ -98,7 +92,7 @@ impl<'a, F: Real + Number> Rows<'a, F> {
         } else {
             Store::Read(x)
         };
-        Rows { store, n, features, unreleased: std::cell::Cell::new(0) }
+        Rows { store, n, features }
     }
 
     /// Whether batches need a buffer of their own (data read into one, or any gathered batch).
@@ -121,7 +115,6 @@ impl<'a, F: Real + Number> Rows<'a, F> {
             Store::Rows(src) => Batch::rows(&src[start * f..end * f], m, f),
             Store::Read(x) => {
                 x.read_rows(start, end, &mut buf[..m * f]);
-                self.count(x, m);
                 Batch::rows(&buf[..m * f], m, f)
             }
         }
@@ -147,21 +140,9 @@ impl<'a, F: Real + Number> Rows<'a, F> {
             }
             Store::Read(x) => {
                 x.gather(picked, &mut buf[..m * f]);
-                self.count(x, m);
             }
         }
         Batch::rows(&buf[..m * f], m, f)
-    }
-
-    /// Counts `m` rows read from `x`, releasing its pages every [`RELEASE_BYTES`].
-    fn count(&self, x: &Features, m: usize) {
-        let read = self.unreleased.get() + m * self.features * size_of::<F>();
-        if read >= RELEASE_BYTES {
-            x.release();
-            self.unreleased.set(0);
-        } else {
-            self.unreleased.set(read);
-        }
     }
 }
 
