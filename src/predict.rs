@@ -8,7 +8,7 @@
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::data::{Features, Targets};
+use crate::data::{FeatureMatrix, Targets};
 use crate::engine::hand::{forward, log_softmax, output_of};
 pub use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting, shape};
@@ -40,7 +40,7 @@ pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
 
 /// [`logits`] of features however they are held (in memory, or a memory-mapped file read a
 /// block of rows at a time).
-pub fn logits_of(model: &Model, x: &Features) -> Result<Array2<f64>> {
+pub fn logits_of(model: &Model, x: &FeatureMatrix) -> Result<Array2<f64>> {
     logits_by_blocks(model, x.dim(), |start, end| x.rows_as(start, end))
 }
 
@@ -166,7 +166,7 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Targets, loss: Loss) ->
 }
 
 /// [`evaluate`] on features however they are held, read a block of rows at a time.
-pub fn evaluate_features(model: &Model, x: &Features, target: &Targets, loss: Loss) -> Result<Evaluation> {
+pub fn evaluate_features(model: &Model, x: &FeatureMatrix, target: &Targets, loss: Loss) -> Result<Evaluation> {
     loss.check_targets(target.kind(), Setting::Targets)?;
     evaluate_logits(model, logits_of(model, x)?, target, loss)
 }

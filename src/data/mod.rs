@@ -10,13 +10,13 @@
 
 mod csv_reader;
 mod csv_table;
-mod features;
+mod feature_matrix;
 mod npy;
 mod scale;
 mod split;
 mod toy;
 
-pub use features::{Features, Number};
+pub use feature_matrix::{FeatureMatrix, Number};
 pub use npy::{Hold, NumpyLimits};
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
@@ -35,7 +35,7 @@ const IRIS_CSV: &str = include_str!("iris.csv");
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// m×n, held in memory (float64 or float32) or read from a memory-mapped file.
-    pub features: Features,
+    pub features: FeatureMatrix,
     /// Feature (column) names, in column order.
     pub feature_names: Vec<String>,
     /// What each row should give.

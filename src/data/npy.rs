@@ -22,7 +22,7 @@
 //!   truncated while mapped ends the process (SIGBUS), as for any program that maps files.
 //! - A FIFO that no process opens for writing is given up on after 10 s, as for a CSV.
 
-use super::features::{Features, Mapped, MappedKind, Number};
+use super::feature_matrix::{FeatureMatrix, Mapped, MappedKind, Number};
 use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::limits;
@@ -521,7 +521,7 @@ fn float32(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f32, String
     }
 }
 
-/// Features: a 2-D float array.
+/// FeatureMatrix: a 2-D float array.
 fn is_features(kind: Kind, dims: usize) -> bool {
     matches!(kind, Kind::F64 | Kind::F32) && dims == 2
 }
@@ -556,7 +556,7 @@ fn is_label(kind: Kind, dims: usize) -> bool {
 
 const LABELS: &str = "labels must be a 1-D integer array (int64, int32, uint8) or whole float64s";
 
-/// Features: a 2-D float array as a row-major n×f matrix.
+/// FeatureMatrix: a 2-D float array as a row-major n×f matrix.
 fn features_of<T: Number>(numbers: Numbers<T>, what: &str) -> Result<Array2<T>> {
     let Numbers { header, values } = numbers;
     let shape = match header.shape.as_slice() {
@@ -685,7 +685,7 @@ impl<'a> Archive<'a> {
 const FEATURES: &str = "features must be a 2-D float64 or float32 array";
 
 /// The features of a `.npy` file, held as `hold` asks.
-fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<Features> {
+fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<FeatureMatrix> {
     let (mut file, holds, certain) = match open(path)? {
         Opened::File(f, len) => (f, Some(len), true),
         Opened::Stream(f) => (f, None, false),
@@ -725,7 +725,7 @@ fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<Features
 }
 
 impl Dataset {
-    /// Features from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
+    /// FeatureMatrix from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
     /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`), within
     /// the default bound on `--data`.
     pub fn from_npy(data: &Path, labels: Option<&Path>, kind: TargetKind) -> Result<Dataset> {
@@ -759,7 +759,7 @@ impl Dataset {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
             let mut npz = Archive::open(data, limits)?;
-            let x: Features = if matches!(hold, Hold::F32 | Hold::Fit { f32: true }) {
+            let x: FeatureMatrix = if matches!(hold, Hold::F32 | Hold::Fit { f32: true }) {
                 features_of(npz.read(&["x", "X"], float32, is_features, FEATURES)?, "array x")?.into()
             } else {
                 features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?.into()

@@ -1,7 +1,7 @@
 //! Feature scaling, fitted on the training rows only and stored with a saved model so prediction
 //! scales new rows the same way.
 
-use super::features::{Features, Number};
+use super::feature_matrix::{FeatureMatrix, Number};
 use crate::error::{Error, Result, Setting, shape};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ impl Scaler {
     /// blocks of rows (a memory-mapped file is never held whole). The sums run in the order
     /// [`Scaler::fit`]'s do, so the scaler has the same bits as one fitted on the features read
     /// into a float64 matrix.
-    pub fn fit_features(kind: ScaleKind, features: &Features, names: &[String]) -> Result<Scaler> {
+    pub fn fit_features(kind: ScaleKind, features: &FeatureMatrix, names: &[String]) -> Result<Scaler> {
         if let Some(x) = f64::held(features) {
             return Scaler::fit(kind, x, names);
         }

@@ -13,7 +13,7 @@ use super::optim::FlatOptimizer;
 use super::plan::{Batch, Picked};
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
-use crate::data::{Dataset, Features, Number, Targets};
+use crate::data::{Dataset, FeatureMatrix, Number, Targets};
 use crate::engine::training::{EpochStats, Observer, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
@@ -70,7 +70,7 @@ enum Store<'a, F> {
     /// Large data held otherwise (float64 for an f32 run, a memory-mapped file): each batch is
     /// read into a batch buffer, converted and scaled as it is read (no copy of the whole set:
     /// less memory, and the batch is hot in cache for the product).
-    Read(&'a Features),
+    Read(&'a FeatureMatrix),
 }
 
 struct Rows<'a, F> {

@@ -12,8 +12,8 @@
 //!   kernel drops as it needs), so a data set larger than the memory the process may use
 //!   trains, each batch read from the page cache or the disk.
 //!
-//! Whichever way it is held, a batch is read through [`Features::read_rows`] or
-//! [`Features::gather`] as the numbers the same matrix held as float64 and scaled in place would
+//! Whichever way it is held, a batch is read through [`FeatureMatrix::read_rows`] or
+//! [`FeatureMatrix::gather`] as the numbers the same matrix held as float64 and scaled in place would
 //! give: the same bits, so a mapped run equals a run that read the file.
 
 use super::Scaler;
@@ -29,7 +29,7 @@ pub trait Number: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + '
     /// The value as float64 (exact).
     fn widen(self) -> f64;
     /// The features' own numbers when they are held in memory as this type, row-major.
-    fn held(features: &Features) -> Option<&Array2<Self>>;
+    fn held(features: &FeatureMatrix) -> Option<&Array2<Self>>;
 }
 
 impl Number for f64 {
@@ -39,7 +39,7 @@ impl Number for f64 {
     fn widen(self) -> f64 {
         self
     }
-    fn held(features: &Features) -> Option<&Array2<f64>> {
+    fn held(features: &FeatureMatrix) -> Option<&Array2<f64>> {
         match &features.held {
             Held::F64(x) => Some(x),
             Held::F32(_) | Held::Mapped(_) => None,
@@ -54,7 +54,7 @@ impl Number for f32 {
     fn widen(self) -> f64 {
         f64::from(self)
     }
-    fn held(features: &Features) -> Option<&Array2<f32>> {
+    fn held(features: &FeatureMatrix) -> Option<&Array2<f32>> {
         match &features.held {
             Held::F32(x) => Some(x),
             Held::F64(_) | Held::Mapped(_) => None,
@@ -64,7 +64,7 @@ impl Number for f32 {
 
 /// m×n features (m rows, n features).
 #[derive(Clone)]
-pub struct Features {
+pub struct FeatureMatrix {
     held: Held,
 }
 
@@ -204,28 +204,28 @@ fn convert<S: Number, T: Number>(src: &[S], dst: &mut [T], scalers: &[Arc<Scaler
     }
 }
 
-impl From<Array2<f64>> for Features {
-    fn from(x: Array2<f64>) -> Features {
-        Features { held: Held::F64(x) }
+impl From<Array2<f64>> for FeatureMatrix {
+    fn from(x: Array2<f64>) -> FeatureMatrix {
+        FeatureMatrix { held: Held::F64(x) }
     }
 }
 
-impl From<Array2<f32>> for Features {
-    fn from(x: Array2<f32>) -> Features {
-        Features { held: Held::F32(x) }
+impl From<Array2<f32>> for FeatureMatrix {
+    fn from(x: Array2<f32>) -> FeatureMatrix {
+        FeatureMatrix { held: Held::F32(x) }
     }
 }
 
-impl From<Mapped> for Features {
-    fn from(m: Mapped) -> Features {
-        Features { held: Held::Mapped(m) }
+impl From<Mapped> for FeatureMatrix {
+    fn from(m: Mapped) -> FeatureMatrix {
+        FeatureMatrix { held: Held::Mapped(m) }
     }
 }
 
 /// Rows per block when the features are read through in order (a scaler's fit, a copy).
 const BLOCK_ROWS: usize = 4096;
 
-impl Features {
+impl FeatureMatrix {
     /// (rows, features).
     pub fn dim(&self) -> (usize, usize) {
         match &self.held {
@@ -284,7 +284,7 @@ impl Features {
 
     /// The features held in memory as float32 (each number rounded once): what an f32 run
     /// reads as views, at half the memory. Float32 features are returned as they are.
-    pub fn into_f32(self) -> Features {
+    pub fn into_f32(self) -> FeatureMatrix {
         match self.held {
             Held::F32(_) => self,
             Held::F64(x) => x.mapv(|v| v as f32).into(),
@@ -344,7 +344,7 @@ impl Features {
     }
 
     /// The rows `rows`, in that order: a copy of them in memory, a list of indices over a map.
-    pub fn select(&self, rows: &[usize]) -> Features {
+    pub fn select(&self, rows: &[usize]) -> FeatureMatrix {
         match &self.held {
             Held::F64(x) => x.select(Axis(0), rows).into(),
             Held::F32(x) => x.select(Axis(0), rows).into(),
@@ -356,7 +356,7 @@ impl Features {
     /// parts. In memory the rows are permuted within the matrix's own buffer (train rows first,
     /// then test rows), and the test rows are moved out from its end a block at a time, the buffer
     /// shrinking behind them: the data is never held twice. Over a map, two lists of indices.
-    pub fn split_rows(self, train: &[usize], test: &[usize]) -> (Features, Features) {
+    pub fn split_rows(self, train: &[usize], test: &[usize]) -> (FeatureMatrix, FeatureMatrix) {
         match self.held {
             Held::F64(x) => {
                 let (a, b) = split_rows(x, train, test);
@@ -423,7 +423,7 @@ impl Features {
 const MOVE_ROWS: usize = 1024;
 
 /// `x`'s rows `train` and `test` as two matrices, without a second copy of `x` (see
-/// [`Features::split_rows`]).
+/// [`FeatureMatrix::split_rows`]).
 fn split_rows<T: Number>(x: Array2<T>, train: &[usize], test: &[usize]) -> (Array2<T>, Array2<T>) {
     let (m, f) = x.dim();
     assert_eq!(train.len() + test.len(), m, "the parts hold every row");
@@ -471,19 +471,19 @@ fn split_rows<T: Number>(x: Array2<T>, train: &[usize], test: &[usize]) -> (Arra
 }
 
 /// The numbers are compared, however they are held.
-impl PartialEq for Features {
-    fn eq(&self, other: &Features) -> bool {
+impl PartialEq for FeatureMatrix {
+    fn eq(&self, other: &FeatureMatrix) -> bool {
         self.dim() == other.dim() && self.f64() == other.f64()
     }
 }
 
-impl std::fmt::Debug for Features {
+impl std::fmt::Debug for FeatureMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.held {
             Held::F64(x) => x.fmt(f),
             _ => {
                 let (m, n) = self.dim();
-                write!(f, "Features({m}×{n}, {})", self.held_as())
+                write!(f, "FeatureMatrix({m}×{n}, {})", self.held_as())
             }
         }
     }
