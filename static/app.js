@@ -5,7 +5,11 @@
 // Layers are read generically: layers[i].type is "dense", "softmax"/"logsoftmax", or anything
 // else, an elementwise activation.
 
+import { showUnits, resetUnits } from "./units.js";
+import { showGraph } from "./graph.js";
+import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
+import { chosenFeatures, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -71,6 +75,7 @@ async function explain(body, kind = "recompute") {
     }
     fillForm();
     showHistory();
+    if (!$("view-graph").hidden) graphShow();
     await showStage(Math.min(state.stage, page.stages.length - 1));
     // The Selected panel always shows this step: the selection again if the model still has
     // it, else the hint (never the last model's chain or an error already fixed).
@@ -78,6 +83,7 @@ async function explain(body, kind = "recompute") {
     else clearSelection();
     status("");
     $("setup-error").textContent = "";
+    remember();
   } catch (err) {
     status("");
     $("setup-error").textContent = err.message;
@@ -181,6 +187,7 @@ async function showStage(i) {
   const page = state.page, stages = page.stages;
   const index = Math.max(0, Math.min(i, stages.length - 1));
   state.stage = index;
+  remember();
   const stage = stages[index];
   const backward = ["backward", "update", "check"].includes(stage.focus);
   const data = state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : "";
@@ -273,6 +280,7 @@ function editor(label, value, apply) {
 
 async function select(sel) {
   state.selected = sel;
+  remember();
   mark(sel);
   const box = $("details");
   const page = state.page;
@@ -466,6 +474,7 @@ function showTable(t) {
   }
   $("t-fx").value = 2 < t.features.length ? 2 : 0;
   $("t-fy").value = 3 < t.features.length ? 3 : 1;
+  showFeatures(t.features);
 }
 
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
@@ -553,13 +562,25 @@ async function trainSetup() {
     test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
+  const features = chosenFeatures();
+  if (features) settings.features = features;
+  // What the run started with, and the changes made while it went on (the link keeps both).
+  train.initial = { lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch };
+  train.changes = [];
+  $("t-changes").innerHTML = "";
   status("training…");
   // Set-ups can overlap (a data set picked while a run is set up): the last one asked for wins.
   const mine = (train.setups = (train.setups ?? 0) + 1);
   try {
     const s = await api("/api/train", settings);
     if (mine !== train.setups) { fetch(`/api/train/${s.id}`, { method: "DELETE" }).catch(() => {}); return; }
+    resetUnits();
     train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
+    // Feature inputs are the model's inputs: the decision map's axes choose among them.
+    if (s.features.join("\n") !== (state.table?.features ?? []).join("\n")) {
+      for (const id of ["t-fx", "t-fy"]) { $(id).innerHTML = ""; s.features.forEach((f, i) => $(id).add(new Option(f, i))); }
+      $("t-fx").value = 0; $("t-fy").value = 1;
+    }
     $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${classColour(s.classes, i)}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");
@@ -580,7 +601,10 @@ async function trainShow(epoch) {
   // The rows' points on the map change only with the map's features: asked for once per pair.
   const map = `${$("t-fx").value},${$("t-fy").value}`;
   const points = train.map !== map;
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  const id = train.id;
+  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  // A run set up meanwhile (or closed) owns the view now: this answer is the old session's.
+  if (train.id !== id) return;
   if (r.boundary) {
     if (points) { train.map = map; train.points = r.boundary.points; }
     r.boundary.points = train.points;
@@ -589,7 +613,7 @@ async function trainShow(epoch) {
   train.fits = train.fits.slice(0, r.since).concat(r.fits ?? []);
   train.epoch = r.epoch;
   const values = r.fits !== null;
-  for (const id of ["fig-acc", "fig-map", "fig-conf"]) $(id).hidden = values;
+  for (const id of ["fig-acc", "fig-map", "fig-conf", "fig-units"]) $(id).hidden = values;
   for (const id of ["fig-rmse", "fig-r2", "fig-pairs"]) $(id).hidden = !values;
   const stats = train.stats.slice(0, r.epoch), fits = train.fits.slice(0, r.epoch);
   const last = stats[stats.length - 1], fit = fits[fits.length - 1];
@@ -621,11 +645,15 @@ async function trainShow(epoch) {
     drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
     drawMap(r.boundary);
     drawConfusion(r.confusion, r.evaluated_on);
+    const names = [$("t-fx").selectedOptions[0]?.text ?? "x", $("t-fy").selectedOptions[0]?.text ?? "y"];
+    showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
+      .catch((err) => ($("train-error").textContent = err.message));
   }
   $("t-net").innerHTML = r.diagram;
   fitDiagram($("t-net").querySelector("svg"));
   // The diagram here only shows the network: its units and edges are no tab stops.
   $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
+  remember();
 }
 
 const STYLES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
@@ -740,24 +768,54 @@ function trainRun() {
   train.timer = setTimeout(tick, 0);
 }
 
+// α, L2/L1 or the batch size changed while a run goes on: the server's next epochs take them
+// (the report's `changes`); the list says from which epoch.
+async function liveChange() {
+  if (!train.id || train.epoch >= train.total) return;
+  const batch = $("t-batch").value.trim();
+  const change = { lr: Number($("t-lr").value), l2: Number($("t-l2").value) || 0, l1: Number($("t-l1").value) || 0, batch_size: batch ? Number(batch) : null };
+  try {
+    const r = await api(`/api/train/${train.id}/settings`, change);
+    // A second change before the same epoch replaces the first: the epoch takes the last.
+    if (train.changes.at(-1)?.epoch === r.from_epoch) { train.changes.pop(); $("t-changes").lastElementChild?.remove(); }
+    train.changes.push({ epoch: r.from_epoch, lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch });
+    const li = document.createElement("li");
+    li.textContent = `from epoch ${r.from_epoch}: α ${r.settings.learning_rate}, L2 ${r.settings.penalty.l2}, L1 ${r.settings.penalty.l1}, batch ${r.settings.batch_size ?? "all"}`;
+    $("t-changes").append(li);
+    $("train-error").textContent = "";
+    remember();
+  } catch (err) { $("train-error").textContent = err.message; }
+}
+
 function setupTrain() {
+  for (const id of ["t-lr", "t-l2", "t-l1", "t-batch"]) $(id).addEventListener("change", liveChange);
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", () => { trainStop(); if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
-// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs.
+// The Graph view draws the tape of the step the Step view explains (graph.js).
+function graphShow() {
+  showGraph(state.body, query()).catch((err) => ($("graph-status").textContent = err.message));
+}
+
+// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs. Showing the
+// training view sets up a run if there is none (the promise settles once it is).
+const TABS = ["step", "train", "graph"];
+function showTab(name) {
+  for (const v of TABS) {
+    $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
+    $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
+    $(`view-${v}`).hidden = v !== name;
+  }
+  remember();
+  if (name === "graph") graphShow();
+  return name === "train" && !train.id ? trainSetup() : Promise.resolve();
+}
+
 function setupTabs() {
-  const names = ["step", "train"];
-  const show = (name) => {
-    for (const v of names) {
-      $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
-      $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
-      $(`view-${v}`).hidden = v !== name;
-    }
-    if (name === "train" && !train.id) trainSetup();
-  };
+  const names = TABS, show = showTab;
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));
     $(`tab-${name}`).addEventListener("keydown", (ev) => {
@@ -774,7 +832,7 @@ function setupTabs() {
 setupTabs();
 setupStep();
 setupTrain();
-setupPicker({
+const pick = setupPicker({
   api,
   // A generated table is the page's data, in the step view too; the run is set up on it again.
   use: async (t, label) => {
@@ -796,6 +854,23 @@ setupPicker({
     if (!$("view-train").hidden) await trainSetup(); else closeSession();
   },
 });
-loadTable("iris").catch(() => {});
 window.addEventListener("pagehide", closeSession);
-explain({}, "start");
+// Any setting changed: the link follows.
+document.addEventListener("change", () => remember());
+setupShare({
+  epoch: () => (train.id ? train.epoch : null),
+  run: () => (train.id ? { initial: train.initial, changes: train.changes } : null),
+  change: liveChange,
+  stage: () => state.stage,
+  selected: () => state.selected,
+  // The step to start from: the blog's, with the link's step settings if it has them.
+  start: async (settings) => {
+    await loadTable("iris").catch(() => {});
+    await explain(settings ?? {}, "start");
+  },
+  showStage,
+  select,
+  pick: () => pick({ target: { id: "toy-set" } }),
+  showTab,
+  trainTo: (epoch) => trainShow(Math.min(epoch, train.total)),
+});

@@ -237,6 +237,8 @@ fn explain(
         // Weight decay (`--l2`, `--l1`) is not among the Python function's keywords yet.
         l2: None,
         l1: None,
+        // Nor are feature inputs; a model file's own are computed all the same.
+        features: None,
     };
     let (steps, start) = py.detach(|| pipeline::explain(&options, steps)).map_err(|e| error(e, Function::Explain))?;
     let new_model = after(&start, steps.last().expect("one step at least"));

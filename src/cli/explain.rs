@@ -58,6 +58,11 @@ pub struct Args {
     /// each weight's gradient (sign 0 = 0) [default: 0]
     #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
     l1: Option<f64>,
+    /// Feature inputs computed from each sample's columns (train --help gives the grammar):
+    /// x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2). The --x numbers are then the columns, named x1, x2…
+    /// (--sample: Iris's names); a --model trained with --features computes its own.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    features: Option<String>,
     /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
@@ -132,6 +137,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         freeze_bias: args.freeze_bias,
         l2: args.l2,
         l1: args.l1,
+        features: args.features.clone(),
     };
     let iris = Dataset::iris();
     let request = options.request(&iris, "Iris")?;

@@ -11,12 +11,14 @@
 mod csv_reader;
 mod csv_table;
 mod feature_matrix;
+mod features;
 mod npy;
 mod scale;
 mod split;
 mod toy;
 
 pub use feature_matrix::{FeatureMatrix, Number};
+pub use features::{Features, MAX_POWER};
 pub use npy::{Hold, NumpyLimits};
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};

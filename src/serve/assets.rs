@@ -8,9 +8,14 @@ use axum::response::{Html, IntoResponse, Response};
 const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    ("units.js", "text/javascript; charset=utf-8", include_str!("../../static/units.js")),
+    ("graph.js", "text/javascript; charset=utf-8", include_str!("../../static/graph.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    // The page's setup in its link.
+    ("share.js", "text/javascript; charset=utf-8", include_str!("../../static/share.js")),
     // The data-set picker.
     ("toy.js", "text/javascript; charset=utf-8", include_str!("../../static/toy.js")),
+    ("features.js", "text/javascript; charset=utf-8", include_str!("../../static/features.js")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
     // Mazur's network, for the page's "Mazur's example" button.
     ("mazur.json", "application/json", include_str!("../../examples/mazur.json")),

@@ -26,6 +26,10 @@ pub struct TrainReport {
     pub config: ConfigReport,
     /// Every epoch's figures.
     pub epochs: Vec<EpochStats>,
+    /// A live run's changes between epochs (the page's): from which epoch which step size,
+    /// penalty and batch size; left out when none were made.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::engine::training::Change>,
     /// The trained model on each part.
     #[serde(rename = "final")]
     pub final_: Final,
@@ -44,8 +48,12 @@ pub struct DataReport {
     pub train_rows: usize,
     /// 0 when there is no test part.
     pub test_rows: usize,
-    /// Feature names.
+    /// Feature names: the model's inputs (with `columns`, features computed from them).
     pub features: Vec<String>,
+    /// The data's columns the features are computed from (`--features`); `None` when the
+    /// features are the columns themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
     /// Class names, when the targets are classes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<String>>,
@@ -87,6 +95,7 @@ impl DataReport {
             train_rows: train.len(),
             test_rows: test.map_or(0, Dataset::len),
             features: data.feature_names.clone(),
+            columns: None,
             classes: data.class_names().map(<[String]>::to_vec),
             targets: match &data.target {
                 crate::data::Targets::Values { names, .. } => Some(names.clone()),
@@ -181,6 +190,7 @@ impl TrainReport {
         let mut model = result.model.to_file();
         model.head = Some(crate::model::Head::of(&train.target));
         model.features = Some(data.features.clone());
+        model.columns = data.columns.clone();
         model.scaler = scaler;
         let t = &config.train;
         model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
@@ -189,6 +199,7 @@ impl TrainReport {
             data,
             config,
             epochs: result.epochs.clone(),
+            changes: result.changes.clone(),
             final_,
             model,
         })
@@ -242,7 +253,7 @@ mod tests {
             test_accuracy: Some(1.0),
             test_loss: Some(0.3),
         };
-        let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()] };
+        let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()], changes: Vec::new() };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features.f64(), &train.feature_names).unwrap();
         let data = DataReport::new("tiny.csv", &all, &train, Some(&test));
         let report = TrainReport::new(data, config, &result, &train, Some(&test), Some(scaler.clone())).unwrap();
@@ -277,7 +288,7 @@ mod tests {
     #[test]
     fn without_a_test_part_there_is_no_test_evaluation() {
         let train = part(array![[2.0, 0.0], [0.0, 2.0]], vec![0, 1]);
-        let result = TrainResult { model: identity_model(), epochs: Vec::new() };
+        let result = TrainResult { model: identity_model(), epochs: Vec::new(), changes: Vec::new() };
         let config = ConfigReport::new(&sgd_config(), None, 0.0, 0, Engine::Tape);
         let report =
             TrainReport::new(DataReport::new("t", &train, &train, None), config, &result, &train, None, None).unwrap();
