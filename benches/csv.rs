@@ -5,6 +5,9 @@
 //! `Dataset::from_csv`. Peak memory is measured in a fresh process (`VmHWM`), against the size of
 //! the features as f64.
 
+mod common;
+
+use common::peak_rss_kib;
 use gradlens::data::Dataset;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,15 +36,6 @@ fn generate(path: &Path) {
         writeln!(out, "digit{}", rng.random_range(0..10)).unwrap();
     }
     out.flush().unwrap();
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// This process's CPU time (user + system) in seconds, from /proc/self/stat: on a shared machine

@@ -21,7 +21,12 @@ fn main() -> anyhow::Result<()> {
     };
     let threads: usize = args.get(2).map_or(Ok(2), |t| t.parse())?;
     let reps: usize = args.get(3).map_or(Ok(3), |r| r.parse())?;
-    let w = workload(name, None, 0)?;
+    let mut w = workload(name, None, 0)?;
+    if dtype == Dtype::F32 {
+        // Held in the training dtype, as JAX's float32 arrays are (and as `train --dtype f32`
+        // reads a .npy).
+        w.data.features = w.data.features.into_f32();
+    }
     let engine = Engine::Compiled(EngineOptions { dtype, threads });
     for _ in 0..reps {
         let mut rng = ChaCha8Rng::seed_from_u64(1);

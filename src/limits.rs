@@ -25,8 +25,8 @@ pub const TRACE_WARN_BYTES: u64 = 100_000_000;
 
 /// The bytes this process can still allocate without the kernel refusing or killing it: the
 /// kernel's estimate of available memory plus free swap, capped by the cgroup's memory limit
-/// (cgroup v2) less what the cgroup uses. `None` where the system does not say (then nothing is
-/// refused for memory).
+/// (cgroup v2, or v1's hierarchical limit) less what the cgroup uses. `None` where the system
+/// does not say (then nothing is refused for memory).
 pub fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let field = |name: &str| {
@@ -35,10 +35,41 @@ pub fn available_memory() -> Option<u64> {
     let system = field("MemAvailable:")?.saturating_add(field("SwapFree:").unwrap_or(0)).saturating_mul(1024);
     let cgroup =
         |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{file}")).ok()?.trim().parse::<u64>().ok();
-    Some(match (cgroup("memory.max"), cgroup("memory.current")) {
-        (Some(max), Some(used)) => system.min(max.saturating_sub(used)),
+    // As for v1 below: the page cache the cgroup holds ("file" in memory.stat) is room.
+    let cached = || {
+        let stat = std::fs::read_to_string("/sys/fs/cgroup/memory.stat").ok()?;
+        stat.lines().find_map(|l| l.strip_prefix("file ")?.trim().parse::<u64>().ok())
+    };
+    let system = match (cgroup("memory.max"), cgroup("memory.current")) {
+        (Some(max), Some(used)) => system.min(max.saturating_sub(used.saturating_sub(cached().unwrap_or(0)))),
         _ => system,
+    };
+    Some(match cgroup_v1_room() {
+        Some(room) => system.min(room),
+        None => system,
     })
+}
+
+/// The room left under this process's cgroup v1 memory limit (the tightest limit of its
+/// cgroup and those above it, `hierarchical_memory_limit`), if it is in one.
+fn cgroup_v1_room() -> Option<u64> {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = cgroups.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers.split(',').any(|c| c == "memory").then_some(path)
+    })?;
+    let dir = format!("/sys/fs/cgroup/memory{path}");
+    let stat = std::fs::read_to_string(format!("{dir}/memory.stat")).ok()?;
+    let limit: u64 = stat.lines().find_map(|l| l.strip_prefix("hierarchical_memory_limit ")?.trim().parse().ok())?;
+    let used: u64 = std::fs::read_to_string(format!("{dir}/memory.usage_in_bytes")).ok()?.trim().parse().ok()?;
+    // The usage counts the page cache (a mapped file's pages among it), which the kernel drops
+    // for an allocation: it is room too.
+    let cached: u64 = ["total_active_file ", "total_inactive_file "]
+        .iter()
+        .filter_map(|key| stat.lines().find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok()))
+        .sum();
+    Some(limit.saturating_sub(used.saturating_sub(cached)))
 }
 
 /// Whether `bytes` more can be allocated ([`available_memory`]); the error says how much they

@@ -8,7 +8,7 @@
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::data::Targets;
+use crate::data::{FeatureMatrix, Targets};
 use crate::engine::hand::{forward, log_softmax, output_of};
 pub use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting, shape};
@@ -25,8 +25,9 @@ pub fn log_probabilities(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> 
     Ok(log_softmax(&logits(model, x)?))
 }
 
-/// Rows per block of a forward pass over many rows.
-const BLOCK_ROWS: usize = 4096;
+/// Rows per block of a forward pass over many rows: an evaluation never holds a layer's
+/// activations for more rows than this at once.
+pub const BLOCK_ROWS: usize = 1024;
 
 /// The input of the output layer (the logits below a softmax, the output itself otherwise), checked
 /// to be finite.
@@ -34,19 +35,34 @@ const BLOCK_ROWS: usize = 4096;
 /// # Shapes
 /// `x`: m×in → m×k.
 pub fn logits(model: &Model, x: &Array2<f64>) -> Result<Array2<f64>> {
-    if x.ncols() != model.in_width() {
+    logits_by_blocks(model, x.dim(), |start, end| x.slice(ndarray::s![start..end, ..]).to_owned())
+}
+
+/// [`logits`] of features however they are held (in memory, or a memory-mapped file read a
+/// block of rows at a time).
+pub fn logits_of(model: &Model, x: &FeatureMatrix) -> Result<Array2<f64>> {
+    logits_by_blocks(model, x.dim(), |start, end| x.rows_as(start, end))
+}
+
+/// The logits of `dim.0` rows of `dim.1` features, `rows(start, end)` giving rows [start, end).
+fn logits_by_blocks(
+    model: &Model,
+    dim: (usize, usize),
+    rows: impl Fn(usize, usize) -> Array2<f64>,
+) -> Result<Array2<f64>> {
+    if dim.1 != model.in_width() {
         return Err(Error::Shape {
             op: "predict",
-            detail: format!("x {} but the model takes {} inputs", shape(x.dim()), model.in_width()),
+            detail: format!("x {} but the model takes {} inputs", shape(dim), model.in_width()),
         });
     }
     // In blocks of rows: the whole data's hidden layers are never held at once (a row's logits
     // do not depend on the other rows, so the numbers are the same).
-    let mut logits = Array2::zeros((x.nrows(), model.out_width()));
-    for start in (0..x.nrows()).step_by(BLOCK_ROWS) {
-        let rows = ndarray::s![start..(start + BLOCK_ROWS).min(x.nrows()), ..];
-        let z = forward(model, &x.slice(rows).to_owned())?.pop().expect("forward keeps the logits last");
-        logits.slice_mut(rows).assign(&z);
+    let mut logits = Array2::zeros((dim.0, model.out_width()));
+    for start in (0..dim.0).step_by(BLOCK_ROWS) {
+        let end = (start + BLOCK_ROWS).min(dim.0);
+        let z = forward(model, &rows(start, end))?.pop().expect("forward keeps the logits last");
+        logits.slice_mut(ndarray::s![start..end, ..]).assign(&z);
     }
     // An infinite logit makes log-softmax ∞ − ∞ = NaN, and NaN would pass for class 0.
     if let Some(i) = logits.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
@@ -146,7 +162,17 @@ impl Evaluation {
 /// `x`: m×in; `target`: m rows of the model's out width.
 pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Targets, loss: Loss) -> Result<Evaluation> {
     loss.check_targets(target.kind(), Setting::Targets)?;
-    let z = logits(model, x)?;
+    evaluate_logits(model, logits(model, x)?, target, loss)
+}
+
+/// [`evaluate`] on features however they are held, read a block of rows at a time.
+pub fn evaluate_features(model: &Model, x: &FeatureMatrix, target: &Targets, loss: Loss) -> Result<Evaluation> {
+    loss.check_targets(target.kind(), Setting::Targets)?;
+    evaluate_logits(model, logits_of(model, x)?, target, loss)
+}
+
+/// [`evaluate`] from the rows' logits `z`.
+fn evaluate_logits(model: &Model, z: Array2<f64>, target: &Targets, loss: Loss) -> Result<Evaluation> {
     let k = z.ncols();
     if target.width() != k || target.len() != z.nrows() {
         return Err(Error::Shape {

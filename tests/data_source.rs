@@ -65,11 +65,12 @@ fn arrays_read_as_the_npz_file_holding_them() {
     let from_file = file.source().unwrap().load(0, &reading).unwrap();
     // The archive's y as numpy holds it: Iris's classes 0, 1, 2 as integers.
     let y: Vec<i64> = from_file.labels().unwrap().iter().map(|&c| c as i64).collect();
-    let arrays = DataOptions::default().arrays(from_file.features.clone(), Targets::integer_classes(y)).unwrap();
+    let arrays =
+        DataOptions::default().arrays(from_file.features.f64().into_owned(), Targets::integer_classes(y)).unwrap();
     let from_arrays = arrays.load(0, &reading).unwrap();
     assert_eq!(from_arrays, from_file);
     // A value that is not finite is refused with its row and column (counting from 1).
-    let mut x = from_file.features.clone();
+    let mut x = from_file.features.f64().into_owned();
     x[[4, 2]] = f64::NAN;
     let bad = DataOptions::default().arrays(x, from_file.target.clone()).unwrap().load(0, &reading);
     match bad {

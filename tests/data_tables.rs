@@ -32,7 +32,7 @@ fn iris_is_fishers_table() {
     assert_eq!(iris.class_names().unwrap(), ["setosa", "versicolor", "virginica"]);
     assert_eq!(iris.feature_names, ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
     // Row 1 of the file: 5.1,3.5,1.4,0.2,setosa; 50 rows of each class, in blocks.
-    assert_eq!(iris.features.row(0).to_vec(), [5.1, 3.5, 1.4, 0.2]);
+    assert_eq!(iris.features.f64().row(0).to_vec(), [5.1, 3.5, 1.4, 0.2]);
     for c in 0..3 {
         assert_eq!(iris.labels().unwrap()[c * 50..(c + 1) * 50], [c; 50]);
     }
@@ -44,7 +44,7 @@ fn a_csv_keeps_classes_in_order_of_first_appearance() {
     assert_eq!(d.class_names().unwrap(), ["z", "y"]);
     assert_eq!(d.labels().unwrap(), [0, 1, 0]);
     assert_eq!(d.feature_names, ["a", "b"]);
-    assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    assert_eq!(*d.features.f64(), array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn several_label_columns_are_values_in_the_order_given() {
     // Columns a, y1, b, y2: targets y2 then y1 as asked, the features a and b in file order.
     let d = read_targets("a,y1,b,y2\n1,0.5,2,-1\n3,1.5,4,-2e1\n", Some("y2,y1"), None).unwrap();
     assert_eq!(d.feature_names, ["a", "b"]);
-    assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!(*d.features.f64(), array![[1.0, 2.0], [3.0, 4.0]]);
     let Targets::Values { values, names } = &d.target else { panic!("values expected: {:?}", d.target) };
     assert_eq!(names, &["y2", "y1"]);
     assert_eq!(values, &array![[-1.0, 0.5], [-20.0, 1.5]]);
@@ -129,7 +129,7 @@ fn values_split_at_random_and_are_not_scaled() {
     }
     let again = d.prepare(0.3, Some(ScaleKind::Standard), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
     assert_eq!(again.split, p.split);
-    let mean = p.train.features.column(0).sum() / 7.0;
+    let mean = p.train.features.f64().column(0).sum() / 7.0;
     assert!(mean.abs() < 1e-12, "standardised training features have mean 0: {mean}");
 }
 
@@ -185,11 +185,11 @@ fn the_scaler_is_fitted_on_training_rows_only() {
     let scaler = p.scaler.unwrap();
     let train_rows = iris.select(&p.split.train);
     let n = train_rows.len() as f64;
-    let mean0 = train_rows.features.column(0).sum() / n;
+    let mean0 = train_rows.features.f64().column(0).sum() / n;
     assert!((scaler.offset[0] - mean0).abs() < 1e-12);
     // So the training part has mean 0 and population variance 1 in every column; the test part
     // in general does not.
-    for col in p.train.features.columns() {
+    for col in p.train.features.f64().columns() {
         let m = col.sum() / n;
         let v = col.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
         assert!(m.abs() < 1e-12 && (v - 1.0).abs() < 1e-12, "{m} {v}");

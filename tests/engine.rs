@@ -173,7 +173,7 @@ fn any_thread_count_gives_the_same_bits() {
         let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-1.0..1.0));
         let labels = (0..n).map(|_| rng.random_range(0..k)).collect();
         let data = Dataset {
-            features,
+            features: features.into(),
             feature_names: (0..f).map(|c| c.to_string()).collect(),
             target: Targets::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() },
         };
@@ -332,7 +332,7 @@ fn random_data(rng: &mut ChaCha8Rng, n: usize, f: usize, k: usize, values: bool)
             names: (0..k).map(|c| format!("c{c}")).collect(),
         }
     };
-    Dataset { features, feature_names: (0..f).map(|c| format!("f{c}")).collect(), target }
+    Dataset { features: features.into(), feature_names: (0..f).map(|c| format!("f{c}")).collect(), target }
 }
 
 /// Dense layers of `hidden` units with `act` between them, a dense output layer of `k`, and the

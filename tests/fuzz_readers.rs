@@ -76,14 +76,14 @@ proptest! {
                 let labels = d.labels().expect("a class column");
                 prop_assert_eq!(d.features.nrows(), labels.len());
                 prop_assert!(labels.iter().all(|&l| l < d.target.width()));
-                prop_assert!(d.features.iter().all(|v| v.is_finite()));
+                prop_assert!(d.features.f64().iter().all(|v| v.is_finite()));
             }
             Err(e) => one_line(&e),
         }
         match Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &TargetColumns::Values(vec![])) {
             Ok(d) => {
                 prop_assert_eq!(d.features.nrows(), d.target.len());
-                prop_assert!(d.targets().iter().chain(&d.features).all(|v| v.is_finite()));
+                prop_assert!(d.targets().iter().chain(d.features.f64().iter()).all(|v| v.is_finite()));
             }
             Err(e) => one_line(&e),
         }
@@ -104,7 +104,7 @@ proptest! {
         let d = Dataset::from_csv_reader(text.as_bytes(), Path::new("fuzz.csv"), &TargetColumns::default()).unwrap();
         for (r, (values, _)) in rows.iter().enumerate() {
             for (c, v) in values.iter().enumerate() {
-                prop_assert_eq!(d.features[[r, c]].to_bits(), v.to_bits());
+                prop_assert_eq!(d.features.f64()[[r, c]].to_bits(), v.to_bits());
             }
         }
         // The same numbers as two features and one value target (column b), by either path.
@@ -112,9 +112,9 @@ proptest! {
         let numeric = text.replace(",k", ",");
         let d = Dataset::from_csv_reader(numeric.as_bytes(), Path::new("fuzz.csv"), &values).unwrap();
         for (r, (values, class)) in rows.iter().enumerate() {
-            prop_assert_eq!(d.features[[r, 0]].to_bits(), values[0].to_bits());
-            prop_assert_eq!(d.features[[r, 1]].to_bits(), values[2].to_bits());
-            prop_assert_eq!(d.features[[r, 2]], *class as f64);
+            prop_assert_eq!(d.features.f64()[[r, 0]].to_bits(), values[0].to_bits());
+            prop_assert_eq!(d.features.f64()[[r, 1]].to_bits(), values[2].to_bits());
+            prop_assert_eq!(d.features.f64()[[r, 2]], *class as f64);
             prop_assert_eq!(d.targets()[[r, 0]].to_bits(), values[1].to_bits());
         }
     }

@@ -20,7 +20,7 @@ fn sigmoid(v: f64) -> f64 {
 /// One feature, two classes: row a (x = 1, class 0), row b (x = 2, class 1).
 fn two_rows() -> Dataset {
     Dataset {
-        features: array![[1.0], [2.0]],
+        features: array![[1.0], [2.0]].into(),
         feature_names: vec!["x".into()],
         target: Targets::Classes { labels: vec![0, 1], names: vec!["a".into(), "b".into()] },
     }
@@ -92,7 +92,7 @@ fn a_full_batch_step_uses_the_mean_gradient() {
 #[test]
 fn a_regression_step_by_hand_on_every_engine() {
     let data = Dataset {
-        features: array![[1.0], [2.0]],
+        features: array![[1.0], [2.0]].into(),
         feature_names: vec!["x".into()],
         target: Targets::Values { values: array![[3.0], [5.0]], names: vec!["y".into()] },
     };
@@ -167,7 +167,7 @@ fn without_shuffling_batches_follow_the_data_and_the_last_is_smaller() {
     assert_eq!(sizes, [32, 32, 32, 32, 22, 32, 32, 32, 32, 22]);
     assert_eq!(seen.steps, (0..10).collect::<Vec<_>>());
     assert_eq!(seen.epochs_seen, [1, 2]);
-    let in_order: Vec<Vec<f64>> = iris.features.rows().into_iter().map(|r| r.to_vec()).collect();
+    let in_order: Vec<Vec<f64>> = iris.features.f64().rows().into_iter().map(|r| r.to_vec()).collect();
     assert_eq!(seen.rows[..5].concat(), in_order);
     assert_eq!(seen.rows[5..].concat(), in_order);
 }
@@ -184,10 +184,10 @@ fn shuffling_visits_every_row_once_per_epoch_in_a_new_order() {
         rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
         rows
     };
-    let all = sorted(iris.features.rows().into_iter().map(|r| r.to_vec()).collect());
+    let all = sorted(iris.features.f64().rows().into_iter().map(|r| r.to_vec()).collect());
     let (first, second) = (seen.rows[..4].concat(), seen.rows[4..].concat());
     assert_ne!(first, second, "each epoch draws a new order");
-    assert_ne!(first, iris.features.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+    assert_ne!(first, iris.features.f64().rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
     assert_eq!(sorted(first), all);
     assert_eq!(sorted(second), all);
 }

@@ -7,7 +7,7 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{Dataset, IRIS, ScaleKind, TOY_NAMES, TargetKind};
+use gradlens::data::{Dataset, Hold, IRIS, ScaleKind, TOY_NAMES, TargetKind};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::LOSS_NAMES;
@@ -204,7 +204,7 @@ pub fn run(args: Args) -> Result<()> {
         .transpose()?;
     let data_options = data_options(&args);
     let settings = settings(&args)?;
-    settings.config(start.as_ref().map(|s| &s.file), data_options.kind()?)?;
+    let config = settings.config(start.as_ref().map(|s| &s.file), data_options.kind()?)?;
     let engine = args.engine.engine()?;
     let source = data_options.source()?;
     for setting in data_options.unread() {
@@ -219,7 +219,7 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let data = load_data(&args, source)?;
+    let data = load_data(&args, source, engine.for_run(&config, args.trace.is_some()).hold())?;
     let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
     let run = job.prepare()?;
 
@@ -435,10 +435,11 @@ impl NpyFiles {
 }
 
 /// The data the options name, read through the library's one data source, with this face's
-/// own file reading (`-` is stdin, bounded by `--max-input-size`).
-fn load_data(args: &Args, source: DataSource) -> Result<Dataset> {
+/// own file reading (`-` is stdin, bounded by `--max-input-size`); a `.npy` file's features held
+/// as `hold` says (the engine's choice).
+fn load_data(args: &Args, source: DataSource, hold: Hold) -> Result<Dataset> {
     let csv = matches!(source, DataSource::Csv { .. });
-    let reading = Reading { open_csv: input::data_reader, numpy: input::numpy_limits() };
+    let reading = Reading { open_csv: input::data_reader, numpy: input::numpy_limits(), hold };
     source.load(args.seed, &reading).map_err(|e| match e {
         gradlens::Error::Io { path, source } if csv => anyhow!("--data {}: {source}", path.display()),
         e => anyhow!(e),

@@ -365,7 +365,7 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
         Ok(())
     })?;
     let features = Array2::from_shape_vec((rows.count, feature_names.len()), rows.leading).expect("rows × features");
-    Ok(Dataset { features, feature_names, target: Targets::Classes { labels, names: classes.names } })
+    Ok(Dataset { features: features.into(), feature_names, target: Targets::Classes { labels, names: classes.names } })
 }
 
 /// A regression table: the numeric columns `wanted` (default: the last) are the targets, in that
@@ -393,7 +393,7 @@ fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dat
     let layout = Layout { numbers: &numbers, trailing: k, label: None };
     let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
     Ok(Dataset {
-        features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features"),
+        features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features").into(),
         feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
         target: Targets::Values {
             values: Array2::from_shape_vec((rows.count, k), rows.trailing).expect("rows × targets"),

@@ -153,7 +153,11 @@ impl Features {
                 ),
             ));
         }
-        Ok(Dataset { features: self.apply(&data.features)?, feature_names: self.names(), target: data.target })
+        Ok(Dataset {
+            features: self.apply(&data.features.f64())?.into(),
+            feature_names: self.names(),
+            target: data.target,
+        })
     }
 }
 

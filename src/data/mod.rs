@@ -10,14 +10,16 @@
 
 mod csv_reader;
 mod csv_table;
+mod feature_matrix;
 mod features;
 mod npy;
 mod scale;
 mod split;
 mod toy;
 
+pub use feature_matrix::{FeatureMatrix, Number};
 pub use features::{Features, MAX_POWER};
-pub use npy::NumpyLimits;
+pub use npy::{Hold, NumpyLimits};
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};
 pub use toy::{DEFAULT_POINTS, MAX_NOISE, MAX_POINTS, TOY_NAMES, Toy};
@@ -34,8 +36,8 @@ const IRIS_CSV: &str = include_str!("iris.csv");
 /// A table of numeric features with a target per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// m×n.
-    pub features: Array2<f64>,
+    /// m×n, held in memory (float64 or float32) or read from a memory-mapped file.
+    pub features: FeatureMatrix,
     /// Feature (column) names, in column order.
     pub feature_names: Vec<String>,
     /// What each row should give.
@@ -262,7 +264,7 @@ impl Dataset {
     /// The rows `rows`, in that order.
     pub fn select(&self, rows: &[usize]) -> Dataset {
         Dataset {
-            features: self.features.select(ndarray::Axis(0), rows),
+            features: self.features.select(rows),
             feature_names: self.feature_names.clone(),
             target: self.target.select(rows),
         }
@@ -280,7 +282,9 @@ impl Dataset {
 
     /// The same rows with every feature scaled by `scaler`.
     pub fn scaled(&self, scaler: &Scaler) -> Dataset {
-        Dataset { features: scaler.transform(&self.features), ..self.clone() }
+        let mut scaled = self.clone();
+        scaled.scale_in_place(scaler);
+        scaled
     }
 
     /// What training needs beyond a readable table: two classes at least (values need nothing
@@ -317,8 +321,9 @@ impl Dataset {
     }
 
     /// [`Dataset::prepare`], taking the data: the training part is the data's own buffer (all of
-    /// it when there is no test part; else its rows moved forward in place), scaled in place; only
-    /// the test rows are copied. A large data set is never held twice.
+    /// it when there is no test part; else its rows permuted in place, the test rows moved out of
+    /// its end as it shrinks), scaled in place. A large data set is never held twice; a
+    /// memory-mapped one is never copied at all (each part is a list of row indices over the map).
     pub fn into_prepared<R: Rng + ?Sized>(
         self,
         test_fraction: f64,
@@ -329,33 +334,12 @@ impl Dataset {
         if split.test.is_empty() {
             return Prepared::scaled(self, None, scale, split);
         }
-        let test = self.select(&split.test);
-        let train = self.keep_rows(&split.train);
-        Prepared::scaled(train, Some(test), scale, split)
-    }
-
-    /// The rows `rows` (ascending), moved forward within the data's own buffer, the rest dropped:
-    /// the training part of a split without a second copy of it.
-    fn keep_rows(self, rows: &[usize]) -> Dataset {
         let Dataset { features, feature_names, target } = self;
-        let f = features.ncols();
-        if !features.is_standard_layout() {
-            return Dataset {
-                features: features.select(ndarray::Axis(0), rows),
-                feature_names,
-                target: target.select(rows),
-            };
-        }
-        let (mut numbers, offset) = features.into_raw_vec_and_offset();
-        assert_eq!(offset.unwrap_or(0), 0, "an owned row-major matrix starts its buffer");
-        for (to, &from) in rows.iter().enumerate() {
-            debug_assert!(from >= to, "rows ascend");
-            numbers.copy_within(from * f..(from + 1) * f, to * f);
-        }
-        numbers.truncate(rows.len() * f);
-        numbers.shrink_to_fit();
-        let features = Array2::from_shape_vec((rows.len(), f), numbers).expect("rows × features numbers");
-        Dataset { features, feature_names, target: target.select(rows) }
+        let (train, test) = features.split_rows(&split.train, &split.test);
+        let train =
+            Dataset { features: train, feature_names: feature_names.clone(), target: target.select(&split.train) };
+        let test = Dataset { features: test, feature_names, target: target.select(&split.test) };
+        Prepared::scaled(train, Some(test), scale, split)
     }
 
     /// The stratified split of [`Dataset::prepare`].
@@ -374,9 +358,9 @@ impl Dataset {
         })
     }
 
-    /// Scales the features by `scaler`, in place.
+    /// Scales the features by `scaler`, in place (over a memory map: as rows are read).
     pub fn scale_in_place(&mut self, scaler: &Scaler) {
-        scaler.apply(&mut self.features);
+        self.features.scale(scaler);
     }
 }
 
@@ -388,7 +372,7 @@ impl Prepared {
         scale: Option<ScaleKind>,
         split: Split,
     ) -> Result<Prepared> {
-        let scaler = scale.map(|kind| Scaler::fit(kind, &train.features, &train.feature_names)).transpose()?;
+        let scaler = scale.map(|kind| Scaler::fit_features(kind, &train.features, &train.feature_names)).transpose()?;
         if let Some(s) = &scaler {
             train.scale_in_place(s);
             test.iter_mut().for_each(|t| t.scale_in_place(s));

@@ -14,9 +14,15 @@
 //!   bytes that really came and the decompressed bytes counted against the bound: a
 //!   decompression bomb stops at the bound instead of filling memory.
 //! - A native-endian float64 `.npy` is read straight into the matrix's memory, one `read` into
-//!   the final buffer (page-cache speed, no second copy); other types are decoded in 1 MiB chunks.
+//!   the final buffer (page-cache speed, no second copy); other types are decoded in 1 MiB chunks,
+//!   a float64 file read for an f32 run rounded chunk by chunk (never held as float64).
+//! - Or the features are memory-mapped ([`Hold`]): nothing is read when the file is opened but
+//!   its header, and the numbers are checked (finite) in a pass that leaves the pages to the
+//!   page cache. A file changed while it is mapped gives training whatever it then holds; one
+//!   truncated while mapped ends the process (SIGBUS), as for any program that maps files.
 //! - A FIFO that no process opens for writing is given up on after 10 s, as for a CSV.
 
+use super::feature_matrix::{FeatureMatrix, Mapped, MappedKind, Number};
 use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::limits;
@@ -64,6 +70,28 @@ impl NumpyLimits {
             ),
         )
     }
+}
+
+/// How a `.npy` file's features are held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hold {
+    /// Read into memory as float64: what the tape, `explain` and the page read.
+    #[default]
+    F64,
+    /// Read into memory as float32 (a float64 file rounded as it is read): an f32 run's data,
+    /// half the memory, never an f64 copy.
+    F32,
+    /// Memory-mapped when the file allows it (a regular file of float64 or float32 numbers,
+    /// row-major, in this machine's byte order, starting at a multiple of their size, as numpy
+    /// writes them); else read as float64. Nothing is held in memory but the pages the kernel
+    /// keeps in its cache, so a file larger than the memory the process may use trains.
+    Map,
+    /// What a run on the compiled engine asks for: read as float32 (`f32`) or float64 when that
+    /// fits in half the memory available, else mapped.
+    Fit {
+        /// Whether the run computes in float32.
+        f32: bool,
+    },
 }
 
 fn bad(path: &Path, why: impl Into<String>) -> Error {
@@ -355,6 +383,13 @@ impl Source<'_> {
         accepts: impl Fn(Kind, usize) -> bool,
         wanted: &str,
     ) -> Result<Numbers<T>> {
+        let header = self.header(r, accepts, wanted)?;
+        self.numbers(header, r, decode)
+    }
+
+    /// Reads the header from `r` and checks it: a type `accepts` takes (else the message says
+    /// what is `wanted`), numbers the source holds and the bound allows.
+    fn header<R: Read>(&self, r: &mut R, accepts: impl Fn(Kind, usize) -> bool, wanted: &str) -> Result<Header> {
         let path = self.path;
         let header = read_header(r, path)?;
         if !accepts(header.kind, header.shape.len()) {
@@ -378,6 +413,19 @@ impl Source<'_> {
         if bytes > self.limits.max_bytes {
             return Err(self.limits.refuse(path, "its numbers take", bytes));
         }
+        Ok(header)
+    }
+
+    /// The numbers after `header` (read and checked by [`Source::header`]) from `r`, each decoded
+    /// by `decode`, in memory checked to be available before it is allocated.
+    fn numbers<T: Copy + Default + 'static, R: Read>(
+        &self,
+        header: Header,
+        r: &mut R,
+        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Numbers<T>> {
+        let path = self.path;
+        let (n, _) = header.size(path)?;
         limits::check_memory("the numbers", (n as u64).saturating_mul(size_of::<T>() as u64))
             .map_err(|why| bad(path, why))?;
         let item = header.kind.size();
@@ -395,7 +443,7 @@ impl Source<'_> {
                 if values.len() < to {
                     values.resize(to, T::default());
                 }
-                // SAFETY: T is f64 or i64 here (kind_is_native), for which every bit pattern is a
+                // SAFETY: T is f64, f32 or i64 here (kind_is_native), for which every bit pattern is a
                 // value; the slice covers exactly the elements [from, to) of the initialised Vec.
                 let raw = unsafe {
                     std::slice::from_raw_parts_mut(values[from..to].as_mut_ptr().cast::<u8>(), (to - from) * item)
@@ -435,6 +483,7 @@ fn kind_is_native<T: 'static>(kind: Kind, big_endian: bool) -> bool {
     use std::any::TypeId;
     big_endian == cfg!(target_endian = "big")
         && ((kind == Kind::F64 && TypeId::of::<T>() == TypeId::of::<f64>())
+            || (kind == Kind::F32 && TypeId::of::<T>() == TypeId::of::<f32>())
             || (kind == Kind::I64 && TypeId::of::<T>() == TypeId::of::<i64>()))
 }
 
@@ -463,7 +512,16 @@ fn float(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f64, String> 
     }
 }
 
-/// Features: a 2-D float array.
+/// A float64 or float32 as f32 (a float64 rounded to nearest).
+fn float32(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f32, String> {
+    match kind {
+        Kind::F64 => Ok(f64::from_le_bytes(bytes8(raw, big)) as f32),
+        Kind::F32 => Ok(f32::from_le_bytes(bytes4(raw, big))),
+        Kind::I64 | Kind::I32 | Kind::U8 => Err("an integer where a float was expected".into()),
+    }
+}
+
+/// FeatureMatrix: a 2-D float array.
 fn is_features(kind: Kind, dims: usize) -> bool {
     matches!(kind, Kind::F64 | Kind::F32) && dims == 2
 }
@@ -498,8 +556,8 @@ fn is_label(kind: Kind, dims: usize) -> bool {
 
 const LABELS: &str = "labels must be a 1-D integer array (int64, int32, uint8) or whole float64s";
 
-/// Features: a 2-D float array as a row-major n×f matrix.
-fn features_of(numbers: Numbers<f64>, what: &str) -> Result<Array2<f64>> {
+/// FeatureMatrix: a 2-D float array as a row-major n×f matrix.
+fn features_of<T: Number>(numbers: Numbers<T>, what: &str) -> Result<Array2<T>> {
     let Numbers { header, values } = numbers;
     let shape = match header.shape.as_slice() {
         &[r, c] => (r as usize, c as usize),
@@ -630,8 +688,51 @@ impl Targets {
     }
 }
 
+/// What features must be, as the message says it.
+const FEATURES: &str = "features must be a 2-D float64 or float32 array";
+
+/// The features of a `.npy` file, held as `hold` asks.
+fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<FeatureMatrix> {
+    let (mut file, holds, certain) = match open(path)? {
+        Opened::File(f, len) => (f, Some(len), true),
+        Opened::Stream(f) => (f, None, false),
+    };
+    let source = Source { path, limits, holds, certain };
+    let header = source.header(&mut file, is_features, FEATURES)?;
+    let (f32, may_map) = match hold {
+        Hold::F64 => (false, false),
+        Hold::F32 => (true, false),
+        Hold::Map => (false, true),
+        Hold::Fit { f32 } => {
+            let (n, _) = header.size(path)?;
+            let in_memory = (n as u64).saturating_mul(if f32 { 4 } else { 8 });
+            (f32, limits::available_memory().is_some_and(|free| in_memory > free / 2))
+        }
+    };
+    let item = header.kind.size();
+    let mappable = certain
+        && matches!(header.kind, Kind::F64 | Kind::F32)
+        && header.big_endian == cfg!(target_endian = "big")
+        && !header.fortran_order
+        && header.len.is_multiple_of(item as u64);
+    if may_map && mappable {
+        let (rows, cols) = (header.shape[0] as usize, header.shape[1] as usize);
+        // SAFETY: the map is read-only; the header check proved the file holds rows × cols
+        // numbers after the header. What another process does to the file while it is mapped is
+        // said in the module's notes.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io(path))?;
+        let kind = if header.kind == Kind::F64 { MappedKind::F64 } else { MappedKind::F32 };
+        return Ok(Mapped::new(map, header.len as usize, kind, rows, cols).into());
+    }
+    Ok(if f32 {
+        features_of(source.numbers(header, &mut file, float32)?, "features")?.into()
+    } else {
+        features_of(source.numbers(header, &mut file, float)?, "features")?.into()
+    })
+}
+
 impl Dataset {
-    /// Features from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
+    /// FeatureMatrix from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
     /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`), within
     /// the default bound on `--data`.
     pub fn from_npy(data: &Path, labels: Option<&Path>, kind: TargetKind) -> Result<Dataset> {
@@ -645,7 +746,19 @@ impl Dataset {
         kind: TargetKind,
         limits: NumpyLimits,
     ) -> Result<Dataset> {
-        const FEATURES: &str = "features must be a 2-D float64 or float32 array";
+        Dataset::from_npy_held(data, labels, kind, limits, Hold::F64)
+    }
+
+    /// [`Dataset::from_npy_within`], the features held as `hold` says: in memory as float64 or
+    /// float32, or memory-mapped (a `.npz` archive's are read, as float32 for `Hold::F32` and an
+    /// f32 `Hold::Fit`, else as float64).
+    pub fn from_npy_held(
+        data: &Path,
+        labels: Option<&Path>,
+        kind: TargetKind,
+        limits: NumpyLimits,
+        hold: Hold,
+    ) -> Result<Dataset> {
         const VALUES: &str = "value targets must be a 1-D or 2-D float64 or float32 array";
         let is_npz = data.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
         let (features, target) = if is_npz {
@@ -653,7 +766,11 @@ impl Dataset {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
             let mut npz = Archive::open(data, limits)?;
-            let x = features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?;
+            let x: FeatureMatrix = if matches!(hold, Hold::F32 | Hold::Fit { f32: true }) {
+                features_of(npz.read(&["x", "X"], float32, is_features, FEATURES)?, "array x")?.into()
+            } else {
+                features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?.into()
+            };
             let y = match kind {
                 TargetKind::Classes => {
                     Targets::integer_classes(npz.read(&["y", "labels"], label, is_label, LABELS)?.values)
@@ -669,14 +786,24 @@ impl Dataset {
                 }
                 TargetKind::Values => values_of(read_npy(labels, limits, float, is_values, VALUES)?, labels)?,
             };
-            (features_of(read_npy(data, limits, float, is_features, FEATURES)?, "features")?, y)
+            (npy_features(data, limits, hold)?, y)
         };
-        Dataset::from_arrays(features, target, data)
+        Dataset::from_features(features, target, data)
     }
 
     /// Features (n×f) and their targets already in memory, as numpy gives them (a Python
-    /// caller's arrays, a file's): the columns are called x0, x1…; `name` is for messages.
+    /// caller's arrays): the columns are called x0, x1…; `name` is for messages.
     pub fn from_arrays(features: Array2<f64>, target: Targets, name: &Path) -> Result<Dataset> {
+        // Row-major, as every reader of a data set takes it (numpy's Fortran order is laid out
+        // again once; a row-major matrix is kept as it is).
+        let features =
+            if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
+        Dataset::from_features(features.into(), target, name)
+    }
+
+    /// Features however held and their targets, checked: as many rows as targets, every number
+    /// finite; the columns are called x0, x1…; `name` is for messages.
+    fn from_features(features: FeatureMatrix, target: Targets, name: &Path) -> Result<Dataset> {
         let what = match target.kind() {
             TargetKind::Classes => "labels",
             TargetKind::Values => "rows of targets",
@@ -684,13 +811,8 @@ impl Dataset {
         if features.nrows() != target.len() {
             return Err(bad(name, format!("{} rows of features but {} {what}", features.nrows(), target.len())));
         }
-        // Row-major, as every reader of a data set takes it (numpy's Fortran order is laid out
-        // again once; a row-major matrix is kept as it is).
-        let features =
-            if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
-        if let Some(i) = features.as_slice().expect("row-major").iter().position(|v| !v.is_finite()) {
-            let f = features.ncols();
-            return Err(at(name, Some(i / f + 1), Some(i % f + 1), "not a finite number"));
+        if let Some((i, j)) = features.first_non_finite() {
+            return Err(at(name, Some(i + 1), Some(j + 1), "not a finite number"));
         }
         Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }

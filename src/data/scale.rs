@@ -1,6 +1,7 @@
 //! Feature scaling, fitted on the training rows only and stored with a saved model so prediction
 //! scales new rows the same way.
 
+use super::feature_matrix::{FeatureMatrix, Number};
 use crate::error::{Error, Result, Setting, shape};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -58,23 +59,90 @@ impl Scaler {
                 detail: format!("{} column names for features {}", names.len(), shape(features.dim())),
             });
         }
+        let stats = features.axis_iter(Axis(1)).map(|col| match kind {
+            ScaleKind::Standard => {
+                let mean = col.sum() / col.len() as f64;
+                let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
+                (mean, var)
+            }
+            ScaleKind::Minmax => {
+                let min = col.fold(f64::INFINITY, |a, &b| a.min(b));
+                (min, col.fold(f64::NEG_INFINITY, |a, &b| a.max(b)))
+            }
+        });
+        Scaler::from_stats(kind, stats, names)
+    }
+
+    /// [`Scaler::fit`] on features however they are held, read through once per statistic in
+    /// blocks of rows (a memory-mapped file is never held whole). The sums run in the order
+    /// [`Scaler::fit`]'s do, so the scaler has the same bits as one fitted on the features read
+    /// into a float64 matrix.
+    pub fn fit_features(kind: ScaleKind, features: &FeatureMatrix, names: &[String]) -> Result<Scaler> {
+        if let Some(x) = f64::held(features) {
+            return Scaler::fit(kind, x, names);
+        }
+        let (m, f) = features.dim();
+        if names.len() != f {
+            return Err(Error::Shape {
+                op: "scaler fit",
+                detail: format!("{} column names for features {}", names.len(), shape((m, f))),
+            });
+        }
+        let stats: Vec<(f64, f64)> = match kind {
+            ScaleKind::Standard => {
+                let mut sums = vec![ColumnSum::new(m, f == 1); f];
+                features.blocks(|_, block| {
+                    for row in block.chunks_exact(f) {
+                        sums.iter_mut().zip(row).for_each(|(s, &v)| s.add(v));
+                    }
+                    true
+                });
+                let means: Vec<f64> = sums.into_iter().map(|s| s.total() / m as f64).collect();
+                // Iterator::sum's order: a fold from −0.0, row by row.
+                let mut squares = vec![-0.0; f];
+                features.blocks(|_, block| {
+                    for row in block.chunks_exact(f) {
+                        for ((sq, &v), mean) in squares.iter_mut().zip(row).zip(&means) {
+                            *sq += (v - mean).powi(2);
+                        }
+                    }
+                    true
+                });
+                means.into_iter().zip(squares).map(|(mean, sq)| (mean, sq / m as f64)).collect()
+            }
+            ScaleKind::Minmax => {
+                let mut range = vec![(f64::INFINITY, f64::NEG_INFINITY); f];
+                features.blocks(|_, block| {
+                    for row in block.chunks_exact(f) {
+                        for ((lo, hi), &v) in range.iter_mut().zip(row) {
+                            (*lo, *hi) = (lo.min(v), hi.max(v));
+                        }
+                    }
+                    true
+                });
+                range
+            }
+        };
+        Scaler::from_stats(kind, stats.into_iter(), names)
+    }
+
+    /// The scaler of each column's (mean, variance) or (min, max), or an error naming the column
+    /// whose statistic overflows.
+    fn from_stats(kind: ScaleKind, stats: impl Iterator<Item = (f64, f64)>, names: &[String]) -> Result<Scaler> {
         let mut offset = Vec::with_capacity(names.len());
         let mut divisor = Vec::with_capacity(names.len());
-        for (col, name) in features.axis_iter(Axis(1)).zip(names) {
+        for ((a, b), name) in stats.zip(names) {
             // (offset, spread, what overflowed if anything)
             let (o, spread, overflow) = match kind {
                 ScaleKind::Standard => {
-                    let mean = col.sum() / col.len() as f64;
-                    let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
+                    let (mean, var) = (a, b);
                     let overflow =
                         if !mean.is_finite() { Some("the mean") } else { (!var.is_finite()).then_some("the variance") };
                     (mean, var.sqrt(), overflow)
                 }
                 ScaleKind::Minmax => {
-                    let min = col.fold(f64::INFINITY, |a, &b| a.min(b));
-                    let max = col.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                    let range = max - min;
-                    (min, range, (!range.is_finite()).then_some("max − min"))
+                    let range = b - a;
+                    (a, range, (!range.is_finite()).then_some("max − min"))
                 }
             };
             if let Some(what) = overflow {
@@ -142,4 +210,50 @@ impl Scaler {
             col.mapv_inplace(|v| (v - self.offset[j]) / self.divisor[j]);
         }
     }
+}
+
+/// A column's sum, added to one number at a time in the order `ndarray`'s `sum` takes for a
+/// column of `m` numbers: one after another from 0 for a column strided through a matrix, but for
+/// a contiguous column (a matrix of one feature) eight running sums over the first ⌊m/8⌋·8 numbers,
+/// combined pairwise, then the rest one by one.
+#[derive(Debug, Clone)]
+struct ColumnSum {
+    lanes: Option<[f64; 8]>,
+    /// Numbers added so far.
+    seen: usize,
+    /// The numbers that go through the lanes.
+    laned: usize,
+    total: f64,
+}
+
+impl ColumnSum {
+    fn new(m: usize, contiguous: bool) -> ColumnSum {
+        ColumnSum { lanes: contiguous.then_some([0.0; 8]), seen: 0, laned: m / 8 * 8, total: 0.0 }
+    }
+
+    fn add(&mut self, v: f64) {
+        match &mut self.lanes {
+            Some(lanes) if self.seen < self.laned => lanes[self.seen % 8] += v,
+            Some(lanes) => {
+                if self.seen == self.laned {
+                    self.total = fold_lanes(lanes);
+                }
+                self.total += v;
+            }
+            None => self.total += v,
+        }
+        self.seen += 1;
+    }
+
+    fn total(&self) -> f64 {
+        match &self.lanes {
+            Some(lanes) if self.seen == self.laned => fold_lanes(lanes),
+            _ => self.total,
+        }
+    }
+}
+
+/// ndarray's `unrolled_fold` joining its eight lanes: 0 + (p0 + p4) + (p1 + p5) + (p2 + p6) + (p3 + p7).
+fn fold_lanes(p: &[f64; 8]) -> f64 {
+    (0..4).fold(0.0, |acc, i| acc + (p[i] + p[i + 4]))
 }

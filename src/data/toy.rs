@@ -104,14 +104,14 @@ impl Toy {
                 y[[i, 0]] = (PI * x[[i, 0]]).sin() + noise * jitter(rng);
             }
             return Ok(Dataset {
-                features: x.slice(ndarray::s![.., 0..1]).to_owned(),
+                features: x.slice(ndarray::s![.., 0..1]).to_owned().into(),
                 feature_names: vec!["x".into()],
                 target: Targets::Values { values: y, names: vec!["y".into()] },
             });
         }
         x.mapv_inplace(|v| v + noise * jitter(rng));
         Ok(Dataset {
-            features: x,
+            features: x.into(),
             feature_names: vec!["x1".into(), "x2".into()],
             target: Targets::Classes { labels, names: vec!["blue".into(), "orange".into()] },
         })
@@ -207,7 +207,7 @@ mod tests {
         // Without noise: circle's blue within radius 0.5 and orange in [0.7, 1]; xor's class is
         // the sign of x₁·x₂ and no point is within 0.06 of an axis; spiral's points are at
         // radius i/n; the curve's y is sin(πx) exactly.
-        let radius = |d: &Dataset, i: usize| d.features[[i, 0]].hypot(d.features[[i, 1]]);
+        let radius = |d: &Dataset, i: usize| d.features.f64()[[i, 0]].hypot(d.features.f64()[[i, 1]]);
         let c = make(Toy::Circle, 200, 0.0, 1);
         let labels = c.labels().unwrap();
         for (i, &label) in labels.iter().enumerate() {
@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(labels.iter().filter(|&&l| l == 0).count(), 100);
         let x = make(Toy::Xor, 200, 0.0, 1);
         for (i, &label) in x.labels().unwrap().iter().enumerate() {
-            let (a, b) = (x.features[[i, 0]], x.features[[i, 1]]);
+            let (a, b) = (x.features.f64()[[i, 0]], x.features.f64()[[i, 1]]);
             assert!(a.abs() >= 0.06 && b.abs() >= 0.06);
             assert_eq!(label, usize::from(a * b < 0.0));
         }
@@ -227,14 +227,14 @@ mod tests {
         let curve = make(Toy::Curve, 30, 0.0, 1);
         let Targets::Values { values, .. } = &curve.target else { panic!("values") };
         for i in 0..30 {
-            assert!((values[[i, 0]] - (PI * curve.features[[i, 0]]).sin()).abs() < 1e-15);
+            assert!((values[[i, 0]] - (PI * curve.features.f64()[[i, 0]]).sin()).abs() < 1e-15);
         }
     }
 
     #[test]
     fn noise_moves_each_coordinate_by_at_most_its_level() {
         let (clean, noisy) = (make(Toy::Spiral, 100, 0.0, 2), make(Toy::Spiral, 100, 0.05, 2));
-        let moved = (&noisy.features - &clean.features).mapv(f64::abs);
+        let moved = (&*noisy.features.f64() - &*clean.features.f64()).mapv(f64::abs);
         assert!(moved.iter().all(|&d| d <= 0.05) && moved.iter().any(|&d| d > 0.01));
     }
 

@@ -16,7 +16,7 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
-use crate::data::{DEFAULT_POINTS, Dataset, IRIS, NumpyLimits, TargetColumns, TargetKind, Targets, Toy};
+use crate::data::{DEFAULT_POINTS, Dataset, Hold, IRIS, NumpyLimits, TargetColumns, TargetKind, Targets, Toy};
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
 use std::io::Read;
@@ -94,6 +94,9 @@ pub struct Reading {
     pub open_csv: fn(&Path) -> std::io::Result<Box<dyn Read + Send>>,
     /// The bound on numpy files.
     pub numpy: NumpyLimits,
+    /// How a `.npy` file's features are held (in memory as float64 or float32, or mapped): the
+    /// engine's choice for the run.
+    pub hold: Hold,
 }
 
 impl Default for Reading {
@@ -102,6 +105,7 @@ impl Default for Reading {
         Reading {
             open_csv: |path| Ok(Box::new(std::fs::File::open(path)?) as Box<dyn Read + Send>),
             numpy: NumpyLimits::default(),
+            hold: Hold::F64,
         }
     }
 }
@@ -221,7 +225,7 @@ impl DataSource {
                 (Dataset::from_csv_reader(reader, &path, &columns)?, path)
             }
             DataSource::Numpy { data, labels, kind } => {
-                (Dataset::from_npy_within(&data, labels.as_deref(), kind, reading.numpy)?, data)
+                (Dataset::from_npy_held(&data, labels.as_deref(), kind, reading.numpy, reading.hold)?, data)
             }
             DataSource::Arrays { features, target } => {
                 let name = PathBuf::from("arrays");

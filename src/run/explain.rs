@@ -183,7 +183,7 @@ impl ExplainOptions {
             }
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(rows.target), (Setting::Sample, "a table row"))
+            (rows.features.into_f64(), Some(rows.target), (Setting::Sample, "a table row"))
         } else if !self.x.is_empty() {
             (matrix(Setting::Inputs, &self.x, "sample")?, None, (Setting::Inputs, "a sample"))
         } else {

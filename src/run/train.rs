@@ -278,7 +278,7 @@ impl TrainJob {
         };
         let model = match start {
             Some(s) => s.model,
-            None => fresh_model(&settings, &train, config.loss, &mut rng)?,
+            None => fresh_model(&settings, &train, &config, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
         let data_report = DataReport { rows, columns, ..DataReport::new(&source, &train, &train, test.as_ref()) };
@@ -294,22 +294,24 @@ impl TrainJob {
     }
 }
 
-/// A fresh model of the architecture the settings ask for, drawn from `rng`, for a run with `loss`.
-fn fresh_model(settings: &TrainSettings, data: &Dataset, loss: Loss, rng: &mut ChaCha8Rng) -> Result<Model> {
+/// A fresh model of the architecture the settings ask for, drawn from `rng`, for a run of `config`.
+fn fresh_model(settings: &TrainSettings, data: &Dataset, config: &TrainConfig, rng: &mut ChaCha8Rng) -> Result<Model> {
     let (features, outputs) = (data.feature_names.len(), data.target.width());
     let spec = settings.spec(data.target.kind())?;
-    // Each layer's activations for a batch: rows × width. Checked after the library's parameter
-    // count (which refuses the widest models before allocating any weight), so a width too large
-    // for any data is named by that rule.
+    // Each layer's activations for the rows taken at once: a batch, or a block of an evaluation
+    // pass. Checked after the library's parameter count (which refuses the widest models before
+    // allocating any weight), so a width too large for any data is named by that rule.
     let widest = spec.hidden.iter().chain([&features, &outputs]).max().copied().unwrap_or(0);
-    let model = spec.build_for(features, outputs, loss, rng)?;
-    crate::limits::matrix(
-        Setting::Hidden,
-        "one layer's activations for the data",
-        data.len(),
-        widest,
-        data.features.len(),
-    )?;
+    let model = spec.build_for(features, outputs, config.loss, rng)?;
+    let n = data.len();
+    let batch = config.batch_size.unwrap_or(n).min(n);
+    let rows = batch.max(n.min(crate::engine::compiled::train::EVAL_ROWS.max(crate::predict::BLOCK_ROWS)));
+    let what = match config.batch_size {
+        _ if rows > batch => format!("one layer's activations for a block of {rows} rows of an evaluation pass"),
+        Some(_) => format!("one layer's activations for a batch of {batch} rows"),
+        None => format!("one layer's activations for a batch of every training row ({n}; --batch-size takes fewer)"),
+    };
+    crate::limits::matrix(Setting::BatchSize, &what, rows, widest, data.features.len())?;
     Ok(model)
 }
 

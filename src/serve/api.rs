@@ -388,12 +388,14 @@ pub(crate) fn summary(id: &str, t: &Dataset) -> Value {
     let (kind, preview): (&str, Vec<Value>) = match &t.target {
         Targets::Classes { labels, .. } => (
             "classes",
-            rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": labels[r] })).collect(),
+            rows.map(|r| json!({ "row": r, "values": t.features.f64().row(r).to_vec(), "class": labels[r] })).collect(),
         ),
         Targets::Values { values, .. } => (
             "values",
-            rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "target": values.row(r).to_vec() }))
-                .collect(),
+            rows.map(
+                |r| json!({ "row": r, "values": t.features.f64().row(r).to_vec(), "target": values.row(r).to_vec() }),
+            )
+            .collect(),
         ),
     };
     json!({

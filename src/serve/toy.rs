@@ -51,13 +51,10 @@ pub async fn generate(
     // Through the library's one data source, as `train --data` reads it (and checked as it is).
     let source = DataSource::Toy { toy, points, noise: request.noise.unwrap_or(0.0) };
     let table = source.load(request.seed.unwrap_or(0), &Reading::default())?;
+    let x = table.features.f64();
     let rows: Vec<Value> = match &table.target {
-        Targets::Classes { labels, .. } => {
-            (0..table.len()).map(|r| json!([table.features[[r, 0]], table.features[[r, 1]], labels[r]])).collect()
-        }
-        Targets::Values { values, .. } => {
-            (0..table.len()).map(|r| json!([table.features[[r, 0]], values[[r, 0]]])).collect()
-        }
+        Targets::Classes { labels, .. } => (0..table.len()).map(|r| json!([x[[r, 0]], x[[r, 1]], labels[r]])).collect(),
+        Targets::Values { values, .. } => (0..table.len()).map(|r| json!([x[[r, 0]], values[[r, 0]]])).collect(),
     };
     let mut answer = summary("", &table);
     answer["id"] = json!(state.tables.add(toy.name().to_string(), table));

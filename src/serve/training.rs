@@ -304,7 +304,7 @@ pub async fn epoch(
         drop(turn);
         let model = &p.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
-        let evaluation = evaluate(model, &eval_on.features, &eval_on.target, s.loss)?;
+        let evaluation = evaluate(model, &eval_on.features.f64(), &eval_on.target, s.loss)?;
         // Classes: the confusion matrix and the decision map. Values: each epoch's RMSE and R²
         // (since `since`, as the curves) and the predicted-against-true pairs.
         let (confusion, map, fits, pairs) = match evaluation.fit {
@@ -321,12 +321,12 @@ pub async fn epoch(
                 let mut fits = Vec::new();
                 for m in &p.models[q.since + 1..=q.epoch] {
                     if let Fit::Values { rmse, r_squared } =
-                        evaluate(m, &eval_on.features, &eval_on.target, s.loss)?.fit
+                        evaluate(m, &eval_on.features.f64(), &eval_on.target, s.loss)?.fit
                     {
                         fits.push(json!({ "rmse": rmse, "r_squared": r_squared }));
                     }
                 }
-                let predicted = outputs(model, &eval_on.features)?;
+                let predicted = outputs(model, &eval_on.features.f64())?;
                 let truth = eval_on.target.matrix();
                 let pairs: Vec<Vec<[f64; 2]>> = (0..truth.ncols())
                     .map(|k| (0..truth.nrows()).map(|r| [truth[[r, k]], predicted[[r, k]]]).collect())
@@ -337,7 +337,7 @@ pub async fn epoch(
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
-            inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
+            inputs: s.train.features.f64().slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
             targets: s.train.target.select(&[0]),
             update: Update::Sgd { learning_rate: p.settings.learning_rate },
@@ -390,13 +390,13 @@ fn boundary(
     let range = |f: usize| {
         let (lo, hi) = parts
             .iter()
-            .flat_map(|(_, d)| d.features.column(f).to_vec())
+            .flat_map(|(_, d)| d.features.f64().column(f).to_vec())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = ((hi - lo) * 0.05).max(1e-9);
         (lo - pad, hi + pad)
     };
     let ((x0, x1), (y0, y1)) = (range(fx), range(fy));
-    let mean = train.features.mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
+    let mean = train.features.f64().mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
     let xs: Vec<f64> = (0..GRID).map(|i| x0 + (x1 - x0) * (i as f64 + 0.5) / GRID as f64).collect();
     let ys: Vec<f64> = (0..GRID).map(|j| y0 + (y1 - y0) * (j as f64 + 0.5) / GRID as f64).collect();
     let mut grid = Array2::zeros((GRID * GRID, mean.len()));
@@ -427,11 +427,10 @@ fn boundary(
     let mut points: Vec<Value> = Vec::new();
     for (part, d) in parts.iter().filter(|_| with_points) {
         let labels = d.target.labels().ok_or_else(|| ApiError::bad("a decision map needs classes"))?;
-        points.extend(
-            (0..d.len()).map(
-                |r| json!({ "x": unit(fx, d.features[[r, fx]]), "y": unit(fy, d.features[[r, fy]]), "class": labels[r], "part": part }),
-            ),
-        );
+        let x = d.features.f64();
+        points.extend((0..d.len()).map(
+            |r| json!({ "x": unit(fx, x[[r, fx]]), "y": unit(fy, x[[r, fy]]), "class": labels[r], "part": part }),
+        ));
     }
     Ok(json!({
         "fx": fx, "fy": fy, "x": [unit(fx, x0), unit(fx, x1)], "y": [unit(fy, y0), unit(fy, y1)],

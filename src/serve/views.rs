@@ -87,7 +87,7 @@ pub async fn units(
         let model = s.model_at(q.epoch)?;
         drop(turn);
         let measured = |d: &crate::data::Dataset| {
-            s.scaler.as_ref().map_or_else(|| d.features.clone(), |sc| sc.invert(&d.features))
+            s.scaler.as_ref().map_or_else(|| d.features.f64().into_owned(), |sc| sc.invert(&d.features.f64()))
         };
         let train = measured(&s.train);
         let plane = Plane::around(&train, (q.fx, q.fy), q.cells.unwrap_or(UNIT_CELLS))?;

@@ -24,7 +24,7 @@ pub use crate::engine::training::{
 };
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
-use crate::predict::evaluate;
+use crate::predict::evaluate_features;
 use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -43,7 +43,7 @@ struct Batch {
 impl Batch {
     fn new(data: &Dataset, rows: &[usize]) -> Batch {
         let targets = data.target.select(rows);
-        Batch { x: data.features.select(ndarray::Axis(0), rows), y: targets.matrix(), targets }
+        Batch { x: data.features.select(rows).into_f64(), y: targets.matrix(), targets }
     }
 }
 
@@ -135,7 +135,7 @@ pub fn train<R: Rng + ?Sized>(
         // Finite weights can still give logits that overflow: that too is divergence.
         // Accuracy and the run's loss on the rows, from one forward pass (as `predict` evaluates).
         let evaluate_on = |data: &Dataset| -> Result<(Option<f64>, f64)> {
-            let e = evaluate(&current, &data.features, &data.target, config.loss).map_err(|_| diverged())?;
+            let e = evaluate_features(&current, &data.features, &data.target, config.loss).map_err(|_| diverged())?;
             Ok((e.accuracy(), e.loss))
         };
         let test_figures = test.map(evaluate_on).transpose()?;
@@ -201,6 +201,18 @@ impl Engine {
         match self {
             Engine::Compiled(_) if !traced && config.api == Api::Stax => self,
             Engine::Compiled(_) | Engine::Tape => Engine::Tape,
+        }
+    }
+
+    /// How this engine wants a `.npy` file's features held: the compiled engine reads them in its
+    /// own float type when that fits in memory, else from a memory map (batches are read as they
+    /// are taken); the tape reads float64 in memory.
+    pub fn hold(self) -> crate::data::Hold {
+        match self {
+            Engine::Compiled(options) => {
+                crate::data::Hold::Fit { f32: options.dtype == crate::engine::compiled::Dtype::F32 }
+            }
+            Engine::Tape => crate::data::Hold::F64,
         }
     }
 

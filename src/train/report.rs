@@ -11,7 +11,7 @@ use crate::engine::compiled::Dtype;
 use crate::error::Result;
 use crate::loss::Loss;
 use crate::model::{ModelFile, TrainingRecord};
-use crate::predict::{Evaluation, evaluate};
+use crate::predict::{Evaluation, evaluate_features};
 use crate::update::Optimizer;
 use serde::{Serialize, Serializer};
 
@@ -184,8 +184,8 @@ impl TrainReport {
     ) -> Result<TrainReport> {
         let loss = config.train.loss;
         let final_ = Final {
-            train: evaluate(&result.model, &train.features, &train.target, loss)?,
-            test: test.map(|t| evaluate(&result.model, &t.features, &t.target, loss)).transpose()?,
+            train: evaluate_features(&result.model, &train.features, &train.target, loss)?,
+            test: test.map(|t| evaluate_features(&result.model, &t.features, &t.target, loss)).transpose()?,
         };
         let mut model = result.model.to_file();
         model.head = Some(crate::model::Head::of(&train.target));
@@ -221,7 +221,7 @@ mod tests {
     fn part(rows: Array2<f64>, labels: Vec<usize>) -> Dataset {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
         Dataset {
-            features: rows,
+            features: rows.into(),
             feature_names: names(&["x1", "x2"]),
             target: crate::data::Targets::Classes { labels, names: names(&["a", "b"]) },
         }
@@ -254,7 +254,7 @@ mod tests {
             test_loss: Some(0.3),
         };
         let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()], changes: Vec::new() };
-        let scaler = Scaler::fit(ScaleKind::Minmax, &train.features, &train.feature_names).unwrap();
+        let scaler = Scaler::fit(ScaleKind::Minmax, &train.features.f64(), &train.feature_names).unwrap();
         let data = DataReport::new("tiny.csv", &all, &train, Some(&test));
         let report = TrainReport::new(data, config, &result, &train, Some(&test), Some(scaler.clone())).unwrap();
 

@@ -13,7 +13,7 @@ use super::optim::FlatOptimizer;
 use super::plan::{Batch, Picked};
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, FeatureMatrix, Number, Targets};
 use crate::engine::training::{EpochStats, Observer, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
@@ -21,7 +21,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 /// The most rows an accuracy pass takes at once.
-const EVAL_ROWS: usize = 4096;
+pub const EVAL_ROWS: usize = 4096;
 
 /// How the engine runs: its float type and its threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +65,12 @@ const TRANSPOSE_MAX: usize = 1 << 20;
 enum Store<'a, F> {
     /// Small data: a feature-major copy (features×n) in the engine's type.
     Columns(Vec<F>),
-    /// Large data: the data set's own row-major f64 array, borrowed; f64 batches are views of
-    /// it, f32 batches are rounded into a batch buffer as they are taken (no f32 copy of the
-    /// whole set: less memory, and the batch is hot in cache for the product).
-    Rows(&'a [f64]),
+    /// Large data held in memory in the engine's type, row-major: batches are views of it.
+    Rows(&'a [F]),
+    /// Large data held otherwise (float64 for an f32 run, a memory-mapped file): each batch is
+    /// read into a batch buffer, converted and scaled as it is read (no copy of the whole set:
+    /// less memory, and the batch is hot in cache for the product).
+    Read(&'a FeatureMatrix),
 }
 
 struct Rows<'a, F> {
@@ -77,27 +79,44 @@ struct Rows<'a, F> {
     features: usize,
 }
 
-impl<'a, F: Real> Rows<'a, F> {
+impl<'a, F: Real + Number> Rows<'a, F> {
     fn of(data: &'a Dataset) -> Rows<'a, F> {
-        let (n, features) = data.features.dim();
-        let store = match data.features.as_slice() {
-            Some(row_major) if n * features > TRANSPOSE_MAX => Store::Rows(row_major),
-            _ => Store::Columns(data.features.t().iter().map(|&v| F::of(v)).collect()),
+        let x = &data.features;
+        let (n, features) = x.dim();
+        let store = if n * features <= TRANSPOSE_MAX {
+            let mut rows = vec![F::zero(); n * features];
+            x.read_rows(0, n, &mut rows);
+            Store::Columns((0..features).flat_map(|r| rows.iter().skip(r).step_by(features.max(1)).copied()).collect())
+        } else if let Some(held) = F::held(x) {
+            Store::Rows(held.as_slice().expect("held row-major"))
+        } else {
+            Store::Read(x)
         };
         Rows { store, n, features }
     }
 
-    /// Whether batches need a buffer of their own (f32 from row-major f64, or any gathered batch).
+    /// Whether batches need a buffer of their own (data read into one, or any gathered batch).
     fn needs_buffer(&self) -> bool {
-        matches!(self.store, Store::Rows(_)) && F::CONVERTS
+        matches!(self.store, Store::Read(_))
     }
 
-    /// Rows [start, end): a view, or for f32 from row-major f64 their rounding into `buf`.
+    /// Says whether the next rows are read at random (gathered in a shuffled order) or in order.
+    fn expect_random(&self, random: bool) {
+        if let Store::Read(x) = &self.store {
+            x.expect_random(random);
+        }
+    }
+
+    /// Rows [start, end): a view, or their reading into `buf`.
     fn batch<'b>(&'b self, start: usize, end: usize, buf: &'b mut [F]) -> Batch<'b, F> {
         let (m, f) = (end - start, self.features);
         match &self.store {
             Store::Columns(data) => Batch::columns(&data[start..], m, self.n),
-            Store::Rows(src) => Batch::rows(F::view_f64(&src[start * f..end * f], buf), m, f),
+            Store::Rows(src) => Batch::rows(&src[start * f..end * f], m, f),
+            Store::Read(x) => {
+                x.read_rows(start, end, &mut buf[..m * f]);
+                Batch::rows(&buf[..m * f], m, f)
+            }
         }
     }
 
@@ -112,19 +131,22 @@ impl<'a, F: Real> Rows<'a, F> {
                         *dst = src[i];
                     }
                 }
-                Batch::columns(&buf[..m * f], m, m)
+                return Batch::columns(&buf[..m * f], m, m);
             }
             Store::Rows(src) => {
-                for (j, &i) in picked.iter().enumerate() {
-                    F::fill_from_f64(&mut buf[j * f..(j + 1) * f], &src[i * f..(i + 1) * f]);
+                for (dst, &i) in buf.chunks_exact_mut(f).zip(picked) {
+                    dst.copy_from_slice(&src[i * f..(i + 1) * f]);
                 }
-                Batch::rows(&buf[..m * f], m, f)
+            }
+            Store::Read(x) => {
+                x.gather(picked, &mut buf[..m * f]);
             }
         }
+        Batch::rows(&buf[..m * f], m, f)
     }
 }
 
-fn run<F: Real, R: Rng + ?Sized>(
+fn run<F: Real + Number, R: Rng + ?Sized>(
     threads: usize,
     config: &TrainConfig,
     model: Model,
@@ -166,6 +188,7 @@ fn run<F: Real, R: Rng + ?Sized>(
         if shuffled {
             order.shuffle(rng);
         }
+        xs.expect_random(shuffled);
         let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
@@ -197,6 +220,8 @@ fn run<F: Real, R: Rng + ?Sized>(
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
         }
+        // The evaluation passes read the rows in order.
+        xs.expect_random(false);
         let test_figures = match (&test_xs, test) {
             (Some(x), Some(t)) => Some(
                 loss_and_accuracy(&mut eval, &params, x, &t.target, &mut eval_buf)
@@ -251,7 +276,7 @@ fn finish_epoch<F: Real>(
 /// The run's loss on the rows (their mean, as the tape's evaluation takes it) and, for classes,
 /// the share classed right, from forward passes in blocks the plan holds; `None` if the outputs
 /// overflow.
-fn loss_and_accuracy<F: Real>(
+fn loss_and_accuracy<F: Real + Number>(
     plan: &mut Plan<F>,
     params: &[F],
     x: &Rows<F>,
@@ -277,7 +302,7 @@ fn loss_and_accuracy<F: Real>(
 
 /// The share of the rows classed as `labels` say, in blocks the plan holds; an error if the
 /// outputs overflow.
-fn accuracy<F: Real>(
+fn accuracy<F: Real + Number>(
     plan: &mut Plan<F>,
     params: &[F],
     x: &Rows<F>,

@@ -59,10 +59,11 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         }
         "W3" | "W4" => {
             let (n, f) = (rows.unwrap_or(BIG.0), BIG.1);
-            let features = ndarray::Array2::from_shape_simple_fn((n, f), || StandardNormal.sample(&mut rng));
+            let features: ndarray::Array2<f64> =
+                ndarray::Array2::from_shape_simple_fn((n, f), || StandardNormal.sample(&mut rng));
             let labels = (0..n).map(|i| i % 10).collect();
             let data = Dataset {
-                features,
+                features: features.into(),
                 feature_names: (0..f).map(|c| format!("x{c}")).collect(),
                 target: crate::data::Targets::Classes { labels, names: (0..10).map(|c| c.to_string()).collect() },
             };
