@@ -7,7 +7,7 @@
 use crate::error::{Error, Result, Setting};
 use crate::loss::{Loss, Penalty};
 use crate::model::Model;
-use crate::update::{OptState, Optimizer};
+use crate::update::{OptState, Optimizer, OptimizerState};
 use ndarray::Array2;
 use serde::Serialize;
 
@@ -110,6 +110,8 @@ pub struct TrainResult {
     pub model: Model,
     /// One entry per epoch.
     pub epochs: Vec<EpochStats>,
+    /// The optimizer's state after the last step, which a model file keeps (`training.state`).
+    pub state: OptimizerState,
 }
 
 /// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of

@@ -153,7 +153,7 @@ pub fn train<R: Rng + ?Sized>(
             history.push(stats);
         }
     }
-    Ok(TrainResult { model: current, epochs: history })
+    Ok(TrainResult { model: current, epochs: history, state: state.memory().clone() })
 }
 
 /// Which machinery takes the steps of [`train_on`].

@@ -22,8 +22,8 @@ pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
         if c.m > 1 { format!(", averaged over {} samples", c.m) } else { ", on one sample".into() },
         match e.optimizer {
             Optimizer::Sgd { .. } => ". Plain gradient descent with step size ",
-            Optimizer::Momentum { .. } => ". A step of a training run with momentum, step size ",
-            Optimizer::Adam { .. } => ". A step of a training run with adam, step size ",
+            Optimizer::Momentum { .. } => ". A step of momentum (as in a training run with momentum), step size ",
+            Optimizer::Adam { .. } => ". A step of adam (as in a training run with adam), step size ",
         },
         cat!(math::alpha(), " = ", e.learning_rate),
         ".",
