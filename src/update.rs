@@ -390,7 +390,16 @@ impl Optimizer {
 #[inline(always)]
 fn sgd_element<F: Float>(k: &StepConstants<F>, g: F, w: F) -> ElementStep<F> {
     let (zero, delta) = (F::zero(), k.lr * g);
-    ElementStep { first_before: zero, second_before: zero, first: zero, second: zero, first_hat: zero, second_hat: zero, delta, w: w - delta }
+    ElementStep {
+        first_before: zero,
+        second_before: zero,
+        first: zero,
+        second: zero,
+        first_hat: zero,
+        second_hat: zero,
+        delta,
+        w: w - delta,
+    }
 }
 
 /// v ← mass·v + g; w ← w − α·v.
@@ -400,7 +409,16 @@ fn momentum_element<F: Float>(k: &StepConstants<F>, g: F, w: F, v: F) -> Element
     let before = v;
     let v = k.mass * v + g;
     let delta = k.lr * v;
-    ElementStep { first_before: before, second_before: zero, first: v, second: zero, first_hat: zero, second_hat: zero, delta, w: w - delta }
+    ElementStep {
+        first_before: before,
+        second_before: zero,
+        first: v,
+        second: zero,
+        first_hat: zero,
+        second_hat: zero,
+        delta,
+        w: w - delta,
+    }
 }
 
 /// m ← (1 − b1)·g + b1·m; v ← (1 − b2)·g² + b2·v; m̂ = m/(1 − b1^t), v̂ = v/(1 − b2^t);
@@ -411,7 +429,16 @@ fn adam_element<F: Float>(k: &StepConstants<F>, g: F, w: F, m_before: F, v_befor
     let v = k.one_b2 * (g * g) + k.b2 * v_before;
     let (m_hat, v_hat) = (m / k.c1, v / k.c2);
     let delta = k.lr * m_hat / (v_hat.sqrt() + k.eps);
-    ElementStep { first_before: m_before, second_before: v_before, first: m, second: v, first_hat: m_hat, second_hat: v_hat, delta, w: w - delta }
+    ElementStep {
+        first_before: m_before,
+        second_before: v_before,
+        first: m,
+        second: v,
+        first_hat: m_hat,
+        second_hat: v_hat,
+        delta,
+        w: w - delta,
+    }
 }
 
 /// JAX's adam defaults.

@@ -193,18 +193,27 @@ fn train_saves_the_state_jax_reaches() {
         }
         std::fs::write(dir.path().join("rows.csv"), csv).unwrap();
         std::fs::write(dir.path().join("start.json"), case["model"].to_string()).unwrap();
-        let mut args: Vec<String> =
-            ["train", "--data", "rows.csv", "--model", "start.json", "--epochs", "3", "--no-shuffle", "--scale", "none"]
-                .map(String::from)
-                .to_vec();
+        let mut args: Vec<String> = [
+            "train",
+            "--data",
+            "rows.csv",
+            "--model",
+            "start.json",
+            "--epochs",
+            "3",
+            "--no-shuffle",
+            "--scale",
+            "none",
+        ]
+        .map(String::from)
+        .to_vec();
         args.extend(["--test-fraction", "0", "--save", "saved.json"].map(String::from));
         args.extend(optimizer_args(&case["optimizer"]));
         gradlens(&args, dir.path());
         let saved: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("saved.json")).unwrap()).unwrap();
         let last = &case["steps"][2];
-        let dense: Vec<&Value> =
-            saved["layers"].as_array().unwrap().iter().filter(|l| l["type"] == "dense").collect();
+        let dense: Vec<&Value> = saved["layers"].as_array().unwrap().iter().filter(|l| l["type"] == "dense").collect();
         for (l, layer) in dense.iter().enumerate() {
             close_all(&layer["weights"], &last["new_params"][l]["weights"], &format!("{name} saved weights {l}"));
             close_all(&layer["bias"], &last["new_params"][l]["bias"], &format!("{name} saved bias {l}"));

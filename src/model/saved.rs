@@ -242,7 +242,11 @@ impl StateFile {
     /// The state of `optimizer` on `model`'s parameters it holds, checked: the fields this
     /// optimizer keeps and no other, one entry per dense layer shaped like it, finite numbers
     /// (adam's v not negative). A fault is (its path below `training.state`, why).
-    pub fn memory(&self, optimizer: &Optimizer, model: &Model) -> std::result::Result<OptimizerState, (String, String)> {
+    pub fn memory(
+        &self,
+        optimizer: &Optimizer,
+        model: &Model,
+    ) -> std::result::Result<OptimizerState, (String, String)> {
         let (first, second) = state_fields(optimizer);
         for field in Field::ALL {
             let wanted = first == Some(field) || second == Some(field);
@@ -266,7 +270,10 @@ impl StateFile {
                 let at = |part: &str| format!("{name}[{l}].{part}");
                 let (rows, cols) = w.dim();
                 if numbers.weights.len() != rows || numbers.weights.iter().any(|r| r.len() != cols) {
-                    return Err((at("weights"), format!("the layer's weights are {rows}×{cols}: give as many numbers")));
+                    return Err((
+                        at("weights"),
+                        format!("the layer's weights are {rows}×{cols}: give as many numbers"),
+                    ));
                 }
                 out.extend(numbers.weights.iter().flatten());
                 match (&numbers.bias, b) {

@@ -77,7 +77,10 @@ impl TraceFormat {
                 Some(labels) => Targets::Classes(labels.to_vec()),
                 None => Targets::Values(step.y.clone()),
             },
-            update: Update::Run { optimizer: self.optimizer, memory: OptimizerState { t: step.step, ..step.state.memory().clone() } },
+            update: Update::Run {
+                optimizer: self.optimizer,
+                memory: OptimizerState { t: step.step, ..step.state.memory().clone() },
+            },
             loss: self.loss,
             freeze_bias: self.freeze_bias,
             penalty: self.penalty,

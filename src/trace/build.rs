@@ -349,9 +349,9 @@ impl Moments {
             let layer = p.layer(i);
             if bias { layer.bias().cloned() } else { layer.weights().cloned() }
         };
-        let part = |bias: bool| -> Option<ParamStep> {
+        let part = |bias: bool| -> Option<Box<ParamStep>> {
             let opt = |p: &Option<Params>| p.as_ref().and_then(|p| leaf(p, bias)).map(Matrix);
-            Some(ParamStep {
+            Some(Box::new(ParamStep {
                 first_before: Matrix(leaf(&self.first_before, bias)?),
                 first: Matrix(leaf(&self.first, bias)?),
                 second_before: opt(&self.second_before),
@@ -359,7 +359,7 @@ impl Moments {
                 first_hat: opt(&self.first_hat),
                 second_hat: opt(&self.second_hat),
                 step: Matrix(leaf(&self.delta, bias)?),
-            })
+            }))
         };
         d.weights_step = part(false);
         d.bias_step = part(true);

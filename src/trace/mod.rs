@@ -208,12 +208,13 @@ pub struct DenseTrace {
     pub new_weights: Matrix,
     /// b after the step (unchanged when the biases are frozen).
     pub new_bias: Option<Vec<f64>>,
-    /// The weights' optimizer numbers (momentum and adam; absent for sgd), out×in each.
+    /// The weights' optimizer numbers (momentum and adam; absent for sgd), out×in each (boxed:
+    /// an sgd step's layers do not carry their size).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub weights_step: Option<ParamStep>,
+    pub weights_step: Option<Box<ParamStep>>,
     /// The bias's, 1×out each.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bias_step: Option<ParamStep>,
+    pub bias_step: Option<Box<ParamStep>>,
 }
 
 /// One parameter matrix's optimizer numbers in a step: its state before and after, and what the

@@ -8,7 +8,12 @@ use crate::update::Optimizer;
 
 pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    doc.push(Block::Title("gradlens explain: one step of gradient descent, number by number".into()));
+    let step = match e.optimizer {
+        Optimizer::Sgd { .. } => "one step of gradient descent",
+        Optimizer::Momentum { .. } => "one step of gradient descent with momentum",
+        Optimizer::Adam { .. } => "one adam step",
+    };
+    doc.push(Block::Title(format!("gradlens explain: {step}, number by number")));
     let model: Vec<String> = e.layers.iter().map(layer_summary).collect();
     let mut p = spans![format!("Model: {}. Loss: ", model.join(" → "))];
     match e.loss_function {

@@ -82,9 +82,9 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
     let Some(s) = &e.optimizer_state else { return };
     doc.stage("update", &format!("The update: {}'s step", e.optimizer.name()));
     let before = if s.t_before == 0 {
-        "Its state starts at 0: this is the first step".to_string()
+        "Its state starts at 0: this is the first step, ".to_string()
     } else {
-        format!("Its state is the run's after {} steps (the model file keeps it)", s.t_before)
+        format!("Its state is the run's after {} steps (the model file keeps it): this is step ", s.t_before)
     };
     let t = Math::from("t");
     match e.optimizer {
@@ -92,7 +92,7 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
             doc.para(spans![
                 format!("Momentum (mass {}): each parameter keeps a velocity v, its gradients summed with the older ones decayed by the mass, and steps by ", fmt_num(mass)),
                 cat!(math::alpha(), times(), "v"),
-                format!(". {before}; after it "),
+                format!(". {before}"),
                 cat!(&t, " = ", s.t as f64),
                 ":"
             ]);
@@ -102,15 +102,31 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
         Optimizer::Adam { b1, b2, eps, .. } => {
             doc.para(spans![
                 format!("Adam (b1 {}, b2 {}, eps {}): each parameter keeps running means of its gradient, m, and of its square, v. ", fmt_num(b1), fmt_num(b2), fmt_num(eps)),
-                format!("{before}; this is step "),
+                before,
                 cat!(&t, " = ", s.t as f64),
                 ". Both means start at 0, so they are divided by 1 − b1^t and 1 − b2^t to undo that start:"
             ]);
             let g = d_loss(&Math::from("w"));
             doc.formula(cat!("m", arrow(), 1.0 - b1, times(), &g, " + ", b1, times(), "m"));
             doc.formula(cat!("v", arrow(), 1.0 - b2, times(), power(g.clone().paren(), 2), " + ", b2, times(), "v"));
-            doc.formula(cat!(hat("m"), " = ", over("m".into(), correction("1", &t)), ",  ", hat("v"), " = ", over("v".into(), correction("2", &t))));
-            doc.formula(cat!("w", arrow(), "w", minus(), math::alpha(), times(), over(hat("m"), cat!(sqrt(hat("v")), " + eps").paren())));
+            doc.formula(cat!(
+                hat("m"),
+                " = ",
+                over("m".into(), correction("1", &t)),
+                ",  ",
+                hat("v"),
+                " = ",
+                over("v".into(), correction("2", &t))
+            ));
+            doc.formula(cat!(
+                "w",
+                arrow(),
+                "w",
+                minus(),
+                math::alpha(),
+                times(),
+                over(hat("m"), cat!(sqrt(hat("v")), " + eps").paren())
+            ));
             if let Some([c1, c2]) = s.corrections {
                 doc.worked(vec![
                     vec![cat!(correction("1", &t), ": 1", minus(), power(Math::num(b1), s.t)), Math::num(c1)],
@@ -166,10 +182,15 @@ fn parameter_lines(c: &Ctx, name: Math, old: f64, g: f64, new: f64, p: &ParamSte
     let of = |letter: Math| cat!(letter, "(", &name, ")");
     let alpha = c.e.learning_rate;
     let (first_before, first, delta) = (p.first_before[at], p.first[at], p.step[at]);
-    let step_line = |size: Math| vec![cat!(&name, ": ", old, minus(), size), cat!(old, minus(), Math::factor(delta)), Math::num(new)];
+    let step_line = |size: Math| {
+        vec![cat!(&name, ": ", old, minus(), size), cat!(old, minus(), Math::factor(delta)), Math::num(new)]
+    };
     match c.e.optimizer {
         Optimizer::Momentum { mass, .. } => vec![
-            vec![cat!(of("v".into()), ": ", mass, times(), Math::factor(first_before), " + ", Math::factor(g)), Math::num(first)],
+            vec![
+                cat!(of("v".into()), ": ", mass, times(), Math::factor(first_before), " + ", Math::factor(g)),
+                Math::num(first),
+            ],
             step_line(cat!(alpha, times(), Math::factor(first))),
         ],
         Optimizer::Adam { b1, b2, eps, .. } => {
@@ -178,11 +199,41 @@ fn parameter_lines(c: &Ctx, name: Math, old: f64, g: f64, new: f64, p: &ParamSte
             let (m_hat, v_hat) = (pick(&p.first_hat), pick(&p.second_hat));
             let [c1, c2] = c.e.optimizer_state.as_ref().and_then(|s| s.corrections).unwrap_or([f64::NAN; 2]);
             vec![
-                vec![cat!(of("m".into()), ": ", 1.0 - b1, times(), Math::factor(g), " + ", b1, times(), Math::factor(first_before)), Math::num(first)],
-                vec![cat!(of("v".into()), ": ", 1.0 - b2, times(), power(Math::factor(g), 2), " + ", b2, times(), Math::factor(second_before)), Math::num(second)],
+                vec![
+                    cat!(
+                        of("m".into()),
+                        ": ",
+                        1.0 - b1,
+                        times(),
+                        Math::factor(g),
+                        " + ",
+                        b1,
+                        times(),
+                        Math::factor(first_before)
+                    ),
+                    Math::num(first),
+                ],
+                vec![
+                    cat!(
+                        of("v".into()),
+                        ": ",
+                        1.0 - b2,
+                        times(),
+                        power(Math::factor(g), 2),
+                        " + ",
+                        b2,
+                        times(),
+                        Math::factor(second_before)
+                    ),
+                    Math::num(second),
+                ],
                 vec![cat!(of(hat("m")), ": ", over(Math::factor(first), Math::num(c1))), Math::num(m_hat)],
                 vec![cat!(of(hat("v")), ": ", over(Math::factor(second), Math::num(c2))), Math::num(v_hat)],
-                step_line(cat!(alpha, times(), over(Math::factor(m_hat), cat!(sqrt(Math::num(v_hat)), " + ", eps).paren()))),
+                step_line(cat!(
+                    alpha,
+                    times(),
+                    over(Math::factor(m_hat), cat!(sqrt(Math::num(v_hat)), " + ", eps).paren())
+                )),
             ]
         }
         Optimizer::Sgd { .. } => unreachable!("sgd keeps no state"),
