@@ -389,35 +389,31 @@ impl Optimizer {
 /// w ← w − α·g.
 #[inline(always)]
 fn sgd_element<F: Float>(k: &StepConstants<F>, g: F, w: F) -> ElementStep<F> {
-    let (zero, delta) = (F::zero(), k.lr * g);
-    ElementStep {
-        first_before: zero,
-        second_before: zero,
-        first: zero,
-        second: zero,
-        first_hat: zero,
-        second_hat: zero,
-        delta,
-        w: w - delta,
-    }
+    ElementStep::moved(w, k.lr * g)
 }
 
 /// v ← mass·v + g; w ← w − α·v.
 #[inline(always)]
-fn momentum_element<F: Float>(k: &StepConstants<F>, g: F, w: F, v: F) -> ElementStep<F> {
-    let zero = F::zero();
-    let before = v;
-    let v = k.mass * v + g;
-    let delta = k.lr * v;
-    ElementStep {
-        first_before: before,
-        second_before: zero,
-        first: v,
-        second: zero,
-        first_hat: zero,
-        second_hat: zero,
-        delta,
-        w: w - delta,
+fn momentum_element<F: Float>(k: &StepConstants<F>, g: F, w: F, v_before: F) -> ElementStep<F> {
+    let v = k.mass * v_before + g;
+    ElementStep { first_before: v_before, first: v, ..ElementStep::moved(w, k.lr * v) }
+}
+
+impl<F: Float> ElementStep<F> {
+    /// `w` moved by `delta`, with no state.
+    #[inline(always)]
+    fn moved(w: F, delta: F) -> ElementStep<F> {
+        let zero = F::zero();
+        ElementStep {
+            first_before: zero,
+            second_before: zero,
+            first: zero,
+            second: zero,
+            first_hat: zero,
+            second_hat: zero,
+            delta,
+            w: w - delta,
+        }
     }
 }
 
