@@ -8,7 +8,7 @@
 //! # Shapes
 //! x: m×n (rows = samples), log-probabilities and probabilities m×k.
 
-use crate::data::Target;
+use crate::data::Targets;
 use crate::engine::hand::{forward, log_softmax, output_of};
 pub use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting, shape};
@@ -144,7 +144,7 @@ impl Evaluation {
 ///
 /// # Shapes
 /// `x`: m×in; `target`: m rows of the model's out width.
-pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Target, loss: Loss) -> Result<Evaluation> {
+pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Targets, loss: Loss) -> Result<Evaluation> {
     loss.check_targets(target.kind(), Setting::Targets)?;
     let z = logits(model, x)?;
     let k = z.ncols();
@@ -160,8 +160,8 @@ pub fn evaluate(model: &Model, x: &Array2<f64>, target: &Target, loss: Loss) -> 
         });
     }
     match target {
-        Target::Classes { labels, .. } => evaluate_classes(model, z, labels, loss),
-        Target::Values { values, .. } => {
+        Targets::Classes { labels, .. } => evaluate_classes(model, z, labels, loss),
+        Targets::Values { values, .. } => {
             let y_hat = output_of(model, z);
             Ok(Evaluation { loss: loss.mean(&y_hat, values), fit: value_fit(&y_hat, values) })
         }
@@ -208,8 +208,8 @@ mod tests {
     use crate::layers::{Dense, Params, Softmax, Tanh, serial};
     use ndarray::array;
 
-    fn classes_target(labels: &[usize]) -> Target {
-        Target::Classes { labels: labels.to_vec(), names: vec!["a".into(), "b".into(), "c".into()] }
+    fn classes_target(labels: &[usize]) -> Targets {
+        Targets::Classes { labels: labels.to_vec(), names: vec!["a".into(), "b".into(), "c".into()] }
     }
 
     #[test]
@@ -221,7 +221,7 @@ mod tests {
         // Quadratic loss: ½(0 + 4)/2 + ½(4 + 0)/2 → per row ½‖ŷ − y‖²: ½·4 and ½·4, mean 2.
         let model = Model::builder().dense(array![[1.0, 0.0], [0.0, 1.0]], None).build().unwrap();
         let x = array![[1.0, 2.0], [3.0, 4.0]];
-        let target = Target::Values { values: array![[1.0, 0.0], [5.0, 4.0]], names: vec!["p".into(), "q".into()] };
+        let target = Targets::Values { values: array![[1.0, 0.0], [5.0, 4.0]], names: vec!["p".into(), "q".into()] };
         let e = evaluate(&model, &x, &target, Loss::Quadratic).unwrap();
         assert_eq!(e.loss, 2.0);
         let Fit::Values { rmse, r_squared } = &e.fit else { panic!("values give a value fit") };
@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(r_squared, &vec![Some(0.5), Some(0.5)]);
         assert_eq!(e.accuracy(), None);
         // A column that does not vary has no R²; cross-entropy cannot read values.
-        let flat = Target::Values { values: array![[1.0, 7.0], [5.0, 7.0]], names: vec!["p".into(), "q".into()] };
+        let flat = Targets::Values { values: array![[1.0, 7.0], [5.0, 7.0]], names: vec!["p".into(), "q".into()] };
         let Fit::Values { r_squared, .. } = evaluate(&model, &x, &flat, Loss::Quadratic).unwrap().fit else { panic!() };
         assert_eq!(r_squared[1], None);
         let e = evaluate(&model, &x, &target, Loss::default()).unwrap_err().to_string();

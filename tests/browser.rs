@@ -179,7 +179,7 @@ async fn a_learner_steps_clicks_edits_trains_and_uploads() {
     c.execute("document.querySelector('#sample-form button[type=submit]').click()", vec![]).await.unwrap();
     let quadratic = ExplainRequest {
         loss: gradlens::loss::Loss::Quadratic,
-        targets: gradlens::trace::Targets::Values(ndarray::array![[0.2, 0.3, 0.5]]),
+        targets: gradlens::data::Targets::unnamed_values(ndarray::array![[0.2, 0.3, 0.5]]),
         freeze_bias: true,
         ..ExplainRequest::blog()
     };

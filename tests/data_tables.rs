@@ -1,6 +1,6 @@
 //! Reading, splitting and scaling data: every expected number is worked out in the test.
 
-use gradlens::data::{Dataset, ScaleKind, Scaler, Target, TargetColumns, TargetKind, read_features, stratified_split};
+use gradlens::data::{Dataset, ScaleKind, Scaler, TargetColumns, TargetKind, Targets, read_features, stratified_split};
 use ndarray::array;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -77,7 +77,7 @@ fn several_label_columns_are_values_in_the_order_given() {
     let d = read_targets("a,y1,b,y2\n1,0.5,2,-1\n3,1.5,4,-2e1\n", Some("y2,y1"), None).unwrap();
     assert_eq!(d.feature_names, ["a", "b"]);
     assert_eq!(d.features, array![[1.0, 2.0], [3.0, 4.0]]);
-    let Target::Values { values, names } = &d.target else { panic!("values expected: {:?}", d.target) };
+    let Targets::Values { values, names } = &d.target else { panic!("values expected: {:?}", d.target) };
     assert_eq!(names, &["y2", "y1"]);
     assert_eq!(values, &array![[-1.0, 0.5], [-20.0, 1.5]]);
     assert_eq!((d.target.width(), d.labels(), d.class_names()), (2, None, None));

@@ -11,9 +11,9 @@
 //!   finite differences.
 
 use gradlens::activation::Activation as Act;
-use gradlens::data::{Dataset, ScaleKind, Target};
+use gradlens::data::{Dataset, ScaleKind, Targets};
 use gradlens::engine::compiled::kernels::{ColStats, Gemm, softmax_cross_entropy};
-use gradlens::engine::compiled::plan::{Batch, Targets};
+use gradlens::engine::compiled::plan::{Batch, Picked};
 use gradlens::engine::compiled::spec::{from_model, write_params};
 use gradlens::engine::compiled::train::EngineOptions;
 use gradlens::engine::compiled::{Dtype, LayerSpec, Plan};
@@ -172,7 +172,7 @@ fn any_thread_count_gives_the_same_bits() {
     let data = Dataset {
         features,
         feature_names: (0..f).map(|c| c.to_string()).collect(),
-        target: Target::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() },
+        target: Targets::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() },
     };
     let spec = ModelSpec { hidden: vec![40], activation: Activation::Relu, ..ModelSpec::default() };
     let model = spec.build(f, k, &mut rng).unwrap();
@@ -240,8 +240,8 @@ fn fused_kernel_computes_the_row_kernels_numbers() {
 }
 
 /// The loss of `spec` with flat `params` on (x, y), by the plan.
-fn plan_loss(plan: &mut Plan<f64>, params: &[f64], x: &[f64], m: usize, y: Targets<f64>) -> f64 {
-    plan.loss_and_grad(params, Batch::rows(x, m, x.len() / m), y).loss
+fn plan_loss(plan: &mut Plan<f64>, params: &[f64], x: &[f64], m: usize, y: &Targets) -> f64 {
+    plan.loss_and_grad(params, Batch::rows(x, m, x.len() / m), y, Picked::Span { start: 0, end: m }).loss
 }
 
 /// Every gradient the plan gives equals the central difference (h = 1e-6) of its loss to 1e-6
@@ -267,7 +267,12 @@ fn gradients_match_central_differences() {
             if by_value && loss != Loss::Quadratic {
                 continue;
             }
-            let y = if by_value { Targets::Values(&values) } else { Targets::Classes(&labels) };
+            let y = &if by_value {
+                Targets::unnamed_values(Array2::from_shape_vec((m, k), values.clone()).unwrap())
+            } else {
+                Targets::numbered(labels.clone(), k)
+            };
+            let all = Picked::Span { start: 0, end: m };
             let body = Model::builder()
                 .dense(Array2::zeros((hidden, n_in)), Some(Array2::zeros((1, hidden))))
                 .activation(act)
@@ -284,12 +289,12 @@ fn gradients_match_central_differences() {
             let (spec, _) = from_model(&model, loss).unwrap();
             let mut plan = Plan::<f64>::new(spec.clone(), m, Gemm::new(1).unwrap()).unwrap();
             let mut params: Vec<f64> = (0..spec.param_count()).map(|_| rng.random_range(-1.0..1.0)).collect();
-            plan.loss_and_grad(&params, Batch::rows(&x, m, n_in), y);
+            plan.loss_and_grad(&params, Batch::rows(&x, m, n_in), y, all);
             let grad = plan.grad.clone();
             // The same batch feature-major (the trainer's layout for small data).
             let x_t: Vec<f64> =
                 (0..n_in).flat_map(|r| (0..m).map(move |j| (r, j))).map(|(r, j)| x[j * n_in + r]).collect();
-            plan.loss_and_grad(&params, Batch::columns(&x_t, m, m), y);
+            plan.loss_and_grad(&params, Batch::columns(&x_t, m, m), y, all);
             assert_close("feature-major batch", &plan.grad, &grad, 1e-14);
             let h = 1e-6;
             let fd: Vec<f64> = (0..params.len())
@@ -313,12 +318,12 @@ fn gradients_match_central_differences() {
 fn random_data(rng: &mut ChaCha8Rng, n: usize, f: usize, k: usize, values: bool) -> Dataset {
     let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-2.0..2.0));
     let target = if values {
-        Target::Values {
+        Targets::Values {
             values: ndarray::Array2::from_shape_fn((n, k), |_| rng.random_range(-1.0..1.0)),
             names: (0..k).map(|c| format!("y{c}")).collect(),
         }
     } else {
-        Target::Classes {
+        Targets::Classes {
             labels: (0..n).map(|i| if i < k { i } else { rng.random_range(0..k) }).collect(),
             names: (0..k).map(|c| format!("c{c}")).collect(),
         }

@@ -183,11 +183,12 @@ fn library_json(case: &Case) -> Value {
     let path = Path::new(&case.name);
     let model = ModelFile::parse(&case.model.to_string(), path).and_then(|f| f.to_model(path)).expect("model");
     let inputs = ndarray::Array2::from_shape_vec((case.x.len(), case.x[0].len()), case.x.concat()).expect("x");
+    let targets = gradlens::data::Targets::numbered(case.targets.clone(), model.out_width());
     let request = ExplainRequest {
         model,
         inputs,
         scaler: None,
-        targets: case.targets.clone().into(),
+        targets,
         update: Update::Sgd { learning_rate: case.lr },
         loss: Loss::CrossEntropy { log_base: case.log_base.parse::<LogBase>().expect("log base") },
         freeze_bias: false,

@@ -163,7 +163,7 @@ fn hidden(activation: gradlens::layers::Layer, w1: ndarray::Array2<f64>) -> Expl
     explain(&ExplainRequest {
         model,
         inputs: ndarray::array![[1.0, 1.0]],
-        targets: vec![0].into(),
+        targets: gradlens::data::Targets::numbered(vec![0], 2),
         ..ExplainRequest::blog()
     })
     .expect("the explanation")

@@ -9,9 +9,10 @@
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use gradlens::activation::Activation::Sigmoid;
+use gradlens::data::Targets;
 use gradlens::loss::Loss;
 use gradlens::model::Model;
-use gradlens::trace::{ExplainRequest, LayerTrace, Targets, Update, explain};
+use gradlens::trace::{ExplainRequest, LayerTrace, Update, explain};
 use ndarray::array;
 
 /// The post's network, written out.
@@ -25,8 +26,8 @@ fn mazur() -> ExplainRequest {
         .unwrap();
     ExplainRequest {
         model,
-        inputs: array![[0.05, 0.10]],                   // i1, i2
-        targets: Targets::Values(array![[0.01, 0.99]]), // target_o1, target_o2
+        inputs: array![[0.05, 0.10]],                           // i1, i2
+        targets: Targets::unnamed_values(array![[0.01, 0.99]]), // target_o1, target_o2
         update: Update::Sgd { learning_rate: 0.5 },
         loss: Loss::Quadratic,
         freeze_bias: true, // the post updates only the weights

@@ -7,9 +7,10 @@
 mod golden_run;
 
 use assert_cmd::Command;
+use gradlens::data::Targets;
 use gradlens::loss::{Loss, Penalty};
 use gradlens::model::ModelFile;
-use gradlens::trace::{ExplainRequest, LayerTrace, Targets, Update, explain};
+use gradlens::trace::{ExplainRequest, LayerTrace, Update, explain};
 use ndarray::Array2;
 use serde_json::Value;
 use std::path::Path;
@@ -60,10 +61,11 @@ fn an_explained_step_with_a_penalty_equals_jax() {
         let y = matrix(&case["y"]);
         let loss = Loss::from_name(case["loss_function"].as_str().unwrap(), None).unwrap();
         let targets = match loss {
-            Loss::Quadratic => Targets::Values(y),
-            Loss::CrossEntropy { .. } => {
-                Targets::Classes(y.rows().into_iter().map(|r| r.iter().position(|&v| v == 1.0).unwrap()).collect())
-            }
+            Loss::Quadratic => Targets::unnamed_values(y),
+            Loss::CrossEntropy { .. } => Targets::numbered(
+                y.rows().into_iter().map(|r| r.iter().position(|&v| v == 1.0).unwrap()).collect(),
+                y.ncols(),
+            ),
         };
         let e = explain(&ExplainRequest {
             model: model.unwrap(),

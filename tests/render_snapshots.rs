@@ -42,7 +42,7 @@ fn hidden() -> Explanation {
         model,
         inputs: array![[0.5, -1.2, 0.3], [-0.7, 0.4, 1.1]],
         scaler: None,
-        targets: vec![2, 0].into(),
+        targets: gradlens::data::Targets::numbered(vec![2, 0], 3),
         update: Update::Sgd { learning_rate: 0.1 },
         loss: Loss::default(),
         freeze_bias: false,

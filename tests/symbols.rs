@@ -2,10 +2,11 @@
 //! quantity alike, and the walk-through's stages are numbered without gaps for every loss.
 
 use gradlens::activation::Activation::Sigmoid;
+use gradlens::data::Targets;
 use gradlens::loss::Loss;
 use gradlens::model::Model;
 use gradlens::render::{Format, chain, render};
-use gradlens::trace::{ExplainRequest, Targets, Update, explain};
+use gradlens::trace::{ExplainRequest, Update, explain};
 use ndarray::array;
 
 /// Mazur's 2-2-2 sigmoid network (tests/mazur.rs has his numbers).
@@ -20,7 +21,7 @@ fn mazur() -> ExplainRequest {
     ExplainRequest {
         model,
         inputs: array![[0.05, 0.10]],
-        targets: Targets::Values(array![[0.01, 0.99]]),
+        targets: Targets::unnamed_values(array![[0.01, 0.99]]),
         update: Update::Sgd { learning_rate: 0.5 },
         loss: Loss::Quadratic,
         freeze_bias: true,

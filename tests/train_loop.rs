@@ -1,7 +1,7 @@
 //! The training loop's semantics, by hand on tiny data, and the two gradient paths against each
 //! other. (Agreement with JAX on Iris is tests/train_golden.rs.)
 
-use gradlens::data::{Dataset, ScaleKind, Target};
+use gradlens::data::{Dataset, ScaleKind, Targets};
 use gradlens::layers::{Dense, Init, Params, Softmax, serial};
 use gradlens::loss::Loss;
 use gradlens::model::Model;
@@ -22,7 +22,7 @@ fn two_rows() -> Dataset {
     Dataset {
         features: array![[1.0], [2.0]],
         feature_names: vec!["x".into()],
-        target: Target::Classes { labels: vec![0, 1], names: vec!["a".into(), "b".into()] },
+        target: Targets::Classes { labels: vec![0, 1], names: vec!["a".into(), "b".into()] },
     }
 }
 
@@ -94,7 +94,7 @@ fn a_regression_step_by_hand_on_every_engine() {
     let data = Dataset {
         features: array![[1.0], [2.0]],
         feature_names: vec!["x".into()],
-        target: Target::Values { values: array![[3.0], [5.0]], names: vec!["y".into()] },
+        target: Targets::Values { values: array![[3.0], [5.0]], names: vec!["y".into()] },
     };
     let model = Model::builder().dense(array![[0.0]], Some(array![[0.0]])).build().unwrap();
     let config = TrainConfig {

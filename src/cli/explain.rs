@@ -174,7 +174,7 @@ fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, 
     let name = |c: usize| names.and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);
     // An Iris row given another class than its own: allowed (it is a what-if), but said.
     if let (false, false, Some(targets), Some(labels)) =
-        (args.sample.is_empty(), args.target.is_empty(), request.targets.classes(), iris.labels())
+        (args.sample.is_empty(), args.target.is_empty(), request.targets.labels(), iris.labels())
     {
         for (&row, &target) in args.sample.iter().zip(targets) {
             let label = labels[row];

@@ -5,7 +5,7 @@
 //! see [`csv_reader`](super::csv_reader) for the format and `benches/csv.rs` for the speed.
 
 use super::csv_reader::{ReadError, Record, Records};
-use super::{Dataset, Target, TargetColumns};
+use super::{Dataset, TargetColumns, Targets};
 use crate::error::{Error, Result};
 use crate::safe_text::quoted;
 use ndarray::Array2;
@@ -365,7 +365,7 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
         Ok(())
     })?;
     let features = Array2::from_shape_vec((rows.count, feature_names.len()), rows.leading).expect("rows × features");
-    Ok(Dataset { features, feature_names, target: Target::Classes { labels, names: classes.names } })
+    Ok(Dataset { features, feature_names, target: Targets::Classes { labels, names: classes.names } })
 }
 
 /// A regression table: the numeric columns `wanted` (default: the last) are the targets, in that
@@ -395,7 +395,7 @@ fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dat
     Ok(Dataset {
         features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features"),
         feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
-        target: Target::Values {
+        target: Targets::Values {
             values: Array2::from_shape_vec((rows.count, k), rows.trailing).expect("rows × targets"),
             names: target_cols.iter().map(|&c| names[c].clone()).collect(),
         },

@@ -6,7 +6,7 @@
 //!
 //! # Shapes
 //! `features`: m×n (m rows, n features); classes: m indices, taken one-hot as m×classes;
-//! values: m×k. Either way the targets the loss reads are m×[`Target::width`].
+//! values: m×k. Either way the targets the loss reads are m×[`Targets::width`].
 
 mod csv_reader;
 mod csv_table;
@@ -37,14 +37,16 @@ pub struct Dataset {
     /// Feature (column) names, in column order.
     pub feature_names: Vec<String>,
     /// What each row should give.
-    pub target: Target,
+    pub target: Targets,
 }
 
-/// The targets of a table's rows. Which one a table has decides what training can measure:
-/// accuracy and a confusion matrix need classes, cross-entropy needs classes, and values are
-/// learned with the quadratic loss.
+/// What rows should give, with the names of what they give: the one spelling of "classes or
+/// values" in the library. A table's rows, a batch of a training run, the samples of an
+/// explanation and a training step all hold their targets as this. Which one a table has decides
+/// what training can measure: accuracy and a confusion matrix need classes, cross-entropy needs
+/// classes, and values are learned with the quadratic loss.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub enum Targets {
     /// A class per row.
     Classes {
         /// The class index of each row.
@@ -70,13 +72,26 @@ pub enum TargetKind {
     Values,
 }
 
-impl Target {
+impl Targets {
+    /// Classes known only by their number: class c is called "c" (as a numpy file's integer
+    /// labels are), for `k` classes.
+    pub fn numbered(labels: Vec<usize>, k: usize) -> Targets {
+        Targets::Classes { labels, names: (0..k).map(|c| c.to_string()).collect() }
+    }
+
+    /// Values whose columns have no names of their own: column j is called "y{j}" (as a numpy
+    /// file's are).
+    pub fn unnamed_values(values: Array2<f64>) -> Targets {
+        let names = (0..values.ncols()).map(|j| format!("y{j}")).collect();
+        Targets::Values { values, names }
+    }
+
     /// "3 classes" or "2 target values", for messages about a model's outputs.
     pub fn phrase(&self) -> String {
         match self {
-            Target::Classes { names, .. } => format!("{} classes", names.len()),
-            Target::Values { names, .. } if names.len() == 1 => "1 target value".to_string(),
-            Target::Values { names, .. } => format!("{} target values", names.len()),
+            Targets::Classes { names, .. } => format!("{} classes", names.len()),
+            Targets::Values { names, .. } if names.len() == 1 => "1 target value".to_string(),
+            Targets::Values { names, .. } => format!("{} target values", names.len()),
         }
     }
 
@@ -88,31 +103,31 @@ impl Target {
     /// The class names, or the value columns' names.
     pub fn names(&self) -> &[String] {
         match self {
-            Target::Classes { names, .. } | Target::Values { names, .. } => names,
+            Targets::Classes { names, .. } | Targets::Values { names, .. } => names,
         }
     }
 
     /// Which kind.
     pub fn kind(&self) -> TargetKind {
         match self {
-            Target::Classes { .. } => TargetKind::Classes,
-            Target::Values { .. } => TargetKind::Values,
+            Targets::Classes { .. } => TargetKind::Classes,
+            Targets::Values { .. } => TargetKind::Values,
         }
     }
 
     /// The class of each row; `None` for values.
     pub fn labels(&self) -> Option<&[usize]> {
         match self {
-            Target::Classes { labels, .. } => Some(labels),
-            Target::Values { .. } => None,
+            Targets::Classes { labels, .. } => Some(labels),
+            Targets::Values { .. } => None,
         }
     }
 
     /// How many rows.
     pub fn len(&self) -> usize {
         match self {
-            Target::Classes { labels, .. } => labels.len(),
-            Target::Values { values, .. } => values.nrows(),
+            Targets::Classes { labels, .. } => labels.len(),
+            Targets::Values { values, .. } => values.nrows(),
         }
     }
 
@@ -121,34 +136,22 @@ impl Target {
         self.len() == 0
     }
 
-    /// Row `i`'s target as the loss reads it, into `y` (k numbers): one-hot for a class.
-    pub fn write_row(&self, i: usize, y: &mut [f64]) {
-        match self {
-            Target::Classes { labels, .. } => write_one_hot(labels[i], y),
-            Target::Values { values, .. } => {
-                for (dst, &v) in y.iter_mut().zip(values.row(i)) {
-                    *dst = v;
-                }
-            }
-        }
-    }
-
     /// m×k: classes one-hot, values as they are.
     pub fn matrix(&self) -> Array2<f64> {
         match self {
-            Target::Classes { labels, names } => one_hot(labels, names.len()),
-            Target::Values { values, .. } => values.clone(),
+            Targets::Classes { labels, names } => one_hot(labels, names.len()),
+            Targets::Values { values, .. } => values.clone(),
         }
     }
 
     /// The rows `rows`, in that order.
-    pub fn select(&self, rows: &[usize]) -> Target {
+    pub fn select(&self, rows: &[usize]) -> Targets {
         match self {
-            Target::Classes { labels, names } => {
-                Target::Classes { labels: rows.iter().map(|&r| labels[r]).collect(), names: names.clone() }
+            Targets::Classes { labels, names } => {
+                Targets::Classes { labels: rows.iter().map(|&r| labels[r]).collect(), names: names.clone() }
             }
-            Target::Values { values, names } => {
-                Target::Values { values: values.select(ndarray::Axis(0), rows), names: names.clone() }
+            Targets::Values { values, names } => {
+                Targets::Values { values: values.select(ndarray::Axis(0), rows), names: names.clone() }
             }
         }
     }
@@ -249,8 +252,8 @@ impl Dataset {
     /// The class names (`None` for values): what a classifier's outputs are called.
     pub fn class_names(&self) -> Option<&[String]> {
         match &self.target {
-            Target::Classes { names, .. } => Some(names),
-            Target::Values { .. } => None,
+            Targets::Classes { names, .. } => Some(names),
+            Targets::Values { .. } => None,
         }
     }
 
@@ -363,9 +366,9 @@ impl Dataset {
             ));
         }
         Ok(match &self.target {
-            Target::Classes { labels, names } => stratified_split(labels, names.len(), test_fraction, rng),
+            Targets::Classes { labels, names } => stratified_split(labels, names.len(), test_fraction, rng),
             // Values have no strata: one stratum, every row, split at random.
-            Target::Values { .. } => stratified_split(&vec![0; self.len()], 1, test_fraction, rng),
+            Targets::Values { .. } => stratified_split(&vec![0; self.len()], 1, test_fraction, rng),
         })
     }
 
@@ -426,17 +429,12 @@ pub fn read_features_from(
     csv_table::parse_features(reader, name, names, width)
 }
 
-/// m×classes, a 1 at `[i, labels[i]]`.
+/// m×classes, a 1 at `[i, labels[i]]`: classes as the loss reads them. The one one-hot of the
+/// library ([`Targets::matrix`] calls it).
 pub fn one_hot(labels: &[usize], classes: usize) -> Array2<f64> {
     let mut y = Array2::zeros((labels.len(), classes));
     for (mut row, &c) in y.rows_mut().into_iter().zip(labels) {
-        write_one_hot(c, row.as_slice_mut().expect("a row-major matrix"));
+        row[c] = 1.0;
     }
     y
-}
-
-/// Class `c` as the loss reads it, into `y` (one number per class): 1 at `c`, 0 elsewhere.
-pub fn write_one_hot(c: usize, y: &mut [f64]) {
-    y.fill(0.0);
-    y[c] = 1.0;
 }

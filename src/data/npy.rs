@@ -17,7 +17,7 @@
 //!   the final buffer (page-cache speed, no second copy); other types are decoded in 1 MiB chunks.
 //! - A FIFO that no process opens for writing is given up on after 10 s, as for a CSV.
 
-use super::{Dataset, Target, TargetKind};
+use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::limits;
 use ndarray::{Array2, ShapeBuilder};
@@ -513,21 +513,30 @@ fn features_of(numbers: Numbers<f64>, what: &str) -> Result<Array2<f64>> {
     Ok(Array2::from_shape_vec(shape, values).expect("the shape's size was read"))
 }
 
-/// Value targets: 2-D (n×k), or 1-D taken as one column.
-fn values_of(numbers: Numbers<f64>) -> Result<Array2<f64>> {
-    match numbers.header.shape.len() {
+/// Value targets: 2-D (n×k), or 1-D taken as one column, every one finite (`file` names them in
+/// the message).
+fn values_of(numbers: Numbers<f64>, file: &Path) -> Result<Targets> {
+    let values = match numbers.header.shape.len() {
         1 => {
             let n = numbers.values.len();
-            Ok(Array2::from_shape_vec((n, 1), numbers.values).expect("n numbers"))
+            Array2::from_shape_vec((n, 1), numbers.values).expect("n numbers")
         }
-        _ => features_of(numbers, "value targets"),
+        _ => features_of(numbers, "value targets")?,
+    };
+    if let Some((i, j)) = values.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
+        return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
     }
+    Ok(Targets::unnamed_values(values))
 }
 
-/// What a file's `y` holds, read by kind.
-enum Ys {
-    Classes(Vec<i64>),
-    Values(Array2<f64>),
+/// Class targets from integer labels: the distinct labels in ascending order are the classes,
+/// each named by its number.
+fn classes_of(values: Vec<i64>) -> Targets {
+    let mut distinct = values.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
+    Targets::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() }
 }
 
 /// Reads a `.npy` file's numbers.
@@ -632,53 +641,36 @@ impl Dataset {
         const FEATURES: &str = "features must be a 2-D float64 or float32 array";
         const VALUES: &str = "value targets must be a 1-D or 2-D float64 or float32 array";
         let is_npz = data.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
-        let (features, ys) = if is_npz {
+        let (features, target) = if is_npz {
             if labels.is_some() {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
             let mut npz = Archive::open(data, limits)?;
             let x = features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?;
             let y = match kind {
-                TargetKind::Classes => Ys::Classes(npz.read(&["y", "labels"], label, is_label, LABELS)?.values),
-                TargetKind::Values => Ys::Values(values_of(npz.read(&["y", "labels"], float, is_values, VALUES)?)?),
+                TargetKind::Classes => classes_of(npz.read(&["y", "labels"], label, is_label, LABELS)?.values),
+                TargetKind::Values => values_of(npz.read(&["y", "labels"], float, is_values, VALUES)?, data)?,
             };
             (x, y)
         } else {
             let labels = labels.ok_or_else(|| bad(data, "a .npy of features needs --labels y.npy"))?;
             let y = match kind {
-                TargetKind::Classes => Ys::Classes(read_npy(labels, limits, label, is_label, LABELS)?.values),
-                TargetKind::Values => Ys::Values(values_of(read_npy(labels, limits, float, is_values, VALUES)?)?),
+                TargetKind::Classes => classes_of(read_npy(labels, limits, label, is_label, LABELS)?.values),
+                TargetKind::Values => values_of(read_npy(labels, limits, float, is_values, VALUES)?, labels)?,
             };
             (features_of(read_npy(data, limits, float, is_features, FEATURES)?, "features")?, y)
         };
-        let (rows, what) = match &ys {
-            Ys::Classes(labels) => (labels.len(), "labels"),
-            Ys::Values(values) => (values.nrows(), "rows of targets"),
+        let what = match target.kind() {
+            TargetKind::Classes => "labels",
+            TargetKind::Values => "rows of targets",
         };
-        if features.nrows() != rows {
-            return Err(bad(data, format!("{} rows of features but {rows} {what}", features.nrows())));
+        if features.nrows() != target.len() {
+            return Err(bad(data, format!("{} rows of features but {} {what}", features.nrows(), target.len())));
         }
         if let Some(i) = features.as_slice().expect("row-major").iter().position(|v| !v.is_finite()) {
             let f = features.ncols();
             return Err(at(data, Some(i / f + 1), Some(i % f + 1), "not a finite number"));
         }
-        let target = match ys {
-            Ys::Classes(values) => {
-                let mut distinct = values.clone();
-                distinct.sort_unstable();
-                distinct.dedup();
-                let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
-                Target::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() }
-            }
-            Ys::Values(values) => {
-                if let Some((i, j)) = values.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
-                    let file = labels.unwrap_or(data);
-                    return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
-                }
-                let names = (0..values.ncols()).map(|j| format!("y{j}")).collect();
-                Target::Values { values, names }
-            }
-        };
         Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }
 }

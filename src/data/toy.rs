@@ -9,7 +9,7 @@
 //! The two classes are called `blue` and `orange`, as Playground colours them; half the points
 //! (the odd one extra) are blue.
 
-use super::{Dataset, Target, TargetKind};
+use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
 use rand::{Rng, RngExt};
@@ -99,14 +99,14 @@ impl Toy {
             return Ok(Dataset {
                 features: x.slice(ndarray::s![.., 0..1]).to_owned(),
                 feature_names: vec!["x".into()],
-                target: Target::Values { values: y, names: vec!["y".into()] },
+                target: Targets::Values { values: y, names: vec!["y".into()] },
             });
         }
         x.mapv_inplace(|v| v + noise * jitter(rng));
         Ok(Dataset {
             features: x,
             feature_names: vec!["x1".into(), "x2".into()],
-            target: Target::Classes { labels, names: vec!["blue".into(), "orange".into()] },
+            target: Targets::Classes { labels, names: vec!["blue".into(), "orange".into()] },
         })
     }
 }
@@ -219,7 +219,7 @@ mod tests {
         // Row 7 is orange's 4th point (i = 3 of n = 5): radius 3/5.
         assert!((radius(&s, 7) - 0.6).abs() < 1e-15);
         let curve = make(Toy::Curve, 30, 0.0, 1);
-        let Target::Values { values, .. } = &curve.target else { panic!("values") };
+        let Targets::Values { values, .. } = &curve.target else { panic!("values") };
         for i in 0..30 {
             assert!((values[[i, 0]] - (PI * curve.features[[i, 0]]).sin()).abs() < 1e-15);
         }

@@ -4,6 +4,7 @@
 //! [`crate::train`], the compiled engine's in `engine::compiled::train`), so that neither engine
 //! imports the other's module; [`crate::train`] re-exports them.
 
+use crate::data::Targets;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{Loss, Penalty};
 use crate::model::Model;
@@ -68,10 +69,8 @@ pub struct Step<'a> {
     pub model: &'a Model,
     /// The batch's rows, scaled; batch×features.
     pub x: &'a Array2<f64>,
-    /// The batch's targets as the loss reads them (classes one-hot); batch×outputs.
-    pub y: &'a Array2<f64>,
-    /// The batch's classes, when the targets are classes.
-    pub labels: Option<&'a [usize]>,
+    /// The batch's targets, with their names.
+    pub targets: &'a Targets,
     /// The optimizer's state before the step (momentum's velocity, adam's moments).
     pub state: &'a OptState,
 }

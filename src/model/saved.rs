@@ -4,7 +4,7 @@
 
 use super::{Model, ModelLayer};
 use crate::activation::Activation;
-use crate::data::{Dataset, Scaler, Target, TargetKind};
+use crate::data::{Dataset, Scaler, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::update::{Optimizer, OptimizerState};
@@ -63,10 +63,10 @@ impl Head {
     }
 
     /// The head of a model trained on `target`.
-    pub fn of(target: &Target) -> Head {
+    pub fn of(target: &Targets) -> Head {
         match target {
-            Target::Classes { names, .. } => Head::Classes(names.clone()),
-            Target::Values { names, .. } => Head::Values(names.clone()),
+            Targets::Classes { names, .. } => Head::Classes(names.clone()),
+            Targets::Values { names, .. } => Head::Values(names.clone()),
         }
     }
 }
@@ -565,8 +565,8 @@ pub fn misfit(model: &Model, file: Option<&ModelFile>, data: &Dataset, data_name
     }
     let file = file?;
     let (kind, order) = match &data.target {
-        Target::Classes { .. } => ("classes", " of first appearance"),
-        Target::Values { .. } => ("target values", " of --label"),
+        Targets::Classes { .. } => ("classes", " of first appearance"),
+        Targets::Values { .. } => ("target values", " of --label"),
     };
     match &file.head {
         Some(head) if head.kind() != data.target.kind() => {

@@ -22,7 +22,7 @@ pub const MAX_SHOWN_NUMBERS: usize = 12;
 pub fn tape_dot(req: &ExplainRequest) -> Result<String> {
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
     let x = scaled.as_ref().unwrap_or(&req.inputs);
-    let y = req.targets.matrix(req.model.out_width());
+    let y = req.targets.matrix();
     let pass = Pass::forward(&req.model, x, &y, req.loss)?;
     let grads = pass.backward();
     Ok(graph(&pass, &grads, &leaf_names(&pass), req.penalty.is_none()))
@@ -125,7 +125,7 @@ mod tests {
     fn the_blogs_tape_has_a_node_per_entry_and_the_loss_gradient_1() {
         let req = ExplainRequest::blog();
         let dot = tape_dot(&req).unwrap();
-        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(3), req.loss).unwrap();
+        let pass = Pass::forward(&req.model, &req.inputs, &req.targets.matrix(), req.loss).unwrap();
         let ops = (0..pass.tape.len()).filter(|&i| pass.tape.producer(Var(i)).is_some()).count();
         assert_eq!(dot.matches("class=\"op\"").count(), ops);
         assert_eq!(dot.matches("class=\"leaf\"").count(), pass.tape.len() - ops);

@@ -28,10 +28,11 @@
 //! ```
 
 use crate::data::Dataset;
+use crate::data::Targets;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile, ModelLayer, TrainingRecord};
-use crate::trace::{ExplainRequest, Explanation, LayerTrace, Targets, Update, explain};
+use crate::trace::{ExplainRequest, Explanation, LayerTrace, Update, explain};
 use crate::update::{Optimizer, Tuning};
 use ndarray::Array2;
 use serde::Deserialize;
@@ -184,11 +185,16 @@ impl ExplainOptions {
             }
             feature_names.get_or_insert(table.feature_names.clone());
             let rows = table.select(&self.sample);
-            (rows.features, Some(Targets::from(rows.target)), (Setting::Sample, "a table row"))
+            (rows.features, Some(rows.target), (Setting::Sample, "a table row"))
         } else if !self.x.is_empty() {
             (matrix(Setting::Inputs, &self.x, "sample")?, None, (Setting::Inputs, "a sample"))
         } else {
-            (blog.inputs.clone(), Some(blog.targets.clone()), (Setting::Inputs, "the post's sample (no x given)"))
+            let labels = blog.targets.labels().expect("the post's target is a class").to_vec();
+            (
+                blog.inputs.clone(),
+                Some(classes(labels, class_names.as_deref(), model.out_width())),
+                (Setting::Inputs, "the post's sample (no x given)"),
+            )
         };
         // Checked here as well as in `explain`, to name where the samples came from.
         if inputs.ncols() != model.in_width() {
@@ -215,10 +221,14 @@ impl ExplainOptions {
                         "give every sample a class, or every sample its numbers, not a mix",
                     )
                 })?;
-                Targets::Values(matrix(Setting::Targets, &rows, "sample")?)
+                let values = matrix(Setting::Targets, &rows, "sample")?;
+                match file.and_then(ModelFile::targets).filter(|names| names.len() == values.ncols()) {
+                    Some(names) => Targets::Values { values, names: names.to_vec() },
+                    None => Targets::unnamed_values(values),
+                }
             } else {
-                let classes = self.target.iter().map(|t| class_index(t, outputs, class_names.as_deref()));
-                Targets::Classes(classes.collect::<Result<Vec<_>>>()?)
+                let labels = self.target.iter().map(|t| class_index(t, outputs, class_names.as_deref()));
+                classes(labels.collect::<Result<Vec<_>>>()?, class_names.as_deref(), outputs)
             }
         } else if let Some(t) = sample_targets.filter(|_| self.x.is_empty()) {
             t
@@ -233,7 +243,7 @@ impl ExplainOptions {
                 format!("the model predicts values ({what}): give each sample its numbers"),
             ));
         } else if m == 1 {
-            Targets::Classes(vec![0])
+            classes(vec![0], class_names.as_deref(), outputs)
         } else {
             return Err(Error::invalid(Setting::Targets, format!("give one class per sample ({m} samples)")));
         };
@@ -294,6 +304,14 @@ impl ExplainOptions {
             Optimizer::Sgd { step_size } => Update::Sgd { learning_rate: step_size },
             Optimizer::Momentum { .. } | Optimizer::Adam { .. } => Update::Run { optimizer, memory },
         })
+    }
+}
+
+/// Class targets, named as the model's classes when their names are known, else by number.
+fn classes(labels: Vec<usize>, names: Option<&[String]>, k: usize) -> Targets {
+    match names {
+        Some(names) => Targets::Classes { labels, names: names.to_vec() },
+        None => Targets::numbered(labels, k),
     }
 }
 

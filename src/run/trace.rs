@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::loss::{Loss, Penalty};
-use crate::trace::{ExplainRequest, Explanation, LayerTrace, Matrix, Targets, Update, explain};
+use crate::trace::{ExplainRequest, Explanation, LayerTrace, Matrix, Update, explain};
 use crate::train::Step;
 use crate::update::{Optimizer, OptimizerState};
 use serde::Serialize;
@@ -73,10 +73,7 @@ impl TraceFormat {
             model: step.model.clone(),
             inputs: step.x.clone(),
             scaler: None,
-            targets: match step.labels {
-                Some(labels) => Targets::Classes(labels.to_vec()),
-                None => Targets::Values(step.y.clone()),
-            },
+            targets: step.targets.clone(),
             update: Update::Run {
                 optimizer: self.optimizer,
                 memory: OptimizerState { t: step.step, ..step.state.memory().clone() },

@@ -4,7 +4,7 @@
 
 use super::error::{ApiError, parse_body, shorten};
 use super::{AppState, MAX_ANSWER, MAX_EXPLAIN_WORK, MAX_PARAMETERS, MAX_SAMPLES};
-use crate::data::{Dataset, Target, TargetColumns, TargetKind};
+use crate::data::{Dataset, TargetColumns, TargetKind, Targets};
 use crate::model::Head;
 use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
@@ -344,11 +344,11 @@ pub async fn part(
 fn summary(id: &str, t: &Dataset) -> Value {
     let rows = 0..t.len().min(PREVIEW_ROWS);
     let (kind, preview): (&str, Vec<Value>) = match &t.target {
-        Target::Classes { labels, .. } => (
+        Targets::Classes { labels, .. } => (
             "classes",
             rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "class": labels[r] })).collect(),
         ),
-        Target::Values { values, .. } => (
+        Targets::Values { values, .. } => (
             "values",
             rows.map(|r| json!({ "row": r, "values": t.features.row(r).to_vec(), "target": values.row(r).to_vec() }))
                 .collect(),
@@ -409,7 +409,7 @@ pub async fn upload(
         let table = Dataset::from_csv_bytes(&bytes, &name, &target_columns)?;
         table.check_trainable(&name)?;
         // A column of many different numbers is not made into classes without asking.
-        if let (Target::Classes { names, .. }, false) = (&table.target, asked)
+        if let (Targets::Classes { names, .. }, false) = (&table.target, asked)
             && names.len() > MAX_NUMBER_CLASSES
             && names.iter().all(|n| n.trim().parse::<f64>().is_ok())
         {

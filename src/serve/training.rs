@@ -18,7 +18,7 @@ use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
-use crate::trace::{ExplainRequest, Targets, Update, explain};
+use crate::trace::{ExplainRequest, Update, explain};
 use crate::train::{EpochStats, Observer};
 use axum::Json;
 use axum::body::Bytes;
@@ -203,7 +203,7 @@ pub async fn epoch(
             model: model.clone(),
             inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
-            targets: Targets::from(s.train.target.select(&[0])),
+            targets: s.train.target.select(&[0]),
             update: Update::Sgd { learning_rate: s.step_size },
             loss: s.loss,
             freeze_bias: false,

@@ -10,7 +10,7 @@ use super::{
     SoftmaxTrace, StepState,
 };
 use crate::autodiff::{Gradients, Var};
-use crate::data::{Scaler, one_hot};
+use crate::data::{Scaler, Targets};
 use crate::engine::tape::Pass;
 use crate::error::{Error, Result, Setting, shape};
 use crate::layers::Params;
@@ -39,49 +39,6 @@ pub enum Update {
         /// Its state before the step.
         memory: OptimizerState,
     },
-}
-
-/// What each sample of a batch should give.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Targets {
-    /// A class index per sample: the target is its one-hot row.
-    Classes(Vec<usize>),
-    /// A row of numbers per sample (regression, Mazur's 0.01 and 0.99), m×k; the quadratic loss only.
-    Values(Array2<f64>),
-}
-
-/// A table's rows' targets, without their names.
-impl From<crate::data::Target> for Targets {
-    fn from(target: crate::data::Target) -> Self {
-        match target {
-            crate::data::Target::Classes { labels, .. } => Targets::Classes(labels),
-            crate::data::Target::Values { values, .. } => Targets::Values(values),
-        }
-    }
-}
-
-impl From<Vec<usize>> for Targets {
-    fn from(classes: Vec<usize>) -> Self {
-        Targets::Classes(classes)
-    }
-}
-
-impl Targets {
-    /// y, m×k: one-hot rows for classes.
-    pub fn matrix(&self, k: usize) -> Array2<f64> {
-        match self {
-            Targets::Classes(c) => one_hot(c, k),
-            Targets::Values(v) => v.clone(),
-        }
-    }
-
-    /// The class indices, when the targets are classes.
-    pub fn classes(&self) -> Option<&[usize]> {
-        match self {
-            Targets::Classes(c) => Some(c),
-            Targets::Values(_) => None,
-        }
-    }
 }
 
 /// What to explain: a model, a batch and a step.
@@ -119,7 +76,7 @@ impl ExplainRequest {
             model,
             inputs: ndarray::array![[0.81, 0.57, 0.28, 0.84]],
             scaler: None,
-            targets: Targets::Classes(vec![0]),
+            targets: Targets::numbered(vec![0], 3),
             update: Update::Sgd { learning_rate: 0.25 },
             loss: Loss::default(),
             freeze_bias: false,
@@ -150,34 +107,36 @@ impl ExplainRequest {
         if let Some(v) = self.inputs.iter().find(|v| !v.is_finite()) {
             return Err(Error::invalid(Setting::Inputs, format!("{v} is not a finite number")));
         }
-        let given = match &self.targets {
-            Targets::Classes(c) => c.len(),
-            Targets::Values(v) => v.nrows(),
-        };
-        if given != self.inputs.nrows() {
+        if self.targets.len() != self.inputs.nrows() {
             return Err(Error::invalid(
                 Setting::Targets,
-                format!("{given} given for {} samples: give one per sample", self.inputs.nrows()),
+                format!("{} given for {} samples: give one per sample", self.targets.len(), self.inputs.nrows()),
             ));
         }
         match &self.targets {
-            Targets::Classes(c) => {
-                if let Some(t) = c.iter().find(|&&t| t >= k) {
+            Targets::Classes { labels, names } => {
+                if let Some(t) = labels.iter().find(|&&t| t >= k) {
                     return Err(Error::invalid_value(
                         Setting::Targets,
                         t,
                         format!("the model has {k} classes, 0 to {}", k - 1),
                     ));
                 }
-            }
-            Targets::Values(v) => {
-                if v.ncols() != k {
+                if names.len() != k {
                     return Err(Error::invalid(
                         Setting::Targets,
-                        format!("{} numbers per sample but the model has {k} outputs", v.ncols()),
+                        format!("{} classes named but the model has {k} outputs", names.len()),
                     ));
                 }
-                if let Some(t) = v.iter().find(|t| !t.is_finite()) {
+            }
+            Targets::Values { values, .. } => {
+                if values.ncols() != k {
+                    return Err(Error::invalid(
+                        Setting::Targets,
+                        format!("{} numbers per sample but the model has {k} outputs", values.ncols()),
+                    ));
+                }
+                if let Some(t) = values.iter().find(|t| !t.is_finite()) {
                     return Err(Error::invalid(Setting::Targets, format!("{t} is not a finite number")));
                 }
                 self.loss.check_targets(crate::data::TargetKind::Values, Setting::Targets)?;
@@ -192,7 +151,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     req.validate()?;
     let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
     let (model, x, loss_fn) = (&req.model, scaled.as_ref().unwrap_or(&req.inputs), req.loss);
-    let y = req.targets.matrix(model.out_width());
+    let y = req.targets.matrix();
 
     let pass = Pass::forward(model, x, &y, loss_fn)?;
     // Finite inputs can still overflow a layer (x = 1e308): say so rather than explain NaN.
@@ -293,7 +252,7 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         raw_inputs: scaled.is_some().then(|| req.inputs.clone().into()),
         scaler: req.scaler.clone(),
         targets: y.into(),
-        target_classes: req.targets.classes().map(<[usize]>::to_vec),
+        target_classes: req.targets.labels().map(<[usize]>::to_vec),
         class_names: req.class_names.clone(),
         feature_names: req.feature_names.clone(),
         logits: logits.into(),

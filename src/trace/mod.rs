@@ -10,7 +10,7 @@ mod build;
 pub mod check;
 mod matrix;
 
-pub use build::{ExplainRequest, Targets, Update, explain};
+pub use build::{ExplainRequest, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 

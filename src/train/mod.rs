@@ -16,7 +16,7 @@
 
 pub mod report;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Targets};
 use crate::engine::hand::hand_grad;
 use crate::engine::tape::value_and_grad;
 pub use crate::engine::training::{Api, EpochStats, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult};
@@ -30,32 +30,18 @@ use rand::seq::SliceRandom;
 pub use crate::activation::Activation;
 pub use crate::model::{ModelSpec, OutputLayer};
 
-/// A batch's rows, with their targets as the loss reads them (classes one-hot); refilled in
-/// place when the order changes.
+/// A batch's rows, their targets, and the targets as the loss reads them (classes one-hot);
+/// refilled when the order changes.
 struct Batch {
     x: Array2<f64>,
+    targets: Targets,
     y: Array2<f64>,
-    /// The class of each row, when the targets are classes.
-    labels: Option<Vec<usize>>,
 }
 
 impl Batch {
-    fn new(rows: usize, features: usize, data: &Dataset) -> Batch {
-        Batch {
-            x: Array2::zeros((rows, features)),
-            y: Array2::zeros((rows, data.target.width())),
-            labels: data.labels().map(|_| vec![0; rows]),
-        }
-    }
-
-    fn fill(&mut self, data: &Dataset, rows: &[usize]) {
-        for (r, &i) in rows.iter().enumerate() {
-            self.x.row_mut(r).assign(&data.features.row(i));
-            data.target.write_row(i, self.y.row_mut(r).as_slice_mut().expect("a row-major batch"));
-            if let (Some(labels), Some(all)) = (&mut self.labels, data.labels()) {
-                labels[r] = all[i];
-            }
-        }
+    fn new(data: &Dataset, rows: &[usize]) -> Batch {
+        let targets = data.target.select(rows);
+        Batch { x: data.features.select(ndarray::Axis(0), rows), y: targets.matrix(), targets }
     }
 }
 
@@ -70,17 +56,12 @@ pub fn train<R: Rng + ?Sized>(
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
     check(config, &model, train, test)?;
-    let (n, features) = (train.len(), train.features.ncols());
+    let n = train.len();
     let batch_size = config.batch_size.unwrap_or(n).min(n);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut batches: Vec<Batch> =
-        order.chunks(batch_size).map(|rows| Batch::new(rows.len(), features, train)).collect();
-    let refill = |batches: &mut [Batch], order: &[usize]| {
-        for (batch, rows) in batches.iter_mut().zip(order.chunks(batch_size)) {
-            batch.fill(train, rows);
-        }
-    };
-    refill(&mut batches, &order);
+    let batches_of =
+        |order: &[usize]| -> Vec<Batch> { order.chunks(batch_size).map(|rows| Batch::new(train, rows)).collect() };
+    let mut batches: Vec<Batch> = batches_of(&order);
 
     let opt = config.optimizer;
     let mut state = opt.init(&model.params());
@@ -91,7 +72,7 @@ pub fn train<R: Rng + ?Sized>(
         // One batch holds every row whatever the order: nothing to shuffle.
         if config.shuffle && batches.len() > 1 {
             order.shuffle(rng);
-            refill(&mut batches, &order);
+            batches = batches_of(&order);
         }
         let mut total = 0.0;
         for batch in &batches {
@@ -101,8 +82,7 @@ pub fn train<R: Rng + ?Sized>(
                     step,
                     model: &current,
                     x: &batch.x,
-                    y: &batch.y,
-                    labels: batch.labels.as_deref(),
+                    targets: &batch.targets,
                     state: &state,
                 })?;
             }

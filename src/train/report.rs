@@ -89,8 +89,8 @@ impl DataReport {
             features: data.feature_names.clone(),
             classes: data.class_names().map(<[String]>::to_vec),
             targets: match &data.target {
-                crate::data::Target::Values { names, .. } => Some(names.clone()),
-                crate::data::Target::Classes { .. } => None,
+                crate::data::Targets::Values { names, .. } => Some(names.clone()),
+                crate::data::Targets::Classes { .. } => None,
             },
         }
     }
@@ -213,7 +213,7 @@ mod tests {
         Dataset {
             features: rows,
             feature_names: names(&["x1", "x2"]),
-            target: crate::data::Target::Classes { labels, names: names(&["a", "b"]) },
+            target: crate::data::Targets::Classes { labels, names: names(&["a", "b"]) },
         }
     }
 

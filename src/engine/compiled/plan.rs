@@ -14,6 +14,7 @@ use super::kernels::{
     softmax_columns, softmax_cross_entropy, sum,
 };
 use super::spec::{LayerSpec, NetSpec};
+use crate::data::Targets;
 use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{Loss, Penalty};
@@ -62,13 +63,57 @@ impl<'a, F> Batch<'a, F> {
     }
 }
 
-/// What a batch's m samples should give.
-#[derive(Clone, Copy)]
-pub enum Targets<'a, F> {
-    /// A class index per sample (m).
-    Classes(&'a [usize]),
-    /// k numbers per sample, m×k row-major (the quadratic loss only).
-    Values(&'a [F]),
+/// Which of a data set's rows a batch holds, in order. The plan reads the batch's targets from
+/// the data set's own [`Targets`] at these rows: no copy of them in the engine's type.
+#[derive(Clone, Copy, Debug)]
+pub enum Picked<'a> {
+    /// Rows `start..end`, in the data's order.
+    Span {
+        /// The first row.
+        start: usize,
+        /// One past the last.
+        end: usize,
+    },
+    /// These rows (a shuffled batch).
+    Rows(&'a [usize]),
+}
+
+impl<'a> Picked<'a> {
+    /// How many rows.
+    pub fn len(self) -> usize {
+        match self {
+            Picked::Span { start, end } => end - start,
+            Picked::Rows(rows) => rows.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The data row of the batch's sample `j`.
+    fn row(self, j: usize) -> usize {
+        match self {
+            Picked::Span { start, .. } => start + j,
+            Picked::Rows(rows) => rows[j],
+        }
+    }
+
+    /// The batch's classes, from `all` (the data set's): a slice of it, or gathered into `buf`.
+    fn labels<'b>(self, all: &'b [usize], buf: &'b mut Vec<usize>) -> &'b [usize]
+    where
+        'a: 'b,
+    {
+        match self {
+            Picked::Span { start, end } => &all[start..end],
+            Picked::Rows(rows) => {
+                buf.clear();
+                buf.extend(rows.iter().map(|&i| all[i]));
+                buf
+            }
+        }
+    }
 }
 
 /// The compiled network.
@@ -91,6 +136,8 @@ pub struct Plan<F: Real> {
     g_below: Vec<F>,
     stats: ColStats<F>,
     classes: Vec<usize>,
+    /// A shuffled batch's classes, gathered.
+    labels: Vec<usize>,
     /// ∂E/∂params after [`Plan::loss_and_grad`], in the flat layout.
     pub grad: Vec<F>,
     first_dense: usize,
@@ -150,6 +197,7 @@ impl<F: Real> Plan<F> {
             g_below: vec![F::zero(); widest * capacity],
             stats: ColStats::new(capacity, classes.max(widest)),
             classes: vec![0; capacity],
+            labels: Vec::with_capacity(capacity),
             grad: vec![F::zero(); spec.param_count()],
             spec,
             capacity,
@@ -256,12 +304,16 @@ impl<F: Real> Plan<F> {
     /// of its samples the parameters given class right.
     ///
     /// # Shapes
-    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `y`: m targets.
-    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> BatchOut<F> {
-        if let (true, true, Targets::Classes(labels)) = (self.tiny, x.m < TINY_BATCH, y) {
-            return self.tiny_loss_and_grad(params, x, labels);
+    /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `y`: the data
+    /// set's targets, of which `rows` picks the batch's m.
+    pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, y: &Targets, rows: Picked) -> BatchOut<F> {
+        if let (true, true, Targets::Classes { labels: all, .. }) = (self.tiny, x.m < TINY_BATCH, y) {
+            let mut buf = std::mem::take(&mut self.labels);
+            let out = self.tiny_loss_and_grad(params, x, rows.labels(all, &mut buf));
+            self.labels = buf;
+            return out;
         }
-        let (out, cur) = self.loss_at_output(params, x, y);
+        let (out, cur) = self.loss_at_output(params, x, y, rows);
         self.backward(params, x, x.m, cur);
         out
     }
@@ -338,32 +390,31 @@ impl<F: Real> Plan<F> {
     ///
     /// # Shapes
     /// As [`Plan::loss_and_grad`].
-    pub fn loss(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> BatchOut<F> {
-        self.loss_at_output(params, x, y).0
+    pub fn loss(&mut self, params: &[F], x: Batch<F>, y: &Targets, rows: Picked) -> BatchOut<F> {
+        self.loss_at_output(params, x, y, rows).0
     }
 
     /// The forward pass, the loss, and its gradient at the output of layer `cur` (in `self.g`),
     /// where the backward pass starts; returns both.
-    fn loss_at_output(&mut self, params: &[F], x: Batch<F>, y: Targets<F>) -> (BatchOut<F>, usize) {
+    fn loss_at_output(&mut self, params: &[F], x: Batch<F>, y: &Targets, rows: Picked) -> (BatchOut<F>, usize) {
         let m = x.m;
         let k = self.k;
-        match y {
-            Targets::Classes(labels) => assert_eq!(labels.len(), m, "one label per sample"),
-            Targets::Values(values) => assert_eq!(values.len(), m * k, "k values per sample"),
-        }
+        assert_eq!(rows.len(), m, "one target per sample");
+        assert_eq!(y.width(), k, "a target per output");
         let layers = self.spec.layers.len();
         self.forward(params, x, self.computed_layers());
         match (self.spec.loss, y) {
-            (Loss::CrossEntropy { .. }, Targets::Classes(labels)) => {
+            (Loss::CrossEntropy { .. }, Targets::Classes { labels: all, .. }) => {
                 let logits = &self.vals[layers - 2];
+                let labels = rows.labels(all, &mut self.labels);
                 let out = softmax_cross_entropy(logits, k, m, labels, self.ln_base, &mut self.g, &mut self.stats);
                 (out, layers - 2)
             }
-            (Loss::CrossEntropy { .. }, Targets::Values(_)) => {
+            (Loss::CrossEntropy { .. }, Targets::Values { .. }) => {
                 unreachable!("cross-entropy reads classes: Loss::check_targets refuses values before a run")
             }
             (Loss::Quadratic, y) => {
-                let out = self.quadratic_output_grad(y, m);
+                let out = self.quadratic_output_grad(y, rows, m);
                 (out, if self.fused_free_softmax_last() { layers - 2 } else { layers - 1 })
             }
         }
@@ -427,7 +478,7 @@ impl<F: Real> Plan<F> {
     /// E = (1/m) Σ_samples ½‖y − ŷ‖² and its gradient (ŷ − y)/m at the output, taken back
     /// through a softmax (ŷ ⊙ (g − ⟨g, ŷ⟩)) or log-softmax (g − softmax·Σg) output layer, into
     /// `self.g`.
-    fn quadratic_output_grad(&mut self, targets: Targets<F>, m: usize) -> BatchOut<F> {
+    fn quadratic_output_grad(&mut self, targets: &Targets, rows: Picked, m: usize) -> BatchOut<F> {
         let layers = self.spec.layers.len();
         let k = self.widths[layers - 1];
         let y_hat = &self.vals[layers - 1];
@@ -436,14 +487,14 @@ impl<F: Real> Plan<F> {
         for c in 0..k {
             for j in 0..m {
                 let y = match targets {
-                    Targets::Classes(labels) => {
-                        if labels[j] == c {
+                    Targets::Classes { labels, .. } => {
+                        if labels[rows.row(j)] == c {
                             F::one()
                         } else {
                             F::zero()
                         }
                     }
-                    Targets::Values(values) => values[j * k + c],
+                    Targets::Values { values, .. } => F::of(values[[rows.row(j), c]]),
                 };
                 let d = y_hat[c * m + j] - y;
                 total = total + half * d * d;
@@ -452,11 +503,11 @@ impl<F: Real> Plan<F> {
         }
         // Classes are counted right or wrong; values have no "right" (their figures are the loss).
         let correct = match targets {
-            Targets::Classes(labels) => {
+            Targets::Classes { labels, .. } => {
                 argmax_columns(y_hat, k, m, &mut self.classes, &mut self.stats);
-                self.classes[..m].iter().zip(labels).filter(|(c, l)| c == l).count()
+                self.classes[..m].iter().enumerate().filter(|&(j, &c)| c == labels[rows.row(j)]).count()
             }
-            Targets::Values(_) => 0,
+            Targets::Values { .. } => 0,
         };
         let logits_finite = y_hat[..k * m].iter().fold(true, |ok, v| ok & v.is_finite());
         match self.spec.layers[layers - 1] {

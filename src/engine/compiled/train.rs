@@ -10,10 +10,10 @@
 
 use super::kernels::Gemm;
 use super::optim::FlatOptimizer;
-use super::plan::{Batch, Targets};
+use super::plan::{Batch, Picked};
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
-use crate::data::{Dataset, Target};
+use crate::data::{Dataset, Targets};
 use crate::engine::training::{EpochStats, Observer, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
@@ -124,55 +124,6 @@ impl<'a, F: Real> Rows<'a, F> {
     }
 }
 
-/// A data set's targets as the plan reads them.
-enum Ys<'a, F> {
-    /// The data set's own class indices.
-    Classes(&'a [usize]),
-    /// Its values in the engine's type, n×k row-major.
-    Values { values: Vec<F>, k: usize },
-}
-
-impl<'a, F: Real> Ys<'a, F> {
-    fn of(data: &'a Dataset) -> Ys<'a, F> {
-        match &data.target {
-            Target::Classes { labels, .. } => Ys::Classes(labels),
-            Target::Values { values, .. } => {
-                Ys::Values { values: values.iter().map(|&v| F::of(v)).collect(), k: values.ncols() }
-            }
-        }
-    }
-
-    fn classes(&self) -> bool {
-        matches!(self, Ys::Classes(_))
-    }
-
-    /// Rows [start, end): a slice of the targets.
-    fn batch(&self, start: usize, end: usize) -> Targets<'_, F> {
-        match self {
-            Ys::Classes(labels) => Targets::Classes(&labels[start..end]),
-            Ys::Values { values, k } => Targets::Values(&values[start * k..end * k]),
-        }
-    }
-
-    /// The rows `picked`, copied into `classes` or `values` (whichever this holds).
-    fn gather<'b>(&self, picked: &[usize], classes: &'b mut [usize], values: &'b mut [F]) -> Targets<'b, F> {
-        match self {
-            Ys::Classes(labels) => {
-                for (l, &i) in classes.iter_mut().zip(picked) {
-                    *l = labels[i];
-                }
-                Targets::Classes(&classes[..picked.len()])
-            }
-            Ys::Values { values: all, k } => {
-                for (row, &i) in values.chunks_exact_mut(*k).zip(picked) {
-                    row.copy_from_slice(&all[i * k..(i + 1) * k]);
-                }
-                Targets::Values(&values[..picked.len() * k])
-            }
-        }
-    }
-}
-
 fn run<F: Real, R: Rng + ?Sized>(
     threads: usize,
     config: &TrainConfig,
@@ -188,8 +139,7 @@ fn run<F: Real, R: Rng + ?Sized>(
     let batches = n.div_ceil(batch_size);
     let xs = Rows::<F>::of(train);
     let test_xs = test.map(Rows::<F>::of);
-    let ys = Ys::<F>::of(train);
-    let test_ys = test.map(Ys::<F>::of);
+    let classes_given = train.labels().is_some();
 
     let mut params: Vec<F> = flat.iter().map(|&v| F::of(v)).collect();
     // The accuracy passes run forward only, in blocks of up to EVAL_ROWS rows: a plan of its own,
@@ -202,11 +152,7 @@ fn run<F: Real, R: Rng + ?Sized>(
     // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
     let shuffled = config.shuffle && batches > 1;
     let mut order: Vec<usize> = (0..n).collect();
-    let (mut xb, mut lb, mut yb) = (
-        if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() },
-        if shuffled && ys.classes() { vec![0; batch_size] } else { Vec::new() },
-        if shuffled && !ys.classes() { vec![F::zero(); batch_size * train.target.width()] } else { Vec::new() },
-    );
+    let mut xb = if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() };
     let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
     let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
     let mut classes = vec![0; eval_rows];
@@ -223,17 +169,17 @@ fn run<F: Real, R: Rng + ?Sized>(
         let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
-            let (x, y): (Batch<F>, Targets<F>) = if shuffled {
-                (xs.gather(&order[start..end], &mut xb), ys.gather(&order[start..end], &mut lb, &mut yb))
+            let (x, rows): (Batch<F>, Picked) = if shuffled {
+                (xs.gather(&order[start..end], &mut xb), Picked::Rows(&order[start..end]))
             } else {
-                (xs.batch(start, end, &mut xb), ys.batch(start, end))
+                (xs.batch(start, end, &mut xb), Picked::Span { start, end })
             };
-            let out = plan.loss_and_grad(&params, x, y);
+            let out = plan.loss_and_grad(&params, x, &train.target, rows);
             if let Some(mut stats) = waiting.take() {
                 if !out.logits_finite {
                     return Err(diverged::<F>(stats.epoch));
                 }
-                stats.train_accuracy = ys.classes().then(|| out.correct as f64 / n as f64);
+                stats.train_accuracy = classes_given.then(|| out.correct as f64 / n as f64);
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
             }
             total += out.loss.to_f64().expect("a float");
@@ -251,10 +197,11 @@ fn run<F: Real, R: Rng + ?Sized>(
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
         }
-        let test_figures = match (&test_xs, &test_ys) {
-            (Some(x), Some(y)) => {
-                Some(loss_and_accuracy(&mut eval, &params, x, y, &mut eval_buf).ok_or_else(|| diverged::<F>(epoch))?)
-            }
+        let test_figures = match (&test_xs, test) {
+            (Some(x), Some(t)) => Some(
+                loss_and_accuracy(&mut eval, &params, x, &t.target, &mut eval_buf)
+                    .ok_or_else(|| diverged::<F>(epoch))?,
+            ),
             _ => None,
         };
         let stats = EpochStats {
@@ -267,14 +214,14 @@ fn run<F: Real, R: Rng + ?Sized>(
         if batches == 1 && epoch < config.epochs {
             waiting = Some(stats);
         } else {
-            let train_accuracy = match &ys {
-                Ys::Classes(labels) => Some(
+            let train_accuracy = match &train.target {
+                Targets::Classes { labels, .. } => Some(
                     accuracy(&mut eval, &params, &xs, labels, &mut classes, &mut eval_buf)
                         .map_err(|_| diverged::<F>(epoch))?,
                 ),
                 // No accuracy to measure, but outputs that overflow are still divergence.
-                Ys::Values { .. } => {
-                    loss_and_accuracy(&mut eval, &params, &xs, &ys, &mut eval_buf)
+                Targets::Values { .. } => {
+                    loss_and_accuracy(&mut eval, &params, &xs, &train.target, &mut eval_buf)
                         .ok_or_else(|| diverged::<F>(epoch))?;
                     None
                 }
@@ -308,17 +255,17 @@ fn loss_and_accuracy<F: Real>(
     plan: &mut Plan<F>,
     params: &[F],
     x: &Rows<F>,
-    y: &Ys<F>,
+    y: &Targets,
     buf: &mut [F],
 ) -> Option<(f64, Option<f64>)> {
-    let accuracy = |right: usize| y.classes().then(|| right as f64 / x.n.max(1) as f64);
+    let accuracy = |right: usize| y.labels().is_some().then(|| right as f64 / x.n.max(1) as f64);
     if x.n == 0 {
         return Some((0.0, accuracy(0)));
     }
     let (mut total, mut right) = (0.0, 0);
     for start in (0..x.n).step_by(plan.capacity()) {
         let end = (start + plan.capacity()).min(x.n);
-        let out = plan.loss(params, x.batch(start, end, buf), y.batch(start, end));
+        let out = plan.loss(params, x.batch(start, end, buf), y, Picked::Span { start, end });
         if !out.logits_finite {
             return None;
         }

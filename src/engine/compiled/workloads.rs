@@ -64,7 +64,7 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
             let data = Dataset {
                 features,
                 feature_names: (0..f).map(|c| format!("x{c}")).collect(),
-                target: crate::data::Target::Classes { labels, names: (0..10).map(|c| c.to_string()).collect() },
+                target: crate::data::Targets::Classes { labels, names: (0..10).map(|c| c.to_string()).collect() },
             };
             let hidden = if name == "W4" { vec![128] } else { vec![] };
             (data, hidden, config(sgd(0.01), 1, Some(128)))

@@ -88,6 +88,6 @@ fn is_blog_run(e: &Explanation) -> bool {
     let Update::Sgd { learning_rate } = blog.update else { unreachable!("the blog's step is plain gradient descent") };
     same_model
         && e.inputs.0 == blog.inputs
-        && e.target_classes.as_deref() == blog.targets.classes()
+        && e.target_classes.as_deref() == blog.targets.labels()
         && e.optimizer == Optimizer::Sgd { step_size: learning_rate }
 }
