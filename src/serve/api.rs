@@ -174,6 +174,10 @@ struct Walkthrough {
     text: Summary,
     /// The inputs' names from the symbol table (x₁, x₂…), for the page's input fields.
     inputs: Vec<String>,
+    /// Momentum's or adam's state after the step, each parameter's numbers as the walk-through
+    /// writes them (absent for sgd): the page's state panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optimizer_state: Option<render::state::StateTable>,
 }
 
 #[derive(Serialize)]
@@ -244,6 +248,7 @@ pub async fn walkthrough(
             new_model,
             text: Summary { loss: fmt_num(e.loss), new_loss: fmt_num(e.new_loss), loss_change: fmt_num(e.loss_change) },
             inputs: render::input_labels(&e.layers, e.inputs.ncols()),
+            optimizer_state: render::state::state_table(&e),
             explanation: e,
         };
         let answer =

@@ -9,6 +9,8 @@ const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    // The step view's optimizer choice and its state panel.
+    ("optimizer.js", "text/javascript; charset=utf-8", include_str!("../../static/optimizer.js")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
     // Mazur's network, for the page's "Mazur's example" button.
     ("mazur.json", "application/json", include_str!("../../examples/mazur.json")),

@@ -4,7 +4,7 @@ use super::{Ctx, MAX_WORKED_WEIGHTS, input_cols, table, weight_rows, worked_rows
 use crate::render::doc::{Doc, Span, spans};
 use crate::render::fmt_num;
 use crate::render::math::{self, Math, cat, d_loss, minus, over, times, vector};
-use crate::trace::{DenseTrace, LayerTrace, ParamStep};
+use crate::trace::{DenseTrace, Explanation, LayerTrace, ParamStep};
 use crate::update::Optimizer;
 
 /// Stage 6: every weight takes a step against its gradient.
@@ -113,7 +113,7 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
                 hat("m"),
                 " = ",
                 over("m".into(), correction("1", &t)),
-                ",  ",
+                Math::new(",  ", ",\\quad "),
                 hat("v"),
                 " = ",
                 over("v".into(), correction("2", &t))
@@ -125,7 +125,7 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
                 minus(),
                 math::alpha(),
                 times(),
-                over(hat("m"), cat!(sqrt(hat("v")), " + eps").paren())
+                over(hat("m"), cat!(sqrt(hat("v")), " + ", eps_symbol()).paren())
             ));
             if let Some([c1, c2]) = s.corrections {
                 doc.worked(vec![
@@ -150,7 +150,7 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
                 .flat_map(|r| (0..width).map(move |j| (r, j)))
                 .flat_map(|(r, j)| {
                     let at = [r, j];
-                    parameter_lines(c, w.at2(r, j), dense.weights[at], grad[at], dense.new_weights[at], p, at)
+                    parameter_lines(e, w.at2(r, j), dense.weights[at], grad[at], dense.new_weights[at], p, at)
                 })
                 .collect();
             doc.worked(lines);
@@ -170,22 +170,32 @@ fn run_update(doc: &mut Doc, c: &Ctx) {
         {
             doc.para(spans!["The bias steps the same way:"]);
             let lines =
-                (0..units).flat_map(|r| parameter_lines(c, b.at(r), old[r], grad[r], new[r], p, [0, r])).collect();
+                (0..units).flat_map(|r| parameter_lines(e, b.at(r), old[r], grad[r], new[r], p, [0, r])).collect();
             doc.worked(lines);
         }
         new_parameters(doc, c, i, dense);
     }
 }
 
-/// One parameter's lines: its state from before to after the step, then the step.
-fn parameter_lines(c: &Ctx, name: Math, old: f64, g: f64, new: f64, p: &ParamStep, at: [usize; 2]) -> Vec<Vec<Math>> {
+/// One parameter's lines: its state from before to after the step, then the step (the
+/// walk-through's stage 6 and the page's chain panel write the same). `at` is its place in
+/// `p`'s matrices.
+pub(crate) fn parameter_lines(
+    e: &Explanation,
+    name: Math,
+    old: f64,
+    g: f64,
+    new: f64,
+    p: &ParamStep,
+    at: [usize; 2],
+) -> Vec<Vec<Math>> {
     let of = |letter: Math| cat!(letter, "(", &name, ")");
-    let alpha = c.e.learning_rate;
+    let alpha = e.learning_rate;
     let (first_before, first, delta) = (p.first_before[at], p.first[at], p.step[at]);
     let step_line = |size: Math| {
         vec![cat!(&name, ": ", old, minus(), size), cat!(old, minus(), Math::factor(delta)), Math::num(new)]
     };
-    match c.e.optimizer {
+    match e.optimizer {
         Optimizer::Momentum { mass, .. } => vec![
             vec![
                 cat!(of("v".into()), ": ", mass, times(), Math::factor(first_before), " + ", Math::factor(g)),
@@ -197,7 +207,7 @@ fn parameter_lines(c: &Ctx, name: Math, old: f64, g: f64, new: f64, p: &ParamSte
             let pick = |m: &Option<crate::trace::Matrix>| m.as_ref().map_or(f64::NAN, |m| m[at]);
             let (second_before, second) = (pick(&p.second_before), pick(&p.second));
             let (m_hat, v_hat) = (pick(&p.first_hat), pick(&p.second_hat));
-            let [c1, c2] = c.e.optimizer_state.as_ref().and_then(|s| s.corrections).unwrap_or([f64::NAN; 2]);
+            let [c1, c2] = e.optimizer_state.as_ref().and_then(|s| s.corrections).unwrap_or([f64::NAN; 2]);
             vec![
                 vec![
                     cat!(
@@ -258,6 +268,11 @@ fn state_tables(doc: &mut Doc, c: &Ctx, i: usize, p: &ParamStep, units: usize, w
             ));
         }
     }
+}
+
+/// Adam's eps, as a word in TeX too (not e·p·s).
+fn eps_symbol() -> Math {
+    Math::new("eps", "\\text{eps}")
 }
 
 /// ←.
