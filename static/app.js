@@ -6,6 +6,7 @@
 // else, an elementwise activation.
 
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
+import { classColour, setupPicker } from "./toy.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,6 +64,8 @@ async function explain(body, kind = "recompute") {
     };
     if (e.log_base != null) state.body.log_base = e.log_base;
     Object.assign(state.body, optimizerBody(e));
+    // The weight penalty's rates, as the record has them (none: no penalty).
+    if (e.penalty) { state.body.l2 = e.penalty.l2; state.body.l1 = e.penalty.l1; }
     if (kind) {
       state.history = state.history.slice(0, state.at + 1);
       state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
@@ -105,6 +108,8 @@ function exists(sel) {
 // whether the biases are kept.
 function step() {
   const s = { lr: Number($("lr-input").value), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
+  // A rate of 0 is no penalty: left out (undefined), as the record leaves it out.
+  for (const k of ["l2", "l1"]) { const v = Number($(`${k}-input`).value); s[k] = v === 0 ? undefined : v; }
   // undefined: JSON leaves it out, replacing a log base the body had from cross-entropy.
   s.log_base = s.loss === "cross-entropy" ? $("base-input").value : undefined;
   return Object.assign(s, optimizerSettings());
@@ -148,6 +153,8 @@ function fillForm() {
   if (e.log_base != null) $("base-input").value = e.log_base;
   $("freeze-input").checked = e.freeze_bias;
   showOptimizer(state.page);
+  $("l2-input").value = e.penalty?.l2 ?? 0;
+  $("l1-input").value = e.penalty?.l1 ?? 0;
   $("loss-line").textContent = "";
   const loss = document.createElement("span");
   loss.innerHTML = `L = <b id="loss-value"></b> → after the step <b id="new-loss-value"></b>`;
@@ -155,6 +162,17 @@ function fillForm() {
   // Numbers as the walk-through writes them, from the server.
   $("loss-value").textContent = state.page.text.loss;
   $("new-loss-value").textContent = state.page.text.new_loss;
+  // With a weight penalty the step lowers L_data + penalty: both parts and the sum.
+  const p = state.page.text.penalty;
+  if (p) {
+    const total = document.createElement("span");
+    total.id = "penalty-line";
+    total.innerHTML = ` (data loss; with the penalty <span id="penalty-value"></span>: L = <b id="total-loss-value"></b> → <b id="new-total-loss-value"></b>)`;
+    $("loss-line").append(total);
+    $("penalty-value").textContent = p.value;
+    $("total-loss-value").textContent = p.total;
+    $("new-total-loss-value").textContent = p.new_total;
+  }
   const select = $("stage-select");
   select.innerHTML = "";
   state.page.stages.forEach((s, i) => select.add(new Option(s.title, i)));
@@ -525,7 +543,6 @@ function setupStep() {
 
 // ---- the training view ----
 
-const CLASS_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"];
 const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
 
 async function trainSetup() {
@@ -536,14 +553,18 @@ async function trainSetup() {
   const settings = {
     data: state.data, hidden: numbers($("t-hidden").value), activation: $("t-act").value, optimizer: $("t-opt").value,
     lr: Number($("t-lr").value), epochs: Number($("t-epochs").value), seed: Number($("t-seed").value),
+    l2: Number($("t-l2").value) || 0, l1: Number($("t-l1").value) || 0,
     test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
   status("training…");
+  // Set-ups can overlap (a data set picked while a run is set up): the last one asked for wins.
+  const mine = (train.setups = (train.setups ?? 0) + 1);
   try {
     const s = await api("/api/train", settings);
+    if (mine !== train.setups) { fetch(`/api/train/${s.id}`, { method: "DELETE" }).catch(() => {}); return; }
     train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
-    $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${CLASS_COLOURS[i % 8]}"></span> ${escapeHtml(c)}`).join(" ");
+    $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${classColour(s.classes, i)}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");
   } catch (err) { status(""); $("train-error").textContent = err.message; }
@@ -683,12 +704,12 @@ function drawMap(b) {
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < n; i++) {
       const k = b.class[j][i];
-      out += `<rect x="${(box.L + i * cw).toFixed(2)}" y="${(box.H - box.B - (j + 1) * ch).toFixed(2)}" width="${(cw + 0.3).toFixed(2)}" height="${(ch + 0.3).toFixed(2)}" fill="${CLASS_COLOURS[k % 8]}" fill-opacity="${(0.15 + 0.5 * b.confidence[j][i]).toFixed(3)}"/>`;
+      out += `<rect x="${(box.L + i * cw).toFixed(2)}" y="${(box.H - box.B - (j + 1) * ch).toFixed(2)}" width="${(cw + 0.3).toFixed(2)}" height="${(ch + 0.3).toFixed(2)}" fill="${classColour(train.classes, k)}" fill-opacity="${(0.15 + 0.5 * b.confidence[j][i]).toFixed(3)}"/>`;
     }
   }
   out += a.out;
   for (const p of b.points) {
-    const c = CLASS_COLOURS[p.class % 8], px = a.x(p.x), py = a.y(p.y);
+    const c = classColour(train.classes, p.class), px = a.x(p.x), py = a.y(p.y);
     out += p.part === "train"
       ? `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3.5" fill="${c}" stroke="#000" stroke-width=".7"/>`
       : `<rect x="${(px - 3.5).toFixed(1)}" y="${(py - 3.5).toFixed(1)}" width="7" height="7" fill="${c}" stroke="#000" stroke-width="1.2"/>`;
@@ -757,6 +778,28 @@ function setupTabs() {
 setupTabs();
 setupStep();
 setupTrain();
+setupPicker({
+  api,
+  // A generated table is the page's data, in the step view too; the run is set up on it again.
+  use: async (t, label) => {
+    const select = $("data-select");
+    select.querySelector("option[data-toy]")?.remove();
+    const option = new Option(label, t.id);
+    option.dataset.toy = "";
+    select.add(option);
+    select.value = t.id;
+    state.data = t.id;
+    showTable(t);
+    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+  },
+  clear: async () => {
+    $("data-select").querySelector("option[data-toy]")?.remove();
+    $("data-select").value = "iris";
+    state.data = "iris";
+    await loadTable("iris");
+    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+  },
+});
 loadTable("iris").catch(() => {});
 window.addEventListener("pagehide", closeSession);
 explain({}, "start");

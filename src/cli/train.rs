@@ -22,8 +22,6 @@ use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings};
 use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step};
 use gradlens::update::OPTIMIZER_NAMES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -452,10 +450,7 @@ fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
         if args.label.is_some() || args.targets.is_some() {
             bail!("--data {toy}: a generated data set has its own targets (no --label or --targets)");
         }
-        // The points have their own generator from --seed: the same seed, the same table,
-        // whatever the run then draws.
-        let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-        toy.generate(args.points.unwrap_or(DEFAULT_POINTS), args.noise.unwrap_or(0.0), &mut rng)?
+        toy.seeded(args.points.unwrap_or(DEFAULT_POINTS), args.noise.unwrap_or(0.0), args.seed)?
     } else if args.data == IRIS {
         if let Some(label) = &args.label
             && label != "species"

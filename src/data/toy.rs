@@ -12,7 +12,7 @@
 use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result, Setting};
 use ndarray::Array2;
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use std::f64::consts::PI;
 use std::fmt;
@@ -68,6 +68,13 @@ impl Toy {
             Toy::Circle | Toy::Xor | Toy::Gaussians | Toy::Spiral => TargetKind::Classes,
             Toy::Curve => TargetKind::Values,
         }
+    }
+
+    /// `points` rows of this set with `noise`, drawn from a generator of their own seeded with
+    /// `seed`: the same seed gives the same table to `train --data` and to the page, whatever the
+    /// run then draws from its own generator.
+    pub fn seeded(self, points: usize, noise: f64, seed: u64) -> Result<Dataset> {
+        self.generate(points, noise, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
     }
 
     /// `points` rows of this set with `noise` (see the module's text), drawn from `rng`.
@@ -181,11 +188,10 @@ impl fmt::Display for Toy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     fn make(toy: Toy, points: usize, noise: f64, seed: u64) -> Dataset {
-        toy.generate(points, noise, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap()
+        toy.seeded(points, noise, seed).unwrap()
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl Tables {
             .ok_or_else(|| ApiError::not_found(format!("data '{}': no such table (upload it again)", shorten(id, 40))))
     }
 
-    fn add(&self, name: String, table: Dataset) -> String {
+    pub(crate) fn add(&self, name: String, table: Dataset) -> String {
         let id = super::random_id('t');
         let mut tables = self.inner.lock().expect("tables lock");
         if tables.len() >= MAX_TABLES {
@@ -67,7 +67,7 @@ impl Tables {
         self.get(id.unwrap_or(IRIS)).map(|(t, _)| t)
     }
 
-    fn named(&self, id: Option<&str>) -> Result<(Arc<Dataset>, String), ApiError> {
+    pub(crate) fn named(&self, id: Option<&str>) -> Result<(Arc<Dataset>, String), ApiError> {
         self.get(id.unwrap_or(IRIS))
     }
 }
@@ -185,6 +185,17 @@ struct Summary {
     loss: String,
     new_loss: String,
     loss_change: String,
+    /// With a weight penalty: its value and the total L = L_data + penalty, before and after
+    /// the step (the record's `penalty`, as the walk-through writes numbers).
+    penalty: Option<PenaltySummary>,
+}
+
+#[derive(Serialize)]
+struct PenaltySummary {
+    value: String,
+    total: String,
+    new_value: String,
+    new_total: String,
 }
 
 #[derive(Serialize)]
@@ -246,7 +257,17 @@ pub async fn walkthrough(
             on_demand,
             model,
             new_model,
-            text: Summary { loss: fmt_num(e.loss), new_loss: fmt_num(e.new_loss), loss_change: fmt_num(e.loss_change) },
+            text: Summary {
+                loss: fmt_num(e.loss),
+                new_loss: fmt_num(e.new_loss),
+                loss_change: fmt_num(e.loss_change),
+                penalty: e.penalty.as_ref().map(|p| PenaltySummary {
+                    value: fmt_num(p.value),
+                    total: fmt_num(p.total_loss),
+                    new_value: fmt_num(p.new_value),
+                    new_total: fmt_num(p.new_total_loss),
+                }),
+            },
             inputs: render::input_labels(&e.layers, e.inputs.ncols()),
             optimizer_state: render::state::state_table(&e),
             explanation: e,
@@ -346,7 +367,7 @@ pub async fn part(
 }
 
 /// A table as the page's set-up shows it: its classes, or its target columns (values).
-fn summary(id: &str, t: &Dataset) -> Value {
+pub(crate) fn summary(id: &str, t: &Dataset) -> Value {
     let rows = 0..t.len().min(PREVIEW_ROWS);
     let (kind, preview): (&str, Vec<Value>) = match &t.target {
         Targets::Classes { labels, .. } => (

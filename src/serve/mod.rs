@@ -23,6 +23,7 @@ mod assets;
 mod error;
 mod guard;
 mod sessions;
+mod toy;
 mod training;
 
 pub use error::ApiError;
@@ -92,6 +93,7 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
         .route("/api/data", post(api::upload))
         .route("/api/data/{id}", get(api::table))
         .route("/api/model", post(api::new_model))
+        .route("/api/toy", post(toy::generate))
         .route("/api/train", post(training::start))
         .route("/api/train/{id}", get(training::epoch).delete(training::stop))
         .fallback(api::no_route)

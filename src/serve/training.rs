@@ -105,7 +105,13 @@ pub async fn start(
     let st = state.clone();
     let session = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let data = st.tables.table(settings.data.as_deref())?;
+        let (data, name) = st.tables.named(settings.data.as_deref())?;
+        // The report names the data as the user knows it (a generated set's name, an upload's
+        // file name), not by the id the page holds.
+        let mut settings = settings;
+        if settings.data.as_deref().is_some_and(|id| id != super::api::IRIS) {
+            settings.data = Some(name);
+        }
         run(settings, Dataset::clone(&data))
     })
     .await
