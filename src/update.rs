@@ -231,6 +231,17 @@ impl Optimizer {
         }
     }
 
+    /// The same optimizer with step size `step_size` (checked as `from_name` checks it): a live
+    /// run's change of α between epochs, its state carrying on.
+    pub fn with_step_size(self, step_size: f64) -> Result<Optimizer> {
+        check_step_size(step_size)?;
+        Ok(match self {
+            Optimizer::Sgd { .. } => Optimizer::Sgd { step_size },
+            Optimizer::Momentum { mass, .. } => Optimizer::Momentum { step_size, mass },
+            Optimizer::Adam { b1, b2, eps, .. } => Optimizer::Adam { step_size, b1, b2, eps },
+        })
+    }
+
     /// α, the learning rate every optimizer here scales its step by.
     pub fn step_size(&self) -> f64 {
         match *self {

@@ -6,6 +6,7 @@
 // else, an elementwise activation.
 
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
+import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
 
 const $ = (id) => document.getElementById(id);
@@ -80,6 +81,7 @@ async function explain(body, kind = "recompute") {
     else clearSelection();
     status("");
     $("setup-error").textContent = "";
+    remember();
   } catch (err) {
     status("");
     $("setup-error").textContent = err.message;
@@ -184,6 +186,7 @@ async function showStage(i) {
   const page = state.page, stages = page.stages;
   const index = Math.max(0, Math.min(i, stages.length - 1));
   state.stage = index;
+  remember();
   const stage = stages[index];
   const backward = ["backward", "update", "check"].includes(stage.focus);
   const data = state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : "";
@@ -276,6 +279,7 @@ function editor(label, value, apply) {
 
 async function select(sel) {
   state.selected = sel;
+  remember();
   mark(sel);
   const box = $("details");
   const page = state.page;
@@ -557,6 +561,10 @@ async function trainSetup() {
     test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
+  // What the run started with, and the changes made while it went on (the link keeps both).
+  train.initial = { lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch };
+  train.changes = [];
+  $("t-changes").innerHTML = "";
   status("training…");
   // Set-ups can overlap (a data set picked while a run is set up): the last one asked for wins.
   const mine = (train.setups = (train.setups ?? 0) + 1);
@@ -630,6 +638,7 @@ async function trainShow(epoch) {
   fitDiagram($("t-net").querySelector("svg"));
   // The diagram here only shows the network: its units and edges are no tab stops.
   $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
+  remember();
 }
 
 const STYLES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
@@ -744,24 +753,48 @@ function trainRun() {
   train.timer = setTimeout(tick, 0);
 }
 
+// α, L2/L1 or the batch size changed while a run goes on: the server's next epochs take them
+// (the report's `changes`); the list says from which epoch.
+async function liveChange() {
+  if (!train.id || train.epoch >= train.total) return;
+  const batch = $("t-batch").value.trim();
+  const change = { lr: Number($("t-lr").value), l2: Number($("t-l2").value) || 0, l1: Number($("t-l1").value) || 0, batch_size: batch ? Number(batch) : null };
+  try {
+    const r = await api(`/api/train/${train.id}/settings`, change);
+    // A second change before the same epoch replaces the first: the epoch takes the last.
+    if (train.changes.at(-1)?.epoch === r.from_epoch) { train.changes.pop(); $("t-changes").lastElementChild?.remove(); }
+    train.changes.push({ epoch: r.from_epoch, lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch });
+    const li = document.createElement("li");
+    li.textContent = `from epoch ${r.from_epoch}: α ${r.settings.learning_rate}, L2 ${r.settings.penalty.l2}, L1 ${r.settings.penalty.l1}, batch ${r.settings.batch_size ?? "all"}`;
+    $("t-changes").append(li);
+    $("train-error").textContent = "";
+    remember();
+  } catch (err) { $("train-error").textContent = err.message; }
+}
+
 function setupTrain() {
+  for (const id of ["t-lr", "t-l2", "t-l1", "t-batch"]) $(id).addEventListener("change", liveChange);
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", () => { trainStop(); if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
-// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs.
+// ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs. Showing the
+// training view sets up a run if there is none (the promise settles once it is).
+const TABS = ["step", "train"];
+function showTab(name) {
+  for (const v of TABS) {
+    $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
+    $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
+    $(`view-${v}`).hidden = v !== name;
+  }
+  remember();
+  return name === "train" && !train.id ? trainSetup() : Promise.resolve();
+}
+
 function setupTabs() {
-  const names = ["step", "train"];
-  const show = (name) => {
-    for (const v of names) {
-      $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
-      $(`tab-${v}`).tabIndex = v === name ? 0 : -1;
-      $(`view-${v}`).hidden = v !== name;
-    }
-    if (name === "train" && !train.id) trainSetup();
-  };
+  const names = TABS, show = showTab;
   for (const name of names) {
     $(`tab-${name}`).addEventListener("click", () => show(name));
     $(`tab-${name}`).addEventListener("keydown", (ev) => {
@@ -778,7 +811,7 @@ function setupTabs() {
 setupTabs();
 setupStep();
 setupTrain();
-setupPicker({
+const pick = setupPicker({
   api,
   // A generated table is the page's data, in the step view too; the run is set up on it again.
   use: async (t, label) => {
@@ -800,6 +833,23 @@ setupPicker({
     if (!$("view-train").hidden) await trainSetup(); else closeSession();
   },
 });
-loadTable("iris").catch(() => {});
 window.addEventListener("pagehide", closeSession);
-explain({}, "start");
+// Any setting changed: the link follows.
+document.addEventListener("change", () => remember());
+setupShare({
+  epoch: () => (train.id ? train.epoch : null),
+  run: () => (train.id ? { initial: train.initial, changes: train.changes } : null),
+  change: liveChange,
+  stage: () => state.stage,
+  selected: () => state.selected,
+  // The step to start from: the blog's, with the link's step settings if it has them.
+  start: async (settings) => {
+    await loadTable("iris").catch(() => {});
+    await explain(settings ?? {}, "start");
+  },
+  showStage,
+  select,
+  pick: () => pick({ target: { id: "toy-set" } }),
+  showTab,
+  trainTo: (epoch) => trainShow(Math.min(epoch, train.total)),
+});

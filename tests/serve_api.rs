@@ -276,8 +276,11 @@ async fn a_training_session_is_the_clis_run() {
     let (status, last) =
         send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3&report=true&points=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
+    // A session trains live on the tape (its loop takes changes between epochs).
     let cli_report: Value = serde_json::from_slice(&cli(&[
         "train",
+        "--engine",
+        "tape",
         "--format",
         "json",
         "--hidden",
@@ -754,6 +757,8 @@ async fn regression_uploads_models_and_sessions() {
     assert_eq!(status, StatusCode::OK, "{last}");
     let cli_report: Value = serde_json::from_slice(&cli(&[
         "train",
+        "--engine",
+        "tape",
         "--format",
         "json",
         "--data",

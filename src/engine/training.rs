@@ -75,6 +75,41 @@ pub struct Step<'a> {
     pub state: &'a OptState,
 }
 
+/// What a live run may change between epochs (the page's live training): the step size, the
+/// weight penalty and the batch size. Each field is the whole setting, changed or not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct LiveSettings {
+    /// α.
+    pub learning_rate: f64,
+    /// λ₂ and λ₁ of the weight penalty.
+    pub penalty: Penalty,
+    /// Rows per step; `None` for every training row.
+    pub batch_size: Option<usize>,
+}
+
+impl LiveSettings {
+    /// The rules `train`'s options follow: α positive and finite, rates finite and ≥ 0, a batch
+    /// of one row at least.
+    pub fn check(&self) -> Result<()> {
+        Optimizer::sgd(self.learning_rate)?;
+        Penalty::new(self.penalty.l2, self.penalty.l1)?;
+        if self.batch_size == Some(0) {
+            return Err(Error::invalid_value(Setting::BatchSize, 0, "a batch needs one row at least"));
+        }
+        Ok(())
+    }
+}
+
+/// A change a live run took: from `epoch` on (counting from 1), `settings`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The first epoch trained with the new settings.
+    pub epoch: usize,
+    /// The settings from then on.
+    #[serde(flatten)]
+    pub settings: LiveSettings,
+}
+
 /// Watches a run. Every method may stop it with an error (a trace that cannot be written).
 pub trait Observer {
     /// Whether [`Observer::step`] should be called: building a step's view costs nothing, but
@@ -95,6 +130,16 @@ pub trait Observer {
     fn epoch(&mut self, _stats: &EpochStats, _model: &Model) -> Result<()> {
         Ok(())
     }
+    /// Whether the observer changes settings between epochs ([`Observer::live`]): only the
+    /// tape's loop asks, so such a run takes the tape ([`crate::train::Engine::for_run`]).
+    fn is_live(&self) -> bool {
+        false
+    }
+    /// Before epoch `epoch` (counting from 1), on the tape's loop: the settings it trains with,
+    /// `None` to keep them. It may wait (a page's live run waits to be asked for the epoch).
+    fn live(&mut self, _epoch: usize) -> Result<Option<LiveSettings>> {
+        Ok(None)
+    }
 }
 
 /// An observer that watches nothing.
@@ -111,6 +156,8 @@ pub struct TrainResult {
     pub epochs: Vec<EpochStats>,
     /// The optimizer's state after the last step, which a model file keeps (`training.state`).
     pub state: OptimizerState,
+    /// The changes a live observer made between epochs, in order (none for other runs).
+    pub changes: Vec<Change>,
 }
 
 /// The most epochs a run may ask for: a run with `--format json` or a plot keeps one line of
@@ -134,6 +181,11 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The settings a live run may change, as they are at the start.
+    pub fn live(&self) -> LiveSettings {
+        LiveSettings { learning_rate: self.optimizer.step_size(), penalty: self.penalty, batch_size: self.batch_size }
+    }
+
     /// The settings' own rules (the optimizer's are checked when it is made); `train::train` checks
     /// them again with the model and the data, and a caller may check early with this.
     pub fn check(&self) -> Result<()> {

@@ -339,6 +339,7 @@ mod tests {
             data: data(test.as_ref().map_or(0, |_| 2)),
             config: config(Optimizer::sgd(0.5).unwrap(), None, "e"),
             epochs: Vec::new(),
+            changes: Vec::new(),
             final_: Final { train: evaluation(0.5, vec![vec![1, 0], vec![1, 1]]), test },
             model: model().to_file(),
         };

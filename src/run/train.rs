@@ -300,7 +300,7 @@ impl TrainRun {
     pub fn train(self, observer: &mut dyn Observer) -> Result<Trained> {
         let TrainRun { model, train, test, scaler, data, mut config, mut rng } = self;
         let initial = model.clone();
-        config.engine = config.engine.for_run(&config.train, observer.wants_steps());
+        config.engine = config.engine.for_run(&config.train, observer.wants_steps() || observer.is_live());
         let result = train_on(config.engine, &config.train, model, &train, test.as_ref(), &mut rng, observer)?;
         let report = TrainReport::new(data, config, &result, &train, test.as_ref(), scaler)?;
         Ok(Trained { report, initial, model: result.model, train, test })

@@ -96,6 +96,7 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
         .route("/api/toy", post(toy::generate))
         .route("/api/train", post(training::start))
         .route("/api/train/{id}", get(training::epoch).delete(training::stop))
+        .route("/api/train/{id}/settings", post(training::change))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::no_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

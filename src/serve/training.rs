@@ -1,25 +1,33 @@
-//! Training sessions: the page sets up a run, the server trains it exactly as `gradlens train`
-//! does (same library calls in the same order, same seed: the same numbers as
-//! `train --format json`), keeps the model after every epoch, and the page replays the run epoch
-//! by epoch (run, pause, one epoch, reset) asking for each epoch's curves, confusion matrix and
-//! decision-boundary map.
+//! Training sessions, trained live: the page sets up a run and the server trains it epoch by
+//! epoch as the page asks (run, pause, one epoch), on a thread of the session's own that waits
+//! between the epochs asked for. Between epochs the page may change the step size, the weight
+//! penalty and the batch size (`POST /api/train/{id}/settings`): the epochs after take them
+//! without a reset, and the report says from which epoch (`changes`). The run is `gradlens
+//! train`'s (the same [`TrainJob`], the same library calls in the same order, the same seed) on
+//! the tape, the engine whose loop takes changes between epochs: with nothing changed, the numbers
+//! of `train --engine tape --format json` (the compiled engine, `train`'s default, agrees with it
+//! to about 1e-12, as both agree with JAX). The model after every epoch is kept, so going back
+//! shows an earlier epoch again; each epoch's curves, confusion matrix and decision map are
+//! asked for as it is shown.
 //!
 //! Bounds: a run of at most [`MAX_EPOCHS`] epochs, [`MAX_WORK`] row-parameter products in all and
 //! [`MAX_SNAPSHOT`] stored numbers; how many sessions are kept and trained at once is
-//! `sessions.rs`'s. The run is computed when the session starts, on the blocking pool.
+//! `sessions.rs`'s (epochs are trained during a request's turn). A session dropped (closed, idle,
+//! or the least recently used when room is needed) stops its thread.
 
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
 use crate::data::Dataset;
 use crate::loss::Loss;
+use crate::loss::Penalty;
 use crate::model::Model;
 use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
 use crate::trace::{ExplainRequest, Update, explain};
-use crate::train::{EpochStats, Observer};
+use crate::train::{EpochStats, LiveSettings, Observer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -27,7 +35,7 @@ use axum::extract::{Path, Query, State};
 use ndarray::Array2;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub const MAX_EPOCHS: usize = 5000;
 /// epochs × training rows × parameters.
@@ -37,33 +45,91 @@ pub const MAX_SNAPSHOT: usize = 2_000_000;
 /// Cells per side of the decision-boundary map.
 pub const GRID: usize = 60;
 
-/// A finished run and every epoch's model.
+/// A run being trained, and every epoch's model so far.
 pub struct Session {
-    report: Value,
-    epochs: Vec<EpochStats>,
-    /// The model before training, then after each epoch.
-    models: Vec<Model>,
+    live: Arc<Live>,
+    /// The epochs the run has.
+    total: usize,
     train: Dataset,
     test: Option<Dataset>,
     loss: Loss,
-    step_size: f64,
 }
 
-/// Keeps the model after every epoch.
-struct Keep {
+/// What the requests and the session's training thread share.
+struct Live {
+    progress: Mutex<Progress>,
+    /// Rung on every change of `progress`.
+    changed: Condvar,
+}
+
+struct Progress {
+    /// Every epoch's figures so far.
+    epochs: Vec<EpochStats>,
+    /// The model before training, then after each epoch trained.
     models: Vec<Model>,
+    /// The thread trains up to this epoch, then waits.
+    target: usize,
+    /// What the next epoch trains with.
+    settings: LiveSettings,
+    /// The report (as `train --format json` writes it) once the run is over, or why it stopped.
+    end: Option<Result<Value, String>>,
+    /// The session is gone: the thread stops at its next epoch.
+    closed: bool,
 }
 
-impl Observer for Keep {
-    fn epoch(&mut self, _stats: &EpochStats, model: &Model) -> crate::Result<()> {
-        self.models.push(model.clone());
+impl Live {
+    fn progress(&self) -> MutexGuard<'_, Progress> {
+        // A thread that panicked holding the lock left numbers no worse than before: go on.
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, Progress>) -> MutexGuard<'a, Progress> {
+        self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.live.progress().closed = true;
+        self.live.changed.notify_all();
+    }
+}
+
+/// The training thread's observer: before each epoch it waits until the page asks for it and
+/// takes the settings as they are then; after it, it keeps the epoch's figures and model.
+struct Watch {
+    live: Arc<Live>,
+}
+
+impl Observer for Watch {
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    fn live(&mut self, epoch: usize) -> crate::Result<Option<LiveSettings>> {
+        let mut p = self.live.progress();
+        while p.target < epoch && !p.closed {
+            p = self.live.wait(p);
+        }
+        if p.closed {
+            return Err(crate::Error::invalid(crate::error::Setting::Training, "the session was closed"));
+        }
+        Ok(Some(p.settings))
+    }
+
+    fn epoch(&mut self, stats: &EpochStats, model: &Model) -> crate::Result<()> {
+        let mut p = self.live.progress();
+        p.epochs.push(stats.clone());
+        p.models.push(model.clone());
+        drop(p);
+        self.live.changed.notify_all();
         Ok(())
     }
 }
 
 /// The run, as `gradlens train` makes it: the same [`TrainJob`], so the same defaults,
 /// parameter count, divergence rule and report. The session's bounds are checked once the
-/// model is made, before it trains.
+/// model is made; its thread then waits for the first epoch to be asked for.
 fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
     check_hidden(&settings.hidden)?;
     let epochs = settings.epochs.unwrap_or(defaults::EPOCHS);
@@ -79,18 +145,54 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
             "{epochs} epochs × {rows} rows × {parameters} parameters is more than one session may train; use `gradlens train`"
         )));
     }
-    let (loss, step_size) = (run.config.train.loss, run.config.train.optimizer.step_size());
-    let mut keep = Keep { models: vec![run.model.clone()] };
-    let trained = run.train(&mut keep)?;
-    Ok(Session {
-        report: serde_json::to_value(&trained.report).map_err(|e| ApiError::bad(format!("report: {e}")))?,
-        epochs: trained.report.epochs,
-        models: keep.models,
-        train: trained.train,
-        test: trained.test,
-        loss,
-        step_size,
-    })
+    let live = Arc::new(Live {
+        progress: Mutex::new(Progress {
+            epochs: Vec::new(),
+            models: vec![run.model.clone()],
+            target: 0,
+            settings: run.config.train.live(),
+            end: None,
+            closed: false,
+        }),
+        changed: Condvar::new(),
+    });
+    let session = Session {
+        live: live.clone(),
+        total: epochs,
+        train: run.train.clone(),
+        test: run.test.clone(),
+        loss: run.config.train.loss,
+    };
+    std::thread::Builder::new()
+        .name("gradlens-session".into())
+        .spawn(move || {
+            let mut watch = Watch { live: live.clone() };
+            let end = run
+                .train(&mut watch)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::to_value(&t.report).map_err(|e| format!("report: {e}")));
+            live.progress().end = Some(end);
+            live.changed.notify_all();
+        })
+        .map_err(|e| ApiError::bad(format!("the training thread could not start: {e}")))?;
+    Ok(session)
+}
+
+/// Trains up to `epoch` (the report too, if `report`) and waits for it; the run's error if it
+/// stopped before (diverged).
+fn reach(live: &Live, epoch: usize, report: bool) -> Result<MutexGuard<'_, Progress>, ApiError> {
+    let mut p = live.progress();
+    if p.target < epoch {
+        p.target = epoch;
+        live.changed.notify_all();
+    }
+    while p.epochs.len() < epoch || (report && p.end.is_none()) {
+        if let Some(Err(why)) = &p.end {
+            return Err(ApiError::bad(why.clone()));
+        }
+        p = live.wait(p);
+    }
+    Ok(p)
 }
 
 /// `POST /api/train`: trains the run and opens a session on it.
@@ -117,7 +219,7 @@ pub async fn start(
     .await
     .unwrap_or_else(|_| Err(ApiError::bad("the run could not be computed")))?;
     let (epochs, features, classes) =
-        (session.epochs.len(), session.train.feature_names.clone(), session.train.target.names().to_vec());
+        (session.total, session.train.feature_names.clone(), session.train.target.names().to_vec());
     let id = state.sessions.add(session)?;
     Ok(Json(json!({ "id": id, "epochs": epochs, "features": features, "classes": classes })))
 }
@@ -163,16 +265,20 @@ pub async fn epoch(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad(format!("query: {}", e.body_text())))?;
     let session = state.sessions.get(&id)?;
+    // Epochs not yet trained are trained now, in a turn (as many runs train at once as before).
+    let turn = state.sessions.turn().await;
     tokio::task::spawn_blocking(move || {
         let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
-        let total = s.epochs.len();
+        let total = s.total;
         if q.epoch > total {
             return Err(ApiError::bad(format!("epoch {}: the run has epochs 0 to {total}", q.epoch)));
         }
         if q.since > q.epoch {
             return Err(ApiError::bad(format!("since {}: at most the epoch asked for ({})", q.since, q.epoch)));
         }
-        let model = &s.models[q.epoch];
+        let p = reach(&s.live, q.epoch, q.report && q.epoch == total)?;
+        drop(turn);
+        let model = &p.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
         let evaluation = evaluate(model, &eval_on.features, &eval_on.target, s.loss)?;
         // Classes: the confusion matrix and the decision map. Values: each epoch's RMSE and R²
@@ -189,7 +295,7 @@ pub async fn epoch(
             }
             Fit::Values { .. } => {
                 let mut fits = Vec::new();
-                for m in &s.models[q.since + 1..=q.epoch] {
+                for m in &p.models[q.since + 1..=q.epoch] {
                     if let Fit::Values { rmse, r_squared } =
                         evaluate(m, &eval_on.features, &eval_on.target, s.loss)?.fit
                     {
@@ -210,7 +316,7 @@ pub async fn epoch(
             inputs: s.train.features.slice(ndarray::s![0..1, ..]).to_owned(),
             scaler: None,
             targets: s.train.target.select(&[0]),
-            update: Update::Sgd { learning_rate: s.step_size },
+            update: Update::Sgd { learning_rate: p.settings.learning_rate },
             loss: s.loss,
             freeze_bias: false,
             penalty: crate::loss::Penalty::NONE,
@@ -222,7 +328,7 @@ pub async fn epoch(
             "epoch": q.epoch,
             "total": total,
             "since": q.since,
-            "stats": &s.epochs[q.since..q.epoch],
+            "stats": &p.epochs[q.since..q.epoch],
             "evaluated_on": if s.test.is_some() { "test" } else { "train" },
             "confusion": confusion,
             "boundary": map,
@@ -230,7 +336,12 @@ pub async fn epoch(
             "pairs": pairs,
             "model": if q.model { serde_json::to_value(model.to_file()).unwrap_or(Value::Null) } else { Value::Null },
             "diagram": network,
-            "report": if q.report && q.epoch == total { s.report.clone() } else { Value::Null },
+            "report": match &p.end {
+                Some(Ok(report)) if q.report && q.epoch == total => report.clone(),
+                _ => Value::Null,
+            },
+            // Where the next epoch trained stands: the settings it takes.
+            "settings": p.settings,
         })))
     })
     .await
@@ -299,6 +410,46 @@ fn boundary(
         "confidence": cells.iter().map(|r| r.iter().map(|c| (c.1 * 1000.0).round() / 1000.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "points": points,
     }))
+}
+
+/// The settings a running session may change, all of them (`train`'s names): the step size,
+/// the weight penalty's rates and the batch size (absent: every training row).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    lr: f64,
+    #[serde(default)]
+    l2: f64,
+    #[serde(default)]
+    l1: f64,
+    batch_size: Option<usize>,
+}
+
+/// `POST /api/train/{id}/settings` with a [`Change`]: the epochs trained from now on take it
+/// (the report's `changes` says from which). Answers `{from_epoch}`: the next epoch to train.
+pub async fn change(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let c: Change = parse_body(&body(bytes)?)?;
+    let settings =
+        LiveSettings { learning_rate: c.lr, penalty: Penalty { l2: c.l2, l1: c.l1 }, batch_size: c.batch_size };
+    settings.check()?;
+    let session = state.sessions.get(&id)?;
+    // The session is locked while an epoch is trained: the change waits for it, off the runtime,
+    // and so lands between epochs, on the next one.
+    tokio::task::spawn_blocking(move || {
+        let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
+        let mut p = s.live.progress();
+        if p.epochs.len() == s.total {
+            return Err(ApiError::bad(format!("the run has trained all its {} epochs: set it up again", s.total)));
+        }
+        p.settings = settings;
+        Ok(Json(json!({ "from_epoch": p.epochs.len() + 1, "settings": settings })))
+    })
+    .await
+    .unwrap_or_else(|_| Err(ApiError::bad("the change could not be made")))
 }
 
 /// `DELETE /api/train/{id}`.

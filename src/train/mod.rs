@@ -19,7 +19,9 @@ pub mod report;
 use crate::data::{Dataset, Targets};
 use crate::engine::hand::hand_grad;
 use crate::engine::tape::value_and_grad;
-pub use crate::engine::training::{Api, EpochStats, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult};
+pub use crate::engine::training::{
+    Api, Change, EpochStats, LiveSettings, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult,
+};
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
 use crate::predict::evaluate;
@@ -57,22 +59,38 @@ pub fn train<R: Rng + ?Sized>(
 ) -> Result<TrainResult> {
     check(config, &model, train, test)?;
     let n = train.len();
-    let batch_size = config.batch_size.unwrap_or(n).min(n);
     let mut order: Vec<usize> = (0..n).collect();
-    let batches_of =
-        |order: &[usize]| -> Vec<Batch> { order.chunks(batch_size).map(|rows| Batch::new(train, rows)).collect() };
-    let mut batches: Vec<Batch> = batches_of(&order);
+    let batches_of = |order: &[usize], batch_size: usize| -> Vec<Batch> {
+        order.chunks(batch_size).map(|rows| Batch::new(train, rows)).collect()
+    };
+    let mut batch_size = config.batch_size.unwrap_or(n).min(n);
+    let mut batches: Vec<Batch> = batches_of(&order, batch_size);
 
-    let opt = config.optimizer;
+    // What a live observer may change between epochs (the page's live training).
+    let mut settings = config.live();
+    let mut opt = config.optimizer;
+    let mut changes = Vec::new();
     let mut state = opt.init(&model.params());
     let mut current = model;
     let mut step = 0;
     let mut history = Vec::new();
     for epoch in 1..=config.epochs {
+        if let Some(asked) = observer.live(epoch)?
+            && asked != settings
+        {
+            asked.check()?;
+            opt = opt.with_step_size(asked.learning_rate)?;
+            if asked.batch_size != settings.batch_size {
+                batch_size = asked.batch_size.unwrap_or(n).min(n);
+                batches = batches_of(&order, batch_size);
+            }
+            settings = asked;
+            changes.push(Change { epoch, settings });
+        }
         // One batch holds every row whatever the order: nothing to shuffle.
         if config.shuffle && batches.len() > 1 {
             order.shuffle(rng);
-            batches = batches_of(&order);
+            batches = batches_of(&order, batch_size);
         }
         let mut total = 0.0;
         for batch in &batches {
@@ -93,7 +111,7 @@ pub fn train<R: Rng + ?Sized>(
                     (hand.loss, hand.grads)
                 }
             };
-            let (penalty, grads) = config.penalty.apply(&current.params(), &grads);
+            let (penalty, grads) = settings.penalty.apply(&current.params(), &grads);
             let loss = loss + penalty;
             total += loss;
             let grads = if config.freeze_bias { grads.with_zero_biases() } else { grads };
@@ -133,7 +151,7 @@ pub fn train<R: Rng + ?Sized>(
             history.push(stats);
         }
     }
-    Ok(TrainResult { model: current, epochs: history, state: state.memory().clone() })
+    Ok(TrainResult { model: current, epochs: history, state: state.memory().clone(), changes })
 }
 
 /// Which machinery takes the steps of [`train_on`].
@@ -176,8 +194,9 @@ impl Engine {
     }
 
     /// The engine that takes a run of `config`, `traced` or not: the compiled engine unless
-    /// the run needs what only the tape has, a step-by-step observer (`--trace`) or the
-    /// hand-derived gradient (`--api custom`).
+    /// the run needs what only the tape has, a step-by-step observer (`--trace`), a live one
+    /// (settings changed between epochs: `traced` too) or the hand-derived gradient
+    /// (`--api custom`).
     pub fn for_run(self, config: &TrainConfig, traced: bool) -> Engine {
         match self {
             Engine::Compiled(_) if !traced && config.api == Api::Stax => self,
@@ -206,7 +225,7 @@ pub fn train_on<R: Rng + ?Sized>(
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
     let mut watch = Growth { inner: observer, first: None, last: None };
-    let result = match engine.for_run(config, watch.wants_steps()) {
+    let result = match engine.for_run(config, watch.wants_steps() || watch.is_live()) {
         Engine::Compiled(options) => {
             check(config, &model, train_set, test)?;
             crate::engine::compiled::train::train(options, config, model, train_set, test, rng, &mut watch)
@@ -259,6 +278,12 @@ impl Observer for Growth<'_> {
     }
     fn keeps_history(&self) -> bool {
         self.inner.keeps_history()
+    }
+    fn is_live(&self) -> bool {
+        self.inner.is_live()
+    }
+    fn live(&mut self, epoch: usize) -> Result<Option<LiveSettings>> {
+        self.inner.live(epoch)
     }
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> Result<()> {
         if self.first.is_none() {

@@ -26,6 +26,10 @@ pub struct TrainReport {
     pub config: ConfigReport,
     /// Every epoch's figures.
     pub epochs: Vec<EpochStats>,
+    /// A live run's changes between epochs (the page's): from which epoch which step size,
+    /// penalty and batch size; left out when none were made.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::engine::training::Change>,
     /// The trained model on each part.
     #[serde(rename = "final")]
     pub final_: Final,
@@ -190,6 +194,7 @@ impl TrainReport {
             data,
             config,
             epochs: result.epochs.clone(),
+            changes: result.changes.clone(),
             final_,
             model,
         })
@@ -243,7 +248,12 @@ mod tests {
             test_accuracy: Some(1.0),
             test_loss: Some(0.3),
         };
-        let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()], state: Default::default() };
+        let result = TrainResult {
+            model: identity_model(),
+            epochs: vec![stats.clone()],
+            state: Default::default(),
+            changes: Vec::new(),
+        };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features, &train.feature_names).unwrap();
         let data = DataReport::new("tiny.csv", &all, &train, Some(&test));
         let report = TrainReport::new(data, config, &result, &train, Some(&test), Some(scaler.clone())).unwrap();
@@ -278,7 +288,8 @@ mod tests {
     #[test]
     fn without_a_test_part_there_is_no_test_evaluation() {
         let train = part(array![[2.0, 0.0], [0.0, 2.0]], vec![0, 1]);
-        let result = TrainResult { model: identity_model(), epochs: Vec::new(), state: Default::default() };
+        let result =
+            TrainResult { model: identity_model(), epochs: Vec::new(), state: Default::default(), changes: Vec::new() };
         let config = ConfigReport::new(&sgd_config(), None, 0.0, 0, Engine::Tape);
         let report =
             TrainReport::new(DataReport::new("t", &train, &train, None), config, &result, &train, None, None).unwrap();

@@ -229,7 +229,7 @@ fn run<F: Real, R: Rng + ?Sized>(
             finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
         }
     }
-    Ok(TrainResult { model: current, epochs: history, state: opt.memory() })
+    Ok(TrainResult { model: current, epochs: history, state: opt.memory(), changes: Vec::new() })
 }
 
 /// Hands the epoch's figures and model to the observer and keeps them.
