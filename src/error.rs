@@ -68,6 +68,8 @@ pub enum Setting {
     Scaler,
     /// A data column.
     Column,
+    /// Feature inputs computed from the data's columns (`--features`).
+    Features,
     /// The target column(s) of a table (`--label`).
     Label,
     /// Class labels.
@@ -121,6 +123,7 @@ impl Setting {
             Setting::Model => "model",
             Setting::Scaler => "scaler",
             Setting::Column => "column",
+            Setting::Features => "features",
             Setting::Label => "label",
             Setting::Labels => "labels",
             Setting::TrainingData => "training data",

@@ -8,6 +8,7 @@
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
 import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
+import { chosenFeatures, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -473,6 +474,7 @@ function showTable(t) {
   }
   $("t-fx").value = 2 < t.features.length ? 2 : 0;
   $("t-fy").value = 3 < t.features.length ? 3 : 1;
+  showFeatures(t.features);
 }
 
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
@@ -561,6 +563,8 @@ async function trainSetup() {
     test_fraction: Number($("t-test").value), loss: $("t-lossfn").value, freeze_bias: $("t-freeze").checked,
   };
   if (batch) settings.batch_size = Number(batch);
+  const features = chosenFeatures();
+  if (features) settings.features = features;
   // What the run started with, and the changes made while it went on (the link keeps both).
   train.initial = { lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch };
   train.changes = [];
@@ -572,6 +576,11 @@ async function trainSetup() {
     const s = await api("/api/train", settings);
     if (mine !== train.setups) { fetch(`/api/train/${s.id}`, { method: "DELETE" }).catch(() => {}); return; }
     train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
+    // Feature inputs are the model's inputs: the decision map's axes choose among them.
+    if (s.features.join("\n") !== (state.table?.features ?? []).join("\n")) {
+      for (const id of ["t-fx", "t-fy"]) { $(id).innerHTML = ""; s.features.forEach((f, i) => $(id).add(new Option(f, i))); }
+      $("t-fx").value = 0; $("t-fy").value = 1;
+    }
     $("t-legend").innerHTML = (state.table?.kind === "values" ? [] : s.classes).map((c, i) => `<span class="sw" style="background:${classColour(s.classes, i)}"></span> ${escapeHtml(c)}`).join(" ");
     await trainShow(0);
     status("");

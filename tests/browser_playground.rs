@@ -48,6 +48,8 @@ async fn the_picker_draws_the_spiral_and_trains_on_it() {
     // The old session's line goes, so that the new one's is waited for.
     c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();
     c.find(fantoccini::Locator::Id("t-reset")).await.unwrap().click().await.unwrap();
+    // Set-ups overlap (the picker's own, then this one): the status line clears when the last ends.
+    until(&c, "every set-up done", "document.getElementById('status').textContent === ''").await;
     until(&c, "a fresh session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
     c.find(fantoccini::Locator::Id("t-one")).await.unwrap().click().await.unwrap();
     until(&c, "epoch 1", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 1 of')").await;

@@ -194,6 +194,7 @@ fn library_json(case: &Case) -> Value {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        features: None,
         penalty: gradlens::loss::Penalty::NONE,
     };
     serde_json::to_value(explain(&request).expect("explain")).expect("serialise")

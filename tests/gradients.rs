@@ -424,6 +424,7 @@ fn explain_with_a_zero_probability_on_the_true_class() {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        features: None,
         penalty: gradlens::loss::Penalty::NONE,
     };
     let e = explain(&request).unwrap();
@@ -461,6 +462,7 @@ fn a_large_model_checks_a_sample_by_finite_differences() {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        features: None,
         penalty: gradlens::loss::Penalty::NONE,
     };
     let e = explain(&request).unwrap();

@@ -48,6 +48,7 @@ fn hidden() -> Explanation {
         freeze_bias: false,
         class_names: None,
         feature_names: None,
+        features: None,
         penalty: gradlens::loss::Penalty::NONE,
     };
     explain(&request).expect("the hidden-layer example")

@@ -45,6 +45,7 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Points => Some("points"),
         Setting::L2 => Some("l2"),
         Setting::L1 => Some("l1"),
+        Setting::Features => Some("features"),
         Setting::Noise => Some("noise"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
@@ -212,7 +213,7 @@ pub fn from_stax(names: &[String], params: &Bound<'_, PyList>) -> PyResult<Model
             activation => LayerFile::Activation(activation.parse().expect("a listed activation")),
         });
     }
-    Ok(ModelFile { layers, head: None, features: None, scaler: None, training: None })
+    Ok(ModelFile { layers, head: None, features: None, columns: None, scaler: None, training: None })
 }
 
 /// A model file's parameters as stax keeps them: `(W, b)` per dense layer with W in×out (the

@@ -217,6 +217,8 @@ fn explain(
         // Weight decay (`--l2`, `--l1`) is not among the Python function's keywords yet.
         l2: None,
         l1: None,
+        // Nor are feature inputs; a model file's own are computed all the same.
+        features: None,
         // The optimizer is a saved model's own (with its state), else sgd: not a keyword yet.
         ..ExplainOptions::default()
     };

@@ -105,11 +105,11 @@ pub fn train(
 /// outputs or values) as a matrix.
 pub fn predict(file: ModelFile, rows: Array2<f64>, engine: Engine) -> Result<(Value, Array2<f64>)> {
     let model = file.to_model(Path::new("model"))?;
-    if rows.ncols() != model.in_width() {
-        return Err(Error::invalid(
-            Setting::Inputs,
-            format!("{} numbers a row but the model takes {} inputs", rows.ncols(), model.in_width()),
-        ));
+    // A model trained on feature inputs reads the columns it computes them from.
+    let width = file.raw_width(&model);
+    if rows.ncols() != width {
+        let what = if file.columns.is_some() { "columns" } else { "inputs" };
+        return Err(Error::invalid(Setting::Inputs, format!("{} numbers a row but the model takes {width} {what}", rows.ncols())));
     }
     let schema = gradlens::run::SCHEMA;
     Ok(match (PredictJob { model, file, rows, engine }).run()? {

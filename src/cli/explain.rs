@@ -65,6 +65,11 @@ pub struct Args {
     /// each weight's gradient (sign 0 = 0) [default: 0]
     #[arg(long, value_name = "LAMBDA", allow_hyphen_values = true)]
     l1: Option<f64>,
+    /// Feature inputs computed from each sample's columns (train --help gives the grammar):
+    /// x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2). The --x numbers are then the columns, named x1, x2…
+    /// (--sample: Iris's names); a --model trained with --features computes its own.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    features: Option<String>,
     /// Take N updates in a row, each from the weights the last one left, and show each (JSON: an
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
@@ -144,6 +149,7 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         b1: args.tuning.b1,
         b2: args.tuning.b2,
         eps: args.tuning.eps,
+        features: args.features.clone(),
     };
     let iris = Dataset::iris();
     let request = options.request(&iris, "Iris")?;

@@ -44,6 +44,7 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Noise => Some("--noise"),
         Setting::L2 => Some("--l2"),
         Setting::L1 => Some("--l1"),
+        Setting::Features => Some("--features"),
         Setting::Inputs
         | Setting::Targets
         | Setting::Model

@@ -19,10 +19,12 @@ pub struct Args {
     /// A model file, as `train --save` writes it.
     #[arg(long, value_name = "FILE")]
     model: PathBuf,
-    /// One row's features, comma-separated, unscaled; repeat for more rows.
+    /// One row's features, comma-separated, unscaled; repeat for more rows. For a model trained
+    /// with --features, the columns its features are computed from (the file's `columns`).
     #[arg(long = "x", value_name = "NUMBERS", allow_hyphen_values = true, conflicts_with = "data")]
     x: Vec<String>,
-    /// A CSV with a header row ('-': stdin): the model's feature columns are read by name, others ignored.
+    /// A CSV with a header row ('-': stdin): the model's feature columns (or, for a model trained
+    /// with --features, the columns they are computed from) are read by name, others ignored.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// text, json (each row's class, class index and probabilities; or its values) or csv.
@@ -80,17 +82,19 @@ struct ClassReport<'a> {
 pub fn run(args: Args) -> Result<()> {
     let engine = args.engine.engine()?;
     let (model, file) = input::load_model(&args.model)?;
-    let width = model.in_width();
+    // A model on feature inputs reads the raw columns it computes them from.
+    let width = file.raw_width(&model);
+    let takes = if file.columns.is_some() { "columns" } else { "inputs" };
     let rows = if let Some(path) = &args.data {
         let reader = input::open_data("--data", path)?;
-        read_features_from(reader, path, file.features.as_deref(), width).map_err(|e| match e {
+        read_features_from(reader, path, file.input_columns(), width).map_err(|e| match e {
             gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
             e => anyhow!(e),
         })?
     } else if !args.x.is_empty() {
         let rows = args.x.iter().map(|x| parse_numbers("--x", x)).collect::<Result<Vec<_>>>()?;
         if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != width) {
-            bail!("--x '{}': {} numbers but the model takes {width} inputs", args.x[i], r.len());
+            bail!("--x '{}': {} numbers but the model takes {width} {takes}", args.x[i], r.len());
         }
         Array2::from_shape_vec((rows.len(), width), rows.concat())?
     } else {

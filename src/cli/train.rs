@@ -61,6 +61,13 @@ pub struct Args {
     /// trains on every row.
     #[arg(long, value_name = "F", default_value_t = defaults::TEST_FRACTION, allow_hyphen_values = true)]
     test_fraction: f64,
+    /// Feature inputs computed from the data's columns, one model input each, comma-separated:
+    /// products (*), whole powers (^1 to ^9) and sines (sin(…)) of columns by name, brackets
+    /// allowed; a name with spaces or * ^ ( ) , in quotes ("sepal length"). TensorFlow
+    /// Playground's seven: x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2). Saved with the model, so
+    /// predict computes them from raw columns [default: the columns as they are]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    features: Option<String>,
     /// Seeds every random choice (split, initial weights, shuffles): the same seed, the same run.
     #[arg(long, value_name = "N", default_value_t = defaults::SEED)]
     seed: u64,
@@ -311,6 +318,7 @@ fn settings(args: &Args) -> Result<TrainSettings> {
         freeze_bias: args.freeze_bias,
         l2: args.l2,
         l1: args.l1,
+        features: args.features.clone(),
         api: Some(match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,

@@ -10,11 +10,13 @@
 
 mod csv_reader;
 mod csv_table;
+mod features;
 mod npy;
 mod scale;
 mod split;
 mod toy;
 
+pub use features::{Features, MAX_POWER};
 pub use npy::NumpyLimits;
 pub use scale::{ScaleKind, Scaler};
 pub use split::{Split, stratified_split};

@@ -4,7 +4,7 @@
 
 use super::{Model, ModelLayer};
 use crate::activation::Activation;
-use crate::data::{Dataset, Scaler, TargetKind, Targets};
+use crate::data::{Dataset, Features, Scaler, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::update::{Optimizer, OptimizerState};
@@ -20,8 +20,13 @@ pub struct ModelFile {
     pub layers: Vec<LayerFile>,
     /// What the outputs are, with their names in output-unit order; written by `train --save`.
     pub head: Option<Head>,
-    /// Feature names in input order; written by `train --save`.
+    /// Feature names in input order; written by `train --save`. With `columns`, each is a
+    /// feature computed from those columns ([`Features`]'s grammar: `x1^2`, `sin(x1)`).
     pub features: Option<Vec<String>>,
+    /// The data's columns the features are computed from, when the model was trained on feature
+    /// inputs (`train --features`): what `predict` reads and the fit check compares. Files
+    /// without it (every file before it) take the data's columns as they are.
+    pub columns: Option<Vec<String>>,
     /// The scaling fitted on the training rows, applied to every input before the first layer.
     pub scaler: Option<Scaler>,
     /// How the model was trained; `explain` takes its step size and loss from here, so
@@ -82,6 +87,8 @@ struct FileFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     features: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    columns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     scaler: Option<Scaler>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     training: Option<TrainingRecord>,
@@ -96,7 +103,14 @@ impl TryFrom<FileFields> for ModelFile {
             (None, Some(names)) => Some(Head::Values(names)),
             (None, None) => None,
         };
-        Ok(ModelFile { layers: f.layers, head, features: f.features, scaler: f.scaler, training: f.training })
+        Ok(ModelFile {
+            layers: f.layers,
+            head,
+            features: f.features,
+            columns: f.columns,
+            scaler: f.scaler,
+            training: f.training,
+        })
     }
 }
 
@@ -107,7 +121,15 @@ impl From<ModelFile> for FileFields {
             Some(Head::Values(names)) => (None, Some(names)),
             None => (None, None),
         };
-        FileFields { layers: m.layers, classes, targets, features: m.features, scaler: m.scaler, training: m.training }
+        FileFields {
+            layers: m.layers,
+            classes,
+            targets,
+            features: m.features,
+            columns: m.columns,
+            scaler: m.scaler,
+            training: m.training,
+        }
     }
 }
 
@@ -455,6 +477,53 @@ impl ModelFile {
         ModelFile { layers, training, ..self.clone() }
     }
 
+    /// The feature inputs the model computes from raw rows (`columns` and `features` both
+    /// written), or `None` for a model that takes the data's columns as they are; an error is
+    /// (the file's field, why).
+    pub fn derived(&self) -> std::result::Result<Option<Features>, (String, String)> {
+        let Some(columns) = &self.columns else { return Ok(None) };
+        let Some(names) = &self.features else {
+            return Err(("columns".into(), "columns are given but no features computed from them".into()));
+        };
+        Features::parse(&names.join(","), columns).map(Some).map_err(|e| {
+            let why = match e {
+                Error::Invalid { value: Some(v), why, .. } => format!("{v}: {why}"),
+                other => other.to_string(),
+            };
+            ("features".into(), why)
+        })
+    }
+
+    /// The feature inputs a job on this model (read from `path`) computes: the model's own. The
+    /// features a user asks for (`asked`) must be those: the first layer's weights read them.
+    pub fn keep_features(&self, path: &Path, asked: Option<Features>) -> Result<Option<Features>> {
+        let own = self.derived().map_err(|(at, why)| Error::ModelFile { path: path.into(), at, why })?;
+        match asked {
+            Some(a) if own.as_ref().is_none_or(|o| o.names() != a.names()) => {
+                let why = match own {
+                    Some(o) => {
+                        format!("the model file was trained on the features {}: leave this out", o.names().join(","))
+                    }
+                    None => "the model file was trained on the data's columns as they are: leave this out".into(),
+                };
+                Err(Error::invalid_value(crate::error::Setting::Features, a.names().join(","), why))
+            }
+            _ => Ok(own),
+        }
+    }
+
+    /// How many numbers a raw row has for `model` (this file's model): its columns for a model on
+    /// feature inputs, else its inputs.
+    pub fn raw_width(&self, model: &Model) -> usize {
+        self.columns.as_ref().map_or(model.in_width(), Vec::len)
+    }
+
+    /// The names of the data columns the model reads, in order: `columns` for a model on
+    /// feature inputs, else its feature names.
+    pub fn input_columns(&self) -> Option<&[String]> {
+        self.columns.as_deref().or(self.features.as_deref())
+    }
+
     /// The class names, when the outputs are classes.
     pub fn classes(&self) -> Option<&[String]> {
         match &self.head {
@@ -522,6 +591,7 @@ impl ModelFile {
         {
             return Err(fail("features".into(), format!("{} names but the model takes {inputs} inputs", f.len())));
         }
+        self.derived().map_err(|(at, why)| fail(at, why))?;
         // The saved run's optimizer keeps the rules of the options that set it (`explain` takes its
         // step size); a fault is the file's, named by its field, not by an option not given.
         if let Some(t) = &self.training {
@@ -548,7 +618,19 @@ impl ModelFile {
 /// is called `data_name` in the message ("the data", "Iris"). `None` when it fits, else why not.
 pub fn misfit(model: &Model, file: Option<&ModelFile>, data: &Dataset, data_name: &str) -> Option<String> {
     let features = data.feature_names.len();
-    if model.in_width() != features {
+    // A model on feature inputs reads the columns its features are computed from.
+    let columns = file.and_then(|f| f.columns.as_ref());
+    if let Some(columns) = columns
+        && columns != &data.feature_names
+    {
+        return Some(format!(
+            "the model's features ({}) are computed from the columns {} but {data_name}'s are {}",
+            file.and_then(|f| f.features.as_ref()).map(|f| f.join(", ")).unwrap_or_default(),
+            columns.join(", "),
+            data.feature_names.join(", ")
+        ));
+    }
+    if columns.is_none() && model.in_width() != features {
         return Some(format!(
             "the model takes {} inputs but {data_name} has {features} features ({})",
             model.in_width(),
@@ -586,6 +668,7 @@ pub fn misfit(model: &Model, file: Option<&ModelFile>, data: &Dataset, data_name
         Some(_) | None => {}
     }
     if let Some(names) = &file.features
+        && file.columns.is_none()
         && names != &data.feature_names
     {
         return Some(format!(
@@ -638,6 +721,6 @@ impl Model {
                 ModelLayer::LogSoftmax => LayerFile::Logsoftmax,
             })
             .collect();
-        ModelFile { layers, head: None, features: None, scaler: None, training: None }
+        ModelFile { layers, head: None, features: None, columns: None, scaler: None, training: None }
     }
 }

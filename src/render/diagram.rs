@@ -112,6 +112,14 @@ fn layout(record: &Value, symbols: &Symbols, shows: Shows) -> (Vec<Column>, Vec<
     let name = |i: usize, r: usize| symbols.output(i).at(r).text;
     let names: Option<Vec<String>> =
         record["feature_names"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+    // Feature inputs (`--features`) are drawn by what they are: x₁², sin x₁.
+    let labels: Option<Vec<String>> = record["features"]["labels"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+    let input_name = |j: usize| match labels.as_ref().and_then(|l| l.get(j)) {
+        Some(label) => label.clone(),
+        None => format!("x{}", sub(j)),
+    };
     let inputs = row0(&record["inputs"]);
     // ∂L/∂x: what the first layer passes down, shown on the inputs during the backward pass.
     let grad_inputs = row0(&record["layers"][0]["grad_input"]);
@@ -125,11 +133,12 @@ fn layout(record: &Value, symbols: &Symbols, shows: Shows) -> (Vec<Column>, Vec<
             .map(|(j, &x)| Unit {
                 label: match (shows, grad_inputs.get(j)) {
                     (Shows::Gradients, Some(&g)) => format!("∂L/∂x{} = {}", sub(j), fmt_num(g)),
-                    _ => format!("x{} = {}", sub(j), fmt_num(x)),
+                    _ => format!("{} = {}", input_name(j), fmt_num(x)),
                 },
-                title: match names.as_ref().and_then(|n| n.get(j)) {
-                    Some(name) => format!("x{} ({name}) = {}", sub(j), fmt_num(x)),
-                    None => format!("x{} = {}", sub(j), fmt_num(x)),
+                title: match (labels.is_some(), names.as_ref().and_then(|n| n.get(j))) {
+                    (true, _) => format!("x{} = {} = {}", sub(j), input_name(j), fmt_num(x)),
+                    (false, Some(name)) => format!("x{} ({name}) = {}", sub(j), fmt_num(x)),
+                    (false, None) => format!("x{} = {}", sub(j), fmt_num(x)),
                 },
                 marks: vec![],
             })

@@ -232,6 +232,7 @@ mod tests {
             train_rows: 3,
             test_rows,
             features: names(&["x1", "x2"]),
+            columns: None,
             classes: Some(names(&["a", "bb"])),
             targets: None,
         }

@@ -27,12 +27,11 @@
 //! # Ok::<(), gradlens::Error>(())
 //! ```
 
-use crate::data::Dataset;
-use crate::data::Targets;
+use crate::data::{Dataset, Features, Targets};
 use crate::error::{Error, Result, Setting};
 use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile, ModelLayer, TrainingRecord};
-use crate::trace::{ExplainRequest, Explanation, LayerTrace, Update, explain};
+use crate::trace::{ExplainRequest, Explanation, FeatureInputs, LayerTrace, Update, explain};
 use crate::update::{Optimizer, Tuning};
 use ndarray::Array2;
 use serde::Deserialize;
@@ -85,6 +84,10 @@ pub struct ExplainOptions {
     pub b2: Option<f64>,
     /// Adam's eps (`--eps`) [default: a saved adam run's, else 1e-8].
     pub eps: Option<f64>,
+    /// Feature inputs computed from the samples' columns (`--features`, [`Features`]'s
+    /// grammar): the samples are then the columns (named by the table, or x1, x2… for `x`)
+    /// [default: the columns as they are, or a model file's own features].
+    pub features: Option<String>,
 }
 
 /// One sample's target as given.
@@ -168,6 +171,14 @@ impl ExplainOptions {
         }
         let mut class_names = file.and_then(|f| f.classes().map(<[String]>::to_vec));
         let mut feature_names = file.and_then(|f| f.features.clone());
+        let columns = self.columns(table, file, &blog);
+        let features = self.features(&columns, file, &model_path)?;
+        // The fit check reads the table as the model does: its raw columns for a model file's
+        // own features, the features asked for otherwise.
+        let fit_table = match (&features, file.is_some_and(|f| f.columns.is_some())) {
+            (Some(f), false) if !self.sample.is_empty() => std::borrow::Cow::Owned(f.apply_to(table.clone())?),
+            _ => std::borrow::Cow::Borrowed(table),
+        };
 
         // Where the samples come from, for messages: the setting the user gave.
         let (inputs, sample_targets, source) = if !self.sample.is_empty() {
@@ -176,7 +187,7 @@ impl ExplainOptions {
                 return Err(Error::invalid_value(Setting::Sample, bad, why));
             }
             // The one fit check: widths, and the names a saved model keeps, against the table's.
-            if let Some(why) = crate::model::misfit(&model, file, table, table_name) {
+            if let Some(why) = crate::model::misfit(&model, file, &fit_table, table_name) {
                 return Err(Error::invalid(Setting::Sample, why));
             }
             let table_classes = table.class_names().map(<[String]>::to_vec);
@@ -195,6 +206,24 @@ impl ExplainOptions {
                 Some(classes(labels, class_names.as_deref(), model.out_width())),
                 (Setting::Inputs, "the post's sample (no x given)"),
             )
+        };
+        // Feature inputs: the samples are the columns; the model sees the features of them.
+        let (inputs, features) = match features {
+            Some(f) => {
+                if inputs.ncols() != f.columns().len() {
+                    let why = format!(
+                        "{} has {} numbers but the features are computed from {} columns ({})",
+                        source.1,
+                        inputs.ncols(),
+                        f.columns().len(),
+                        f.columns().join(", ")
+                    );
+                    return Err(Error::invalid(source.0, why));
+                }
+                feature_names = Some(f.names());
+                (f.apply(&inputs)?, Some(FeatureInputs { features: f, measured: Some(inputs) }))
+            }
+            None => (inputs, None),
         };
         // Checked here as well as in `explain`, to name where the samples came from.
         if inputs.ncols() != model.in_width() {
@@ -258,7 +287,36 @@ impl ExplainOptions {
             penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
             class_names,
             feature_names,
+            features,
         })
+    }
+
+    /// The names of the samples' columns: the model file's raw columns, the table's for
+    /// `sample`, else x1, x2… for the numbers of `x` (or of the post's sample).
+    fn columns(&self, table: &Dataset, file: Option<&ModelFile>, blog: &ExplainRequest) -> Vec<String> {
+        if let Some(columns) = file.and_then(|f| f.columns.clone()) {
+            return columns;
+        }
+        if !self.sample.is_empty() {
+            return table.feature_names.clone();
+        }
+        let n = self.x.first().map_or(blog.inputs.ncols(), Vec::len);
+        (1..=n).map(|j| format!("x{j}")).collect()
+    }
+
+    /// The feature inputs: a model file's own, or those asked for over `columns`; asking for
+    /// other features than a model file was trained on is refused.
+    fn features(
+        &self,
+        columns: &[String],
+        file: Option<&ModelFile>,
+        path: &std::path::Path,
+    ) -> Result<Option<Features>> {
+        let asked = self.features.as_deref().map(|text| Features::parse(text, columns)).transpose()?;
+        match file {
+            Some(f) => f.keep_features(path, asked),
+            None => Ok(asked),
+        }
     }
 }
 

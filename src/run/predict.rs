@@ -23,7 +23,7 @@
 
 use crate::activation::Activation;
 use crate::engine::compiled;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Model, ModelFile, ModelLayer};
 use crate::run::train::default_engine;
 use crate::train::Engine;
@@ -34,9 +34,10 @@ use ndarray::Array2;
 pub struct PredictJob {
     /// The model.
     pub model: Model,
-    /// Its file: names and scaler.
+    /// Its file: names, features and scaler.
     pub file: ModelFile,
-    /// The rows, unscaled (m×inputs).
+    /// The rows, unscaled: m×inputs, or for a model on feature inputs m×columns (the raw
+    /// columns its features are computed from).
     pub rows: Array2<f64>,
     /// The engine that runs the model.
     pub engine: Engine,
@@ -81,11 +82,17 @@ impl PredictJob {
         PredictJob { model, file, rows, engine: default_engine() }
     }
 
-    /// Scales the rows, runs the model once, and reads its outputs as what they are.
+    /// Computes the model's features from the rows (when it has any), scales them, runs the
+    /// model once, and reads its outputs as what they are.
     pub fn run(&self) -> Result<Predictions> {
-        let x = match &self.file.scaler {
-            Some(s) => s.transform(&self.rows),
+        let derived = self.file.derived().map_err(|(at, why)| Error::ModelFile { path: "model".into(), at, why })?;
+        let inputs = match &derived {
+            Some(f) => f.apply(&self.rows)?,
             None => self.rows.clone(),
+        };
+        let x = match &self.file.scaler {
+            Some(s) => s.transform(&inputs),
+            None => inputs,
         };
         if let Some(names) = self.file.targets() {
             return Ok(Predictions::Values { names: names.to_vec(), values: self.outputs(&x)? });

@@ -83,6 +83,7 @@ impl TraceFormat {
             penalty: self.penalty,
             class_names: self.class_names.clone(),
             feature_names: Some(self.feature_names.clone()),
+            features: None,
         })?;
         let bytes = if self.compact {
             let layers = explanation

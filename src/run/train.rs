@@ -20,7 +20,7 @@
 //! ```
 
 use super::defaults;
-use crate::data::{Dataset, Prepared, ScaleKind, Scaler, TargetKind};
+use crate::data::{Dataset, Features, Prepared, ScaleKind, Scaler, TargetKind};
 use crate::engine::compiled::Dtype;
 use crate::error::{Error, Result, Setting};
 use crate::layers::Init;
@@ -92,6 +92,9 @@ pub struct TrainSettings {
     pub l2: Option<f64>,
     /// λ₁ of the L1 penalty on the weights [default: 0].
     pub l1: Option<f64>,
+    /// Feature inputs computed from the data's columns, `x1,x2,x1^2,sin(x1)` ([`Features`]'s
+    /// grammar) [default: the columns as they are, or a saved model's own features].
+    pub features: Option<String>,
 }
 
 impl TrainSettings {
@@ -142,6 +145,17 @@ impl TrainSettings {
     /// The scaling asked for (`None`: the features as they are).
     pub fn scale(&self) -> Result<Option<ScaleKind>> {
         ScaleKind::from_name(self.scale.as_deref().unwrap_or(defaults::SCALE))
+    }
+
+    /// The feature inputs of a run on `data`: the ones asked for, parsed against the data's
+    /// columns, or a saved model's own (`saved`), which a run from it keeps (its first layer
+    /// reads them); `None` for the columns as they are.
+    pub fn features(&self, data: &Dataset, saved: Option<&SavedModel>) -> Result<Option<Features>> {
+        let asked = self.features.as_deref().map(|text| Features::parse(text, &data.feature_names)).transpose()?;
+        match saved {
+            Some(s) => s.file.keep_features(&s.path, asked),
+            None => Ok(asked),
+        }
     }
 
     /// The seed.
@@ -240,6 +254,14 @@ impl TrainJob {
             }
             s.file.check_fits(&s.path, &s.model, &data)?;
         }
+        // Features are computed from the raw columns, before the split and the scaler, so the
+        // scaler is fitted on them as on any column.
+        let features = settings.features(&data, start.as_ref())?;
+        let columns = features.as_ref().map(|f| f.columns().to_vec());
+        let data = match &features {
+            Some(f) => f.apply_to(data)?,
+            None => data,
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed());
         // A saved model keeps the scaling it was trained with: its inputs mean nothing scaled another way.
         let saved_scaler = start.as_ref().and_then(|s| s.file.scaler.clone());
@@ -262,7 +284,7 @@ impl TrainJob {
             None => fresh_model(&settings, &train, config.loss, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
-        let data_report = DataReport { rows, ..DataReport::new(&source, &train, &train, test.as_ref()) };
+        let data_report = DataReport { rows, columns, ..DataReport::new(&source, &train, &train, test.as_ref()) };
         let ran_on = engine.for_run(&config, traced);
         let config_report = ConfigReport::new(
             &config,

@@ -15,6 +15,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("share.js", "text/javascript; charset=utf-8", include_str!("../../static/share.js")),
     // The data-set picker.
     ("toy.js", "text/javascript; charset=utf-8", include_str!("../../static/toy.js")),
+    ("features.js", "text/javascript; charset=utf-8", include_str!("../../static/features.js")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
     // Mazur's network, for the page's "Mazur's example" button.
     ("mazur.json", "application/json", include_str!("../../examples/mazur.json")),

@@ -18,7 +18,7 @@
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-use crate::data::Dataset;
+use crate::data::{Dataset, Features};
 use crate::loss::Loss;
 use crate::loss::Penalty;
 use crate::model::Model;
@@ -26,7 +26,7 @@ use crate::predict::{Fit, evaluate, log_probabilities, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
-use crate::trace::{ExplainRequest, Update, explain};
+use crate::trace::{ExplainRequest, FeatureInputs, Update, explain};
 use crate::train::{EpochStats, LiveSettings, Observer};
 use axum::Json;
 use axum::body::Bytes;
@@ -53,6 +53,9 @@ pub struct Session {
     train: Dataset,
     test: Option<Dataset>,
     loss: Loss,
+    /// The feature inputs the run computed from the data's columns, if any: the diagram names
+    /// its input units by them.
+    features: Option<Features>,
 }
 
 /// What the requests and the session's training thread share.
@@ -145,6 +148,11 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
             "{epochs} epochs × {rows} rows × {parameters} parameters is more than one session may train; use `gradlens train`"
         )));
     }
+    // The run's feature inputs, as its model file will keep them (names over the raw columns).
+    let features = match &run.data.columns {
+        Some(columns) => Some(Features::parse(&run.data.features.join(","), columns)?),
+        None => None,
+    };
     let live = Arc::new(Live {
         progress: Mutex::new(Progress {
             epochs: Vec::new(),
@@ -162,6 +170,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         train: run.train.clone(),
         test: run.test.clone(),
         loss: run.config.train.loss,
+        features,
     };
     std::thread::Builder::new()
         .name("gradlens-session".into())
@@ -322,6 +331,7 @@ pub async fn epoch(
             penalty: crate::loss::Penalty::NONE,
             class_names: s.train.class_names().map(<[String]>::to_vec),
             feature_names: Some(s.train.feature_names.clone()),
+            features: s.features.clone().map(|features| FeatureInputs { features, measured: None }),
         };
         let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
         Ok(Json(json!({

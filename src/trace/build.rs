@@ -6,11 +6,11 @@
 use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{
-    ActivationTrace, DenseTrace, Explanation, LayerTrace, Matrix, ParamStep, PenaltyGradient, PenaltyTrace,
-    SoftmaxTrace, StepState,
+    ActivationTrace, DenseTrace, Explanation, FeatureTrace, LayerTrace, Matrix, ParamStep, PenaltyGradient,
+    PenaltyTrace, SoftmaxTrace, StepState,
 };
 use crate::autodiff::{Gradients, Var};
-use crate::data::{Scaler, Targets};
+use crate::data::{Features, Scaler, Targets};
 use crate::engine::tape::Pass;
 use crate::error::{Error, Result, Setting, shape};
 use crate::layers::Params;
@@ -64,6 +64,19 @@ pub struct ExplainRequest {
     pub class_names: Option<Vec<String>>,
     /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
+    /// What the inputs are when they are features computed from the data's columns
+    /// (`--features`): `inputs` hold the features' values, this says how they were computed.
+    pub features: Option<FeatureInputs>,
+}
+
+/// Inputs that are features computed from the data's columns.
+#[derive(Debug, Clone)]
+pub struct FeatureInputs {
+    /// The features.
+    pub features: Features,
+    /// m×c, the columns' values they were computed from, when the caller has them (the page's
+    /// training view has only the features).
+    pub measured: Option<Array2<f64>>,
 }
 
 impl ExplainRequest {
@@ -83,6 +96,7 @@ impl ExplainRequest {
             penalty: Penalty::NONE,
             class_names: None,
             feature_names: None,
+            features: None,
         }
     }
 
@@ -95,6 +109,18 @@ impl ExplainRequest {
                     "x {} has {} numbers per sample but the weights have {n} columns",
                     shape(self.inputs.dim()),
                     self.inputs.ncols()
+                ),
+            });
+        }
+        if let Some(f) = &self.features
+            && (f.features.len() != n
+                || f.measured.as_ref().is_some_and(|m| m.dim() != (self.inputs.nrows(), f.features.columns().len())))
+        {
+            return Err(Error::Shape {
+                op: "explain",
+                detail: format!(
+                    "{} features for {n} inputs, or their columns' values of another shape",
+                    f.features.len()
                 ),
             });
         }
@@ -255,6 +281,12 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         target_classes: req.targets.labels().map(<[usize]>::to_vec),
         class_names: req.class_names.clone(),
         feature_names: req.feature_names.clone(),
+        features: req.features.as_ref().map(|f| FeatureTrace {
+            columns: f.features.columns().to_vec(),
+            names: f.features.names(),
+            labels: f.features.labels(),
+            measured: f.measured.clone().map(Matrix),
+        }),
         logits: logits.into(),
         probabilities: probabilities.into(),
         log_probabilities,

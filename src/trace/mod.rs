@@ -10,7 +10,7 @@ mod build;
 pub mod check;
 mod matrix;
 
-pub use build::{ExplainRequest, Update, explain};
+pub use build::{ExplainRequest, FeatureInputs, Update, explain};
 pub use check::GradCheck;
 pub use matrix::Matrix;
 
@@ -44,6 +44,10 @@ pub struct Explanation {
     pub class_names: Option<Vec<String>>,
     /// Feature names in input order, when known.
     pub feature_names: Option<Vec<String>>,
+    /// How the inputs were computed from the data's columns, when they are feature inputs
+    /// (`--features`); `raw_inputs` (or `inputs`, unscaled) hold the features' values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<FeatureTrace>,
     /// The output of the last dense layer, m×k.
     pub logits: Matrix,
     /// ŷ, m×k: the model's output (the probabilities, after a softmax or log-softmax).
@@ -75,6 +79,19 @@ pub struct Explanation {
     /// `weights_step` and `bias_step`); absent for sgd, which keeps none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub optimizer_state: Option<StepState>,
+}
+
+/// Feature inputs: which columns, which features, and the columns' values.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureTrace {
+    /// The data's columns the features are computed from.
+    pub columns: Vec<String>,
+    /// Each feature in `--features`'s grammar (`x1^2`), in input order.
+    pub names: Vec<String>,
+    /// Each feature as the diagram writes it (x₁², sin x₁), in input order.
+    pub labels: Vec<String>,
+    /// m×c, the columns' values the features were computed from, when known.
+    pub measured: Option<Matrix>,
 }
 
 /// The penalty L = L_data + λ₂/2·Σ W² + λ₁·Σ |W| (weights only, not biases) of one step.

@@ -48,8 +48,12 @@ pub struct DataReport {
     pub train_rows: usize,
     /// 0 when there is no test part.
     pub test_rows: usize,
-    /// Feature names.
+    /// Feature names: the model's inputs (with `columns`, features computed from them).
     pub features: Vec<String>,
+    /// The data's columns the features are computed from (`--features`); `None` when the
+    /// features are the columns themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
     /// Class names, when the targets are classes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<String>>,
@@ -91,6 +95,7 @@ impl DataReport {
             train_rows: train.len(),
             test_rows: test.map_or(0, Dataset::len),
             features: data.feature_names.clone(),
+            columns: None,
             classes: data.class_names().map(<[String]>::to_vec),
             targets: match &data.target {
                 crate::data::Targets::Values { names, .. } => Some(names.clone()),
@@ -185,6 +190,7 @@ impl TrainReport {
         let mut model = result.model.to_file();
         model.head = Some(crate::model::Head::of(&train.target));
         model.features = Some(data.features.clone());
+        model.columns = data.columns.clone();
         model.scaler = scaler;
         let t = &config.train;
         let state = crate::model::StateFile::new(&t.optimizer, &result.model, &result.state);

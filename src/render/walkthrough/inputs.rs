@@ -3,8 +3,8 @@
 use super::{Ctx, input_cols, table, weight_rows};
 use crate::data::{ScaleKind, Scaler};
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{Math, Sym, vector};
-use crate::trace::{DenseTrace, LayerTrace, Matrix};
+use crate::render::math::{Math, Sym, cat, vector};
+use crate::trace::{DenseTrace, FeatureTrace, LayerTrace, Matrix};
 
 /// Stage 1: the numbers everything starts from.
 pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
@@ -20,7 +20,9 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
     if let (Some(raw), Some(scaler)) = (&e.raw_inputs, &e.scaler) {
         scaling(doc, c, raw, scaler);
     }
-    if let Some(features) = &e.feature_names {
+    if let Some(f) = &e.features {
+        feature_inputs(doc, c, f);
+    } else if let Some(features) = &e.feature_names {
         let mut p = spans!["The features: "];
         for (j, f) in features.iter().enumerate() {
             p.push(if j == 0 { "".into() } else { ", ".into() });
@@ -59,6 +61,28 @@ pub(super) fn inputs(doc: &mut Doc, c: &Ctx) {
         let cols = (0..e.targets.ncols()).map(|k| c.sym.y().at(k)).collect();
         doc.matrix(table(spans!["The targets, one-hot, one row per sample:"], rows, cols, &e.targets));
     }
+}
+
+/// Where the inputs came from when they are features computed from the data's columns
+/// (`--features`): the columns as measured, and each feature's value, before any scaling.
+fn feature_inputs(doc: &mut Doc, c: &Ctx, f: &FeatureTrace) {
+    doc.para(spans![format!(
+        "The inputs are features computed from the data's columns ({}), one input each: --features {}.",
+        f.columns.join(", "),
+        f.names.join(",")
+    )]);
+    let word = |name: &str| {
+        let tex: String = name.chars().filter(|ch| !matches!(ch, '\\' | '{' | '}' | '$')).collect();
+        Math::new(name, format!("\\text{{{tex}}}"))
+    };
+    if let Some(measured) = &f.measured {
+        let cols = f.columns.iter().map(|n| word(n)).collect();
+        doc.matrix(table(spans!["The columns, as measured:"], c.sample_labels(), cols, measured));
+    }
+    let values = c.e.raw_inputs.as_ref().unwrap_or(&c.e.inputs);
+    let cols = f.labels.iter().enumerate().map(|(j, label)| cat!(c.sym.x().at(j), " = ", word(label))).collect();
+    let caption = if c.e.raw_inputs.is_some() { "The features, before scaling:" } else { "The features:" };
+    doc.matrix(table(spans![caption], c.sample_labels(), cols, values));
 }
 
 /// Where the inputs came from when the model scales what it is given (a trained model's scaler).
