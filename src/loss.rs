@@ -4,7 +4,7 @@
 
 mod penalty;
 
-pub use penalty::Penalty;
+pub use penalty::{Norm, Penalty};
 
 use crate::autodiff::{Tape, Var};
 use crate::data::TargetKind;
@@ -411,6 +411,24 @@ pub trait Notation {
     fn times(&self, a: Self::Expr, b: Self::Expr) -> Self::Expr;
     /// `top` divided by the product of `factors`; `top` itself when there are none.
     fn over(&self, top: Self::Expr, factors: Vec<Self::Expr>) -> Self::Expr;
+    /// `a` + `b`.
+    fn plus(&self, a: Self::Expr, b: Self::Expr) -> Self::Expr;
+    /// A number that is part of the formula itself (the 2 of λ₂/2).
+    fn number(&self, v: f64) -> Self::Expr;
+
+    // The weight penalty's letters ([`Penalty`]'s formulas).
+    /// The data's loss, L_data, the loss without the penalty.
+    fn data_loss(&self) -> Self::Expr;
+    /// A penalty's rate, λ₂ or λ₁.
+    fn rate(&self, norm: Norm) -> Self::Expr;
+    /// The sum over every weight its term takes, Σ W² or Σ |W|.
+    fn weights_sum(&self, norm: Norm) -> Self::Expr;
+    /// The weight a gradient formula is about, Wᵢⱼ.
+    fn weight(&self) -> Self::Expr;
+    /// Its sign, sign(Wᵢⱼ) (0 at 0).
+    fn weight_sign(&self) -> Self::Expr;
+    /// The data loss's slope in it, ∂L_data/∂Wᵢⱼ.
+    fn data_slope(&self) -> Self::Expr;
 }
 
 impl fmt::Display for Loss {

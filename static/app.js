@@ -6,6 +6,8 @@
 // else, an elementwise activation.
 
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
+import { showUnits, resetUnits } from "./units.js";
+import { showGraph } from "./graph.js";
 import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
 import { chosenFeatures, showFeatures } from "./features.js";
@@ -75,6 +77,7 @@ async function explain(body, kind = "recompute") {
     }
     fillForm();
     showHistory();
+    if (!$("view-graph").hidden) graphShow();
     await showStage(Math.min(state.stage, page.stages.length - 1));
     // The Selected panel always shows this step: the selection again if the model still has
     // it, else the hint (never the last model's chain or an error already fixed).
@@ -575,6 +578,7 @@ async function trainSetup() {
   try {
     const s = await api("/api/train", settings);
     if (mine !== train.setups) { fetch(`/api/train/${s.id}`, { method: "DELETE" }).catch(() => {}); return; }
+    resetUnits();
     train.id = s.id; train.total = s.epochs; train.classes = s.classes; train.stats = []; train.fits = []; train.epoch = 0; train.map = null;
     // Feature inputs are the model's inputs: the decision map's axes choose among them.
     if (s.features.join("\n") !== (state.table?.features ?? []).join("\n")) {
@@ -601,7 +605,10 @@ async function trainShow(epoch) {
   // The rows' points on the map change only with the map's features: asked for once per pair.
   const map = `${$("t-fx").value},${$("t-fy").value}`;
   const points = train.map !== map;
-  const r = await api(`/api/train/${train.id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  const id = train.id;
+  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  // A run set up meanwhile (or closed) owns the view now: this answer is the old session's.
+  if (train.id !== id) return;
   if (r.boundary) {
     if (points) { train.map = map; train.points = r.boundary.points; }
     r.boundary.points = train.points;
@@ -610,7 +617,7 @@ async function trainShow(epoch) {
   train.fits = train.fits.slice(0, r.since).concat(r.fits ?? []);
   train.epoch = r.epoch;
   const values = r.fits !== null;
-  for (const id of ["fig-acc", "fig-map", "fig-conf"]) $(id).hidden = values;
+  for (const id of ["fig-acc", "fig-map", "fig-conf", "fig-units"]) $(id).hidden = values;
   for (const id of ["fig-rmse", "fig-r2", "fig-pairs"]) $(id).hidden = !values;
   const stats = train.stats.slice(0, r.epoch), fits = train.fits.slice(0, r.epoch);
   const last = stats[stats.length - 1], fit = fits[fits.length - 1];
@@ -642,6 +649,9 @@ async function trainShow(epoch) {
     drawCurves($("t-acc"), [stats.map((s) => s.train_accuracy), stats.map((s) => s.test_accuracy)], r.total, [0, 1], "accuracy");
     drawMap(r.boundary);
     drawConfusion(r.confusion, r.evaluated_on);
+    const names = [$("t-fx").selectedOptions[0]?.text ?? "x", $("t-fy").selectedOptions[0]?.text ?? "y"];
+    showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
+      .catch((err) => ($("train-error").textContent = err.message));
   }
   $("t-net").innerHTML = r.diagram;
   fitDiagram($("t-net").querySelector("svg"));
@@ -789,9 +799,14 @@ function setupTrain() {
   for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
 }
 
+// The Graph view draws the tape of the step the Step view explains (graph.js).
+function graphShow() {
+  showGraph(state.body, query()).catch((err) => ($("graph-status").textContent = err.message));
+}
+
 // ARIA tabs: the selected tab is the one tab stop; ← and → move between tabs. Showing the
 // training view sets up a run if there is none (the promise settles once it is).
-const TABS = ["step", "train"];
+const TABS = ["step", "train", "graph"];
 function showTab(name) {
   for (const v of TABS) {
     $(`tab-${v}`).setAttribute("aria-selected", String(v === name));
@@ -799,6 +814,7 @@ function showTab(name) {
     $(`view-${v}`).hidden = v !== name;
   }
   remember();
+  if (name === "graph") graphShow();
   return name === "train" && !train.id ? trainSetup() : Promise.resolve();
 }
 

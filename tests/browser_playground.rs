@@ -43,7 +43,9 @@ async fn the_picker_draws_the_spiral_and_trains_on_it() {
     // Okabe–Ito's sky blue for the class called blue, orange for orange.
     assert_eq!(fills, serde_json::json!(["#56B4E9", "#E69F00"]));
     // The run is set up again on the spiral's rows: 2 features, classes blue and orange.
-    until(&c, "a spiral session", "document.getElementById('t-legend').textContent.includes('orange') && document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+    // The spiral's own epoch 0 (its map over x1, x2), not the Iris session's line still shown:
+    // a reset clicked before it lands would be overwritten by it.
+    until(&c, "a spiral session", "document.getElementById('t-legend').textContent.includes('orange') && document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0') && document.getElementById('t-map-caption').textContent.includes('x1 (→)')").await;
     set(&c, "t-hidden", "8,8").await;
     // The old session's line goes, so that the new one's is waited for.
     c.execute("document.getElementById('t-epoch').textContent = '';", vec![]).await.unwrap();

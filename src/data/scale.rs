@@ -117,6 +117,19 @@ impl Scaler {
         out
     }
 
+    /// The rows as measured, from scaled ones: x = x'·divisor + offset (a picture of scaled
+    /// rows is drawn in the data's own units).
+    ///
+    /// # Shapes
+    /// m×n → m×n.
+    pub fn invert(&self, scaled: &Array2<f64>) -> Array2<f64> {
+        let mut out = scaled.clone();
+        for (j, mut col) in out.axis_iter_mut(Axis(1)).enumerate() {
+            col.mapv_inplace(|v| v * self.divisor[j] + self.offset[j]);
+        }
+        out
+    }
+
     /// [`Scaler::transform`] in place: a large data set is scaled without a second copy.
     pub fn apply(&self, features: &mut Array2<f64>) {
         for (j, mut col) in features.axis_iter_mut(Axis(1)).enumerate() {

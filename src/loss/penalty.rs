@@ -11,6 +11,7 @@
 
 use crate::error::{Error, Result, Setting};
 use crate::layers::Params;
+use crate::loss::Notation;
 use ndarray::Array2;
 use num_traits::Float;
 
@@ -88,35 +89,45 @@ impl Penalty {
         w.mapv(|v| self.slope(v))
     }
 
-    /// The penalty as a formula, Unicode and TeX, with only the terms whose rate is not 0.
-    pub fn formula(self) -> (String, String) {
-        let mut unicode = vec!["L = L_data".to_string()];
-        let mut tex = vec!["L = L_{\\text{data}}".to_string()];
-        if self.l2 != 0.0 {
-            unicode.push("λ₂/2·Σ W²".into());
-            tex.push("\\tfrac{\\lambda_2}{2} \\sum W^2".into());
-        }
-        if self.l1 != 0.0 {
-            unicode.push("λ₁·Σ |W|".into());
-            tex.push("\\lambda_1 \\sum |W|".into());
-        }
-        (unicode.join(" + "), tex.join(" + "))
+    /// The penalty's terms whose rate is not 0, written in `n`'s letters: λ₂/2·Σ W² + λ₁·Σ |W|
+    /// (0 for no penalty).
+    pub fn formula<N: Notation>(self, n: &N) -> N::Expr {
+        let l2 = || n.times(n.over(n.rate(Norm::L2), vec![n.number(2.0)]), n.weights_sum(Norm::L2));
+        let l1 = || n.times(n.rate(Norm::L1), n.weights_sum(Norm::L1));
+        self.terms(n, l2, l1)
     }
 
-    /// Its gradient for one weight, Unicode and TeX.
-    pub fn gradient_formula(self) -> (String, String) {
-        let mut unicode = vec!["∂L/∂Wᵢⱼ = ∂L_data/∂Wᵢⱼ".to_string()];
-        let mut tex = vec!["\\partial L/\\partial W_{ij} = \\partial L_{\\text{data}}/\\partial W_{ij}".to_string()];
-        if self.l2 != 0.0 {
-            unicode.push("λ₂·Wᵢⱼ".into());
-            tex.push("\\lambda_2 W_{ij}".into());
-        }
-        if self.l1 != 0.0 {
-            unicode.push("λ₁·sign(Wᵢⱼ)".into());
-            tex.push("\\lambda_1 \\operatorname{sign}(W_{ij})".into());
-        }
-        (unicode.join(" + "), tex.join(" + "))
+    /// The loss the step lowers, L = `L_data + penalty`'s right side.
+    pub fn loss_formula<N: Notation>(self, n: &N) -> N::Expr {
+        n.plus(n.data_loss(), self.formula(n))
     }
+
+    /// One weight's gradient, ∂L/∂Wᵢⱼ = `∂L_data/∂Wᵢⱼ + λ₂·Wᵢⱼ + λ₁·sign(Wᵢⱼ)`'s right side (the
+    /// terms whose rate is not 0).
+    pub fn gradient_formula<N: Notation>(self, n: &N) -> N::Expr {
+        let l2 = || n.times(n.rate(Norm::L2), n.weight());
+        let l1 = || n.times(n.rate(Norm::L1), n.weight_sign());
+        n.plus(n.data_slope(), self.terms(n, l2, l1))
+    }
+
+    /// The L2 term and the L1 term, each where its rate is not 0, added.
+    fn terms<N: Notation>(self, n: &N, l2: impl FnOnce() -> N::Expr, l1: impl FnOnce() -> N::Expr) -> N::Expr {
+        match (self.l2 != 0.0, self.l1 != 0.0) {
+            (true, true) => n.plus(l2(), l1()),
+            (true, false) => l2(),
+            (false, true) => l1(),
+            (false, false) => n.number(0.0),
+        }
+    }
+}
+
+/// Which of the two terms: λ₂/2·Σ W² or λ₁·Σ |W|.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    /// The sum of squares, `--l2`.
+    L2,
+    /// The sum of absolute values, `--l1`.
+    L1,
 }
 
 /// Every dense layer's weight matrix, in order.

@@ -127,7 +127,7 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                 // With --l2/--l1 the step takes the data's gradient plus the penalty's (stage 5b).
                 let penalised = e.penalty.as_ref().and_then(|p| {
                     let total = p.gradients.iter().find(|pg| pg.layer == i)?.total[[r, c]];
-                    Some((super::walkthrough::penalty::gradient_sum(p, g, w), total))
+                    Some((super::walkthrough::penalty::gradient_sum(p, e.loss, g, w), total))
                 });
                 let g_step = penalised.as_ref().map_or(g, |p| p.1);
                 let run = optimizer_lines(e, i, false, &name, [r, c], (w, g_step, new));
@@ -257,11 +257,17 @@ fn delta_origin(e: &Explanation, layers: &[Layer], symbols: &Symbols, i: usize, 
     let (y_hat, y_sym) = (symbols.y_hat(), symbols.y());
     // The loss's formulas about output r, in symbols and with the first sample's numbers.
     let batch = |n: Math| (m > 1).then_some(n);
-    let letters = |r: usize| Written { target: y_sym.at(r), output: y_hat.at(r), batch: batch(Math::from("m")) };
+    let letters = |r: usize| Written {
+        target: y_sym.at(r),
+        output: y_hat.at(r),
+        batch: batch(Math::from("m")),
+        ..Written::default()
+    };
     let numbers = |r: usize| Written {
         target: Math::num(e.targets[[0, r]]),
         output: Math::num(e.probabilities[[0, r]]),
         batch: batch(Math::num(m as f64)),
+        ..Written::default()
     };
     // Each loss's own rule where it meets the model; a new loss must say what it writes here.
     match (e.loss_function, softmax_next) {

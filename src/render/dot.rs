@@ -8,10 +8,9 @@
 //! Render it with `gradlens explain --format dot | dot -Tsvg > tape.svg`.
 
 use super::fmt_num;
-use crate::autodiff::{Gradients, Var};
-use crate::engine::tape::Pass;
 use crate::error::Result;
 use crate::trace::ExplainRequest;
+use crate::trace::graph::{TapeGraph, tape_graph};
 use ndarray::Array2;
 use std::fmt::Write;
 
@@ -20,73 +19,35 @@ pub const MAX_SHOWN_NUMBERS: usize = 12;
 
 /// The graph of `req`'s forward and backward pass on the tape.
 pub fn tape_dot(req: &ExplainRequest) -> Result<String> {
-    let scaled = req.scaler.as_ref().map(|s| s.transform(&req.inputs));
-    let x = scaled.as_ref().unwrap_or(&req.inputs);
-    let y = req.targets.matrix();
-    let pass = Pass::forward(&req.model, x, &y, req.loss)?;
-    let grads = pass.backward();
-    Ok(graph(&pass, &grads, &leaf_names(&pass), req.penalty.is_none()))
+    Ok(dot(&tape_graph(req)?))
 }
 
-/// The names of the leaves the pass put on the tape: x, y, and each dense layer's W and b.
-fn leaf_names(pass: &Pass) -> Vec<(Var, String)> {
-    let mut names = vec![(pass.input, "x".to_string()), (pass.targets, "y".to_string())];
-    let mut dense = 0;
-    for (i, _) in pass.outputs.iter().enumerate() {
-        let p = pass.params.layer(i);
-        if let Some(w) = p.weights() {
-            dense += 1;
-            names.push((*w, format!("W{}", subscript(dense))));
-            if let Some(b) = p.bias() {
-                names.push((*b, format!("b{}", subscript(dense))));
-            }
-        }
-    }
-    names
-}
-
-fn graph(pass: &Pass, grads: &Gradients, leaves: &[(Var, String)], no_penalty: bool) -> String {
-    let tape = &pass.tape;
+/// The record as DOT: the page's graph view draws the same record.
+pub fn dot(g: &TapeGraph) -> String {
     let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
-    if !no_penalty {
+    if g.penalised {
         out.push_str(
             "  label=\"the data loss's tape; the weight penalty (--l2/--l1) is added to the loss and to each weight's \
              gradient outside it\";\n",
         );
     }
-    for i in 0..tape.len() {
-        let v = Var(i);
-        let value = tape.value(v);
-        let grad = grads.of(tape, v);
-        match tape.producer(v) {
-            Some((op, _)) => {
-                let title = if v == pass.loss { format!("{op} = L") } else { op.to_string() };
-                let label =
-                    format!("{title} {}\\lvalue {}\\l∂L/∂· {}\\l", shape(value), numbers(value), numbers(&grad));
-                let _ = writeln!(out, "  op{i} [shape=box, class=\"op\", label=\"{label}\"];");
-            }
-            None => {
-                let name = leaves.iter().find(|(l, _)| *l == v).map_or("leaf", |(_, n)| n.as_str());
-                let label = format!("{name} {}\\l{}\\l∂L/∂· {}\\l", shape(value), numbers(value), numbers(&grad));
-                let _ = writeln!(out, "  op{i} [shape=ellipse, class=\"leaf\", label=\"{label}\"];");
-            }
+    for n in &g.nodes {
+        let (value, grad) = (numbers(&n.value), numbers(&n.gradient));
+        if n.kind == "op" {
+            let title = if n.loss { format!("{} = L", n.name) } else { n.name.clone() };
+            let label = format!("{title} {}\\lvalue {value}\\l∂L/∂· {grad}\\l", shape(&n.value));
+            let _ = writeln!(out, "  op{} [shape=box, class=\"op\", label=\"{label}\"];", n.id);
+        } else {
+            let label = format!("{} {}\\l{value}\\l∂L/∂· {grad}\\l", n.name, shape(&n.value));
+            let _ = writeln!(out, "  op{} [shape=ellipse, class=\"leaf\", label=\"{label}\"];", n.id);
         }
     }
-    // Backprop visits the ops from the last to the first; each hands gradients to its inputs. An
-    // op the loss does not read (the softmax's exp, when cross-entropy reads its log) is not
-    // visited: its edges are dashed and unnumbered.
-    let mut order = 0;
-    for i in (0..tape.len()).rev() {
-        if let Some((_, inputs)) = tape.producer(Var(i)) {
-            for input in inputs {
-                if grads.reached(Var(i)) {
-                    order += 1;
-                    let _ = writeln!(out, "  op{} -> op{i} [label=\"{order}\"];", input.0);
-                } else {
-                    let _ = writeln!(out, "  op{} -> op{i} [style=dashed];", input.0);
-                }
-            }
-        }
+    // Numbered in backprop's order; an edge backprop does not take is dashed.
+    for e in &g.edges {
+        let _ = match e.order {
+            Some(order) => writeln!(out, "  op{} -> op{} [label=\"{order}\"];", e.from, e.to),
+            None => writeln!(out, "  op{} -> op{} [style=dashed];", e.from, e.to),
+        };
     }
     out.push_str("}\n");
     out
@@ -113,13 +74,11 @@ fn numbers(a: &Array2<f64>) -> String {
     }
 }
 
-fn subscript(n: usize) -> String {
-    n.to_string().chars().map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::autodiff::Var;
+    use crate::engine::tape::Pass;
 
     #[test]
     fn the_blogs_tape_has_a_node_per_entry_and_the_loss_gradient_1() {

@@ -8,14 +8,14 @@
 
 use super::fmt_num;
 use crate::activation::Template;
-use crate::loss::LogBase;
+use crate::loss::{LogBase, Norm};
 
 /// An activation's formula template with `{z}` and `{a}` filled in, in both halves.
 pub fn filled(t: Template, z: &Math, a: &Math) -> Math {
     Math { text: t.text_with(&z.text, &a.text), tex: t.tex_with(&z.tex, &a.tex) }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Math {
     pub text: String,
     pub tex: String,
@@ -293,11 +293,58 @@ pub fn superscript_digit(c: char) -> char {
 
 /// A loss's formulas ([`crate::loss::Notation`]) written as the walk-through writes them, about
 /// one output: `target` and `output` are its symbols (yₖ, ŷₖ) or one sample's numbers, `batch` is
-/// m (a letter or the number) when the batch has more than one sample.
+/// m (a letter or the number) when the batch has more than one sample. The weight penalty's
+/// formulas are about one weight: its letters ([`Written::penalty_letters`]) or numbers
+/// ([`Written::penalty_numbers`]); a view of the loss alone leaves them empty.
+#[derive(Debug, Clone, Default)]
 pub struct Written {
     pub target: Math,
     pub output: Math,
     pub batch: Option<Math>,
+    pub data_loss: Math,
+    /// λ₂ and λ₁.
+    pub rates: [Math; 2],
+    /// Σ W² and Σ |W|.
+    pub sums: [Math; 2],
+    pub weight: Math,
+    pub weight_sign: Math,
+    pub data_slope: Math,
+}
+
+impl Written {
+    /// The penalty's letters, about weight `w` (Wᵢⱼ).
+    pub fn penalty_letters(w: Math) -> Written {
+        let data = Math::new("L_data", "L_{\\text{data}}");
+        Written {
+            data_slope: cat!(Math::new("∂", "\\partial "), &data, "/", Math::new("∂", "\\partial "), &w),
+            data_loss: data,
+            rates: [Math::new("λ₂", "\\lambda_2"), Math::new("λ₁", "\\lambda_1")],
+            sums: [Math::new("Σ W²", "\\sum W^2"), Math::new("Σ |W|", "\\sum |W|")],
+            weight_sign: cat!(Math::new("sign", "\\operatorname{sign}"), w.clone().paren()),
+            weight: w,
+            ..Written::default()
+        }
+    }
+
+    /// The penalty's numbers: the step's `p`, the data loss's slope `g_data` in a weight of value `w`.
+    pub fn penalty_numbers(p: &crate::trace::PenaltyTrace, data_loss: f64, g_data: f64, w: f64) -> Written {
+        Written {
+            data_loss: Math::num(data_loss),
+            rates: [Math::num(p.l2), Math::num(p.l1)],
+            sums: [Math::num(p.sum_squares), Math::num(p.sum_abs)],
+            weight: Math::factor(w),
+            weight_sign: Math::factor(if w == 0.0 { 0.0 } else { w.signum() }),
+            data_slope: Math::num(g_data),
+            ..Written::default()
+        }
+    }
+}
+
+fn norm_index(norm: Norm) -> usize {
+    match norm {
+        Norm::L2 => 0,
+        Norm::L1 => 1,
+    }
 }
 
 impl crate::loss::Notation for Written {
@@ -343,6 +390,30 @@ impl crate::loss::Notation for Written {
             1 => over(top, factors.into_iter().next().expect("one factor")),
             _ => over(top, Math::join(factors, &times()).paren()),
         }
+    }
+    fn plus(&self, a: Math, b: Math) -> Math {
+        cat!(a, plus(), b)
+    }
+    fn number(&self, v: f64) -> Math {
+        Math::num(v)
+    }
+    fn data_loss(&self) -> Math {
+        self.data_loss.clone()
+    }
+    fn rate(&self, norm: Norm) -> Math {
+        self.rates[norm_index(norm)].clone()
+    }
+    fn weights_sum(&self, norm: Norm) -> Math {
+        self.sums[norm_index(norm)].clone()
+    }
+    fn weight(&self) -> Math {
+        self.weight.clone()
+    }
+    fn weight_sign(&self) -> Math {
+        self.weight_sign.clone()
+    }
+    fn data_slope(&self) -> Math {
+        self.data_slope.clone()
     }
 }
 

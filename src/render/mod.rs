@@ -88,8 +88,22 @@ pub fn json(explanation: &Explanation) -> String {
         schema: u32,
         #[serde(flatten)]
         explanation: &'a Explanation,
+        /// With a weight penalty, its formulas as the walk-through writes them (Unicode and TeX).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        penalty_formulas: Option<PenaltyFormulas>,
     }
-    let versioned = Versioned { schema: crate::run::defaults::SCHEMA, explanation };
+    #[derive(serde::Serialize)]
+    struct PenaltyFormulas {
+        /// L = L_data + λ₂/2·Σ W² + λ₁·Σ |W| (the terms whose rate is not 0).
+        loss: math::Math,
+        /// ∂L/∂Wᵢⱼ = ∂L_data/∂Wᵢⱼ + λ₂·Wᵢⱼ + λ₁·sign(Wᵢⱼ).
+        gradient: math::Math,
+    }
+    let penalty_formulas = explanation.penalty.as_ref().map(|p| {
+        let (loss, gradient) = walkthrough::penalty::formulas(p);
+        PenaltyFormulas { loss, gradient }
+    });
+    let versioned = Versioned { schema: crate::run::defaults::SCHEMA, explanation, penalty_formulas };
     let mut s = serde_json::to_string_pretty(&versioned).expect("an explanation serialises");
     s.push('\n');
     s

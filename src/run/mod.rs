@@ -9,7 +9,8 @@
 //! - [`explain`]: `explain`'s options checked into a request, and N steps in a row;
 //! - [`predict`]: [`predict::PredictJob`], a saved model on new rows, the engine chosen once;
 //! - [`export`]: a trained model as model-file and `.npy` bytes;
-//! - [`trace`]: the `--trace` line formats.
+//! - [`trace`]: the `--trace` line formats;
+//! - [`units`]: every unit's output over a plane of two features (the page's heatmaps).
 //!
 //! Jobs are plain structs with public fields, return the library's typed [`crate::Error`], and
 //! neither print nor exit.
@@ -20,5 +21,6 @@ pub mod export;
 pub mod predict;
 pub mod trace;
 pub mod train;
+pub mod units;
 
 pub use defaults::SCHEMA;

@@ -10,7 +10,7 @@ use crate::model::ModelFile;
 use crate::render::{self, Format, diagram, fmt_num, html};
 use crate::run::explain::ExplainOptions;
 use crate::run::train::{TrainJob, TrainSettings};
-use crate::trace::{Explanation, explain as explain_step};
+use crate::trace::{ExplainRequest, Explanation, explain as explain_step};
 use crate::train::Activation;
 use axum::Json;
 use axum::body::Bytes;
@@ -86,9 +86,13 @@ pub struct ExplainQuery {
     data: Option<String>,
 }
 
-/// The explanation for a body of [`ExplainOptions`], bounded in size, and the model it started
-/// from as a model file (the body's own, or the one its weights or the blog's example make).
-fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Explanation, ModelFile), ApiError> {
+/// The request a body of [`ExplainOptions`] makes, bounded in size, and the body's model file
+/// if it sent one.
+pub(super) fn bounded_request(
+    state: &AppState,
+    bytes: &[u8],
+    data: Option<&str>,
+) -> Result<(ExplainRequest, Option<ModelFile>), ApiError> {
     let options: ExplainOptions = parse_body(bytes)?;
     let (table, name) = state.tables.named(data)?;
     let request = options.request(&table, &name)?;
@@ -108,7 +112,14 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
              most (fewer samples, or `gradlens explain` on the command line)"
         )));
     }
-    let file = match options.model {
+    Ok((request, options.model))
+}
+
+/// The explanation for a body of [`ExplainOptions`], bounded in size, and the model it started
+/// from as a model file (the body's own, or the one its weights or the blog's example make).
+fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Explanation, ModelFile), ApiError> {
+    let (request, file) = bounded_request(state, bytes, data)?;
+    let file = match file {
         Some(file) => file,
         None => {
             let mut file = request.model.to_file();
@@ -121,7 +132,7 @@ fn explanation(state: &AppState, bytes: &[u8], data: Option<&str>) -> Result<(Ex
 }
 
 /// Runs `work` on the blocking pool: a large explanation does not stall the other requests.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| Err(ApiError::bad("the request could not be computed")))
@@ -214,7 +225,7 @@ struct PageStage {
 }
 
 /// An answer of `bytes` bytes, or the refusal of one over [`MAX_ANSWER`].
-fn bounded(bytes: usize) -> Result<(), ApiError> {
+pub(super) fn bounded(bytes: usize) -> Result<(), ApiError> {
     if bytes > MAX_ANSWER {
         return Err(ApiError::too_much(format!(
             "the answer would be {} MB, more than the {} MB one request may get: ask for fewer samples",

@@ -8,6 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    ("units.js", "text/javascript; charset=utf-8", include_str!("../../static/units.js")),
+    ("graph.js", "text/javascript; charset=utf-8", include_str!("../../static/graph.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     // The step view's optimizer choice and its state panel.
     ("optimizer.js", "text/javascript; charset=utf-8", include_str!("../../static/optimizer.js")),

@@ -25,6 +25,7 @@ mod guard;
 mod sessions;
 mod toy;
 mod training;
+mod views;
 
 pub use error::ApiError;
 pub use guard::Guard;
@@ -96,6 +97,8 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
         .route("/api/toy", post(toy::generate))
         .route("/api/train", post(training::start))
         .route("/api/train/{id}", get(training::epoch).delete(training::stop))
+        .route("/api/train/{id}/units", get(views::units))
+        .route("/api/graph", post(views::graph))
         .route("/api/train/{id}/settings", post(training::change))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::no_method)

@@ -18,7 +18,7 @@
 use super::AppState;
 use super::api::{body, check_hidden};
 use super::error::{ApiError, parse_body};
-use crate::data::{Dataset, Features};
+use crate::data::{Dataset, Features, Scaler};
 use crate::loss::Loss;
 use crate::loss::Penalty;
 use crate::model::Model;
@@ -50,8 +50,12 @@ pub struct Session {
     live: Arc<Live>,
     /// The epochs the run has.
     total: usize,
-    train: Dataset,
-    test: Option<Dataset>,
+    /// The training rows, scaled.
+    pub(super) train: Dataset,
+    /// The test rows, scaled.
+    pub(super) test: Option<Dataset>,
+    /// What scaled them (the unit maps are drawn in the data's own units).
+    pub(super) scaler: Option<Scaler>,
     loss: Loss,
     /// The feature inputs the run computed from the data's columns, if any: the diagram names
     /// its input units by them.
@@ -169,6 +173,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         total: epochs,
         train: run.train.clone(),
         test: run.test.clone(),
+        scaler: run.scaler.clone(),
         loss: run.config.train.loss,
         features,
     };
@@ -185,6 +190,16 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         })
         .map_err(|e| ApiError::bad(format!("the training thread could not start: {e}")))?;
     Ok(session)
+}
+
+impl Session {
+    /// The model after `epoch` (trained now if it is not yet), for a picture of it.
+    pub(super) fn model_at(&self, epoch: usize) -> Result<Model, ApiError> {
+        if epoch > self.total {
+            return Err(ApiError::bad(format!("epoch {epoch}: the run has epochs 0 to {}", self.total)));
+        }
+        Ok(reach(&self.live, epoch, false)?.models[epoch].clone())
+    }
 }
 
 /// Trains up to `epoch` (the report too, if `report`) and waits for it; the run's error if it

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod check;
+pub mod graph;
 mod matrix;
 
 pub use build::{ExplainRequest, FeatureInputs, Update, explain};

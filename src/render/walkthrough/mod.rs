@@ -101,12 +101,12 @@ impl<'a> Ctx<'a> {
     /// The loss's formulas about output `index` (k, i) in symbols: yₖ, ŷₖ, m for a batch.
     fn letters(&self, yhat: &Sym, index: &str) -> Written {
         let batch = (self.m > 1).then(|| Math::from("m"));
-        Written { target: self.sym.y().letters(index), output: yhat.letters(index), batch }
+        Written { target: self.sym.y().letters(index), output: yhat.letters(index), batch, ..Written::default() }
     }
 
     /// The loss's formulas with one output's `target` and `output` values, and the batch's size.
     fn numbers(&self, target: Math, output: Math) -> Written {
-        Written { target, output, batch: (self.m > 1).then(|| Math::num(self.m as f64)) }
+        Written { target, output, batch: (self.m > 1).then(|| Math::num(self.m as f64)), ..Written::default() }
     }
 
     /// The symbol of layer `i`'s input.

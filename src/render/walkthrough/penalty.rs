@@ -5,7 +5,7 @@
 use super::{Ctx, MAX_WORKED_WEIGHTS, worked_rows};
 use crate::loss::Penalty;
 use crate::render::doc::{Doc, spans};
-use crate::render::math::{Math, cat, d_loss, plus, times};
+use crate::render::math::{Math, Written, cat, d_loss, eq, plus};
 use crate::trace::{LayerTrace, PenaltyTrace};
 
 /// Stage 5b: L = L_data + λ₂/2·Σ W² + λ₁·Σ |W|, and ∂L/∂Wᵢⱼ = ∂L_data/∂Wᵢⱼ + λ₂·Wᵢⱼ + λ₁·sign(Wᵢⱼ).
@@ -18,31 +18,21 @@ pub(super) fn penalty(doc: &mut Doc, c: &Ctx) {
          weights count, not the biases: a bias shifts a unit's input and does not make the model more complex. \
          At a weight of exactly 0, |W| has no slope; sign(0) = 0 is taken."
     ]);
-    let (text, tex) = rates.formula();
-    doc.formula(Math::new(text, tex));
-    let l2 = Math::new("λ₂", "\\lambda_2");
-    let l1 = Math::new("λ₁", "\\lambda_1");
-    let mut terms = Vec::new();
-    let mut numbers = Vec::new();
-    if p.l2 != 0.0 {
-        terms.push(cat!(l2.clone(), "/2", times(), Math::new("Σ W²", "\\sum W^2")));
-        numbers.push(cat!(p.l2, "/2", times(), p.sum_squares));
-    }
-    if p.l1 != 0.0 {
-        terms.push(cat!(l1.clone(), times(), Math::new("Σ |W|", "\\sum |W|")));
-        numbers.push(cat!(p.l1, times(), p.sum_abs));
-    }
+    let (loss_formula, gradient_formula) = formulas(p);
+    let letters = Written::penalty_letters(Math::new("Wᵢⱼ", "W_{ij}"));
+    // Σ W² and Σ |W| with the numbers: any weight's line does (the sums do not depend on it).
+    let numbers = Written::penalty_numbers(p, c.e.loss, 0.0, 0.0);
+    doc.formula(loss_formula);
     doc.worked(vec![
         vec![
             Math::new("penalty", "\\text{penalty}"),
-            Math::join(terms, &plus()),
-            Math::join(numbers, &plus()),
+            rates.formula(&letters),
+            rates.formula(&numbers),
             Math::num(p.value),
         ],
         vec![Math::new("L", "L"), cat!(c.e.loss, plus(), p.value), Math::num(p.total_loss)],
     ]);
-    let (text, tex) = rates.gradient_formula();
-    doc.formula(Math::new(text, tex));
+    doc.formula(gradient_formula);
     for g in &p.gradients {
         let LayerTrace::Dense(dense) = &c.e.layers[g.layer] else { continue };
         let w = c.weights_of(g.layer);
@@ -54,7 +44,7 @@ pub(super) fn penalty(doc: &mut Doc, c: &Ctx) {
         let lines = worked_rows(units, all)
             .flat_map(|r| (0..width).map(move |j| (r, j)))
             .map(|(r, j)| {
-                let sum = gradient_sum(p, dense.grad_weights[[r, j]], dense.weights[[r, j]]);
+                let sum = gradient_sum(p, c.e.loss, dense.grad_weights[[r, j]], dense.weights[[r, j]]);
                 vec![d_loss(&w.at2(r, j)), sum, Math::num(g.total[[r, j]])]
             })
             .collect();
@@ -66,16 +56,48 @@ pub(super) fn penalty(doc: &mut Doc, c: &Ctx) {
     doc.para(spans!["The update below steps along these gradients; the biases' are the data's alone."]);
 }
 
+/// The penalty's two formulas in letters, as the walk-through and the JSON write them:
+/// L = L_data + λ₂/2·Σ W² + λ₁·Σ |W| and ∂L/∂Wᵢⱼ = ∂L_data/∂Wᵢⱼ + λ₂·Wᵢⱼ + λ₁·sign(Wᵢⱼ) (the terms
+/// whose rate is not 0).
+pub(crate) fn formulas(p: &PenaltyTrace) -> (Math, Math) {
+    let (rates, letters) = (Penalty { l2: p.l2, l1: p.l1 }, Written::penalty_letters(Math::new("Wᵢⱼ", "W_{ij}")));
+    (cat!("L = ", rates.loss_formula(&letters)), cat!(d_loss(&letters.weight), eq(), rates.gradient_formula(&letters)))
+}
+
 /// One weight's penalised gradient with its numbers: `g_data + λ₂·w + λ₁·sign(w)` (the terms
-/// whose rate is not 0). The chain panel writes the same line.
-pub(crate) fn gradient_sum(p: &PenaltyTrace, g_data: f64, weight: f64) -> Math {
-    let mut sum = Math::num(g_data);
-    if p.l2 != 0.0 {
-        sum.push(&cat!(plus(), p.l2, times(), Math::factor(weight)));
+/// whose rate is not 0), [`Penalty::gradient_formula`] with the step's numbers. The chain panel
+/// writes the same line.
+pub(crate) fn gradient_sum(p: &PenaltyTrace, data_loss: f64, g_data: f64, weight: f64) -> Math {
+    Penalty { l2: p.l2, l1: p.l1 }.gradient_formula(&Written::penalty_numbers(p, data_loss, g_data, weight))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{ExplainRequest, explain};
+
+    #[test]
+    fn the_formulas_in_letters_and_numbers_from_the_penalty() {
+        let req = ExplainRequest { penalty: Penalty::new(0.1, 0.01).unwrap(), ..ExplainRequest::blog() };
+        let e = explain(&req).unwrap();
+        let p = e.penalty.as_ref().unwrap();
+        // The formulas of README's "Weight decay" section, both terms.
+        let (loss, gradient) = formulas(p);
+        assert_eq!(loss.text, "L = L_data + λ₂/2·Σ W² + λ₁·Σ |W|");
+        assert_eq!(gradient.text, "∂L/∂Wᵢⱼ = ∂L_data/∂Wᵢⱼ + λ₂·Wᵢⱼ + λ₁·sign(Wᵢⱼ)");
+        // One weight's numbers: g_data + λ₂·w + λ₁·sign(w), at w = −2: −0.5 + 0.1·(−2) + 0.01·(−1).
+        assert_eq!(gradient_sum(p, e.loss, -0.5, -2.0).text, "-0.5 + 0.1·(-2) + 0.01·(-1)");
+        // L2 alone writes its term alone; the JSON prints the walk-through's lines.
+        let l2 =
+            explain(&ExplainRequest { penalty: Penalty::new(0.1, 0.0).unwrap(), ..ExplainRequest::blog() }).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&crate::render::json(&l2)).unwrap();
+        assert_eq!(json["penalty_formulas"]["loss"]["text"], "L = L_data + λ₂/2·Σ W²");
+        assert_eq!(
+            json["penalty_formulas"]["gradient"]["tex"],
+            "\\partial L/\\partial W_{ij} = \\partial L_{\\text{data}}/\\partial W_{ij} + \\lambda_2 \\cdot W_{ij}"
+        );
+        let none: serde_json::Value =
+            serde_json::from_str(&crate::render::json(&explain(&ExplainRequest::blog()).unwrap())).unwrap();
+        assert!(none.get("penalty_formulas").is_none());
     }
-    if p.l1 != 0.0 {
-        let sign = if weight == 0.0 { 0.0 } else { weight.signum() };
-        sum.push(&cat!(plus(), p.l1, times(), Math::factor(sign)));
-    }
-    sum
 }

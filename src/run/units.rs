@@ -1,0 +1,207 @@
+//! Every unit's output over a plane of two features, TensorFlow Playground's picture: each
+//! hidden unit's output, and each output's, on a grid of points given in the data's own units.
+//! The model sees the points as it saw its training rows, through its scaler; the other features
+//! are held at one value each (the page holds them at the training rows' mean).
+//!
+//! # Shapes
+//! A map is `cells`×`cells`, row j from the bottom (y increasing), column i from the left.
+
+use crate::data::Scaler;
+use crate::engine::hand::{forward, output_of};
+use crate::error::{Error, Result, Setting, shape};
+use crate::model::{Model, ModelLayer};
+use ndarray::{Array2, Axis};
+use serde::Serialize;
+
+/// The most cells a side of a map may have: a 2-16-16-2 model's 34 maps of 64×64 are 139,264
+/// numbers.
+pub const MAX_CELLS: usize = 64;
+
+/// Where the maps are drawn: features `fx` (→) and `fy` (↑) over `x` and `y`, in data units, the
+/// others at `held`, on `cells`×`cells` points (each cell's centre).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plane {
+    /// The feature across, a column index.
+    pub fx: usize,
+    /// The feature up.
+    pub fy: usize,
+    /// `fx`'s range, from the left edge of the first cell to the right edge of the last.
+    pub x: [f64; 2],
+    /// `fy`'s range.
+    pub y: [f64; 2],
+    /// Every feature's value at every point (`fx`'s and `fy`'s are replaced by the grid's).
+    pub held: Vec<f64>,
+    /// Cells per side.
+    pub cells: usize,
+}
+
+impl Plane {
+    /// A plane around `rows` (data units): `fx` and `fy` over their range, widened by 5% on
+    /// each side, the others at their mean over `rows`.
+    ///
+    /// # Shapes
+    /// `rows`: m×n, m ≥ 1.
+    pub fn around(rows: &Array2<f64>, (fx, fy): (usize, usize), cells: usize) -> Result<Plane> {
+        let n = rows.ncols();
+        if fx >= n || fy >= n || fx == fy {
+            let why = format!("two different features from 0 to {}", n.saturating_sub(1));
+            return Err(Error::invalid_value(Setting::Plot, format!("features {fx} and {fy}"), why));
+        }
+        let held = rows.mean_axis(Axis(0)).ok_or_else(|| Error::invalid_value(Setting::Plot, "0 rows", "no rows"))?;
+        let range = |f: usize| {
+            let (lo, hi) =
+                rows.column(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let pad = ((hi - lo) * 0.05).max(1e-9);
+            [lo - pad, hi + pad]
+        };
+        Ok(Plane { fx, fy, x: range(fx), y: range(fy), held: held.to_vec(), cells })
+    }
+
+    /// The centres of the cells along one side of `range`.
+    fn centres(&self, [lo, hi]: [f64; 2]) -> Vec<f64> {
+        (0..self.cells).map(|i| lo + (hi - lo) * (i as f64 + 0.5) / self.cells as f64).collect()
+    }
+
+    /// Every point of the grid as a row of features (data units), row j·cells + i.
+    fn points(&self) -> Array2<f64> {
+        let (xs, ys) = (self.centres(self.x), self.centres(self.y));
+        let mut grid = Array2::zeros((self.cells * self.cells, self.held.len()));
+        for (j, &y) in ys.iter().enumerate() {
+            for (i, &x) in xs.iter().enumerate() {
+                let mut row = grid.row_mut(j * self.cells + i);
+                row.assign(&ndarray::ArrayView1::from(&self.held));
+                row[self.fx] = x;
+                row[self.fy] = y;
+            }
+        }
+        grid
+    }
+}
+
+/// Every unit's map.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitMaps {
+    /// Where they are drawn.
+    pub plane: Plane,
+    /// One entry per hidden layer (the input of every dense layer but the first), in order.
+    pub hidden: Vec<LayerMaps>,
+    /// The model's outputs ŷ (the probabilities, after a softmax).
+    pub output: LayerMaps,
+}
+
+/// One layer's units.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerMaps {
+    /// The index in the model of the layer whose output this is.
+    pub layer: usize,
+    /// `units[k][j][i]`: unit k's output at cell (i, j).
+    pub units: Vec<Vec<Vec<f64>>>,
+}
+
+/// Every hidden unit's and every output's value over `plane`, the model seeing each point
+/// through `scaler` as it saw its training rows.
+pub fn unit_maps(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Result<UnitMaps> {
+    if plane.cells == 0 || plane.cells > MAX_CELLS {
+        return Err(Error::invalid_value(Setting::Plot, plane.cells, format!("cells per side: 1 to {MAX_CELLS}")));
+    }
+    if plane.held.len() != model.in_width() || plane.fx.max(plane.fy) >= model.in_width() {
+        return Err(Error::Shape {
+            op: "unit maps",
+            detail: format!(
+                "{} features (map over {} and {}) but the model takes {} inputs",
+                plane.held.len(),
+                plane.fx,
+                plane.fy,
+                model.in_width()
+            ),
+        });
+    }
+    let mut points = plane.points();
+    if let Some(s) = scaler {
+        s.apply(&mut points);
+    }
+    let mut outs = forward(model, &points)?;
+    let last = outs.len() - 1;
+    let as_maps = |layer: usize, values: &Array2<f64>| LayerMaps {
+        layer,
+        units: values
+            .columns()
+            .into_iter()
+            .map(|col| col.to_vec().chunks(plane.cells).map(<[f64]>::to_vec).collect())
+            .collect(),
+    };
+    // A hidden layer's units are what the next dense layer reads.
+    let hidden = (0..last)
+        .filter(|&i| matches!(model.layers[i + 1], ModelLayer::Dense { .. }))
+        .map(|i| as_maps(i, &outs[i]))
+        .collect();
+    let logits = outs.pop().expect("a model has a layer");
+    let output = output_of(model, logits);
+    if output.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Shape {
+            op: "unit maps",
+            detail: format!("the outputs {} are not finite", shape(output.dim())),
+        });
+    }
+    Ok(UnitMaps { plane: plane.clone(), hidden, output: as_maps(model.layers.len() - 1, &output) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::data::ScaleKind;
+    use ndarray::array;
+
+    #[test]
+    fn a_unit_by_hand_in_data_units() {
+        // 2 inputs → 2 tanh units → 2 softmax outputs. The scaler maps x' = (x − 1)/2.
+        let model = Model::builder()
+            .dense_with_bias(array![[0.5, -1.0], [2.0, 0.25]], &[0.1, -0.2])
+            .activation(Activation::Tanh)
+            .dense_with_bias(array![[1.0, -1.0], [-1.0, 1.0]], &[0.0, 0.0])
+            .softmax()
+            .build()
+            .unwrap();
+        let scaler = Scaler { kind: ScaleKind::Standard, offset: vec![1.0, 1.0], divisor: vec![2.0, 2.0] };
+        // x over [0, 4], y over [−2, 2], 2 cells: centres x ∈ {1, 3}, y ∈ {−1, 1}.
+        let plane = Plane { fx: 0, fy: 1, x: [0.0, 4.0], y: [-2.0, 2.0], held: vec![9.0, 9.0], cells: 2 };
+        let maps = unit_maps(&model, Some(&scaler), &plane).unwrap();
+        assert_eq!(maps.hidden.len(), 1);
+        assert_eq!(maps.hidden[0].layer, 1);
+        let h = &maps.hidden[0].units;
+        // Cell (i = 1, j = 0): x = 3, y = −1 → x' = (3 − 1)/2 = 1, y' = (−1 − 1)/2 = −1.
+        // Unit 1: tanh(0.5·1 − 1·(−1) + 0.1) = tanh(1.6) = 0.92166855 (tanh by hand:
+        // (e^3.2 − 1)/(e^3.2 + 1) = (24.53253 − 1)/(24.53253 + 1) = 0.9216686).
+        assert!((h[0][0][1] - 1.6f64.tanh()).abs() < 1e-15);
+        assert!((h[0][0][1] - 0.9216686).abs() < 1e-7);
+        // Unit 2: tanh(2·1 + 0.25·(−1) − 0.2) = tanh(1.55) = 0.91379... ((e^3.1 − 1)/(e^3.1 + 1)
+        // = (22.19795 − 1)/(22.19795 + 1) = 0.9137854).
+        assert!((h[1][0][1] - 0.9137854).abs() < 1e-7);
+        // Cell (0, 1): x = 1, y = 1 → x' = 0, y' = 0: unit 1 = tanh(0.1), unit 2 = tanh(−0.2).
+        assert!((h[0][1][0] - 0.1f64.tanh()).abs() < 1e-15);
+        assert!((h[1][1][0] - (-0.2f64).tanh()).abs() < 1e-15);
+        // The output at (1, 0): logits z₁ = a₁ − a₂, z₂ = a₂ − a₁, so ŷ₁ = 1/(1 + e^(2(a₂ − a₁)))
+        // = 1/(1 + e^(2·(0.9137854 − 0.9216686))) = 1/(1 + e^(−0.0157664)) = 0.5039415.
+        let o = &maps.output.units;
+        assert!((o[0][0][1] - 0.5039415).abs() < 1e-7, "{}", o[0][0][1]);
+        assert!((o[0][0][1] + o[1][0][1] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_plane_around_rows_and_its_refusals() {
+        let rows = array![[0.0, 10.0, 5.0], [2.0, 20.0, 7.0]];
+        let p = Plane::around(&rows, (0, 2), 8).unwrap();
+        // x from 0 to 2, widened by 5% of 2 each side; the held feature 1 at its mean 15.
+        assert_eq!(p.x, [-0.1, 2.1]);
+        assert!((p.y[0] - 4.9).abs() < 1e-12 && (p.y[1] - 7.1).abs() < 1e-12);
+        assert_eq!(p.held, vec![1.0, 15.0, 6.0]);
+        assert!(Plane::around(&rows, (1, 1), 8).is_err());
+        assert!(Plane::around(&rows, (0, 3), 8).is_err());
+        let model = Model::builder().dense(array![[1.0, 1.0, 1.0]], None).build().unwrap();
+        let big = Plane { cells: MAX_CELLS + 1, ..p.clone() };
+        assert!(unit_maps(&model, None, &big).is_err());
+        let narrow = Plane { held: vec![0.0, 0.0], fy: 1, ..p };
+        assert!(unit_maps(&model, None, &narrow).is_err());
+    }
+}
