@@ -74,6 +74,10 @@ pub enum Setting {
     Label,
     /// Class labels.
     Labels,
+    /// Where the rows come from (`train --data`: Iris, a generated set, a file).
+    Data,
+    /// The file of targets beside a `.npy` of features (`train --labels`).
+    LabelsFile,
     /// The rows to train on.
     TrainingData,
     /// How many points a generated data set has.
@@ -126,6 +130,8 @@ impl Setting {
             Setting::Features => "features",
             Setting::Label => "label",
             Setting::Labels => "labels",
+            Setting::Data => "data",
+            Setting::LabelsFile => "labels",
             Setting::TrainingData => "training data",
             Setting::Points => "points",
             Setting::Noise => "noise",

@@ -18,10 +18,36 @@
 //! - [`trace`]: one update step as data, every intermediate number;
 //! - [`render`]: the trace as text, Markdown, JSON or a self-contained HTML page (SVG diagram,
 //!   MathML formulas), and a training report as text;
-//! - [`run`]: the application layer, the one pipeline per job (train, explain, predict,
-//!   export) that the CLI, the web server and a Rust caller all call, with every default once;
+//! - [`run`]: the application layer, the one pipeline per job (where the rows come from, train,
+//!   explain, predict, export) that the CLI, the web server and a Rust caller all call, with
+//!   every default once;
 //! - [`serve`]: the web server behind `gradlens serve` and its JSON API;
 //! - [`plot`]: charts of a training run (loss, accuracy, every weight's path).
+//!
+//! # Adding a loss, an optimizer or an output format
+//! Each is an enum whose every `match` is exhaustive (no `_ =>` arm routes a new variant to
+//! another's formula), so the compiler lists the places below that need a word from it.
+//!
+//! - **A loss** ([`loss::Loss`]): `src/loss.rs` (its name in `LOSS_NAMES`, value and gradient on
+//!   the tape and per sample, its formulas for the walk-through, the chain and the trace, which
+//!   targets and output layers it takes); `src/engine/compiled/plan.rs` (its gradient at the
+//!   network's output in the compiled engine, with a kernel in `kernels.rs` if it is fused);
+//!   `src/render/chain.rs` (where it meets the model in a parameter's chain);
+//!   `src/render/training.rs` (its unit in a training report); `src/render/walkthrough/mod.rs`,
+//!   `overview.rs` and `backward.rs`, with a stage file of its own as `quadratic.rs` is. Not
+//!   checked by the compiler: the page's loss menus (`static/index.html`).
+//! - **An optimizer** ([`update::Optimizer`]): `src/update.rs` (its name in `OPTIMIZER_NAMES`,
+//!   settings, state and its one step, generic over f32/f64, that the tape and the compiled
+//!   engine both take); `src/engine/compiled/optim.rs` (its state's flat buffers);
+//!   `src/train/report.rs` and `src/render/training.rs` (its settings in the report);
+//!   `src/render/walkthrough/overview.rs` and `update.rs` (its step in the walk-through);
+//!   `src/cli/explain.rs` (whether a model file loses its state). Not checked by the compiler:
+//!   the page's optimizer menu (`static/index.html`) and the Python type hints
+//!   (`python/gradlens/__init__.pyi`).
+//! - **An output format** ([`render::Format`]): `src/render/mod.rs` (its name, media type, and
+//!   the two dispatches, one step and N steps) and its renderer's own file in `src/render/`,
+//!   which frames its own sequence of steps. Not checked by the compiler: `explain --format`'s
+//!   help text and message (`src/cli/explain.rs`).
 //!
 //! # The blog's update in ten lines
 //! ```

@@ -432,3 +432,25 @@ fn training_on_keeps_the_saved_run_s_loss() {
     let switched = json_run(&["--epochs", "1", "--model", path, "--loss", "cross-entropy"]);
     assert_eq!(switched["config"]["loss_function"], "cross-entropy");
 }
+
+/// The text header names the engine that ran the steps, as the JSON report's `engine` does: the
+/// compiled engine by default, the tape when every step is traced (issue 13: it said "tape
+/// (stax)" while the JSON said `compiled`).
+#[test]
+fn the_text_header_names_the_engine_that_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    let trace = trace.to_str().unwrap();
+    for (extra, engine, words) in [
+        (&[][..], "compiled", "gradient by the compiled engine (f64)"),
+        (&["--trace", trace][..], "tape", "gradient by tape (stax)"),
+    ] {
+        let args: Vec<&str> = ["--epochs", "2"].iter().copied().chain(extra.iter().copied()).collect();
+        let out = gradlens().arg("train").args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(words), "{engine}: {text}");
+        let json = json_run(&args);
+        assert_eq!(json["config"]["engine"], engine);
+    }
+}

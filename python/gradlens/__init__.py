@@ -12,7 +12,6 @@ library takes. Every record is the command line's ``--format json``, as a dict.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -139,13 +138,18 @@ def train(data="iris", *, labels=None, label=None, targets=None, points=None, no
         values = targets == "values"
         x = _float64("data[0] (x)", x, 2)
         y = np.asarray(y, dtype=np.float64 if values else None)
-        if not values and y.dtype.kind not in "iu":
-            raise ValueError("data[1] (y): class labels are integers (targets='values' learns numbers)")
-        with tempfile.TemporaryDirectory(prefix="gradlens-") as folder:
-            path = os.path.join(folder, "data.npz")
-            np.savez(path, x=x, y=y)
-            given["data"] = "arrays"
-            return _native.train(path, json.dumps(given, default=plain), **options)
+        if values:
+            # One column per target: a 1-D y is one target.
+            y = np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y)
+            if y.ndim != 2:
+                raise ValueError("data[1] (y): value targets are a 1-D or 2-D array")
+        else:
+            if y.dtype.kind not in "iu" or y.ndim != 1:
+                raise ValueError("data[1] (y): class labels are a 1-D array of integers (targets='values' learns "
+                                 "numbers)")
+            y = np.ascontiguousarray(y, dtype=np.int64)
+        given["data"] = "arrays"
+        return _native.train("arrays", json.dumps(given, default=plain), x=x, y=y, **options)
     path = os.fspath(data)
     given["data"] = path
     labels = None if labels is None else os.fspath(labels)

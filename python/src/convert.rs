@@ -49,6 +49,8 @@ fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
         Setting::Noise => Some("noise"),
         Setting::Sample => Some("sample"),
         Setting::Label => Some("label"),
+        Setting::Data => Some("data"),
+        Setting::LabelsFile => Some("labels"),
         Setting::Weights => Some("weights"),
         Setting::Bias => Some("bias"),
         Setting::Threads => Some("threads"),

@@ -8,7 +8,8 @@ mod convert;
 mod pipeline;
 
 use convert::{Function, error, invalid};
-use gradlens::data::TargetKind;
+use gradlens::data::{TargetKind, Targets};
+use gradlens::run::data::DataOptions;
 use gradlens::engine::compiled::Dtype;
 use gradlens::model::ModelFile;
 use gradlens::render::{Format, render_steps};
@@ -252,13 +253,15 @@ fn engine(engine: &str, dtype: &str, threads: Option<usize>, function: Function)
 /// dict), with numpy arrays added: `curves` (each epoch's figures, NaN where the JSON has null)
 /// and `weights` (each dense layer's W, out×in, and b).
 #[pyfunction]
-#[pyo3(signature = (data, settings, *, labels = None, label = None, targets = None, points = None, noise = None,
-                    model = None, engine = "compiled", dtype = "float64", threads = None))]
+#[pyo3(signature = (data, settings, *, x = None, y = None, labels = None, label = None, targets = None, points = None,
+                    noise = None, model = None, engine = "compiled", dtype = "float64", threads = None))]
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
     data: String,
     settings: &str,
+    x: Option<PyReadonlyArray2<'_, f64>>,
+    y: Option<&Bound<'_, PyAny>>,
     labels: Option<std::path::PathBuf>,
     label: Option<String>,
     targets: Option<&str>,
@@ -280,11 +283,29 @@ fn train<'py>(
         .map(|t| choice("targets", t, &["classes", "values"]))
         .transpose()?
         .map(|t| if t == "values" { TargetKind::Values } else { TargetKind::Classes });
-    let source = pipeline::DataSource { data, labels, label, targets, points, noise };
+    // Arrays in memory (x, and y as int64 classes or float64 values, rows × columns) are read as
+    // a .npz of them would be, without a file.
+    let arrays = match (x, y) {
+        (Some(x), Some(y)) => {
+            let target = if targets == Some(TargetKind::Values) {
+                let values = y.extract::<PyReadonlyArray2<'_, f64>>().map_err(|e| invalid("data[1] (y)", e))?;
+                Targets::finite_values(values.as_array().to_owned(), Path::new("arrays"))
+                    .map_err(|e| error(e, Function::Train))?
+            } else {
+                let classes = y.extract::<PyReadonlyArray1<'_, i64>>().map_err(|e| invalid("data[1] (y)", e))?;
+                Targets::integer_classes(classes.as_array().to_vec())
+            };
+            Some((x.as_array().to_owned(), target))
+        }
+        (None, None) => None,
+        _ => return Err(invalid("data", "a pair (x, y) of arrays")),
+    };
+    let source = DataOptions { data, labels, label, targets, points, noise };
     let (start, engine) = (model.map(|m| m.file.clone()), self::engine(engine, dtype, threads, Function::Train)?);
     // The run holds no Python object: other threads (a notebook's UI) go on while it trains.
-    let report =
-        py.detach(|| pipeline::train(settings, &source, start, engine)).map_err(|e| error(e, Function::Train))?;
+    let report = py
+        .detach(|| pipeline::train(settings, &source, arrays, start, engine))
+        .map_err(|e| error(e, Function::Train))?;
     let dict = py.import("json")?.call_method1("loads", (gradlens::render::training::json(&report),))?;
     let dict = dict.cast_into::<PyDict>()?;
     let curves = PyDict::new(py);

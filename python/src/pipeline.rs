@@ -2,9 +2,10 @@
 //! (no Python here, so a run can go on with the GIL released). What is left here is what a face
 //! does: read the data it names, and write a job's answer as its JSON record.
 
-use gradlens::data::{DEFAULT_POINTS, Dataset, IRIS, TargetColumns, TargetKind, Toy};
+use gradlens::data::{Dataset, Targets};
 use gradlens::error::{Error, Result, Setting};
 use gradlens::model::ModelFile;
+use gradlens::run::data::{DataOptions, Reading};
 use gradlens::run::explain::{ExplainOptions, steps};
 use gradlens::run::predict::{PredictJob, Predictions, Scores};
 use gradlens::run::train::{SavedModel, TrainJob, TrainSettings};
@@ -12,8 +13,6 @@ use gradlens::trace::Explanation;
 use gradlens::train::report::TrainReport;
 use gradlens::train::{Engine, Silent};
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -25,78 +24,27 @@ pub fn explain(options: &ExplainOptions, n: usize) -> Result<(Vec<Explanation>, 
     Ok((steps(request, n)?, start))
 }
 
-/// Where a run's rows come from, as `train --data`, `--labels`, `--label` and `--targets` name them.
-pub struct DataSource {
-    /// `iris`, or a CSV, `.npz` or `.npy` path.
-    pub data: String,
-    /// The `.npy` of targets beside a `.npy` of features.
-    pub labels: Option<PathBuf>,
-    /// The CSV's target column(s).
-    pub label: Option<String>,
-    /// Classes or values.
-    pub targets: Option<TargetKind>,
-    /// A generated set's size and noise (`--points`, `--noise`).
-    pub points: Option<usize>,
-    pub noise: Option<f64>,
-}
-
-/// The rows `source` names, checked as `gradlens train` checks them; a generated set is drawn
-/// from `seed`, as the CLI draws it.
-fn read(source: &DataSource, seed: u64) -> Result<Dataset> {
-    let columns = TargetColumns::new(source.label.as_deref(), source.targets)?;
-    let lower = source.data.to_ascii_lowercase();
-    let numpy = lower.ends_with(".npy") || lower.ends_with(".npz");
-    let path = Path::new(&source.data);
-    let data = if let Some(toy) = Toy::from_name(&source.data) {
-        if source.label.is_some() || source.targets.is_some() {
-            return Err(Error::invalid(Setting::Label, format!("{toy} has its own targets (no label or targets)")));
-        }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        toy.generate(source.points.unwrap_or(DEFAULT_POINTS), source.noise.unwrap_or(0.0), &mut rng)?
-    } else if source.data == IRIS {
-        if columns.kind() == TargetKind::Values {
-            return Err(Error::invalid(Setting::Label, "Iris's targets are classes; numbers to learn come from a CSV"));
-        }
-        if let Some(label) = &source.label
-            && label != "species"
-        {
-            return Err(Error::invalid_value(Setting::Label, label, "Iris's class column is 'species'"));
-        }
-        Dataset::iris()
-    } else if numpy {
-        if let Some(label) = &source.label {
-            return Err(Error::invalid_value(
-                Setting::Label,
-                label,
-                "names a CSV's columns; numpy data keeps its targets in y",
-            ));
-        }
-        Dataset::from_npy(path, source.labels.as_deref(), columns.kind())?
-    } else {
-        Dataset::from_csv(path, &columns)?
-    };
-    data.check_trainable(path)?;
-    let what = match data.target.kind() {
-        TargetKind::Classes => "the one-hot targets",
-        TargetKind::Values => "the targets",
-    };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())?;
-    Ok(data)
-}
-
-/// A [`TrainJob`] on the rows `source` names, from `start` if given: the report `train
-/// --format json` writes.
+/// A [`TrainJob`] on the rows `data` names (or the caller's `arrays`, features and targets),
+/// from `start` if given: the report `train --format json` writes.
 pub fn train(
     settings: TrainSettings,
-    source: &DataSource,
+    data: &DataOptions,
+    arrays: Option<(Array2<f64>, Targets)>,
     start: Option<ModelFile>,
     engine: Engine,
 ) -> Result<TrainReport> {
     let path = PathBuf::from("model");
     let start = start.map(|file| file.to_model(&path).map(|model| SavedModel { path, model, file })).transpose()?;
-    settings
-        .config(start.as_ref().map(|s| &s.file), TargetColumns::new(source.label.as_deref(), source.targets)?.kind())?;
-    let data = read(source, settings.seed())?;
+    let kind = match &arrays {
+        Some((_, target)) => target.kind(),
+        None => data.kind()?,
+    };
+    settings.config(start.as_ref().map(|s| &s.file), kind)?;
+    let source = match arrays {
+        Some((features, target)) => data.arrays(features, target)?,
+        None => data.source()?,
+    };
+    let data = source.load(settings.seed(), &Reading::default())?;
     let job = TrainJob { settings, data, start, engine, traced: false };
     Ok(job.prepare()?.train(&mut Silent)?.report)
 }

@@ -97,6 +97,12 @@ fn open(path: &Path, default_limit: u64) -> std::result::Result<Box<dyn Read + S
     Ok(Box::new(Bounded { inner, left: limit, limit, user_set }))
 }
 
+/// A data CSV's reader as the library's data source opens it ([`gradlens::run::data::Reading`]):
+/// [`open_data`]'s, its reason as the error.
+pub fn data_reader(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    open(path, DEFAULT_MAX_DATA_BYTES).map_err(std::io::Error::other)
+}
+
 /// A data CSV's reader (`--data FILE` or `--data -`), bounded by the data default.
 pub fn open_data(option: &str, path: &Path) -> Result<Box<dyn Read + Send>> {
     open(path, DEFAULT_MAX_DATA_BYTES).map_err(|why| anyhow!("{option} {}: {why}", path.display()))

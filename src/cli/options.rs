@@ -34,6 +34,8 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Steps => Some("--steps"),
         Setting::Sample => Some("--sample"),
         Setting::Label => Some("--label"),
+        Setting::Data => Some("--data"),
+        Setting::LabelsFile => Some("--labels"),
         Setting::Weights => Some("--weights"),
         Setting::Bias => Some("--bias"),
         Setting::Inputs if command == Command::Explain => Some("--x"),

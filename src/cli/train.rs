@@ -7,7 +7,7 @@ use super::input;
 use super::output::{self, Content, Plan, Stream, Target};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
-use gradlens::data::{DEFAULT_POINTS, Dataset, IRIS, ScaleKind, TOY_NAMES, TargetColumns, TargetKind, Toy};
+use gradlens::data::{Dataset, IRIS, ScaleKind, TOY_NAMES, TargetKind};
 use gradlens::error::Setting;
 use gradlens::layers::Init;
 use gradlens::loss::LOSS_NAMES;
@@ -15,6 +15,7 @@ use gradlens::model::Model;
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
 use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
+use gradlens::run::data::{DataOptions, DataSource, Reading};
 use gradlens::run::defaults;
 use gradlens::run::export::{model_json, npy_files, npy_names};
 use gradlens::run::trace::TraceFormat;
@@ -200,23 +201,24 @@ pub fn run(args: Args) -> Result<()> {
         .as_ref()
         .map(|path| input::load_model(path).map(|(model, file)| SavedModel { path: path.clone(), model, file }))
         .transpose()?;
-    let columns = target_columns(&args)?;
+    let data_options = data_options(&args);
     let settings = settings(&args)?;
-    let kind = Toy::from_name(&args.data).map_or(columns.kind(), Toy::kind);
-    settings.config(start.as_ref().map(|s| &s.file), kind)?;
+    settings.config(start.as_ref().map(|s| &s.file), data_options.kind()?)?;
     let engine = args.engine.engine()?;
-    let mut plan = Plan::default();
-    if args.data != IRIS && Toy::from_name(&args.data).is_none() {
-        plan.input("--data", Path::new(&args.data));
+    let source = data_options.source()?;
+    for setting in data_options.unread() {
+        let option = if setting == Setting::Points { "--points" } else { "--noise" };
+        super::warn(&format!("{option} is ignored: it sizes a generated --data set ({})", TOY_NAMES.join(", ")));
     }
-    if let Some(path) = &args.labels {
-        plan.input("--labels", path);
+    let mut plan = Plan::default();
+    for (setting, path) in source.files() {
+        plan.input(if setting == Setting::LabelsFile { "--labels" } else { "--data" }, path);
     }
     if let Some(path) = &args.model {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let data = load_data(&args, &columns)?;
+    let data = load_data(&args, source)?;
     let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
     let run = job.prepare()?;
 
@@ -341,13 +343,19 @@ fn hidden(text: Option<&str>) -> Result<Vec<usize>> {
     }
 }
 
-/// Which columns are the targets (`--label`, `--targets`), known before any data is read.
-fn target_columns(args: &Args) -> Result<TargetColumns> {
-    let kind = args.targets.map(|t| match t {
-        TargetsArg::Classes => TargetKind::Classes,
-        TargetsArg::Values => TargetKind::Values,
-    });
-    Ok(TargetColumns::new(args.label.as_deref(), kind)?)
+/// The data options as the library's.
+fn data_options(args: &Args) -> DataOptions {
+    DataOptions {
+        data: args.data.clone(),
+        labels: args.labels.clone(),
+        label: args.label.clone(),
+        targets: args.targets.map(|t| match t {
+            TargetsArg::Classes => TargetKind::Classes,
+            TargetsArg::Values => TargetKind::Values,
+        }),
+        points: args.points,
+        noise: args.noise,
+    }
 }
 
 /// The checked output paths, with the image format each plot's name asks for.
@@ -426,70 +434,15 @@ impl NpyFiles {
     }
 }
 
-/// The data, and how to name it in messages and reports.
-fn load_data(args: &Args, columns: &TargetColumns) -> Result<Dataset> {
-    let numpy = [".npy", ".npz"].iter().any(|ext| args.data.to_ascii_lowercase().ends_with(ext));
-    if let (Some(labels), false) = (&args.labels, numpy) {
-        bail!("--labels {}: only with --data X.npy (a CSV names its class column with --label)", labels.display());
-    }
-    if columns.kind() == TargetKind::Values && args.data == IRIS {
-        bail!(
-            "--data iris: its targets are classes; numbers to learn (--label a,b or --targets values) come from a CSV"
-        );
-    }
-    if let (Some(label), true) = (&args.label, numpy) {
-        bail!(
-            "--label {label}: names a CSV's columns; numpy data keeps its targets in y (--targets values reads them as \
-             numbers)"
-        );
-    }
-    let toy = Toy::from_name(&args.data);
-    if toy.is_none() {
-        for (option, given) in [("--points", args.points.is_some()), ("--noise", args.noise.is_some())] {
-            if given {
-                super::warn(&format!(
-                    "{option} is ignored: it sizes a generated --data set ({})",
-                    TOY_NAMES.join(", ")
-                ));
-            }
-        }
-    }
-    let data = if let Some(toy) = toy {
-        if args.label.is_some() || args.targets.is_some() {
-            bail!("--data {toy}: a generated data set has its own targets (no --label or --targets)");
-        }
-        toy.seeded(args.points.unwrap_or(DEFAULT_POINTS), args.noise.unwrap_or(0.0), args.seed)?
-    } else if args.data == IRIS {
-        if let Some(label) = &args.label
-            && label != "species"
-        {
-            bail!("--label {label}: Iris's class column is 'species'");
-        }
-        Dataset::iris()
-    } else if numpy {
-        let limits = input::numpy_limits();
-        Dataset::from_npy_within(Path::new(&args.data), args.labels.as_deref(), columns.kind(), limits).map_err(
-            |e| match e {
-                gradlens::Error::Io { path, source } => anyhow!("{}: {source}", path.display()),
-                e => anyhow!(e),
-            },
-        )?
-    } else {
-        let reader = input::open_data("--data", Path::new(&args.data))?;
-        Dataset::from_csv_reader(reader, Path::new(&args.data), columns).map_err(|e| match e {
-            gradlens::Error::Io { path, source } => anyhow!("--data {}: {source}", path.display()),
-            e => anyhow!(e),
-        })?
-    };
-    data.check_trainable(Path::new(&args.data))?;
-    // Training holds the targets as rows × outputs numbers (classes one-hot).
-    let what = match data.target.kind() {
-        TargetKind::Classes => "the one-hot targets",
-        TargetKind::Values => "the targets",
-    };
-    gradlens::limits::matrix(Setting::TrainingData, what, data.len(), data.target.width(), data.features.len())
-        .with_context(|| format!("--data {}", args.data))?;
-    Ok(data)
+/// The data the options name, read through the library's one data source, with this face's
+/// own file reading (`-` is stdin, bounded by `--max-input-size`).
+fn load_data(args: &Args, source: DataSource) -> Result<Dataset> {
+    let csv = matches!(source, DataSource::Csv { .. });
+    let reading = Reading { open_csv: input::data_reader, numpy: input::numpy_limits() };
+    source.load(args.seed, &reading).map_err(|e| match e {
+        gradlens::Error::Io { path, source } if csv => anyhow!("--data {}: {source}", path.display()),
+        e => anyhow!(e),
+    })
 }
 
 /// What the run reports while it trains: a progress bar on a terminal's stderr, a line every

@@ -523,20 +523,7 @@ fn values_of(numbers: Numbers<f64>, file: &Path) -> Result<Targets> {
         }
         _ => features_of(numbers, "value targets")?,
     };
-    if let Some((i, j)) = values.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
-        return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
-    }
-    Ok(Targets::unnamed_values(values))
-}
-
-/// Class targets from integer labels: the distinct labels in ascending order are the classes,
-/// each named by its number.
-fn classes_of(values: Vec<i64>) -> Targets {
-    let mut distinct = values.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
-    Targets::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() }
+    Targets::finite_values(values, file)
 }
 
 /// Reads a `.npy` file's numbers.
@@ -623,6 +610,26 @@ impl<'a> Archive<'a> {
     }
 }
 
+impl Targets {
+    /// Class targets from integer labels, as numpy holds them: the distinct labels in ascending
+    /// order are the classes, each named by its number.
+    pub fn integer_classes(values: Vec<i64>) -> Targets {
+        let mut distinct = values.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let labels = values.iter().map(|v| distinct.binary_search(v).expect("a label it holds")).collect();
+        Targets::Classes { labels, names: distinct.iter().map(|v| v.to_string()).collect() }
+    }
+
+    /// Value targets (n×k) as numpy holds them, every one finite; `file` names them in the message.
+    pub fn finite_values(values: Array2<f64>, file: &Path) -> Result<Targets> {
+        if let Some((i, j)) = values.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
+            return Err(at(file, Some(i + 1), Some(j + 1), "the target is not a finite number"));
+        }
+        Ok(Targets::unnamed_values(values))
+    }
+}
+
 impl Dataset {
     /// Features from `data` (`.npy`, n×f) and targets of `kind` from `labels` (`.npy`), or
     /// both from a `.npz` archive `data` holding `x` and `y` (then `labels` is `None`), within
@@ -648,28 +655,42 @@ impl Dataset {
             let mut npz = Archive::open(data, limits)?;
             let x = features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?;
             let y = match kind {
-                TargetKind::Classes => classes_of(npz.read(&["y", "labels"], label, is_label, LABELS)?.values),
+                TargetKind::Classes => {
+                    Targets::integer_classes(npz.read(&["y", "labels"], label, is_label, LABELS)?.values)
+                }
                 TargetKind::Values => values_of(npz.read(&["y", "labels"], float, is_values, VALUES)?, data)?,
             };
             (x, y)
         } else {
             let labels = labels.ok_or_else(|| bad(data, "a .npy of features needs --labels y.npy"))?;
             let y = match kind {
-                TargetKind::Classes => classes_of(read_npy(labels, limits, label, is_label, LABELS)?.values),
+                TargetKind::Classes => {
+                    Targets::integer_classes(read_npy(labels, limits, label, is_label, LABELS)?.values)
+                }
                 TargetKind::Values => values_of(read_npy(labels, limits, float, is_values, VALUES)?, labels)?,
             };
             (features_of(read_npy(data, limits, float, is_features, FEATURES)?, "features")?, y)
         };
+        Dataset::from_arrays(features, target, data)
+    }
+
+    /// Features (n×f) and their targets already in memory, as numpy gives them (a Python
+    /// caller's arrays, a file's): the columns are called x0, x1…; `name` is for messages.
+    pub fn from_arrays(features: Array2<f64>, target: Targets, name: &Path) -> Result<Dataset> {
         let what = match target.kind() {
             TargetKind::Classes => "labels",
             TargetKind::Values => "rows of targets",
         };
         if features.nrows() != target.len() {
-            return Err(bad(data, format!("{} rows of features but {} {what}", features.nrows(), target.len())));
+            return Err(bad(name, format!("{} rows of features but {} {what}", features.nrows(), target.len())));
         }
+        // Row-major, as every reader of a data set takes it (numpy's Fortran order is laid out
+        // again once; a row-major matrix is kept as it is).
+        let features =
+            if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
         if let Some(i) = features.as_slice().expect("row-major").iter().position(|v| !v.is_finite()) {
             let f = features.ncols();
-            return Err(at(data, Some(i / f + 1), Some(i % f + 1), "not a finite number"));
+            return Err(at(name, Some(i / f + 1), Some(i % f + 1), "not a finite number"));
         }
         Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }

@@ -48,6 +48,18 @@ impl FromStr for Format {
     }
 }
 
+impl Format {
+    /// Its media type, as the server labels an answer in it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
 /// The explanation in `format`; `color` (ANSI escapes) applies to text only.
 pub fn render(explanation: &Explanation, format: Format, color: bool) -> String {
     match format {

@@ -3,6 +3,8 @@
 //! a job here and render what it returns; none of them assembles a pipeline itself, so the
 //! faces cannot disagree.
 //!
+//! - [`data`]: where a run's rows come from ([`data::DataSource`]: Iris, a generated set, a CSV,
+//!   numpy files or arrays), the rules of naming them, and the one way to read them;
 //! - [`defaults`]: every default of a run, once;
 //! - [`train`]: [`train::TrainJob`], data → one fit check → split and scale → model → train →
 //!   report;
@@ -15,6 +17,7 @@
 //! Jobs are plain structs with public fields, return the library's typed [`crate::Error`], and
 //! neither print nor exit.
 
+pub mod data;
 pub mod defaults;
 pub mod explain;
 pub mod export;

@@ -152,15 +152,9 @@ pub async fn explain(
     let bytes = body(bytes)?;
     blocking(move || {
         let (e, _) = explanation(&state, &bytes, query.data.as_deref())?;
-        let mime = match format {
-            Format::Json => "application/json",
-            Format::Html => "text/html; charset=utf-8",
-            Format::Markdown => "text/markdown; charset=utf-8",
-            Format::Text => "text/plain; charset=utf-8",
-        };
         let answer = render::render(&e, format, false);
         bounded(answer.len())?;
-        Ok(([(header::CONTENT_TYPE, mime)], answer).into_response())
+        Ok(([(header::CONTENT_TYPE, format.media_type())], answer).into_response())
     })
     .await
 }

@@ -6,6 +6,7 @@ use super::AppState;
 use super::api::{body, summary};
 use super::error::{ApiError, parse_body, shorten};
 use crate::data::{DEFAULT_POINTS, TOY_NAMES, Targets, Toy};
+use crate::run::data::{DataSource, Reading};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -47,7 +48,9 @@ pub async fn generate(
             "points {points}: the page draws {MAX_PAGE_POINTS} at most (`gradlens train --data {toy}` takes more)"
         )));
     }
-    let table = toy.seeded(points, request.noise.unwrap_or(0.0), request.seed.unwrap_or(0))?;
+    // Through the library's one data source, as `train --data` reads it (and checked as it is).
+    let source = DataSource::Toy { toy, points, noise: request.noise.unwrap_or(0.0) };
+    let table = source.load(request.seed.unwrap_or(0), &Reading::default())?;
     let rows: Vec<Value> = match &table.target {
         Targets::Classes { labels, .. } => {
             (0..table.len()).map(|r| json!([table.features[[r, 0]], table.features[[r, 1]], labels[r]])).collect()

@@ -41,6 +41,9 @@ pub struct NetSpec {
     pub(crate) layers: Vec<LayerSpec>,
     /// The loss it is trained with.
     pub(crate) loss: Loss,
+    /// How many parameters the flat vector holds: the model's own count
+    /// ([`Model::param_count`]), not a second one.
+    params: usize,
 }
 
 impl NetSpec {
@@ -72,9 +75,10 @@ impl NetSpec {
         })
     }
 
-    /// How many parameters the flat vector holds.
+    /// How many parameters the flat vector holds ([`Model::param_count`] of the model it was
+    /// made from).
     pub fn param_count(&self) -> usize {
-        self.dense().map(|(i, o, b)| o * i + if b { o } else { 0 }).sum()
+        self.params
     }
 }
 
@@ -97,7 +101,8 @@ pub fn from_model(model: &Model, loss: Loss) -> Result<(NetSpec, Vec<f64>)> {
             ModelLayer::LogSoftmax => LayerSpec::LogSoftmax,
         })
         .collect();
-    Ok((NetSpec { layers, loss }, flat))
+    debug_assert_eq!(flat.len(), model.param_count(), "the flat vector holds every parameter");
+    Ok((NetSpec { layers, loss, params: model.param_count() }, flat))
 }
 
 /// Writes the flat parameters back into `model`'s arrays, in place (no allocation: the trainer
