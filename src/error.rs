@@ -20,6 +20,12 @@ pub enum Setting {
     LearningRate,
     /// Momentum's mass.
     Momentum,
+    /// Adam's first moment's decay.
+    B1,
+    /// Adam's second moment's decay.
+    B2,
+    /// Adam's eps.
+    Eps,
     /// How many epochs to train.
     Epochs,
     /// Rows per step.
@@ -97,6 +103,9 @@ impl Setting {
             Setting::Optimizer => "optimizer",
             Setting::LearningRate => "learning rate",
             Setting::Momentum => "momentum",
+            Setting::B1 => "b1",
+            Setting::B2 => "b2",
+            Setting::Eps => "eps",
             Setting::Epochs => "epochs",
             Setting::BatchSize => "batch size",
             Setting::TestFraction => "test fraction",

@@ -15,5 +15,5 @@ mod spec;
 
 pub use crate::layers::ModelLayer;
 pub use network::{Fault, Model, ModelBuilder};
-pub use saved::{Head, LayerFile, ModelFile, TrainingRecord, misfit};
+pub use saved::{DenseNumbers, Head, LayerFile, ModelFile, StateFile, TrainingRecord, misfit};
 pub use spec::{ModelSpec, OutputLayer};

@@ -5,6 +5,7 @@
 // Layers are read generically: layers[i].type is "dense", "softmax"/"logsoftmax", or anything
 // else, an elementwise activation.
 
+import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
 import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
 import { remember, setupShare } from "./share.js";
@@ -66,11 +67,12 @@ async function explain(body, kind = "recompute") {
       freeze_bias: e.freeze_bias,
     };
     if (e.log_base != null) state.body.log_base = e.log_base;
+    Object.assign(state.body, optimizerBody(e));
     // The weight penalty's rates, as the record has them (none: no penalty).
     if (e.penalty) { state.body.l2 = e.penalty.l2; state.body.l1 = e.penalty.l1; }
     if (kind) {
       state.history = state.history.slice(0, state.at + 1);
-      state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss });
+      state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
       state.at = state.history.length - 1;
     }
     fillForm();
@@ -116,7 +118,7 @@ function step() {
   for (const k of ["l2", "l1"]) { const v = Number($(`${k}-input`).value); s[k] = v === 0 ? undefined : v; }
   // undefined: JSON leaves it out, replacing a log base the body had from cross-entropy.
   s.log_base = s.loss === "cross-entropy" ? $("base-input").value : undefined;
-  return s;
+  return Object.assign(s, optimizerSettings());
 }
 
 // The targets as typed: under the quadratic loss, numbers per sample ("0.01, 0.99; 0.5, 0.5")
@@ -156,6 +158,7 @@ function fillForm() {
   $("loss-input").value = e.loss_function;
   if (e.log_base != null) $("base-input").value = e.log_base;
   $("freeze-input").checked = e.freeze_bias;
+  showOptimizer(state.page);
   $("l2-input").value = e.penalty?.l2 ?? 0;
   $("l1-input").value = e.penalty?.l1 ?? 0;
   $("loss-line").textContent = "";
@@ -365,7 +368,7 @@ function showHistory() {
     if (i === state.at) li.className = "current";
     const b = document.createElement("button");
     const what = { start: "start", step: "step taken", recompute: "recomputed", edit: "edited" }[h.kind] ?? h.kind;
-    b.textContent = `${i + 1}. ${what}: L ${h.loss} → ${h.new_loss}`;
+    b.textContent = `${i + 1}. ${what}${h.note ?? ""}: L ${h.loss} → ${h.new_loss}`;
     b.dataset.kind = h.kind;
     b.addEventListener("click", () => { state.at = i; explain(structuredClone(h.body), null).then(() => { state.at = i; showHistory(); }); });
     li.append(b);
@@ -493,6 +496,7 @@ function showTable(t) {
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
 
 function setupStep() {
+  setupOptimizer();
   $("prev").addEventListener("click", () => showStage(state.stage - 1));
   $("next").addEventListener("click", () => showStage(state.stage + 1));
   $("play").addEventListener("click", play);

@@ -213,10 +213,11 @@ fn a_run_step_with_adam_shows_the_run_s_update() {
     use gradlens::update::Optimizer;
     let blog = ExplainRequest::blog();
     let adam = Optimizer::adam(0.01).unwrap();
-    let state = adam.init(&blog.model.params());
-    let e = explain(&ExplainRequest { update: Update::Run { optimizer: adam, state, step: 0 }, ..blog }).unwrap();
+    let memory = adam.init(&blog.model.params()).memory().clone();
+    let e = explain(&ExplainRequest { update: Update::Run { optimizer: adam, memory }, ..blog }).unwrap();
     let t = text(&e);
-    assert!(t.contains("Adam (b1 0.9, b2 0.999") && t.contains("training run with adam"), "{t}");
+    let prose = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(prose.contains("Adam (b1 0.9, b2 0.999") && prose.contains("a training run with adam"), "{t}");
     assert!(!t.contains("Plain gradient descent"), "{t}");
     // Adam's first step moves every weight by about α against its gradient's sign:
     // m̂ = g, v̂ = g², so W₁₁ ← 0.15 − 0.01·g/(|g| + 1e-8) ≈ 0.15 + 0.01 = 0.16 (g₁₁ < 0, spec).

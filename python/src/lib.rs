@@ -179,29 +179,9 @@ fn attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// `file` with the parameters `step` left (its dense layers' new weights and biases).
+/// `file` with the parameters (and the optimizer's state) `step` left.
 fn after(file: &ModelFile, step: &gradlens::trace::Explanation) -> ModelFile {
-    use gradlens::model::LayerFile;
-    use gradlens::trace::LayerTrace;
-    let mut new = step.layers.iter().filter_map(|l| match l {
-        LayerTrace::Dense(d) => Some(d),
-        _ => None,
-    });
-    let layers = file
-        .layers
-        .iter()
-        .map(|layer| match layer {
-            LayerFile::Dense { .. } => {
-                let d = new.next().expect("a dense trace per dense layer");
-                LayerFile::Dense {
-                    weights: d.new_weights.rows().into_iter().map(|r| r.to_vec()).collect(),
-                    bias: d.new_bias.clone(),
-                }
-            }
-            other => other.clone(),
-        })
-        .collect();
-    ModelFile { layers, ..file.clone() }
+    file.stepped(step)
 }
 
 /// `gradlens explain`: the arguments as `python/gradlens/__init__.py` has normalised them
@@ -240,6 +220,8 @@ fn explain(
         l1: None,
         // Nor are feature inputs; a model file's own are computed all the same.
         features: None,
+        // The optimizer is a saved model's own (with its state), else sgd: not a keyword yet.
+        ..ExplainOptions::default()
     };
     let (steps, start) = py.detach(|| pipeline::explain(&options, steps)).map_err(|e| error(e, Function::Explain))?;
     let new_model = after(&start, steps.last().expect("one step at least"));

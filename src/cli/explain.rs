@@ -47,6 +47,13 @@ pub struct Args {
     /// base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    /// The step's optimizer, as jax.example_libraries.optimizers: sgd, momentum or adam
+    /// [default: the optimizer a saved model was trained with (its state too: the step shown is
+    /// the run's next one), else sgd]
+    #[arg(long, value_parser = gradlens::update::OPTIMIZER_NAMES)]
+    optimizer: Option<String>,
+    #[command(flatten)]
+    tuning: super::options::TuningArgs,
     /// Keep the biases as they are (their gradients are still shown), as Mazur's example does.
     #[arg(long)]
     freeze_bias: bool,
@@ -137,6 +144,11 @@ fn request(args: &Args) -> Result<ExplainRequest> {
         freeze_bias: args.freeze_bias,
         l2: args.l2,
         l1: args.l1,
+        optimizer: args.optimizer.clone(),
+        momentum: args.tuning.momentum,
+        b1: args.tuning.b1,
+        b2: args.tuning.b2,
+        eps: args.tuning.eps,
         features: args.features.clone(),
     };
     let iris = Dataset::iris();
@@ -145,25 +157,24 @@ fn request(args: &Args) -> Result<ExplainRequest> {
     Ok(request)
 }
 
-/// What the request takes that the user may not expect is said, not silently done: a model's
-/// optimizer state the file does not keep, an Iris row given another class than its own, and a
+/// What the request takes that the user may not expect is said, not silently done: optimizer
+/// settings the step does not read, a model's optimizer state the file does not keep, an Iris row given another class than its own, and a
 /// lone sample's class taken to be 0.
 fn warn_unread(args: &Args, file: Option<&ModelFile>, request: &ExplainRequest, iris: &Dataset) {
-    use gradlens::update::Optimizer;
-    // The model file keeps the run's optimizer but not its state (momentum's velocity, adam's
-    // moments): the step shown is plain gradient descent with the run's step size.
-    if let Some(t) = file.and_then(|f| f.training.as_ref()) {
-        // Plain gradient descent keeps no state; the others do.
-        let name = match t.optimizer {
-            Optimizer::Sgd { .. } => None,
-            Optimizer::Momentum { .. } | Optimizer::Adam { .. } => Some(t.optimizer.name()),
-        };
-        if let (Some(name), gradlens::trace::Update::Sgd { learning_rate }) = (name, &request.update) {
+    use gradlens::trace::Update;
+    if let Update::Run { optimizer, memory } = &request.update {
+        args.tuning.warn_unread(optimizer.name());
+        // A file saved before the state was kept: the run's optimizer, but from a state of 0.
+        let saved = file.and_then(|f| f.training.as_ref()).filter(|t| t.optimizer.name() == optimizer.name());
+        if saved.is_some_and(|t| t.state.is_none()) && memory.t == 0 {
             super::warn(&format!(
-                "the model was trained with {name}, whose state the model file does not keep: the step shown is \
-                 plain gradient descent with step size {learning_rate}"
+                "the model file keeps no {} state (saved before the state was kept): the step starts from a state \
+                 of 0, t = 0",
+                optimizer.name()
             ));
         }
+    } else {
+        args.tuning.warn_unread("sgd");
     }
     let names = request.class_names.as_deref();
     let name = |c: usize| names.and_then(|n| n.get(c)).map_or(c.to_string(), Clone::clone);

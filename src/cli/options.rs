@@ -18,6 +18,9 @@ fn option(setting: Setting, command: Command) -> Option<&'static str> {
         Setting::Optimizer => Some("--optimizer"),
         Setting::LearningRate => Some("--lr"),
         Setting::Momentum => Some("--momentum"),
+        Setting::B1 => Some("--b1"),
+        Setting::B2 => Some("--b2"),
+        Setting::Eps => Some("--eps"),
         Setting::Epochs => Some("--epochs"),
         Setting::BatchSize => Some("--batch-size"),
         Setting::TestFraction => Some("--test-fraction"),
@@ -68,5 +71,38 @@ pub fn message(e: &anyhow::Error, command: Command) -> String {
             }
         }
         _ => format!("{e:#}"),
+    }
+}
+
+/// The optimizer's settings beside its step size, as `train` and `explain` both take them.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TuningArgs {
+    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9]
+    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
+    pub momentum: Option<f64>,
+    /// Adam's first-moment decay b1, in [0, 1) (with --optimizer adam) [default: 0.9]
+    #[arg(long, value_name = "B1", allow_hyphen_values = true)]
+    pub b1: Option<f64>,
+    /// Adam's second-moment decay b2, in [0, 1) (with --optimizer adam) [default: 0.999]
+    #[arg(long, value_name = "B2", allow_hyphen_values = true)]
+    pub b2: Option<f64>,
+    /// Adam's eps, added to √v̂, a positive number (with --optimizer adam) [default: 1e-8]
+    #[arg(long, value_name = "EPS", allow_hyphen_values = true)]
+    pub eps: Option<f64>,
+}
+
+impl TuningArgs {
+    /// The library's settings.
+    pub fn tuning(&self) -> gradlens::update::Tuning {
+        gradlens::update::Tuning { mass: self.momentum, b1: self.b1, b2: self.b2, eps: self.eps }
+    }
+
+    /// Says which settings given the optimizer `name` does not read.
+    pub fn warn_unread(&self, name: &str) {
+        for setting in self.tuning().unread_by(name) {
+            let option = option(setting, Command::Other).unwrap_or_else(|| setting.name());
+            let whose = if setting == Setting::Momentum { "momentum" } else { "adam" };
+            super::warn(&format!("{option} is ignored: it is a setting of --optimizer {whose}"));
+        }
     }
 }

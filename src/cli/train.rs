@@ -103,9 +103,8 @@ pub struct Args {
     /// Step size.
     #[arg(long, value_name = "ALPHA", default_value_t = defaults::LEARNING_RATE, allow_hyphen_values = true)]
     lr: f64,
-    /// Momentum's mass, in [0, 1) (with --optimizer momentum) [default: 0.9, run::defaults]
-    #[arg(long, value_name = "MASS", allow_hyphen_values = true)]
-    momentum: Option<f64>,
+    #[command(flatten)]
+    tuning: super::options::TuningArgs,
     /// Passes over the training rows.
     #[arg(long, value_name = "N", default_value_t = defaults::EPOCHS)]
     epochs: usize,
@@ -284,9 +283,7 @@ pub fn run(args: Args) -> Result<()> {
 /// The options as the library's settings; what this face alone has (warnings about options
 /// the chosen mode does not read, `--every`, `--trace-every`) is checked here.
 fn settings(args: &Args) -> Result<TrainSettings> {
-    if args.momentum.is_some() && args.optimizer != "momentum" {
-        super::warn("--momentum is ignored: it is the mass of --optimizer momentum");
-    }
+    args.tuning.warn_unread(&args.optimizer);
     if args.activation.is_some() && args.hidden.as_deref().is_none_or(|h| h.trim().is_empty()) {
         super::warn("--activation is ignored: the model has no hidden layers (give --hidden)");
     }
@@ -308,7 +305,10 @@ fn settings(args: &Args) -> Result<TrainSettings> {
         init: Some(args.init.clone()),
         optimizer: Some(args.optimizer.clone()),
         lr: Some(args.lr),
-        momentum: args.momentum,
+        momentum: args.tuning.momentum,
+        b1: args.tuning.b1,
+        b2: args.tuning.b2,
+        eps: args.tuning.eps,
         epochs: Some(args.epochs),
         batch_size: args.batch_size,
         shuffle: Some(!args.no_shuffle),

@@ -8,7 +8,7 @@ use crate::data::Targets;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{Loss, Penalty};
 use crate::model::Model;
-use crate::update::{OptState, Optimizer};
+use crate::update::{OptState, Optimizer, OptimizerState};
 use ndarray::Array2;
 use serde::Serialize;
 
@@ -154,6 +154,8 @@ pub struct TrainResult {
     pub model: Model,
     /// One entry per epoch.
     pub epochs: Vec<EpochStats>,
+    /// The optimizer's state after the last step, which a model file keeps (`training.state`).
+    pub state: OptimizerState,
     /// The changes a live observer made between epochs, in order (none for other runs).
     pub changes: Vec<Change>,
 }

@@ -7,7 +7,7 @@ use crate::activation::Activation;
 use crate::data::{Dataset, Features, Scaler, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
-use crate::update::Optimizer;
+use crate::update::{Optimizer, OptimizerState};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -143,6 +143,187 @@ pub struct TrainingRecord {
     pub loss: Loss,
     /// How many epochs it ran.
     pub epochs: usize,
+    /// The optimizer's state after the run's last step (momentum's velocity, adam's m, v and t),
+    /// so that `explain` shows the run's next step; absent for sgd, which keeps none, and in
+    /// files saved before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateFile>,
+}
+
+/// An optimizer's state as the file keeps it (`training.state`): t, and each kept moment shaped
+/// like the parameters, one entry per dense layer (weights rows = output units, then the bias),
+/// so that a reader sees which weight each number belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StateFile {
+    /// Steps taken: adam's t.
+    pub t: usize,
+    /// Momentum's velocity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Vec<DenseNumbers>>,
+    /// Adam's first moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m: Option<Vec<DenseNumbers>>,
+    /// Adam's second moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<Vec<DenseNumbers>>,
+}
+
+/// One number per parameter of a dense layer, shaped like it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DenseNumbers {
+    /// out×in, as the layer's weights.
+    pub weights: Vec<Vec<f64>>,
+    /// out numbers, or none when the layer has no bias.
+    #[serde(default)]
+    pub bias: Option<Vec<f64>>,
+}
+
+/// A dense layer's shape: weights rows (outputs) and columns (inputs), and its bias's length.
+type DenseShape = (usize, usize, Option<usize>);
+
+/// A moment field of [`StateFile`].
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Velocity,
+    M,
+    V,
+}
+
+impl Field {
+    const ALL: [Field; 3] = [Field::Velocity, Field::M, Field::V];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Velocity => "velocity",
+            Field::M => "m",
+            Field::V => "v",
+        }
+    }
+}
+
+/// The fields of [`StateFile`] an optimizer fills: (first moment's, second moment's).
+fn state_fields(optimizer: &Optimizer) -> (Option<Field>, Option<Field>) {
+    match optimizer {
+        Optimizer::Sgd { .. } => (None, None),
+        Optimizer::Momentum { .. } => (Some(Field::Velocity), None),
+        Optimizer::Adam { .. } => (Some(Field::M), Some(Field::V)),
+    }
+}
+
+impl StateFile {
+    /// The file's form of `memory`, the state of `optimizer` on `model`'s parameters; `None`
+    /// for an optimizer that keeps nothing (sgd).
+    pub fn new(optimizer: &Optimizer, model: &Model, memory: &OptimizerState) -> Option<StateFile> {
+        let shapes = model.dense_layers().map(|(_, w, b)| (w.nrows(), w.ncols(), b.map(|b| b.len()))).collect();
+        StateFile::shaped(optimizer, shapes, memory)
+    }
+
+    /// [`StateFile::new`] for dense layers of `shapes` (rows, columns, bias length).
+    fn shaped(optimizer: &Optimizer, shapes: Vec<DenseShape>, memory: &OptimizerState) -> Option<StateFile> {
+        let (first, second) = state_fields(optimizer);
+        first?;
+        let shaped = |flat: &[f64]| {
+            let mut rest = flat;
+            let mut take = |n: usize| {
+                let (now, later) = rest.split_at(n);
+                rest = later;
+                now.to_vec()
+            };
+            shapes
+                .iter()
+                .map(|&(rows, cols, bias)| DenseNumbers {
+                    weights: (0..rows).map(|_| take(cols)).collect(),
+                    bias: bias.map(&mut take),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut file = StateFile { t: memory.t, velocity: None, m: None, v: None };
+        *file.slot(first?) = Some(shaped(&memory.first));
+        if let Some(second) = second {
+            *file.slot(second) = Some(shaped(&memory.second));
+        }
+        Some(file)
+    }
+
+    fn slot(&mut self, field: Field) -> &mut Option<Vec<DenseNumbers>> {
+        match field {
+            Field::Velocity => &mut self.velocity,
+            Field::M => &mut self.m,
+            Field::V => &mut self.v,
+        }
+    }
+
+    fn get(&self, field: Field) -> Option<&Vec<DenseNumbers>> {
+        match field {
+            Field::Velocity => self.velocity.as_ref(),
+            Field::M => self.m.as_ref(),
+            Field::V => self.v.as_ref(),
+        }
+    }
+
+    /// The state of `optimizer` on `model`'s parameters it holds, checked: the fields this
+    /// optimizer keeps and no other, one entry per dense layer shaped like it, finite numbers
+    /// (adam's v not negative). A fault is (its path below `training.state`, why).
+    pub fn memory(
+        &self,
+        optimizer: &Optimizer,
+        model: &Model,
+    ) -> std::result::Result<OptimizerState, (String, String)> {
+        let (first, second) = state_fields(optimizer);
+        for field in Field::ALL {
+            let wanted = first == Some(field) || second == Some(field);
+            let name = field.name();
+            match (wanted, self.get(field).is_some()) {
+                (true, false) => return Err((name.into(), format!("{} keeps it: it is missing", optimizer.name()))),
+                (false, true) => return Err((name.into(), format!("{} keeps no such state", optimizer.name()))),
+                (true, true) | (false, false) => {}
+            }
+        }
+        let flat = |field: Field| -> std::result::Result<Vec<f64>, (String, String)> {
+            let name = field.name();
+            let layers = self.get(field).expect("checked above");
+            let dense: Vec<_> = model.dense_layers().collect();
+            if layers.len() != dense.len() {
+                let why = format!("{} entries but the model has {} dense layers", layers.len(), dense.len());
+                return Err((name.into(), why));
+            }
+            let mut out: Vec<f64> = Vec::with_capacity(model.param_count());
+            for (l, (numbers, (_, w, b))) in layers.iter().zip(dense).enumerate() {
+                let at = |part: &str| format!("{name}[{l}].{part}");
+                let (rows, cols) = w.dim();
+                if numbers.weights.len() != rows || numbers.weights.iter().any(|r| r.len() != cols) {
+                    return Err((
+                        at("weights"),
+                        format!("the layer's weights are {rows}×{cols}: give as many numbers"),
+                    ));
+                }
+                out.extend(numbers.weights.iter().flatten());
+                match (&numbers.bias, b) {
+                    (Some(bias), Some(b)) if bias.len() == b.len() => out.extend(bias),
+                    (None, None) => {}
+                    (_, b) => {
+                        let why = match b {
+                            Some(b) => format!("the layer has {} biases: give as many numbers", b.len()),
+                            None => "the layer has no bias: give null".into(),
+                        };
+                        return Err((at("bias"), why));
+                    }
+                }
+            }
+            // Adam's v is a mean of squares: √v̂ of a negative one is NaN.
+            let squares = field == Field::V;
+            if let Some(v) = out.iter().find(|v| !v.is_finite() || (squares && **v < 0.0)) {
+                let rule = if squares { "a finite number, not negative" } else { "a finite number" };
+                return Err((name.into(), format!("{v}: every number must be {rule}")));
+            }
+            Ok(out)
+        };
+        Ok(OptimizerState {
+            t: self.t,
+            first: first.map(flat).transpose()?.unwrap_or_default(),
+            second: second.map(flat).transpose()?.unwrap_or_default(),
+        })
+    }
 }
 
 /// One layer in the file. Serialised and deserialised by hand (below): its `type` is `dense`,
@@ -249,6 +430,53 @@ impl<'de> Deserialize<'de> for LayerFile {
 }
 
 impl ModelFile {
+    /// The file after an explained step `e` of its model: the dense layers' new weights and
+    /// biases, and for momentum and adam the training record's optimizer and the state after
+    /// the step, so that explaining the new file shows the next step (the page's "next step",
+    /// Python's `new_model`). After an sgd step the record is kept as it was.
+    pub fn stepped(&self, e: &crate::trace::Explanation) -> ModelFile {
+        use crate::trace::LayerTrace;
+        let mut traces = e.layers.iter().filter_map(|l| match l {
+            LayerTrace::Dense(d) => Some(d),
+            LayerTrace::Activation(_) | LayerTrace::Softmax(_) | LayerTrace::Logsoftmax(_) => None,
+        });
+        let layers: Vec<LayerFile> = self
+            .layers
+            .iter()
+            .map(|layer| match layer {
+                LayerFile::Dense { .. } => {
+                    let d = traces.next().expect("a dense trace per dense layer");
+                    LayerFile::Dense {
+                        weights: d.new_weights.rows().into_iter().map(|r| r.to_vec()).collect(),
+                        bias: d.new_bias.clone(),
+                    }
+                }
+                other => other.clone(),
+            })
+            .collect();
+        let training = match e.memory_after() {
+            None => self.training.clone(),
+            Some(memory) => {
+                let shapes = layers
+                    .iter()
+                    .filter_map(|l| match l {
+                        LayerFile::Dense { weights, bias } => {
+                            Some((weights.len(), weights.first().map_or(0, Vec::len), bias.as_ref().map(Vec::len)))
+                        }
+                        LayerFile::Activation(_) | LayerFile::Softmax | LayerFile::Logsoftmax => None,
+                    })
+                    .collect();
+                Some(TrainingRecord {
+                    optimizer: e.optimizer,
+                    loss: e.loss_function,
+                    epochs: self.training.as_ref().map_or(0, |t| t.epochs),
+                    state: StateFile::shaped(&e.optimizer, shapes, &memory),
+                })
+            }
+        };
+        ModelFile { layers, training, ..self.clone() }
+    }
+
     /// The feature inputs the model computes from raw rows (`columns` and `features` both
     /// written), or `None` for a model that takes the data's columns as they are; an error is
     /// (the file's field, why).
@@ -374,6 +602,9 @@ impl ModelFile {
                 };
                 fail(format!("training.optimizer.{field}"), why)
             })?;
+            if let Some(state) = &t.state {
+                state.memory(&t.optimizer, &model).map_err(|(at, why)| fail(format!("training.state.{at}"), why))?;
+            }
         }
         Ok(model)
     }

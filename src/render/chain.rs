@@ -14,7 +14,7 @@ use super::math::{Math, Written, alpha, cat, d_loss, minus, times};
 use super::mathml::mathml;
 use super::symbols::Symbols;
 use crate::loss::Loss;
-use crate::trace::Explanation;
+use crate::trace::{Explanation, LayerTrace};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -130,7 +130,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                     Some((super::walkthrough::penalty::gradient_sum(p, e.loss, g, w), total))
                 });
                 let g_step = penalised.as_ref().map_or(g, |p| p.1);
-                let html = parameter(&name, rule, terms, g, &origin, w, Some(lr), new, penalised);
+                let run = optimizer_lines(e, i, false, &name, [r, c], (w, g_step, new));
+                let html = parameter(&name, rule, terms, g, &origin, w, Some(lr), new, penalised, run);
                 let g = g_step;
                 out.push(Chain {
                     kind: "weight",
@@ -155,7 +156,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
                     if m == 1 { d_loss(&z.at(r)) } else { cat!(Math::new("Σₛ ", "\\sum_s "), d_loss(&z.at(r))) };
                 // A frozen bias keeps its value: its update line would be a false equation.
                 let lr = if e.freeze_bias { None } else { Some(lr) };
-                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new, None);
+                let run = optimizer_lines(e, i, true, &name, [0, r], (bv, g, new));
+                let html = parameter(&name, rule, terms, g, &origin, bv, lr, new, None, run);
                 out.push(Chain {
                     kind: "bias",
                     layer: i,
@@ -175,7 +177,8 @@ pub fn chains(e: &Explanation) -> Vec<Chain> {
 /// ∂L/∂z it uses came from, and its update `old − α·g = new`.
 #[allow(clippy::too_many_arguments)]
 /// `lr` is `None` for a frozen bias, which keeps `old`; `penalised` is a weight's gradient with
-/// the weight penalty (its numbers, and the sum the step takes).
+/// the weight penalty (its numbers, and the sum the step takes); `run` the lines of a step of
+/// momentum or adam, which replace the plain `old − α·g`.
 fn parameter(
     name: &Math,
     rule: Math,
@@ -186,6 +189,7 @@ fn parameter(
     lr: Option<f64>,
     new: f64,
     penalised: Option<(Math, f64)>,
+    run: Option<Vec<Vec<Math>>>,
 ) -> String {
     let mut html = String::from("<ul class=\"worked\">");
     let data = match penalised {
@@ -202,8 +206,9 @@ fn parameter(
         }
         None => g,
     };
-    match lr {
-        Some(lr) => {
+    match (lr, run) {
+        (Some(_), Some(lines)) => lines.into_iter().for_each(|sides| html.push_str(&line(sides))),
+        (Some(lr), None) => {
             let step = cat!(name, Math::new(" ← ", " \\leftarrow "), name, minus(), alpha(), times(), d_loss(name));
             html.push_str(&line(vec![step]));
             html.push_str(&line(vec![
@@ -211,13 +216,30 @@ fn parameter(
                 Math::num(new),
             ]));
         }
-        None => {
+        (None, _) => {
             html.push_str("<li class=\"why\">the biases are frozen: it keeps its value</li>");
             html.push_str(&line(vec![name.clone(), Math::num(old)]));
         }
     }
     html.push_str("</ul>");
     html
+}
+
+/// A parameter's lines of a step of momentum or adam (its state before and after, the step), as
+/// stage 6 writes them; `None` for sgd. `at` is its place in its `weights_step` or `bias_step`,
+/// `numbers` its (old value, gradient the step took, new value).
+fn optimizer_lines(
+    e: &Explanation,
+    i: usize,
+    bias: bool,
+    name: &Math,
+    at: [usize; 2],
+    numbers: (f64, f64, f64),
+) -> Option<Vec<Vec<Math>>> {
+    let LayerTrace::Dense(d) = &e.layers[i] else { return None };
+    let p = if bias { d.bias_step.as_ref() } else { d.weights_step.as_ref() }?;
+    let (old, g, new) = numbers;
+    Some(super::walkthrough::update::parameter_lines(e, name.clone(), old, g, new, p, at))
 }
 
 /// Where ∂L/∂z_r of dense layer `i` came from (first sample): the output layer's (ŷ − y)

@@ -280,7 +280,8 @@ fn sub_letter(c: char) -> char {
     }
 }
 
-fn superscript_digit(c: char) -> char {
+/// The Unicode superscript of a digit.
+pub fn superscript_digit(c: char) -> char {
     match c {
         '1' => '¹',
         '2' => '²',

@@ -10,6 +10,7 @@ mod markdown;
 mod math;
 mod mathml;
 mod number;
+pub mod state;
 mod symbols;
 pub use symbols::input_labels;
 mod text;

@@ -30,8 +30,9 @@
 use crate::data::{Dataset, Features, Targets};
 use crate::error::{Error, Result, Setting};
 use crate::loss::{LogBase, Loss, Penalty};
-use crate::model::{Model, ModelFile, ModelLayer};
+use crate::model::{Model, ModelFile, ModelLayer, TrainingRecord};
 use crate::trace::{ExplainRequest, Explanation, FeatureInputs, LayerTrace, Update, explain};
+use crate::update::{Optimizer, Tuning};
 use ndarray::Array2;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -72,6 +73,17 @@ pub struct ExplainOptions {
     pub l2: Option<f64>,
     /// λ₁ of the L1 weight penalty (`--l1`) [default: 0].
     pub l1: Option<f64>,
+    /// The optimizer by name, one of [`OPTIMIZER_NAMES`](crate::update::OPTIMIZER_NAMES)
+    /// (`--optimizer`) [default: a saved model's own, else sgd].
+    pub optimizer: Option<String>,
+    /// Momentum's mass (`--momentum`) [default: a saved momentum run's, else 0.9].
+    pub momentum: Option<f64>,
+    /// Adam's b1 (`--b1`) [default: a saved adam run's, else 0.9].
+    pub b1: Option<f64>,
+    /// Adam's b2 (`--b2`) [default: a saved adam run's, else 0.999].
+    pub b2: Option<f64>,
+    /// Adam's eps (`--eps`) [default: a saved adam run's, else 1e-8].
+    pub eps: Option<f64>,
     /// Feature inputs computed from the samples' columns (`--features`, [`Features`]'s
     /// grammar): the samples are then the columns (named by the table, or x1, x2… for `x`)
     /// [default: the columns as they are, or a model file's own features].
@@ -140,6 +152,7 @@ impl ExplainOptions {
         // A saved model's own run sets the step size and the loss unless the options say otherwise.
         let trained = file.and_then(|f| f.training.as_ref());
         let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
+        let update = self.update(learning_rate, trained, &model, &model_path)?;
         // A model file naming value targets predicts numbers, and so does one that names no classes
         // and ends in no softmax (a plain regression net: cross-entropy could not read it): without
         // a saved run its loss is the quadratic one, as `train` chooses for values.
@@ -268,7 +281,7 @@ impl ExplainOptions {
             inputs,
             scaler,
             targets,
-            update: Update::Sgd { learning_rate },
+            update,
             loss,
             freeze_bias: self.freeze_bias,
             penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
@@ -304,6 +317,51 @@ impl ExplainOptions {
             Some(f) => f.keep_features(path, asked),
             None => Ok(asked),
         }
+    }
+}
+
+impl ExplainOptions {
+    /// The settings beside the step size that were given.
+    pub fn tuning(&self) -> Tuning {
+        Tuning { mass: self.momentum, b1: self.b1, b2: self.b2, eps: self.eps }
+    }
+
+    /// The step to take: the optimizer asked for, else the saved run's, else sgd. A setting not
+    /// given is the saved run's when it is the same optimizer, else the default; the saved
+    /// state (momentum's velocity, adam's m, v, t) is taken when the optimizer is the run's, so
+    /// the step shown is the run's next one; another optimizer starts from 0.
+    fn update(
+        &self,
+        learning_rate: f64,
+        trained: Option<&TrainingRecord>,
+        model: &Model,
+        path: &std::path::Path,
+    ) -> Result<Update> {
+        let saved = trained.map(|t| t.optimizer);
+        let name = self.optimizer.as_deref().or(saved.map(|o| o.name())).unwrap_or("sgd");
+        let same = saved.filter(|o| o.name() == name);
+        let given = self.tuning();
+        let from_saved = same.map(|o| o.tuning()).unwrap_or_default();
+        let tuning = Tuning {
+            mass: given.mass.or(from_saved.mass),
+            b1: given.b1.or(from_saved.b1),
+            b2: given.b2.or(from_saved.b2),
+            eps: given.eps.or(from_saved.eps),
+        };
+        given.check()?;
+        let optimizer = Optimizer::tuned(name, learning_rate, tuning)?;
+        let memory = match (same, trained.and_then(|t| t.state.as_ref())) {
+            (Some(o), Some(state)) => state.memory(&o, model).map_err(|(at, why)| Error::ModelFile {
+                path: path.into(),
+                at: format!("training.state.{at}"),
+                why,
+            })?,
+            _ => optimizer.init(&model.params()).memory().clone(),
+        };
+        Ok(match optimizer {
+            Optimizer::Sgd { step_size } => Update::Sgd { learning_rate: step_size },
+            Optimizer::Momentum { .. } | Optimizer::Adam { .. } => Update::Run { optimizer, memory },
+        })
     }
 }
 
@@ -372,8 +430,8 @@ fn blog_step(blog: &ExplainRequest) -> f64 {
 /// The most steps [`steps`] takes in a row: each is shown whole.
 pub const MAX_STEPS: usize = 1000;
 
-/// `n` updates in a row, each from the weights the last one left, with the same samples and
-/// targets every step (`explain --steps N`).
+/// `n` updates in a row, each from the weights (and the optimizer's state) the last one left,
+/// with the same samples and targets every step (`explain --steps N`).
 pub fn steps(mut request: ExplainRequest, n: usize) -> Result<Vec<Explanation>> {
     if !(1..=MAX_STEPS).contains(&n) {
         return Err(Error::invalid_value(Setting::Steps, n, format!("take 1 to {MAX_STEPS} steps")));
@@ -382,6 +440,10 @@ pub fn steps(mut request: ExplainRequest, n: usize) -> Result<Vec<Explanation>> 
     for _ in 0..n {
         let explanation = explain(&request)?;
         request.model = request.model.with_params(&request.model.params().with_flat(&new_parameters(&explanation)));
+        // Momentum's velocity and adam's m, v, t carry to the next step.
+        if let (Update::Run { memory, .. }, Some(after)) = (&mut request.update, explanation.memory_after()) {
+            *memory = after;
+        }
         explanations.push(explanation);
     }
     Ok(explanations)

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::loss::{Loss, Penalty};
 use crate::trace::{ExplainRequest, Explanation, LayerTrace, Matrix, Update, explain};
 use crate::train::Step;
-use crate::update::Optimizer;
+use crate::update::{Optimizer, OptimizerState};
 use serde::Serialize;
 
 /// What every line of a run's trace shares: the run's settings and names, and which steps.
@@ -74,7 +74,10 @@ impl TraceFormat {
             inputs: step.x.clone(),
             scaler: None,
             targets: step.targets.clone(),
-            update: Update::Run { optimizer: self.optimizer, state: step.state.clone(), step: step.step },
+            update: Update::Run {
+                optimizer: self.optimizer,
+                memory: OptimizerState { t: step.step, ..step.state.memory().clone() },
+            },
             loss: self.loss,
             freeze_bias: self.freeze_bias,
             penalty: self.penalty,

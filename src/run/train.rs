@@ -28,7 +28,7 @@ use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
 use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, TrainConfig, train_on};
-use crate::update::Optimizer;
+use crate::update::{Optimizer, Tuning};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
@@ -60,6 +60,12 @@ pub struct TrainSettings {
     pub lr: Option<f64>,
     /// Momentum's mass.
     pub momentum: Option<f64>,
+    /// Adam's b1.
+    pub b1: Option<f64>,
+    /// Adam's b2.
+    pub b2: Option<f64>,
+    /// Adam's eps.
+    pub eps: Option<f64>,
     /// Passes over the training rows.
     pub epochs: Option<usize>,
     /// Rows per step; `None` for the whole training set.
@@ -96,14 +102,11 @@ impl TrainSettings {
     /// every setting checked and named. A face may call it before reading any data, so that a
     /// bad option costs nothing.
     pub fn config(&self, saved: Option<&ModelFile>, kind: TargetKind) -> Result<TrainConfig> {
-        // A mass given is checked even where the optimizer ignores it.
-        if let Some(mass) = self.momentum {
-            Optimizer::check_mass(mass)?;
-        }
-        let optimizer = Optimizer::from_name(
+        let tuning = Tuning { mass: self.momentum, b1: self.b1, b2: self.b2, eps: self.eps };
+        let optimizer = Optimizer::tuned(
             self.optimizer.as_deref().unwrap_or(defaults::OPTIMIZER),
             self.lr.unwrap_or(defaults::LEARNING_RATE),
-            self.momentum.unwrap_or(defaults::MOMENTUM),
+            tuning,
         )?;
         let saved_loss = saved.and_then(|f| f.training.as_ref()).map(|t| t.loss);
         let loss = Loss::chosen(self.loss.as_deref(), self.log_base, saved_loss.or(Some(Loss::default_for(kind))))?;

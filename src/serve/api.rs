@@ -179,6 +179,10 @@ struct Walkthrough {
     text: Summary,
     /// The inputs' names from the symbol table (x₁, x₂…), for the page's input fields.
     inputs: Vec<String>,
+    /// Momentum's or adam's state after the step, each parameter's numbers as the walk-through
+    /// writes them (absent for sgd): the page's state panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optimizer_state: Option<render::state::StateTable>,
 }
 
 #[derive(Serialize)]
@@ -236,8 +240,8 @@ pub async fn walkthrough(
     let bytes = body(bytes)?;
     blocking(move || {
         let (e, file) = explanation(&state, &bytes, query.data.as_deref())?;
-        let model = serde_json::to_value(file).map_err(|e| ApiError::bad(format!("model: {e}")))?;
-        let new_model = stepped(&model, &e);
+        let model = serde_json::to_value(&file).map_err(|e| ApiError::bad(format!("model: {e}")))?;
+        let new_model = serde_json::to_value(file.stepped(&e)).map_err(|e| ApiError::bad(format!("model: {e}")))?;
         let mut chains = render::chain::chains(&e);
         let on_demand = chains.len() > INLINE_CHAINS;
         if on_demand {
@@ -270,6 +274,7 @@ pub async fn walkthrough(
                 }),
             },
             inputs: render::input_labels(&e.layers, e.inputs.ncols()),
+            optimizer_state: render::state::state_table(&e),
             explanation: e,
         };
         let answer =
@@ -364,22 +369,6 @@ pub async fn part(
         }
     })
     .await
-}
-
-/// The model file after the step: each dense layer's weights and bias replaced by the record's
-/// `new_weights` and `new_bias` (read through the JSON, whatever the other layers are).
-fn stepped(model: &Value, e: &Explanation) -> Value {
-    let record = serde_json::to_value(&e.layers).unwrap_or(Value::Null);
-    let mut next = model.clone();
-    if let (Some(layers), Some(traces)) = (next["layers"].as_array_mut(), record.as_array()) {
-        for (layer, trace) in layers.iter_mut().zip(traces) {
-            if layer["type"] == "dense" {
-                layer["weights"] = trace["new_weights"].clone();
-                layer["bias"] = trace["new_bias"].clone();
-            }
-        }
-    }
-    next
 }
 
 /// A table as the page's set-up shows it: its classes, or its target columns (values).

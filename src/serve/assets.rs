@@ -11,6 +11,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ("units.js", "text/javascript; charset=utf-8", include_str!("../../static/units.js")),
     ("graph.js", "text/javascript; charset=utf-8", include_str!("../../static/graph.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    // The step view's optimizer choice and its state panel.
+    ("optimizer.js", "text/javascript; charset=utf-8", include_str!("../../static/optimizer.js")),
     // The page's setup in its link.
     ("share.js", "text/javascript; charset=utf-8", include_str!("../../static/share.js")),
     // The data-set picker.

@@ -6,8 +6,8 @@
 use super::check::grad_check;
 use super::matrix::row_vector;
 use super::{
-    ActivationTrace, DenseTrace, Explanation, FeatureTrace, LayerTrace, Matrix, PenaltyGradient, PenaltyTrace,
-    SoftmaxTrace,
+    ActivationTrace, DenseTrace, Explanation, FeatureTrace, LayerTrace, Matrix, ParamStep, PenaltyGradient,
+    PenaltyTrace, SoftmaxTrace, StepState,
 };
 use crate::autodiff::{Gradients, Var};
 use crate::data::{Features, Scaler, Targets};
@@ -16,7 +16,7 @@ use crate::error::{Error, Result, Setting, shape};
 use crate::layers::Params;
 use crate::loss::{Loss, Penalty};
 use crate::model::{Model, ModelLayer};
-use crate::update::{OptState, Optimizer};
+use crate::update::{ElementStep, Optimizer, OptimizerState};
 use ndarray::{Array2, Axis, Zip};
 
 /// Which step the explanation takes after the gradient.
@@ -29,16 +29,15 @@ pub enum Update {
         /// α.
         learning_rate: f64,
     },
-    /// The next step of a training run (`train --trace`): its optimizer, the optimizer's state
-    /// before the step, and the step's number (adam's bias correction reads it), so the new
-    /// weights are the ones the run goes on with.
+    /// A step of an optimizer from its state: the next step of a training run (`train --trace`,
+    /// a saved model's `explain`), or a first step with momentum or adam (its state all 0). The
+    /// state's t numbers the step (adam's bias correction reads it), so the new weights are
+    /// the ones the run goes on with.
     Run {
-        /// The run's optimizer.
+        /// The optimizer.
         optimizer: Optimizer,
         /// Its state before the step.
-        state: OptState,
-        /// The step's number, from 0.
-        step: usize,
+        memory: OptimizerState,
     },
 }
 
@@ -196,19 +195,24 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
     let grads = pass.backward();
     let param_grads = pass.param_grads(&grads);
 
-    let (optimizer, mut state, step) = match &req.update {
+    let params = model.params();
+    let (optimizer, mut state) = match &req.update {
         Update::Sgd { learning_rate } => {
             let sgd = Optimizer::sgd(*learning_rate)?;
-            (sgd, sgd.init(&model.params()), 0)
+            (sgd, sgd.init(&params))
         }
-        Update::Run { optimizer, state, step } => (*optimizer, state.clone(), *step),
+        Update::Run { optimizer, memory } => {
+            let state = optimizer.resume(&params, memory.clone()).map_err(|why| Error::invalid(Setting::Step, why))?;
+            (*optimizer, state)
+        }
     };
+    let t_before = state.memory().t;
     // The penalty's gradient joins the data's (weights only) before the step.
     let (penalty_value, total_grads) = req.penalty.apply(&model.params(), &param_grads);
     // Frozen biases keep their values: the optimizer sees a zero gradient for them (from the
     // first step on, so momentum and adam move them by nothing either).
     let step_grads = if req.freeze_bias { total_grads.with_zero_biases() } else { total_grads.clone() };
-    optimizer.update(step, &step_grads, &mut state);
+    let elements = optimizer.update_shown(&step_grads, &mut state);
     let new_params = optimizer.get_params(&state);
     let new_loss = Pass::forward(&model.with_params(&new_params), x, &y, loss_fn)?.loss();
     if !new_loss.is_finite() || new_params.leaves().iter().any(|a| a.iter().any(|v| !v.is_finite())) {
@@ -218,9 +222,21 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         ));
     }
 
+    let moments = Moments::of(&optimizer, &params, &elements);
     let layers: Vec<LayerTrace> = (0..model.layers.len())
-        .map(|i| layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, loss_fn))
+        .map(|i| {
+            let trace = layer_trace(i, &model.layers[i], &pass, &grads, &param_grads, &new_params, &y, loss_fn);
+            match (trace, &moments) {
+                (LayerTrace::Dense(d), Some(moments)) => LayerTrace::Dense(moments.add_to(i, d)),
+                (other, _) => other,
+            }
+        })
         .collect();
+    let optimizer_state = moments.is_some().then(|| StepState {
+        t_before,
+        t: state.memory().t,
+        corrections: optimizer.bias_corrections(t_before),
+    });
     let last_dense = model.dense_layers().last().expect("a model has a dense layer").0;
     let logits = pass.tape.value(pass.outputs[last_dense]).clone();
     let output = pass.tape.value(*pass.outputs.last().expect("a model has layers")).clone();
@@ -283,7 +299,63 @@ pub fn explain(req: &ExplainRequest) -> Result<Explanation> {
         loss_change: new_loss - loss,
         check,
         penalty,
+        optimizer_state,
     })
+}
+
+/// Every parameter's optimizer numbers of one step, each as a tree shaped like the parameters:
+/// what the walk-through shows beside each weight. `None` for sgd, which keeps no state.
+struct Moments {
+    first_before: Params,
+    first: Params,
+    second_before: Option<Params>,
+    second: Option<Params>,
+    first_hat: Option<Params>,
+    second_hat: Option<Params>,
+    delta: Params,
+}
+
+impl Moments {
+    fn of(optimizer: &Optimizer, params: &Params, elements: &[ElementStep<f64>]) -> Option<Moments> {
+        let tree = |f: fn(&ElementStep<f64>) -> f64| params.with_flat(&elements.iter().map(f).collect::<Vec<_>>());
+        let adam = match optimizer {
+            Optimizer::Sgd { .. } => return None,
+            Optimizer::Momentum { .. } => false,
+            Optimizer::Adam { .. } => true,
+        };
+        Some(Moments {
+            first_before: tree(|e| e.first_before),
+            first: tree(|e| e.first),
+            second_before: adam.then(|| tree(|e| e.second_before)),
+            second: adam.then(|| tree(|e| e.second)),
+            first_hat: adam.then(|| tree(|e| e.first_hat)),
+            second_hat: adam.then(|| tree(|e| e.second_hat)),
+            delta: tree(|e| e.delta),
+        })
+    }
+
+    /// Dense layer `i`'s trace with its weights' and bias's optimizer numbers.
+    fn add_to(&self, i: usize, mut d: DenseTrace) -> DenseTrace {
+        let leaf = |p: &Params, bias: bool| {
+            let layer = p.layer(i);
+            if bias { layer.bias().cloned() } else { layer.weights().cloned() }
+        };
+        let part = |bias: bool| -> Option<Box<ParamStep>> {
+            let opt = |p: &Option<Params>| p.as_ref().and_then(|p| leaf(p, bias)).map(Matrix);
+            Some(Box::new(ParamStep {
+                first_before: Matrix(leaf(&self.first_before, bias)?),
+                first: Matrix(leaf(&self.first, bias)?),
+                second_before: opt(&self.second_before),
+                second: opt(&self.second),
+                first_hat: opt(&self.first_hat),
+                second_hat: opt(&self.second_hat),
+                step: Matrix(leaf(&self.delta, bias)?),
+            }))
+        };
+        d.weights_step = part(false);
+        d.bias_step = part(true);
+        d
+    }
 }
 
 /// ln ŷ (natural log), read off the output layer: a softmax is recorded as exp(log_softmax(z)), so
@@ -327,6 +399,8 @@ fn layer_trace(
                 grad_bias: g.bias().map(row_vector),
                 new_weights: Matrix(new.weights().expect("dense").clone()),
                 new_bias: new.bias().map(row_vector),
+                weights_step: None,
+                bias_step: None,
             }
             .into()
         }

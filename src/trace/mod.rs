@@ -18,7 +18,7 @@ pub use matrix::Matrix;
 use crate::activation::Activation;
 use crate::data::Scaler;
 use crate::loss::Loss;
-use crate::update::Optimizer;
+use crate::update::{Optimizer, OptimizerState};
 use serde::Serialize;
 
 /// One update step, every number of it.
@@ -76,6 +76,10 @@ pub struct Explanation {
     /// step took the sum.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub penalty: Option<PenaltyTrace>,
+    /// For a step of momentum or adam, its t (each parameter's state is in its dense layer's
+    /// `weights_step` and `bias_step`); absent for sgd, which keeps none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer_state: Option<StepState>,
 }
 
 /// Feature inputs: which columns, which features, and the columns' values.
@@ -126,6 +130,21 @@ pub struct PenaltyGradient {
 }
 
 impl Explanation {
+    /// The optimizer's state after the step, flat as the optimizer keeps it: what the next step
+    /// starts from (`explain --steps N`, the page's next step). `None` for sgd.
+    pub fn memory_after(&self) -> Option<OptimizerState> {
+        let s = self.optimizer_state.as_ref()?;
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for layer in &self.layers {
+            let LayerTrace::Dense(d) = layer else { continue };
+            for p in d.weights_step.iter().chain(&d.bias_step) {
+                first.extend(p.first.iter().copied());
+                second.extend(p.second.iter().flat_map(|m| m.iter().copied()));
+            }
+        }
+        Some(OptimizerState { t: s.t, first, second })
+    }
+
     /// The gradient the step took for dense layer `i`'s weights: `grad_weights`, plus the
     /// penalty's part when there is one.
     pub fn step_gradient(&self, i: usize) -> Option<&Matrix> {
@@ -207,6 +226,50 @@ pub struct DenseTrace {
     pub new_weights: Matrix,
     /// b after the step (unchanged when the biases are frozen).
     pub new_bias: Option<Vec<f64>>,
+    /// The weights' optimizer numbers (momentum and adam; absent for sgd), out×in each (boxed:
+    /// an sgd step's layers do not carry their size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_step: Option<Box<ParamStep>>,
+    /// The bias's, 1×out each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_step: Option<Box<ParamStep>>,
+}
+
+/// One parameter matrix's optimizer numbers in a step: its state before and after, and what the
+/// step took off it. Momentum's state is its velocity (`first`); adam's its moments m
+/// (`first`) and v (`second`), with the bias-corrected m̂ and v̂ the step divides.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamStep {
+    /// Momentum's v or adam's m before the step.
+    pub first_before: Matrix,
+    /// After: mass·v + g, or (1 − b1)·g + b1·m.
+    pub first: Matrix,
+    /// Adam's v before the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_before: Option<Matrix>,
+    /// Adam's v after: (1 − b2)·g² + b2·v.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second: Option<Matrix>,
+    /// Adam's m̂ = m/(1 − b1^t).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_hat: Option<Matrix>,
+    /// Adam's v̂ = v/(1 − b2^t).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_hat: Option<Matrix>,
+    /// What each parameter lost: α·v, or α·m̂/(√v̂ + eps).
+    pub step: Matrix,
+}
+
+/// The optimizer's step count in a step of momentum or adam.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepState {
+    /// Steps taken before this one.
+    pub t_before: usize,
+    /// After it: `t_before + 1`, the t of adam's bias correction.
+    pub t: usize,
+    /// Adam's 1 − b1^t and 1 − b2^t, which m̂ and v̂ divide by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<[f64; 2]>,
 }
 
 /// An elementwise activation a = f(z), forward and backward.

@@ -151,7 +151,7 @@ pub fn train<R: Rng + ?Sized>(
             history.push(stats);
         }
     }
-    Ok(TrainResult { model: current, epochs: history, changes })
+    Ok(TrainResult { model: current, epochs: history, state: state.memory().clone(), changes })
 }
 
 /// Which machinery takes the steps of [`train_on`].

@@ -193,7 +193,8 @@ impl TrainReport {
         model.columns = data.columns.clone();
         model.scaler = scaler;
         let t = &config.train;
-        model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs });
+        let state = crate::model::StateFile::new(&t.optimizer, &result.model, &result.state);
+        model.training = Some(TrainingRecord { optimizer: t.optimizer, loss: t.loss, epochs: t.epochs, state });
         Ok(TrainReport {
             schema: crate::run::defaults::SCHEMA,
             data,
@@ -253,7 +254,12 @@ mod tests {
             test_accuracy: Some(1.0),
             test_loss: Some(0.3),
         };
-        let result = TrainResult { model: identity_model(), epochs: vec![stats.clone()], changes: Vec::new() };
+        let result = TrainResult {
+            model: identity_model(),
+            epochs: vec![stats.clone()],
+            state: Default::default(),
+            changes: Vec::new(),
+        };
         let scaler = Scaler::fit(ScaleKind::Minmax, &train.features.f64(), &train.feature_names).unwrap();
         let data = DataReport::new("tiny.csv", &all, &train, Some(&test));
         let report = TrainReport::new(data, config, &result, &train, Some(&test), Some(scaler.clone())).unwrap();
@@ -288,7 +294,8 @@ mod tests {
     #[test]
     fn without_a_test_part_there_is_no_test_evaluation() {
         let train = part(array![[2.0, 0.0], [0.0, 2.0]], vec![0, 1]);
-        let result = TrainResult { model: identity_model(), epochs: Vec::new(), changes: Vec::new() };
+        let result =
+            TrainResult { model: identity_model(), epochs: Vec::new(), state: Default::default(), changes: Vec::new() };
         let config = ConfigReport::new(&sgd_config(), None, 0.0, 0, Engine::Tape);
         let report =
             TrainReport::new(DataReport::new("t", &train, &train, None), config, &result, &train, None, None).unwrap();

@@ -3,7 +3,7 @@
 //! `jax.example_libraries.optimizers`').
 
 use super::Real;
-use crate::update::Optimizer;
+use crate::update::{Optimizer, OptimizerState};
 
 /// An optimizer and its state (momentum's velocity, adam's two moments), sized once.
 pub struct FlatOptimizer<F> {
@@ -12,6 +12,8 @@ pub struct FlatOptimizer<F> {
     first: Vec<F>,
     /// Adam's second moment.
     second: Vec<F>,
+    /// Steps taken.
+    t: usize,
 }
 
 impl<F: Real> FlatOptimizer<F> {
@@ -22,7 +24,7 @@ impl<F: Real> FlatOptimizer<F> {
             Optimizer::Momentum { .. } => (vec![F::zero(); params], Vec::new()),
             Optimizer::Adam { .. } => (vec![F::zero(); params], vec![F::zero(); params]),
         };
-        FlatOptimizer { kind, first, second }
+        FlatOptimizer { kind, first, second, t: 0 }
     }
 
     /// One step on `w` with gradient `g`; `step` counts from 0 (adam's bias correction reads it).
@@ -32,5 +34,12 @@ impl<F: Real> FlatOptimizer<F> {
     /// `w`, `g`: the parameter count.
     pub fn update(&mut self, step: usize, g: &[F], w: &mut [F]) {
         self.kind.step(step, g, w, &mut self.first, &mut self.second);
+        self.t = step + 1;
+    }
+
+    /// The state a run goes on with, in f64 (a model file keeps it).
+    pub fn memory(&self) -> OptimizerState {
+        let f64s = |v: &[F]| v.iter().map(|x| x.to_f64().expect("a float")).collect();
+        OptimizerState { t: self.t, first: f64s(&self.first), second: f64s(&self.second) }
     }
 }

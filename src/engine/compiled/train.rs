@@ -254,7 +254,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
         }
     }
-    Ok(TrainResult { model: current, epochs: history, changes: Vec::new() })
+    Ok(TrainResult { model: current, epochs: history, state: opt.memory(), changes: Vec::new() })
 }
 
 /// Hands the epoch's figures and model to the observer and keeps them.

@@ -28,7 +28,7 @@ pub(crate) mod penalty;
 mod post_notes;
 mod quadratic;
 mod softmax;
-mod update;
+pub(crate) mod update;
 
 /// A dense layer with more weights than this shows its first unit's products, and the matrices.
 pub const MAX_WORKED_WEIGHTS: usize = 40;

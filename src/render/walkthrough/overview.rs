@@ -8,7 +8,12 @@ use crate::update::Optimizer;
 
 pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
     let e = c.e;
-    doc.push(Block::Title("gradlens explain: one step of gradient descent, number by number".into()));
+    let step = match e.optimizer {
+        Optimizer::Sgd { .. } => "one step of gradient descent",
+        Optimizer::Momentum { .. } => "one step of gradient descent with momentum",
+        Optimizer::Adam { .. } => "one adam step",
+    };
+    doc.push(Block::Title(format!("gradlens explain: {step}, number by number")));
     let model: Vec<String> = e.layers.iter().map(layer_summary).collect();
     let mut p = spans![format!("Model: {}. Loss: ", model.join(" → "))];
     match e.loss_function {
@@ -22,8 +27,8 @@ pub(super) fn overview(doc: &mut Doc, c: &Ctx) {
         if c.m > 1 { format!(", averaged over {} samples", c.m) } else { ", on one sample".into() },
         match e.optimizer {
             Optimizer::Sgd { .. } => ". Plain gradient descent with step size ",
-            Optimizer::Momentum { .. } => ". A step of a training run with momentum, step size ",
-            Optimizer::Adam { .. } => ". A step of a training run with adam, step size ",
+            Optimizer::Momentum { .. } => ". A step of momentum (as in a training run with momentum), step size ",
+            Optimizer::Adam { .. } => ". A step of adam (as in a training run with adam), step size ",
         },
         cat!(math::alpha(), " = ", e.learning_rate),
         ".",
