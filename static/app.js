@@ -463,7 +463,11 @@ function fitTo(model) {
   return body;
 }
 
-function numbers(text) { return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number); }
+// A list as typed: a number where the text is one, else the text itself, so that the server's
+// message quotes what was typed ("x, item 1, item 2: 'abc' is not a number"), not a null.
+function numbers(text) {
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => (Number.isFinite(Number(s)) ? Number(s) : s));
+}
 
 async function loadTable(id) {
   const t = await api(`/api/data/${encodeURIComponent(id)}`, null, "GET");

@@ -292,6 +292,9 @@ document.body.prepend(box);
     // An error: the message, and the note that the last good step is still shown.
     js(&c, "document.getElementById('x-input').value = '1, abc'; document.querySelector('#sample-form button[type=submit]').click()").await;
     until(&c, "the error", "document.getElementById('stale-note')").await;
+    // The message quotes what was typed (issue 14: "x, item 2: 'abc' is not a number"), not a null.
+    let said = text_of(&c, "#explain-error").await;
+    assert!(said.contains("'abc' is not a number") && !said.contains("null"), "{said}");
     checked += contrast(&c, "#view-step", "after an error").await;
     // A bad upload's message.
     let bad = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
