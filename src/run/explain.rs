@@ -6,7 +6,7 @@
 //!
 //! The rules themselves live where the things they are about live (the step size in the
 //! optimizer, the loss and its output layer in [`Loss`], a model's shapes in [`Model`], the
-//! samples and targets in [`explain`](crate::trace::explain)); this module only reads the options
+//! samples and targets in [`explain`]); this module only reads the options
 //! and says which [`Setting`] a problem is about, so the CLI can name its option (`--sample 200:
 //! Iris has rows 0 to 149`) and the API its field (`sample 200: …`). [`steps`] takes N updates
 //! in a row (`explain --steps N`).
