@@ -8,6 +8,7 @@
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
 import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
+import { rove } from "./rove.js";
 import { remember, setupShare } from "./share.js";
 import { classColour, setupPicker } from "./toy.js";
 import { chosenFeatures, setChosen, showFeatures } from "./features.js";
@@ -215,10 +216,7 @@ async function showStage(i) {
     svg.classList.add("focused");
     svg.querySelectorAll(lit).forEach((el) => el.classList.add("lit"));
   }
-  svg.querySelectorAll(".edge, .unit").forEach((el) => {
-    el.addEventListener("click", () => select(target(el)));
-    el.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(target(el)); } });
-  });
+  svg.querySelectorAll(".edge, .unit").forEach((el) => el.addEventListener("click", () => select(target(el))));
   // A wide invisible line under each edge takes the taps a thin one would miss.
   svg.querySelectorAll(".edge").forEach((el) => {
     const hit = document.createElementNS("http://www.w3.org/2000/svg", "line");
@@ -229,6 +227,9 @@ async function showStage(i) {
     el.before(hit);
   });
   if (state.selected) mark(state.selected);
+  // One tab stop for the whole diagram, on what was focused or selected (rove.js).
+  const stop = held ?? (state.selected ? where(state.selected) : null);
+  rove(svg, (el) => select(target(el)), stop ? svg.querySelector(stop) : null);
   if (held) svg.querySelector(held)?.focus();
 }
 
@@ -253,8 +254,10 @@ function where(sel) {
 
 function mark(sel) {
   const svg = $("diagram").querySelector("svg");
-  svg.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
-  svg.querySelector(where(sel))?.classList.add("selected");
+  svg.querySelectorAll(".selected").forEach((el) => { el.classList.remove("selected"); el.setAttribute("aria-selected", "false"); });
+  const el = svg.querySelector(where(sel));
+  el?.classList.add("selected");
+  el?.setAttribute("aria-selected", "true");
 }
 
 // A chain: from the walk-through for a small model, else asked for (a large model's walk-through
@@ -679,9 +682,8 @@ async function trainShow(epoch) {
     showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
       .catch((err) => ($("train-error").textContent = err.message));
   }
+  // The diagram here only shows the network (no tab stops: the server's SVG has none).
   $("t-net").innerHTML = r.diagram;
-  // The diagram here only shows the network: its units and edges are no tab stops.
-  $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
   remember();
 }
 
