@@ -12,8 +12,8 @@
 
 mod browser_kit;
 
+use browser_kit::keys::*;
 use browser_kit::*;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -21,23 +21,6 @@ use std::path::Path;
 /// One browser at a time: each test starts its own Chromium, and two at once on a small
 /// machine make each other's waits time out.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-// WebDriver's key codes.
-const TAB: char = '\u{E004}';
-const ENTER: char = '\u{E007}';
-const ARROW_LEFT: char = '\u{E012}';
-const ARROW_RIGHT: char = '\u{E014}';
-const ARROW_DOWN: char = '\u{E015}';
-const HOME: char = '\u{E011}';
-const END: char = '\u{E010}';
-
-/// A key pressed and released wherever focus is, as a person types it (sent to an element, a key
-/// would be taken for a file name by a file input).
-async fn press(c: &Client, key: char) {
-    let keys =
-        KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
-    c.perform_actions(keys).await.expect("a key press");
-}
 
 /// Colour arithmetic shared by the page-side checks: parsing computed colours, WCAG's relative
 /// luminance and contrast ratio, alpha blending, and the colour behind an element (the

@@ -5,29 +5,15 @@
 
 mod browser_kit;
 
+use browser_kit::keys::*;
 use browser_kit::*;
 use fantoccini::Client;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use serde_json::{Value, json};
 
 /// One browser at a time: two Chromiums at once on a small machine make each other time out.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SIZES: [(u32, u32); 3] = [(390, 844), (800, 900), (1440, 900)];
-
-// WebDriver's key codes.
-const TAB: char = '\u{E004}';
-const ARROW_LEFT: char = '\u{E012}';
-const ARROW_UP: char = '\u{E013}';
-const ARROW_RIGHT: char = '\u{E014}';
-const ARROW_DOWN: char = '\u{E015}';
-
-/// A key pressed and released wherever focus is, as a person types it.
-async fn press(c: &Client, key: char) {
-    let keys =
-        KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
-    c.perform_actions(keys).await.expect("a key press");
-}
 
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{e}: {script}"))
