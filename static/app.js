@@ -72,8 +72,10 @@ async function explain(body, kind = "recompute") {
     // The weight penalty's rates, as the record has them (none: no penalty).
     if (e.penalty) { state.body.l2 = e.penalty.l2; state.body.l1 = e.penalty.l1; }
     if (kind) {
+      // Whether it comes from the blog's model (a start without a model of its own).
+      const blog = kind === "start" ? !body.model : !!state.history[state.at]?.blog;
       state.history = state.history.slice(0, state.at + 1);
-      state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
+      state.history.push({ kind, blog, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
       state.at = state.history.length - 1;
     }
     fillForm();
@@ -97,6 +99,23 @@ async function explain(body, kind = "recompute") {
   if (focused && document.activeElement === document.body) $(focused)?.focus();
 }
 
+/** Takes the update shown and explains the next step from the new weights (and state). */
+function nextStep() {
+  const body = structuredClone(state.body);
+  body.model = state.page.new_model;
+  return explain(body, "step");
+}
+
+/** What a link can retake of the step shown: its sample and the steps taken, when it comes from
+ * the blog's model on Iris by recomputes and then steps only (a link carries no model file, no
+ * uploaded table and no edit): { steps }, else null. */
+function retake() {
+  const made = state.history.slice(0, state.at + 1);
+  const kinds = made.map((h) => h.kind).join(" ");
+  if (!made[0]?.blog || state.data !== "iris" || !/^start( recompute)*( step)*$/.test(kinds)) return null;
+  return { steps: made.filter((h) => h.kind === "step").length };
+}
+
 function clearSelection() {
   state.selected = null;
   $("diagram").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
@@ -114,12 +133,26 @@ function exists(sel) {
 // The step's settings from the form: α, the loss (with its log base for cross-entropy) and
 // whether the biases are kept.
 function step() {
-  const s = { lr: Number($("lr-input").value), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
+  // An empty α is left out: the body's own (the blog's 0.25 for a fresh start).
+  const lr = $("lr-input").value.trim();
+  const s = { lr: lr === "" ? undefined : Number(lr), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
   // A rate of 0 is no penalty: left out (undefined), as the record leaves it out.
   for (const k of ["l2", "l1"]) { const v = Number($(`${k}-input`).value); s[k] = v === 0 ? undefined : v; }
   // undefined: JSON leaves it out, replacing a log base the body had from cross-entropy.
   s.log_base = s.loss === "cross-entropy" ? $("base-input").value : undefined;
   return Object.assign(s, optimizerSettings());
+}
+
+// `body` with the form's step settings and (unless `sample` is false) its sample: rows of the
+// table, or x and the target as typed.
+function formBody(body, sample = true) {
+  const rows = numbers($("rows-input").value);
+  if (sample && rows.length) { body.sample = rows; delete body.x; delete body.target; }
+  else if (sample) {
+    body.x = $("x-input").value.split(";").map(numbers).filter((r) => r.length);
+    body.target = targets($("target-input").value);
+  }
+  return Object.assign(body, step());
 }
 
 // The targets as typed: under the quadratic loss, numbers per sample ("0.01, 0.99; 0.5, 0.5")
@@ -515,21 +548,9 @@ function setupStep() {
   });
   $("sample-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const body = structuredClone(state.body);
-    const rows = numbers($("rows-input").value);
-    if (rows.length) { body.sample = rows; delete body.x; delete body.target; }
-    else {
-      body.x = $("x-input").value.split(";").map(numbers).filter((r) => r.length);
-      body.target = targets($("target-input").value);
-    }
-    Object.assign(body, step());
-    explain(body, "recompute");
+    explain(formBody(structuredClone(state.body)), "recompute");
   });
-  $("next-step").addEventListener("click", () => {
-    const body = structuredClone(state.body);
-    body.model = state.page.new_model;
-    explain(body, "step");
-  });
+  $("next-step").addEventListener("click", nextStep);
   $("reset-blog").addEventListener("click", () => { startOver("iris"); explain({}, "start"); });
   $("mazur").addEventListener("click", async () => {
     // Mazur's "A Step by Step Backpropagation Example" (2015): his 2-2-2 sigmoid network, x, the
@@ -902,10 +923,12 @@ setupShare({
   setFeatures: setChosen,
   stage: () => state.stage,
   selected: () => state.selected,
-  // The step to start from: the blog's, with the link's step settings if it has them.
-  start: async (settings) => {
+  retake,
+  step: nextStep,
+  // The step to start from: the blog's, or the one the link's settings (and sample) set up.
+  start: async (link) => {
     await loadTable("iris").catch(() => {});
-    await explain(settings ?? {}, "start");
+    await explain(link ? formBody({}, link.sample) : {}, "start");
   },
   showStage,
   select,

@@ -115,3 +115,51 @@ async fn a_large_diagram_is_one_tab_stop_walked_with_the_arrow_keys() {
     }
     c.close().await.unwrap();
 }
+
+/// The step's numbers as shown: L, L after the step, adam's t line and the state table's rows.
+const STEP_SHOWN: &str = "return [document.getElementById('loss-value').textContent, document.getElementById('new-loss-value').textContent, document.getElementById('opt-t')?.textContent, [...document.querySelectorAll('#opt-table tbody tr')].map(r => r.textContent).join(' | ')]";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_reopens_the_step_with_its_optimizer_settings_and_steps() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
+    c.set_window_size(1440, 900).await.unwrap();
+    c.goto(&url).await.expect("the page loads");
+    until(&c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+
+    // Adam with b1 = 0.8 (not its default 0.9) on the blog's example, then two steps more.
+    js(&c, "const s = document.getElementById('opt-input'); s.value = 'adam'; s.dispatchEvent(new Event('change', {bubbles: true})); document.getElementById('b1-input').value = '0.8'; document.getElementById('sample-form').requestSubmit()").await;
+    until(&c, "adam's first step", "document.getElementById('opt-t')?.textContent.includes('this step is t = 1 ')")
+        .await;
+    for t in [2, 3] {
+        js(&c, "document.getElementById('next-step').click()").await;
+        until(
+            &c,
+            "the next step",
+            &format!("document.getElementById('opt-t')?.textContent.includes('this step is t = {t} ')"),
+        )
+        .await;
+    }
+    let shown = js(&c, STEP_SHOWN).await;
+    let link = js(&c, "return location.href").await.as_str().unwrap().to_string();
+    for part in ["sopt=adam", "sb1=0.8", "sb2=0.999", "seps=1e-8", "steps=2"] {
+        assert!(link.contains(part), "the link lacks {part}: {link}");
+    }
+    assert!(!link.contains("smass"), "momentum's mass in an adam link: {link}");
+
+    // The link, opened afresh: adam chosen with b1 0.8, the same step and the same numbers.
+    c.goto("about:blank").await.unwrap();
+    c.goto(&link).await.expect("the link loads");
+    until(&c, "the link's third step", "document.getElementById('opt-t')?.textContent.includes('this step is t = 3 ')")
+        .await;
+    assert_eq!(js(&c, STEP_SHOWN).await, shown, "the link's step");
+    let form = js(&c, "return ['opt-input', 'b1-input', 'b2-input', 'eps-input'].map(id => document.getElementById(id).value).concat([document.getElementById('b1-input').closest('label').hidden])").await;
+    assert_eq!(form, json!(["adam", "0.8", "0.999", "1e-8", false]));
+    assert_eq!(
+        js(&c, "return [...document.querySelectorAll('#history li')].length").await,
+        json!(3),
+        "start and two steps"
+    );
+    shot(&c, "page-link-adam-1440.png").await;
+    c.close().await.unwrap();
+}
