@@ -10,7 +10,7 @@ import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
 import { rove } from "./rove.js";
 import { remember, setupShare } from "./share.js";
-import { classColour, setupPicker } from "./toy.js";
+import { classColour, drawTable, setupPicker } from "./toy.js";
 import { chosenFeatures, setChosen, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
@@ -531,6 +531,16 @@ function showTable(t) {
   $("t-fx").value = 2 < t.features.length ? 2 : 0;
   $("t-fy").value = 3 < t.features.length ? 3 : 1;
   showFeatures(t.features);
+  drawData();
+}
+
+// The data-set box shows the table over the map's two features (the table's first two when the
+// map's are feature inputs, x₁² and the like, not columns of the table).
+function drawData() {
+  const t = state.table;
+  if (!t) return;
+  const column = (id, k) => { const i = t.features.indexOf($(id).selectedOptions[0]?.text); return i >= 0 ? i : k; };
+  drawTable(t, column("t-fx", 0), column("t-fy", 1));
 }
 
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
@@ -846,7 +856,7 @@ function setupTrain() {
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", async () => { trainStop(); await train.opening; if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
-  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
+  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => { drawData(); if (train.id) trainShow(train.epoch); });
 }
 
 // The Graph view draws the tape of the step the Step view explains (graph.js).

@@ -163,3 +163,91 @@ async fn a_link_reopens_the_step_with_its_optimizer_settings_and_steps() {
     shot(&c, "page-link-adam-1440.png").await;
     c.close().await.unwrap();
 }
+
+/// Where things stand in the Train view's data-set box, the freeze checkbox and the history.
+const LAYOUT: &str = r#"
+const box = document.getElementById('toy-scatter'), r = box.getBoundingClientRect();
+const fills = new Set([...box.querySelectorAll('circle')].map(c => c.getAttribute('fill')));
+const cb = document.getElementById('t-freeze'), c = cb.getBoundingClientRect();
+const words = document.createRange();
+words.selectNodeContents(cb.closest('label'));
+words.setStartAfter(cb);
+const w = words.getBoundingClientRect();
+const numbers = [...document.querySelectorAll('#history li')].map(li => {
+  const marker = getComputedStyle(li).display === 'list-item' && getComputedStyle(li).listStyleType !== 'none';
+  return (marker ? 1 : 0) + (/^\s*\d+\./.test(li.textContent) ? 1 : 0);
+});
+return {
+  box: { hidden: box.hidden, width: Math.round(r.width), height: Math.round(r.height), points: box.querySelectorAll('circle').length, colours: fills.size,
+         first: box.querySelector('circle title')?.textContent ?? '' },
+  caption: document.getElementById('toy-caption').textContent,
+  freeze: { beside: c.right <= w.left + 1, level: Math.abs((c.top + c.bottom) / 2 - (w.top + w.bottom) / 2) },
+  numbers,
+  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_box_the_freeze_box_and_the_history_at_every_width() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
+    for (w, h) in SIZES {
+        c.set_window_size(w, h).await.unwrap();
+        c.goto("about:blank").await.unwrap();
+        c.goto(&url).await.expect("the page loads");
+        until(&c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+        // Two entries in the history: the start and a step.
+        js(&c, "document.getElementById('next-step').click()").await;
+        until(&c, "the step", "document.querySelectorAll('#history li').length === 2").await;
+        js(&c, "document.getElementById('history').scrollIntoView({block: 'center'})").await;
+        shot(&c, &format!("page-history-{w}.png")).await;
+        js(&c, "document.getElementById('tab-train').click()").await;
+        until(&c, "a session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
+        let got = js(&c, LAYOUT).await;
+        eprintln!("{w}×{h}: {got}");
+        // Iris's 150 rows over the map's features (petal_length, petal_width), three colours.
+        assert_eq!(got["box"]["hidden"], json!(false), "{w}: {got}");
+        assert_eq!(got["box"]["points"], json!(150), "{w}: {got}");
+        assert_eq!(got["box"]["colours"], json!(3), "{w}: {got}");
+        assert!(got["box"]["width"].as_u64().unwrap() >= 150, "{w}: the box is {}", got["box"]);
+        assert!(
+            got["box"]["first"].as_str().unwrap().starts_with("petal_length 1.4, petal_width 0.2: setosa"),
+            "{w}: {got}"
+        );
+        assert!(
+            got["caption"].as_str().unwrap().contains("150 rows over petal_length (→) and petal_width (↑)"),
+            "{w}: {got}"
+        );
+        // The checkbox beside its words, level with them.
+        assert_eq!(got["freeze"]["beside"], json!(true), "{w}: the freeze checkbox is not beside its label: {got}");
+        assert!(
+            got["freeze"]["level"].as_f64().unwrap() < 4.0,
+            "{w}: the freeze checkbox is not level with its label: {got}"
+        );
+        // Each history entry numbered once.
+        assert_eq!(got["numbers"], json!([1, 1]), "{w}: {got}");
+        assert_eq!(got["overflow"], json!(0), "{w}: horizontal overflow");
+        js(&c, "window.scrollTo(0, 0)").await;
+        shot(&c, &format!("page-train-{w}.png")).await;
+    }
+    // Another map feature: the box follows.
+    js(&c, "const s = document.getElementById('t-fx'); s.value = '0'; s.dispatchEvent(new Event('change', {bubbles: true}))").await;
+    let got = js(&c, LAYOUT).await;
+    assert!(got["box"]["first"].as_str().unwrap().starts_with("sepal_length 5.1, petal_width 0.2: setosa"), "{got}");
+    // A table of values has no classes to colour: the box folds away, the caption says what it is.
+    js(&c, "document.getElementById('tab-step').click(); document.querySelectorAll('.side details').forEach(d => d.open = true); document.getElementById('label-input').value = 'petal_length,petal_width'").await;
+    let measurements = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_measurements.csv");
+    c.find(fantoccini::Locator::Id("csv-input"))
+        .await
+        .unwrap()
+        .send_keys(&measurements.display().to_string())
+        .await
+        .unwrap();
+    until(&c, "two target values", "document.getElementById('status').textContent.includes('2 target values')").await;
+    js(&c, "document.getElementById('tab-train').click()").await;
+    let got = js(&c, LAYOUT).await;
+    assert_eq!(got["box"]["hidden"], json!(true), "{got}");
+    assert!(got["caption"].as_str().unwrap().contains("target values petal_length, petal_width"), "{got}");
+    shot(&c, "page-train-values-1440.png").await;
+    c.close().await.unwrap();
+}
