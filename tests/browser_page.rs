@@ -180,7 +180,7 @@ const numbers = [...document.querySelectorAll('#history li')].map(li => {
   return (marker ? 1 : 0) + (/^\s*\d+\./.test(li.textContent) ? 1 : 0);
 });
 return {
-  box: { hidden: box.hidden, width: Math.round(r.width), height: Math.round(r.height), points: box.querySelectorAll('circle').length, colours: fills.size,
+  box: { hidden: box.getClientRects().length === 0, width: Math.round(r.width), height: Math.round(r.height), points: box.querySelectorAll('circle').length, colours: fills.size,
          first: box.querySelector('circle title')?.textContent ?? '' },
   caption: document.getElementById('toy-caption').textContent,
   freeze: { beside: c.right <= w.left + 1, level: Math.abs((c.top + c.bottom) / 2 - (w.top + w.bottom) / 2) },
@@ -247,6 +247,8 @@ async fn the_data_box_the_freeze_box_and_the_history_at_every_width() {
         .unwrap();
     until(&c, "two target values", "document.getElementById('status').textContent.includes('2 target values')").await;
     js(&c, "document.getElementById('tab-train').click()").await;
+    // Not the Iris run of before: a run on the new table, with its RMSE curves.
+    until(&c, "a run on the table of values", "!document.getElementById('fig-rmse').hidden && document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
     let got = js(&c, LAYOUT).await;
     assert_eq!(got["box"]["hidden"], json!(true), "{got}");
     assert!(got["caption"].as_str().unwrap().contains("target values petal_length, petal_width"), "{got}");
