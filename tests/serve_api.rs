@@ -4,6 +4,8 @@
 //! training session's report is `gradlens train --format json`'s, and bad input of every kind
 //! gets a 4xx with `{"error": …}`.
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode};
@@ -277,12 +279,7 @@ async fn a_training_session_is_the_clis_run() {
         send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3&report=true&points=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     // A session trains live on the tape (its loop takes changes between epochs).
-    let cli_report: Value = serde_json::from_slice(&cli(&[
-        "train",
-        "--engine",
-        "tape",
-        "--format",
-        "json",
+    let cli_report: Value = common::tape_report(&[
         "--hidden",
         "5",
         "--activation",
@@ -297,8 +294,7 @@ async fn a_training_session_is_the_clis_run() {
         "16",
         "--seed",
         "7",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(last["report"], cli_report);
     // The confusion matrix shown is the final test evaluation's; the curves are the report's.
     assert_eq!(last["confusion"], cli_report["final"]["test"]["confusion"]);
@@ -755,20 +751,14 @@ async fn regression_uploads_models_and_sessions() {
     let sid = started["id"].as_str().unwrap();
     let (status, last) = send(Method::GET, format!("/api/train/{sid}?epoch=20&report=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
-    let cli_report: Value = serde_json::from_slice(&cli(&[
-        "train",
-        "--engine",
-        "tape",
-        "--format",
-        "json",
+    let cli_report: Value = common::tape_report(&[
         "--data",
         "examples/iris_measurements.csv",
         "--label",
         "petal_length,petal_width",
         "--epochs",
         "20",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(last["stats"], cli_report["epochs"]);
     let fits = last["fits"].as_array().unwrap();
     assert_eq!(fits.len(), 20);
