@@ -17,6 +17,14 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SIZES: [(u32, u32); 3] = [(390, 844), (800, 900), (1440, 900)];
 
+/// The page loaded afresh in a window of w×h, its first step shown.
+async fn fresh_at(c: &Client, url: &str, w: u32, h: u32) {
+    c.set_window_size(w, h).await.unwrap();
+    c.goto("about:blank").await.unwrap();
+    c.goto(url).await.expect("the page loads");
+    until(c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+}
+
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{e}: {script}"))
 }
@@ -194,10 +202,7 @@ async fn the_data_box_the_freeze_box_and_the_history_at_every_width() {
     let _one = ONE_BROWSER.lock().await;
     let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
     for (w, h) in SIZES {
-        c.set_window_size(w, h).await.unwrap();
-        c.goto("about:blank").await.unwrap();
-        c.goto(&url).await.expect("the page loads");
-        until(&c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+        fresh_at(&c, &url, w, h).await;
         // Two entries in the history: the start and a step.
         js(&c, "document.getElementById('next-step').click()").await;
         until(&c, "the step", "document.querySelectorAll('#history li').length === 2").await;
@@ -264,10 +269,7 @@ async fn mazur_s_numbers_from_the_keyboard_at_every_width() {
     let _one = ONE_BROWSER.lock().await;
     let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
     for (w, h) in SIZES {
-        c.set_window_size(w, h).await.unwrap();
-        c.goto("about:blank").await.unwrap();
-        c.goto(&url).await.expect("the page loads");
-        until(&c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+        fresh_at(&c, &url, w, h).await;
         js(&c, "document.getElementById('mazur').click()").await;
         // Mazur 2015 prints E_total = 0.298371109; the page shows 8 significant digits.
         let e_total = until(&c, "Mazur's E_total", "document.querySelectorAll('#diagram .unit.st-inputs').length === 2 && document.getElementById('loss-value')?.textContent").await;
