@@ -449,6 +449,7 @@ async function upload(file, targets) {
     select.value = t.id;
     state.data = t.id;
     showTable(t);
+    dataChanged();
     const what = t.kind === "values" ? `${t.targets.length} target value${t.targets.length === 1 ? "" : "s"} (${t.targets.join(", ")})` : `${t.classes.length} classes`;
     status(`${file.name}: ${t.rows} rows, ${t.features.length} features, ${what} — press “New model”`);
   } catch (err) {
@@ -585,7 +586,7 @@ function setupStep() {
     } catch (err) { $("setup-error").textContent = err.message; }
   });
   $("csv-input").addEventListener("change", (ev) => { if (ev.target.files[0]) upload(ev.target.files[0]); });
-  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); });
+  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); await dataChanged(); });
   $("model-file").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
@@ -652,6 +653,14 @@ async function setUpRun() {
 }
 
 // The session ends with the page (a reload or a closed tab), so that none is left behind.
+// The page's data changed: a run on the old table is over; the Train view, if shown, sets up one
+// on the new table at once, else when it is shown next.
+function dataChanged() {
+  trainStop();
+  closeSession();
+  return $("view-train").hidden ? Promise.resolve() : trainSetup();
+}
+
 function closeSession() {
   if (!train.id) return;
   fetch(`/api/train/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
@@ -911,14 +920,14 @@ const pick = setupPicker({
     select.value = t.id;
     state.data = t.id;
     showTable(t);
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
   clear: async () => {
     $("data-select").querySelector("option[data-toy]")?.remove();
     $("data-select").value = "iris";
     state.data = "iris";
     await loadTable("iris");
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
 });
 window.addEventListener("pagehide", closeSession);

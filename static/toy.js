@@ -69,7 +69,8 @@ export function drawScatter(t) {
 export function drawTable(t, fx, fy) {
   if ($("toy-set").value) return;
   const none = t.kind === "values" || t.features.length < 2;
-  $("toy-scatter").hidden = none;
+  // (An SVG element has no `hidden` property: the attribute, which app.css's [hidden] hides.)
+  $("toy-scatter").toggleAttribute("hidden", none);
   if (none) {
     $("toy-scatter").innerHTML = "";
     $("toy-caption").textContent = `The data is the table chosen in “Model and data”: ${t.rows} rows${t.kind === "values" ? `, target values ${t.targets.join(", ")}` : ""}.`;
@@ -84,7 +85,7 @@ export function drawTable(t, fx, fy) {
 /** Points [x, y, class] in the scatter's box, coloured by class (one colour for a curve). */
 function plot(points, classes, curve, names) {
   const W = 240, H = 240, pad = 12;
-  $("toy-scatter").hidden = false;
+  $("toy-scatter").removeAttribute("hidden");
   const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
   const range = (v) => { const lo = Math.min(...v), hi = Math.max(...v), m = (hi - lo) * 0.05 || 1; return [lo - m, hi + m]; };
   const [x0, x1] = range(xs), [y0, y1] = range(ys);

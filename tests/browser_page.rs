@@ -1,5 +1,7 @@
 //! The page's finishing touches of issue 14, in headless Chromium: the step view's diagram of a
-//! 4-32-16-3 model is one tab stop walked with the arrow keys (the Selected panel follows).
+//! 4-32-16-3 model is one tab stop walked with the arrow keys (the Selected panel follows); a
+//! link reopens an adam step; the Train view's data-set box, freeze checkbox and the history at
+//! every width; Mazur's numbers reached from the keyboard at every width.
 //! Screenshots `target/browser/page-*.png` at 390×844, 800×900 and 1440×900.
 #![cfg(unix)]
 
@@ -14,6 +16,14 @@ use serde_json::{Value, json};
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SIZES: [(u32, u32); 3] = [(390, 844), (800, 900), (1440, 900)];
+
+/// The page loaded afresh in a window of w×h, its first step shown.
+async fn fresh_at(c: &Client, url: &str, w: u32, h: u32) {
+    c.set_window_size(w, h).await.unwrap();
+    c.goto("about:blank").await.unwrap();
+    c.goto(url).await.expect("the page loads");
+    until(c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+}
 
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{e}: {script}"))
@@ -178,7 +188,7 @@ const numbers = [...document.querySelectorAll('#history li')].map(li => {
   return (marker ? 1 : 0) + (/^\s*\d+\./.test(li.textContent) ? 1 : 0);
 });
 return {
-  box: { hidden: box.hidden, width: Math.round(r.width), height: Math.round(r.height), points: box.querySelectorAll('circle').length, colours: fills.size,
+  box: { hidden: box.getClientRects().length === 0, width: Math.round(r.width), height: Math.round(r.height), points: box.querySelectorAll('circle').length, colours: fills.size,
          first: box.querySelector('circle title')?.textContent ?? '' },
   caption: document.getElementById('toy-caption').textContent,
   freeze: { beside: c.right <= w.left + 1, level: Math.abs((c.top + c.bottom) / 2 - (w.top + w.bottom) / 2) },
@@ -192,10 +202,7 @@ async fn the_data_box_the_freeze_box_and_the_history_at_every_width() {
     let _one = ONE_BROWSER.lock().await;
     let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
     for (w, h) in SIZES {
-        c.set_window_size(w, h).await.unwrap();
-        c.goto("about:blank").await.unwrap();
-        c.goto(&url).await.expect("the page loads");
-        until(&c, "the blog's step", "document.getElementById('loss-value')?.textContent").await;
+        fresh_at(&c, &url, w, h).await;
         // Two entries in the history: the start and a step.
         js(&c, "document.getElementById('next-step').click()").await;
         until(&c, "the step", "document.querySelectorAll('#history li').length === 2").await;
@@ -245,9 +252,60 @@ async fn the_data_box_the_freeze_box_and_the_history_at_every_width() {
         .unwrap();
     until(&c, "two target values", "document.getElementById('status').textContent.includes('2 target values')").await;
     js(&c, "document.getElementById('tab-train').click()").await;
+    // Not the Iris run of before: a run on the new table, with its RMSE curves.
+    until(&c, "a run on the table of values", "!document.getElementById('fig-rmse').hidden && document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
     let got = js(&c, LAYOUT).await;
     assert_eq!(got["box"]["hidden"], json!(true), "{got}");
     assert!(got["caption"].as_str().unwrap().contains("target values petal_length, petal_width"), "{got}");
     shot(&c, "page-train-values-1440.png").await;
+    c.close().await.unwrap();
+}
+
+/// The numbers of the Selected panel's chain (MathML's <mn>), as the page shows them.
+const CHAIN_NUMBERS: &str = "return document.getElementById('chain-grad') && [...document.querySelectorAll('#details mn')].map(m => m.textContent).join(' ')";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mazur_s_numbers_from_the_keyboard_at_every_width() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(Browser { c, url, driver: _driver }) = browser_kit::open().await else { return };
+    for (w, h) in SIZES {
+        fresh_at(&c, &url, w, h).await;
+        js(&c, "document.getElementById('mazur').click()").await;
+        // Mazur 2015 prints E_total = 0.298371109; the page shows 8 significant digits.
+        let e_total = until(&c, "Mazur's E_total", "document.querySelectorAll('#diagram .unit.st-inputs').length === 2 && document.getElementById('loss-value')?.textContent").await;
+        let e_total: f64 = e_total.as_str().unwrap().parse().unwrap();
+        assert!((e_total - 0.298371109).abs() < 5e-9, "{w}: E_total {e_total}");
+        // Into the diagram with Tab, then → to w1 (x₁ to h₁), → h₁, → w5 (h₁ to o₁): his
+        // w1⁺ = 0.149780716 and w5⁺ = 0.35891648 are in their chains.
+        js(&c, "document.getElementById('stage-select').focus()").await;
+        press(&c, TAB).await;
+        for (want, mazur, name) in [("edge 0,0,0", 0.149780716, "w1⁺"), ("edge 2,0,0", 0.35891648, "w5⁺")] {
+            let mut guard = 0;
+            loop {
+                press(&c, ARROW_RIGHT).await;
+                if js(&c, FOCUSED).await == json!(want) {
+                    break;
+                }
+                guard += 1;
+                assert!(guard < 3, "{w}: → never reaches {want}");
+            }
+            let numbers = until(&c, "the weight's chain", &format!("(() => {{ {CHAIN_NUMBERS} }})()")).await;
+            let found = numbers
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .filter_map(|n| n.parse::<f64>().ok())
+                .any(|v| (v - mazur).abs() < 5e-9);
+            assert!(found, "{w}: {name} = {mazur} is not among the chain's numbers: {numbers}");
+        }
+        // The panel's field is not under anything, and nothing runs off the side.
+        let free = js(&c, "const el = document.getElementById('edit-value'); el.scrollIntoView({block: 'center'}); const r = el.getBoundingClientRect(); return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === el").await;
+        assert_eq!(free, json!(true), "{w}: the weight's field is covered");
+        let overflow =
+            js(&c, "return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+        assert_eq!(overflow, json!(0), "{w}: horizontal overflow");
+        js(&c, "document.getElementById('diagram').scrollIntoView({block: 'start'}); window.scrollBy(0, -60)").await;
+        shot(&c, &format!("page-mazur-{w}.png")).await;
+    }
     c.close().await.unwrap();
 }
