@@ -1,7 +1,8 @@
 //! The page's finishing touches of issue 14, in headless Chromium: the step view's diagram of a
 //! 4-32-16-3 model is one tab stop walked with the arrow keys (the Selected panel follows); a
 //! link reopens an adam step; the Train view's data-set box, freeze checkbox and the history at
-//! every width; Mazur's numbers reached from the keyboard at every width.
+//! every width; Mazur's numbers reached from the keyboard at every width; a playing run asks
+//! for no part that is off screen.
 //! Screenshots `target/browser/page-*.png` at 390×844, 800×900 and 1440×900.
 #![cfg(unix)]
 
