@@ -10,7 +10,7 @@ import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
 import { rove } from "./rove.js";
 import { remember, setupShare } from "./share.js";
-import { classColour, setupPicker } from "./toy.js";
+import { classColour, drawTable, setupPicker } from "./toy.js";
 import { chosenFeatures, setChosen, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
@@ -449,6 +449,7 @@ async function upload(file, targets) {
     select.value = t.id;
     state.data = t.id;
     showTable(t);
+    dataChanged();
     const what = t.kind === "values" ? `${t.targets.length} target value${t.targets.length === 1 ? "" : "s"} (${t.targets.join(", ")})` : `${t.classes.length} classes`;
     status(`${file.name}: ${t.rows} rows, ${t.features.length} features, ${what} — press “New model”`);
   } catch (err) {
@@ -531,6 +532,16 @@ function showTable(t) {
   $("t-fx").value = 2 < t.features.length ? 2 : 0;
   $("t-fy").value = 3 < t.features.length ? 3 : 1;
   showFeatures(t.features);
+  drawData();
+}
+
+// The data-set box shows the table over the map's two features (the table's first two when the
+// map's are feature inputs, x₁² and the like, not columns of the table).
+function drawData() {
+  const t = state.table;
+  if (!t) return;
+  const column = (id, k) => { const i = t.features.indexOf($(id).selectedOptions[0]?.text); return i >= 0 ? i : k; };
+  drawTable(t, column("t-fx", 0), column("t-fy", 1));
 }
 
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
@@ -575,7 +586,7 @@ function setupStep() {
     } catch (err) { $("setup-error").textContent = err.message; }
   });
   $("csv-input").addEventListener("change", (ev) => { if (ev.target.files[0]) upload(ev.target.files[0]); });
-  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); });
+  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); await dataChanged(); });
   $("model-file").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
@@ -642,6 +653,14 @@ async function setUpRun() {
 }
 
 // The session ends with the page (a reload or a closed tab), so that none is left behind.
+// The page's data changed: a run on the old table is over; the Train view, if shown, sets up one
+// on the new table at once, else when it is shown next.
+function dataChanged() {
+  trainStop();
+  closeSession();
+  return $("view-train").hidden ? Promise.resolve() : trainSetup();
+}
+
 function closeSession() {
   if (!train.id) return;
   fetch(`/api/train/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
@@ -846,7 +865,7 @@ function setupTrain() {
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", async () => { trainStop(); await train.opening; if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
-  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
+  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => { drawData(); if (train.id) trainShow(train.epoch); });
 }
 
 // The Graph view draws the tape of the step the Step view explains (graph.js).
@@ -901,14 +920,14 @@ const pick = setupPicker({
     select.value = t.id;
     state.data = t.id;
     showTable(t);
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
   clear: async () => {
     $("data-select").querySelector("option[data-toy]")?.remove();
     $("data-select").value = "iris";
     state.data = "iris";
     await loadTable("iris");
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
 });
 window.addEventListener("pagehide", closeSession);
