@@ -793,3 +793,18 @@ async fn a_new_model_is_trains_first_model_with_its_scaler() {
     let scaled = step["explanation"]["inputs"][0][0].as_f64().unwrap();
     assert!((scaled - (5.1 - mean) / std).abs() < 1e-12, "{scaled} vs (5.1 − {mean})/{std}");
 }
+
+/// The page's menus read the names from `GET /api/choices`: exactly the library's lists.
+#[tokio::test]
+async fn the_choices_are_the_library_s_names() {
+    use gradlens::{activation::Activation, data::ScaleKind, layers::Init};
+    let (status, c) = call_json(gradlens::serve::app(), Method::GET, "/api/choices".into(), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["losses"], json!(gradlens::loss::LOSS_NAMES));
+    assert_eq!(c["optimizers"], json!(gradlens::update::OPTIMIZER_NAMES));
+    assert_eq!(c["activations"], json!(Activation::ALL.map(Activation::name)));
+    assert_eq!(c["inits"], json!(Init::NAMES));
+    assert_eq!(c["scales"], json!(ScaleKind::NAMES));
+    assert_eq!(c["toys"], json!(gradlens::data::TOY_NAMES));
+    assert_eq!(c["optimizers"], json!(["sgd", "momentum", "adam"]), "and the ones the README describes");
+}
