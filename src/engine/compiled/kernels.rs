@@ -69,12 +69,14 @@ pub fn check_threads(threads: usize) -> Result<usize> {
     Ok(threads)
 }
 
-/// Which kernel a product runs on: [`super::direct`]'s for the shapes it reads in place, else
-/// matrixmultiply's packed one.
+/// Which kernel a product runs on: [`super::direct`]'s for the shapes it reads in place or
+/// transposed into scratch, else matrixmultiply's packed one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Route {
     Dot,
     Axpy,
+    /// B's columns copied as rows into scratch, then [`direct::axpy_columns`].
+    Transposed,
     Packed,
 }
 
@@ -97,6 +99,12 @@ impl Gemm {
         self.threads
     }
 
+    /// The scratch [`Gemm::product`] needs to run a k×n B with contiguous columns transposed:
+    /// k rows of each thread's columns, each row padded ([`direct::transpose_pad`]).
+    pub fn transposed_len<F>(&self, k: usize, n: usize) -> usize {
+        k * (n + direct::transpose_pad::<F>() * self.threads)
+    }
+
     fn pool(&self) -> Option<&rayon::ThreadPool> {
         self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok()).as_ref()
     }
@@ -107,10 +115,25 @@ impl Gemm {
     /// is then still one dot product taken in the same order on one thread, so the result has
     /// the same bits at any thread count.
     ///
+    /// `scratch`, of at least [`Gemm::transposed_len`] elements, lets a product whose B has contiguous
+    /// columns and whose A has many rows (a first layer's forward product on row-major samples)
+    /// run on [`direct::axpy_columns`]: each thread first copies its own block of B's columns
+    /// into it as rows, so the copy is split too and its rows are still in the thread's cache.
+    ///
     /// # Shapes
     /// `a`: m×k, `b`: k×n, `c`: m×n.
     #[allow(clippy::too_many_arguments)]
-    pub fn product<F: Real>(&self, m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    pub fn product<F: Real>(
+        &self,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<F>,
+        b: MatRef<F>,
+        beta: F,
+        c: &mut [F],
+        scratch: Option<&mut [F]>,
+    ) {
         let extent = |x: &MatRef<F>, r: usize, col: usize| {
             if r == 0 || col == 0 { 0 } else { (r - 1) * x.rs + (col - 1) * x.cs + 1 }
         };
@@ -130,20 +153,25 @@ impl Gemm {
         } else {
             1
         };
+        let scratch = scratch.filter(|s| s.len() >= self.transposed_len::<F>(k, n));
         let route = match () {
             _ if beta != F::zero() || !direct::available() => Route::Packed,
             _ if a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS => Route::Dot,
             _ if b.cs == 1 => Route::Axpy,
+            _ if b.rs == 1 && scratch.is_some() => Route::Transposed,
             _ => Route::Packed,
         };
         let (ap, bp, cp) =
             (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
+        let sp = SendPtr(scratch.map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()));
+        // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
+        let per = n.div_ceil(parts).div_ceil(16) * 16;
         let (a_len, b_len) = (a.data.len(), b.data.len());
         let block = |j0: usize, j1: usize| {
             // Whole wrappers, not their fields, are captured: the closure must be Send.
-            let (ap, bp, cp) = (ap, bp, cp);
+            let (ap, bp, cp, sp) = (ap, bp, cp, sp);
             match route {
-                Route::Dot | Route::Axpy => {
+                Route::Dot | Route::Axpy | Route::Transposed => {
                     // SAFETY: the pointers come from slices of these lengths that outlive the
                     // call, and A and B are only read.
                     let (a, b) = unsafe {
@@ -157,10 +185,20 @@ impl Gemm {
                     // own columns [j0, j1).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
-                        if route == Route::Dot {
-                            direct::dot_columns(m, k, n, a, b, cp.0, j0, j1)
-                        } else {
-                            direct::axpy_columns(m, k, n, a, b, cp.0, j0, j1)
+                        match route {
+                            Route::Dot => direct::dot_columns(m, k, n, a, b, cp.0, j0, j1),
+                            Route::Axpy => direct::axpy_columns(m, k, n, a, b, cp.0, j0, j1),
+                            Route::Transposed => {
+                                // The block's own region of scratch (`transposed_len` holds one
+                                // per block, padded, from k·(j0 + pad·block)), written by no
+                                // other block; C is passed from column j0 on.
+                                let (w, pad) = (j1 - j0, direct::transpose_pad::<F>());
+                                let at = k * (j0 + pad * (j0 / per));
+                                let region = std::slice::from_raw_parts_mut(sp.0.add(at), k * (w + pad));
+                                let rows = direct::transpose_columns(k, b, j0, j1, region);
+                                direct::axpy_columns(m, k, n, a, rows, cp.0.add(j0), 0, w)
+                            }
+                            Route::Packed => unreachable!("the packed route is the arm below"),
                         }
                     }
                     #[cfg(not(target_arch = "x86_64"))]
@@ -190,8 +228,6 @@ impl Gemm {
         };
         match (if parts > 1 { self.pool() } else { None }, parts) {
             (Some(pool), p) if p > 1 => {
-                // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
-                let per = n.div_ceil(p).div_ceil(16) * 16;
                 pool.scope(|s| {
                     for j0 in (0..n).step_by(per) {
                         let j1 = (j0 + per).min(n);
