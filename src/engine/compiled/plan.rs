@@ -133,9 +133,9 @@ pub struct Plan<F: Real> {
     /// its input a column per sample.
     x_t: Vec<F>,
     /// Scratch for the first layer's forward product when it has more outputs than
-    /// [`DOT_MAX_ROWS`]: a batch of row-major samples is transposed into it, a block of samples
-    /// per thread, so that the product runs on [`super::direct::axpy_columns`]
-    /// ([`Gemm::product`]).
+    /// [`DOT_MAX_ROWS`]: a batch of row-major samples is transposed into it, each thread a
+    /// chunk of its samples at a time, so that the product runs on
+    /// [`super::direct::axpy_columns`] ([`Gemm::product`]).
     transposed: Vec<F>,
     /// The gradient at the current layer's output, and the one below it being formed.
     g: Vec<F>,
@@ -203,7 +203,7 @@ impl<F: Real> Plan<F> {
         Ok(Plan {
             vals: widths.iter().map(|w| vec![F::zero(); w * capacity]).collect(),
             x_t: if first_dense == 0 { Vec::new() } else { vec![F::zero(); in_width * capacity] },
-            transposed: if many_outputs { vec![F::zero(); gemm.transposed_len::<F>(in_width, capacity)] } else { Vec::new() },
+            transposed: if many_outputs { vec![F::zero(); gemm.transposed_len::<F>(in_width)] } else { Vec::new() },
             g: vec![F::zero(); widest * capacity],
             g_below: vec![F::zero(); widest * capacity],
             stats: ColStats::new(capacity, classes.max(widest)),
