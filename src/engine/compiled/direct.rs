@@ -4,12 +4,18 @@
 //!   rows: the forward product W·xᵀ of a layer with few outputs (W3's 10 classes), each element
 //!   a dot product of a weight row with a sample;
 //! - [`axpy_columns`]: C = A·B where rows of B are contiguous: the weight gradient G·x (the sum
-//!   over samples of a unit's gradient times a sample row), any number of rows.
+//!   over samples of a unit's gradient times a sample row), any number of rows; and, after
+//!   [`transpose_columns`] has copied a chunk of samples into rows, the forward product of a
+//!   layer with many outputs (W4's 128).
 //!
 //! matrixmultiply copies both operands into panels on every call; for these shapes that copy
 //! (the whole batch, twice per step) took longer than the arithmetic (measured: `pack_avx512`
-//! 25% of W3 against 19% in the kernel). Here the batch is read where it lies, in blocks of 4×4
-//! AVX-512 vectors of accumulators that stay in registers. Written with the intrinsics (through
+//! 25% of W3 against 19% in the kernel). Here the batch is read where it lies (or, for W4's first
+//! layer, transposed a chunk at a time by the thread that multiplies it), in tiles of AVX-512
+//! accumulators that stay in registers: 4×4 in [`dot_columns`], 6 rows × 4 vectors in
+//! [`axpy_columns`]. On W4's first layer, streaming 64-sample batches from memory on one core,
+//! transpose + [`axpy_columns`] measured 52–55 GFLOP/s in f64 and 87–93 in f32, against
+//! matrixmultiply's 39–43 and 78–84 (both including their copies). Written with the intrinsics (through
 //! [`Lanes`], once for f32 and f64): left to the compiler, the generic loops stayed scalar, 10×
 //! slower. On a CPU without AVX-512 [`available`] is false and the products stay packed.
 //!
@@ -17,7 +23,8 @@
 //! Every element of C is computed by one fixed sequence of fused multiply-adds that depends only
 //! on k (never on where the element's block starts or which thread takes it): in
 //! [`dot_columns`], p goes to lane p mod L, each lane sums in p order, and the lanes are added
-//! in one fixed tree; in [`axpy_columns`], each element is Σ_p in p order. So a block of
+//! in one fixed tree; in [`axpy_columns`], each element is Σ_p in p order (its blocks over p
+//! carry the running sum through C, so they change no rounding). So a block of
 //! columns of C gives the same bits whoever computes it, and the thread count changes nothing.
 
 use super::Real;
@@ -132,28 +139,36 @@ macro_rules! lanes {
 lanes!(f64, __m512d, 8, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_storeu_pd);
 lanes!(f32, __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps);
 
+/// One product C ← A·B as the kernels take it (each kernel computes a range of C's columns).
+///
+/// # Shapes
+/// `a`: m×k, `b`: k×n, `c`: m×n.
+#[derive(Clone, Copy)]
+pub struct Operands<'a, F> {
+    /// Rows of A and of C.
+    pub m: usize,
+    /// Columns of A, rows of B: the sum's length.
+    pub k: usize,
+    /// Columns of B and of C, and C's row stride.
+    pub n: usize,
+    /// A, m×k.
+    pub a: MatRef<'a, F>,
+    /// B, k×n.
+    pub b: MatRef<'a, F>,
+    /// C, m×n row-major (stride n): written, never read except where a kernel left it.
+    pub c: *mut F,
+}
+
 /// Columns j0..j1 of C ← A·B (C m×n row-major, stride n), A m×k with contiguous rows
 /// (`a.cs == 1`), B k×n with contiguous columns (`b.rs == 1`); m ≤ [`DOT_MAX_ROWS`].
 ///
 /// # Safety
 /// [`available`] must hold; `c` must be valid for writes of m×n elements. Only columns j0..j1
 /// are written, so calls on disjoint column ranges may run at once.
-///
-/// # Shapes
-/// `a`: m×k, `b`: k×n, `c`: m×n.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn dot_columns<F: Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<F>,
-    b: MatRef<F>,
-    c: *mut F,
-    j0: usize,
-    j1: usize,
-) {
+pub unsafe fn dot_columns<F: Real>(o: Operands<F>, j0: usize, j1: usize) {
+    let Operands { m, k, n, a, b, c } = o;
     debug_assert!(a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS && j0 < j1);
     let l = F::L;
     let full = k / l * l;
@@ -225,22 +240,10 @@ const KC: usize = 64;
 ///
 /// # Safety
 /// As [`dot_columns`].
-///
-/// # Shapes
-/// `a`: m×k, `b`: k×n, `c`: m×n.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn axpy_columns<F: Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<F>,
-    b: MatRef<F>,
-    c: *mut F,
-    j0: usize,
-    j1: usize,
-) {
+pub unsafe fn axpy_columns<F: Real>(o: Operands<F>, j0: usize, j1: usize) {
+    let Operands { m, k, n, a, b, c } = o;
     debug_assert!(b.cs == 1 && j0 < j1);
     let l = F::L;
     let mut j = j0;
@@ -249,11 +252,11 @@ pub unsafe fn axpy_columns<F: Real>(
     // SAFETY: AVX-512 is there and C is valid (the caller's contract).
     unsafe {
         while j + TILE_VECTORS * l <= j1 {
-            axpy_panel::<F, TILE_VECTORS>(m, k, n, a, b, c, j);
+            axpy_panel::<F, TILE_VECTORS>(o, j);
             j += TILE_VECTORS * l;
         }
         while j + l <= j1 {
-            axpy_panel::<F, 1>(m, k, n, a, b, c, j);
+            axpy_panel::<F, 1>(o, j);
             j += l;
         }
     }
@@ -274,16 +277,8 @@ pub unsafe fn axpy_columns<F: Real>(
 /// As [`axpy_columns`], and j + Q·L ≤ n.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn axpy_panel<F: Real, const Q: usize>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<F>,
-    b: MatRef<F>,
-    c: *mut F,
-    j: usize,
-) {
+unsafe fn axpy_panel<F: Real, const Q: usize>(o: Operands<F>, j: usize) {
+    let Operands { m, k, n, a, b, c } = o;
     let l = F::L;
     for p0 in (0..k).step_by(KC) {
         let p1 = (p0 + KC).min(k);

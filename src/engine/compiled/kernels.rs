@@ -197,9 +197,10 @@ impl Gemm {
                     // own columns [j0, j1).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
+                        let o = direct::Operands { m, k, n, a, b, c: cp.0 };
                         match route {
-                            Route::Dot => direct::dot_columns(m, k, n, a, b, cp.0, j0, j1),
-                            Route::Axpy => direct::axpy_columns(m, k, n, a, b, cp.0, j0, j1),
+                            Route::Dot => direct::dot_columns(o, j0, j1),
+                            Route::Axpy => direct::axpy_columns(o, j0, j1),
                             Route::Transposed => {
                                 // The block's own region of scratch (`Gemm::transposed_len` holds
                                 // one per thread), written by no other block; chunk by chunk of
@@ -211,7 +212,11 @@ impl Gemm {
                                 for c0 in (j0..j1).step_by(TRANSPOSED_COLUMNS) {
                                     let c1 = (c0 + TRANSPOSED_COLUMNS).min(j1);
                                     let rows = direct::transpose_columns(k, b, c0, c1, region);
-                                    direct::axpy_columns(m, k, n, a, rows, cp.0.add(c0), 0, c1 - c0);
+                                    direct::axpy_columns(
+                                        direct::Operands { b: rows, c: cp.0.add(c0), ..o },
+                                        0,
+                                        c1 - c0,
+                                    );
                                 }
                             }
                             Route::Packed => unreachable!("the packed route is the arm below"),
