@@ -151,3 +151,24 @@ pub fn contrast_on_white(css: &str) -> f64 {
     let l = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
     1.05 / (l + 0.05)
 }
+
+/// WebDriver's key codes, for [`press`].
+pub mod keys {
+    pub const TAB: char = '\u{E004}';
+    pub const ENTER: char = '\u{E007}';
+    pub const ARROW_LEFT: char = '\u{E012}';
+    pub const ARROW_UP: char = '\u{E013}';
+    pub const ARROW_RIGHT: char = '\u{E014}';
+    pub const ARROW_DOWN: char = '\u{E015}';
+    pub const HOME: char = '\u{E011}';
+    pub const END: char = '\u{E010}';
+}
+
+/// A key pressed and released wherever focus is, as a person types it (sent to an element, a key
+/// would be taken for a file name by a file input).
+pub async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys =
+        KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.expect("a key press");
+}
