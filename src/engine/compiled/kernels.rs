@@ -355,8 +355,9 @@ pub struct ColStats<F> {
     pub argmax: Vec<usize>,
     /// Σ exp(z − max) over the other logits.
     pub rest: Vec<F>,
-    /// 1 + s and s/(1 + s) per sample.
+    /// 1 + s, s/(1 + s) and ln(1 + s) per sample.
     total: Vec<F>,
+    log1p_rest: Vec<F>,
     rest_share: Vec<F>,
     /// Each sample's argmax and label as floats.
     argmax_f: Vec<F>,
@@ -373,6 +374,7 @@ impl<F: Real> ColStats<F> {
             argmax: vec![0; samples],
             rest: vec![F::zero(); samples],
             total: vec![F::zero(); samples],
+            log1p_rest: vec![F::zero(); samples],
             rest_share: vec![F::zero(); samples],
             argmax_f: vec![F::zero(); samples],
             label_f: vec![F::zero(); samples],
@@ -455,7 +457,8 @@ pub struct BatchOut<F> {
 ///
 /// Column by column this is [`crate::softmax::cross_entropy_row`]: the same max, the same order
 /// of the sum s, the same formulas for ln ŷ and for ŷ − y (exact near certainty); only the
-/// exponentials are the vectorised ones of [`super::vexp`], within 1 ulp of libm's.
+/// exponentials and the ln(1 + s) are the vectorised ones of [`super::vexp`] and
+/// [`super::vlog`], within 1 ulp of libm's.
 ///
 /// # Shapes
 /// `z`, `grad`: k×m (classes×samples), `labels`: m.
@@ -522,6 +525,9 @@ fn softmax_cross_entropy_body<F: Real>(
             *s = *s + if a == c { F::zero() } else { e };
         }
     }
+    let log1p_rest = &mut stats.log1p_rest[..m];
+    log1p_rest.copy_from_slice(&stats.rest[..m]);
+    F::ln_1p_slice(log1p_rest);
     let mut sum_log_p = F::zero();
     let mut correct = 0;
     let tol = ColStats::<F>::tie_tolerance(k);
@@ -532,7 +538,7 @@ fn softmax_cross_entropy_body<F: Real>(
         // Class numbers as floats: the gradient loop below then compares floats, which every
         // x86-64 vectorises (64-bit integer compares need SSE4.1).
         (stats.argmax_f[j], stats.label_f[j]) = (F::of(a as f64), F::of(t as f64));
-        let l1p = s.ln_1p();
+        let l1p = stats.log1p_rest[j];
         sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
         if stats.class_of(z, k, m, j, tol) == t {
             correct += 1;
