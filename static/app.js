@@ -604,7 +604,7 @@ function setupStep() {
 
 // ---- the training view ----
 
-const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
+const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [], behind: new Set() };
 
 // A run being set up is kept in `train.opening`: the view's tab starts none while one is on its
 // way, and "One epoch" or "Run" pressed meanwhile wait for it (not for nothing: the id is unset).
@@ -667,15 +667,28 @@ function closeSession() {
   train.id = null;
 }
 
-async function trainShow(epoch) {
+// While a run plays, what is off screen is not asked for (a 4-32-16-3 network's diagram is 250 KB
+// a poll, its unit maps 400 KB): the network and the unit maps are fetched once they scroll into
+// view, and at the run's last epoch.
+const onScreen = new Set();
+const sight = new IntersectionObserver((entries) => {
+  for (const e of entries) (e.isIntersecting ? onScreen.add(e.target.id) : onScreen.delete(e.target.id));
+  const stale = (id) => onScreen.has(id) && train.behind.has(id);
+  if (train.id && !train.timer && (stale("t-net") || stale("fig-units"))) trainShow(train.epoch).catch((err) => ($("train-error").textContent = err.message));
+});
+for (const id of ["t-net", "fig-units"]) sight.observe(document.getElementById(id));
+
+/** Shows epoch `epoch` of the run; `light`: leave out the parts off screen (a playing run). */
+async function trainShow(epoch, light = false) {
   if (!train.id) return;
+  const skip = (id) => light && !onScreen.has(id);
   // Only the epochs not yet here are asked for; going back keeps the ones already here.
   const since = Math.min(train.stats.length, epoch);
   // The rows' points on the map change only with the map's features: asked for once per pair.
   const map = `${$("t-fx").value},${$("t-fy").value}`;
   const points = train.map !== map;
   const id = train.id;
-  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}${skip("t-net") ? "&diagram=false" : ""}`, null, "GET");
   // A run set up meanwhile (or closed) owns the view now: this answer is the old session's.
   if (train.id !== id) return;
   if (r.boundary) {
@@ -719,11 +732,16 @@ async function trainShow(epoch) {
     drawMap(r.boundary);
     drawConfusion(r.confusion, r.evaluated_on);
     const names = [$("t-fx").selectedOptions[0]?.text ?? "x", $("t-fy").selectedOptions[0]?.text ?? "y"];
-    showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
-      .catch((err) => ($("train-error").textContent = err.message));
+    if (skip("fig-units")) train.behind.add("fig-units");
+    else {
+      train.behind.delete("fig-units");
+      showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
+        .catch((err) => ($("train-error").textContent = err.message));
+    }
   }
   // The diagram here only shows the network (no tab stops: the server's SVG has none).
-  $("t-net").innerHTML = r.diagram;
+  if (r.diagram === null) train.behind.add("t-net");
+  else { train.behind.delete("t-net"); $("t-net").innerHTML = r.diagram; }
   remember();
 }
 
@@ -834,7 +852,7 @@ async function trainRun() {
   const tick = async () => {
     if (train.epoch >= train.total) { trainStop(); return; }
     const next = Math.min(train.total, train.epoch + Number($("t-speed").value));
-    try { await trainShow(next); } catch (err) { $("train-error").textContent = err.message; trainStop(); return; }
+    try { await trainShow(next, next < train.total); } catch (err) { $("train-error").textContent = err.message; trainStop(); return; }
     if (train.epoch >= train.total) { trainStop(); return; }
     if (train.timer) train.timer = setTimeout(tick, 120);
   };

@@ -263,6 +263,10 @@ pub struct EpochQuery {
     /// Send the rows' points on the map too (default: no; they change only with `fx` and `fy`).
     #[serde(default)]
     points: bool,
+    /// Send the network's diagram (default: yes; a run's page leaves it out while it is off
+    /// screen: a 4-32-16-3 network's is 250 KB a poll).
+    #[serde(default = "yes")]
+    diagram: bool,
     /// Send the whole report at the last epoch (default: no; it repeats every epoch's curves).
     #[serde(default)]
     report: bool,
@@ -277,9 +281,13 @@ fn one() -> usize {
     1
 }
 
-/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true][&points=true][&report=true]`:
+fn yes() -> bool {
+    true
+}
+
+/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true][&points=true][&report=true][&diagram=false]`:
 /// the curves' epochs M+1 to N, the model after epoch N (its diagram, with the values of the
-/// first training row; its file if asked), its confusion matrix on the test rows (training rows
+/// first training row, unless left out; its file if asked), its confusion matrix on the test rows (training rows
 /// without a test part) and its decision map over two features, the others held at their
 /// training mean (the rows' points if asked). At the last epoch, if asked, the whole report
 /// `train --format json` prints. A poll sends only what changed: 0.9 MB at epoch 3,000 before.
@@ -343,7 +351,7 @@ pub async fn epoch(
             feature_names: Some(s.train.feature_names.clone()),
             features: s.features.clone().map(|features| FeatureInputs { features, measured: None }),
         };
-        let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
+        let network = if q.diagram { Some(diagram::svg(&explain(&first)?, diagram::Shows::Values)) } else { None };
         Ok(Json(json!({
             "epoch": q.epoch,
             "total": total,

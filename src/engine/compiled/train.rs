@@ -11,6 +11,7 @@
 use super::kernels::Gemm;
 use super::optim::FlatOptimizer;
 use super::plan::{Batch, Picked};
+use super::small::LossSum;
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::{Dataset, FeatureMatrix, Number, Targets};
@@ -183,13 +184,13 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut history = Vec::new();
     // Full batch: epoch e's figures wait for step e + 1's forward pass to give its accuracy.
     let mut waiting: Option<EpochStats> = None;
+    let mut losses = LossSum::deferred();
     let mut step = 0;
     for epoch in 1..=config.epochs {
         if shuffled {
             order.shuffle(rng);
         }
         xs.expect_random(shuffled);
-        let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
             let (x, rows): (Batch<F>, Picked) = if shuffled {
@@ -197,7 +198,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             } else {
                 (xs.batch(start, end, &mut xb), Picked::Span { start, end })
             };
-            let out = plan.loss_and_grad(&params, x, &train.target, rows);
+            let out = plan.train_step(&params, x, &train.target, rows, &mut losses);
             if let Some(mut stats) = waiting.take() {
                 if !out.logits_finite {
                     return Err(diverged::<F>(stats.epoch));
@@ -205,9 +206,8 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
                 stats.train_accuracy = classes_given.then(|| out.correct as f64 / n as f64);
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
             }
-            total += out.loss.to_f64().expect("a float");
             if !config.penalty.is_none() {
-                total += plan.add_penalty(config.penalty, &params);
+                losses.add_penalty(plan.add_penalty(config.penalty, &params));
             }
             if config.freeze_bias {
                 plan.freeze_biases();
@@ -215,7 +215,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             opt.update(step, &plan.grad, &mut params);
             step += 1;
         }
-        let loss = total / batches as f64;
+        let loss = losses.finish() / batches as f64;
         // Past this point every number is NaN or infinite, and a model file cannot hold them.
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
