@@ -42,8 +42,8 @@ pub struct LossSum<F> {
     defer: bool,
     offset: Vec<F>,
     rest: Vec<F>,
-    /// The penalty added after each waiting step's loss (0 when none).
-    penalty: Vec<f64>,
+    /// Penalties added after a waiting step's loss: (its place among the waiting, the value).
+    penalty: Vec<(usize, f64)>,
     scale: F,
 }
 
@@ -72,6 +72,7 @@ impl<F: Real> LossSum<F> {
     }
 
     /// Adds a one-sample batch's loss (offset − ln(1 + rest))·scale (+ 0, so that −0 is 0).
+    #[inline]
     pub fn add_sample(&mut self, offset: F, rest: F, scale: F) {
         if !self.defer {
             return self.add((offset - rest.ln_1p()) * scale + F::zero());
@@ -82,14 +83,13 @@ impl<F: Real> LossSum<F> {
         }
         self.offset.push(offset);
         self.rest.push(rest);
-        self.penalty.push(0.0);
     }
 
     /// Adds the penalty of the batch just added.
     pub fn add_penalty(&mut self, value: f64) {
-        match self.penalty.last_mut() {
-            Some(p) => *p += value,
-            None => self.total += value,
+        match self.rest.len() {
+            0 => self.total += value,
+            waiting => self.penalty.push((waiting - 1, value)),
         }
     }
 
@@ -99,9 +99,12 @@ impl<F: Real> LossSum<F> {
             return;
         }
         F::ln_1p_slice(&mut self.rest);
-        for ((&offset, &log1p), &penalty) in self.offset.iter().zip(&self.rest).zip(&self.penalty) {
+        let mut penalties = self.penalty.iter().peekable();
+        for (i, (&offset, &log1p)) in self.offset.iter().zip(&self.rest).enumerate() {
             self.total += ((offset - log1p) * self.scale + F::zero()).to_f64().expect("a float");
-            self.total += penalty;
+            while let Some(&(_, value)) = penalties.next_if(|p| p.0 == i) {
+                self.total += value;
+            }
         }
         self.offset.clear();
         self.rest.clear();
