@@ -165,12 +165,14 @@ fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
 /// A product large enough to be split (128 samples × 64 inputs × 40 units > 2¹⁷ multiply-adds)
 /// gives the same bits on 1, 2 and 3 threads: on small data (kept feature-major, products
 /// through `direct::axpy_columns` or matrixmultiply) and on data past the transpose limit (read
-/// row-major: the forward product of the 12-unit layer through `direct::dot_columns`, its
-/// weight gradient through `direct::axpy_columns`, where the CPU has AVX-512).
+/// row-major: the forward product of the 12-unit layer through `direct::dot_columns`, that of
+/// the 40-unit layer through `direct::axpy_columns` on each thread's block of the batch
+/// transposed, split 48 + 48 + 32 samples on 3 threads, and every weight gradient through
+/// `direct::axpy_columns`, where the CPU has AVX-512).
 #[test]
 fn any_thread_count_gives_the_same_bits() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12)] {
+    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12), (2100, 500, 4, 40)] {
         let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-1.0..1.0));
         let labels = (0..n).map(|_| rng.random_range(0..k)).collect();
         let data = Dataset {
@@ -648,14 +650,17 @@ fn engine_prediction_equals_the_old_path() {
 
 /// Data past the engine's transpose limit (2¹⁰·2¹⁰ numbers) is read row-major as it is (f64
 /// batches as views of it, f32 batches rounded as they are taken): the same runs as the tape,
-/// shuffled or not, and f32 within 1e-4 of f64.
+/// shuffled or not, and f32 within 1e-4 of f64. The 8-unit layer's forward product reads the
+/// batch in place (`direct::dot_columns`); the 40-unit layer's transposes each thread's block of
+/// samples first (`direct::transpose_columns`, then `direct::axpy_columns`), where the CPU has
+/// AVX-512.
 #[test]
 fn large_data_read_row_major_gives_the_same_runs() {
     let mut rng = ChaCha8Rng::seed_from_u64(17);
     let data = random_data(&mut rng, 2100, 500, 4, false);
     assert!(data.features.len() > 1 << 20);
-    let model = random_model(&mut rng, 500, 4, &[8], Act::Tanh, true, Some(Softmax));
-    for shuffle in [false, true] {
+    for (hidden, shuffle) in [(8, false), (8, true), (40, false), (40, true)] {
+        let model = random_model(&mut rng, 500, 4, &[hidden], Act::Tanh, true, Some(Softmax));
         let config = TrainConfig {
             optimizer: Optimizer::momentum(0.01, 0.9).unwrap(),
             epochs: 2,

@@ -9,6 +9,7 @@
 //! are the flat vector of [`super::spec`].
 
 use super::Real;
+use super::direct::DOT_MAX_ROWS;
 use super::kernels::{
     BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
     softmax_cross_entropy, sum,
@@ -128,6 +129,11 @@ pub struct Plan<F: Real> {
     /// The batch transposed (in×capacity), only when the first layer is not dense and so needs
     /// its input a column per sample.
     x_t: Vec<F>,
+    /// Scratch for the first layer's forward product when it has more outputs than
+    /// [`DOT_MAX_ROWS`]: a batch of row-major samples is transposed into it, each thread a
+    /// chunk of its samples at a time, so that the product runs on
+    /// [`super::direct::axpy_columns`] ([`Gemm::product`]).
+    transposed: Vec<F>,
     /// The gradient at the current layer's output, and the one below it being formed.
     g: Vec<F>,
     g_below: Vec<F>,
@@ -193,9 +199,11 @@ impl<F: Real> Plan<F> {
             }
             _ => None,
         };
+        let many_outputs = matches!(spec.layers[0], LayerSpec::Dense { outputs, .. } if outputs > DOT_MAX_ROWS);
         Ok(Plan {
             vals: widths.iter().map(|w| vec![F::zero(); w * capacity]).collect(),
             x_t: if first_dense == 0 { Vec::new() } else { vec![F::zero(); in_width * capacity] },
+            transposed: if many_outputs { vec![F::zero(); gemm.transposed_len::<F>(in_width)] } else { Vec::new() },
             g: vec![F::zero(); widest * capacity],
             g_below: vec![F::zero(); widest * capacity],
             stats: ColStats::new(capacity, classes.max(widest)),
@@ -284,7 +292,8 @@ impl<F: Real> Plan<F> {
                 LayerSpec::Dense { inputs, outputs, bias } => {
                     let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
                     let w = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: inputs, cs: 1 };
-                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out);
+                    let scratch = (i == 0).then_some(&mut self.transposed[..]);
+                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out, scratch);
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (row, &b) in out.chunks_exact_mut(m).zip(&params[b_at..b_at + outputs]) {
                             row.iter_mut().for_each(|z| *z = *z + b);
@@ -409,6 +418,7 @@ impl<F: Real> Plan<F> {
                         input_t,
                         F::zero(),
                         &mut self.grad[w_at..w_at + outputs * inputs],
+                        None,
                     );
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (db, row) in self.grad[b_at..b_at + outputs].iter_mut().zip(self.g.chunks_exact(m)) {
@@ -419,7 +429,7 @@ impl<F: Real> Plan<F> {
                     // for the data.
                     if i > self.first_dense {
                         let wt = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: 1, cs: inputs };
-                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below);
+                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below, None);
                         std::mem::swap(&mut self.g, &mut self.g_below);
                     }
                 }
