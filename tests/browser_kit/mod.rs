@@ -159,6 +159,7 @@ pub fn contrast_on_white(css: &str) -> f64 {
 pub mod keys {
     pub const TAB: char = '\u{E004}';
     pub const ENTER: char = '\u{E007}';
+    pub const ESCAPE: char = '\u{E00C}';
     pub const ARROW_LEFT: char = '\u{E012}';
     pub const ARROW_UP: char = '\u{E013}';
     pub const ARROW_RIGHT: char = '\u{E014}';
