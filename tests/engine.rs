@@ -684,7 +684,8 @@ fn large_data_read_row_major_gives_the_same_runs() {
 
 /// Classes from logits equal `predict::classes` of the log-probabilities, near-ties included
 /// (an earlier logit within rounding of the largest, where the exact log-probabilities decide),
-/// with scratch sized for wider layers than the output (as a plan sizes it).
+/// with scratch sized for wider layers than the output (as a plan sizes it); and the one-layer
+/// path counts them right.
 #[test]
 fn classes_from_logits_settle_near_ties_as_predict_does() {
     use gradlens::engine::compiled::kernels::classes_of_logits;
@@ -707,4 +708,20 @@ fn classes_from_logits_settle_near_ties_as_predict_does() {
     classes_of_logits(&z, k, m, &mut got, &mut stats).unwrap();
     assert_eq!(want, [1, 0, 0, 1, 1, 0], "predict's classes, as argued above");
     assert_eq!(got, want);
+    // The one-layer path's count, through an identity layer (z = 1·x + 0 + 0, exactly x): every
+    // sample right against predict's classes, none against the next class.
+    use gradlens::engine::compiled::small::OneLayer;
+    let identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    let layer = OneLayer {
+        inputs: k,
+        classes: k,
+        w_at: 0,
+        b_at: None,
+        ln_base: 1.0,
+        tie_tol: ColStats::<f64>::tie_tolerance(k),
+    };
+    let x: Vec<f64> = (0..m).flat_map(|j| rows.iter().map(move |r| r[j])).collect();
+    let count = |labels: &[usize]| layer.count_correct(&identity, Batch::rows(&x, m, k), labels).correct;
+    assert_eq!(count(&want), m);
+    assert_eq!(count(&want.iter().map(|c| (c + 1) % k).collect::<Vec<_>>()), 0);
 }

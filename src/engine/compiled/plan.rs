@@ -526,6 +526,27 @@ impl<F: Real> Plan<F> {
         }
     }
 
+    /// How many of the samples the parameters class as `labels` say, or an error if the outputs
+    /// overflow ([`Plan::classify`]'s): the training accuracy after an epoch. A network on the
+    /// one-layer path counts in its vector blocks ([`OneLayer::count_correct`]).
+    ///
+    /// # Shapes
+    /// `x`: m samples (m ≤ capacity); `labels`: m.
+    pub fn correct(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> Result<usize> {
+        if let Some(tiny) = self.tiny.filter(OneLayer::fits_batches) {
+            let checks = tiny.count_correct(params, x, labels);
+            if checks.logits_finite {
+                return Ok(checks.correct);
+            }
+        }
+        // (Overflowing logits come here too, for the error that names the row.)
+        let mut classes = std::mem::take(&mut self.classes);
+        let counted = self.classify(params, x, &mut classes[..x.m]);
+        let right = classes[..x.m].iter().zip(labels).filter(|(c, l)| c == l).count();
+        self.classes = classes;
+        counted.map(|()| right)
+    }
+
     /// The model's outputs for each sample, into `out` (m×k, rows = samples): what a regression
     /// model predicts. An error names the first row whose outputs overflow (counting from
     /// `first_row` + 1).

@@ -42,8 +42,8 @@ pub struct LossSum<F> {
     defer: bool,
     offset: Vec<F>,
     rest: Vec<F>,
-    /// The penalty added after each waiting step's loss (0 when none).
-    penalty: Vec<f64>,
+    /// Penalties added after a waiting step's loss: (its place among the waiting, the value).
+    penalty: Vec<(usize, f64)>,
     scale: F,
 }
 
@@ -72,6 +72,7 @@ impl<F: Real> LossSum<F> {
     }
 
     /// Adds a one-sample batch's loss (offset − ln(1 + rest))·scale (+ 0, so that −0 is 0).
+    #[inline]
     pub fn add_sample(&mut self, offset: F, rest: F, scale: F) {
         if !self.defer {
             return self.add((offset - rest.ln_1p()) * scale + F::zero());
@@ -82,14 +83,13 @@ impl<F: Real> LossSum<F> {
         }
         self.offset.push(offset);
         self.rest.push(rest);
-        self.penalty.push(0.0);
     }
 
     /// Adds the penalty of the batch just added.
     pub fn add_penalty(&mut self, value: f64) {
-        match self.penalty.last_mut() {
-            Some(p) => *p += value,
-            None => self.total += value,
+        match self.rest.len() {
+            0 => self.total += value,
+            waiting => self.penalty.push((waiting - 1, value)),
         }
     }
 
@@ -99,9 +99,12 @@ impl<F: Real> LossSum<F> {
             return;
         }
         F::ln_1p_slice(&mut self.rest);
-        for ((&offset, &log1p), &penalty) in self.offset.iter().zip(&self.rest).zip(&self.penalty) {
+        let mut penalties = self.penalty.iter().peekable();
+        for (i, (&offset, &log1p)) in self.offset.iter().zip(&self.rest).enumerate() {
             self.total += ((offset - log1p) * self.scale + F::zero()).to_f64().expect("a float");
-            self.total += penalty;
+            while let Some(&(_, value)) = penalties.next_if(|p| p.0 == i) {
+                self.total += value;
+            }
         }
         self.offset.clear();
         self.rest.clear();
@@ -250,6 +253,10 @@ impl<F: Real> OneLayer<F> {
 const BLOCK_SAMPLES: usize = 32;
 /// Lanes of the gradient's accumulators: one vector.
 const ACC: usize = 8;
+
+/// Where a training pass of [`OneLayer::batch_step`] puts its gradient and its loss (none for
+/// a count of the classes).
+type Train<'a, F> = Option<(&'a mut [F], &'a mut LossSum<F>)>;
 /// The widest network [`OneLayer::batch_step`] takes: its gradient's accumulators (a lane per
 /// weight and sample) then stay within a few KiB of stack.
 pub const BATCH_IN: usize = 16;
@@ -283,79 +290,65 @@ impl<F: Real> OneLayer<F> {
         grad: &mut [F],
         losses: &mut LossSum<F>,
     ) -> Checks {
+        self.blocks(params, x, labels, Some((grad, losses)))
+    }
+
+    /// How many of the samples the parameters class as `labels` say (the first largest
+    /// log-probability, as [`crate::predict::classes`] gives it), and whether every logit was
+    /// finite (if not, the count means nothing): [`OneLayer::batch_step`]'s forward pass alone,
+    /// the training accuracy after an epoch.
+    ///
+    /// # Shapes
+    /// As [`OneLayer::batch_step`].
+    pub fn count_correct(&self, params: &[F], x: Batch<F>, labels: &[usize]) -> Checks {
+        self.blocks(params, x, labels, None)
+    }
+
+    /// The blocks of [`OneLayer::batch_step`], with its gradient and loss when `train` is given.
+    fn blocks(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
         assert!(self.fits_batches() && labels.len() == x.m, "a batch this network does not take");
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has the features the copy is compiled for.
-            return unsafe { self.batch_step_avx512(params, x, labels, grad, losses) };
+            return unsafe { self.blocks_avx512(params, x, labels, train) };
         }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { self.batch_step_avx2(params, x, labels, grad, losses) };
+            return unsafe { self.blocks_avx2(params, x, labels, train) };
         }
-        self.batch_step_shaped(params, x, labels, grad, losses)
+        self.blocks_shaped(params, x, labels, train)
     }
 
     /// [`OneLayer::batch_step`] compiled with AVX-512: the same operations in the same order (no
     /// fused multiply-add is formed), the same bits, in vectors of eight samples.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn batch_step_avx512(
-        &self,
-        params: &[F],
-        x: Batch<F>,
-        labels: &[usize],
-        grad: &mut [F],
-        losses: &mut LossSum<F>,
-    ) -> Checks {
-        self.batch_step_shaped(params, x, labels, grad, losses)
+    fn blocks_avx512(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
+        self.blocks_shaped(params, x, labels, train)
     }
 
     /// [`OneLayer::batch_step`] compiled with AVX2 (the same bits).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn batch_step_avx2(
-        &self,
-        params: &[F],
-        x: Batch<F>,
-        labels: &[usize],
-        grad: &mut [F],
-        losses: &mut LossSum<F>,
-    ) -> Checks {
-        self.batch_step_shaped(params, x, labels, grad, losses)
+    fn blocks_avx2(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
+        self.blocks_shaped(params, x, labels, train)
     }
 
     #[inline(always)]
-    fn batch_step_shaped(
-        &self,
-        params: &[F],
-        x: Batch<F>,
-        labels: &[usize],
-        grad: &mut [F],
-        losses: &mut LossSum<F>,
-    ) -> Checks {
+    fn blocks_shaped(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
         // Iris's shape with constant bounds, as in `step`.
         match (self.inputs, self.classes) {
-            (4, 3) => self.batch_body(4, 3, params, x, labels, grad, losses),
-            (f, k) => self.batch_body(f, k, params, x, labels, grad, losses),
+            (4, 3) => self.blocks_body(4, 3, params, x, labels, train),
+            (f, k) => self.blocks_body(f, k, params, x, labels, train),
         }
     }
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn batch_body(
-        &self,
-        f: usize,
-        k: usize,
-        params: &[F],
-        x: Batch<F>,
-        labels: &[usize],
-        grad: &mut [F],
-        losses: &mut LossSum<F>,
-    ) -> Checks {
+    fn blocks_body(&self, f: usize, k: usize, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
         const B: usize = BLOCK_SAMPLES;
-        let m = x.m;
+        let (m, training) = (x.m, train.is_some());
         let w = &params[self.w_at..self.w_at + k * f];
         let b = self.b_at.map(|at| &params[at..at + k]);
         let scale = F::one() / (F::of(m as f64) * self.ln_base);
@@ -409,6 +402,29 @@ impl<F: Real> OneLayer<F> {
                     }
                 }
             }
+            // The class is the argmax, unless an earlier logit is within the tie tolerance of the
+            // max (then the exact log-probabilities decide, rarely; NaN gaps count as near).
+            let mut near = [false; B];
+            for (c, zc) in z.iter().enumerate() {
+                let cf = F::of(c as f64);
+                for l in 0..B {
+                    let apart = mx[l] - zc[l] > tol;
+                    near[l] |= cf < a[l] && !apart;
+                }
+            }
+            let mut hits = [0u32; B];
+            for l in 0..B {
+                hits[l] = u32::from(a[l] == t[l] && !near[l]);
+            }
+            correct += hits.iter().sum::<u32>() as usize;
+            for l in (0..n).filter(|&l| near[l]) {
+                let column: [F; BATCH_OUT] = std::array::from_fn(|c| if c < k { z[c][l] } else { F::zero() });
+                let class = first_largest_log_prob(&RowStats::of(&column[..k]), &column[..k]);
+                correct += usize::from(class == labels[j0 + l]);
+            }
+            if !training {
+                continue;
+            }
             // e^(z_c − max) for the k − 1 classes other than the argmax (its own is 1): row r
             // holds class r below the argmax, class r + 1 from it on.
             for (r, er) in e[..k - 1].iter_mut().enumerate() {
@@ -427,36 +443,19 @@ impl<F: Real> OneLayer<F> {
             }
             let mut log1p = s;
             F::ln_1p_slice(&mut log1p);
-            // ln ŷ_t = (z_t − max) − ln(1 + s), with z_t − max read as 0 for the argmax; and
-            // whether an earlier logit is within the tie tolerance of the max.
-            let (mut offset, mut near) = (zero, [false; B]);
+            // ln ŷ_t = (z_t − max) − ln(1 + s), with z_t − max read as 0 for the argmax.
+            let mut offset = zero;
             for (c, zc) in z.iter().enumerate() {
                 let cf = F::of(c as f64);
                 for l in 0..B {
                     if t[l] == cf && a[l] != cf {
                         offset[l] = zc[l] - mx[l];
                     }
-                    // (NaN gaps count as near, as in `step`.)
-                    let apart = mx[l] - zc[l] > tol;
-                    near[l] |= cf < a[l] && !apart;
                 }
             }
             for l in 0..B {
                 let term = if l < n { offset[l] - log1p[l] } else { F::zero() };
                 acc_loss[l % ACC] = acc_loss[l % ACC] + term;
-            }
-            // The class is the argmax, unless an earlier logit is that near (then the exact
-            // log-probabilities decide, rarely).
-            let mut hits = [0u32; B];
-            for l in 0..B {
-                hits[l] = u32::from(a[l] == t[l] && !near[l]);
-            }
-            correct += hits.iter().sum::<u32>() as usize;
-            for l in (0..n).filter(|&l| near[l]) {
-                let argmax = a[l].to_usize().expect("a class number");
-                let column: [F; BATCH_OUT] = std::array::from_fn(|c| if c < k { z[c][l] } else { F::zero() });
-                let class = first_largest_log_prob(&RowStats { max: mx[l], argmax, rest: s[l] }, &column[..k]);
-                correct += usize::from(class == labels[j0 + l]);
             }
             // (ŷ − y)/(m·ln b), and its products with the samples.
             let (mut total, mut share) = (zero, zero);
@@ -485,16 +484,18 @@ impl<F: Real> OneLayer<F> {
                 }
             }
         }
-        let (dw, db) = grad.split_at_mut(k * f);
-        for (d, acc) in dw.iter_mut().zip(&acc_w[..k * f]) {
-            *d = sum(acc);
-        }
-        if b.is_some() {
-            for (d, acc) in db[..k].iter_mut().zip(&acc_b[..k]) {
+        if let Some((grad, losses)) = train {
+            let (dw, db) = grad.split_at_mut(k * f);
+            for (d, acc) in dw.iter_mut().zip(&acc_w[..k * f]) {
                 *d = sum(acc);
             }
+            if b.is_some() {
+                for (d, acc) in db[..k].iter_mut().zip(&acc_b[..k]) {
+                    *d = sum(acc);
+                }
+            }
+            losses.add(sum(&acc_loss) * loss_scale + F::zero());
         }
-        losses.add(sum(&acc_loss) * loss_scale + F::zero());
         Checks { correct, logits_finite }
     }
 }

@@ -178,7 +178,6 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut xb = if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() };
     let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
     let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
-    let mut classes = vec![0; eval_rows];
 
     let mut current = model;
     let mut history = Vec::new();
@@ -240,10 +239,9 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             waiting = Some(stats);
         } else {
             let train_accuracy = match &train.target {
-                Targets::Classes { labels, .. } => Some(
-                    accuracy(&mut eval, &params, &xs, labels, &mut classes, &mut eval_buf)
-                        .map_err(|_| diverged::<F>(epoch))?,
-                ),
+                Targets::Classes { labels, .. } => {
+                    Some(accuracy(&mut eval, &params, &xs, labels, &mut eval_buf).map_err(|_| diverged::<F>(epoch))?)
+                }
                 // No accuracy to measure, but outputs that overflow are still divergence.
                 Targets::Values { .. } => {
                     loss_and_accuracy(&mut eval, &params, &xs, &train.target, &mut eval_buf)
@@ -307,7 +305,6 @@ fn accuracy<F: Real + Number>(
     params: &[F],
     x: &Rows<F>,
     labels: &[usize],
-    classes: &mut [usize],
     buf: &mut [F],
 ) -> Result<f64> {
     if labels.is_empty() {
@@ -316,9 +313,7 @@ fn accuracy<F: Real + Number>(
     let mut right = 0;
     for start in (0..x.n).step_by(plan.capacity()) {
         let end = (start + plan.capacity()).min(x.n);
-        let classes = &mut classes[..end - start];
-        plan.classify(params, x.batch(start, end, buf), classes)?;
-        right += classes.iter().zip(&labels[start..end]).filter(|(c, l)| c == l).count();
+        right += plan.correct(params, x.batch(start, end, buf), &labels[start..end])?;
     }
     Ok(right as f64 / labels.len() as f64)
 }
