@@ -386,16 +386,20 @@ impl FeatureMatrix {
 
     /// The first non-finite number, as (row, column) counting from 0.
     pub fn first_non_finite(&self) -> Option<(usize, usize)> {
-        let f = self.ncols();
-        let mut found = None;
-        self.blocks(|start, block: &[f64]| {
-            if let Some(i) = block.iter().position(|v| !v.is_finite()) {
-                found = Some((start + i / f, i % f));
-                return false;
+        let f = self.ncols().max(1);
+        let at = |i: usize| (i / f, i % f);
+        match &self.held {
+            Held::F64(x) => first_non_finite(x.as_slice().expect("row-major")).map(at),
+            Held::F32(x) => first_non_finite(x.as_slice().expect("row-major")).map(at),
+            Held::Mapped(_) => {
+                let mut found = None;
+                self.blocks(|start, block: &[f64]| {
+                    found = first_non_finite(block).map(|i| (start + i / f, i % f));
+                    found.is_none()
+                });
+                found
             }
-            true
-        });
-        found
+        }
     }
 
     /// Calls `visit(first row, rows)` for consecutive blocks of rows read as float64 (row-major),
@@ -417,6 +421,18 @@ impl FeatureMatrix {
             }
         }
     }
+}
+
+/// The index of the first number in `xs` that is not finite: each block of numbers is counted
+/// without a branch per number (a vectorised pass at memory speed), and only a block that holds
+/// one is searched.
+pub(super) fn first_non_finite<T: Number>(xs: &[T]) -> Option<usize> {
+    const BLOCK: usize = 4096;
+    let bad = |v: &T| !v.widen().is_finite();
+    xs.chunks(BLOCK).enumerate().find_map(|(b, block)| {
+        let count = block.iter().fold(0u32, |n, v| n + u32::from(bad(v)));
+        (count > 0).then(|| b * BLOCK + block.iter().position(bad).expect("a block with one"))
+    })
 }
 
 /// Rows moved out of a matrix per step of [`split_rows`].
