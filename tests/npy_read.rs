@@ -132,3 +132,61 @@ fn a_file_read_in_parts_at_once_is_read_whole() {
         }
     }
 }
+
+/// A `.npz` at `path` holding `x.npy` (the `.npy` file at `x`) and `y.npy` (at `y`), stored as
+/// `np.savez` writes them or deflated as `np.savez_compressed` does.
+fn npz(path: &Path, x: &Path, y: &Path, deflated: bool) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let method = if deflated { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+    let options = zip::write::SimpleFileOptions::default().compression_method(method).large_file(true);
+    for (name, file) in [("x.npy", x), ("y.npy", y)] {
+        zip.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(file).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn an_npz_member_is_read_in_place_or_streamed_into_the_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, cols) = (300, 250);
+    let (x, y) = (dir.path().join("x.npy"), labels(dir.path(), rows));
+    let archive = dir.path().join("d.npz");
+    let load_npz = |hold| Dataset::from_npy_held(&archive, None, TargetKind::Classes, NumpyLimits::default(), hold);
+    for deflated in [false, true] {
+        write(&x, "<f8", false, rows, cols, None);
+        npz(&archive, &x, &y, deflated);
+        // The stored member's numbers start at an odd byte of the archive (a 30-byte local
+        // header, the 5-byte name, a 20-byte zip64 field, the 128-byte .npy header): a map
+        // reads them unaligned.
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&archive).unwrap()).unwrap();
+        let start = zip.by_name("x.npy").unwrap().data_start();
+        assert_ne!((start + 128) % 8, 0, "the test means an unaligned member");
+        for hold in [Hold::F64, Hold::F32, Hold::Map] {
+            let data = load_npz(hold).unwrap();
+            let held = match (hold, deflated) {
+                (Hold::F32, _) => "f32",
+                (Hold::Map, false) => "mapped",
+                _ => "f64",
+            };
+            assert_eq!(data.features.held_as(), held, "deflated {deflated} {hold:?}");
+            let read = data.features.into_f64();
+            for i in 0..rows {
+                for j in 0..cols {
+                    let want = if hold == Hold::F32 { f64::from(value(i, j) as f32) } else { value(i, j) };
+                    assert_eq!(read[[i, j]].to_bits(), want.to_bits(), "deflated {deflated} {hold:?} ({i}, {j})");
+                }
+            }
+        }
+        // A NaN in the member is named by the archive, the member, its row and column.
+        write(&x, "<f8", false, rows, cols, Some((131, 18)));
+        npz(&archive, &x, &y, deflated);
+        for hold in [Hold::F64, Hold::F32, Hold::Map] {
+            let e = load_npz(hold).expect_err("a NaN is refused").to_string();
+            assert!(
+                e.contains("d.npz, row 132, column '19': array x.npy: not a finite number"),
+                "deflated {deflated} {hold:?}: {e}"
+            );
+        }
+    }
+}

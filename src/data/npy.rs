@@ -191,7 +191,7 @@ impl Header {
 }
 
 /// Reads and parses the header at the start of `r`.
-fn read_header(r: &mut impl Read, path: &Path) -> Result<Header> {
+fn read_header<R: Read + ?Sized>(r: &mut R, path: &Path) -> Result<Header> {
     let short = |what: &str| bad(path, format!("not a .npy file ({what})"));
     let mut head = [0u8; 10];
     r.read_exact(&mut head).map_err(|_| short("shorter than a .npy header"))?;
@@ -394,7 +394,7 @@ struct Source<'a> {
 impl Source<'_> {
     /// Reads the header and the numbers from `r`, each decoded by `decode` (or refused by it);
     /// `accepts` says which element types may be read at all, `wanted` says so in the message.
-    fn read<T: Element, R: Read>(
+    fn read<T: Element, R: Read + ?Sized>(
         &self,
         r: &mut R,
         decode: Decode<T>,
@@ -407,7 +407,12 @@ impl Source<'_> {
 
     /// Reads the header from `r` and checks it: a type `accepts` takes (else the message says
     /// what is `wanted`), numbers the source holds and the bound allows.
-    fn header<R: Read>(&self, r: &mut R, accepts: impl Fn(Kind, usize) -> bool, wanted: &str) -> Result<Header> {
+    fn header<R: Read + ?Sized>(
+        &self,
+        r: &mut R,
+        accepts: impl Fn(Kind, usize) -> bool,
+        wanted: &str,
+    ) -> Result<Header> {
         let path = self.path;
         let header = read_header(r, path)?;
         if !accepts(header.kind, header.shape.len()) {
@@ -436,7 +441,12 @@ impl Source<'_> {
 
     /// The numbers after `header` (read and checked by [`Source::header`]) from `r`, each decoded
     /// by `decode`, in memory checked to be available before it is allocated.
-    fn numbers<T: Element, R: Read>(&self, header: Header, r: &mut R, decode: Decode<T>) -> Result<Numbers<T>> {
+    fn numbers<T: Element, R: Read + ?Sized>(
+        &self,
+        header: Header,
+        r: &mut R,
+        decode: Decode<T>,
+    ) -> Result<Numbers<T>> {
         let path = self.path;
         let (n, _) = header.size(path)?;
         limits::check_memory("the numbers", (n as u64).saturating_mul(size_of::<T>() as u64))
@@ -453,8 +463,11 @@ impl Source<'_> {
             read_at(file, start + header.len, (kind, big, decode, self.finite), &mut values).map_err(failed)?;
             return Ok(Numbers { header, values });
         }
-        // A stream: the matrix grows with the numbers that really arrived.
-        let (mut values, mut buf) = (Vec::new(), Vec::new());
+        // A stream: the matrix grows with the numbers that really arrived, within room reserved
+        // at once when the source's size is known (an archive member: the size was checked, and
+        // reserved pages cost nothing until written).
+        let mut values = if self.holds.is_some() { Vec::with_capacity(n) } else { Vec::new() };
+        let mut buf = Vec::new();
         while values.len() < n {
             let from = values.len();
             let to = (from + STREAM_STEP / kind.size()).min(n);
@@ -735,6 +748,9 @@ struct Archive<'a> {
     zip: zip::ZipArchive<Box<dyn ReadSeek>>,
     limits: NumpyLimits,
     left: u64,
+    /// The archive as a regular file (a second handle) and its length: its uncompressed members
+    /// are read in place, by position, or mapped. `None`: an archive taken from a stream.
+    file: Option<(File, u64)>,
 }
 
 trait ReadSeek: Read + Seek {}
@@ -742,11 +758,13 @@ impl<T: Read + Seek> ReadSeek for T {}
 
 impl<'a> Archive<'a> {
     fn open(path: &'a Path, limits: NumpyLimits) -> Result<Archive<'a>> {
+        let mut file = None;
         let reader: Box<dyn ReadSeek> = match open(path)? {
             Opened::File(f, len) => {
                 if len > limits.max_bytes {
                     return Err(limits.refuse(path, "the archive takes", len));
                 }
+                file = Some((f.try_clone().map_err(io(path))?, len));
                 Box::new(f)
             }
             Opened::Stream(f) => {
@@ -760,19 +778,22 @@ impl<'a> Archive<'a> {
             }
         };
         let zip = zip::ZipArchive::new(reader).map_err(|e| bad(path, format!("not a .npz archive: {e}")))?;
-        Ok(Archive { path, zip, limits, left: limits.max_bytes })
+        Ok(Archive { path, zip, limits, left: limits.max_bytes, file })
     }
 
-    /// The member called one of `names` (with or without `.npy`), read as [`Source::read`] does.
-    fn read<T: Element>(
+    /// The member called one of `names` (with or without `.npy`), given to `read` as a
+    /// [`Source`] (`finite`: every number must be finite) and a reader at its first byte. An
+    /// uncompressed member (`np.savez`) of a regular file is read in place, by position (or
+    /// mapped); a compressed one (`np.savez_compressed`) is decompressed as it streams, straight
+    /// into the matrix. Either way its bytes are counted against the bound, and a message names
+    /// the member.
+    fn member<V>(
         &mut self,
         names: &[&str],
         finite: bool,
-        decode: Decode<T>,
-        accepts: impl Fn(Kind, usize) -> bool,
-        wanted: &str,
-    ) -> Result<Numbers<T>> {
-        let path = self.path;
+        read: impl FnOnce(&Source<'_>, &mut dyn Read) -> Result<V>,
+    ) -> Result<V> {
+        let (path, limits) = (self.path, self.limits);
         let present: Vec<String> = self.zip.file_names().map(str::to_string).collect();
         let name = names
             .iter()
@@ -781,20 +802,38 @@ impl<'a> Archive<'a> {
             .ok_or_else(|| {
                 bad(path, format!("the archive has no array {} (it has {})", names.join(" or "), present.join(", ")))
             })?;
-        let member = self.zip.by_name(&name).map_err(|e| bad(path, format!("array {name}: {e}")))?;
-        let stated = member.size();
-        let source = Source { path, limits: self.limits, holds: Some(stated), file: None, finite };
-        let mut counted = Budget { inner: member, left: &mut self.left, over: false };
-        let read = source.read(&mut counted, decode, accepts, &format!("array {name}: {wanted}"));
-        if counted.over {
-            return Err(self.limits.refuse(path, "its arrays decompress to more than", self.limits.max_bytes));
-        }
-        read.map_err(|e| match e {
+        let named = |e: Error| match e {
             Error::Data { why, row, column, .. } if !why.starts_with("array ") => {
                 Error::Data { file: path.into(), row, column, why: format!("array {name}: {why}") }
             }
             e => e,
-        })
+        };
+        let over = || limits.refuse(path, "its arrays decompress to more than", limits.max_bytes);
+        let member = self.zip.by_name(&name).map_err(|e| bad(path, format!("array {name}: {e}")))?;
+        let (stated, start) = (member.size(), member.data_start());
+        let stored = member.compression() == zip::CompressionMethod::Stored && !member.encrypted();
+        match &self.file {
+            Some((file, len)) if stored => {
+                drop(member);
+                if start.checked_add(stated).is_none_or(|end| end > *len) {
+                    return Err(bad(path, format!("array {name}: the archive ends inside it")));
+                }
+                self.left = self.left.checked_sub(stated).ok_or_else(over)?;
+                let source = Source { path, limits, holds: Some(stated), file: Some((file, start)), finite };
+                let mut at = file;
+                at.seek(std::io::SeekFrom::Start(start)).map_err(io(path))?;
+                read(&source, &mut at.take(stated)).map_err(named)
+            }
+            _ => {
+                let source = Source { path, limits, holds: Some(stated), file: None, finite };
+                let mut counted = Budget { inner: member, left: &mut self.left, over: false };
+                let result = read(&source, &mut counted);
+                if counted.over {
+                    return Err(over());
+                }
+                result.map_err(named)
+            }
+        }
     }
 }
 
@@ -826,42 +865,49 @@ fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<FeatureM
     let opened = open(path)?;
     let (mut file, mut source) = opened.source(path, limits);
     source.finite = true;
-    let header = source.header(&mut file, is_features, FEATURES)?;
-    let (f32, may_map) = match hold {
-        Hold::F64 => (false, false),
-        Hold::F32 => (true, false),
-        Hold::Map => (false, true),
-        Hold::Fit { f32 } => {
-            let (n, _) = header.size(path)?;
-            let in_memory = (n as u64).saturating_mul(if f32 { 4 } else { 8 });
-            (f32, limits::available_memory().is_some_and(|free| in_memory > free / 2))
+    source.features(&mut file, hold)
+}
+
+impl Source<'_> {
+    /// Features: the header read from `r` and checked, then the numbers held as `hold` asks:
+    /// mapped when `hold` allows it and they lie in place in a regular file ([`Source::file`]) as
+    /// row-major floats in this machine's byte order, else read (as float32 for an f32 hold).
+    fn features<R: Read + ?Sized>(&self, r: &mut R, hold: Hold) -> Result<FeatureMatrix> {
+        let path = self.path;
+        let header = self.header(r, is_features, FEATURES)?;
+        let (f32, may_map) = match hold {
+            Hold::F64 => (false, false),
+            Hold::F32 => (true, false),
+            Hold::Map => (false, true),
+            Hold::Fit { f32 } => {
+                let (n, _) = header.size(path)?;
+                let in_memory = (n as u64).saturating_mul(if f32 { 4 } else { 8 });
+                (f32, limits::available_memory().is_some_and(|free| in_memory > free / 2))
+            }
+        };
+        let mappable = matches!(header.kind, Kind::F64 | Kind::F32)
+            && header.big_endian == cfg!(target_endian = "big")
+            && !header.fortran_order;
+        if let Some((file, start)) = self.file.filter(|_| may_map && mappable) {
+            let (rows, cols) = (header.shape[0] as usize, header.shape[1] as usize);
+            // SAFETY: the map is read-only; the header check proved the file holds rows × cols
+            // numbers after the header. What another process does to the file while it is mapped
+            // is said in the module's notes.
+            let map = unsafe { memmap2::MmapOptions::new().map(file) }.map_err(io(path))?;
+            let kind = if header.kind == Kind::F64 { MappedKind::F64 } else { MappedKind::F32 };
+            let features: FeatureMatrix = Mapped::new(map, (start + header.len) as usize, kind, rows, cols).into();
+            // Checked in a pass that leaves the pages to the page cache (the map releases them).
+            if let Some((i, j)) = features.first_non_finite() {
+                return Err(at(path, Some(i + 1), Some(j + 1), "not a finite number"));
+            }
+            return Ok(features);
         }
-    };
-    let item = header.kind.size();
-    let mappable = source.file.is_some()
-        && matches!(header.kind, Kind::F64 | Kind::F32)
-        && header.big_endian == cfg!(target_endian = "big")
-        && !header.fortran_order
-        && header.len.is_multiple_of(item as u64);
-    if may_map && mappable {
-        let (rows, cols) = (header.shape[0] as usize, header.shape[1] as usize);
-        // SAFETY: the map is read-only; the header check proved the file holds rows × cols
-        // numbers after the header. What another process does to the file while it is mapped is
-        // said in the module's notes.
-        let map = unsafe { memmap2::MmapOptions::new().map(file) }.map_err(io(path))?;
-        let kind = if header.kind == Kind::F64 { MappedKind::F64 } else { MappedKind::F32 };
-        let features: FeatureMatrix = Mapped::new(map, header.len as usize, kind, rows, cols).into();
-        // Checked in a pass that leaves the pages to the page cache (the map releases them).
-        if let Some((i, j)) = features.first_non_finite() {
-            return Err(at(path, Some(i + 1), Some(j + 1), "not a finite number"));
-        }
-        return Ok(features);
+        Ok(if f32 {
+            features_of(self.numbers(header, r, float32)?, "features")?.into()
+        } else {
+            features_of(self.numbers(header, r, float)?, "features")?.into()
+        })
     }
-    Ok(if f32 {
-        features_of(source.numbers(header, &mut file, float32)?, "features")?.into()
-    } else {
-        features_of(source.numbers(header, &mut file, float)?, "features")?.into()
-    })
 }
 
 impl Dataset {
@@ -883,8 +929,8 @@ impl Dataset {
     }
 
     /// [`Dataset::from_npy_within`], the features held as `hold` says: in memory as float64 or
-    /// float32, or memory-mapped (a `.npz` archive's are read, as float32 for `Hold::F32` and an
-    /// f32 `Hold::Fit`, else as float64).
+    /// float32, or memory-mapped (a `.npz` archive's too when stored uncompressed, as `np.savez`
+    /// writes them; a compressed member is decompressed into memory).
     pub fn from_npy_held(
         data: &Path,
         labels: Option<&Path>,
@@ -899,16 +945,14 @@ impl Dataset {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
             let mut npz = Archive::open(data, limits)?;
-            let x: FeatureMatrix = if matches!(hold, Hold::F32 | Hold::Fit { f32: true }) {
-                features_of(npz.read(&["x", "X"], true, float32, is_features, FEATURES)?, "array x")?.into()
-            } else {
-                features_of(npz.read(&["x", "X"], true, float, is_features, FEATURES)?, "array x")?.into()
-            };
+            let x = npz.member(&["x", "X"], true, |source, r| source.features(r, hold))?;
             let y = match kind {
-                TargetKind::Classes => {
-                    Targets::integer_classes(npz.read(&["y", "labels"], false, class_labels, is_label, LABELS)?.values)
+                TargetKind::Classes => Targets::integer_classes(
+                    npz.member(&["y", "labels"], false, |s, r| s.read(r, class_labels, is_label, LABELS))?.values,
+                ),
+                TargetKind::Values => {
+                    values_of(npz.member(&["y", "labels"], false, |s, r| s.read(r, float, is_values, VALUES))?, data)?
                 }
-                TargetKind::Values => values_of(npz.read(&["y", "labels"], false, float, is_values, VALUES)?, data)?,
             };
             (x, y)
         } else {
