@@ -28,26 +28,30 @@
 //! Each is an enum whose every `match` is exhaustive (no `_ =>` arm routes a new variant to
 //! another's formula), so the compiler lists the places below that need a word from it.
 //!
-//! - **A loss** ([`loss::Loss`]): `src/loss.rs` (its name in `LOSS_NAMES`, value and gradient on
-//!   the tape and per sample, its formulas for the walk-through, the chain and the trace, which
-//!   targets and output layers it takes); `src/engine/compiled/plan.rs` (its gradient at the
-//!   network's output in the compiled engine, with a kernel in `kernels.rs` if it is fused);
-//!   `src/render/chain.rs` (where it meets the model in a parameter's chain);
+//! - **A loss** ([`loss::Loss`]), 7 files: `src/loss.rs` (its name in `LOSS_NAMES`, value and
+//!   gradient on the tape and per sample, its formulas for the walk-through, the chain and the
+//!   trace, which targets and output layers it takes); `src/engine/compiled/plan.rs` (its
+//!   gradient at the network's output in the compiled engine, with a kernel in `kernels.rs` if
+//!   it is fused); `src/render/chain.rs` (where it meets the model in a parameter's chain);
 //!   `src/render/training.rs` (its unit in a training report); `src/render/walkthrough/mod.rs`,
-//!   `overview.rs` and `backward.rs`, with a stage file of its own as `quadratic.rs` is. Not
-//!   checked by the compiler: the page's loss menus (`static/index.html`).
-//! - **An optimizer** ([`update::Optimizer`]): `src/update.rs` (its name in `OPTIMIZER_NAMES`,
-//!   settings, state and its one step, generic over f32/f64, that the tape and the compiled
-//!   engine both take); `src/engine/compiled/optim.rs` (its state's flat buffers);
-//!   `src/train/report.rs` and `src/render/training.rs` (its settings in the report);
-//!   `src/render/walkthrough/overview.rs` and `update.rs` (its step in the walk-through);
-//!   `src/cli/explain.rs` (whether a model file loses its state). Not checked by the compiler:
-//!   the page's optimizer menu (`static/index.html`) and the Python type hints
-//!   (`python/gradlens/__init__.pyi`).
-//! - **An output format** ([`render::Format`]): `src/render/mod.rs` (its name, media type, and
-//!   the two dispatches, one step and N steps) and its renderer's own file in `src/render/`,
-//!   which frames its own sequence of steps. Not checked by the compiler: `explain --format`'s
-//!   help text and message (`src/cli/explain.rs`).
+//!   `overview.rs` and `backward.rs`, with a stage file of its own as `quadratic.rs` is. Checked
+//!   by a test, not the compiler: the Python type hints (`python/gradlens/__init__.pyi`,
+//!   `tests/python_stub.rs`). Checked by nothing yet: the page's menus (`static/index.html`,
+//!   written by hand; `GET /api/choices` sends the library's lists for them to read).
+//! - **An optimizer** ([`update::Optimizer`]), 7 files: `src/update.rs` (its name in
+//!   `OPTIMIZER_NAMES`, settings, the state it keeps and its names (`state_names`), and its one
+//!   step, generic over f32/f64, that the tape and the compiled engine both take);
+//!   `src/engine/compiled/optim.rs` (its state's flat buffers); `src/train/report.rs` and
+//!   `src/render/training.rs` (its settings in the report); `src/render/state.rs` (its state
+//!   table's columns); `src/render/walkthrough/overview.rs` and `update.rs` (its step in the
+//!   walk-through). Only if it has a setting of its own: `Tuning` (in `update.rs`),
+//!   `src/error.rs` (the setting's name) and `src/cli/options.rs` (its option); only if its
+//!   state has a new name: `src/model/saved.rs` (the file's field). Checked by a test: the
+//!   Python type hints (`tests/python_stub.rs`). Checked by nothing yet: the page's menu
+//!   (`static/index.html`; `GET /api/choices` sends the names).
+//! - **An output format** ([`render::Format`]), 2 files: `src/render/mod.rs` (its name in
+//!   `Format::NAMES`, media type, and the two dispatches, one step and N steps) and its
+//!   renderer's own file in `src/render/`, which frames its own sequence of steps.
 //!
 //! # The blog's update in ten lines
 //! ```

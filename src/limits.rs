@@ -83,7 +83,8 @@ fn fits_in_memory(bytes: u64) -> std::result::Result<(), String> {
     }
 }
 
-/// [`fits_in_memory`] for `what` (plural: "the numbers need …").
+/// Whether `bytes` more can be allocated, the error naming `what` (plural: "the numbers need
+/// 627 MiB, more than the 412 MiB of memory available").
 pub fn check_memory(what: &str, bytes: u64) -> std::result::Result<(), String> {
     fits_in_memory(bytes).map_err(|why| format!("{what} {why}"))
 }

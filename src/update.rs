@@ -64,13 +64,28 @@ pub struct OptimizerState {
     pub second: Vec<f64>,
 }
 
+impl OptimizerState {
+    /// The same state with every bias's numbers 0: a run with frozen biases gives them a zero
+    /// gradient, and from a zero state momentum's velocity and adam's step stay 0, so the biases
+    /// keep their values even where a saved state had moved them.
+    pub fn without_biases(mut self, params: &Params) -> OptimizerState {
+        let ones = params.with_flat(&vec![1.0; params.len()]);
+        let weight = ones.with_zero_biases().to_flat();
+        for moment in [&mut self.first, &mut self.second] {
+            for (v, &w) in moment.iter_mut().zip(&weight) {
+                if w == 0.0 {
+                    *v = 0.0;
+                }
+            }
+        }
+        self
+    }
+}
+
 /// The state's numbers an optimizer keeps: (first, second), whether each is kept.
 fn kept(optimizer: &Optimizer) -> (bool, bool) {
-    match optimizer {
-        Optimizer::Sgd { .. } => (false, false),
-        Optimizer::Momentum { .. } => (true, false),
-        Optimizer::Adam { .. } => (true, true),
-    }
+    let (first, second) = optimizer.state_names();
+    (first.is_some(), second.is_some())
 }
 
 /// The parameters and the [`OptimizerState`] between steps.
@@ -240,6 +255,48 @@ impl Optimizer {
             Optimizer::Momentum { mass, .. } => Optimizer::Momentum { step_size, mass },
             Optimizer::Adam { b1, b2, eps, .. } => Optimizer::Adam { step_size, b1, b2, eps },
         })
+    }
+
+    /// The names of the numbers it carries from one step to the next besides the parameters,
+    /// as a model file writes them (`training.state`): its first moment's and its second's,
+    /// each `None` where it keeps none.
+    pub fn state_names(&self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Optimizer::Sgd { .. } => (None, None),
+            Optimizer::Momentum { .. } => (Some("velocity"), None),
+            Optimizer::Adam { .. } => (Some("m"), Some("v")),
+        }
+    }
+
+    /// Whether it carries a state from one step to the next (besides t): a run from a saved
+    /// model goes on from it, and `explain` shows it.
+    pub fn keeps_state(&self) -> bool {
+        self.state_names().0.is_some()
+    }
+
+    /// The optimizer of a run that goes on from `saved` (a model file's run), if any: the one
+    /// called `name` if given, else the saved run's, else `default_name`; step size `step_size`
+    /// if given, else the saved run's, else `default_step`; each other setting as `given`, else
+    /// the saved run's when it is the same optimizer, else its default.
+    pub fn continuing(
+        saved: Option<&Optimizer>,
+        name: Option<&str>,
+        step_size: Option<f64>,
+        given: Tuning,
+        (default_name, default_step): (&str, f64),
+    ) -> Result<Optimizer> {
+        // A setting given is checked even where the optimizer ignores it.
+        given.check()?;
+        let name = name.or(saved.map(Optimizer::name)).unwrap_or(default_name);
+        let from_saved = saved.filter(|o| o.name() == name).map(Optimizer::tuning).unwrap_or_default();
+        let tuning = Tuning {
+            mass: given.mass.or(from_saved.mass),
+            b1: given.b1.or(from_saved.b1),
+            b2: given.b2.or(from_saved.b2),
+            eps: given.eps.or(from_saved.eps),
+        };
+        let step_size = step_size.or(saved.map(Optimizer::step_size)).unwrap_or(default_step);
+        Optimizer::tuned(name, step_size, tuning)
     }
 
     /// α, the learning rate every optimizer here scales its step by.

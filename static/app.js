@@ -8,8 +8,9 @@
 import { historyNote, optimizerBody, optimizerSettings, setupOptimizer, showOptimizer } from "./optimizer.js";
 import { showUnits, resetUnits } from "./units.js";
 import { showGraph } from "./graph.js";
+import { rove } from "./rove.js";
 import { remember, setupShare } from "./share.js";
-import { classColour, setupPicker } from "./toy.js";
+import { classColour, drawTable, setupPicker } from "./toy.js";
 import { chosenFeatures, setChosen, showFeatures } from "./features.js";
 
 const $ = (id) => document.getElementById(id);
@@ -71,8 +72,10 @@ async function explain(body, kind = "recompute") {
     // The weight penalty's rates, as the record has them (none: no penalty).
     if (e.penalty) { state.body.l2 = e.penalty.l2; state.body.l1 = e.penalty.l1; }
     if (kind) {
+      // Whether it comes from the blog's model (a start without a model of its own).
+      const blog = kind === "start" ? !body.model : !!state.history[state.at]?.blog;
       state.history = state.history.slice(0, state.at + 1);
-      state.history.push({ kind, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
+      state.history.push({ kind, blog, body: structuredClone(state.body), loss: page.text.loss, new_loss: page.text.new_loss, note: historyNote(page) });
       state.at = state.history.length - 1;
     }
     fillForm();
@@ -96,6 +99,23 @@ async function explain(body, kind = "recompute") {
   if (focused && document.activeElement === document.body) $(focused)?.focus();
 }
 
+/** Takes the update shown and explains the next step from the new weights (and state). */
+function nextStep() {
+  const body = structuredClone(state.body);
+  body.model = state.page.new_model;
+  return explain(body, "step");
+}
+
+/** What a link can retake of the step shown: its sample and the steps taken, when it comes from
+ * the blog's model on Iris by recomputes and then steps only (a link carries no model file, no
+ * uploaded table and no edit): { steps }, else null. */
+function retake() {
+  const made = state.history.slice(0, state.at + 1);
+  const kinds = made.map((h) => h.kind).join(" ");
+  if (!made[0]?.blog || state.data !== "iris" || !/^start( recompute)*( step)*$/.test(kinds)) return null;
+  return { steps: made.filter((h) => h.kind === "step").length };
+}
+
 function clearSelection() {
   state.selected = null;
   $("diagram").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
@@ -113,12 +133,26 @@ function exists(sel) {
 // The step's settings from the form: α, the loss (with its log base for cross-entropy) and
 // whether the biases are kept.
 function step() {
-  const s = { lr: Number($("lr-input").value), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
+  // An empty α is left out: the body's own (the blog's 0.25 for a fresh start).
+  const lr = $("lr-input").value.trim();
+  const s = { lr: lr === "" ? undefined : Number(lr), loss: $("loss-input").value, freeze_bias: $("freeze-input").checked };
   // A rate of 0 is no penalty: left out (undefined), as the record leaves it out.
   for (const k of ["l2", "l1"]) { const v = Number($(`${k}-input`).value); s[k] = v === 0 ? undefined : v; }
   // undefined: JSON leaves it out, replacing a log base the body had from cross-entropy.
   s.log_base = s.loss === "cross-entropy" ? $("base-input").value : undefined;
   return Object.assign(s, optimizerSettings());
+}
+
+// `body` with the form's step settings and (unless `sample` is false) its sample: rows of the
+// table, or x and the target as typed.
+function formBody(body, sample = true) {
+  const rows = numbers($("rows-input").value);
+  if (sample && rows.length) { body.sample = rows; delete body.x; delete body.target; }
+  else if (sample) {
+    body.x = $("x-input").value.split(";").map(numbers).filter((r) => r.length);
+    body.target = targets($("target-input").value);
+  }
+  return Object.assign(body, step());
 }
 
 // The targets as typed: under the quadratic loss, numbers per sample ("0.01, 0.99; 0.5, 0.5")
@@ -215,10 +249,7 @@ async function showStage(i) {
     svg.classList.add("focused");
     svg.querySelectorAll(lit).forEach((el) => el.classList.add("lit"));
   }
-  svg.querySelectorAll(".edge, .unit").forEach((el) => {
-    el.addEventListener("click", () => select(target(el)));
-    el.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(target(el)); } });
-  });
+  svg.querySelectorAll(".edge, .unit").forEach((el) => el.addEventListener("click", () => select(target(el))));
   // A wide invisible line under each edge takes the taps a thin one would miss.
   svg.querySelectorAll(".edge").forEach((el) => {
     const hit = document.createElementNS("http://www.w3.org/2000/svg", "line");
@@ -229,6 +260,9 @@ async function showStage(i) {
     el.before(hit);
   });
   if (state.selected) mark(state.selected);
+  // One tab stop for the whole diagram, on what was focused or selected (rove.js).
+  const stop = held ?? (state.selected ? where(state.selected) : null);
+  rove(svg, (el) => select(target(el)), stop ? svg.querySelector(stop) : null);
   if (held) svg.querySelector(held)?.focus();
 }
 
@@ -253,8 +287,10 @@ function where(sel) {
 
 function mark(sel) {
   const svg = $("diagram").querySelector("svg");
-  svg.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
-  svg.querySelector(where(sel))?.classList.add("selected");
+  svg.querySelectorAll(".selected").forEach((el) => { el.classList.remove("selected"); el.setAttribute("aria-selected", "false"); });
+  const el = svg.querySelector(where(sel));
+  el?.classList.add("selected");
+  el?.setAttribute("aria-selected", "true");
 }
 
 // A chain: from the walk-through for a small model, else asked for (a large model's walk-through
@@ -413,6 +449,7 @@ async function upload(file, targets) {
     select.value = t.id;
     state.data = t.id;
     showTable(t);
+    dataChanged();
     const what = t.kind === "values" ? `${t.targets.length} target value${t.targets.length === 1 ? "" : "s"} (${t.targets.join(", ")})` : `${t.classes.length} classes`;
     status(`${file.name}: ${t.rows} rows, ${t.features.length} features, ${what} — press “New model”`);
   } catch (err) {
@@ -495,6 +532,16 @@ function showTable(t) {
   $("t-fx").value = 2 < t.features.length ? 2 : 0;
   $("t-fy").value = 3 < t.features.length ? 3 : 1;
   showFeatures(t.features);
+  drawData();
+}
+
+// The data-set box shows the table over the map's two features (the table's first two when the
+// map's are feature inputs, x₁² and the like, not columns of the table).
+function drawData() {
+  const t = state.table;
+  if (!t) return;
+  const column = (id, k) => { const i = t.features.indexOf($(id).selectedOptions[0]?.text); return i >= 0 ? i : k; };
+  drawTable(t, column("t-fx", 0), column("t-fy", 1));
 }
 
 function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
@@ -512,21 +559,9 @@ function setupStep() {
   });
   $("sample-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const body = structuredClone(state.body);
-    const rows = numbers($("rows-input").value);
-    if (rows.length) { body.sample = rows; delete body.x; delete body.target; }
-    else {
-      body.x = $("x-input").value.split(";").map(numbers).filter((r) => r.length);
-      body.target = targets($("target-input").value);
-    }
-    Object.assign(body, step());
-    explain(body, "recompute");
+    explain(formBody(structuredClone(state.body)), "recompute");
   });
-  $("next-step").addEventListener("click", () => {
-    const body = structuredClone(state.body);
-    body.model = state.page.new_model;
-    explain(body, "step");
-  });
+  $("next-step").addEventListener("click", nextStep);
   $("reset-blog").addEventListener("click", () => { startOver("iris"); explain({}, "start"); });
   $("mazur").addEventListener("click", async () => {
     // Mazur's "A Step by Step Backpropagation Example" (2015): his 2-2-2 sigmoid network, x, the
@@ -551,7 +586,7 @@ function setupStep() {
     } catch (err) { $("setup-error").textContent = err.message; }
   });
   $("csv-input").addEventListener("change", (ev) => { if (ev.target.files[0]) upload(ev.target.files[0]); });
-  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); });
+  $("data-select").addEventListener("change", async (ev) => { state.data = ev.target.value; await loadTable(state.data); await dataChanged(); });
   $("model-file").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
@@ -569,7 +604,7 @@ function setupStep() {
 
 // ---- the training view ----
 
-const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [] };
+const train = { id: null, epoch: 0, total: 0, timer: null, classes: [], stats: [], fits: [], behind: new Set() };
 
 // A run being set up is kept in `train.opening`: the view's tab starts none while one is on its
 // way, and "One epoch" or "Run" pressed meanwhile wait for it (not for nothing: the id is unset).
@@ -618,21 +653,42 @@ async function setUpRun() {
 }
 
 // The session ends with the page (a reload or a closed tab), so that none is left behind.
+// The page's data changed: a run on the old table is over; the Train view, if shown, sets up one
+// on the new table at once, else when it is shown next.
+function dataChanged() {
+  trainStop();
+  closeSession();
+  return $("view-train").hidden ? Promise.resolve() : trainSetup();
+}
+
 function closeSession() {
   if (!train.id) return;
   fetch(`/api/train/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
   train.id = null;
 }
 
-async function trainShow(epoch) {
+// While a run plays, what is off screen is not asked for (a 4-32-16-3 network's diagram is 250 KB
+// a poll, its unit maps 400 KB): the network and the unit maps are fetched once they scroll into
+// view, and at the run's last epoch.
+const onScreen = new Set();
+const sight = new IntersectionObserver((entries) => {
+  for (const e of entries) (e.isIntersecting ? onScreen.add(e.target.id) : onScreen.delete(e.target.id));
+  const stale = (id) => onScreen.has(id) && train.behind.has(id);
+  if (train.id && !train.timer && (stale("t-net") || stale("fig-units"))) trainShow(train.epoch).catch((err) => ($("train-error").textContent = err.message));
+});
+for (const id of ["t-net", "fig-units"]) sight.observe(document.getElementById(id));
+
+/** Shows epoch `epoch` of the run; `light`: leave out the parts off screen (a playing run). */
+async function trainShow(epoch, light = false) {
   if (!train.id) return;
+  const skip = (id) => light && !onScreen.has(id);
   // Only the epochs not yet here are asked for; going back keeps the ones already here.
   const since = Math.min(train.stats.length, epoch);
   // The rows' points on the map change only with the map's features: asked for once per pair.
   const map = `${$("t-fx").value},${$("t-fy").value}`;
   const points = train.map !== map;
   const id = train.id;
-  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}`, null, "GET");
+  const r = await api(`/api/train/${id}?epoch=${epoch}&since=${since}&fx=${$("t-fx").value}&fy=${$("t-fy").value}${points ? "&points=true" : ""}${skip("t-net") ? "&diagram=false" : ""}`, null, "GET");
   // A run set up meanwhile (or closed) owns the view now: this answer is the old session's.
   if (train.id !== id) return;
   if (r.boundary) {
@@ -676,12 +732,16 @@ async function trainShow(epoch) {
     drawMap(r.boundary);
     drawConfusion(r.confusion, r.evaluated_on);
     const names = [$("t-fx").selectedOptions[0]?.text ?? "x", $("t-fy").selectedOptions[0]?.text ?? "y"];
-    showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
-      .catch((err) => ($("train-error").textContent = err.message));
+    if (skip("fig-units")) train.behind.add("fig-units");
+    else {
+      train.behind.delete("fig-units");
+      showUnits({ id: train.id, epoch: r.epoch, fx: $("t-fx").value, fy: $("t-fy").value, names, classes: train.classes, colours: train.classes.map((_, i) => classColour(train.classes, i)) })
+        .catch((err) => ($("train-error").textContent = err.message));
+    }
   }
-  $("t-net").innerHTML = r.diagram;
-  // The diagram here only shows the network: its units and edges are no tab stops.
-  $("t-net").querySelectorAll("[tabindex]").forEach((el) => el.removeAttribute("tabindex"));
+  // The diagram here only shows the network (no tab stops: the server's SVG has none).
+  if (r.diagram === null) train.behind.add("t-net");
+  else { train.behind.delete("t-net"); $("t-net").innerHTML = r.diagram; }
   remember();
 }
 
@@ -792,7 +852,7 @@ async function trainRun() {
   const tick = async () => {
     if (train.epoch >= train.total) { trainStop(); return; }
     const next = Math.min(train.total, train.epoch + Number($("t-speed").value));
-    try { await trainShow(next); } catch (err) { $("train-error").textContent = err.message; trainStop(); return; }
+    try { await trainShow(next, next < train.total); } catch (err) { $("train-error").textContent = err.message; trainStop(); return; }
     if (train.epoch >= train.total) { trainStop(); return; }
     if (train.timer) train.timer = setTimeout(tick, 120);
   };
@@ -823,7 +883,7 @@ function setupTrain() {
   $("train-form").addEventListener("submit", (ev) => { ev.preventDefault(); trainSetup(); });
   $("t-run").addEventListener("click", trainRun);
   $("t-one").addEventListener("click", async () => { trainStop(); await train.opening; if (train.id && train.epoch < train.total) trainShow(train.epoch + 1).catch((e) => ($("train-error").textContent = e.message)); });
-  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => train.id && trainShow(train.epoch));
+  for (const id of ["t-fx", "t-fy"]) $(id).addEventListener("change", () => { drawData(); if (train.id) trainShow(train.epoch); });
 }
 
 // The Graph view draws the tape of the step the Step view explains (graph.js).
@@ -878,14 +938,14 @@ const pick = setupPicker({
     select.value = t.id;
     state.data = t.id;
     showTable(t);
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
   clear: async () => {
     $("data-select").querySelector("option[data-toy]")?.remove();
     $("data-select").value = "iris";
     state.data = "iris";
     await loadTable("iris");
-    if (!$("view-train").hidden) await trainSetup(); else closeSession();
+    await dataChanged();
   },
 });
 window.addEventListener("pagehide", closeSession);
@@ -900,10 +960,12 @@ setupShare({
   setFeatures: setChosen,
   stage: () => state.stage,
   selected: () => state.selected,
-  // The step to start from: the blog's, with the link's step settings if it has them.
-  start: async (settings) => {
+  retake,
+  step: nextStep,
+  // The step to start from: the blog's, or the one the link's settings (and sample) set up.
+  start: async (link) => {
     await loadTable("iris").catch(() => {});
-    await explain(settings ?? {}, "start");
+    await explain(link ? formBody({}, link.sample) : {}, "start");
   },
   showStage,
   select,

@@ -1,8 +1,9 @@
 // The page's whole setup in the URL's hash, so that a link reproduces it: the data set (the
 // picker's set, points, noise and data seed), the feature inputs, the run's settings (model, activation, optimizer,
 // rates, loss, epochs, batch, seed, test share, the map's features), the epoch shown, the step
-// view's settings (α, L2/L1, loss, log base, frozen biases), its stage and selected weight or
-// unit, and the view. Opening the link sets the forms, generates the same set and trains the same
+// view's settings (α, L2/L1, loss, log base, frozen biases, the optimizer and its settings), its
+// sample and the steps taken from it (when they started from the blog's model on Iris), its stage
+// and selected weight or unit, and the view. Opening the link sets the forms, generates the same set and trains the same
 // run to the same epoch on the server: the same numbers, computed again, not carried in the link.
 
 const $ = (id) => document.getElementById(id);
@@ -10,7 +11,11 @@ const $ = (id) => document.getElementById(id);
 // Link key → form control, per part of the page.
 const PICKER = { set: "toy-set", points: "toy-points", noise: "toy-noise", dseed: "toy-seed" };
 const TRAIN = { hidden: "t-hidden", act: "t-act", opt: "t-opt", lr: "t-lr", l2: "t-l2", l1: "t-l1", loss: "t-lossfn", freeze: "t-freeze", epochs: "t-epochs", batch: "t-batch", seed: "t-seed", test: "t-test", fx: "t-fx", fy: "t-fy" };
-const STEP = { slr: "lr-input", sl2: "l2-input", sl1: "l1-input", sloss: "loss-input", sbase: "base-input", sfreeze: "freeze-input" };
+const STEP = { slr: "lr-input", sl2: "l2-input", sl1: "l1-input", sloss: "loss-input", sbase: "base-input", sfreeze: "freeze-input", sopt: "opt-input" };
+// The step's sample (x and its target, as typed).
+const SAMPLE = { sx: "x-input", starget: "target-input" };
+// The step's optimizer settings, each only with its optimizer.
+const OPTIMIZER = { momentum: { smass: "mass-input" }, adam: { sb1: "b1-input", sb2: "b2-input", seps: "eps-input" } };
 
 let page = null;
 let restoring = false;
@@ -50,6 +55,13 @@ export function remember() {
   const epoch = page.epoch();
   if (epoch !== null) params.set("epoch", epoch);
   read(STEP, params);
+  read(OPTIMIZER[$("opt-input").value] ?? {}, params);
+  // The sample and the steps taken from the start ("Next step"), when the link can retake them.
+  const again = page.retake();
+  if (again) {
+    read(SAMPLE, params);
+    if (again.steps) params.set("steps", again.steps);
+  }
   params.set("stage", page.stage());
   const sel = page.selected();
   if (sel) params.set("sel", JSON.stringify({ kind: sel.kind, layer: sel.layer, row: sel.row, col: sel.col ?? null, input: !!sel.input }));
@@ -72,8 +84,10 @@ function selection(text) {
  * Wires the link. `hooks`: epoch() (shown, or null without a session), run() (its initial
  * α, L2, L1, batch and the changes made since, or null), change() (makes the Train form's
  * α, L2, L1 and batch the run's from the next epoch), features() (the ticked feature inputs, or
- * undefined) and setFeatures(list), stage(), selected(),
- * and to restore: start(stepSettings) explains the step, showStage(i), select(sel),
+ * undefined) and setFeatures(list), stage(), selected(), retake() (whether the link can retake the
+ * step's sample and how many steps were taken since it: { steps }, or null),
+ * and to restore: start({ sample }) explains the step the form sets up (with its sample, or
+ * the blog's), step() takes the next, showStage(i), select(sel),
  * pick() generates the picker's set, showTab(name) (its promise settles once a run is set up)
  * and trainTo(epoch). Returns a promise that settles once the link's setup is shown (or at
  * once without a link).
@@ -88,12 +102,11 @@ export async function setupShare(hooks) {
     write(TRAIN, params);
     write(STEP, params);
     $("toy-noise-out").textContent = $("toy-noise").value;
-    const rate = (key) => { const v = Number(params.get(key)); return params.has(key) && v !== 0 ? v : undefined; };
-    await hooks.start({
-      lr: Number(params.get("slr")) || undefined, l2: rate("sl2"), l1: rate("sl1"),
-      loss: params.get("sloss") || undefined, log_base: params.get("sloss") === "quadratic" ? undefined : params.get("sbase") || undefined,
-      freeze_bias: params.get("sfreeze") === "1",
-    });
+    write({ ...OPTIMIZER.momentum, ...OPTIMIZER.adam, ...SAMPLE }, params);
+    // The step as the form now has it (the link's sample, if it has one), then the steps taken.
+    await hooks.start({ sample: params.has("sx") });
+    const steps = Number(params.get("steps"));
+    for (let i = 0; Number.isInteger(steps) && i < Math.min(steps, 100); i++) await hooks.step();
     await hooks.showStage(Number(params.get("stage")) || 0);
     const sel = params.has("sel") ? selection(params.get("sel")) : null;
     if (sel) await hooks.select(sel);

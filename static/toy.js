@@ -39,6 +39,7 @@ export function setupPicker({ api, use, clear }) {
     $("toy-error").textContent = "";
     // Points, noise and seed size a generated set: with the table chosen they change nothing.
     if (!s.set && ev?.target?.id !== "toy-set") return;
+    // The table of Model and data: drawn by drawTable once it is loaded again.
     if (!s.set) { $("toy-scatter").innerHTML = ""; $("toy-caption").textContent = "The data is the table chosen in “Model and data”."; await clear(); return; }
     try {
       const t = await api("/api/toy", s);
@@ -53,21 +54,50 @@ export function setupPicker({ api, use, clear }) {
 
 /** The generated rows: a scatter of x₁, x₂ coloured by class, or the curve's y over x. */
 export function drawScatter(t) {
-  const W = 240, H = 240, pad = 12;
   const curve = t.kind === "values";
-  const xs = t.points.map((p) => p[0]), ys = t.points.map((p) => p[1]);
+  plot(t.points, t.classes, curve, curve ? ["x", "y"] : ["x₁", "x₂"]);
+  $("toy-caption").textContent = curve
+    ? `${t.set}: ${t.rows} points, y over x (${t.targets.join(", ")} to learn).`
+    : `${t.set}: ${t.rows} points over x₁ (→) and x₂ (↑), classes ${t.classes.join(" and ")}.`;
+}
+
+/**
+ * The table chosen in “Model and data” (the picker's set ""): its rows (those the server's
+ * summary `t` sends) over features `fx` and `fy` (the map's), coloured by class. A table of
+ * values, or of one feature, has no such picture: the box folds away, the caption stays.
+ */
+export function drawTable(t, fx, fy) {
+  if ($("toy-set").value) return;
+  const none = t.kind === "values" || t.features.length < 2;
+  // (An SVG element has no `hidden` property: the attribute, which app.css's [hidden] hides.)
+  $("toy-scatter").toggleAttribute("hidden", none);
+  if (none) {
+    $("toy-scatter").innerHTML = "";
+    $("toy-caption").textContent = `The data is the table chosen in “Model and data”: ${t.rows} rows${t.kind === "values" ? `, target values ${t.targets.join(", ")}` : ""}.`;
+    return;
+  }
+  const names = [t.features[fx], t.features[fy]];
+  plot(t.preview.map((r) => [r.values[fx], r.values[fy], r.class]), t.classes, false, names);
+  const shown = t.preview.length < t.rows ? `the first ${t.preview.length} of ${t.rows} rows` : `${t.rows} rows`;
+  $("toy-caption").textContent = `The table chosen in “Model and data”: ${shown} over ${names[0]} (→) and ${names[1]} (↑) (the map's features, set below), classes ${t.classes.join(", ")}.`;
+}
+
+/** Points [x, y, class] in the scatter's box, coloured by class (one colour for a curve). */
+function plot(points, classes, curve, names) {
+  const W = 240, H = 240, pad = 12;
+  $("toy-scatter").removeAttribute("hidden");
+  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
   const range = (v) => { const lo = Math.min(...v), hi = Math.max(...v), m = (hi - lo) * 0.05 || 1; return [lo - m, hi + m]; };
   const [x0, x1] = range(xs), [y0, y1] = range(ys);
   const x = (v) => pad + ((W - 2 * pad) * (v - x0)) / (x1 - x0);
   const y = (v) => H - pad - ((H - 2 * pad) * (v - y0)) / (y1 - y0);
   let out = `<rect x="${pad}" y="${pad}" width="${W - 2 * pad}" height="${H - 2 * pad}" fill="none" stroke="#e4e4e4"/>`;
-  for (const p of t.points) {
-    const fill = curve ? "#0072B2" : classColour(t.classes, p[2]);
-    out += `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="2.6" fill="${fill}" stroke="#000" stroke-width=".4"><title>${curve ? `x ${p[0]}, y ${p[1]}` : `x₁ ${p[0]}, x₂ ${p[1]}: ${t.classes[p[2]]}`}</title></circle>`;
+  for (const p of points) {
+    const fill = curve ? "#0072B2" : classColour(classes, p[2]);
+    out += `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="2.6" fill="${fill}" stroke="#000" stroke-width=".4"><title>${escape(`${names[0]} ${p[0]}, ${names[1]} ${p[1]}${curve ? "" : ": " + classes[p[2]]}`)}</title></circle>`;
   }
   $("toy-scatter").innerHTML = out;
-  $("toy-scatter").dataset.points = String(t.points.length);
-  $("toy-caption").textContent = curve
-    ? `${t.set}: ${t.rows} points, y over x (${t.targets.join(", ")} to learn).`
-    : `${t.set}: ${t.rows} points over x₁ (→) and x₂ (↑), classes ${t.classes.join(" and ")}.`;
+  $("toy-scatter").dataset.points = String(points.length);
 }
+
+function escape(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }

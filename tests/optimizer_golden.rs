@@ -10,7 +10,8 @@
 //! - `explain --model` of a file whose `training.state` holds JAX's state after step 1: the
 //!   file's next step is JAX's step 2;
 //! - `train --optimizer … --epochs 3 --save` (full batch, rows in order): the saved weights and
-//!   `training.state` are JAX's after step 3;
+//!   `training.state` are JAX's after step 3, and so are those of `--epochs 1` followed by
+//!   `train --model` of its file for 2 more epochs (the optimizer and its state resumed);
 //! - `POST /api/walkthrough` with `new_model` posted back, as the page's "Next step" does.
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -172,7 +173,8 @@ fn a_saved_state_is_read_back_and_the_next_step_is_jax_s() {
 }
 
 /// `train --save` keeps the optimizer's state: three full-batch epochs on the case's rows (in
-/// order, unscaled) are JAX's three steps, and the file holds JAX's weights and state after them.
+/// order, unscaled) are JAX's three steps, and the file holds JAX's weights and state after them;
+/// one epoch saved, then two more by `train --model` from that file, are JAX's three steps too.
 #[test]
 fn train_saves_the_state_jax_reaches() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,35 +195,46 @@ fn train_saves_the_state_jax_reaches() {
         }
         std::fs::write(dir.path().join("rows.csv"), csv).unwrap();
         std::fs::write(dir.path().join("start.json"), case["model"].to_string()).unwrap();
-        let mut args: Vec<String> = [
-            "train",
-            "--data",
-            "rows.csv",
-            "--model",
-            "start.json",
-            "--epochs",
-            "3",
-            "--no-shuffle",
-            "--scale",
-            "none",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(["--test-fraction", "0", "--save", "saved.json"].map(String::from));
-        args.extend(optimizer_args(&case["optimizer"]));
-        gradlens(&args, dir.path());
-        let saved: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("saved.json")).unwrap()).unwrap();
+        let train = |model: &str, epochs: &str, save: &str, optimizer: bool| {
+            let mut args: Vec<String> = [
+                "train",
+                "--data",
+                "rows.csv",
+                "--model",
+                model,
+                "--epochs",
+                epochs,
+                "--no-shuffle",
+                "--scale",
+                "none",
+            ]
+            .map(String::from)
+            .to_vec();
+            args.extend(["--test-fraction", "0", "--save", save].map(String::from));
+            if optimizer {
+                args.extend(optimizer_args(&case["optimizer"]));
+            }
+            gradlens(&args, dir.path());
+        };
+        // Three epochs in one run; and one epoch, then two more from its file, the optimizer, its
+        // settings and its state carried on by the file (no optimizer option given).
+        train("start.json", "3", "saved.json", true);
+        train("start.json", "1", "one.json", true);
+        train("one.json", "2", "resumed.json", false);
         let last = &case["steps"][2];
-        let dense: Vec<&Value> = saved["layers"].as_array().unwrap().iter().filter(|l| l["type"] == "dense").collect();
-        for (l, layer) in dense.iter().enumerate() {
-            close_all(&layer["weights"], &last["new_params"][l]["weights"], &format!("{name} saved weights {l}"));
-            close_all(&layer["bias"], &last["new_params"][l]["bias"], &format!("{name} saved bias {l}"));
-        }
-        let state = &saved["training"]["state"];
-        assert_eq!(state["t"], last["t"], "{name}: saved t");
-        for (jax, _) in moments(kind) {
-            close_all(&state[*jax], &last[*jax], &format!("{name} saved {jax}"));
+        for file in ["saved.json", "resumed.json"] {
+            let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+            let dense: Vec<&Value> =
+                saved["layers"].as_array().unwrap().iter().filter(|l| l["type"] == "dense").collect();
+            for (l, layer) in dense.iter().enumerate() {
+                close_all(&layer["weights"], &last["new_params"][l]["weights"], &format!("{name} {file} weights {l}"));
+                close_all(&layer["bias"], &last["new_params"][l]["bias"], &format!("{name} {file} bias {l}"));
+            }
+            let state = &saved["training"]["state"];
+            assert_eq!(state["t"], last["t"], "{name}: {file} t");
+            for (jax, _) in moments(kind) {
+                close_all(&state[*jax], &last[*jax], &format!("{name} {file} {jax}"));
+            }
         }
     }
 }

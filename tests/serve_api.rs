@@ -4,6 +4,8 @@
 //! training session's report is `gradlens train --format json`'s, and bad input of every kind
 //! gets a 4xx with `{"error": …}`.
 
+mod common;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode};
@@ -277,12 +279,7 @@ async fn a_training_session_is_the_clis_run() {
         send(Method::GET, format!("/api/train/{id}?epoch=40&fx=2&fy=3&report=true&points=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     // A session trains live on the tape (its loop takes changes between epochs).
-    let cli_report: Value = serde_json::from_slice(&cli(&[
-        "train",
-        "--engine",
-        "tape",
-        "--format",
-        "json",
+    let cli_report: Value = common::tape_report(&[
         "--hidden",
         "5",
         "--activation",
@@ -297,8 +294,7 @@ async fn a_training_session_is_the_clis_run() {
         "16",
         "--seed",
         "7",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(last["report"], cli_report);
     // The confusion matrix shown is the final test evaluation's; the curves are the report's.
     assert_eq!(last["confusion"], cli_report["final"]["test"]["confusion"]);
@@ -755,20 +751,14 @@ async fn regression_uploads_models_and_sessions() {
     let sid = started["id"].as_str().unwrap();
     let (status, last) = send(Method::GET, format!("/api/train/{sid}?epoch=20&report=true"), String::new()).await;
     assert_eq!(status, StatusCode::OK, "{last}");
-    let cli_report: Value = serde_json::from_slice(&cli(&[
-        "train",
-        "--engine",
-        "tape",
-        "--format",
-        "json",
+    let cli_report: Value = common::tape_report(&[
         "--data",
         "examples/iris_measurements.csv",
         "--label",
         "petal_length,petal_width",
         "--epochs",
         "20",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(last["stats"], cli_report["epochs"]);
     let fits = last["fits"].as_array().unwrap();
     assert_eq!(fits.len(), 20);
@@ -802,4 +792,19 @@ async fn a_new_model_is_trains_first_model_with_its_scaler() {
     let std = saved["scaler"]["divisor"][0].as_f64().unwrap();
     let scaled = step["explanation"]["inputs"][0][0].as_f64().unwrap();
     assert!((scaled - (5.1 - mean) / std).abs() < 1e-12, "{scaled} vs (5.1 − {mean})/{std}");
+}
+
+/// The page's menus read the names from `GET /api/choices`: exactly the library's lists.
+#[tokio::test]
+async fn the_choices_are_the_library_s_names() {
+    use gradlens::{activation::Activation, data::ScaleKind, layers::Init};
+    let (status, c) = call_json(gradlens::serve::app(), Method::GET, "/api/choices".into(), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["losses"], json!(gradlens::loss::LOSS_NAMES));
+    assert_eq!(c["optimizers"], json!(gradlens::update::OPTIMIZER_NAMES));
+    assert_eq!(c["activations"], json!(Activation::ALL.map(Activation::name)));
+    assert_eq!(c["inits"], json!(Init::NAMES));
+    assert_eq!(c["scales"], json!(ScaleKind::NAMES));
+    assert_eq!(c["toys"], json!(gradlens::data::TOY_NAMES));
+    assert_eq!(c["optimizers"], json!(["sgd", "momentum", "adam"]), "and the ones the README describes");
 }

@@ -1,7 +1,8 @@
 //! The page's playground through the router (no socket): the data-set picker's tables are the
 //! library's (`train --data SET` trains on the same rows), and training runs on them.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+mod common;
+
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
@@ -21,12 +22,6 @@ async fn send(app: &axum::Router, method: Method, uri: &str, body: Value) -> (St
     let status = response.status();
     let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("a body");
     (status, serde_json::from_slice(&bytes).expect("a JSON body"))
-}
-
-fn cli_json(args: &[&str]) -> Value {
-    let out = cargo_bin_cmd!("gradlens").args(args).output().expect("gradlens runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 #[tokio::test]
@@ -62,9 +57,9 @@ async fn a_picked_set_is_the_librarys_and_trains_as_the_cli() {
     let id = started["id"].as_str().unwrap();
     let (status, last) = send(&app, Method::GET, &format!("/api/train/{id}?epoch=15&report=true"), Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{last}");
-    let cli = cli_json(&[
-        "train", "--engine", "tape", "--format", "json", "--data", "spiral", "--points", "60", "--noise", "0.1",
-        "--seed", "3", "--hidden", "6", "--epochs", "15", "--lr", "0.3",
+    let cli = common::tape_report(&[
+        "--data", "spiral", "--points", "60", "--noise", "0.1", "--seed", "3", "--hidden", "6", "--epochs", "15",
+        "--lr", "0.3",
     ]);
     assert_eq!(last["stats"], cli["epochs"]);
     assert_eq!(last["report"]["data"], cli["data"], "the report names the set as the CLI does");
@@ -98,12 +93,7 @@ async fn a_live_run_is_the_clis_until_its_settings_change() {
         send(&app, Method::POST, "/api/toy", json!({"set": "xor", "points": 80, "noise": 0.1, "seed": 5})).await;
     let settings = json!({"data": t["id"], "hidden": [5], "optimizer": "momentum", "lr": 0.2, "epochs": 20,
                           "batch_size": 16, "seed": 5});
-    let cli = cli_json(&[
-        "train",
-        "--engine",
-        "tape",
-        "--format",
-        "json",
+    let cli = common::tape_report(&[
         "--data",
         "xor",
         "--points",

@@ -47,7 +47,7 @@ pub struct Args {
     /// base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
-    /// The step's optimizer, as jax.example_libraries.optimizers: sgd, momentum or adam
+    /// The step's optimizer, as jax.example_libraries.optimizers
     /// [default: the optimizer a saved model was trained with (its state too: the step shown is
     /// the run's next one), else sgd]
     #[arg(long, value_parser = gradlens::update::OPTIMIZER_NAMES)]
@@ -74,8 +74,8 @@ pub struct Args {
     /// array of steps). The same samples and targets every step.
     #[arg(long, value_name = "N", default_value = "1")]
     steps: usize,
-    /// text, markdown, json, html, or dot: the step's tape as a Graphviz graph, every op with its
-    /// value and gradient (`| dot -Tsvg > tape.svg`).
+    /// One of the explanation's formats (text, markdown, …), or dot: the step's tape as a
+    /// Graphviz graph, every op with its value and gradient (`| dot -Tsvg > tape.svg`).
     #[arg(long, default_value = "text")]
     format: OutputFormat,
     /// Write to this file instead of stdout ('-': stdout). A symlink is written through, a device
@@ -99,7 +99,7 @@ impl std::str::FromStr for OutputFormat {
             other => other
                 .parse()
                 .map(OutputFormat::Explanation)
-                .map_err(|_| format!("'{other}' is not text, markdown, json, html or dot")),
+                .map_err(|_| format!("'{other}' is not one of {}, dot", Format::NAMES.join(", "))),
         }
     }
 }

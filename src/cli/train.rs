@@ -97,12 +97,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
-    /// As jax.example_libraries.optimizers: momentum with --momentum, adam with b1 0.9, b2 0.999, eps 1e-8.
-    #[arg(long, value_parser = OPTIMIZER_NAMES, default_value = defaults::OPTIMIZER)]
-    optimizer: String,
-    /// Step size.
-    #[arg(long, value_name = "ALPHA", default_value_t = defaults::LEARNING_RATE, allow_hyphen_values = true)]
-    lr: f64,
+    /// As jax.example_libraries.optimizers: momentum with --momentum, adam with b1 0.9, b2 0.999, eps 1e-8
+    /// [default: the optimizer a --model file was trained with, its settings and its state too
+    /// (the run goes on from it), else sgd]
+    #[arg(long, value_parser = OPTIMIZER_NAMES)]
+    optimizer: Option<String>,
+    /// Step size [default: a --model file's run's, else 0.5]
+    #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
+    lr: Option<f64>,
     #[command(flatten)]
     tuning: super::options::TuningArgs,
     /// Passes over the training rows.
@@ -204,6 +206,7 @@ pub fn run(args: Args) -> Result<()> {
     let data_options = data_options(&args);
     let settings = settings(&args)?;
     let config = settings.config(start.as_ref().map(|s| &s.file), data_options.kind()?)?;
+    args.tuning.warn_unread(config.optimizer.name());
     let engine = args.engine.engine()?;
     let source = data_options.source()?;
     for setting in data_options.unread() {
@@ -218,7 +221,8 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let data = load_data(&args, source, engine.for_run(&config, args.trace.is_some()).hold())?;
+    let tape_only = args.trace.is_some() || start.as_ref().is_some_and(|s| s.resumes(&config.optimizer));
+    let data = load_data(&args, source, engine.for_run(&config, tape_only).hold())?;
     let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
     let run = job.prepare()?;
 
@@ -283,7 +287,6 @@ pub fn run(args: Args) -> Result<()> {
 /// The options as the library's settings; what this face alone has (warnings about options
 /// the chosen mode does not read, `--every`, `--trace-every`) is checked here.
 fn settings(args: &Args) -> Result<TrainSettings> {
-    args.tuning.warn_unread(&args.optimizer);
     if args.activation.is_some() && args.hidden.as_deref().is_none_or(|h| h.trim().is_empty()) {
         super::warn("--activation is ignored: the model has no hidden layers (give --hidden)");
     }
@@ -303,8 +306,8 @@ fn settings(args: &Args) -> Result<TrainSettings> {
         output_layer: args.output_layer.clone(),
         bias: Some(!args.no_bias),
         init: Some(args.init.clone()),
-        optimizer: Some(args.optimizer.clone()),
-        lr: Some(args.lr),
+        optimizer: args.optimizer.clone(),
+        lr: args.lr,
         momentum: args.tuning.momentum,
         b1: args.tuning.b1,
         b2: args.tuning.b2,

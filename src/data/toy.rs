@@ -207,27 +207,29 @@ mod tests {
         // Without noise: circle's blue within radius 0.5 and orange in [0.7, 1]; xor's class is
         // the sign of x₁·x₂ and no point is within 0.06 of an axis; spiral's points are at
         // radius i/n; the curve's y is sin(πx) exactly.
-        let radius = |d: &Dataset, i: usize| d.features.f64()[[i, 0]].hypot(d.features.f64()[[i, 1]]);
+        let radius = |x: &Array2<f64>, i: usize| x[[i, 0]].hypot(x[[i, 1]]);
         let c = make(Toy::Circle, 200, 0.0, 1);
-        let labels = c.labels().unwrap();
+        let (cx, labels) = (c.features.f64(), c.labels().unwrap());
         for (i, &label) in labels.iter().enumerate() {
-            let r = radius(&c, i);
+            let r = radius(&cx, i);
             assert!(if label == 0 { r <= 0.5 } else { (0.7..=1.0).contains(&r) }, "row {i}: r = {r}");
         }
         assert_eq!(labels.iter().filter(|&&l| l == 0).count(), 100);
         let x = make(Toy::Xor, 200, 0.0, 1);
+        let xx = x.features.f64();
         for (i, &label) in x.labels().unwrap().iter().enumerate() {
-            let (a, b) = (x.features.f64()[[i, 0]], x.features.f64()[[i, 1]]);
+            let (a, b) = (xx[[i, 0]], xx[[i, 1]]);
             assert!(a.abs() >= 0.06 && b.abs() >= 0.06);
             assert_eq!(label, usize::from(a * b < 0.0));
         }
         let s = make(Toy::Spiral, 10, 0.0, 1);
         // Row 7 is orange's 4th point (i = 3 of n = 5): radius 3/5.
-        assert!((radius(&s, 7) - 0.6).abs() < 1e-15);
+        assert!((radius(&s.features.f64(), 7) - 0.6).abs() < 1e-15);
         let curve = make(Toy::Curve, 30, 0.0, 1);
         let Targets::Values { values, .. } = &curve.target else { panic!("values") };
+        let cx = curve.features.f64();
         for i in 0..30 {
-            assert!((values[[i, 0]] - (PI * curve.features.f64()[[i, 0]]).sin()).abs() < 1e-15);
+            assert!((values[[i, 0]] - (PI * cx[[i, 0]]).sin()).abs() < 1e-15);
         }
     }
 

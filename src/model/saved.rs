@@ -150,6 +150,25 @@ pub struct TrainingRecord {
     pub state: Option<StateFile>,
 }
 
+impl TrainingRecord {
+    /// The state a run of `optimizer` on `model` goes on from: the saved run's
+    /// (`training.state`, checked) when it is the same optimizer and the file keeps one, else
+    /// `None` (a fresh state). A fault is (its path in the file, why).
+    pub fn resumed(
+        &self,
+        optimizer: &Optimizer,
+        model: &Model,
+    ) -> std::result::Result<Option<OptimizerState>, (String, String)> {
+        match &self.state {
+            Some(state) if self.optimizer.name() == optimizer.name() => state
+                .memory(&self.optimizer, model)
+                .map(Some)
+                .map_err(|(at, why)| (format!("training.state.{at}"), why)),
+            _ => Ok(None),
+        }
+    }
+}
+
 /// An optimizer's state as the file keeps it (`training.state`): t, and each kept moment shaped
 /// like the parameters, one entry per dense layer (weights rows = output units, then the bias),
 /// so that a reader sees which weight each number belongs to.
@@ -202,12 +221,11 @@ impl Field {
 }
 
 /// The fields of [`StateFile`] an optimizer fills: (first moment's, second moment's).
+/// The fields of the state `optimizer` keeps ([`Optimizer::state_names`]).
 fn state_fields(optimizer: &Optimizer) -> (Option<Field>, Option<Field>) {
-    match optimizer {
-        Optimizer::Sgd { .. } => (None, None),
-        Optimizer::Momentum { .. } => (Some(Field::Velocity), None),
-        Optimizer::Adam { .. } => (Some(Field::M), Some(Field::V)),
-    }
+    let field = |name: &str| Field::ALL.into_iter().find(|f| f.name() == name);
+    let (first, second) = optimizer.state_names();
+    (first.and_then(field), second.and_then(field))
 }
 
 impl StateFile {

@@ -339,7 +339,7 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
                 let title = group.titles.get(r).and_then(|t| t.get(c)).map(String::as_str).unwrap_or("");
                 let _ = write!(
                     s,
-                    r#"<line class="edge {sign} st-forward st-backward st-update" data-layer="{}" data-row="{r}" data-col="{c}" x1="{x1}" y1="{y1:.1}" x2="{x2}" y2="{y2:.1}" stroke="{colour}" stroke-width="{stroke:.2}" tabindex="0"><title>{}</title></line>"#,
+                    r#"<line class="edge {sign} st-forward st-backward st-update" data-layer="{}" data-row="{r}" data-col="{c}" x1="{x1}" y1="{y1:.1}" x2="{x2}" y2="{y2:.1}" stroke="{colour}" stroke-width="{stroke:.2}"><title>{}</title></line>"#,
                     group.layer,
                     escape(title)
                 );
@@ -384,7 +384,7 @@ fn draw(columns: &[Column], edges: &[Edges], e: &Explanation, shows: Shows) -> S
             };
             let _ = write!(
                 s,
-                r#"<g class="unit {stages} {marks}"{layer} data-unit="{u}" tabindex="0"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle"{fit}>{}</text></g>"#,
+                r#"<g class="unit {stages} {marks}"{layer} data-unit="{u}"><title>{}</title><rect x="{x}" y="{y:.1}" width="{UNIT_W}" height="{UNIT_H}" rx="6"/><text x="{:.1}" y="{:.1}" text-anchor="middle"{fit}>{}</text></g>"#,
                 escape(&unit.title),
                 x + UNIT_W / 2.0,
                 y + UNIT_H / 2.0 + 4.5,

@@ -35,6 +35,22 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// Every format's name, as `--format` and the API's `format` take it (`md` is Markdown's
+    /// short name too).
+    pub const NAMES: [&str; 4] = ["text", "markdown", "json", "html"];
+
+    /// Its name in [`Format::NAMES`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => Format::NAMES[0],
+            Format::Markdown => Format::NAMES[1],
+            Format::Json => Format::NAMES[2],
+            Format::Html => Format::NAMES[3],
+        }
+    }
+}
+
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -43,7 +59,7 @@ impl FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
             "html" => Ok(Format::Html),
-            _ => Err(format!("'{s}' is not text, markdown, json or html")),
+            _ => Err(format!("'{s}' is not one of {}", Format::NAMES.join(", "))),
         }
     }
 }
@@ -119,4 +135,18 @@ pub fn json(explanation: &Explanation) -> String {
     let mut s = serde_json::to_string_pretty(&versioned).expect("an explanation serialises");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn every_format_name_reads_back_as_its_format() {
+        for name in Format::NAMES {
+            let format: Format = name.parse().unwrap();
+            assert_eq!(format.name(), name);
+        }
+        assert!("dot".parse::<Format>().unwrap_err().contains("text, markdown, json, html"));
+    }
 }

@@ -6,7 +6,7 @@
 //!
 //! The rules themselves live where the things they are about live (the step size in the
 //! optimizer, the loss and its output layer in [`Loss`], a model's shapes in [`Model`], the
-//! samples and targets in [`explain`](crate::trace::explain)); this module only reads the options
+//! samples and targets in [`explain`]); this module only reads the options
 //! and says which [`Setting`] a problem is about, so the CLI can name its option (`--sample 200:
 //! Iris has rows 0 to 149`) and the API its field (`sample 200: …`). [`steps`] takes N updates
 //! in a row (`explain --steps N`).
@@ -151,8 +151,7 @@ impl ExplainOptions {
         let scaler = file.and_then(|f| f.scaler.clone());
         // A saved model's own run sets the step size and the loss unless the options say otherwise.
         let trained = file.and_then(|f| f.training.as_ref());
-        let learning_rate = self.lr.or(trained.map(|t| t.optimizer.step_size())).unwrap_or(blog_step(&blog));
-        let update = self.update(learning_rate, trained, &model, &model_path)?;
+        let update = self.update(blog_step(&blog), trained, &model, &model_path)?;
         // A model file naming value targets predicts numbers, and so does one that names no classes
         // and ends in no softmax (a plain regression net: cross-entropy could not read it): without
         // a saved run its loss is the quadratic one, as `train` chooses for values.
@@ -326,42 +325,37 @@ impl ExplainOptions {
         Tuning { mass: self.momentum, b1: self.b1, b2: self.b2, eps: self.eps }
     }
 
-    /// The step to take: the optimizer asked for, else the saved run's, else sgd. A setting not
-    /// given is the saved run's when it is the same optimizer, else the default; the saved
-    /// state (momentum's velocity, adam's m, v, t) is taken when the optimizer is the run's, so
-    /// the step shown is the run's next one; another optimizer starts from 0.
+    /// The step to take: the optimizer asked for, else the saved run's, else sgd, its settings
+    /// as [`Optimizer::continuing`] chooses them; the saved state (momentum's velocity, adam's
+    /// m, v, t) is taken when the optimizer is the run's, so the step shown is the run's next
+    /// one; another optimizer starts from 0. Frozen biases keep a zero state.
     fn update(
         &self,
-        learning_rate: f64,
+        default_step: f64,
         trained: Option<&TrainingRecord>,
         model: &Model,
         path: &std::path::Path,
     ) -> Result<Update> {
         let saved = trained.map(|t| t.optimizer);
-        let name = self.optimizer.as_deref().or(saved.map(|o| o.name())).unwrap_or("sgd");
-        let same = saved.filter(|o| o.name() == name);
-        let given = self.tuning();
-        let from_saved = same.map(|o| o.tuning()).unwrap_or_default();
-        let tuning = Tuning {
-            mass: given.mass.or(from_saved.mass),
-            b1: given.b1.or(from_saved.b1),
-            b2: given.b2.or(from_saved.b2),
-            eps: given.eps.or(from_saved.eps),
-        };
-        given.check()?;
-        let optimizer = Optimizer::tuned(name, learning_rate, tuning)?;
-        let memory = match (same, trained.and_then(|t| t.state.as_ref())) {
-            (Some(o), Some(state)) => state.memory(&o, model).map_err(|(at, why)| Error::ModelFile {
-                path: path.into(),
-                at: format!("training.state.{at}"),
-                why,
-            })?,
-            _ => optimizer.init(&model.params()).memory().clone(),
-        };
-        Ok(match optimizer {
-            Optimizer::Sgd { step_size } => Update::Sgd { learning_rate: step_size },
-            Optimizer::Momentum { .. } | Optimizer::Adam { .. } => Update::Run { optimizer, memory },
-        })
+        let optimizer = Optimizer::continuing(
+            saved.as_ref(),
+            self.optimizer.as_deref(),
+            self.lr,
+            self.tuning(),
+            ("sgd", default_step),
+        )?;
+        // Plain gradient descent is the blog's step; any other optimizer steps from its state.
+        if let Optimizer::Sgd { step_size } = optimizer {
+            return Ok(Update::Sgd { learning_rate: step_size });
+        }
+        let resumed = trained
+            .map(|t| t.resumed(&optimizer, model))
+            .transpose()
+            .map_err(|(at, why)| Error::ModelFile { path: path.into(), at, why })?;
+        let params = model.params();
+        let memory = resumed.flatten().unwrap_or_else(|| optimizer.init(&params).memory().clone());
+        let memory = if self.freeze_bias { memory.without_biases(&params) } else { memory };
+        Ok(Update::Run { optimizer, memory })
     }
 }
 

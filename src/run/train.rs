@@ -27,8 +27,8 @@ use crate::layers::Init;
 use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, TrainConfig, train_on};
-use crate::update::{Optimizer, Tuning};
+use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, Start, TrainConfig, train_on};
+use crate::update::{Optimizer, OptimizerState, Tuning};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
@@ -103,10 +103,13 @@ impl TrainSettings {
     /// bad option costs nothing.
     pub fn config(&self, saved: Option<&ModelFile>, kind: TargetKind) -> Result<TrainConfig> {
         let tuning = Tuning { mass: self.momentum, b1: self.b1, b2: self.b2, eps: self.eps };
-        let optimizer = Optimizer::tuned(
-            self.optimizer.as_deref().unwrap_or(defaults::OPTIMIZER),
-            self.lr.unwrap_or(defaults::LEARNING_RATE),
+        // A saved run's optimizer and settings carry on (its state too: `TrainJob::prepare`).
+        let optimizer = Optimizer::continuing(
+            saved.and_then(|f| f.training.as_ref()).map(|t| &t.optimizer),
+            self.optimizer.as_deref(),
+            self.lr,
             tuning,
+            (defaults::OPTIMIZER, defaults::LEARNING_RATE),
         )?;
         let saved_loss = saved.and_then(|f| f.training.as_ref()).map(|t| t.loss);
         let loss = Loss::chosen(self.loss.as_deref(), self.log_base, saved_loss.or(Some(Loss::default_for(kind))))?;
@@ -180,6 +183,25 @@ pub struct SavedModel {
     pub file: ModelFile,
 }
 
+impl SavedModel {
+    /// The optimizer state a run of `optimizer` from this model goes on from, checked against
+    /// the model: the saved run's when it is the same optimizer and the file keeps one.
+    pub fn resumed(&self, optimizer: &Optimizer) -> Result<Option<OptimizerState>> {
+        let Some(record) = &self.file.training else { return Ok(None) };
+        record.resumed(optimizer, &self.model).map_err(|(at, why)| Error::ModelFile {
+            path: self.path.clone(),
+            at,
+            why,
+        })
+    }
+
+    /// Whether a run of `optimizer` from this model goes on from a saved state, and so takes
+    /// the tape ([`Engine::for_run`]): a face holds the data as that engine reads it.
+    pub fn resumes(&self, optimizer: &Optimizer) -> bool {
+        self.resumed(optimizer).is_ok_and(|m| m.is_some())
+    }
+}
+
 /// A run to make: the settings, the data (read, not yet split or scaled), the model file to
 /// start from if any, and the engine.
 #[derive(Debug, Clone)]
@@ -211,6 +233,8 @@ pub struct TrainRun {
     pub data: DataReport,
     /// The settings' part of the report.
     pub config: ConfigReport,
+    /// The optimizer's state the run goes on from (a saved model's), or `None` for a fresh one.
+    pub memory: Option<OptimizerState>,
     rng: ChaCha8Rng,
 }
 
@@ -279,13 +303,21 @@ impl TrainJob {
             }
             None => scaler,
         };
+        let memory = start.as_ref().map(|s| s.resumed(&config.optimizer)).transpose()?.flatten();
+        if memory.is_some() && engine.dtype() == Dtype::F32 {
+            let why = format!(
+                "the run goes on from the model file's {} state, on the tape, which computes in f64 only",
+                config.optimizer.name()
+            );
+            return Err(Error::invalid_value(Setting::Dtype, "f32", why));
+        }
         let model = match start {
             Some(s) => s.model,
             None => fresh_model(&settings, &train, &config, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
         let data_report = DataReport { rows, columns, ..DataReport::new(&source, &train, &train, test.as_ref()) };
-        let ran_on = engine.for_run(&config, traced);
+        let ran_on = engine.for_run(&config, traced || memory.is_some());
         let config_report = ConfigReport::new(
             &config,
             scaler.as_ref().map(|s| s.kind),
@@ -293,7 +325,7 @@ impl TrainJob {
             settings.seed(),
             ran_on,
         );
-        Ok(TrainRun { model, train, test, scaler, data: data_report, config: config_report, rng })
+        Ok(TrainRun { model, train, test, scaler, data: data_report, config: config_report, memory, rng })
     }
 }
 
@@ -322,10 +354,12 @@ impl TrainRun {
     /// Trains, `observer` watching, and makes the report. The report names the engine that
     /// actually ran (the tape, when the observer watches every step).
     pub fn train(self, observer: &mut dyn Observer) -> Result<Trained> {
-        let TrainRun { model, train, test, scaler, data, mut config, mut rng } = self;
+        let TrainRun { model, train, test, scaler, data, mut config, memory, mut rng } = self;
         let initial = model.clone();
-        config.engine = config.engine.for_run(&config.train, observer.wants_steps() || observer.is_live());
-        let result = train_on(config.engine, &config.train, model, &train, test.as_ref(), &mut rng, observer)?;
+        let tape_only = observer.wants_steps() || observer.is_live() || memory.is_some();
+        config.engine = config.engine.for_run(&config.train, tape_only);
+        let start = Start { model, memory };
+        let result = train_on(config.engine, &config.train, start, &train, test.as_ref(), &mut rng, observer)?;
         let report = TrainReport::new(data, config, &result, &train, test.as_ref(), scaler)?;
         Ok(Trained { report, initial, model: result.model, train, test })
     }

@@ -1,7 +1,8 @@
-//! Every unit's output over a plane of two features, TensorFlow Playground's picture: each
-//! hidden unit's output, and each output's, on a grid of points given in the data's own units.
-//! The model sees the points as it saw its training rows, through its scaler; the other features
-//! are held at one value each (the page holds them at the training rows' mean).
+//! Pictures of a model over a plane of two features, on a grid of points given in the data's own
+//! units: every unit's output (TensorFlow Playground's picture: each hidden unit's output, and
+//! each output's) and a classifier's decision map (its class and how sure it is). The model sees
+//! the points as it saw its training rows, through its scaler; the other features are held at
+//! one value each (the page holds them at the training rows' mean).
 //!
 //! # Shapes
 //! A map is `cells`×`cells`, row j from the bottom (y increasing), column i from the left.
@@ -10,6 +11,7 @@ use crate::data::Scaler;
 use crate::engine::hand::{forward, output_of};
 use crate::error::{Error, Result, Setting, shape};
 use crate::model::{Model, ModelLayer};
+use crate::predict::log_probabilities;
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
@@ -41,20 +43,54 @@ impl Plane {
     ///
     /// # Shapes
     /// `rows`: m×n, m ≥ 1.
-    pub fn around(rows: &Array2<f64>, (fx, fy): (usize, usize), cells: usize) -> Result<Plane> {
-        let n = rows.ncols();
+    pub fn around(rows: &Array2<f64>, fxy: (usize, usize), cells: usize) -> Result<Plane> {
+        Plane::spanning(rows, &[], fxy, cells)
+    }
+
+    /// [`Plane::around`] `held`, its ranges widened to take in the rows of `also` too: a run's
+    /// decision map holds the other features at the training rows' mean and shows the test rows
+    /// on it as well.
+    ///
+    /// # Shapes
+    /// `held`: m×n, m ≥ 1; each of `also`: any number of rows × n.
+    pub fn spanning(
+        held: &Array2<f64>,
+        also: &[&Array2<f64>],
+        (fx, fy): (usize, usize),
+        cells: usize,
+    ) -> Result<Plane> {
+        let n = held.ncols();
         if fx >= n || fy >= n || fx == fy {
             let why = format!("two different features from 0 to {}", n.saturating_sub(1));
             return Err(Error::invalid_value(Setting::Plot, format!("features {fx} and {fy}"), why));
         }
-        let held = rows.mean_axis(Axis(0)).ok_or_else(|| Error::invalid_value(Setting::Plot, "0 rows", "no rows"))?;
+        if let Some(other) = also.iter().find(|a| a.ncols() != n) {
+            return Err(Error::Shape {
+                op: "plane",
+                detail: format!("rows of {} and of {} features on one plane", n, other.ncols()),
+            });
+        }
+        let mean = held.mean_axis(Axis(0)).ok_or_else(|| Error::invalid_value(Setting::Plot, "0 rows", "no rows"))?;
         let range = |f: usize| {
-            let (lo, hi) =
-                rows.column(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (lo, hi) = std::iter::once(held)
+                .chain(also.iter().copied())
+                .flat_map(|rows| rows.column(f).to_vec())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
             let pad = ((hi - lo) * 0.05).max(1e-9);
             [lo - pad, hi + pad]
         };
-        Ok(Plane { fx, fy, x: range(fx), y: range(fy), held: held.to_vec(), cells })
+        Ok(Plane { fx, fy, x: range(fx), y: range(fy), held: mean.to_vec(), cells })
+    }
+
+    /// Where `rows` (data units) fall on the plane, each with its class if the rows have
+    /// classes, and the part of the data (`train`, `test`) it is from.
+    ///
+    /// # Shapes
+    /// `rows`: m×n; `classes`: m.
+    pub fn place(&self, rows: &Array2<f64>, classes: Option<&[usize]>, part: &'static str) -> Vec<Point> {
+        (0..rows.nrows())
+            .map(|r| Point { x: rows[[r, self.fx]], y: rows[[r, self.fy]], class: classes.map(|c| c[r]), part })
+            .collect()
     }
 
     /// The centres of the cells along one side of `range`.
@@ -76,6 +112,48 @@ impl Plane {
         }
         grid
     }
+
+    /// The grid's points as the model sees them: through `scaler`, as its training rows were.
+    fn seen_by(&self, scaler: Option<&Scaler>) -> Array2<f64> {
+        let mut points = self.points();
+        if let Some(s) = scaler {
+            s.apply(&mut points);
+        }
+        points
+    }
+}
+
+/// Rows in the data's own units, from rows as the model sees them (`scaler` undone): a learner
+/// reads "petal length 4.5 cm", not "0.6 standard deviations".
+///
+/// # Shapes
+/// m×n → m×n.
+pub fn in_data_units(seen: &Array2<f64>, scaler: Option<&Scaler>) -> Array2<f64> {
+    scaler.map_or_else(|| seen.clone(), |s| s.invert(seen))
+}
+
+/// A row on a plane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    /// Its feature `fx`, in data units.
+    pub x: f64,
+    /// Its feature `fy`.
+    pub y: f64,
+    /// Its class, if the rows have classes.
+    pub class: Option<usize>,
+    /// The part of the data it is from: `train` or `test`.
+    pub part: &'static str,
+}
+
+/// A classifier's class over a plane, and how sure it is: where its decision boundaries lie.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionMap {
+    /// Where it is drawn.
+    pub plane: Plane,
+    /// `class[j][i]`: the most probable class at cell (i, j).
+    pub class: Vec<Vec<usize>>,
+    /// `probability[j][i]`: that class's probability.
+    pub probability: Vec<Vec<f64>>,
 }
 
 /// Every unit's map.
@@ -98,15 +176,34 @@ pub struct LayerMaps {
     pub units: Vec<Vec<Vec<f64>>>,
 }
 
-/// Every hidden unit's and every output's value over `plane`, the model seeing each point
-/// through `scaler` as it saw its training rows.
-pub fn unit_maps(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Result<UnitMaps> {
+/// The most probable class at each point of `plane` and its probability (the softmax of the
+/// output layer's input, through log-sum-exp), the model seeing each point through `scaler` as
+/// it saw its training rows.
+pub fn decision_map(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Result<DecisionMap> {
+    check(model, plane, "decision map")?;
+    let log_p = log_probabilities(model, &plane.seen_by(scaler))?;
+    let (mut class, mut probability) = (Vec::with_capacity(plane.cells), Vec::with_capacity(plane.cells));
+    for row in log_p.axis_chunks_iter(Axis(0), plane.cells) {
+        let best: Vec<(usize, f64)> = row
+            .rows()
+            .into_iter()
+            .map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b }))
+            .collect();
+        class.push(best.iter().map(|b| b.0).collect());
+        probability.push(best.iter().map(|b| b.1.exp()).collect());
+    }
+    Ok(DecisionMap { plane: plane.clone(), class, probability })
+}
+
+/// Why `model` cannot be drawn over `plane`, if it cannot: too many cells, or not as many
+/// features as the model's inputs.
+fn check(model: &Model, plane: &Plane, op: &'static str) -> Result<()> {
     if plane.cells == 0 || plane.cells > MAX_CELLS {
         return Err(Error::invalid_value(Setting::Plot, plane.cells, format!("cells per side: 1 to {MAX_CELLS}")));
     }
     if plane.held.len() != model.in_width() || plane.fx.max(plane.fy) >= model.in_width() {
         return Err(Error::Shape {
-            op: "unit maps",
+            op,
             detail: format!(
                 "{} features (map over {} and {}) but the model takes {} inputs",
                 plane.held.len(),
@@ -116,11 +213,14 @@ pub fn unit_maps(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Resul
             ),
         });
     }
-    let mut points = plane.points();
-    if let Some(s) = scaler {
-        s.apply(&mut points);
-    }
-    let mut outs = forward(model, &points)?;
+    Ok(())
+}
+
+/// Every hidden unit's and every output's value over `plane`, the model seeing each point
+/// through `scaler` as it saw its training rows.
+pub fn unit_maps(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Result<UnitMaps> {
+    check(model, plane, "unit maps")?;
+    let mut outs = forward(model, &plane.seen_by(scaler))?;
     let last = outs.len() - 1;
     let as_maps = |layer: usize, values: &Array2<f64>| LayerMaps {
         layer,
@@ -153,9 +253,9 @@ mod tests {
     use crate::data::ScaleKind;
     use ndarray::array;
 
-    #[test]
-    fn a_unit_by_hand_in_data_units() {
-        // 2 inputs → 2 tanh units → 2 softmax outputs. The scaler maps x' = (x − 1)/2.
+    /// 2 inputs → 2 tanh units → 2 softmax outputs; a scaler mapping x' = (x − 1)/2; x over
+    /// [0, 4], y over [−2, 2], 2 cells: centres x ∈ {1, 3}, y ∈ {−1, 1}.
+    fn by_hand() -> (Model, Scaler, Plane) {
         let model = Model::builder()
             .dense_with_bias(array![[0.5, -1.0], [2.0, 0.25]], &[0.1, -0.2])
             .activation(Activation::Tanh)
@@ -164,8 +264,13 @@ mod tests {
             .build()
             .unwrap();
         let scaler = Scaler { kind: ScaleKind::Standard, offset: vec![1.0, 1.0], divisor: vec![2.0, 2.0] };
-        // x over [0, 4], y over [−2, 2], 2 cells: centres x ∈ {1, 3}, y ∈ {−1, 1}.
         let plane = Plane { fx: 0, fy: 1, x: [0.0, 4.0], y: [-2.0, 2.0], held: vec![9.0, 9.0], cells: 2 };
+        (model, scaler, plane)
+    }
+
+    #[test]
+    fn a_unit_by_hand_in_data_units() {
+        let (model, scaler, plane) = by_hand();
         let maps = unit_maps(&model, Some(&scaler), &plane).unwrap();
         assert_eq!(maps.hidden.len(), 1);
         assert_eq!(maps.hidden[0].layer, 1);
@@ -186,6 +291,44 @@ mod tests {
         let o = &maps.output.units;
         assert!((o[0][0][1] - 0.5039415).abs() < 1e-7, "{}", o[0][0][1]);
         assert!((o[0][0][1] + o[1][0][1] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_decision_map_by_hand_in_data_units() {
+        // The model and plane [`by_hand`]: at cell (1, 0) the hidden units
+        // are a₁ = tanh(1.6) = 0.9216686, a₂ = tanh(1.55) = 0.9137854, and the softmax gives
+        // ŷ₁ = 1/(1 + e^(2(a₂ − a₁))) = 0.5039415 > ŷ₂: class 0, probability 0.5039415.
+        // At cell (0, 1), x' = y' = 0: a₁ = tanh(0.1) = 0.0996680, a₂ = tanh(−0.2) = −0.1973753,
+        // ŷ₂ = 1/(1 + e^(2(a₁ − a₂))) = 1/(1 + e^0.5940866) = 0.3556977 < ŷ₁: class 0,
+        // probability 1 − 0.3556977 = 0.6443023.
+        let (model, scaler, plane) = by_hand();
+        let map = decision_map(&model, Some(&scaler), &plane).unwrap();
+        assert_eq!(map.class[0][1], 0);
+        assert!((map.probability[0][1] - 0.5039415).abs() < 1e-7, "{}", map.probability[0][1]);
+        assert_eq!(map.class[1][0], 0);
+        assert!((map.probability[1][0] - 0.6443023).abs() < 1e-7, "{}", map.probability[1][0]);
+        // Cell (0, 0): x = 1, y = −1 → x' = 0, y' = −1: a₁ = tanh(1.1) = 0.8005, a₂ = tanh(−0.45)
+        // = −0.4219, so ŷ₁ > ŷ₂ again; cell (1, 1): x' = 1, y' = 0: a₁ = tanh(0.6) = 0.5370,
+        // a₂ = tanh(1.8) = 0.9468, a₂ > a₁: class 1.
+        assert_eq!(map.class, vec![vec![0, 0], vec![0, 1]]);
+        let wide = Plane { cells: MAX_CELLS + 1, ..plane };
+        assert!(decision_map(&model, Some(&scaler), &wide).is_err());
+    }
+
+    #[test]
+    fn a_plane_spanning_more_rows_and_the_rows_on_it() {
+        // Held at the mean of the first rows only; ranges over both sets of rows.
+        let train = array![[0.0, 10.0], [2.0, 20.0]];
+        let test = array![[4.0, 15.0]];
+        let p = Plane::spanning(&train, &[&test], (0, 1), 4).unwrap();
+        // x from 0 to 4, padded by 5% of 4 = 0.2; y from 10 to 20, padded by 0.5.
+        assert_eq!(p.x, [-0.2, 4.2]);
+        assert_eq!(p.y, [9.5, 20.5]);
+        assert_eq!(p.held, vec![1.0, 15.0]);
+        assert!(Plane::spanning(&train, &[&array![[1.0]]], (0, 1), 4).is_err());
+        let placed = p.place(&test, Some(&[1]), "test");
+        assert_eq!(placed, vec![Point { x: 4.0, y: 15.0, class: Some(1), part: "test" }]);
+        assert_eq!(p.place(&train, None, "train")[1].class, None);
     }
 
     #[test]

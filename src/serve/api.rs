@@ -374,17 +374,15 @@ pub async fn part(
 /// A table as the page's set-up shows it: its classes, or its target columns (values).
 pub(crate) fn summary(id: &str, t: &Dataset) -> Value {
     let rows = 0..t.len().min(PREVIEW_ROWS);
+    // Only the rows shown, read once (a float32 or mapped table is not converted whole).
+    let x = t.features.rows_as(0, rows.end);
     let (kind, preview): (&str, Vec<Value>) = match &t.target {
-        Targets::Classes { labels, .. } => (
-            "classes",
-            rows.map(|r| json!({ "row": r, "values": t.features.f64().row(r).to_vec(), "class": labels[r] })).collect(),
-        ),
+        Targets::Classes { labels, .. } => {
+            ("classes", rows.map(|r| json!({ "row": r, "values": x.row(r).to_vec(), "class": labels[r] })).collect())
+        }
         Targets::Values { values, .. } => (
             "values",
-            rows.map(
-                |r| json!({ "row": r, "values": t.features.f64().row(r).to_vec(), "target": values.row(r).to_vec() }),
-            )
-            .collect(),
+            rows.map(|r| json!({ "row": r, "values": x.row(r).to_vec(), "target": values.row(r).to_vec() })).collect(),
         ),
     };
     json!({

@@ -9,6 +9,8 @@ const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("units.js", "text/javascript; charset=utf-8", include_str!("../../static/units.js")),
+    // The step view's diagram as one tab stop, walked with the arrow keys.
+    ("rove.js", "text/javascript; charset=utf-8", include_str!("../../static/rove.js")),
     ("graph.js", "text/javascript; charset=utf-8", include_str!("../../static/graph.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     // The step view's optimizer choice and its state panel.

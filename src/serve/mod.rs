@@ -20,6 +20,7 @@
 
 mod api;
 mod assets;
+mod choices;
 mod error;
 mod guard;
 mod sessions;
@@ -101,6 +102,7 @@ pub fn app_with(guard: Guard, timeout: Duration) -> Router {
         .route("/api/train/{id}/units", get(views::units))
         .route("/api/graph", post(views::graph))
         .route("/api/train/{id}/settings", post(training::change))
+        .route("/api/choices", get(choices::choices))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::no_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -22,10 +22,11 @@ use crate::data::{Dataset, Features, Scaler};
 use crate::loss::Loss;
 use crate::loss::Penalty;
 use crate::model::Model;
-use crate::predict::{Fit, evaluate, log_probabilities, outputs};
+use crate::predict::{Fit, evaluate, outputs};
 use crate::render::diagram;
 use crate::run::defaults;
 use crate::run::train::{TrainJob, TrainSettings};
+use crate::run::units::{Plane, Point, decision_map, in_data_units};
 use crate::trace::{ExplainRequest, FeatureInputs, Update, explain};
 use crate::train::{EpochStats, LiveSettings, Observer};
 use axum::Json;
@@ -42,7 +43,7 @@ pub const MAX_EPOCHS: usize = 5000;
 pub const MAX_WORK: f64 = 2e9;
 /// epochs × parameters kept (every epoch's model): 16 MB of numbers per session.
 pub const MAX_SNAPSHOT: usize = 2_000_000;
-/// Cells per side of the decision-boundary map.
+/// Cells per side of the decision map.
 pub const GRID: usize = 60;
 
 /// A run being trained, and every epoch's model so far.
@@ -262,6 +263,10 @@ pub struct EpochQuery {
     /// Send the rows' points on the map too (default: no; they change only with `fx` and `fy`).
     #[serde(default)]
     points: bool,
+    /// Send the network's diagram (default: yes; a run's page leaves it out while it is off
+    /// screen: a 4-32-16-3 network's is 250 KB a poll).
+    #[serde(default = "yes")]
+    diagram: bool,
     /// Send the whole report at the last epoch (default: no; it repeats every epoch's curves).
     #[serde(default)]
     report: bool,
@@ -276,9 +281,13 @@ fn one() -> usize {
     1
 }
 
-/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true][&points=true][&report=true]`:
+fn yes() -> bool {
+    true
+}
+
+/// `GET /api/train/{id}?epoch=N&since=M&fx=…&fy=…[&model=true][&points=true][&report=true][&diagram=false]`:
 /// the curves' epochs M+1 to N, the model after epoch N (its diagram, with the values of the
-/// first training row; its file if asked), its confusion matrix on the test rows (training rows
+/// first training row, unless left out; its file if asked), its confusion matrix on the test rows (training rows
 /// without a test part) and its decision map over two features, the others held at their
 /// training mean (the rows' points if asked). At the last epoch, if asked, the whole report
 /// `train --format json` prints. A poll sends only what changed: 0.9 MB at epoch 3,000 before.
@@ -304,29 +313,23 @@ pub async fn epoch(
         drop(turn);
         let model = &p.models[q.epoch];
         let eval_on = s.test.as_ref().unwrap_or(&s.train);
-        let evaluation = evaluate(model, &eval_on.features.f64(), &eval_on.target, s.loss)?;
+        let eval_x = eval_on.features.f64();
+        let evaluation = evaluate(model, &eval_x, &eval_on.target, s.loss)?;
         // Classes: the confusion matrix and the decision map. Values: each epoch's RMSE and R²
         // (since `since`, as the curves) and the predicted-against-true pairs.
         let (confusion, map, fits, pairs) = match evaluation.fit {
             Fit::Classes { confusion, .. } => {
-                let n = s.train.feature_names.len();
-                if q.fx >= n || q.fy >= n || q.fx == q.fy {
-                    let why = format!("fx {}, fy {}: two different features from 0 to {}", q.fx, q.fy, n - 1);
-                    return Err(ApiError::bad(why));
-                }
-                let map = boundary(model, &s.train, s.test.as_ref(), s.scaler.as_ref(), (q.fx, q.fy), q.points)?;
+                let map = boundary(model, &s, (q.fx, q.fy), q.points)?;
                 (json!(confusion), map, Value::Null, Value::Null)
             }
             Fit::Values { .. } => {
                 let mut fits = Vec::new();
                 for m in &p.models[q.since + 1..=q.epoch] {
-                    if let Fit::Values { rmse, r_squared } =
-                        evaluate(m, &eval_on.features.f64(), &eval_on.target, s.loss)?.fit
-                    {
+                    if let Fit::Values { rmse, r_squared } = evaluate(m, &eval_x, &eval_on.target, s.loss)?.fit {
                         fits.push(json!({ "rmse": rmse, "r_squared": r_squared }));
                     }
                 }
-                let predicted = outputs(model, &eval_on.features.f64())?;
+                let predicted = outputs(model, &eval_x)?;
                 let truth = eval_on.target.matrix();
                 let pairs: Vec<Vec<[f64; 2]>> = (0..truth.ncols())
                     .map(|k| (0..truth.nrows()).map(|r| [truth[[r, k]], predicted[[r, k]]]).collect())
@@ -337,7 +340,7 @@ pub async fn epoch(
         // The network as it stands at this epoch, its values for the first training row.
         let first = ExplainRequest {
             model: model.clone(),
-            inputs: s.train.features.f64().slice(ndarray::s![0..1, ..]).to_owned(),
+            inputs: s.train.features.rows_as(0, 1),
             scaler: None,
             targets: s.train.target.select(&[0]),
             update: Update::Sgd { learning_rate: p.settings.learning_rate },
@@ -348,7 +351,7 @@ pub async fn epoch(
             feature_names: Some(s.train.feature_names.clone()),
             features: s.features.clone().map(|features| FeatureInputs { features, measured: None }),
         };
-        let network = diagram::svg(&explain(&first)?, diagram::Shows::Values);
+        let network = if q.diagram { Some(diagram::svg(&explain(&first)?, diagram::Shows::Values)) } else { None };
         Ok(Json(json!({
             "epoch": q.epoch,
             "total": total,
@@ -373,71 +376,29 @@ pub async fn epoch(
     .unwrap_or_else(|_| Err(ApiError::bad("the epoch could not be computed")))
 }
 
-/// The predicted class and its probability on a grid over features `fx` and `fy` (scaled, as the
-/// model sees them), the other features at the training rows' mean; and every row's point. The
-/// map's ranges and points are sent in the data's units (`scaler` undone): a learner reads
-/// "petal length 4.5 cm", not "0.6 standard deviations". Scaling is linear per feature, so the
-/// grid's cells stay evenly spaced in those units.
-fn boundary(
-    model: &Model,
-    train: &Dataset,
-    test: Option<&Dataset>,
-    scaler: Option<&Scaler>,
-    (fx, fy): (usize, usize),
-    with_points: bool,
-) -> Result<Value, ApiError> {
-    let parts: Vec<(&str, &Dataset)> = std::iter::once(("train", train)).chain(test.map(|t| ("test", t))).collect();
-    let range = |f: usize| {
-        let (lo, hi) = parts
-            .iter()
-            .flat_map(|(_, d)| d.features.f64().column(f).to_vec())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let pad = ((hi - lo) * 0.05).max(1e-9);
-        (lo - pad, hi + pad)
-    };
-    let ((x0, x1), (y0, y1)) = (range(fx), range(fy));
-    let mean = train.features.f64().mean_axis(ndarray::Axis(0)).ok_or_else(|| ApiError::bad("no training rows"))?;
-    let xs: Vec<f64> = (0..GRID).map(|i| x0 + (x1 - x0) * (i as f64 + 0.5) / GRID as f64).collect();
-    let ys: Vec<f64> = (0..GRID).map(|j| y0 + (y1 - y0) * (j as f64 + 0.5) / GRID as f64).collect();
-    let mut grid = Array2::zeros((GRID * GRID, mean.len()));
-    for (j, &y) in ys.iter().enumerate() {
-        for (i, &x) in xs.iter().enumerate() {
-            let mut row = grid.row_mut(j * GRID + i);
-            row.assign(&mean);
-            row[fx] = x;
-            row[fy] = y;
-        }
-    }
-    let log_p = log_probabilities(model, &grid)?;
-    let cells: Vec<Vec<(usize, f64)>> = (0..GRID)
-        .map(|j| {
-            (0..GRID)
-                .map(|i| {
-                    let r = log_p.row(j * GRID + i);
-                    let (k, lp) = r
-                        .iter()
-                        .enumerate()
-                        .fold((0, f64::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
-                    (k, lp.exp())
-                })
-                .collect()
-        })
+/// The decision map over features `fx` and `fy` ([`decision_map`], in the data's units), the
+/// other features at the training rows' mean, the ranges taking in the test rows too; and every
+/// row's point if asked.
+fn boundary(model: &Model, s: &Session, fxy: (usize, usize), with_points: bool) -> Result<Value, ApiError> {
+    let parts: Vec<(&'static str, &Dataset)> =
+        std::iter::once(("train", &s.train)).chain(s.test.as_ref().map(|t| ("test", t))).collect();
+    let rows: Vec<Array2<f64>> =
+        parts.iter().map(|(_, d)| in_data_units(&d.features.f64(), s.scaler.as_ref())).collect();
+    let others: Vec<&Array2<f64>> = rows[1..].iter().collect();
+    let plane = Plane::spanning(&rows[0], &others, fxy, GRID)?;
+    let map = decision_map(model, s.scaler.as_ref(), &plane)?;
+    let points: Vec<Point> = parts
+        .iter()
+        .zip(&rows)
+        .filter(|_| with_points)
+        .flat_map(|((part, d), x)| plane.place(x, d.target.labels(), part))
         .collect();
-    let unit = |f: usize, v: f64| scaler.map_or(v, |s| s.unscale(f, v));
-    let mut points: Vec<Value> = Vec::new();
-    for (part, d) in parts.iter().filter(|_| with_points) {
-        let labels = d.target.labels().ok_or_else(|| ApiError::bad("a decision map needs classes"))?;
-        let x = d.features.f64();
-        points.extend((0..d.len()).map(
-            |r| json!({ "x": unit(fx, x[[r, fx]]), "y": unit(fy, x[[r, fy]]), "class": labels[r], "part": part }),
-        ));
-    }
+    // The map's shading only: to 0.001 (full digits were three quarters of a poll).
+    let confidence: Vec<Vec<f64>> =
+        map.probability.iter().map(|r| r.iter().map(|p| (p * 1000.0).round() / 1000.0).collect()).collect();
     Ok(json!({
-        "fx": fx, "fy": fy, "x": [unit(fx, x0), unit(fx, x1)], "y": [unit(fy, y0), unit(fy, y1)],
-        "class": cells.iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
-        // The map's shading only: to 0.001 (full digits were three quarters of a poll).
-        "confidence": cells.iter().map(|r| r.iter().map(|c| (c.1 * 1000.0).round() / 1000.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
-        "points": points,
+        "fx": plane.fx, "fy": plane.fy, "x": plane.x, "y": plane.y,
+        "class": map.class, "confidence": confidence, "points": points,
     }))
 }
 

@@ -7,7 +7,7 @@
 use super::AppState;
 use super::api::{blocking, body, bounded, bounded_request};
 use super::error::ApiError;
-use crate::run::units::{Plane, unit_maps};
+use crate::run::units::{Plane, in_data_units, unit_maps};
 use crate::trace::graph::tape_graph;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -86,20 +86,16 @@ pub async fn units(
         let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
         let model = s.model_at(q.epoch)?;
         drop(turn);
-        let measured = |d: &crate::data::Dataset| {
-            s.scaler.as_ref().map_or_else(|| d.features.f64().into_owned(), |sc| sc.invert(&d.features.f64()))
-        };
+        let measured = |d: &crate::data::Dataset| in_data_units(&d.features.f64(), s.scaler.as_ref());
         let train = measured(&s.train);
         let plane = Plane::around(&train, (q.fx, q.fy), q.cells.unwrap_or(UNIT_CELLS))?;
         let maps = unit_maps(&model, s.scaler.as_ref(), &plane)?;
         let mut points = Vec::new();
-        let parts = std::iter::once(("train", &s.train, train.clone()))
-            .chain(s.test.as_ref().map(|t| ("test", t, measured(t))));
-        for (part, d, rows) in parts.filter(|_| q.points) {
-            let labels = d.target.labels();
-            points.extend((0..d.len()).map(
-                |r| json!({ "x": rows[[r, q.fx]], "y": rows[[r, q.fy]], "class": labels.map(|l| l[r]), "part": part }),
-            ));
+        if q.points {
+            points.extend(plane.place(&train, s.train.target.labels(), "train"));
+            if let Some(t) = &s.test {
+                points.extend(plane.place(&measured(t), t.target.labels(), "test"));
+            }
         }
         let answer = serde_json::to_vec(&json!({ "epoch": q.epoch, "maps": maps, "points": points }))
             .map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))?;

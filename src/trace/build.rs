@@ -318,18 +318,18 @@ struct Moments {
 impl Moments {
     fn of(optimizer: &Optimizer, params: &Params, elements: &[ElementStep<f64>]) -> Option<Moments> {
         let tree = |f: fn(&ElementStep<f64>) -> f64| params.with_flat(&elements.iter().map(f).collect::<Vec<_>>());
-        let adam = match optimizer {
-            Optimizer::Sgd { .. } => return None,
-            Optimizer::Momentum { .. } => false,
-            Optimizer::Adam { .. } => true,
-        };
+        // What the optimizer keeps, and whether it corrects its moments' bias, are its own to say.
+        let (first, second) = optimizer.state_names();
+        first?;
+        let second = second.is_some();
+        let hats = optimizer.bias_corrections(0).is_some();
         Some(Moments {
             first_before: tree(|e| e.first_before),
             first: tree(|e| e.first),
-            second_before: adam.then(|| tree(|e| e.second_before)),
-            second: adam.then(|| tree(|e| e.second)),
-            first_hat: adam.then(|| tree(|e| e.first_hat)),
-            second_hat: adam.then(|| tree(|e| e.second_hat)),
+            second_before: second.then(|| tree(|e| e.second_before)),
+            second: second.then(|| tree(|e| e.second)),
+            first_hat: hats.then(|| tree(|e| e.first_hat)),
+            second_hat: hats.then(|| tree(|e| e.second_hat)),
             delta: tree(|e| e.delta),
         })
     }

@@ -25,12 +25,30 @@ pub use crate::engine::training::{
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
 use crate::predict::evaluate_features;
+use crate::update::OptimizerState;
 use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
 pub use crate::activation::Activation;
 pub use crate::model::{ModelSpec, OutputLayer};
+
+/// Where a run starts: a model, and the optimizer's state after the steps that made it (a saved
+/// run's `training.state`: momentum's velocity, adam's m, v and t), or none for a fresh state.
+/// A model alone converts into a fresh start.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The model before the first step.
+    pub model: Model,
+    /// The optimizer's state before the first step; `None`: every number 0, t = 0.
+    pub memory: Option<OptimizerState>,
+}
+
+impl From<Model> for Start {
+    fn from(model: Model) -> Start {
+        Start { model, memory: None }
+    }
+}
 
 /// A batch's rows, their targets, and the targets as the loss reads them (classes one-hot);
 /// refilled when the order changes.
@@ -51,12 +69,13 @@ impl Batch {
 /// draws the shuffles and nothing else.
 pub fn train<R: Rng + ?Sized>(
     config: &TrainConfig,
-    model: Model,
+    start: impl Into<Start>,
     train: &Dataset,
     test: Option<&Dataset>,
     rng: &mut R,
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
+    let Start { model, memory } = start.into();
     check(config, &model, train, test)?;
     let n = train.len();
     let mut order: Vec<usize> = (0..n).collect();
@@ -70,9 +89,17 @@ pub fn train<R: Rng + ?Sized>(
     let mut settings = config.live();
     let mut opt = config.optimizer;
     let mut changes = Vec::new();
-    let mut state = opt.init(&model.params());
+    let params = model.params();
+    let mut state = match memory {
+        // Frozen biases see a zero gradient; with a zero state too they keep their values.
+        Some(m) => opt
+            .resume(&params, if config.freeze_bias { m.without_biases(&params) } else { m })
+            .map_err(|why| Error::invalid(Setting::Model, format!("the optimizer's saved state: {why}")))?,
+        None => opt.init(&params),
+    };
     let mut current = model;
-    let mut step = 0;
+    // Steps are counted on from the saved state's (adam's bias correction reads the count).
+    let mut step = state.memory().t;
     let mut history = Vec::new();
     for epoch in 1..=config.epochs {
         if let Some(asked) = observer.live(epoch)?
@@ -195,8 +222,9 @@ impl Engine {
 
     /// The engine that takes a run of `config`, `traced` or not: the compiled engine unless
     /// the run needs what only the tape has, a step-by-step observer (`--trace`), a live one
-    /// (settings changed between epochs: `traced` too) or the hand-derived gradient
-    /// (`--api custom`).
+    /// (settings changed between epochs: `traced` too), a run going on from a saved optimizer
+    /// state (`traced` too: the compiled engine's flat optimizer starts from 0) or the
+    /// hand-derived gradient (`--api custom`).
     pub fn for_run(self, config: &TrainConfig, traced: bool) -> Engine {
         match self {
             Engine::Compiled(_) if !traced && config.api == Api::Stax => self,
@@ -230,19 +258,21 @@ impl Engine {
 pub fn train_on<R: Rng + ?Sized>(
     engine: Engine,
     config: &TrainConfig,
-    model: Model,
+    start: impl Into<Start>,
     train_set: &Dataset,
     test: Option<&Dataset>,
     rng: &mut R,
     observer: &mut dyn Observer,
 ) -> Result<TrainResult> {
+    let start = start.into();
     let mut watch = Growth { inner: observer, first: None, last: None };
-    let result = match engine.for_run(config, watch.wants_steps() || watch.is_live()) {
+    let tape_only = watch.wants_steps() || watch.is_live() || start.memory.is_some();
+    let result = match engine.for_run(config, tape_only) {
         Engine::Compiled(options) => {
-            check(config, &model, train_set, test)?;
-            crate::engine::compiled::train::train(options, config, model, train_set, test, rng, &mut watch)
+            check(config, &start.model, train_set, test)?;
+            crate::engine::compiled::train::train(options, config, start.model, train_set, test, rng, &mut watch)
         }
-        Engine::Tape => train(config, model, train_set, test, rng, &mut watch),
+        Engine::Tape => train(config, start, train_set, test, rng, &mut watch),
     }?;
     if let (Some(first), Some(last)) = (&watch.first, &watch.last) {
         check_not_diverged(first, last, config.optimizer.step_size())?;

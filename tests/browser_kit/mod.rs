@@ -15,8 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long any one thing may take to appear on the page.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+/// How long any one thing may take to appear on the page. Generous on purpose: a wait ends as
+/// soon as the thing appears, and on a loaded 2-core CI machine a live training run on a debug
+/// build took over 20 s to reach a listed change (browser_playground failed that way once while
+/// five builds shared the cores). A real breakage still fails, only later.
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// chromedriver in a process group of its own, ended with the browsers it started when the test
 /// ends however it ends (a failed assertion leaves no Chromium behind).
@@ -150,4 +153,25 @@ pub fn contrast_on_white(css: &str) -> f64 {
         .collect();
     let l = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
     1.05 / (l + 0.05)
+}
+
+/// WebDriver's key codes, for [`press`].
+pub mod keys {
+    pub const TAB: char = '\u{E004}';
+    pub const ENTER: char = '\u{E007}';
+    pub const ARROW_LEFT: char = '\u{E012}';
+    pub const ARROW_UP: char = '\u{E013}';
+    pub const ARROW_RIGHT: char = '\u{E014}';
+    pub const ARROW_DOWN: char = '\u{E015}';
+    pub const HOME: char = '\u{E011}';
+    pub const END: char = '\u{E010}';
+}
+
+/// A key pressed and released wherever focus is, as a person types it (sent to an element, a key
+/// would be taken for a file name by a file input).
+pub async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys =
+        KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.expect("a key press");
 }

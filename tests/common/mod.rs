@@ -1,6 +1,22 @@
-//! What the command-line tests share.
+//! What the command-line and server tests share. Each test file uses some of it.
+#![allow(dead_code)]
 
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
 use std::process::Output;
+
+/// The report `gradlens train --engine tape --format json ARGS` prints: what a page training
+/// session with the same settings must give to the last digit (a session trains on the tape,
+/// the engine whose loop takes changes between epochs).
+pub fn tape_report(args: &[&str]) -> Value {
+    let out = cargo_bin_cmd!("gradlens")
+        .args(["train", "--engine", "tape", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("gradlens runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
 
 /// A refused run, as every subcommand refuses: exit status 2, nothing on stdout, no panic, every
 /// word of `want` in the message, and (unless clap itself refused the arguments) one line
