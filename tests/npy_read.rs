@@ -4,20 +4,11 @@
 //! and a number that is not finite is named by its row and column wherever it falls: in the first
 //! chunk, past a chunk's end, in the second part.
 
+mod common;
+
+use common::npy_bytes;
 use gradlens::data::{Dataset, Hold, NumpyLimits, TargetKind};
 use std::path::{Path, PathBuf};
-
-/// A `.npy` file's bytes: format 1.0, the header dictionary `dict` padded with spaces so the
-/// numbers start at a multiple of 64 (as numpy writes them), then `data`.
-fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
-    let unpadded = 10 + dict.len() + 1;
-    let text = format!("{dict}{}\n", " ".repeat(unpadded.next_multiple_of(64) - unpadded));
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
-}
 
 /// Labels 0, 1, 0, 1, … as an int64 `.npy` at `dir/y.npy`.
 fn labels(dir: &Path, n: usize) -> PathBuf {
