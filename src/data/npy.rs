@@ -96,6 +96,13 @@ pub enum Hold {
     },
 }
 
+impl Hold {
+    /// Whether the numbers are held as float32 in memory (an f32 run's data).
+    pub fn is_f32(self) -> bool {
+        matches!(self, Hold::F32 | Hold::Fit { f32: true })
+    }
+}
+
 fn bad(path: &Path, why: impl Into<String>) -> Error {
     at(path, None, None, why)
 }
