@@ -2,12 +2,13 @@
 // two features as a small heatmap, and the outputs' decision map behind the data, for the epoch
 // shown. The numbers are the server's (/api/train/{id}/units, the library's run::units): this
 // module only colours them. A map is asked for only while the figure is shown; the rows' points
-// once per pair of features. Hover, or focus a map and move with the arrow keys, to read the
-// exact value of a cell (the unit's output at the cell's centre).
+// once per pair of features. Hover, or Tab to the maps (one stop), pick one with ← →, press Enter
+// and move with the arrow keys, to read the exact value of a cell (the unit's output at the
+// cell's centre).
 
 const $ = (id) => document.getElementById(id);
 const NEG = [213, 94, 0], POS = [0, 114, 178], WHITE = [255, 255, 255];
-const got = { key: null, points: null, answer: null, asked: null };
+const got = { key: null, points: null, answer: null, asked: null, stop: null };
 
 /** a⁽ℓ⁾ᵢ with superscript layer and subscript unit numbers, as the diagram names units. */
 function unitName(layer, unit) {
@@ -73,7 +74,7 @@ function draw(maps, points, s) {
   const where = (c) => `${fx} = ${fmt(centre(maps.plane.x, c.i, n))}, ${fy} = ${fmt(centre(maps.plane.y, c.j, n))}`;
   const say = (text) => { $("t-units-value").textContent = text; };
   // Focus and the keyboard cursor survive the redraw of the next epoch.
-  const focused = document.activeElement?.dataset?.map;
+  const focused = document.activeElement?.dataset?.map, reading = document.activeElement?.dataset?.reading;
   box.innerHTML = "";
   maps.hidden.forEach((layer, l) => {
     const scale = Math.max(1e-12, ...layer.units.flat(2).map(Math.abs));
@@ -110,7 +111,20 @@ function draw(maps, points, s) {
   }
   row.append(grid);
   box.append(row);
-  if (focused) box.querySelector(`[data-map="${focused}"]`)?.focus();
+  // One tab stop for all the maps (the one last on, else the first): see map().
+  const stop = box.querySelector(`[data-map="${focused ?? got.stop}"]`) ?? box.querySelector(".units-map");
+  if (stop) stop.tabIndex = 0;
+  if (focused && stop) {
+    stop.focus();
+    if (reading) stop.dataset.reading = reading;
+  }
+}
+
+/** Moves the one tab stop (and focus) among the maps to `to`. */
+function rove(to) {
+  for (const m of $("t-units").querySelectorAll(".units-map")) m.tabIndex = m === to ? 0 : -1;
+  got.stop = to.dataset.map;
+  to.focus();
 }
 
 /** One labelled map: a canvas, hover and keyboard read-out of its cells. */
@@ -122,16 +136,35 @@ function map(id, name, grid, n, colour, text, say, big = false) {
   const canvas = document.createElement("canvas");
   paint(canvas, grid, colour);
   frame.append(canvas);
-  frame.tabIndex = 0;
+  // The maps are one tab stop (ARIA's grid with widgets in its cells): ← → (Home, End) move
+  // from map to map; Enter goes into a map, whose cells the arrow keys then read, and Escape
+  // (or Enter) comes back out. A 4-32-16-3 network has 52 maps: not 52 tab stops.
+  frame.tabIndex = -1;
   frame.dataset.map = id;
   frame.setAttribute("role", "img");
   const values = grid.flat();
-  frame.setAttribute("aria-label", `${name}: from ${fmt(Math.min(...values))} to ${fmt(Math.max(...values))}; arrow keys read the cells`);
+  frame.setAttribute("aria-label", `${name}: from ${fmt(Math.min(...values))} to ${fmt(Math.max(...values))}; ← → the other maps, Enter to read the cells with the arrow keys, Escape to leave them`);
   let cur = { i: Math.floor(n / 2), j: Math.floor(n / 2) };
   const show = (c) => { cur = c; say(text(c)); frame.style.setProperty("--ci", c.i); frame.style.setProperty("--cj", c.j); };
   frame.addEventListener("mousemove", (ev) => { const c = cellAt(canvas, ev, n); if (c) show(c); });
   frame.addEventListener("focus", () => show(cur));
+  frame.addEventListener("blur", () => delete frame.dataset.reading);
   frame.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === "Escape") {
+      if (ev.key === "Enter" && !frame.dataset.reading) frame.dataset.reading = "cells";
+      else delete frame.dataset.reading;
+      ev.preventDefault();
+      say(frame.dataset.reading ? `${text(cur)} (reading the cells: arrow keys; Escape to leave)` : text(cur));
+      return;
+    }
+    if (!frame.dataset.reading) {
+      const all = [...$("t-units").querySelectorAll(".units-map")], at = all.indexOf(frame);
+      const to = { ArrowLeft: at - 1, ArrowUp: at - 1, ArrowRight: at + 1, ArrowDown: at + 1, Home: 0, End: all.length - 1 }[ev.key];
+      if (to === undefined) return;
+      ev.preventDefault();
+      if (all[to]) rove(all[to]);
+      return;
+    }
     const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[ev.key];
     if (!d) return;
     ev.preventDefault();

@@ -324,12 +324,36 @@ async fn a_playing_run_leaves_out_what_is_off_screen() {
     // At the top of the view the network and the unit maps are below the fold.
     js(&c, "window.scrollTo(0, 0); performance.clearResourceTimings(); document.getElementById('t-speed').value = '20'; document.getElementById('t-run').click()").await;
     until(&c, "epoch 60", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 60 of') && document.getElementById('t-run').textContent === 'Run'").await;
-    let asked = js(&c, "return performance.getEntriesByType('resource').map(e => new URL(e.name)).filter(u => u.pathname.startsWith('/api/train/')).map(u => u.pathname.split('/').length > 4 ? 'units ' + u.searchParams.get('epoch') : 'poll ' + u.searchParams.get('epoch') + (u.searchParams.get('diagram') === 'false' ? ' without the diagram' : ''))").await;
+    let asked = js(&c, "return performance.getEntriesByType('resource').map(e => new URL(e.name)).filter(u => u.pathname.startsWith('/api/train/') && u.searchParams.get('epoch') !== '0').map(u => u.pathname.split('/').length > 4 ? 'units ' + u.searchParams.get('epoch') : 'poll ' + u.searchParams.get('epoch') + (u.searchParams.get('diagram') === 'false' ? ' without the diagram' : ''))").await;
     eprintln!("asked: {asked}");
-    // Epochs 20 and 40 without the diagram or the maps; 60, the last, with both.
+    // Epochs 20 and 40 without the diagram or the maps; 60, the last, with both (epoch 0's
+    // maps, asked for by the set-up, may still be on their way: not counted).
     assert_eq!(asked, json!(["poll 20 without the diagram", "poll 40 without the diagram", "poll 60", "units 60"]));
     // The network drawn is epoch 60's, as the server draws it.
     let same = js(&c, "const id = [...performance.getEntriesByType('resource')].map(e => new URL(e.name)).find(u => u.pathname.startsWith('/api/train/')).pathname.split('/')[3]; return fetch(`/api/train/${id}?epoch=60&since=60&fx=2&fy=3`).then(r => r.json()).then(r => { const d = document.createElement('div'); d.innerHTML = r.diagram; return d.innerHTML === document.getElementById('t-net').innerHTML; })").await;
     assert_eq!(same, json!(true), "the network shown is not epoch 60's");
+
+    // The unit maps (8 hidden units, the decision map, 3 outputs) are one tab stop: ← → move
+    // between them, Enter goes into one to read its cells with the arrows, Escape comes out.
+    let stops = js(&c, "return [...document.querySelectorAll('#t-units *')].filter(e => e.tabIndex >= 0).length").await;
+    assert_eq!(stops, json!(1), "tab stops among the unit maps");
+    let map = "return document.activeElement.dataset.map + ' ' + document.getElementById('t-units-value').textContent.split(' at ')[0]";
+    let cell = "return document.getElementById('t-units-value').textContent";
+    js(&c, "document.querySelector('#t-units .units-map[tabindex=\"0\"]').focus()").await;
+    assert_eq!(js(&c, map).await, json!("h0-0 a⁽¹⁾₁"));
+    press(&c, ARROW_RIGHT).await;
+    press(&c, ARROW_RIGHT).await;
+    assert_eq!(js(&c, map).await, json!("h0-2 a⁽¹⁾₃"), "→ → moves two maps on");
+    press(&c, ENTER).await;
+    let centre = js(&c, cell).await;
+    press(&c, ARROW_UP).await;
+    let above = js(&c, cell).await;
+    assert_ne!(above, centre, "↑ in the map reads another cell");
+    assert!(above.as_str().unwrap().starts_with("a⁽¹⁾₃ at "), "{above}");
+    press(&c, ESCAPE).await;
+    press(&c, ARROW_LEFT).await;
+    assert_eq!(js(&c, map).await, json!("h0-1 a⁽¹⁾₂"), "after Escape, ← moves to the map before");
+    press(&c, END).await;
+    assert_eq!(js(&c, map).await, json!("o2 ŷ virginica"));
     c.close().await.unwrap();
 }

@@ -218,8 +218,9 @@ async fn the_graph_view_and_the_unit_maps() {
         .unwrap();
     let shown: f64 = read.as_str().unwrap().rsplit(": ").next().unwrap().parse().unwrap();
     assert_eq!(shown, server.as_f64().unwrap(), "{read} against {server}");
+    first.send_keys("\u{E007}").await.unwrap(); // Enter: into the map's cells
     first.send_keys("\u{E014}").await.unwrap(); // ArrowRight: cell i = 1
-    let moved = until(&c, "the next cell", &format!("document.getElementById('t-units-value').textContent !== {read} && document.getElementById('t-units-value').textContent")).await;
+    let moved = until(&c, "the next cell", &format!("document.getElementById('t-units-value').textContent !== {read} && !document.getElementById('t-units-value').textContent.includes('reading the cells') && document.getElementById('t-units-value').textContent")).await;
     assert!(moved.as_str().unwrap().starts_with("a⁽¹⁾₁ at x1 = "), "{moved}");
 
     widths(&c, "fig-units", "units").await;

@@ -6,7 +6,8 @@
 //! - f32: the golden runs' losses agree with f64 to 1e-4 relative, and Iris at the CLI's
 //!   defaults still reaches 0.93 test accuracy;
 //! - any thread count gives the same bits;
-//! - the fused softmax + cross-entropy kernel gives `softmax::cross_entropy_row`'s bits;
+//! - the fused softmax + cross-entropy kernel gives `softmax::cross_entropy_row`'s bits, the
+//!   one-layer path its numbers, and an epoch's deferred logarithms the steps' losses;
 //! - the plan's gradients, every activation and output layer under both losses, against central
 //!   finite differences.
 
@@ -164,12 +165,14 @@ fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
 /// A product large enough to be split (128 samples × 64 inputs × 40 units > 2¹⁷ multiply-adds)
 /// gives the same bits on 1, 2 and 3 threads: on small data (kept feature-major, products
 /// through `direct::axpy_columns` or matrixmultiply) and on data past the transpose limit (read
-/// row-major: the forward product of the 12-unit layer through `direct::dot_columns`, its
-/// weight gradient through `direct::axpy_columns`, where the CPU has AVX-512).
+/// row-major: the forward product of the 12-unit layer through `direct::dot_columns`, that of
+/// the 40-unit layer through `direct::axpy_columns` on each thread's block of the batch
+/// transposed, split 48 + 48 + 32 samples on 3 threads, and every weight gradient through
+/// `direct::axpy_columns`, where the CPU has AVX-512).
 #[test]
 fn any_thread_count_gives_the_same_bits() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12)] {
+    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12), (2100, 500, 4, 40)] {
         let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-1.0..1.0));
         let labels = (0..n).map(|_| rng.random_range(0..k)).collect();
         let data = Dataset {
@@ -241,6 +244,103 @@ fn fused_kernel_computes_the_row_kernels_numbers() {
             total
         );
     }
+}
+
+/// The one-layer path (`small::OneLayer`: Iris-sized networks, sample by sample under 8 rows,
+/// in blocks of 32 samples above) against `cross_entropy_row` sample by sample: logits z = Wx + b
+/// (a dot product in input order), ∂E/∂W = (1/m) Σ_j (ŷ_j − y_j)·x_jᵀ, ∂E/∂b = (1/m) Σ_j (ŷ_j −
+/// y_j), E = (1/m) Σ_j −ln ŷ_j,label and the count of samples whose first largest logit is their
+/// label; batches of 5 (sample by sample), 37 and 150 (whole blocks and a remainder), samples as
+/// rows and as columns. The sums over samples run in another order (eight lanes), so each entry
+/// is compared with 1e-13 of the sum of its terms' magnitudes.
+#[test]
+fn one_layer_path_computes_the_row_kernels_numbers() {
+    use gradlens::engine::compiled::small::{LossSum, OneLayer};
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let (f, k) = (4, 3);
+    for (m, spread) in [(5, 1.0), (37, 3.0), (150, 1.0), (150, 30.0)] {
+        let params: Vec<f64> = (0..k * f + k).map(|_| rng.random_range(-spread..spread)).collect();
+        let x: Vec<f64> = (0..m * f).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let labels: Vec<usize> = (0..m).map(|_| rng.random_range(0..k)).collect();
+        let (mut want, mut size, mut loss, mut right) = (vec![0.0; k * f + k], vec![0.0; k * f + k], 0.0, 0);
+        for (j, &t) in labels.iter().enumerate() {
+            let xj = &x[j * f..(j + 1) * f];
+            let z: Vec<f64> =
+                (0..k).map(|c| (0..f).fold(0.0, |s, p| s + params[c * f + p] * xj[p]) + params[k * f + c]).collect();
+            let y: Vec<f64> = (0..k).map(|c| if c == t { 1.0 } else { 0.0 }).collect();
+            let mut g = vec![0.0; k];
+            loss += cross_entropy_row(&z, &y, &mut g) / m as f64;
+            let class = (1..k).fold(0, |best, c| if z[c] > z[best] { c } else { best });
+            right += usize::from(class == t);
+            for c in 0..k {
+                for p in 0..f {
+                    want[c * f + p] += g[c] * xj[p] / m as f64;
+                    size[c * f + p] += (g[c] * xj[p] / m as f64).abs();
+                }
+                want[k * f + c] += g[c] / m as f64;
+                size[k * f + c] += (g[c] / m as f64).abs();
+            }
+        }
+        let layer = OneLayer {
+            inputs: f,
+            classes: k,
+            w_at: 0,
+            b_at: Some(k * f),
+            ln_base: 1.0,
+            tie_tol: ColStats::<f64>::tie_tolerance(k),
+        };
+        let x_t: Vec<f64> = (0..f).flat_map(|p| (0..m).map(move |j| (p, j))).map(|(p, j)| x[j * f + p]).collect();
+        for batch in [Batch::rows(&x, m, f), Batch::columns(&x_t, m, m)] {
+            let (mut grad, mut losses) = (vec![0.0; k * f + k], LossSum::immediate());
+            let checks = if m < 8 {
+                layer.step(&params, batch, &labels, &mut grad, &mut losses)
+            } else {
+                layer.batch_step(&params, batch, &labels, &mut grad, &mut losses)
+            };
+            for i in 0..grad.len() {
+                assert!(
+                    (grad[i] - want[i]).abs() <= 1e-13 * size[i],
+                    "m = {m}, parameter {i}: {} vs {}",
+                    grad[i],
+                    want[i]
+                );
+            }
+            let got = losses.finish();
+            assert!((got - loss).abs() <= 1e-13 * loss, "m = {m}: loss {got} vs {loss}");
+            assert_eq!((checks.correct, checks.logits_finite), (right, true), "m = {m}");
+        }
+    }
+}
+
+/// An epoch's loss summed with the logarithms of its single-sample steps deferred
+/// (`LossSum::deferred`: blocks of up to 1,024 ln(1 + s) taken at once, vectorised) equals the
+/// sum with each step's taken by libm as it comes (`LossSum::immediate`), over 3,000 steps with
+/// penalties and whole-batch losses among them. Every term is positive (offset ≤ 0, scale −1),
+/// so nothing cancels and each logarithm's 1 ulp stays 1 ulp of the sum: 1e-15 relative.
+#[test]
+fn deferred_logarithms_give_the_steps_losses() {
+    use gradlens::engine::compiled::small::LossSum;
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    let (mut deferred, mut immediate) = (LossSum::<f64>::deferred(), LossSum::<f64>::immediate());
+    for step in 0..3000 {
+        let (offset, rest) = (-rng.random_range(0.0..5.0), rng.random_range(0.0..2.0));
+        if step % 97 == 0 {
+            let loss = rng.random_range(0.0..1.0);
+            deferred.add(loss);
+            immediate.add(loss);
+        } else {
+            deferred.add_sample(offset, rest, -1.0);
+            immediate.add_sample(offset, rest, -1.0);
+        }
+        if step % 5 == 0 {
+            let penalty = rng.random_range(0.0..0.1);
+            deferred.add_penalty(penalty);
+            immediate.add_penalty(penalty);
+        }
+    }
+    let (got, want) = (deferred.finish(), immediate.finish());
+    assert!((got - want).abs() <= 1e-15 * want, "{got} vs {want}");
+    assert_eq!(deferred.finish(), 0.0, "finish starts the sum again");
 }
 
 /// The loss of `spec` with flat `params` on (x, y), by the plan.
@@ -489,6 +589,39 @@ fn vectorised_exp_is_within_one_ulp_of_libm() {
     assert!(special[2].is_nan() && special[3].is_nan());
 }
 
+/// The vectorised ln(1 + x) (`vlog`) against libm's `ln_1p`: at most 1 ulp apart over what
+/// the loss gives it (s in [0, 15]), below (−1, 0), near 0 and up to 1e300, and the special
+/// values exactly (±0 kept, −1 → −∞, below −1 NaN, ∞ and NaN themselves); f32 through f64.
+#[test]
+fn vectorised_log1p_is_within_one_ulp_of_libm() {
+    use gradlens::engine::compiled::vlog::{ln_1p_f32, ln_1p_f64};
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let ulps64 = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).abs();
+    let mut xs: Vec<f64> = (0..200_000).map(|_| rng.random_range(0.0..15.0)).collect();
+    xs.extend((0..100_000).map(|_| rng.random_range(-0.999_999..1.0)));
+    xs.extend((0..100_000).map(|_| rng.random_range(-1e-6..1e-6)));
+    xs.extend((0..100_000).map(|_| 10f64.powf(rng.random_range(-320.0..300.0))));
+    xs.extend([1e-300, 5e-324, f64::MIN_POSITIVE, 2f64.powi(53), 2f64.powi(54), 2f64.powi(55), f64::MAX]);
+    let mut y = xs.clone();
+    ln_1p_f64(&mut y);
+    let worst = xs.iter().zip(&y).map(|(&x, &v)| (ulps64(v, x.ln_1p()), x)).max_by_key(|p| p.0).unwrap();
+    assert!(worst.0 <= 1, "f64: {} ulp at x = {:e}", worst.0, worst.1);
+    let mut special = [0.0, -0.0, -1.0, -2.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    ln_1p_f64(&mut special);
+    assert_eq!(special[0].to_bits(), 0f64.to_bits());
+    assert_eq!(special[1].to_bits(), (-0f64).to_bits());
+    assert_eq!(&special[2..3], &[f64::NEG_INFINITY]);
+    assert!(special[3].is_nan() && special[5].is_nan() && special[6].is_nan());
+    assert_eq!(special[4], f64::INFINITY);
+
+    let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).filter(|x| x.is_finite() && *x > -1.0).collect();
+    let mut y32 = xs32.clone();
+    ln_1p_f32(&mut y32);
+    let ulps32 = |a: f32, b: f32| (a.to_bits() as i32 - b.to_bits() as i32).abs();
+    let worst = xs32.iter().zip(&y32).map(|(&x, &v)| (ulps32(v, x.ln_1p()), x)).max_by_key(|p| p.0).unwrap();
+    assert!(worst.0 <= 1, "f32: {} ulp at x = {:e}", worst.0, worst.1);
+}
+
 /// Prediction on the engine gives the log-probabilities of `predict::log_probabilities` (f64 to
 /// 1e-12, f32 to 1e-5 relative to the largest), in blocks past 4,096 rows, for a sigmoid output
 /// too (a model trained with the quadratic loss), and names the row whose logits overflow.
@@ -517,14 +650,17 @@ fn engine_prediction_equals_the_old_path() {
 
 /// Data past the engine's transpose limit (2¹⁰·2¹⁰ numbers) is read row-major as it is (f64
 /// batches as views of it, f32 batches rounded as they are taken): the same runs as the tape,
-/// shuffled or not, and f32 within 1e-4 of f64.
+/// shuffled or not, and f32 within 1e-4 of f64. The 8-unit layer's forward product reads the
+/// batch in place (`direct::dot_columns`); the 40-unit layer's transposes each thread's block of
+/// samples first (`direct::transpose_columns`, then `direct::axpy_columns`), where the CPU has
+/// AVX-512.
 #[test]
 fn large_data_read_row_major_gives_the_same_runs() {
     let mut rng = ChaCha8Rng::seed_from_u64(17);
     let data = random_data(&mut rng, 2100, 500, 4, false);
     assert!(data.features.len() > 1 << 20);
-    let model = random_model(&mut rng, 500, 4, &[8], Act::Tanh, true, Some(Softmax));
-    for shuffle in [false, true] {
+    for (hidden, shuffle) in [(8, false), (8, true), (40, false), (40, true)] {
+        let model = random_model(&mut rng, 500, 4, &[hidden], Act::Tanh, true, Some(Softmax));
         let config = TrainConfig {
             optimizer: Optimizer::momentum(0.01, 0.9).unwrap(),
             epochs: 2,
@@ -548,7 +684,8 @@ fn large_data_read_row_major_gives_the_same_runs() {
 
 /// Classes from logits equal `predict::classes` of the log-probabilities, near-ties included
 /// (an earlier logit within rounding of the largest, where the exact log-probabilities decide),
-/// with scratch sized for wider layers than the output (as a plan sizes it).
+/// with scratch sized for wider layers than the output (as a plan sizes it); and the one-layer
+/// path counts them right.
 #[test]
 fn classes_from_logits_settle_near_ties_as_predict_does() {
     use gradlens::engine::compiled::kernels::classes_of_logits;
@@ -571,4 +708,20 @@ fn classes_from_logits_settle_near_ties_as_predict_does() {
     classes_of_logits(&z, k, m, &mut got, &mut stats).unwrap();
     assert_eq!(want, [1, 0, 0, 1, 1, 0], "predict's classes, as argued above");
     assert_eq!(got, want);
+    // The one-layer path's count, through an identity layer (z = 1·x + 0 + 0, exactly x): every
+    // sample right against predict's classes, none against the next class.
+    use gradlens::engine::compiled::small::OneLayer;
+    let identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    let layer = OneLayer {
+        inputs: k,
+        classes: k,
+        w_at: 0,
+        b_at: None,
+        ln_base: 1.0,
+        tie_tol: ColStats::<f64>::tie_tolerance(k),
+    };
+    let x: Vec<f64> = (0..m).flat_map(|j| rows.iter().map(move |r| r[j])).collect();
+    let count = |labels: &[usize]| layer.count_correct(&identity, Batch::rows(&x, m, k), labels).correct;
+    assert_eq!(count(&want), m);
+    assert_eq!(count(&want.iter().map(|c| (c + 1) % k).collect::<Vec<_>>()), 0);
 }

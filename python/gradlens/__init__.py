@@ -81,12 +81,35 @@ def explain(
     weights=None,
     bias=None,
     sample=None,
+    optimizer=None,
+    momentum=None,
+    b1=None,
+    b2=None,
+    eps=None,
+    l2=None,
+    l1=None,
+    features=None,
 ):
     """One update step, every number of it (``gradlens explain``); no arguments: the blog's.
 
     ``x`` is one sample (1-D) or a batch (2-D, rows = samples); ``target`` is a class (int or
     name), or for the quadratic loss the numbers the outputs should give: one per sample.
+    ``optimizer`` (``"sgd"``, ``"momentum"``, ``"adam"``; default: a saved model's own, with its
+    state, else sgd) with ``momentum``, ``b1``, ``b2``, ``eps``; ``l2`` and ``l1`` the weight
+    penalty; ``features`` the feature inputs computed from the columns (``"x1^2,x2^2"`` or a
+    list of such items), as the command line's options.
     """
+    number = lambda v: None if v is None else float(v)  # noqa: E731
+    step = {
+        "optimizer": optimizer,
+        "momentum": number(momentum),
+        "b1": number(b1),
+        "b2": number(b2),
+        "eps": number(eps),
+        "l2": number(l2),
+        "l1": number(l1),
+        "features": features if features is None or isinstance(features, str) else ",".join(features),
+    }
     xs = None if x is None else _float64("x", x, "rows")
     one_sample = xs is not None and np.asarray(x, dtype=np.float64).ndim == 1
     return _native.explain(
@@ -101,6 +124,7 @@ def explain(
         None if log_base is None else str(log_base),
         bool(freeze_bias),
         int(steps),
+        step,
     )
 
 

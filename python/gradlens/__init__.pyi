@@ -60,6 +60,14 @@ def explain(
     weights: ArrayLike | None = None,
     bias: ArrayLike | None = None,
     sample: int | Sequence[int] | None = None,
+    optimizer: Literal["sgd", "momentum", "adam"] | None = None,
+    momentum: float | None = None,
+    b1: float | None = None,
+    b2: float | None = None,
+    eps: float | None = None,
+    l2: float | None = None,
+    l1: float | None = None,
+    features: str | Sequence[str] | None = None,
 ) -> Explanation:
     """One update step, every number of it; no arguments: the blog's example."""
 

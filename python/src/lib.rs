@@ -184,10 +184,25 @@ fn after(file: &ModelFile, step: &gradlens::trace::Explanation) -> ModelFile {
     file.stepped(step)
 }
 
+/// The step's keywords beside the sample's, as `python/gradlens/__init__.py` passes them (a
+/// dict): the optimizer and its settings, the weight penalty, the feature inputs.
+#[derive(Default, FromPyObject)]
+#[pyo3(from_item_all)]
+struct StepKeywords {
+    optimizer: Option<String>,
+    momentum: Option<f64>,
+    b1: Option<f64>,
+    b2: Option<f64>,
+    eps: Option<f64>,
+    l2: Option<f64>,
+    l1: Option<f64>,
+    features: Option<String>,
+}
+
 /// `gradlens explain`: the arguments as `python/gradlens/__init__.py` has normalised them
 /// (`x` 2-D, `target` one entry per sample).
 #[pyfunction]
-#[pyo3(signature = (model, x, target, weights, bias, sample, lr, loss, log_base, freeze_bias, steps))]
+#[pyo3(signature = (model, x, target, weights, bias, sample, lr, loss, log_base, freeze_bias, steps, step))]
 #[allow(clippy::too_many_arguments)]
 fn explain(
     py: Python<'_>,
@@ -202,6 +217,7 @@ fn explain(
     log_base: Option<String>,
     freeze_bias: bool,
     steps: usize,
+    step: StepKeywords,
 ) -> PyResult<PyExplanation> {
     let options = ExplainOptions {
         x: x.as_ref().map(convert::rows).unwrap_or_default(),
@@ -215,13 +231,14 @@ fn explain(
         loss,
         log_base: log_base.map(|b| b.parse()).transpose().map_err(|e| error(e, Function::Explain))?,
         freeze_bias,
-        // Weight decay (`--l2`, `--l1`) is not among the Python function's keywords yet.
-        l2: None,
-        l1: None,
-        // Nor are feature inputs; a model file's own are computed all the same.
-        features: None,
-        // The optimizer is a saved model's own (with its state), else sgd: not a keyword yet.
-        ..ExplainOptions::default()
+        l2: step.l2,
+        l1: step.l1,
+        optimizer: step.optimizer,
+        momentum: step.momentum,
+        b1: step.b1,
+        b2: step.b2,
+        eps: step.eps,
+        features: step.features,
     };
     let (steps, start) = py.detach(|| pipeline::explain(&options, steps)).map_err(|e| error(e, Function::Explain))?;
     let new_model = after(&start, steps.last().expect("one step at least"));

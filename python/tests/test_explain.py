@@ -106,3 +106,27 @@ def test_a_notebook_shows_the_page_in_a_frame():
     page = e.html()
     assert "<math" in page and "<svg" in page and "<script" not in page
     assert "0.7351296" in e.text()
+
+
+FEATURES = "x1^2,x2^2,x1*x2"
+STEP = ["--x", "0.5,-2", "--target", "0", "--features", FEATURES, "--weights", "1,0,0;0,1,0", "--optimizer", "adam",
+        "--lr", "0.1", "--b1", "0.8", "--l2", "0.01"]
+
+
+def test_the_optimizer_penalty_and_feature_keywords_equal_the_cli(cli_json):
+    e = gradlens.explain(x=[0.5, -2.0], target=0, features=FEATURES, weights=[[1, 0, 0], [0, 1, 0]], optimizer="adam",
+                         lr=0.1, b1=0.8, l2=0.01).to_dict()
+    assert e == cli_json("explain", *STEP)
+    # The features as a list are the same step.
+    listed = gradlens.explain(x=[0.5, -2.0], target=0, features=FEATURES.split(","), weights=[[1, 0, 0], [0, 1, 0]],
+                              optimizer="adam", lr=0.1, b1=0.8, l2=0.01).to_dict()
+    assert listed == e
+    # x1 = 0.5, x2 = −2: the inputs x1² = 0.25, x2² = 4, x1·x2 = −1 (by hand).
+    assert e["layers"][0]["input"] == [[0.25, 4.0, -1.0]]
+    # Adam's first step from a zero state: m̂ = g and v̂ = g², so each weight moves by
+    # α·g/(|g| + eps), within 1e-7 of α = 0.1 for every gradient here (|g| ≫ eps = 1e-8).
+    moved = np.abs(np.array(e["layers"][0]["new_weights"]) - np.array(e["layers"][0]["weights"]))
+    assert np.allclose(moved, 0.1, rtol=0, atol=1e-7), moved
+    # Momentum's settings reach the step too.
+    m = gradlens.explain(optimizer="momentum", momentum=0.5, lr=0.25).to_dict()
+    assert m == cli_json("explain", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.25")

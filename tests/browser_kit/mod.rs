@@ -159,6 +159,7 @@ pub fn contrast_on_white(css: &str) -> f64 {
 pub mod keys {
     pub const TAB: char = '\u{E004}';
     pub const ENTER: char = '\u{E007}';
+    pub const ESCAPE: char = '\u{E00C}';
     pub const ARROW_LEFT: char = '\u{E012}';
     pub const ARROW_UP: char = '\u{E013}';
     pub const ARROW_RIGHT: char = '\u{E014}';
@@ -174,4 +175,11 @@ pub async fn press(c: &Client, key: char) {
     let keys =
         KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
     c.perform_actions(keys).await.expect("a key press");
+}
+
+/// Sets a form control's value and tells the page, as a person changing it would.
+pub async fn set(c: &Client, id: &str, value: &str) {
+    let script = "const el = document.getElementById(arguments[0]); el.value = arguments[1]; \
+                  el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true}));";
+    c.execute(script, vec![id.into(), value.into()]).await.expect("script runs");
 }

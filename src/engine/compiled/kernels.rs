@@ -21,6 +21,17 @@ const MIN_COLUMNS_PER_THREAD: usize = 16;
 /// operands first, which for Iris's 3×4 weights costs more than the product.
 const SMALL_FLOPS: usize = 1 << 12;
 
+/// Columns of B a thread transposes at a time for [`Gemm::product`]'s transposed route: the
+/// chunk (784 features × 64 samples: 400 KiB in f64) stays in L2 while the product reads it,
+/// where a whole block of an evaluation pass's 1,024 samples would not.
+const TRANSPOSED_COLUMNS: usize = 64;
+
+/// Elements of one thread's chunk of transposed columns: k rows of [`TRANSPOSED_COLUMNS`] and
+/// a pad ([`direct::transpose_pad`]).
+fn transposed_chunk<F>(k: usize) -> usize {
+    k * (TRANSPOSED_COLUMNS + direct::transpose_pad::<F>())
+}
+
 /// A strided read-only matrix: element (r, c) at `data[r·rs + c·cs]`.
 #[derive(Clone, Copy)]
 pub struct MatRef<'a, F> {
@@ -69,12 +80,14 @@ pub fn check_threads(threads: usize) -> Result<usize> {
     Ok(threads)
 }
 
-/// Which kernel a product runs on: [`super::direct`]'s for the shapes it reads in place, else
-/// matrixmultiply's packed one.
+/// Which kernel a product runs on: [`super::direct`]'s for the shapes it reads in place or
+/// transposed into scratch, else matrixmultiply's packed one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Route {
     Dot,
     Axpy,
+    /// B's columns copied as rows into scratch, then [`direct::axpy_columns`].
+    Transposed,
     Packed,
 }
 
@@ -97,6 +110,12 @@ impl Gemm {
         self.threads
     }
 
+    /// The scratch [`Gemm::product`] needs to run a B of k rows with contiguous columns
+    /// transposed: a chunk of [`TRANSPOSED_COLUMNS`] columns per thread.
+    pub fn transposed_len<F>(&self, k: usize) -> usize {
+        transposed_chunk::<F>(k) * self.threads
+    }
+
     fn pool(&self) -> Option<&rayon::ThreadPool> {
         self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok()).as_ref()
     }
@@ -107,10 +126,26 @@ impl Gemm {
     /// is then still one dot product taken in the same order on one thread, so the result has
     /// the same bits at any thread count.
     ///
+    /// `scratch`, of at least [`Gemm::transposed_len`] elements, lets a product whose B has contiguous
+    /// columns and whose A has many rows (a first layer's forward product on row-major samples)
+    /// run on [`direct::axpy_columns`]: each thread copies its own block of B's columns into it
+    /// as rows, a chunk at a time, so the copy is split too and its rows are still in the
+    /// thread's cache when the product reads them.
+    ///
     /// # Shapes
     /// `a`: m×k, `b`: k×n, `c`: m×n.
     #[allow(clippy::too_many_arguments)]
-    pub fn product<F: Real>(&self, m: usize, k: usize, n: usize, a: MatRef<F>, b: MatRef<F>, beta: F, c: &mut [F]) {
+    pub fn product<F: Real>(
+        &self,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<F>,
+        b: MatRef<F>,
+        beta: F,
+        c: &mut [F],
+        scratch: Option<&mut [F]>,
+    ) {
         let extent = |x: &MatRef<F>, r: usize, col: usize| {
             if r == 0 || col == 0 { 0 } else { (r - 1) * x.rs + (col - 1) * x.cs + 1 }
         };
@@ -130,20 +165,25 @@ impl Gemm {
         } else {
             1
         };
+        let scratch = scratch.filter(|s| s.len() >= self.transposed_len::<F>(k));
         let route = match () {
             _ if beta != F::zero() || !direct::available() => Route::Packed,
             _ if a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS => Route::Dot,
             _ if b.cs == 1 => Route::Axpy,
+            _ if b.rs == 1 && scratch.is_some() => Route::Transposed,
             _ => Route::Packed,
         };
         let (ap, bp, cp) =
             (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), SendPtr(c.as_mut_ptr()));
+        let sp = SendPtr(scratch.map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()));
+        // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
+        let per = n.div_ceil(parts).div_ceil(16) * 16;
         let (a_len, b_len) = (a.data.len(), b.data.len());
         let block = |j0: usize, j1: usize| {
             // Whole wrappers, not their fields, are captured: the closure must be Send.
-            let (ap, bp, cp) = (ap, bp, cp);
+            let (ap, bp, cp, sp) = (ap, bp, cp, sp);
             match route {
-                Route::Dot | Route::Axpy => {
+                Route::Dot | Route::Axpy | Route::Transposed => {
                     // SAFETY: the pointers come from slices of these lengths that outlive the
                     // call, and A and B are only read.
                     let (a, b) = unsafe {
@@ -157,10 +197,29 @@ impl Gemm {
                     // own columns [j0, j1).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
-                        if route == Route::Dot {
-                            direct::dot_columns(m, k, n, a, b, cp.0, j0, j1)
-                        } else {
-                            direct::axpy_columns(m, k, n, a, b, cp.0, j0, j1)
+                        let o = direct::Operands { m, k, n, a, b, c: cp.0 };
+                        match route {
+                            Route::Dot => direct::dot_columns(o, j0, j1),
+                            Route::Axpy => direct::axpy_columns(o, j0, j1),
+                            Route::Transposed => {
+                                // The block's own region of scratch (`Gemm::transposed_len` holds
+                                // one per thread), written by no other block; chunk by chunk of
+                                // samples, C is passed from the chunk's first column on.
+                                let region = std::slice::from_raw_parts_mut(
+                                    sp.0.add(j0 / per * transposed_chunk::<F>(k)),
+                                    transposed_chunk::<F>(k),
+                                );
+                                for c0 in (j0..j1).step_by(TRANSPOSED_COLUMNS) {
+                                    let c1 = (c0 + TRANSPOSED_COLUMNS).min(j1);
+                                    let rows = direct::transpose_columns(k, b, c0, c1, region);
+                                    direct::axpy_columns(
+                                        direct::Operands { b: rows, c: cp.0.add(c0), ..o },
+                                        0,
+                                        c1 - c0,
+                                    );
+                                }
+                            }
+                            Route::Packed => unreachable!("the packed route is the arm below"),
                         }
                     }
                     #[cfg(not(target_arch = "x86_64"))]
@@ -190,8 +249,6 @@ impl Gemm {
         };
         match (if parts > 1 { self.pool() } else { None }, parts) {
             (Some(pool), p) if p > 1 => {
-                // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
-                let per = n.div_ceil(p).div_ceil(16) * 16;
                 pool.scope(|s| {
                     for j0 in (0..n).step_by(per) {
                         let j1 = (j0 + per).min(n);
@@ -298,8 +355,9 @@ pub struct ColStats<F> {
     pub argmax: Vec<usize>,
     /// Σ exp(z − max) over the other logits.
     pub rest: Vec<F>,
-    /// 1 + s and s/(1 + s) per sample.
+    /// 1 + s, s/(1 + s) and ln(1 + s) per sample.
     total: Vec<F>,
+    log1p_rest: Vec<F>,
     rest_share: Vec<F>,
     /// Each sample's argmax and label as floats.
     argmax_f: Vec<F>,
@@ -316,6 +374,7 @@ impl<F: Real> ColStats<F> {
             argmax: vec![0; samples],
             rest: vec![F::zero(); samples],
             total: vec![F::zero(); samples],
+            log1p_rest: vec![F::zero(); samples],
             rest_share: vec![F::zero(); samples],
             argmax_f: vec![F::zero(); samples],
             label_f: vec![F::zero(); samples],
@@ -398,7 +457,8 @@ pub struct BatchOut<F> {
 ///
 /// Column by column this is [`crate::softmax::cross_entropy_row`]: the same max, the same order
 /// of the sum s, the same formulas for ln ŷ and for ŷ − y (exact near certainty); only the
-/// exponentials are the vectorised ones of [`super::vexp`], within 1 ulp of libm's.
+/// exponentials and the ln(1 + s) are the vectorised ones of [`super::vexp`] and
+/// [`super::vlog`], within 1 ulp of libm's.
 ///
 /// # Shapes
 /// `z`, `grad`: k×m (classes×samples), `labels`: m.
@@ -465,6 +525,9 @@ fn softmax_cross_entropy_body<F: Real>(
             *s = *s + if a == c { F::zero() } else { e };
         }
     }
+    let log1p_rest = &mut stats.log1p_rest[..m];
+    log1p_rest.copy_from_slice(&stats.rest[..m]);
+    F::ln_1p_slice(log1p_rest);
     let mut sum_log_p = F::zero();
     let mut correct = 0;
     let tol = ColStats::<F>::tie_tolerance(k);
@@ -475,7 +538,7 @@ fn softmax_cross_entropy_body<F: Real>(
         // Class numbers as floats: the gradient loop below then compares floats, which every
         // x86-64 vectorises (64-bit integer compares need SSE4.1).
         (stats.argmax_f[j], stats.label_f[j]) = (F::of(a as f64), F::of(t as f64));
-        let l1p = s.ln_1p();
+        let l1p = stats.log1p_rest[j];
         sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t * m + j] - mx) - l1p };
         if stats.class_of(z, k, m, j, tol) == t {
             correct += 1;

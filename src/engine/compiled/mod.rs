@@ -22,6 +22,11 @@
 //!   for it ([`kernels::Gemm`]); a split over output columns never splits a sum, so every thread
 //!   count gives the same bits.
 //!
+//! - networks of one dense layer into softmax cross-entropy small enough for registers and L1
+//!   (Iris, the blog's 4→3) take [`small`]'s path: no buffer between the ops, a batch of one
+//!   sample's ln(1 + s) deferred and taken in vectors with other steps', larger batches in one
+//!   fused pass of 32-sample blocks.
+//!
 //! One generic code path serves f32 and f64 ([`Real`]).
 
 pub mod direct;
@@ -29,9 +34,11 @@ pub mod kernels;
 pub mod optim;
 pub mod plan;
 pub mod predict;
+pub mod small;
 pub mod spec;
 pub mod train;
 pub mod vexp;
+pub mod vlog;
 pub mod workloads;
 
 pub use plan::Plan;
@@ -78,6 +85,9 @@ pub trait Real: super::Real + Default + direct::Lanes {
     /// e^x for every x, vectorised ([`vexp`]).
     fn exp_slice(xs: &mut [Self]);
 
+    /// ln(1 + x) for every x, vectorised ([`vlog`]).
+    fn ln_1p_slice(xs: &mut [Self]);
+
     /// Whether f64 data must be converted (into a buffer) to be read as this type.
     const CONVERTS: bool;
 
@@ -93,6 +103,9 @@ impl Real for f64 {
     const FLOAT_NAME: &'static str = "float64";
     fn exp_slice(xs: &mut [f64]) {
         vexp::exp_f64(xs)
+    }
+    fn ln_1p_slice(xs: &mut [f64]) {
+        vlog::ln_1p_f64(xs)
     }
     const CONVERTS: bool = false;
     fn view_f64<'a>(src: &'a [f64], _buf: &'a mut [f64]) -> &'a [f64] {
@@ -127,6 +140,9 @@ impl Real for f32 {
     const FLOAT_NAME: &'static str = "float32";
     fn exp_slice(xs: &mut [f32]) {
         vexp::exp_f32(xs)
+    }
+    fn ln_1p_slice(xs: &mut [f32]) {
+        vlog::ln_1p_f32(xs)
     }
     const CONVERTS: bool = true;
     fn view_f64<'a>(src: &'a [f64], buf: &'a mut [f32]) -> &'a [f32] {

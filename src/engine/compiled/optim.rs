@@ -32,6 +32,7 @@ impl<F: Real> FlatOptimizer<F> {
     ///
     /// # Shapes
     /// `w`, `g`: the parameter count.
+    #[inline]
     pub fn update(&mut self, step: usize, g: &[F], w: &mut [F]) {
         self.kind.step(step, g, w, &mut self.first, &mut self.second);
         self.t = step + 1;

@@ -9,24 +9,22 @@
 //! are the flat vector of [`super::spec`].
 
 use super::Real;
+use super::direct::DOT_MAX_ROWS;
 use super::kernels::{
-    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_largest_log_prob, first_overflow,
-    softmax_columns, softmax_cross_entropy, sum,
+    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
+    softmax_cross_entropy, sum,
 };
+use super::small::{Checks, LossSum, OneLayer, TINY_IN, TINY_OUT};
 use super::spec::{LayerSpec, NetSpec};
 use crate::data::Targets;
 use crate::error::logits_overflow;
 use crate::error::{Error, Result, Setting};
 use crate::loss::{Loss, Penalty};
-use crate::softmax::RowStats;
 
-/// The widest input and output of a network that takes [`Plan`]'s one-layer path: its logits, a
-/// sample and a row of weights then live in registers and L1 (the blog's 4→3, Iris's 4→3).
-const TINY_IN: usize = 64;
-const TINY_OUT: usize = 16;
-/// Batches smaller than this take the one-layer path; larger ones are faster through the column
-/// kernels, whose exps and divisions run in vectors across samples (measured: Iris full batch,
-/// 150 rows, is about 1.4× slower sample by sample; batches of 1 about 3× faster).
+/// Batches smaller than this take the one-layer path sample by sample ([`OneLayer::step`]);
+/// larger ones its blocks of 32 samples in vector lanes ([`OneLayer::batch_step`]), or the
+/// column kernels for one-layer networks too wide for those blocks (sample by sample, Iris full
+/// batch measured about 1.4× slower than the column kernels; batches of 1 about 3× faster).
 const TINY_BATCH: usize = 8;
 
 /// m samples of `in` features: feature r of sample j at `data[r·rs + j·cs]`.
@@ -131,6 +129,11 @@ pub struct Plan<F: Real> {
     /// The batch transposed (in×capacity), only when the first layer is not dense and so needs
     /// its input a column per sample.
     x_t: Vec<F>,
+    /// Scratch for the first layer's forward product when it has more outputs than
+    /// [`DOT_MAX_ROWS`]: a batch of row-major samples is transposed into it, each thread a
+    /// chunk of its samples at a time, so that the product runs on
+    /// [`super::direct::axpy_columns`] ([`Gemm::product`]).
+    transposed: Vec<F>,
     /// The gradient at the current layer's output, and the one below it being formed.
     g: Vec<F>,
     g_below: Vec<F>,
@@ -146,12 +149,9 @@ pub struct Plan<F: Real> {
     /// Cross-entropy on a softmax or log-softmax output: the output layer is fused into the loss.
     fused: bool,
     /// One dense layer of at most [`TINY_IN`]→[`TINY_OUT`] fused into cross-entropy: steps on
-    /// batches under [`TINY_BATCH`] take [`Plan::tiny_loss_and_grad`].
-    tiny: bool,
+    /// batches under [`TINY_BATCH`] take [`OneLayer::step`].
+    tiny: Option<OneLayer<F>>,
     ln_base: F,
-    /// [`ColStats::tie_tolerance`] for the k classes, once: its logarithm per step was a tenth
-    /// of a batch-of-1 step.
-    tie_tol: F,
 }
 
 impl<F: Real> Plan<F> {
@@ -190,12 +190,20 @@ impl<F: Real> Plan<F> {
             Loss::Quadratic => F::one(),
         };
         let classes = spec.out_width();
-        let tiny = fused
-            && spec.layers.len() == 2
-            && matches!(spec.layers[0], LayerSpec::Dense { inputs, outputs, .. } if inputs <= TINY_IN && outputs <= TINY_OUT);
+        let tie_tol = ColStats::<F>::tie_tolerance(classes);
+        let tiny = match (fused, spec.layers.len(), spec.layers[0], offsets[0]) {
+            (true, 2, LayerSpec::Dense { inputs, outputs, .. }, Some((w_at, b_at)))
+                if inputs <= TINY_IN && outputs <= TINY_OUT =>
+            {
+                Some(OneLayer { inputs, classes: outputs, w_at, b_at, ln_base, tie_tol })
+            }
+            _ => None,
+        };
+        let many_outputs = matches!(spec.layers[0], LayerSpec::Dense { outputs, .. } if outputs > DOT_MAX_ROWS);
         Ok(Plan {
             vals: widths.iter().map(|w| vec![F::zero(); w * capacity]).collect(),
             x_t: if first_dense == 0 { Vec::new() } else { vec![F::zero(); in_width * capacity] },
+            transposed: if many_outputs { vec![F::zero(); gemm.transposed_len::<F>(in_width)] } else { Vec::new() },
             g: vec![F::zero(); widest * capacity],
             g_below: vec![F::zero(); widest * capacity],
             stats: ColStats::new(capacity, classes.max(widest)),
@@ -213,7 +221,6 @@ impl<F: Real> Plan<F> {
             fused,
             tiny,
             ln_base,
-            tie_tol: ColStats::<F>::tie_tolerance(classes),
         })
     }
 
@@ -285,7 +292,8 @@ impl<F: Real> Plan<F> {
                 LayerSpec::Dense { inputs, outputs, bias } => {
                     let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
                     let w = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: inputs, cs: 1 };
-                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out);
+                    let scratch = (i == 0).then_some(&mut self.transposed[..]);
+                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out, scratch);
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (row, &b) in out.chunks_exact_mut(m).zip(&params[b_at..b_at + outputs]) {
                             row.iter_mut().for_each(|z| *z = *z + b);
@@ -311,82 +319,38 @@ impl<F: Real> Plan<F> {
     /// `params`: the flat parameters; `x`: m samples of in features (m ≤ capacity); `y`: the data
     /// set's targets, of which `rows` picks the batch's m.
     pub fn loss_and_grad(&mut self, params: &[F], x: Batch<F>, y: &Targets, rows: Picked) -> BatchOut<F> {
-        if let (true, true, Targets::Classes { labels: all, .. }) = (self.tiny, x.m < TINY_BATCH, y) {
-            let mut buf = std::mem::take(&mut self.labels);
-            let out = self.tiny_loss_and_grad(params, x, rows.labels(all, &mut buf));
-            self.labels = buf;
-            return out;
+        let mut losses = LossSum::immediate();
+        let Checks { correct, logits_finite } = self.train_step(params, x, y, rows, &mut losses);
+        BatchOut { loss: F::of(losses.finish()), correct, logits_finite }
+    }
+
+    /// [`Plan::loss_and_grad`] with the loss added to `losses` (a training epoch's sum, where a
+    /// batch of one sample's logarithm waits to be taken with others').
+    ///
+    /// # Shapes
+    /// As [`Plan::loss_and_grad`].
+    pub fn train_step(
+        &mut self,
+        params: &[F],
+        x: Batch<F>,
+        y: &Targets,
+        rows: Picked,
+        losses: &mut LossSum<F>,
+    ) -> Checks {
+        if let (Some(tiny), Targets::Classes { labels: all, .. }) = (self.tiny, y) {
+            assert!(x.m <= self.capacity, "batch of {} rows does not fit the plan", x.m);
+            let labels = rows.labels(all, &mut self.labels);
+            if x.m < TINY_BATCH {
+                return tiny.step(params, x, labels, &mut self.grad, losses);
+            }
+            if tiny.fits_batches() {
+                return tiny.batch_step(params, x, labels, &mut self.grad, losses);
+            }
         }
         let (out, cur) = self.loss_at_output(params, x, y, rows);
         self.backward(params, x, x.m, cur);
-        out
-    }
-
-    /// [`Plan::loss_and_grad`] for one dense layer into softmax cross-entropy, sample by sample
-    /// with everything in registers: a sample's logits, their [`RowStats`] (the max, the first
-    /// argmax, s = Σ_{c≠argmax} e^(z_c − max) in ascending c, libm's exp), its loss term and
-    /// (ŷ − y)/(m·ln b) as [`crate::softmax::cross_entropy_row`] forms them, then its outer
-    /// product with the sample added into ∂E/∂W. No buffer between the ops, no dispatch per op,
-    /// no allocation: the per-step cost of Iris with batches of 1 is the arithmetic.
-    ///
-    /// The sums over samples run in sample order (the general path's products sum in 8 lanes),
-    /// so the two agree to rounding, as both agree with the tape.
-    fn tiny_loss_and_grad(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> BatchOut<F> {
-        let (f, k, m) = (self.in_width, self.k, x.m);
-        assert!(m <= self.capacity && labels.len() == m, "batch of {m} rows does not fit the plan");
-        let (w_at, b_at) = self.offsets[0].expect("a dense layer's offsets");
-        let w = &params[w_at..w_at + k * f];
-        let b = b_at.map(|at| &params[at..at + k]);
-        let (dw, db) = self.grad.split_at_mut(k * f);
-        dw.fill(F::zero());
-        db.fill(F::zero());
-        let scale = F::one() / (F::of(m as f64) * self.ln_base);
-        let tol = self.tie_tol;
-        let (mut xj, mut z, mut e) = ([F::zero(); TINY_IN], [F::zero(); TINY_OUT], [F::zero(); TINY_OUT]);
-        let (mut sum_log_p, mut correct, mut logits_finite) = (F::zero(), 0, true);
-        for (j, &t) in labels.iter().enumerate() {
-            for (p, v) in xj[..f].iter_mut().enumerate() {
-                *v = x.data[p * x.rs + j * x.cs];
-            }
-            // z = W·x + b, each a dot product in input order (the small product's order).
-            for (c, zc) in z[..k].iter_mut().enumerate() {
-                let dot = w[c * f..(c + 1) * f].iter().zip(&xj[..f]).fold(F::zero(), |acc, (&wv, &xv)| acc + wv * xv);
-                *zc = b.map_or(dot, |b| dot + b[c]);
-            }
-            let z = &z[..k];
-            logits_finite &= z.iter().all(|v| v.is_finite());
-            let (mut a, mut mx) = (0, z[0]);
-            for (c, &v) in z.iter().enumerate().skip(1) {
-                if v > mx {
-                    (a, mx) = (c, v);
-                }
-            }
-            let mut s = F::zero();
-            for c in 0..k {
-                if c != a {
-                    e[c] = (z[c] - mx).exp();
-                    s = s + e[c];
-                }
-            }
-            let stats = RowStats { max: mx, argmax: a, rest: s };
-            let (total, l1p) = (F::one() + s, s.ln_1p());
-            let share = s / total;
-            sum_log_p = sum_log_p + if t == a { -l1p } else { (z[t] - mx) - l1p };
-            let class = if (0..a).all(|c| mx - z[c] > tol) { a } else { first_largest_log_prob(&stats, z) };
-            correct += usize::from(class == t);
-            for c in 0..k {
-                let y = if c == t { F::one() } else { F::zero() };
-                let g = (if c == a { (F::one() - y) - share } else { e[c] / total - y }) * scale;
-                for (d, &xv) in dw[c * f..(c + 1) * f].iter_mut().zip(&xj[..f]) {
-                    *d = *d + g * xv;
-                }
-                if let Some(d) = db.get_mut(c) {
-                    *d = *d + g;
-                }
-            }
-        }
-        let loss = sum_log_p * (-F::one() / (F::of(m as f64) * self.ln_base)) + F::zero();
-        BatchOut { loss, correct, logits_finite }
+        losses.add(out.loss);
+        Checks { correct: out.correct, logits_finite: out.logits_finite }
     }
 
     /// The batch's loss and how many of its samples are classed right, without the gradient in
@@ -454,6 +418,7 @@ impl<F: Real> Plan<F> {
                         input_t,
                         F::zero(),
                         &mut self.grad[w_at..w_at + outputs * inputs],
+                        None,
                     );
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (db, row) in self.grad[b_at..b_at + outputs].iter_mut().zip(self.g.chunks_exact(m)) {
@@ -464,7 +429,7 @@ impl<F: Real> Plan<F> {
                     // for the data.
                     if i > self.first_dense {
                         let wt = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: 1, cs: inputs };
-                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below);
+                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below, None);
                         std::mem::swap(&mut self.g, &mut self.g_below);
                     }
                 }
@@ -559,6 +524,27 @@ impl<F: Real> Plan<F> {
             argmax_columns(out, k, m, &mut classes[..m], &mut self.stats);
             Ok(())
         }
+    }
+
+    /// How many of the samples the parameters class as `labels` say, or an error if the outputs
+    /// overflow ([`Plan::classify`]'s): the training accuracy after an epoch. A network on the
+    /// one-layer path counts in its vector blocks ([`OneLayer::count_correct`]).
+    ///
+    /// # Shapes
+    /// `x`: m samples (m ≤ capacity); `labels`: m.
+    pub fn correct(&mut self, params: &[F], x: Batch<F>, labels: &[usize]) -> Result<usize> {
+        if let Some(tiny) = self.tiny.filter(OneLayer::fits_batches) {
+            let checks = tiny.count_correct(params, x, labels);
+            if checks.logits_finite {
+                return Ok(checks.correct);
+            }
+        }
+        // (Overflowing logits come here too, for the error that names the row.)
+        let mut classes = std::mem::take(&mut self.classes);
+        let counted = self.classify(params, x, &mut classes[..x.m]);
+        let right = classes[..x.m].iter().zip(labels).filter(|(c, l)| c == l).count();
+        self.classes = classes;
+        counted.map(|()| right)
     }
 
     /// The model's outputs for each sample, into `out` (m×k, rows = samples): what a regression

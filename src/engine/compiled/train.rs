@@ -11,6 +11,7 @@
 use super::kernels::Gemm;
 use super::optim::FlatOptimizer;
 use super::plan::{Batch, Picked};
+use super::small::LossSum;
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::{Dataset, FeatureMatrix, Number, Targets};
@@ -177,19 +178,18 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut xb = if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() };
     let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
     let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
-    let mut classes = vec![0; eval_rows];
 
     let mut current = model;
     let mut history = Vec::new();
     // Full batch: epoch e's figures wait for step e + 1's forward pass to give its accuracy.
     let mut waiting: Option<EpochStats> = None;
+    let mut losses = LossSum::deferred();
     let mut step = 0;
     for epoch in 1..=config.epochs {
         if shuffled {
             order.shuffle(rng);
         }
         xs.expect_random(shuffled);
-        let mut total = 0.0;
         for b in 0..batches {
             let (start, end) = (b * batch_size, ((b + 1) * batch_size).min(n));
             let (x, rows): (Batch<F>, Picked) = if shuffled {
@@ -197,7 +197,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             } else {
                 (xs.batch(start, end, &mut xb), Picked::Span { start, end })
             };
-            let out = plan.loss_and_grad(&params, x, &train.target, rows);
+            let out = plan.train_step(&params, x, &train.target, rows, &mut losses);
             if let Some(mut stats) = waiting.take() {
                 if !out.logits_finite {
                     return Err(diverged::<F>(stats.epoch));
@@ -205,9 +205,8 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
                 stats.train_accuracy = classes_given.then(|| out.correct as f64 / n as f64);
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
             }
-            total += out.loss.to_f64().expect("a float");
             if !config.penalty.is_none() {
-                total += plan.add_penalty(config.penalty, &params);
+                losses.add_penalty(plan.add_penalty(config.penalty, &params));
             }
             if config.freeze_bias {
                 plan.freeze_biases();
@@ -215,7 +214,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             opt.update(step, &plan.grad, &mut params);
             step += 1;
         }
-        let loss = total / batches as f64;
+        let loss = losses.finish() / batches as f64;
         // Past this point every number is NaN or infinite, and a model file cannot hold them.
         if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
             return Err(diverged::<F>(epoch));
@@ -240,10 +239,9 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             waiting = Some(stats);
         } else {
             let train_accuracy = match &train.target {
-                Targets::Classes { labels, .. } => Some(
-                    accuracy(&mut eval, &params, &xs, labels, &mut classes, &mut eval_buf)
-                        .map_err(|_| diverged::<F>(epoch))?,
-                ),
+                Targets::Classes { labels, .. } => {
+                    Some(accuracy(&mut eval, &params, &xs, labels, &mut eval_buf).map_err(|_| diverged::<F>(epoch))?)
+                }
                 // No accuracy to measure, but outputs that overflow are still divergence.
                 Targets::Values { .. } => {
                     loss_and_accuracy(&mut eval, &params, &xs, &train.target, &mut eval_buf)
@@ -307,7 +305,6 @@ fn accuracy<F: Real + Number>(
     params: &[F],
     x: &Rows<F>,
     labels: &[usize],
-    classes: &mut [usize],
     buf: &mut [F],
 ) -> Result<f64> {
     if labels.is_empty() {
@@ -316,9 +313,7 @@ fn accuracy<F: Real + Number>(
     let mut right = 0;
     for start in (0..x.n).step_by(plan.capacity()) {
         let end = (start + plan.capacity()).min(x.n);
-        let classes = &mut classes[..end - start];
-        plan.classify(params, x.batch(start, end, buf), classes)?;
-        right += classes.iter().zip(&labels[start..end]).filter(|(c, l)| c == l).count();
+        right += plan.correct(params, x.batch(start, end, buf), &labels[start..end])?;
     }
     Ok(right as f64 / labels.len() as f64)
 }
