@@ -15,9 +15,9 @@
 //!   reserved at once for a member, whose size was checked), the decompressed bytes counted
 //!   against the bound: a decompression bomb stops at the bound instead of filling memory.
 //! - A regular file (a `.npy`, or an uncompressed member of a `.npz` as `np.savez` writes it,
-//!   at its offset in the archive; its CRC-32 is not checked, as a `.npy` has none) is read by position, straight into the matrix's memory, in
-//!   one part per core at once, 256 KiB at a time (page-cache speed: the time goes to the
-//!   kernel's copy and the matrix's new pages). Numbers in this machine's own type and order
+//!   at its offset in the archive; its CRC-32 is not checked, as a `.npy` has none) is read by
+//!   position, straight into the matrix's memory, in one part per core at once, 256 KiB at a
+//!   time (page-cache speed: the time goes to the kernel's copy and the matrix's new pages). Numbers in this machine's own type and order
 //!   need no decoding; others are decoded chunk by chunk, a float64 file read for an f32 run
 //!   rounded as it arrives (never held as float64). Each chunk of features is checked finite
 //!   while it is in the cache.
