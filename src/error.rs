@@ -97,6 +97,55 @@ pub enum Setting {
 }
 
 impl Setting {
+    /// The name of the one option that sets it, in snake case: the Python keyword as it is
+    /// (`batch_size`), the CLI's option in kebab case (`--batch-size`). `None` where no one
+    /// option does (a model file's parts, the run's internals) or where it depends on the face
+    /// (the samples and targets: `explain`'s `--x` and `--target`).
+    pub fn option_name(self) -> Option<&'static str> {
+        match self {
+            Setting::Optimizer => Some("optimizer"),
+            Setting::LearningRate => Some("lr"),
+            Setting::Momentum => Some("momentum"),
+            Setting::B1 => Some("b1"),
+            Setting::B2 => Some("b2"),
+            Setting::Eps => Some("eps"),
+            Setting::Epochs => Some("epochs"),
+            Setting::BatchSize => Some("batch_size"),
+            Setting::TestFraction => Some("test_fraction"),
+            Setting::LogBase => Some("log_base"),
+            Setting::Loss => Some("loss"),
+            Setting::Hidden => Some("hidden"),
+            Setting::OutputLayer => Some("output_layer"),
+            Setting::Activation => Some("activation"),
+            Setting::Init => Some("init"),
+            Setting::Scale => Some("scale"),
+            Setting::Steps => Some("steps"),
+            Setting::Sample => Some("sample"),
+            Setting::Label => Some("label"),
+            Setting::Data => Some("data"),
+            Setting::LabelsFile => Some("labels"),
+            Setting::Weights => Some("weights"),
+            Setting::Bias => Some("bias"),
+            Setting::Threads => Some("threads"),
+            Setting::Dtype => Some("dtype"),
+            Setting::Points => Some("points"),
+            Setting::Noise => Some("noise"),
+            Setting::L2 => Some("l2"),
+            Setting::L1 => Some("l1"),
+            Setting::Features => Some("features"),
+            Setting::Inputs
+            | Setting::Targets
+            | Setting::Model
+            | Setting::Scaler
+            | Setting::Column
+            | Setting::Labels
+            | Setting::TrainingData
+            | Setting::Step
+            | Setting::Training
+            | Setting::Plot => None,
+        }
+    }
+
     /// The library's word for it, as messages write it.
     pub fn name(self) -> &'static str {
         match self {

@@ -860,22 +860,37 @@ async function trainRun() {
 }
 
 // α, L2/L1 or the batch size changed while a run goes on: the server's next epochs take them
-// (the report's `changes`); the list says from which epoch.
-async function liveChange() {
-  if (!train.id || train.epoch >= train.total) return;
+// (the report's `changes`); the list says from which epoch. The changes are sent one at a time,
+// in the order made: the server keeps the last it gets, and two sent at once may arrive the
+// other way round (then it would train on the first while the form shows the second).
+// A change belongs to the run it was made on: one still waiting its turn when a run is set up
+// again is dropped (the new run starts with the form as it is).
+let changing = Promise.resolve();
+function liveChange() {
+  const id = train.id;
+  const sent = changing.then(() => sendChange(id));
+  changing = sent.catch(() => {});
+  return sent;
+}
+
+async function sendChange(id) {
+  if (!id || train.id !== id || train.epoch >= train.total) return;
   const batch = $("t-batch").value.trim();
-  const change = { lr: Number($("t-lr").value), l2: Number($("t-l2").value) || 0, l1: Number($("t-l1").value) || 0, batch_size: batch ? Number(batch) : null };
+  const form = { lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch };
+  const change = { lr: Number(form.lr), l2: Number(form.l2) || 0, l1: Number(form.l1) || 0, batch_size: batch ? Number(batch) : null };
   try {
-    const r = await api(`/api/train/${train.id}/settings`, change);
+    const r = await api(`/api/train/${id}/settings`, change);
+    // A run set up meanwhile owns the list now: this answer was the closed session's.
+    if (train.id !== id) return;
     // A second change before the same epoch replaces the first: the epoch takes the last.
     if (train.changes.at(-1)?.epoch === r.from_epoch) { train.changes.pop(); $("t-changes").lastElementChild?.remove(); }
-    train.changes.push({ epoch: r.from_epoch, lr: $("t-lr").value, l2: $("t-l2").value, l1: $("t-l1").value, batch });
+    train.changes.push({ epoch: r.from_epoch, ...form });
     const li = document.createElement("li");
     li.textContent = `from epoch ${r.from_epoch}: α ${r.settings.learning_rate}, L2 ${r.settings.penalty.l2}, L1 ${r.settings.penalty.l1}, batch ${r.settings.batch_size ?? "all"}`;
     $("t-changes").append(li);
     $("train-error").textContent = "";
     remember();
-  } catch (err) { $("train-error").textContent = err.message; }
+  } catch (err) { if (train.id === id) $("train-error").textContent = err.message; }
 }
 
 function setupTrain() {

@@ -8,13 +8,6 @@ mod browser_kit;
 
 use browser_kit::*;
 
-/// Sets a form control's value and tells the page, as a person changing it would.
-async fn set(c: &fantoccini::Client, id: &str, value: &str) {
-    let script = "const el = document.getElementById(arguments[0]); el.value = arguments[1]; \
-                  el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true}));";
-    c.execute(script, vec![id.into(), value.into()]).await.expect("script runs");
-}
-
 /// Clicks the feature checkbox whose item is `item`.
 async fn tick(c: &fantoccini::Client, item: &str) {
     let css = format!("#t-features input[data-item='{item}']");

@@ -7,13 +7,6 @@ mod browser_kit;
 
 use browser_kit::*;
 
-/// Sets a form control's value and tells the page, as a person changing it would.
-async fn set(c: &fantoccini::Client, id: &str, value: &str) {
-    let script = "const el = document.getElementById(arguments[0]); el.value = arguments[1]; \
-                  el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true}));";
-    c.execute(script, vec![id.into(), value.into()]).await.expect("script runs");
-}
-
 /// "One epoch" pressed for each of `epochs`, each waited for, of a run of `total`.
 async fn one_epoch_at_a_time(c: &fantoccini::Client, epochs: std::ops::RangeInclusive<usize>, total: usize) {
     for epoch in epochs {

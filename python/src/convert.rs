@@ -21,52 +21,13 @@ pub enum Function {
     Predict,
 }
 
-/// The keyword argument that sets `setting`, where one does (the CLI's table in
-/// `src/cli/options.rs`, with the Python spelling of each option).
+/// The keyword argument that sets `setting`, where one does: the library's name for it
+/// ([`Setting::option_name`]), and `explain`'s `x` and `target` (`predict`'s `x` too).
 fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
     match setting {
-        Setting::Optimizer => Some("optimizer"),
-        Setting::LearningRate => Some("lr"),
-        Setting::Momentum => Some("momentum"),
-        Setting::B1 => Some("b1"),
-        Setting::B2 => Some("b2"),
-        Setting::Eps => Some("eps"),
-        Setting::Epochs => Some("epochs"),
-        Setting::BatchSize => Some("batch_size"),
-        Setting::TestFraction => Some("test_fraction"),
-        Setting::LogBase => Some("log_base"),
-        Setting::Loss => Some("loss"),
-        Setting::Hidden => Some("hidden"),
-        Setting::OutputLayer => Some("output_layer"),
-        Setting::Activation => Some("activation"),
-        Setting::Init => Some("init"),
-        Setting::Scale => Some("scale"),
-        Setting::Steps => Some("steps"),
-        Setting::Points => Some("points"),
-        Setting::L2 => Some("l2"),
-        Setting::L1 => Some("l1"),
-        Setting::Features => Some("features"),
-        Setting::Noise => Some("noise"),
-        Setting::Sample => Some("sample"),
-        Setting::Label => Some("label"),
-        Setting::Data => Some("data"),
-        Setting::LabelsFile => Some("labels"),
-        Setting::Weights => Some("weights"),
-        Setting::Bias => Some("bias"),
-        Setting::Threads => Some("threads"),
-        Setting::Dtype => Some("dtype"),
         Setting::Inputs if function != Function::Train => Some("x"),
         Setting::Targets if function == Function::Explain => Some("target"),
-        Setting::Inputs
-        | Setting::Targets
-        | Setting::Model
-        | Setting::Scaler
-        | Setting::Column
-        | Setting::Labels
-        | Setting::TrainingData
-        | Setting::Step
-        | Setting::Training
-        | Setting::Plot => None,
+        other => other.option_name(),
     }
 }
 

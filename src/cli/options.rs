@@ -12,52 +12,15 @@ pub enum Command {
     Other,
 }
 
-/// The option that sets `setting` in `command`, where one option does.
-fn option(setting: Setting, command: Command) -> Option<&'static str> {
-    match setting {
-        Setting::Optimizer => Some("--optimizer"),
-        Setting::LearningRate => Some("--lr"),
-        Setting::Momentum => Some("--momentum"),
-        Setting::B1 => Some("--b1"),
-        Setting::B2 => Some("--b2"),
-        Setting::Eps => Some("--eps"),
-        Setting::Epochs => Some("--epochs"),
-        Setting::BatchSize => Some("--batch-size"),
-        Setting::TestFraction => Some("--test-fraction"),
-        Setting::LogBase => Some("--log-base"),
-        Setting::Loss => Some("--loss"),
-        Setting::Hidden => Some("--hidden"),
-        Setting::OutputLayer => Some("--output-layer"),
-        Setting::Activation => Some("--activation"),
-        Setting::Init => Some("--init"),
-        Setting::Scale => Some("--scale"),
-        Setting::Steps => Some("--steps"),
-        Setting::Sample => Some("--sample"),
-        Setting::Label => Some("--label"),
-        Setting::Data => Some("--data"),
-        Setting::LabelsFile => Some("--labels"),
-        Setting::Weights => Some("--weights"),
-        Setting::Bias => Some("--bias"),
-        Setting::Inputs if command == Command::Explain => Some("--x"),
-        Setting::Targets if command == Command::Explain => Some("--target"),
-        Setting::Threads => Some("--threads"),
-        Setting::Dtype => Some("--dtype"),
-        Setting::Points => Some("--points"),
-        Setting::Noise => Some("--noise"),
-        Setting::L2 => Some("--l2"),
-        Setting::L1 => Some("--l1"),
-        Setting::Features => Some("--features"),
-        Setting::Inputs
-        | Setting::Targets
-        | Setting::Model
-        | Setting::Scaler
-        | Setting::Column
-        | Setting::Labels
-        | Setting::TrainingData
-        | Setting::Step
-        | Setting::Training
-        | Setting::Plot => None,
-    }
+/// The option that sets `setting` in `command`, where one option does: the library's name for
+/// it ([`Setting::option_name`]) in kebab case, and `explain`'s `--x` and `--target`.
+fn option(setting: Setting, command: Command) -> Option<String> {
+    let name = match setting {
+        Setting::Inputs if command == Command::Explain => "x",
+        Setting::Targets if command == Command::Explain => "target",
+        other => other.option_name()?,
+    };
+    Some(format!("--{}", name.replace('_', "-")))
 }
 
 /// The line to print for `e`: a library error about a setting names its option and the value
@@ -100,7 +63,7 @@ impl TuningArgs {
     /// Says which settings given the optimizer `name` does not read.
     pub fn warn_unread(&self, name: &str) {
         for setting in self.tuning().unread_by(name) {
-            let option = option(setting, Command::Other).unwrap_or_else(|| setting.name());
+            let option = option(setting, Command::Other).unwrap_or_else(|| setting.name().to_string());
             let whose = if setting == Setting::Momentum { "momentum" } else { "adam" };
             super::warn(&format!("{option} is ignored: it is a setting of --optimizer {whose}"));
         }

@@ -176,3 +176,10 @@ pub async fn press(c: &Client, key: char) {
         KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
     c.perform_actions(keys).await.expect("a key press");
 }
+
+/// Sets a form control's value and tells the page, as a person changing it would.
+pub async fn set(c: &Client, id: &str, value: &str) {
+    let script = "const el = document.getElementById(arguments[0]); el.value = arguments[1]; \
+                  el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true}));";
+    c.execute(script, vec![id.into(), value.into()]).await.expect("script runs");
+}
