@@ -4,7 +4,8 @@
     python3 bench/jax_compare.py [--reps 5] [--only W1,W3]
 
 Needs `python3 -c "import jax"` (pip install jax) and a release build (`cargo build --release
---examples`; binaries are taken from $CARGO_TARGET_DIR, else ./target). For each workload and
+--examples`; binaries are taken from $CARGO_TARGET_DIR, else ./target, and copied to a temporary
+folder at the start, so a rebuild during the run does not change what is timed). For each workload and
 float type it alternates a gradlens run and a run of each JAX program `reps` times and prints the
 medians and the ratios (gradlens / JAX: below 1 means gradlens is faster).
 
@@ -25,8 +26,10 @@ Peak memory (max RSS) of the 100k×784 runs: `gradlens train --data X.npy --labe
 whole process, and a JAX process that builds the same data and runs W3/W4.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -220,6 +223,26 @@ def max_rss_of(cmd):
     return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
+def freeze_binaries():
+    """Copies the gradlens binaries this run times to a temporary folder (removed at exit) and
+    times the copies: a rebuild while the benchmark runs (cargo replaces the files in the target
+    folder) does not change what is measured halfway through."""
+    global GRADLENS, LOOP
+    folder = tempfile.mkdtemp(prefix="gradlens-bench-")
+    atexit.register(shutil.rmtree, folder, True)
+    copies = []
+    for path in (GRADLENS, LOOP):
+        if not os.path.exists(path):
+            copies.append(path)
+            continue
+        copy = os.path.join(folder, os.path.basename(path))
+        shutil.copy2(path, copy)
+        built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(path)))
+        print(f"timing a copy of {path} (built {built})")
+        copies.append(copy)
+    GRADLENS, LOOP = copies
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
@@ -228,6 +251,7 @@ def main():
     ap.add_argument("--memory", action="store_true", help="also measure peak memory of the 100k×784 runs")
     ap.add_argument("--memory-only", action="store_true", help="only the peak memory")
     opts = ap.parse_args()
+    freeze_binaries()
     only = opts.only.split(",")
     print(f"jax {jax.__version__}, {jax.devices()}, {os.cpu_count()} CPUs, gradlens threads {opts.threads}")
     rows = []

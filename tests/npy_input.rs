@@ -1,7 +1,10 @@
 //! `train --data X.npy --labels y.npy` (and `.npz`): the same run as the same numbers in a CSV,
 //! and one clear line (exit 2) for files that are not what they claim.
 
+mod common;
+
 use assert_cmd::Command;
+use common::npy_bytes;
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 use serde_json::Value;
@@ -159,18 +162,6 @@ fn float_targets_with_targets_values_are_a_regression_as_from_a_csv() {
     bad.write_npy(File::create(&yp).unwrap()).unwrap();
     let e = fails(&["--data", xp.to_str().unwrap(), "--labels", yp.to_str().unwrap(), "--targets", "values"]);
     assert!(e.contains("y.npy") && e.contains("row 1") && e.contains("the target is not a finite number"), "{e}");
-}
-
-/// A `.npy` file's bytes: format 1.0, the header dictionary `dict` padded with spaces so the
-/// numbers start at a multiple of 64, then `data`.
-fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
-    let unpadded = 10 + dict.len() + 1;
-    let text = format!("{dict}{}\n", " ".repeat(unpadded.next_multiple_of(64) - unpadded));
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
 }
 
 /// float64 numbers' little-endian bytes.

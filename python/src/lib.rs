@@ -9,10 +9,10 @@ mod pipeline;
 
 use convert::{Function, error, invalid};
 use gradlens::data::{TargetKind, Targets};
-use gradlens::run::data::DataOptions;
 use gradlens::engine::compiled::Dtype;
 use gradlens::model::ModelFile;
 use gradlens::render::{Format, render_steps};
+use gradlens::run::data::DataOptions;
 use gradlens::run::explain::{ExplainOptions, Target};
 use gradlens::run::train::TrainSettings;
 use gradlens::train::Engine;

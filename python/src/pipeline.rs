@@ -57,7 +57,10 @@ pub fn predict(file: ModelFile, rows: Array2<f64>, engine: Engine) -> Result<(Va
     let width = file.raw_width(&model);
     if rows.ncols() != width {
         let what = if file.columns.is_some() { "columns" } else { "inputs" };
-        return Err(Error::invalid(Setting::Inputs, format!("{} numbers a row but the model takes {width} {what}", rows.ncols())));
+        return Err(Error::invalid(
+            Setting::Inputs,
+            format!("{} numbers a row but the model takes {width} {what}", rows.ncols()),
+        ));
     }
     let schema = gradlens::run::SCHEMA;
     Ok(match (PredictJob { model, file, rows, engine }).run()? {

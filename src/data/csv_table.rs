@@ -5,7 +5,8 @@
 //! see [`csv_reader`](super::csv_reader) for the format and `benches/csv.rs` for the speed.
 
 use super::csv_reader::{ReadError, Record, Records};
-use super::{Dataset, TargetColumns, Targets};
+use super::feature_matrix::Number;
+use super::{Dataset, FeatureMatrix, TargetColumns, Targets};
 use crate::error::{Error, Result};
 use crate::safe_text::quoted;
 use ndarray::Array2;
@@ -158,9 +159,10 @@ struct Layout<'a> {
     label: Option<usize>,
 }
 
-/// What [`read_rows`] read: the rows' leading numbers and their trailing ones, each row-major.
-struct Rows {
-    leading: Vec<f64>,
+/// What [`read_rows`] read: the rows' leading numbers (as `T`: features are held in the run's
+/// float type) and their trailing ones, each row-major.
+struct Rows<T> {
+    leading: Vec<T>,
     trailing: Vec<f64>,
     count: usize,
 }
@@ -169,14 +171,16 @@ struct Rows {
 /// and trailing values, and its label, if the layout has one, is handed to `on_label` with the
 /// row's line. A plain line is parsed in place ([`fast_row`]); anything else (quotes, spaces, a
 /// field too many or too few, a bad number) is read the careful way, which also names the error.
-/// The trailing numbers are moved out row by row, so the table is never held twice.
-fn read_rows<R: Read>(
+/// Each row is parsed into a row of float64s, then its leading numbers are appended as `T` (a
+/// float32 run's features are rounded as they are read, never held as float64) and its trailing
+/// ones as they are: the table is never held twice.
+fn read_rows<R: Read, T: Number>(
     records: &mut Records<R>,
     file: &Path,
     names: &[String],
     layout: Layout,
     mut on_label: impl FnMut(usize, &[u8]) -> Result<()>,
-) -> Result<Rows> {
+) -> Result<Rows<T>> {
     let width = layout.numbers.len();
     let mut kinds = vec![Column::Skip; names.len()];
     for (slot, &c) in layout.numbers.iter().enumerate() {
@@ -189,17 +193,13 @@ fn read_rows<R: Read>(
     let distinct = layout.numbers.iter().collect::<std::collections::HashSet<_>>().len() == width;
     let fast_ok = distinct && layout.label.is_none_or(|l| !layout.numbers.contains(&l));
     let lead = width - layout.trailing;
-    let (mut values, mut trailing, mut rows) = (Vec::new(), Vec::new(), 0);
+    let (mut leading, mut trailing, mut rows) = (Vec::new(), Vec::new(), 0);
+    let mut values = vec![0.0; width];
     loop {
-        let start = values.len();
-        values.resize(start + width, 0.0);
         let line = records.line();
         let fast = match records.peek_line().map_err(|e| read_fail(file, e))? {
-            None => {
-                values.truncate(start);
-                break;
-            }
-            Some(raw) if fast_ok && !raw.is_empty() => match fast_row(raw, &kinds, &mut values[start..]) {
+            None => break,
+            Some(raw) if fast_ok && !raw.is_empty() => match fast_row(raw, &kinds, &mut values) {
                 Some(label) => {
                     if layout.label.is_some() {
                         on_label(line, label)?;
@@ -213,25 +213,23 @@ fn read_rows<R: Read>(
         if fast {
             records.consume_line();
         } else {
-            values.truncate(start);
             let Some(record) = records.next_record().map_err(|e| read_fail(file, e))? else { break };
             let Some(record) = data_record(file, record, names.len())? else { continue };
-            for &c in layout.numbers {
-                values.push(number(file, record.line, &names[c], record.field(c))?);
+            for (slot, &c) in values.iter_mut().zip(layout.numbers) {
+                *slot = number(file, record.line, &names[c], record.field(c))?;
             }
             if let Some(l) = layout.label {
                 on_label(record.line, record.field(l))?;
             }
         }
-        if layout.trailing > 0 {
-            trailing.extend(values.drain(start + lead..));
-        }
+        leading.extend(values[..lead].iter().map(|&v| T::rounded_from(v)));
+        trailing.extend_from_slice(&values[lead..]);
         rows += 1;
     }
     if rows == 0 {
         return Err(fail(file, None, None, "the file has a header but no data rows"));
     }
-    Ok(Rows { leading: values, trailing, count: rows })
+    Ok(Rows { leading, trailing, count: rows })
 }
 
 /// 10⁰ … 10¹⁵, each exact in f64.
@@ -319,11 +317,15 @@ impl Classes {
     }
 }
 
-/// A table with targets: the columns `targets` names, every other column a numeric feature.
-pub(super) fn parse(reader: impl Read, file: &Path, targets: &TargetColumns) -> Result<Dataset> {
+/// A table with targets: the columns `targets` names, every other column a numeric feature,
+/// held as `T` (float64, or float32 for an f32 run).
+pub(super) fn parse<T: Number>(reader: impl Read, file: &Path, targets: &TargetColumns) -> Result<Dataset>
+where
+    FeatureMatrix: From<Array2<T>>,
+{
     match targets {
-        TargetColumns::Class(label) => parse_classes(reader, file, label.as_deref()),
-        TargetColumns::Values(columns) => parse_values(reader, file, columns),
+        TargetColumns::Class(label) => parse_classes::<T>(reader, file, label.as_deref()),
+        TargetColumns::Values(columns) => parse_values::<T>(reader, file, columns),
     }
 }
 
@@ -337,7 +339,10 @@ fn column(file: &Path, names: &[String], name: &str) -> Result<usize> {
 
 /// A labelled table: `label` names the class column (default: the last), every other column is
 /// a numeric feature.
-fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<Dataset> {
+fn parse_classes<T: Number>(reader: impl Read, file: &Path, label: Option<&str>) -> Result<Dataset>
+where
+    FeatureMatrix: From<Array2<T>>,
+{
     let (names, mut records) = read_header(reader, file)?;
     let label_col = match label {
         None => names.len() - 1,
@@ -357,7 +362,7 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
     let mut classes = Classes::default();
     let label_name = &names[label_col];
     let layout = Layout { numbers: &numbers, trailing: 0, label: Some(label_col) };
-    let rows = read_rows(&mut records, file, &names, layout, |row, field| {
+    let rows = read_rows::<_, T>(&mut records, file, &names, layout, |row, field| {
         if field.is_empty() {
             return Err(fail(file, Some(row), Some(label_name), "the label is empty"));
         }
@@ -370,7 +375,10 @@ fn parse_classes(reader: impl Read, file: &Path, label: Option<&str>) -> Result<
 
 /// A regression table: the numeric columns `wanted` (default: the last) are the targets, in that
 /// order, and every other column a numeric feature.
-fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dataset> {
+fn parse_values<T: Number>(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dataset>
+where
+    FeatureMatrix: From<Array2<T>>,
+{
     let (names, mut records) = read_header(reader, file)?;
     let target_cols: Vec<usize> = if wanted.is_empty() {
         vec![names.len() - 1]
@@ -391,7 +399,7 @@ fn parse_values(reader: impl Read, file: &Path, wanted: &[String]) -> Result<Dat
     // One slot per column of a row: the features first, then the targets in the order asked for.
     let numbers: Vec<usize> = feature_cols.iter().chain(&target_cols).copied().collect();
     let layout = Layout { numbers: &numbers, trailing: k, label: None };
-    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
+    let rows = read_rows::<_, T>(&mut records, file, &names, layout, |_, _| Ok(()))?;
     Ok(Dataset {
         features: Array2::from_shape_vec((rows.count, n), rows.leading).expect("rows × features").into(),
         feature_names: feature_cols.iter().map(|&c| names[c].clone()).collect(),
@@ -440,7 +448,7 @@ pub(super) fn parse_features(
         }
     };
     let layout = Layout { numbers: &columns, trailing: 0, label: None };
-    let rows = read_rows(&mut records, file, &names, layout, |_, _| Ok(()))?;
+    let rows = read_rows::<_, f64>(&mut records, file, &names, layout, |_, _| Ok(()))?;
     Ok(Array2::from_shape_vec((rows.count, columns.len()), rows.leading).expect("rows × columns"))
 }
 

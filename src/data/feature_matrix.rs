@@ -7,9 +7,9 @@
 //!   copy of its data, so it needs half the memory.
 //! - A memory map reads the file's own pages: nothing is copied when the data is opened, the
 //!   split into training and test rows is a list of row indices over the map (no copy of either
-//!   part), and scaling is applied as rows are read (the map is read-only). Every 64 MiB read,
-//!   the pages leave the process's resident memory (they stay in the page cache, which the
-//!   kernel drops as it needs), so a data set larger than the memory the process may use
+//!   part), and scaling is applied as rows are read (the map is read-only). Every 8 MiB read
+//!   in order, and after each row read at random, the pages leave the process's resident memory
+//!   (they stay in the page cache, which the kernel drops as it needs), so a data set larger than the memory the process may use
 //!   trains, each batch read from the page cache or the disk.
 //!
 //! Whichever way it is held, a batch is read through [`FeatureMatrix::read_rows`] or
@@ -20,7 +20,7 @@ use super::Scaler;
 use ndarray::{Array2, Axis};
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The float types features may be held and read as.
 pub trait Number: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static {
@@ -97,25 +97,41 @@ pub(super) struct Mapped {
     rows: Option<Arc<[usize]>>,
     /// Applied in order to every number read.
     scalers: Vec<Arc<Scaler>>,
-    /// Bytes read since the pages were last released (shared by the views of one map).
-    unreleased: Arc<AtomicUsize>,
+    /// What was read since the pages were last released (shared by the views of one map).
+    unreleased: Arc<Unreleased>,
 }
 
-/// A map's pages are handed back to the page cache after every this many bytes read through
-/// it: the process's resident memory stays bounded however large the file.
-const RELEASE_BYTES: usize = 64 << 20;
+/// Reading through a map since its pages were last released.
+#[derive(Default)]
+struct Unreleased {
+    /// Bytes read in order.
+    bytes: AtomicUsize,
+    /// Whether rows are being read at random ([`Mapped::advise`]).
+    random: AtomicBool,
+}
+
+/// A map's pages are handed back to the page cache after every this many bytes read through it
+/// in order: the process's resident memory stays bounded however large the file. (A release
+/// costs a walk of the map's page tables, well under a millisecond for a gigabyte mapped.)
+const RELEASE_BYTES: usize = 8 << 20;
+
+/// The largest block of a file the page cache holds as one folio (a 2 MiB huge page), all of
+/// which one page fault may map. A row read at random has the blocks it lies in released at
+/// once: counted as bytes, 1 MiB of rows read at random mapped 330 MiB (a fault in a 2 MiB folio
+/// that read-ahead had made maps the whole folio, with huge pages advised off too).
+const FOLIO: usize = 2 << 20;
 
 /// One file row's numbers, as stored.
 enum Row<'a> {
-    F64(&'a [f64]),
-    F32(&'a [f32]),
+    F64(Cow<'a, [f64]>),
+    F32(Cow<'a, [f32]>),
 }
 
 impl Mapped {
-    /// The map's numbers from `offset`: `rows × cols` of `kind`. The caller has checked that the
-    /// map holds them and that `offset` is a multiple of the element size.
+    /// The map's numbers from `offset`: `rows × cols` of `kind`, in this machine's byte order.
+    /// The caller has checked that the map holds them.
     pub(super) fn new(map: memmap2::Mmap, offset: usize, kind: MappedKind, rows: usize, cols: usize) -> Mapped {
-        let unreleased = Arc::new(AtomicUsize::new(0));
+        let unreleased = Arc::default();
         Mapped { map: Arc::new(map), offset, kind, file_rows: rows, cols, rows: None, scalers: Vec::new(), unreleased }
     }
 
@@ -123,40 +139,57 @@ impl Mapped {
         self.rows.as_ref().map_or(self.file_rows, |r| r.len())
     }
 
-    /// File row `r`.
+    fn item(&self) -> usize {
+        match self.kind {
+            MappedKind::F64 => 8,
+            MappedKind::F32 => 4,
+        }
+    }
+
+    /// File row `r`: in place when its numbers are aligned in memory (a `.npy` numpy wrote),
+    /// else copied out (an archive member may start anywhere).
     fn row(&self, r: usize) -> Row<'_> {
         let f = self.cols;
         assert!(r < self.file_rows, "row {r} of a map of {} rows", self.file_rows);
-        let base = self.map.as_ptr().wrapping_add(self.offset);
-        // SAFETY: the map holds file_rows × cols numbers of `kind` from `offset` (checked when it
-        // was made), `offset` is a multiple of the element size and the map starts on a page, so
-        // the pointer is aligned; every bit pattern is a float; the map is read-only and lives as
-        // long as `self`.
-        unsafe {
-            match self.kind {
-                MappedKind::F64 => Row::F64(std::slice::from_raw_parts(base.cast::<f64>().add(r * f), f)),
-                MappedKind::F32 => Row::F32(std::slice::from_raw_parts(base.cast::<f32>().add(r * f), f)),
+        let start = self.offset + r * f * self.item();
+        let bytes = &self.map[start..start + f * self.item()];
+        // SAFETY: `bytes` lies in the map, which is read-only and lives as long as `self`; every
+        // bit pattern is a float; `align_to` gives an empty middle part unless it is aligned.
+        let (head, middle, _) = unsafe { bytes.align_to::<f64>() };
+        match self.kind {
+            MappedKind::F64 if head.is_empty() && middle.len() == f => Row::F64(Cow::Borrowed(middle)),
+            MappedKind::F64 => {
+                Row::F64(bytes.chunks_exact(8).map(|b| f64::from_ne_bytes(b.try_into().expect("8 bytes"))).collect())
+            }
+            MappedKind::F32 => {
+                // SAFETY: as above.
+                let (head, middle, _) = unsafe { bytes.align_to::<f32>() };
+                if head.is_empty() && middle.len() == f {
+                    Row::F32(Cow::Borrowed(middle))
+                } else {
+                    Row::F32(
+                        bytes.chunks_exact(4).map(|b| f32::from_ne_bytes(b.try_into().expect("4 bytes"))).collect(),
+                    )
+                }
             }
         }
     }
 
-    /// View row `i` into `dst`, scaled, as `T`; every [`RELEASE_BYTES`] read, the pages are
-    /// released.
+    /// View row `i` into `dst`, scaled, as `T`; then the pages are released: a row read at
+    /// random, the [`FOLIO`]s it lies in; in order, all of them every [`RELEASE_BYTES`].
     fn read<T: Number>(&self, i: usize, dst: &mut [T]) {
         let r = self.rows.as_ref().map_or(i, |rows| rows[i]);
-        let bytes = match self.row(r) {
-            Row::F64(src) => {
-                convert(src, dst, &self.scalers);
-                size_of_val(src)
-            }
-            Row::F32(src) => {
-                convert(src, dst, &self.scalers);
-                size_of_val(src)
-            }
-        };
-        if self.unreleased.fetch_add(bytes, Ordering::Relaxed) + bytes >= RELEASE_BYTES {
-            self.unreleased.store(0, Ordering::Relaxed);
-            self.release();
+        match self.row(r) {
+            Row::F64(src) => convert(&src, dst, &self.scalers),
+            Row::F32(src) => convert(&src, dst, &self.scalers),
+        }
+        let (start, bytes) = (self.offset + r * self.cols * self.item(), self.cols * self.item());
+        if self.unreleased.random.load(Ordering::Relaxed) {
+            let from = start / FOLIO * FOLIO;
+            self.release(from, ((start + bytes).next_multiple_of(FOLIO)).min(self.map.len()) - from);
+        } else if self.unreleased.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes >= RELEASE_BYTES {
+            self.unreleased.bytes.store(0, Ordering::Relaxed);
+            self.release(0, self.map.len());
         }
     }
 
@@ -172,15 +205,17 @@ impl Mapped {
         let advice = if random { memmap2::Advice::Random } else { memmap2::Advice::Normal };
         // Advice only: the numbers read are the same either way.
         let _ = self.map.advise(advice);
+        self.unreleased.random.store(random, Ordering::Relaxed);
     }
 
-    /// Tells the kernel this process no longer needs the map's pages: they stay in the page cache
-    /// (a later read is a minor fault) but leave the process's resident memory.
-    fn release(&self) {
+    /// Tells the kernel this process no longer needs the map's pages in `len` bytes from `from`:
+    /// they stay in the page cache (a later read is a minor fault) but leave the process's
+    /// resident memory.
+    fn release(&self, from: usize, len: usize) {
         // Advice only: if the kernel refuses it, the pages are reclaimed under pressure anyway.
         // SAFETY: the map is read-only and file-backed: dropping its pages loses nothing, and the
         // next read faults them back in from the file.
-        let _ = unsafe { self.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, len) };
     }
 }
 
@@ -386,16 +421,20 @@ impl FeatureMatrix {
 
     /// The first non-finite number, as (row, column) counting from 0.
     pub fn first_non_finite(&self) -> Option<(usize, usize)> {
-        let f = self.ncols();
-        let mut found = None;
-        self.blocks(|start, block: &[f64]| {
-            if let Some(i) = block.iter().position(|v| !v.is_finite()) {
-                found = Some((start + i / f, i % f));
-                return false;
+        let f = self.ncols().max(1);
+        let at = |i: usize| (i / f, i % f);
+        match &self.held {
+            Held::F64(x) => first_non_finite(x.as_slice().expect("row-major")).map(at),
+            Held::F32(x) => first_non_finite(x.as_slice().expect("row-major")).map(at),
+            Held::Mapped(_) => {
+                let mut found = None;
+                self.blocks(|start, block: &[f64]| {
+                    found = first_non_finite(block).map(|i| (start + i / f, i % f));
+                    found.is_none()
+                });
+                found
             }
-            true
-        });
-        found
+        }
     }
 
     /// Calls `visit(first row, rows)` for consecutive blocks of rows read as float64 (row-major),
@@ -417,6 +456,18 @@ impl FeatureMatrix {
             }
         }
     }
+}
+
+/// The index of the first number in `xs` that is not finite: each block of numbers is counted
+/// without a branch per number (a vectorised pass at memory speed), and only a block that holds
+/// one is searched.
+pub(super) fn first_non_finite<T: Number>(xs: &[T]) -> Option<usize> {
+    const BLOCK: usize = 4096;
+    let bad = |v: &T| !v.widen().is_finite();
+    xs.chunks(BLOCK).enumerate().find_map(|(b, block)| {
+        let count = block.iter().fold(0u32, |n, v| n + u32::from(bad(v)));
+        (count > 0).then(|| b * BLOCK + block.iter().position(bad).expect("a block with one"))
+    })
 }
 
 /// Rows moved out of a matrix per step of [`split_rows`].

@@ -217,7 +217,7 @@ impl TargetColumns {
 impl Dataset {
     /// Fisher's Iris as scikit-learn ships it: 150 rows, 4 features, 3 classes.
     pub fn iris() -> Dataset {
-        csv_table::parse(IRIS_CSV.as_bytes(), Path::new("iris (embedded)"), &TargetColumns::default())
+        csv_table::parse::<f64>(IRIS_CSV.as_bytes(), Path::new("iris (embedded)"), &TargetColumns::default())
             .expect("the embedded Iris parses")
     }
 
@@ -225,17 +225,33 @@ impl Dataset {
     /// class), every other column must be numeric.
     pub fn from_csv(path: &Path, targets: &TargetColumns) -> Result<Dataset> {
         let file = std::fs::File::open(path).map_err(|source| crate::Error::Io { path: path.into(), source })?;
-        csv_table::parse(file, path, targets)
+        csv_table::parse::<f64>(file, path, targets)
     }
 
     /// [`Dataset::from_csv`] from any reader (stdin, a bounded file); `name` is for messages.
     pub fn from_csv_reader(reader: impl std::io::Read, name: &Path, targets: &TargetColumns) -> Result<Dataset> {
-        csv_table::parse(reader, name, targets)
+        csv_table::parse::<f64>(reader, name, targets)
+    }
+
+    /// [`Dataset::from_csv_reader`], the features held as `hold` says: as float32 for an f32
+    /// hold (each number rounded as its row is read: an f32 run never holds the table as
+    /// float64), else as float64 (a CSV is never mapped).
+    pub fn from_csv_reader_held(
+        reader: impl std::io::Read,
+        name: &Path,
+        targets: &TargetColumns,
+        hold: Hold,
+    ) -> Result<Dataset> {
+        if hold.is_f32() {
+            csv_table::parse::<f32>(reader, name, targets)
+        } else {
+            csv_table::parse::<f64>(reader, name, targets)
+        }
     }
 
     /// CSV text already in memory (an upload to the web page); `name` is for messages.
     pub fn from_csv_bytes(bytes: &[u8], name: &Path, targets: &TargetColumns) -> Result<Dataset> {
-        csv_table::parse(bytes, name, targets)
+        csv_table::parse::<f64>(bytes, name, targets)
     }
 
     /// How many rows.

@@ -10,25 +10,32 @@
 //! - The numbers' size is checked before anything is allocated: against the file's length (a
 //!   `.npy` on disk), against the archive member's stated size (a `.npz`), against the input
 //!   bound ([`NumpyLimits`], `--max-input-size`) and against the memory the machine has free.
-//! - A stream (an archive member, a FIFO) is read as it arrives, the matrix growing with the
-//!   bytes that really came and the decompressed bytes counted against the bound: a
-//!   decompression bomb stops at the bound instead of filling memory.
-//! - A native-endian float64 `.npy` is read straight into the matrix's memory, one `read` into
-//!   the final buffer (page-cache speed, no second copy); other types are decoded in 1 MiB chunks,
-//!   a float64 file read for an f32 run rounded chunk by chunk (never held as float64).
-//! - Or the features are memory-mapped ([`Hold`]): nothing is read when the file is opened but
+//! - A stream (a compressed archive member, a FIFO) is read as it arrives, decompressed
+//!   straight into the matrix, which grows with the bytes that really came (within room
+//!   reserved at once for a member, whose size was checked), the decompressed bytes counted
+//!   against the bound: a decompression bomb stops at the bound instead of filling memory.
+//! - A regular file (a `.npy`, or an uncompressed member of a `.npz` as `np.savez` writes it,
+//!   at its offset in the archive; its CRC-32 is not checked, as a `.npy` has none) is read by
+//!   position, straight into the matrix's memory, in one part per core at once, 256 KiB at a
+//!   time (page-cache speed: the time goes to the kernel's copy and the matrix's new pages). Numbers in this machine's own type and order
+//!   need no decoding; others are decoded chunk by chunk, a float64 file read for an f32 run
+//!   rounded as it arrives (never held as float64). Each chunk of features is checked finite
+//!   while it is in the cache.
+//! - Or the features are memory-mapped ([`Hold`]; a `.npy`, or an uncompressed `.npz` member,
+//!   read unaligned if it lies at an odd offset): nothing is read when the file is opened but
 //!   its header, and the numbers are checked (finite) in a pass that leaves the pages to the
 //!   page cache. A file changed while it is mapped gives training whatever it then holds; one
 //!   truncated while mapped ends the process (SIGBUS), as for any program that maps files.
 //! - A FIFO that no process opens for writing is given up on after 10 s, as for a CSV.
 
-use super::feature_matrix::{FeatureMatrix, Mapped, MappedKind, Number};
+use super::feature_matrix::{FeatureMatrix, Mapped, MappedKind, Number, first_non_finite};
 use super::{Dataset, TargetKind, Targets};
 use crate::error::{Error, Result};
 use crate::limits;
 use ndarray::{Array2, ShapeBuilder};
 use std::fs::File;
 use std::io::{Read, Seek};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -38,8 +45,9 @@ const FIFO_WAIT: Duration = Duration::from_secs(10);
 /// The longest `.npy` header read: numpy writes a few hundred bytes.
 const MAX_HEADER: usize = 1 << 20;
 
-/// Bytes decoded per chunk when a file's numbers are not read straight into place.
-const CHUNK: usize = 1 << 20;
+/// Bytes decoded per chunk when a file's numbers are not read straight into place: small enough
+/// that the chunk stays in the CPU's cache between being read and being decoded.
+const CHUNK: usize = 1 << 18;
 
 /// The bound on what numpy input may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +102,13 @@ pub enum Hold {
     },
 }
 
+impl Hold {
+    /// Whether the numbers are held as float32 in memory (an f32 run's data).
+    pub fn is_f32(self) -> bool {
+        matches!(self, Hold::F32 | Hold::Fit { f32: true })
+    }
+}
+
 fn bad(path: &Path, why: impl Into<String>) -> Error {
     at(path, None, None, why)
 }
@@ -112,6 +127,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 enum Opened {
     File(File, u64),
     Stream(File),
+}
+
+impl Opened {
+    /// The file and a [`Source`] of the array at its start: a regular file is read by position.
+    fn source<'a>(&'a self, path: &'a Path, limits: NumpyLimits) -> (&'a File, Source<'a>) {
+        match self {
+            Opened::File(f, len) => (f, Source { path, limits, holds: Some(*len), file: Some((f, 0)), finite: false }),
+            Opened::Stream(f) => (f, Source { path, limits, holds: None, file: None, finite: false }),
+        }
+    }
 }
 
 /// Opens `path`. A FIFO is opened on a helper thread (opening blocks until a writer comes) and
@@ -179,7 +204,7 @@ impl Header {
 }
 
 /// Reads and parses the header at the start of `r`.
-fn read_header(r: &mut impl Read, path: &Path) -> Result<Header> {
+fn read_header<R: Read + ?Sized>(r: &mut R, path: &Path) -> Result<Header> {
     let short = |what: &str| bad(path, format!("not a .npy file ({what})"));
     let mut head = [0u8; 10];
     r.read_exact(&mut head).map_err(|_| short("shorter than a .npy header"))?;
@@ -369,17 +394,23 @@ struct Source<'a> {
     /// The bytes the source holds after the header, when known: a file's length, an archive
     /// member's stated size. `None` for a FIFO.
     holds: Option<u64>,
-    /// Whether `holds` is certain (a file on disk): then the whole matrix is allocated at once.
-    certain: bool,
+    /// The regular file the array is in and the byte where it (its header) starts, when it can
+    /// be read by position: then `holds` is certain, the whole matrix is allocated at once and
+    /// filled in parts read at once. `None`: a stream (a FIFO, a compressed archive member), read
+    /// in order as it arrives.
+    file: Option<(&'a File, u64)>,
+    /// Whether every number must be finite (features): checked a piece at a time as it
+    /// arrives, while the piece is in the CPU's cache, instead of in a pass over the matrix after.
+    finite: bool,
 }
 
 impl Source<'_> {
     /// Reads the header and the numbers from `r`, each decoded by `decode` (or refused by it);
     /// `accepts` says which element types may be read at all, `wanted` says so in the message.
-    fn read<T: Copy + Default + 'static, R: Read>(
+    fn read<T: Element, R: Read + ?Sized>(
         &self,
         r: &mut R,
-        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+        decode: Decode<T>,
         accepts: impl Fn(Kind, usize) -> bool,
         wanted: &str,
     ) -> Result<Numbers<T>> {
@@ -389,7 +420,12 @@ impl Source<'_> {
 
     /// Reads the header from `r` and checks it: a type `accepts` takes (else the message says
     /// what is `wanted`), numbers the source holds and the bound allows.
-    fn header<R: Read>(&self, r: &mut R, accepts: impl Fn(Kind, usize) -> bool, wanted: &str) -> Result<Header> {
+    fn header<R: Read + ?Sized>(
+        &self,
+        r: &mut R,
+        accepts: impl Fn(Kind, usize) -> bool,
+        wanted: &str,
+    ) -> Result<Header> {
         let path = self.path;
         let header = read_header(r, path)?;
         if !accepts(header.kind, header.shape.len()) {
@@ -418,63 +454,155 @@ impl Source<'_> {
 
     /// The numbers after `header` (read and checked by [`Source::header`]) from `r`, each decoded
     /// by `decode`, in memory checked to be available before it is allocated.
-    fn numbers<T: Copy + Default + 'static, R: Read>(
+    fn numbers<T: Element, R: Read + ?Sized>(
         &self,
         header: Header,
         r: &mut R,
-        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+        decode: Decode<T>,
     ) -> Result<Numbers<T>> {
         let path = self.path;
         let (n, _) = header.size(path)?;
         limits::check_memory("the numbers", (n as u64).saturating_mul(size_of::<T>() as u64))
             .map_err(|why| bad(path, why))?;
-        let item = header.kind.size();
-        let (big, kind) = (header.big_endian, header.kind);
-        let cut = |got: usize| bad(path, format!("the file ends after {got} of its {n} numbers"));
-        // A file's length was checked: its matrix is allocated at once (zeroed pages the kernel
-        // maps lazily). A stream's grows with the bytes that arrived.
-        let mut values: Vec<T> = if self.certain { vec![T::default(); n] } else { Vec::new() };
-        if kind_is_native::<T>(kind, big) {
-            // Straight into place: `read` fills the final buffer's bytes, no decoding, no copy.
-            let step = if self.certain { n } else { CHUNK / item };
-            let mut from = 0;
-            while from < n {
-                let to = (from + step).min(n);
-                if values.len() < to {
-                    values.resize(to, T::default());
-                }
-                // SAFETY: T is f64, f32 or i64 here (kind_is_native), for which every bit pattern is a
-                // value; the slice covers exactly the elements [from, to) of the initialised Vec.
-                let raw = unsafe {
-                    std::slice::from_raw_parts_mut(values[from..to].as_mut_ptr().cast::<u8>(), (to - from) * item)
-                };
-                r.read_exact(raw).map_err(|_| cut(from))?;
-                from = to;
-            }
+        let (kind, big) = (header.kind, header.big_endian);
+        let failed = |e: Failed| match e {
+            Failed::Cut(got) => bad(path, format!("the file ends after {got} of its {n} numbers")),
+            Failed::Refused(i, why) => self.at_index(&header, i, why),
+        };
+        if let Some((file, start)) = self.file {
+            // The length was checked: the matrix is allocated at once (zeroed pages the kernel
+            // maps as they are written) and read straight into.
+            let mut values = vec![T::default(); n];
+            read_at(file, start + header.len, (kind, big, decode, self.finite), &mut values).map_err(failed)?;
             return Ok(Numbers { header, values });
         }
-        values.clear();
-        let mut buf = vec![0u8; CHUNK / item * item];
+        // A stream: the matrix grows with the numbers that really arrived, within room reserved
+        // at once when the source's size is known (an archive member: the size was checked, and
+        // reserved pages cost nothing until written).
+        let mut values = if self.holds.is_some() { Vec::with_capacity(n) } else { Vec::new() };
+        let mut buf = Vec::new();
         while values.len() < n {
-            let take = (n - values.len()).min(buf.len() / item);
-            r.read_exact(&mut buf[..take * item]).map_err(|_| cut(values.len()))?;
-            for raw in buf[..take * item].chunks_exact(item) {
-                let value = decode(kind, big, raw).map_err(|why| self.at_index(&header, values.len(), why))?;
-                values.push(value);
-            }
+            let from = values.len();
+            let to = (from + STREAM_STEP / kind.size()).min(n);
+            values.resize(to, T::default());
+            let how = (kind, big, decode, self.finite);
+            fill(how, &mut values[from..], from, &mut buf, |raw, _| r.read_exact(raw)).map_err(failed)?;
         }
         Ok(Numbers { header, values })
     }
 
-    /// An error at the `index`-th number (row and column for a 2-D array).
+    /// An error at the `index`-th number in the file's order (row and column for a 2-D array,
+    /// laid out by rows or, in Fortran order, by columns).
     fn at_index(&self, header: &Header, index: usize, why: String) -> Error {
-        match header.shape.as_slice() {
-            [_, cols] if !header.fortran_order => {
-                let cols = *cols as usize;
-                at(self.path, Some(index / cols + 1), Some(index % cols + 1), why)
+        match *header.shape.as_slice() {
+            [rows, cols] => {
+                let (rows, cols) = (rows as usize, cols as usize);
+                let (r, c) =
+                    if header.fortran_order { (index % rows, index / rows) } else { (index / cols, index % cols) };
+                at(self.path, Some(r + 1), Some(c + 1), why)
             }
             _ => at(self.path, Some(index + 1), None, why),
         }
+    }
+}
+
+/// Why numbers could not be read: the source ended after this many, or the one at this index
+/// was refused by the decoder.
+enum Failed {
+    Cut(usize),
+    Refused(usize, String),
+}
+
+/// Bytes a stream's matrix grows by per step: each step is a few chunks.
+const STREAM_STEP: usize = 16 << 20;
+
+/// Reads into `values` the numbers of `kind` in `file` from byte `start` on: in parts read by
+/// position at once, one per core (a read from the page cache spends its time in the kernel,
+/// copying and mapping the matrix's new pages: two cores fill the matrix twice as fast as one).
+fn read_at<T: Element>(file: &File, start: u64, how: How<T>, values: &mut [T]) -> std::result::Result<(), Failed> {
+    /// Fewer bytes than this per part are read by one thread.
+    const PART: usize = 32 << 20;
+    let item = how.0.size();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = cores.min(values.len() * item / PART).max(1);
+    let per = values.len().div_ceil(parts).max(1);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = values
+            .chunks_mut(per)
+            .enumerate()
+            .map(|(p, dst)| {
+                s.spawn(move || {
+                    let at = |raw: &mut [u8], first: usize| file.read_exact_at(raw, start + (first * item) as u64);
+                    fill(how, dst, p * per, &mut Vec::new(), at)
+                })
+            })
+            .collect();
+        // The first part's error first, as a reading in order would have met it.
+        readers.into_iter().try_for_each(|r| r.join().expect("a reading thread does not panic"))
+    })
+}
+
+/// How numbers are stored and checked: their kind, whether big-endian, how they are decoded
+/// into `T`, and whether each must be finite.
+type How<T> = (Kind, bool, Decode<T>, bool);
+
+/// Fills `dst` with the numbers from index `first` on, `read(bytes, index of their first
+/// number)` giving their bytes, a chunk at a time: straight into `dst`'s memory when they are
+/// `T`'s own bytes (no decoding, no copy), else through `buf`, decoded; each chunk checked
+/// (finite) while it is in the cache.
+fn fill<T: Element>(
+    (kind, big, decode, finite): How<T>,
+    dst: &mut [T],
+    first: usize,
+    buf: &mut Vec<u8>,
+    mut read: impl FnMut(&mut [u8], usize) -> std::io::Result<()>,
+) -> std::result::Result<(), Failed> {
+    let item = kind.size();
+    let native = kind_is_native::<T>(kind, big);
+    let per = CHUNK / item;
+    if !native {
+        buf.resize(per * item, 0);
+    }
+    for (c, part) in dst.chunks_mut(per).enumerate() {
+        let at = first + c * per;
+        if native {
+            // SAFETY: T is f64, f32 or i64 here (kind_is_native), for which every bit pattern
+            // is a value and whose size is `item`; the slice covers exactly `part`'s elements.
+            let raw = unsafe { std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<u8>(), size_of_val(part)) };
+            read(raw, at).map_err(|_| Failed::Cut(at))?;
+        } else {
+            let raw = &mut buf[..part.len() * item];
+            read(raw, at).map_err(|_| Failed::Cut(at))?;
+            decode(kind, big, raw, part).map_err(|(i, why)| Failed::Refused(at + i, why))?;
+        }
+        if let Some(i) = T::first_non_finite(part).filter(|_| finite) {
+            return Err(Failed::Refused(at + i, "not a finite number".into()));
+        }
+    }
+    Ok(())
+}
+
+/// A number numpy input is read as: a float (features, value targets) or a class label.
+trait Element: Copy + Default + Send + 'static {
+    /// The index of the first number in `xs` that is not finite (none, for a label).
+    fn first_non_finite(xs: &[Self]) -> Option<usize>;
+}
+
+impl Element for f64 {
+    fn first_non_finite(xs: &[f64]) -> Option<usize> {
+        first_non_finite(xs)
+    }
+}
+
+impl Element for f32 {
+    fn first_non_finite(xs: &[f32]) -> Option<usize> {
+        first_non_finite(xs)
+    }
+}
+
+impl Element for i64 {
+    fn first_non_finite(_: &[i64]) -> Option<usize> {
+        None
     }
 }
 
@@ -503,22 +631,43 @@ fn bytes4(raw: &[u8], big: bool) -> [u8; 4] {
     b
 }
 
-/// A float64 or float32 as f64.
-fn float(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f64, String> {
-    match kind {
-        Kind::F64 => Ok(f64::from_le_bytes(bytes8(raw, big))),
-        Kind::F32 => Ok(f64::from(f32::from_le_bytes(bytes4(raw, big)))),
-        Kind::I64 | Kind::I32 | Kind::U8 => Err("an integer where a float was expected".into()),
+/// Decodes a chunk of numbers of a kind (and byte order: `true` for big-endian) into `dst`, one
+/// number per [`Kind::size`] bytes of `raw`, or says which one (its index in the chunk) is refused.
+type Decode<T> = fn(Kind, bool, &[u8], &mut [T]) -> std::result::Result<(), (usize, String)>;
+
+/// `dst[i]` ← `number(raw's i-th N bytes)`: one pass with no bounds check per number, which the
+/// compiler turns into vector loads, conversions and stores (the f64 → f32 rounding of a whole
+/// file runs at memory speed).
+fn each<const N: usize, T>(raw: &[u8], dst: &mut [T], number: impl Fn([u8; N]) -> T) {
+    for (d, b) in dst.iter_mut().zip(raw.chunks_exact(N)) {
+        *d = number(b.try_into().expect("chunks of N bytes"));
     }
 }
 
-/// A float64 or float32 as f32 (a float64 rounded to nearest).
-fn float32(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<f32, String> {
-    match kind {
-        Kind::F64 => Ok(f64::from_le_bytes(bytes8(raw, big)) as f32),
-        Kind::F32 => Ok(f32::from_le_bytes(bytes4(raw, big))),
-        Kind::I64 | Kind::I32 | Kind::U8 => Err("an integer where a float was expected".into()),
+const NOT_A_FLOAT: &str = "an integer where a float was expected";
+
+/// Float64s or float32s as f64.
+fn float(kind: Kind, big: bool, raw: &[u8], dst: &mut [f64]) -> std::result::Result<(), (usize, String)> {
+    match (kind, big) {
+        (Kind::F64, false) => each(raw, dst, f64::from_le_bytes),
+        (Kind::F64, true) => each(raw, dst, f64::from_be_bytes),
+        (Kind::F32, false) => each(raw, dst, |b| f64::from(f32::from_le_bytes(b))),
+        (Kind::F32, true) => each(raw, dst, |b| f64::from(f32::from_be_bytes(b))),
+        (Kind::I64 | Kind::I32 | Kind::U8, _) => return Err((0, NOT_A_FLOAT.into())),
     }
+    Ok(())
+}
+
+/// Float64s or float32s as f32 (a float64 rounded to nearest).
+fn float32(kind: Kind, big: bool, raw: &[u8], dst: &mut [f32]) -> std::result::Result<(), (usize, String)> {
+    match (kind, big) {
+        (Kind::F64, false) => each(raw, dst, |b| f64::from_le_bytes(b) as f32),
+        (Kind::F64, true) => each(raw, dst, |b| f64::from_be_bytes(b) as f32),
+        (Kind::F32, false) => each(raw, dst, f32::from_le_bytes),
+        (Kind::F32, true) => each(raw, dst, f32::from_be_bytes),
+        (Kind::I64 | Kind::I32 | Kind::U8, _) => return Err((0, NOT_A_FLOAT.into())),
+    }
+    Ok(())
 }
 
 /// FeatureMatrix: a 2-D float array.
@@ -547,6 +696,14 @@ fn label(kind: Kind, big: bool, raw: &[u8]) -> std::result::Result<i64, String> 
         }
         Kind::F32 => Err("a float32 where a class number was expected".into()),
     }
+}
+
+/// Class labels, one at a time (labels are few: one per row).
+fn class_labels(kind: Kind, big: bool, raw: &[u8], dst: &mut [i64]) -> std::result::Result<(), (usize, String)> {
+    for (i, (d, b)) in dst.iter_mut().zip(raw.chunks_exact(kind.size())).enumerate() {
+        *d = label(kind, big, b).map_err(|why| (i, why))?;
+    }
+    Ok(())
 }
 
 /// Class labels: a 1-D integer or float64 array.
@@ -585,18 +742,16 @@ fn values_of(numbers: Numbers<f64>, file: &Path) -> Result<Targets> {
 }
 
 /// Reads a `.npy` file's numbers.
-fn read_npy<T: Copy + Default + 'static>(
+fn read_npy<T: Element>(
     path: &Path,
     limits: NumpyLimits,
-    decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
+    decode: Decode<T>,
     accepts: impl Fn(Kind, usize) -> bool,
     wanted: &str,
 ) -> Result<Numbers<T>> {
-    let (mut file, holds, certain) = match open(path)? {
-        Opened::File(f, len) => (f, Some(len), true),
-        Opened::Stream(f) => (f, None, false),
-    };
-    Source { path, limits, holds, certain }.read(&mut file, decode, accepts, wanted)
+    let opened = open(path)?;
+    let (mut file, source) = opened.source(path, limits);
+    source.read(&mut file, decode, accepts, wanted)
 }
 
 /// An archive (a `.npz`): its members streamed out one at a time, their decompressed bytes
@@ -606,6 +761,9 @@ struct Archive<'a> {
     zip: zip::ZipArchive<Box<dyn ReadSeek>>,
     limits: NumpyLimits,
     left: u64,
+    /// The archive as a regular file (a second handle) and its length: its uncompressed members
+    /// are read in place, by position, or mapped. `None`: an archive taken from a stream.
+    file: Option<(File, u64)>,
 }
 
 trait ReadSeek: Read + Seek {}
@@ -613,11 +771,13 @@ impl<T: Read + Seek> ReadSeek for T {}
 
 impl<'a> Archive<'a> {
     fn open(path: &'a Path, limits: NumpyLimits) -> Result<Archive<'a>> {
+        let mut file = None;
         let reader: Box<dyn ReadSeek> = match open(path)? {
             Opened::File(f, len) => {
                 if len > limits.max_bytes {
                     return Err(limits.refuse(path, "the archive takes", len));
                 }
+                file = Some((f.try_clone().map_err(io(path))?, len));
                 Box::new(f)
             }
             Opened::Stream(f) => {
@@ -631,18 +791,22 @@ impl<'a> Archive<'a> {
             }
         };
         let zip = zip::ZipArchive::new(reader).map_err(|e| bad(path, format!("not a .npz archive: {e}")))?;
-        Ok(Archive { path, zip, limits, left: limits.max_bytes })
+        Ok(Archive { path, zip, limits, left: limits.max_bytes, file })
     }
 
-    /// The member called one of `names` (with or without `.npy`), read as [`Source::read`] does.
-    fn read<T: Copy + Default + 'static>(
+    /// The member called one of `names` (with or without `.npy`), given to `read` as a
+    /// [`Source`] (`finite`: every number must be finite) and a reader at its first byte. An
+    /// uncompressed member (`np.savez`) of a regular file is read in place, by position (or
+    /// mapped); a compressed one (`np.savez_compressed`) is decompressed as it streams, straight
+    /// into the matrix. Either way its bytes are counted against the bound, and a message names
+    /// the member.
+    fn member<V>(
         &mut self,
         names: &[&str],
-        decode: impl Fn(Kind, bool, &[u8]) -> std::result::Result<T, String>,
-        accepts: impl Fn(Kind, usize) -> bool,
-        wanted: &str,
-    ) -> Result<Numbers<T>> {
-        let path = self.path;
+        finite: bool,
+        read: impl FnOnce(&Source<'_>, &mut dyn Read) -> Result<V>,
+    ) -> Result<V> {
+        let (path, limits) = (self.path, self.limits);
         let present: Vec<String> = self.zip.file_names().map(str::to_string).collect();
         let name = names
             .iter()
@@ -651,20 +815,38 @@ impl<'a> Archive<'a> {
             .ok_or_else(|| {
                 bad(path, format!("the archive has no array {} (it has {})", names.join(" or "), present.join(", ")))
             })?;
-        let member = self.zip.by_name(&name).map_err(|e| bad(path, format!("array {name}: {e}")))?;
-        let stated = member.size();
-        let source = Source { path, limits: self.limits, holds: Some(stated), certain: false };
-        let mut counted = Budget { inner: member, left: &mut self.left, over: false };
-        let read = source.read(&mut counted, decode, accepts, &format!("array {name}: {wanted}"));
-        if counted.over {
-            return Err(self.limits.refuse(path, "its arrays decompress to more than", self.limits.max_bytes));
-        }
-        read.map_err(|e| match e {
+        let named = |e: Error| match e {
             Error::Data { why, row, column, .. } if !why.starts_with("array ") => {
                 Error::Data { file: path.into(), row, column, why: format!("array {name}: {why}") }
             }
             e => e,
-        })
+        };
+        let over = || limits.refuse(path, "its arrays decompress to more than", limits.max_bytes);
+        let member = self.zip.by_name(&name).map_err(|e| bad(path, format!("array {name}: {e}")))?;
+        let (stated, start) = (member.size(), member.data_start());
+        let stored = member.compression() == zip::CompressionMethod::Stored && !member.encrypted();
+        match &self.file {
+            Some((file, len)) if stored => {
+                drop(member);
+                if start.checked_add(stated).is_none_or(|end| end > *len) {
+                    return Err(bad(path, format!("array {name}: the archive ends inside it")));
+                }
+                self.left = self.left.checked_sub(stated).ok_or_else(over)?;
+                let source = Source { path, limits, holds: Some(stated), file: Some((file, start)), finite };
+                let mut at = file;
+                at.seek(std::io::SeekFrom::Start(start)).map_err(io(path))?;
+                read(&source, &mut at.take(stated)).map_err(named)
+            }
+            _ => {
+                let source = Source { path, limits, holds: Some(stated), file: None, finite };
+                let mut counted = Budget { inner: member, left: &mut self.left, over: false };
+                let result = read(&source, &mut counted);
+                if counted.over {
+                    return Err(over());
+                }
+                result.map_err(named)
+            }
+        }
     }
 }
 
@@ -693,42 +875,52 @@ const FEATURES: &str = "features must be a 2-D float64 or float32 array";
 
 /// The features of a `.npy` file, held as `hold` asks.
 fn npy_features(path: &Path, limits: NumpyLimits, hold: Hold) -> Result<FeatureMatrix> {
-    let (mut file, holds, certain) = match open(path)? {
-        Opened::File(f, len) => (f, Some(len), true),
-        Opened::Stream(f) => (f, None, false),
-    };
-    let source = Source { path, limits, holds, certain };
-    let header = source.header(&mut file, is_features, FEATURES)?;
-    let (f32, may_map) = match hold {
-        Hold::F64 => (false, false),
-        Hold::F32 => (true, false),
-        Hold::Map => (false, true),
-        Hold::Fit { f32 } => {
-            let (n, _) = header.size(path)?;
-            let in_memory = (n as u64).saturating_mul(if f32 { 4 } else { 8 });
-            (f32, limits::available_memory().is_some_and(|free| in_memory > free / 2))
+    let opened = open(path)?;
+    let (mut file, mut source) = opened.source(path, limits);
+    source.finite = true;
+    source.features(&mut file, hold)
+}
+
+impl Source<'_> {
+    /// Features: the header read from `r` and checked, then the numbers held as `hold` asks:
+    /// mapped when `hold` allows it and they lie in place in a regular file ([`Source::file`]) as
+    /// row-major floats in this machine's byte order, else read (as float32 for an f32 hold).
+    fn features<R: Read + ?Sized>(&self, r: &mut R, hold: Hold) -> Result<FeatureMatrix> {
+        let path = self.path;
+        let header = self.header(r, is_features, FEATURES)?;
+        let (f32, may_map) = match hold {
+            Hold::F64 => (false, false),
+            Hold::F32 => (true, false),
+            Hold::Map => (false, true),
+            Hold::Fit { f32 } => {
+                let (n, _) = header.size(path)?;
+                let in_memory = (n as u64).saturating_mul(if f32 { 4 } else { 8 });
+                (f32, limits::available_memory().is_some_and(|free| in_memory > free / 2))
+            }
+        };
+        let mappable = matches!(header.kind, Kind::F64 | Kind::F32)
+            && header.big_endian == cfg!(target_endian = "big")
+            && !header.fortran_order;
+        if let Some((file, start)) = self.file.filter(|_| may_map && mappable) {
+            let (rows, cols) = (header.shape[0] as usize, header.shape[1] as usize);
+            // SAFETY: the map is read-only; the header check proved the file holds rows × cols
+            // numbers after the header. What another process does to the file while it is mapped
+            // is said in the module's notes.
+            let map = unsafe { memmap2::MmapOptions::new().map(file) }.map_err(io(path))?;
+            let kind = if header.kind == Kind::F64 { MappedKind::F64 } else { MappedKind::F32 };
+            let features: FeatureMatrix = Mapped::new(map, (start + header.len) as usize, kind, rows, cols).into();
+            // Checked in a pass that leaves the pages to the page cache (the map releases them).
+            if let Some((i, j)) = features.first_non_finite() {
+                return Err(at(path, Some(i + 1), Some(j + 1), "not a finite number"));
+            }
+            return Ok(features);
         }
-    };
-    let item = header.kind.size();
-    let mappable = certain
-        && matches!(header.kind, Kind::F64 | Kind::F32)
-        && header.big_endian == cfg!(target_endian = "big")
-        && !header.fortran_order
-        && header.len.is_multiple_of(item as u64);
-    if may_map && mappable {
-        let (rows, cols) = (header.shape[0] as usize, header.shape[1] as usize);
-        // SAFETY: the map is read-only; the header check proved the file holds rows × cols
-        // numbers after the header. What another process does to the file while it is mapped is
-        // said in the module's notes.
-        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io(path))?;
-        let kind = if header.kind == Kind::F64 { MappedKind::F64 } else { MappedKind::F32 };
-        return Ok(Mapped::new(map, header.len as usize, kind, rows, cols).into());
+        Ok(if f32 {
+            features_of(self.numbers(header, r, float32)?, "features")?.into()
+        } else {
+            features_of(self.numbers(header, r, float)?, "features")?.into()
+        })
     }
-    Ok(if f32 {
-        features_of(source.numbers(header, &mut file, float32)?, "features")?.into()
-    } else {
-        features_of(source.numbers(header, &mut file, float)?, "features")?.into()
-    })
 }
 
 impl Dataset {
@@ -750,8 +942,8 @@ impl Dataset {
     }
 
     /// [`Dataset::from_npy_within`], the features held as `hold` says: in memory as float64 or
-    /// float32, or memory-mapped (a `.npz` archive's are read, as float32 for `Hold::F32` and an
-    /// f32 `Hold::Fit`, else as float64).
+    /// float32, or memory-mapped (a `.npz` archive's too when stored uncompressed, as `np.savez`
+    /// writes them; a compressed member is decompressed into memory).
     pub fn from_npy_held(
         data: &Path,
         labels: Option<&Path>,
@@ -766,23 +958,21 @@ impl Dataset {
                 return Err(bad(data, "a .npz archive holds its labels (array y): drop --labels"));
             }
             let mut npz = Archive::open(data, limits)?;
-            let x: FeatureMatrix = if matches!(hold, Hold::F32 | Hold::Fit { f32: true }) {
-                features_of(npz.read(&["x", "X"], float32, is_features, FEATURES)?, "array x")?.into()
-            } else {
-                features_of(npz.read(&["x", "X"], float, is_features, FEATURES)?, "array x")?.into()
-            };
+            let x = npz.member(&["x", "X"], true, |source, r| source.features(r, hold))?;
             let y = match kind {
-                TargetKind::Classes => {
-                    Targets::integer_classes(npz.read(&["y", "labels"], label, is_label, LABELS)?.values)
+                TargetKind::Classes => Targets::integer_classes(
+                    npz.member(&["y", "labels"], false, |s, r| s.read(r, class_labels, is_label, LABELS))?.values,
+                ),
+                TargetKind::Values => {
+                    values_of(npz.member(&["y", "labels"], false, |s, r| s.read(r, float, is_values, VALUES))?, data)?
                 }
-                TargetKind::Values => values_of(npz.read(&["y", "labels"], float, is_values, VALUES)?, data)?,
             };
             (x, y)
         } else {
             let labels = labels.ok_or_else(|| bad(data, "a .npy of features needs --labels y.npy"))?;
             let y = match kind {
                 TargetKind::Classes => {
-                    Targets::integer_classes(read_npy(labels, limits, label, is_label, LABELS)?.values)
+                    Targets::integer_classes(read_npy(labels, limits, class_labels, is_label, LABELS)?.values)
                 }
                 TargetKind::Values => values_of(read_npy(labels, limits, float, is_values, VALUES)?, labels)?,
             };
@@ -798,11 +988,14 @@ impl Dataset {
         // again once; a row-major matrix is kept as it is).
         let features =
             if features.is_standard_layout() { features } else { features.as_standard_layout().into_owned() };
+        if let Some((i, j)) = features.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ij, _)| ij) {
+            return Err(at(name, Some(i + 1), Some(j + 1), "not a finite number"));
+        }
         Dataset::from_features(features.into(), target, name)
     }
 
-    /// Features however held and their targets, checked: as many rows as targets, every number
-    /// finite; the columns are called x0, x1…; `name` is for messages.
+    /// Features however held, every number checked finite as it was read, and their targets,
+    /// checked: as many rows as targets; the columns are called x0, x1…; `name` is for messages.
     fn from_features(features: FeatureMatrix, target: Targets, name: &Path) -> Result<Dataset> {
         let what = match target.kind() {
             TargetKind::Classes => "labels",
@@ -810,9 +1003,6 @@ impl Dataset {
         };
         if features.nrows() != target.len() {
             return Err(bad(name, format!("{} rows of features but {} {what}", features.nrows(), target.len())));
-        }
-        if let Some((i, j)) = features.first_non_finite() {
-            return Err(at(name, Some(i + 1), Some(j + 1), "not a finite number"));
         }
         Ok(Dataset { feature_names: (0..features.ncols()).map(|j| format!("x{j}")).collect(), features, target })
     }

@@ -94,8 +94,8 @@ pub struct Reading {
     pub open_csv: fn(&Path) -> std::io::Result<Box<dyn Read + Send>>,
     /// The bound on numpy files.
     pub numpy: NumpyLimits,
-    /// How a `.npy` file's features are held (in memory as float64 or float32, or mapped): the
-    /// engine's choice for the run.
+    /// How the features are held (in memory as float64 or float32, or, for a `.npy`, mapped):
+    /// the engine's choice for the run. A CSV is read as float32 for an f32 hold.
     pub hold: Hold,
 }
 
@@ -222,7 +222,7 @@ impl DataSource {
             DataSource::Toy { toy, points, noise } => (toy.seeded(points, noise, seed)?, PathBuf::from(toy.name())),
             DataSource::Csv { path, columns } => {
                 let reader = (reading.open_csv)(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-                (Dataset::from_csv_reader(reader, &path, &columns)?, path)
+                (Dataset::from_csv_reader_held(reader, &path, &columns, reading.hold)?, path)
             }
             DataSource::Numpy { data, labels, kind } => {
                 (Dataset::from_npy_held(&data, labels.as_deref(), kind, reading.numpy, reading.hold)?, data)

@@ -35,3 +35,15 @@ pub fn refused(out: Output, what: &str, want: &[&str]) -> String {
     }
     err
 }
+
+/// A `.npy` file's bytes: format 1.0, the header dictionary `dict` padded with spaces so the
+/// numbers start at a multiple of 64, then `data`.
+pub fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
+    let unpadded = 10 + dict.len() + 1;
+    let text = format!("{dict}{}\n", " ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
