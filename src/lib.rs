@@ -36,8 +36,8 @@
 //!   `src/render/training.rs` (its unit in a training report); `src/render/walkthrough/mod.rs`,
 //!   `overview.rs` and `backward.rs`, with a stage file of its own as `quadratic.rs` is. Checked
 //!   by a test, not the compiler: the Python type hints (`python/gradlens/__init__.pyi`,
-//!   `tests/python_stub.rs`). Checked by nothing yet: the page's menus (`static/index.html`,
-//!   written by hand; `GET /api/choices` sends the library's lists for them to read).
+//!   `tests/python_stub.rs`). Not a file to edit: the page's menus, which list `LOSS_NAMES`
+//!   (`GET /api/choices`, put in the page by the server; `tests/browser_menus.rs`).
 //! - **An optimizer** ([`update::Optimizer`]), 7 files: `src/update.rs` (its name in
 //!   `OPTIMIZER_NAMES`, settings, the state it keeps and its names (`state_names`), and its one
 //!   step, generic over f32/f64, that the tape and the compiled engine both take);
@@ -47,8 +47,8 @@
 //!   walk-through). Only if it has a setting of its own: `Tuning` (in `update.rs`),
 //!   `src/error.rs` (the setting's name) and `src/cli/options.rs` (its option); only if its
 //!   state has a new name: `src/model/saved.rs` (the file's field). Checked by a test: the
-//!   Python type hints (`tests/python_stub.rs`). Checked by nothing yet: the page's menu
-//!   (`static/index.html`; `GET /api/choices` sends the names).
+//!   Python type hints (`tests/python_stub.rs`). Not a file to edit: the page's menus, which
+//!   list `OPTIMIZER_NAMES` (`GET /api/choices`; `tests/browser_menus.rs`).
 //! - **An output format** ([`render::Format`]), 2 files: `src/render/mod.rs` (its name in
 //!   `Format::NAMES`, media type, and the two dispatches, one step and N steps) and its
 //!   renderer's own file in `src/render/`, which frames its own sequence of steps.

@@ -12,6 +12,7 @@ import { rove } from "./rove.js";
 import { remember, setupShare } from "./share.js";
 import { classColour, drawTable, setupPicker } from "./toy.js";
 import { chosenFeatures, setChosen, showFeatures } from "./features.js";
+import { fillMenus } from "./menus.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -938,6 +939,7 @@ function setupTabs() {
   }
 }
 
+fillMenus();
 setupTabs();
 setupStep();
 setupTrain();

@@ -807,4 +807,10 @@ async fn the_choices_are_the_library_s_names() {
     assert_eq!(c["scales"], json!(ScaleKind::NAMES));
     assert_eq!(c["toys"], json!(gradlens::data::TOY_NAMES));
     assert_eq!(c["optimizers"], json!(["sgd", "momentum", "adam"]), "and the ones the README describes");
+    // Where a fresh menu starts: the library's defaults, the ones `gradlens train` takes.
+    use gradlens::run::defaults;
+    assert_eq!(c["defaults"]["activations"], json!(defaults::ACTIVATION));
+    assert_eq!(c["defaults"]["optimizers"], json!(defaults::OPTIMIZER));
+    assert_eq!(c["defaults"]["inits"], json!(defaults::INIT));
+    assert_eq!(c["defaults"]["scales"], json!(defaults::SCALE));
 }

@@ -4,6 +4,7 @@ use super::ApiError;
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use std::sync::LazyLock;
 
 const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
@@ -19,14 +20,19 @@ const FILES: &[(&str, &str, &str)] = &[
     ("share.js", "text/javascript; charset=utf-8", include_str!("../../static/share.js")),
     // The data-set picker.
     ("toy.js", "text/javascript; charset=utf-8", include_str!("../../static/toy.js")),
+    // The menus of names (losses, optimizers, …), filled from the library's lists.
+    ("menus.js", "text/javascript; charset=utf-8", include_str!("../../static/menus.js")),
     ("features.js", "text/javascript; charset=utf-8", include_str!("../../static/features.js")),
     ("walkthrough.css", "text/css; charset=utf-8", crate::render::html::CSS),
     // Mazur's network, for the page's "Mazur's example" button.
     ("mazur.json", "application/json", include_str!("../../examples/mazur.json")),
 ];
 
+/// The page, with the library's names for its menus in it ([`super::choices::page_with_names`]),
+/// put together once.
 pub async fn index() -> Html<&'static str> {
-    Html(INDEX)
+    static PAGE: LazyLock<String> = LazyLock::new(|| super::choices::page_with_names(INDEX));
+    Html(PAGE.as_str())
 }
 
 pub async fn file(Path(name): Path<String>) -> Result<Response, ApiError> {

@@ -6,19 +6,43 @@ use crate::activation::Activation;
 use crate::data::{ScaleKind, TOY_NAMES};
 use crate::layers::Init;
 use crate::loss::LOSS_NAMES;
+use crate::run::defaults;
 use crate::update::OPTIMIZER_NAMES;
 use axum::Json;
 use serde_json::{Value, json};
 
-/// `GET /api/choices`: `{losses, optimizers, activations, inits, scales, toys}`, each a list of
-/// names as the CLI's options and the API's fields take them, in the library's order.
+/// `GET /api/choices`: [`names`].
 pub async fn choices() -> Json<Value> {
-    Json(json!({
+    Json(names())
+}
+
+/// `{losses, optimizers, activations, inits, scales, toys, defaults}`: each a list of names as
+/// the CLI's options and the API's fields take them, in the library's order, and the name a
+/// fresh menu starts at where the library has a default ([`defaults`]).
+pub fn names() -> Value {
+    json!({
         "losses": LOSS_NAMES,
         "optimizers": OPTIMIZER_NAMES,
         "activations": Activation::ALL.map(Activation::name),
         "inits": Init::NAMES,
         "scales": ScaleKind::NAMES,
         "toys": TOY_NAMES,
-    }))
+        "defaults": {
+            "optimizers": defaults::OPTIMIZER,
+            "activations": defaults::ACTIVATION,
+            "inits": defaults::INIT,
+            "scales": defaults::SCALE,
+        },
+    })
 }
+
+/// The page with [`names`] in it, where `index.html` marks their place: its menus are filled
+/// from them as it loads, without a request before the first walk-through.
+pub fn page_with_names(page: &str) -> String {
+    // `<` escaped, so that no name could end the script element early.
+    let data = names().to_string().replace('<', "\\u003c");
+    page.replacen(MARK, &format!("<script type=\"application/json\" id=\"choices\">{data}</script>"), 1)
+}
+
+/// Where `index.html` takes [`names`].
+const MARK: &str = "<!-- choices -->";
