@@ -10,13 +10,19 @@
 //! - The numbers' size is checked before anything is allocated: against the file's length (a
 //!   `.npy` on disk), against the archive member's stated size (a `.npz`), against the input
 //!   bound ([`NumpyLimits`], `--max-input-size`) and against the memory the machine has free.
-//! - A stream (an archive member, a FIFO) is read as it arrives, the matrix growing with the
-//!   bytes that really came and the decompressed bytes counted against the bound: a
-//!   decompression bomb stops at the bound instead of filling memory.
-//! - A native-endian float64 `.npy` is read straight into the matrix's memory, one `read` into
-//!   the final buffer (page-cache speed, no second copy); other types are decoded in 256 KiB chunks,
-//!   a float64 file read for an f32 run rounded chunk by chunk (never held as float64).
-//! - Or the features are memory-mapped ([`Hold`]): nothing is read when the file is opened but
+//! - A stream (a compressed archive member, a FIFO) is read as it arrives, decompressed
+//!   straight into the matrix, which grows with the bytes that really came (within room
+//!   reserved at once for a member, whose size was checked), the decompressed bytes counted
+//!   against the bound: a decompression bomb stops at the bound instead of filling memory.
+//! - A regular file (a `.npy`, or an uncompressed member of a `.npz` as `np.savez` writes it,
+//!   at its offset in the archive; its CRC-32 is not checked, as a `.npy` has none) is read by
+//!   position, straight into the matrix's memory, in one part per core at once, 256 KiB at a
+//!   time (page-cache speed: the time goes to the kernel's copy and the matrix's new pages). Numbers in this machine's own type and order
+//!   need no decoding; others are decoded chunk by chunk, a float64 file read for an f32 run
+//!   rounded as it arrives (never held as float64). Each chunk of features is checked finite
+//!   while it is in the cache.
+//! - Or the features are memory-mapped ([`Hold`]; a `.npy`, or an uncompressed `.npz` member,
+//!   read unaligned if it lies at an odd offset): nothing is read when the file is opened but
 //!   its header, and the numbers are checked (finite) in a pass that leaves the pages to the
 //!   page cache. A file changed while it is mapped gives training whatever it then holds; one
 //!   truncated while mapped ends the process (SIGBUS), as for any program that maps files.

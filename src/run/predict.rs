@@ -76,6 +76,35 @@ pub enum Scores {
 /// A classifier whose one output is a sigmoid: class 1 at this output or above.
 pub const THRESHOLD: f64 = 0.5;
 
+/// How a classifier's outputs name a class, by its last layer: the one rule that `predict` and
+/// the page's decision map share, so that they never disagree on a model's class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Softmax or log-softmax: the class of highest probability.
+    Probabilities,
+    /// One sigmoid output: class 1 at [`THRESHOLD`] or above ([`by_threshold`]).
+    Threshold,
+    /// Any other outputs: the largest output's class, and no probabilities claimed.
+    Largest,
+}
+
+impl Reading {
+    /// How `model`'s outputs are read.
+    pub fn of(model: &Model) -> Reading {
+        match model.last() {
+            ModelLayer::Softmax | ModelLayer::LogSoftmax => Reading::Probabilities,
+            ModelLayer::Activation(Activation::Sigmoid) if model.out_width() == 1 => Reading::Threshold,
+            ModelLayer::Dense { .. } | ModelLayer::Activation(_) => Reading::Largest,
+        }
+    }
+}
+
+/// A one-output sigmoid classifier's class for its output `y`, and that class's probability:
+/// class 1 with probability `y` at [`THRESHOLD`] or above, class 0 with probability 1 − `y` below.
+pub fn by_threshold(y: f64) -> (usize, f64) {
+    if y >= THRESHOLD { (1, y) } else { (0, 1.0 - y) }
+}
+
 impl PredictJob {
     /// `rows` through `model`, whose file is `file`, on the default engine.
     pub fn new(model: Model, file: ModelFile, rows: Array2<f64>) -> PredictJob {
@@ -97,27 +126,25 @@ impl PredictJob {
         if let Some(names) = self.file.targets() {
             return Ok(Predictions::Values { names: names.to_vec(), values: self.outputs(&x)? });
         }
-        let one_sigmoid =
-            self.model.out_width() == 1 && matches!(self.model.last(), ModelLayer::Activation(Activation::Sigmoid));
-        let (classes, scores) = match self.model.last() {
-            ModelLayer::Softmax | ModelLayer::LogSoftmax => {
+        let reading = Reading::of(&self.model);
+        let (classes, scores) = match reading {
+            Reading::Probabilities => {
                 let log_p = match self.engine {
                     Engine::Compiled(options) => compiled::predict::log_probabilities(options, &self.model, &x)?,
                     Engine::Tape => crate::predict::log_probabilities(&self.model, &x)?,
                 };
                 (crate::predict::classes(&log_p), Scores::Probabilities(crate::predict::probabilities(&log_p)))
             }
-            ModelLayer::Dense { .. } | ModelLayer::Activation(_) => {
+            Reading::Threshold => {
                 let y = self.outputs(&x)?;
-                let classes = if one_sigmoid {
-                    y.column(0).iter().map(|&v| usize::from(v >= THRESHOLD)).collect()
-                } else {
-                    crate::predict::classes(&y)
-                };
-                (classes, Scores::Outputs(y))
+                (y.column(0).iter().map(|&v| by_threshold(v).0).collect(), Scores::Outputs(y))
+            }
+            Reading::Largest => {
+                let y = self.outputs(&x)?;
+                (crate::predict::classes(&y), Scores::Outputs(y))
             }
         };
-        let width = if one_sigmoid { 2 } else { self.model.out_width() };
+        let width = if reading == Reading::Threshold { 2 } else { self.model.out_width() };
         let names = match self.file.classes() {
             Some(names) if names.len() == width => names.to_vec(),
             _ => (0..width).map(|i| i.to_string()).collect(),

@@ -11,7 +11,8 @@ use crate::data::Scaler;
 use crate::engine::hand::{forward, output_of};
 use crate::error::{Error, Result, Setting, shape};
 use crate::model::{Model, ModelLayer};
-use crate::predict::log_probabilities;
+use crate::predict::{log_probabilities, outputs};
+use crate::run::predict::{Reading, by_threshold};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
@@ -176,22 +177,26 @@ pub struct LayerMaps {
     pub units: Vec<Vec<Vec<f64>>>,
 }
 
-/// The most probable class at each point of `plane` and its probability (the softmax of the
-/// output layer's input, through log-sum-exp), the model seeing each point through `scaler` as
+/// The class at each point of `plane` and its probability, by the rule `predict` reads the
+/// model's outputs with ([`Reading`]): a softmax or log-softmax model's most probable class (the
+/// softmax of the output layer's input, through log-sum-exp); a one-output sigmoid model's
+/// class by its threshold, its output (or 1 − output) the probability; any other model's largest
+/// output, shaded by the softmax of its outputs. The model sees each point through `scaler` as
 /// it saw its training rows.
 pub fn decision_map(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Result<DecisionMap> {
     check(model, plane, "decision map")?;
-    let log_p = log_probabilities(model, &plane.seen_by(scaler))?;
-    let (mut class, mut probability) = (Vec::with_capacity(plane.cells), Vec::with_capacity(plane.cells));
-    for row in log_p.axis_chunks_iter(Axis(0), plane.cells) {
-        let best: Vec<(usize, f64)> = row
+    let points = plane.seen_by(scaler);
+    let best: Vec<(usize, f64)> = match Reading::of(model) {
+        Reading::Threshold => outputs(model, &points)?.column(0).iter().map(|&y| by_threshold(y)).collect(),
+        Reading::Probabilities | Reading::Largest => log_probabilities(model, &points)?
             .rows()
             .into_iter()
             .map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b }))
-            .collect();
-        class.push(best.iter().map(|b| b.0).collect());
-        probability.push(best.iter().map(|b| b.1.exp()).collect());
-    }
+            .map(|(k, log_p)| (k, log_p.exp()))
+            .collect(),
+    };
+    let class = best.chunks(plane.cells).map(|row| row.iter().map(|b| b.0).collect()).collect();
+    let probability = best.chunks(plane.cells).map(|row| row.iter().map(|b| b.1).collect()).collect();
     Ok(DecisionMap { plane: plane.clone(), class, probability })
 }
 
@@ -313,6 +318,34 @@ mod tests {
         assert_eq!(map.class, vec![vec![0, 0], vec![0, 1]]);
         let wide = Plane { cells: MAX_CELLS + 1, ..plane };
         assert!(decision_map(&model, Some(&scaler), &wide).is_err());
+    }
+
+    #[test]
+    fn a_one_output_sigmoid_map_by_its_threshold_by_hand() {
+        // 2 inputs → 1 sigmoid output: ŷ = σ(x + 0.5·y − 2), no scaler; x over [0, 4], y over
+        // [−2, 2], 2 cells: centres x ∈ {1, 3}, y ∈ {−1, 1}. σ(z) = 1/(1 + e^(−z)) by hand:
+        // (0, 0): z = 1 − 0.5 − 2 = −1.5, ŷ = 1/(1 + 4.4816891) = 0.1824255 < 0.5: class 0,
+        //         probability 1 − 0.1824255 = 0.8175745.
+        // (1, 0): z = 3 − 0.5 − 2 = 0.5, ŷ = 1/(1 + 0.6065307) = 0.6224593 ≥ 0.5: class 1, 0.6224593.
+        // (0, 1): z = 1 + 0.5 − 2 = −0.5, ŷ = 0.3775407: class 0, 1 − 0.3775407 = 0.6224593.
+        // (1, 1): z = 3 + 0.5 − 2 = 1.5, ŷ = 0.8175745: class 1, 0.8175745.
+        // (A softmax of the one output would say class 0 with probability 1 everywhere.)
+        let model = Model::builder()
+            .dense_with_bias(array![[1.0, 0.5]], &[-2.0])
+            .activation(Activation::Sigmoid)
+            .build()
+            .unwrap();
+        let plane = Plane { fx: 0, fy: 1, x: [0.0, 4.0], y: [-2.0, 2.0], held: vec![0.0, 0.0], cells: 2 };
+        let map = decision_map(&model, None, &plane).unwrap();
+        assert_eq!(map.class, vec![vec![0, 1], vec![0, 1]]);
+        let expected = [[0.8175745, 0.6224593], [0.6224593, 0.8175745]];
+        for (j, row) in expected.iter().enumerate() {
+            for (i, &p) in row.iter().enumerate() {
+                assert!((map.probability[j][i] - p).abs() < 1e-7, "({i}, {j}): {}", map.probability[j][i]);
+            }
+        }
+        // At the threshold itself, σ(0) = 0.5: class 1, as `predict` says.
+        assert_eq!(by_threshold(0.5), (1, 0.5));
     }
 
     #[test]
