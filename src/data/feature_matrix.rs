@@ -439,7 +439,7 @@ impl FeatureMatrix {
 
     /// Calls `visit(first row, rows)` for consecutive blocks of rows read as float64 (row-major),
     /// until it returns false. A matrix in memory is passed as it is, anything else in blocks
-    /// of [`BLOCK_ROWS`] rows.
+    /// of `BLOCK_ROWS` (4,096) rows.
     pub fn blocks(&self, mut visit: impl FnMut(usize, &[f64]) -> bool) {
         let (m, f) = self.dim();
         if let Some(x) = f64::held(self) {

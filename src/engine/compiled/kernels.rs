@@ -111,7 +111,7 @@ impl Gemm {
     }
 
     /// The scratch [`Gemm::product`] needs to run a B of k rows with contiguous columns
-    /// transposed: a chunk of [`TRANSPOSED_COLUMNS`] columns per thread.
+    /// transposed: a chunk of `TRANSPOSED_COLUMNS` (64) columns per thread.
     pub fn transposed_len<F>(&self, k: usize) -> usize {
         transposed_chunk::<F>(k) * self.threads
     }
@@ -382,7 +382,7 @@ impl<F: Real> ColStats<F> {
         }
     }
 
-    /// The gap below the largest logit within which [`ColStats::class_of`] must look closer.
+    /// The gap below the largest logit within which `ColStats::class_of` must look closer.
     pub fn tie_tolerance(k: usize) -> F {
         F::epsilon() * F::of(4.0 * (k as f64).ln().max(1.0))
     }

@@ -269,7 +269,7 @@ impl<F: Real> OneLayer<F> {
         self.inputs <= BATCH_IN && self.classes <= BATCH_OUT
     }
 
-    /// [`OneLayer::step`] for a batch of any size, [`BLOCK_SAMPLES`] samples at a time, a lane
+    /// [`OneLayer::step`] for a batch of any size, `BLOCK_SAMPLES` (32) samples at a time, a lane
     /// each: the logits, their max and argmax, the k − 1 exponentials other than the argmax's
     /// and ln(1 + s) ([`super::vexp`], [`super::vlog`]), the loss, the class check, the gradient
     /// at the logits and its products with the samples, in one pass over the batch with the
