@@ -61,6 +61,9 @@ pub struct Session {
     /// The feature inputs the run computed from the data's columns, if any: the diagram names
     /// its input units by them.
     features: Option<Features>,
+    /// The decision map's plane for the features last asked for. It depends on the data alone,
+    /// and finding it puts every row back in the data's units, so a poll reuses it.
+    plane: Mutex<Option<Plane>>,
 }
 
 /// What the requests and the session's training thread share.
@@ -177,6 +180,7 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
         scaler: run.scaler.clone(),
         loss: run.config.train.loss,
         features,
+        plane: Mutex::new(None),
     };
     std::thread::Builder::new()
         .name("gradlens-session".into())
@@ -382,16 +386,25 @@ pub async fn epoch(
 fn boundary(model: &Model, s: &Session, fxy: (usize, usize), with_points: bool) -> Result<Value, ApiError> {
     let parts: Vec<(&'static str, &Dataset)> =
         std::iter::once(("train", &s.train)).chain(s.test.as_ref().map(|t| ("test", t))).collect();
-    let rows: Vec<Array2<f64>> =
-        parts.iter().map(|(_, d)| in_data_units(&d.features.f64(), s.scaler.as_ref())).collect();
-    let others: Vec<&Array2<f64>> = rows[1..].iter().collect();
-    let plane = Plane::spanning(&rows[0], &others, fxy, GRID)?;
+    let in_units = |d: &Dataset| in_data_units(&d.features.f64(), s.scaler.as_ref());
+    let plane = {
+        let mut cached = s.plane.lock().unwrap_or_else(|p| p.into_inner());
+        match cached.as_ref() {
+            Some(plane) if (plane.fx, plane.fy) == fxy => plane.clone(),
+            _ => {
+                let rows: Vec<Array2<f64>> = parts.iter().map(|(_, d)| in_units(d)).collect();
+                let others: Vec<&Array2<f64>> = rows[1..].iter().collect();
+                let plane = Plane::spanning(&rows[0], &others, fxy, GRID)?;
+                *cached = Some(plane.clone());
+                plane
+            }
+        }
+    };
     let map = decision_map(model, s.scaler.as_ref(), &plane)?;
     let points: Vec<Point> = parts
         .iter()
-        .zip(&rows)
         .filter(|_| with_points)
-        .flat_map(|((part, d), x)| plane.place(x, d.target.labels(), part))
+        .flat_map(|(part, d)| plane.place(&in_units(d), d.target.labels(), part))
         .collect();
     // The map's shading only: to 0.001 (full digits were three quarters of a poll).
     let confidence: Vec<Vec<f64>> =
