@@ -33,7 +33,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use ndarray::Array2;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -198,6 +197,34 @@ fn run(settings: TrainSettings, data: Dataset) -> Result<Session, ApiError> {
 }
 
 impl Session {
+    /// The plane over features `fxy`, `cells` per side, that the decision map and the unit maps
+    /// share: the other features at the training rows' mean, the ranges taking in the test rows
+    /// too (in the data's units). It depends on the data alone, and finding it puts every row
+    /// back in the data's units, so it is kept for the features last asked for.
+    pub(super) fn plane(&self, fxy: (usize, usize), cells: usize) -> Result<Plane, ApiError> {
+        let mut cached = self.plane.lock().unwrap_or_else(|p| p.into_inner());
+        let plane = match cached.take() {
+            Some(plane) if (plane.fx, plane.fy) == fxy => plane,
+            _ => {
+                let train = in_data_units(&self.train.features.f64(), self.scaler.as_ref());
+                let test = self.test.as_ref().map(|t| in_data_units(&t.features.f64(), self.scaler.as_ref()));
+                Plane::spanning(&train, &test.iter().collect::<Vec<_>>(), fxy, cells)?
+            }
+        };
+        *cached = Some(plane.clone());
+        Ok(Plane { cells, ..plane })
+    }
+
+    /// Every row's point on `plane`, in the data's units: the training rows, then the test rows.
+    pub(super) fn points(&self, plane: &Plane) -> Vec<Point> {
+        std::iter::once(("train", &self.train))
+            .chain(self.test.as_ref().map(|t| ("test", t)))
+            .flat_map(|(part, d)| {
+                plane.place(&in_data_units(&d.features.f64(), self.scaler.as_ref()), d.target.labels(), part)
+            })
+            .collect()
+    }
+
     /// The model after `epoch` (trained now if it is not yet), for a picture of it.
     pub(super) fn model_at(&self, epoch: usize) -> Result<Model, ApiError> {
         if epoch > self.total {
@@ -341,8 +368,9 @@ pub async fn epoch(
                 (Value::Null, Value::Null, json!(fits), json!(pairs))
             }
         };
-        // The network as it stands at this epoch, its values for the first training row.
-        let first = ExplainRequest {
+        // The network as it stands at this epoch, its values for the first training row (only
+        // if asked: a playing page leaves it out while it is off screen).
+        let diagram_of = |model: &Model| ExplainRequest {
             model: model.clone(),
             inputs: s.train.features.rows_as(0, 1),
             scaler: None,
@@ -355,7 +383,10 @@ pub async fn epoch(
             feature_names: Some(s.train.feature_names.clone()),
             features: s.features.clone().map(|features| FeatureInputs { features, measured: None }),
         };
-        let network = if q.diagram { Some(diagram::svg(&explain(&first)?, diagram::Shows::Values)) } else { None };
+        let network = match q.diagram {
+            true => Some(diagram::svg(&explain(&diagram_of(model))?, diagram::Shows::Values)),
+            false => None,
+        };
         Ok(Json(json!({
             "epoch": q.epoch,
             "total": total,
@@ -380,32 +411,12 @@ pub async fn epoch(
     .unwrap_or_else(|_| Err(ApiError::bad("the epoch could not be computed")))
 }
 
-/// The decision map over features `fx` and `fy` ([`decision_map`], in the data's units), the
-/// other features at the training rows' mean, the ranges taking in the test rows too; and every
-/// row's point if asked.
+/// The decision map over features `fx` and `fy` ([`decision_map`], in the data's units) on the
+/// session's [`Session::plane`]; and every row's point if asked.
 fn boundary(model: &Model, s: &Session, fxy: (usize, usize), with_points: bool) -> Result<Value, ApiError> {
-    let parts: Vec<(&'static str, &Dataset)> =
-        std::iter::once(("train", &s.train)).chain(s.test.as_ref().map(|t| ("test", t))).collect();
-    let in_units = |d: &Dataset| in_data_units(&d.features.f64(), s.scaler.as_ref());
-    let plane = {
-        let mut cached = s.plane.lock().unwrap_or_else(|p| p.into_inner());
-        match cached.as_ref() {
-            Some(plane) if (plane.fx, plane.fy) == fxy => plane.clone(),
-            _ => {
-                let rows: Vec<Array2<f64>> = parts.iter().map(|(_, d)| in_units(d)).collect();
-                let others: Vec<&Array2<f64>> = rows[1..].iter().collect();
-                let plane = Plane::spanning(&rows[0], &others, fxy, GRID)?;
-                *cached = Some(plane.clone());
-                plane
-            }
-        }
-    };
+    let plane = s.plane(fxy, GRID)?;
     let map = decision_map(model, s.scaler.as_ref(), &plane)?;
-    let points: Vec<Point> = parts
-        .iter()
-        .filter(|_| with_points)
-        .flat_map(|(part, d)| plane.place(&in_units(d), d.target.labels(), part))
-        .collect();
+    let points = if with_points { s.points(&plane) } else { Vec::new() };
     // The map's shading only: to 0.001 (full digits were three quarters of a poll).
     let confidence: Vec<Vec<f64>> =
         map.probability.iter().map(|r| r.iter().map(|p| (p * 1000.0).round() / 1000.0).collect()).collect();

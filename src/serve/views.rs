@@ -7,7 +7,7 @@
 use super::AppState;
 use super::api::{blocking, body, bounded, bounded_request};
 use super::error::ApiError;
-use crate::run::units::{Plane, in_data_units, unit_maps};
+use crate::run::units::unit_maps;
 use crate::trace::graph::tape_graph;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -86,17 +86,10 @@ pub async fn units(
         let s = session.lock().map_err(|_| ApiError::bad("session unavailable"))?;
         let model = s.model_at(q.epoch)?;
         drop(turn);
-        let measured = |d: &crate::data::Dataset| in_data_units(&d.features.f64(), s.scaler.as_ref());
-        let train = measured(&s.train);
-        let plane = Plane::around(&train, (q.fx, q.fy), q.cells.unwrap_or(UNIT_CELLS))?;
+        // The decision map's plane (the same axes), with the unit maps' cells.
+        let plane = s.plane((q.fx, q.fy), q.cells.unwrap_or(UNIT_CELLS))?;
         let maps = unit_maps(&model, s.scaler.as_ref(), &plane)?;
-        let mut points = Vec::new();
-        if q.points {
-            points.extend(plane.place(&train, s.train.target.labels(), "train"));
-            if let Some(t) = &s.test {
-                points.extend(plane.place(&measured(t), t.target.labels(), "test"));
-            }
-        }
+        let points = if q.points { s.points(&plane) } else { Vec::new() };
         let answer = serde_json::to_vec(&json!({ "epoch": q.epoch, "maps": maps, "points": points }))
             .map_err(|e| ApiError::bad(format!("the answer could not be written: {e}")))?;
         bounded(answer.len())?;
