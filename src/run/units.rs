@@ -11,7 +11,7 @@ use crate::data::Scaler;
 use crate::engine::hand::{forward, output_of};
 use crate::error::{Error, Result, Setting, shape};
 use crate::model::{Model, ModelLayer};
-use crate::predict::{log_probabilities, outputs};
+use crate::predict::{classes, log_probabilities, outputs};
 use crate::run::predict::{Reading, by_threshold};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
@@ -188,12 +188,10 @@ pub fn decision_map(model: &Model, scaler: Option<&Scaler>, plane: &Plane) -> Re
     let points = plane.seen_by(scaler);
     let best: Vec<(usize, f64)> = match Reading::of(model) {
         Reading::Threshold => outputs(model, &points)?.column(0).iter().map(|&y| by_threshold(y)).collect(),
-        Reading::Probabilities | Reading::Largest => log_probabilities(model, &points)?
-            .rows()
-            .into_iter()
-            .map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b }))
-            .map(|(k, log_p)| (k, log_p.exp()))
-            .collect(),
+        Reading::Probabilities | Reading::Largest => {
+            let log_p = log_probabilities(model, &points)?;
+            classes(&log_p).into_iter().enumerate().map(|(r, k)| (k, log_p[[r, k]].exp())).collect()
+        }
     };
     let class = best.chunks(plane.cells).map(|row| row.iter().map(|b| b.0).collect()).collect();
     let probability = best.chunks(plane.cells).map(|row| row.iter().map(|b| b.1).collect()).collect();
