@@ -51,6 +51,7 @@ async fn the_page_s_menus_list_exactly_the_library_s_choices() {
             )
             .await
             .unwrap();
+        assert!(choices[list].as_array().is_some_and(|l| !l.is_empty()), "/api/choices's {list} is empty");
         let options = menu["options"].as_array().unwrap();
         let names: Vec<Value> = options.iter().skip(usize::from(written.is_some())).map(|o| o[0].clone()).collect();
         assert_eq!(Value::Array(names), choices[list], "#{id} lists /api/choices's {list}");

@@ -2,7 +2,8 @@
 //! held as float32, each number the float64 the file's text gives rounded once to nearest, and
 //! the targets (classes or values) as a float64 read gives them.
 
-use gradlens::data::{Dataset, Hold, TargetColumns};
+use gradlens::data::{Dataset, Hold, TargetColumns, Targets};
+use ndarray::Array2;
 use std::path::Path;
 
 /// 50 rows of three features and a class (or a value as the last column): numbers that
@@ -47,7 +48,21 @@ fn an_f32_run_reads_a_csv_as_float32_rounded_once() {
         for ((i, j), &v) in wide.indexed_iter() {
             assert_eq!(narrow[[i, j]].to_bits(), f64::from(v as f32).to_bits(), "row {i} column {j}");
         }
-        assert_eq!(f64s.target, f32s.target, "targets are read the same way");
+        // The targets, as `table` wrote them: row i's value i·0.25 (exact in binary), or its
+        // class x, y, z in turn, numbered by first appearance (x 0, y 1, z 2).
+        let expected = if values {
+            Targets::Values {
+                values: Array2::from_shape_fn((50, 1), |(i, _)| i as f64 * 0.25),
+                names: vec!["t".to_string()],
+            }
+        } else {
+            Targets::Classes {
+                labels: (0..50).map(|i| i % 3).collect(),
+                names: ["x", "y", "z"].map(String::from).to_vec(),
+            }
+        };
+        assert_eq!(f64s.target, expected, "the f64 read's targets");
+        assert_eq!(f32s.target, expected, "the f32 read's targets");
         assert_eq!(f64s.feature_names, f32s.feature_names);
     }
 }

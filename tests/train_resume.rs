@@ -72,7 +72,10 @@ fn frozen_biases_do_not_move_under_a_saved_state() {
         train(d, &["--model", "start.json", "--freeze-bias", "--epochs", "2", "--save", "frozen.json"]);
         let frozen = read(d, "frozen.json");
         let layers = |f: &Value| f["layers"].as_array().unwrap().clone();
-        for (before, after) in layers(&start).iter().zip(&layers(&frozen)).filter(|(l, _)| l["type"] == "dense") {
+        let (start_layers, frozen_layers) = (layers(&start), layers(&frozen));
+        let dense: Vec<_> = start_layers.iter().zip(&frozen_layers).filter(|(l, _)| l["type"] == "dense").collect();
+        assert_eq!(dense.len(), 2, "{optimizer}: both dense layers are checked");
+        for (before, after) in dense {
             assert_eq!(after["bias"], before["bias"], "{optimizer}: a frozen bias keeps its value");
             assert_ne!(after["weights"], before["weights"], "{optimizer}: the weights train");
         }
