@@ -19,7 +19,7 @@ use gradlens::run::data::{DataOptions, DataSource, Reading};
 use gradlens::run::defaults;
 use gradlens::run::export::{model_json, npy_files, npy_names};
 use gradlens::run::trace::TraceFormat;
-use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings};
+use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings, engine_for};
 use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step};
 use gradlens::update::OPTIMIZER_NAMES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -221,8 +221,8 @@ pub fn run(args: Args) -> Result<()> {
         plan.input("--model", path);
     }
     let outputs = Outputs::check(&args, &mut plan)?;
-    let tape_only = args.trace.is_some() || start.as_ref().is_some_and(|s| s.resumes(&config.optimizer));
-    let data = load_data(&args, source, engine.for_run(&config, tape_only).hold())?;
+    let (ran_on, _) = engine_for(engine, &config, start.as_ref(), args.trace.is_some())?;
+    let data = load_data(&args, source, ran_on.hold())?;
     let job = TrainJob { settings, data, start, engine, traced: args.trace.is_some() };
     let run = job.prepare()?;
 

@@ -194,12 +194,28 @@ impl SavedModel {
             why,
         })
     }
+}
 
-    /// Whether a run of `optimizer` from this model goes on from a saved state, and so takes
-    /// the tape ([`Engine::for_run`]): a face holds the data as that engine reads it.
-    pub fn resumes(&self, optimizer: &Optimizer) -> bool {
-        self.resumed(optimizer).is_ok_and(|m| m.is_some())
+/// The engine a run takes, and the saved optimizer state it goes on from: the tape when the run
+/// is traced or goes on from the model file's state (the compiled engine's flat optimizer starts
+/// from 0), and the tape computes in f64 only, so `--dtype f32` is refused there. A face asks
+/// this before it reads the data, to hold the data as that engine reads it (and to refuse
+/// before reading); [`TrainJob::prepare`] asks it again.
+pub fn engine_for(
+    engine: Engine,
+    config: &TrainConfig,
+    start: Option<&SavedModel>,
+    traced: bool,
+) -> Result<(Engine, Option<OptimizerState>)> {
+    let memory = start.map(|s| s.resumed(&config.optimizer)).transpose()?.flatten();
+    if memory.is_some() && engine.dtype() == Dtype::F32 {
+        let why = format!(
+            "the run goes on from the model file's {} state, on the tape, which computes in f64 only",
+            config.optimizer.name()
+        );
+        return Err(Error::invalid_value(Setting::Dtype, "f32", why));
     }
+    Ok((engine.for_run(config, traced || memory.is_some()), memory))
 }
 
 /// A run to make: the settings, the data (read, not yet split or scaled), the model file to
@@ -303,21 +319,13 @@ impl TrainJob {
             }
             None => scaler,
         };
-        let memory = start.as_ref().map(|s| s.resumed(&config.optimizer)).transpose()?.flatten();
-        if memory.is_some() && engine.dtype() == Dtype::F32 {
-            let why = format!(
-                "the run goes on from the model file's {} state, on the tape, which computes in f64 only",
-                config.optimizer.name()
-            );
-            return Err(Error::invalid_value(Setting::Dtype, "f32", why));
-        }
+        let (ran_on, memory) = engine_for(engine, &config, start.as_ref(), traced)?;
         let model = match start {
             Some(s) => s.model,
             None => fresh_model(&settings, &train, &config, &mut rng)?,
         };
         let source = settings.data.clone().unwrap_or_else(|| crate::data::IRIS.to_string());
         let data_report = DataReport { rows, columns, ..DataReport::new(&source, &train, &train, test.as_ref()) };
-        let ran_on = engine.for_run(&config, traced || memory.is_some());
         let config_report = ConfigReport::new(
             &config,
             scaler.as_ref().map(|s| s.kind),
