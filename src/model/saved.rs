@@ -153,17 +153,16 @@ pub struct TrainingRecord {
 impl TrainingRecord {
     /// The state a run of `optimizer` on `model` goes on from: the saved run's
     /// (`training.state`, checked) when it is the same optimizer and the file keeps one, else
-    /// `None` (a fresh state). A fault is (its path in the file, why).
-    pub fn resumed(
-        &self,
-        optimizer: &Optimizer,
-        model: &Model,
-    ) -> std::result::Result<Option<OptimizerState>, (String, String)> {
+    /// `None` (a fresh state). A fault names the file (`path`) and the place in it.
+    pub fn resumed(&self, optimizer: &Optimizer, model: &Model, path: &Path) -> Result<Option<OptimizerState>> {
         match &self.state {
-            Some(state) if self.optimizer.name() == optimizer.name() => state
-                .memory(&self.optimizer, model)
-                .map(Some)
-                .map_err(|(at, why)| (format!("training.state.{at}"), why)),
+            Some(state) if self.optimizer.name() == optimizer.name() => {
+                state.memory(&self.optimizer, model).map(Some).map_err(|(at, why)| Error::ModelFile {
+                    path: path.to_path_buf(),
+                    at: format!("training.state.{at}"),
+                    why,
+                })
+            }
             _ => Ok(None),
         }
     }

@@ -348,10 +348,7 @@ impl ExplainOptions {
         if let Optimizer::Sgd { step_size } = optimizer {
             return Ok(Update::Sgd { learning_rate: step_size });
         }
-        let resumed = trained
-            .map(|t| t.resumed(&optimizer, model))
-            .transpose()
-            .map_err(|(at, why)| Error::ModelFile { path: path.into(), at, why })?;
+        let resumed = trained.map(|t| t.resumed(&optimizer, model, path.as_ref())).transpose()?;
         let params = model.params();
         let memory = resumed.flatten().unwrap_or_else(|| optimizer.init(&params).memory().clone());
         let memory = if self.freeze_bias { memory.without_biases(&params) } else { memory };

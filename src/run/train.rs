@@ -188,11 +188,7 @@ impl SavedModel {
     /// the model: the saved run's when it is the same optimizer and the file keeps one.
     pub fn resumed(&self, optimizer: &Optimizer) -> Result<Option<OptimizerState>> {
         let Some(record) = &self.file.training else { return Ok(None) };
-        record.resumed(optimizer, &self.model).map_err(|(at, why)| Error::ModelFile {
-            path: self.path.clone(),
-            at,
-            why,
-        })
+        record.resumed(optimizer, &self.model, &self.path)
     }
 }
 
