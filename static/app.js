@@ -300,7 +300,10 @@ async function chain(kind, layer, row, col) {
   const found = (state.page.chains || []).find((c) => c.kind === kind && c.layer === layer && c.row === row && (col === undefined || c.col === col));
   if (found || !state.page.on_demand) return found;
   const at = `kind=${kind}&layer=${layer}&row=${row}${col === undefined ? "" : "&col=" + col}${state.data !== "iris" ? "&data=" + encodeURIComponent(state.data) : ""}`;
-  try { return await api(`/api/chain?${at}`, state.body); } catch { return undefined; }
+  // Kept per page: walking the diagram back and forth asks for each chain once.
+  const fetched = (state.page.fetched ??= new Map());
+  if (!fetched.has(at)) fetched.set(at, api(`/api/chain?${at}`, state.body).catch(() => undefined));
+  return fetched.get(at);
 }
 
 /** A number field that edits the request body and recomputes. */

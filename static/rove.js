@@ -75,6 +75,7 @@ export function rove(svg, select, start) {
     return fan[fan.indexOf(el) + (key === "ArrowDown" ? 1 : -1)] ?? null;
   }
 
+  let resting;
   svg.addEventListener("click", (ev) => { const el = ev.target.closest(`${UNIT}, ${EDGE}`); if (el) { from = "source"; stop(el); } });
   svg.addEventListener("keydown", (ev) => {
     const el = ev.target.closest?.(`${UNIT}, ${EDGE}`);
@@ -88,6 +89,10 @@ export function rove(svg, select, start) {
     if (!to) return;
     stop(to);
     to.focus();
-    select(to);
+    // A held arrow key repeats many times a second: the panel follows once the focus rests
+    // (a large model's chains are asked of the server).
+    clearTimeout(resting);
+    if (ev.repeat) resting = setTimeout(() => select(to), 150);
+    else select(to);
   });
 }
