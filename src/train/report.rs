@@ -5,7 +5,7 @@
 //! The data and settings are known before the first epoch (the text header prints them then);
 //! the rest is added by [`TrainReport::new`] once the run has ended.
 
-use super::{Api, Engine, EpochStats, TrainConfig, TrainResult};
+use super::{Api, Engine, EpochStats, TrainAccuracy, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
 use crate::engine::compiled::Dtype;
 use crate::error::Result;
@@ -137,6 +137,8 @@ impl Serialize for ConfigReport {
             /// λ₂ and λ₁ of the weight penalty (0: none).
             #[serde(flatten)]
             penalty: crate::loss::Penalty,
+            /// How the epochs' `train_accuracy` was taken.
+            train_accuracy: TrainAccuracy,
             scale: Option<ScaleKind>,
             test_fraction: f64,
             seed: u64,
@@ -159,6 +161,7 @@ impl Serialize for ConfigReport {
             freeze_bias: t.freeze_bias,
             api: t.api,
             penalty: t.penalty,
+            train_accuracy: t.train_accuracy,
             scale: self.scale,
             test_fraction: self.test_fraction,
             seed: self.seed,
@@ -238,6 +241,7 @@ mod tests {
             freeze_bias: false,
             api: Api::Stax,
             penalty: crate::loss::Penalty::NONE,
+            train_accuracy: crate::train::TrainAccuracy::AfterEpoch,
         }
     }
 
