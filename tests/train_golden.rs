@@ -95,10 +95,14 @@ fn check_case(case: &Value, dir: &Path, way: &Way) -> Vec<String> {
     bad
 }
 
+/// The cases of a golden file (relative to the project's root).
+fn cases(file: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn check_file(file: &str, way: &Way) {
-    let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap())
-            .unwrap();
+    let cases = cases(file);
     assert!(!cases.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let bad: Vec<String> = cases.iter().flat_map(|c| check_case(c, dir.path(), way)).collect();
@@ -112,10 +116,7 @@ fn the_public_run_equals_jax() {
 
 #[test]
 fn momentum_adam_minibatches_and_hidden_layers_equal_jax() {
-    let cases: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/train_jax.json")).unwrap(),
-    )
-    .unwrap();
+    let cases = cases("tests/golden/train_jax.json");
     // What the generator promises to cover, so a regenerated file cannot quietly drop a kind.
     let has = |f: &dyn Fn(&Value) -> bool| cases.iter().any(f);
     for opt in ["sgd", "momentum", "adam"] {
@@ -129,10 +130,7 @@ fn momentum_adam_minibatches_and_hidden_layers_equal_jax() {
 
 #[test]
 fn the_accuracy_counted_by_the_steps_equals_jax_on_both_engines() {
-    let cases: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/train_jax.json")).unwrap(),
-    )
-    .unwrap();
+    let cases = cases("tests/golden/train_jax.json");
     let figures = |c: &Value, key: &str| numbers(&c["expect"][key]);
     // The two ways differ (else this test could not tell them apart); with one batch, epoch
     // e + 1's only step sees the parameters epoch e left, so JAX's own figures must agree there.

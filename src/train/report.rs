@@ -241,7 +241,7 @@ mod tests {
             freeze_bias: false,
             api: Api::Stax,
             penalty: crate::loss::Penalty::NONE,
-            train_accuracy: crate::train::TrainAccuracy::AfterEpoch,
+            train_accuracy: TrainAccuracy::AfterEpoch,
         }
     }
 
@@ -315,6 +315,7 @@ mod tests {
             batch_size: Some(16),
             shuffle: false,
             loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
+            train_accuracy: TrainAccuracy::Steps,
             ..sgd_config()
         };
         let compiled = Engine::new(true, Dtype::F32, Some(1)).unwrap();
@@ -324,7 +325,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","l2":0.0,"l1":0.0,"scale":"minmax","test_fraction":0.2,"seed":7,"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","l2":0.0,"l1":0.0,"train_accuracy":"steps","scale":"minmax","test_fraction":0.2,"seed":7,"#
                 + r#""engine":"compiled","dtype":"f32"}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
@@ -336,5 +337,6 @@ mod tests {
         );
         assert_eq!((&json["api"], &json["scale"]), (&"custom".into(), &serde_json::Value::Null));
         assert_eq!((&json["engine"], &json["dtype"]), (&"tape".into(), &"f64".into()));
+        assert_eq!(json["train_accuracy"], "after-epoch");
     }
 }
