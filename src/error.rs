@@ -149,6 +149,18 @@ impl Setting {
         }
     }
 
+    /// The option or keyword that gives one sample's numbers directly, where a face takes a
+    /// sample so (`explain --x 1,2 --target 0`; Python's `explain(x=…, target=…)` and
+    /// `predict(x=…)`): which face does is the face's business, the name is the library's.
+    pub fn sample_option_name(self) -> Option<&'static str> {
+        match self {
+            Setting::Inputs => Some("x"),
+            Setting::Targets => Some("target"),
+            // Every other setting has one option whatever the face, or none.
+            _ => None,
+        }
+    }
+
     /// The library's word for it, as messages write it.
     pub fn name(self) -> &'static str {
         match self {

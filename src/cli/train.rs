@@ -97,12 +97,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "stax")]
     api: ApiArg,
 
+    // Its "[default: …]" is written in by `cli::command_line`, from the library's defaults.
     /// As jax.example_libraries.optimizers: momentum with --momentum, adam with b1 0.9, b2 0.999, eps 1e-8
-    /// [default: the optimizer a --model file was trained with, its settings and its state too
-    /// (the run goes on from it), else sgd]
     #[arg(long, value_parser = OPTIMIZER_NAMES)]
     optimizer: Option<String>,
-    /// Step size [default: a --model file's run's, else 0.5]
+    // As --optimizer, its "[default: …]" is written in by `cli::command_line`.
+    /// Step size
     #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
     lr: Option<f64>,
     #[command(flatten)]
