@@ -1,12 +1,15 @@
 //! Times one workload of `gradlens::engine::compiled::workloads` in-process (the library loop,
 //! data already in memory, as JAX's jitted loop has it): `cargo run --release --example
-//! bench_loop -- W3 f64 2 5` prints one JSON line per repetition, `{"workload", "dtype",
-//! "threads", "seconds", "final_loss"}`. `bench/jax_compare.py` runs it beside JAX.
+//! bench_loop -- W3 f64 2 5 [after-epoch|steps]` prints one JSON line per repetition,
+//! `{"workload", "dtype", "threads", "seconds", "final_loss", "train_accuracy", "accuracy"}`; the
+//! last argument is how the epochs' training accuracy is taken ([`TrainAccuracy`], default
+//! after-epoch: a forward pass over the rows after each epoch; steps: counted by the steps, no
+//! pass). `bench/jax_compare.py` runs it beside JAX.
 
 use gradlens::engine::compiled::Dtype;
 use gradlens::engine::compiled::train::EngineOptions;
 use gradlens::engine::compiled::workloads::workload;
-use gradlens::train::{Engine, Silent, train_on};
+use gradlens::train::{Engine, Silent, TrainAccuracy, train_on};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -21,7 +24,9 @@ fn main() -> anyhow::Result<()> {
     };
     let threads: usize = args.get(2).map_or(Ok(2), |t| t.parse())?;
     let reps: usize = args.get(3).map_or(Ok(3), |r| r.parse())?;
+    let accuracy = args.get(4).map_or(Ok(TrainAccuracy::AfterEpoch), |a| TrainAccuracy::from_name(a))?;
     let mut w = workload(name, None, 0)?;
+    w.config.train_accuracy = accuracy;
     if dtype == Dtype::F32 {
         // Held in the training dtype, as JAX's float32 arrays are (and as `train --dtype f32`
         // reads a .npy).
@@ -35,10 +40,11 @@ fn main() -> anyhow::Result<()> {
         let seconds = start.elapsed().as_secs_f64();
         let last = r.epochs.last().expect("one epoch at least");
         println!(
-            "{{\"workload\": \"{name}\", \"dtype\": \"{}\", \"threads\": {threads}, \"seconds\": {seconds}, \"final_loss\": {}, \"train_accuracy\": {}}}",
+            "{{\"workload\": \"{name}\", \"dtype\": \"{}\", \"threads\": {threads}, \"seconds\": {seconds}, \"final_loss\": {}, \"train_accuracy\": {}, \"accuracy\": \"{}\"}}",
             if dtype == Dtype::F32 { "f32" } else { "f64" },
             last.loss,
-            last.train_accuracy.map_or("null".to_string(), |a| a.to_string())
+            last.train_accuracy.map_or("null".to_string(), |a| a.to_string()),
+            accuracy.name()
         );
     }
     Ok(())

@@ -52,6 +52,8 @@ pub enum Setting {
     Threads,
     /// The float type an engine computes in.
     Dtype,
+    /// How an epoch's training accuracy is taken.
+    TrainAccuracy,
     /// The samples, x.
     Inputs,
     /// The targets, y.
@@ -128,6 +130,7 @@ impl Setting {
             Setting::Bias => Some("bias"),
             Setting::Threads => Some("threads"),
             Setting::Dtype => Some("dtype"),
+            Setting::TrainAccuracy => Some("train_accuracy"),
             Setting::Points => Some("points"),
             Setting::Noise => Some("noise"),
             Setting::L2 => Some("l2"),
@@ -143,6 +146,18 @@ impl Setting {
             | Setting::Step
             | Setting::Training
             | Setting::Plot => None,
+        }
+    }
+
+    /// The option or keyword that gives one sample's numbers directly, where a face takes a
+    /// sample so (`explain --x 1,2 --target 0`; Python's `explain(x=…, target=…)` and
+    /// `predict(x=…)`): which face does is the face's business, the name is the library's.
+    pub fn sample_option_name(self) -> Option<&'static str> {
+        match self {
+            Setting::Inputs => Some("x"),
+            Setting::Targets => Some("target"),
+            // Every other setting has one option whatever the face, or none.
+            _ => None,
         }
     }
 
@@ -168,6 +183,7 @@ impl Setting {
             Setting::Steps => "steps",
             Setting::Threads => "threads",
             Setting::Dtype => "dtype",
+            Setting::TrainAccuracy => "training accuracy",
             Setting::Inputs => "x",
             Setting::Targets => "target",
             Setting::Sample => "sample",

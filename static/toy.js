@@ -26,6 +26,13 @@ export function setPicker(s) {
   if (s.noise !== undefined) $("toy-noise").value = s.noise;
   if (s.seed !== undefined) $("toy-seed").value = s.seed;
   $("toy-noise-out").textContent = $("toy-noise").value;
+  showSizes();
+}
+
+/** Points, noise and seed size a generated set: with the table chosen they are not shown. */
+function showSizes() {
+  const table = !$("toy-set").value;
+  for (const id of ["toy-points", "toy-noise", "toy-seed"]) $(id).closest("label").hidden = table;
 }
 
 /**
@@ -36,6 +43,7 @@ export function setPicker(s) {
 export function setupPicker({ api, use, clear }) {
   const pick = async (ev) => {
     const s = pickerSettings();
+    showSizes();
     $("toy-error").textContent = "";
     // Points, noise and seed size a generated set: with the table chosen they change nothing.
     if (!s.set && ev?.target?.id !== "toy-set") return;
@@ -49,6 +57,7 @@ export function setupPicker({ api, use, clear }) {
   };
   $("toy-noise").addEventListener("input", () => { $("toy-noise-out").textContent = $("toy-noise").value; });
   for (const id of ["toy-set", "toy-points", "toy-noise", "toy-seed"]) $(id).addEventListener("change", pick);
+  showSizes();
   return pick;
 }
 

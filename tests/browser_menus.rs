@@ -1,5 +1,5 @@
-//! The page's menus of names, in headless Chromium: every loss, optimizer, activation and
-//! generated data set menu lists exactly the names `GET /api/choices` sends, in its order (no
+//! The page's menus of names, in headless Chromium: every loss, optimizer, activation, output
+//! layer and generated data set menu lists exactly the names `GET /api/choices` sends, in its order (no
 //! menu is written by hand), after the "none chosen" option a menu has in the HTML, and each
 //! starts where the page always started: cross-entropy, sgd, tanh (the library's default
 //! activation and optimizer), the automatic loss and the table's own data. Screenshots of the
@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 
 /// Every menu filled from the choices: its id, the list it shows, the value of the option the
 /// HTML writes before the names (if any), and the value it starts at.
-const MENUS: [(&str, &str, Option<&str>, &str); 8] = [
+const MENUS: [(&str, &str, Option<&str>, &str); 9] = [
     ("loss-input", "losses", None, "cross-entropy"),
     ("opt-input", "optimizers", None, "sgd"),
     ("act-input", "activations", None, "tanh"),
+    ("output-input", "outputs", None, "softmax"),
     ("new-loss-input", "losses", Some(""), ""),
     ("toy-set", "toys", Some(""), ""),
     ("t-act", "activations", None, "tanh"),

@@ -24,10 +24,15 @@ async fn the_picker_draws_the_spiral_and_trains_on_it() {
     c.find(fantoccini::Locator::Id("tab-train")).await.unwrap().click().await.unwrap();
     until(&c, "an Iris session", "document.getElementById('t-epoch-text')?.textContent.startsWith('epoch 0')").await;
 
+    // With the table of Model and data chosen, a generated set's points, noise and seed do not
+    // apply, and are not shown; a set chosen shows them.
+    let sizes_shown = "return ['toy-points', 'toy-noise', 'toy-seed'].map((id) => document.getElementById(id).closest('label').checkVisibility())";
+    assert_eq!(c.execute(sizes_shown, vec![]).await.unwrap(), serde_json::json!([false, false, false]));
     // The spiral, 300 points, noise 0.1: drawn at once, every point, both classes' colours.
     set(&c, "toy-points", "300").await;
     set(&c, "toy-noise", "0.1").await;
     set(&c, "toy-set", "spiral").await;
+    assert_eq!(c.execute(sizes_shown, vec![]).await.unwrap(), serde_json::json!([true, true, true]));
     until(&c, "the scatter", "document.getElementById('toy-scatter').dataset.points === '300'").await;
     let fills = c
         .execute("return [...new Set([...document.querySelectorAll('#toy-scatter circle')].map(e => e.getAttribute('fill')))].sort();", vec![])

@@ -806,7 +806,13 @@ async fn the_choices_are_the_library_s_names() {
     assert_eq!(c["inits"], json!(Init::NAMES));
     assert_eq!(c["scales"], json!(ScaleKind::NAMES));
     assert_eq!(c["toys"], json!(gradlens::data::TOY_NAMES));
+    assert_eq!(c["outputs"], json!(gradlens::model::OutputLayer::names()));
     assert_eq!(c["optimizers"], json!(["sgd", "momentum", "adam"]), "and the ones the README describes");
+    // The output layers `--output-layer` takes: softmax, then every activation (identity among them).
+    let outputs = c["outputs"].as_array().unwrap();
+    assert_eq!(outputs[0], json!("softmax"));
+    assert!(outputs.contains(&json!("identity")) && outputs.contains(&json!("sigmoid")), "{c}");
+    assert_eq!(c["defaults"]["outputs"], json!("softmax"), "a fresh model for classes ends in softmax");
     // Where a fresh menu starts: the library's defaults, the ones `gradlens train` takes.
     use gradlens::run::defaults;
     assert_eq!(c["defaults"]["activations"], json!(defaults::ACTIVATION));

@@ -22,13 +22,15 @@ pub enum Function {
 }
 
 /// The keyword argument that sets `setting`, where one does: the library's name for it
-/// ([`Setting::option_name`]), and `explain`'s `x` and `target` (`predict`'s `x` too).
+/// ([`Setting::option_name`]), and `explain`'s `x` and `target` (`predict`'s `x` too;
+/// [`Setting::sample_option_name`]).
 fn keyword(setting: Setting, function: Function) -> Option<&'static str> {
-    match setting {
-        Setting::Inputs if function != Function::Train => Some("x"),
-        Setting::Targets if function == Function::Explain => Some("target"),
-        other => other.option_name(),
-    }
+    let sample = match function {
+        Function::Explain => setting.sample_option_name(),
+        Function::Predict => setting.sample_option_name().filter(|_| setting == Setting::Inputs),
+        Function::Train => None,
+    };
+    sample.or(setting.option_name())
 }
 
 /// The CLI's one-line message with the keyword in place of the option: `lr=0: the step size

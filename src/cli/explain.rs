@@ -47,9 +47,8 @@ pub struct Args {
     /// base a saved model was trained with]
     #[arg(long, value_name = "BASE", allow_hyphen_values = true)]
     log_base: Option<String>,
+    // Its "[default: …]" is written in by `cli::command_line`, from the library's defaults.
     /// The step's optimizer, as jax.example_libraries.optimizers
-    /// [default: the optimizer a saved model was trained with (its state too: the step shown is
-    /// the run's next one), else sgd]
     #[arg(long, value_parser = gradlens::update::OPTIMIZER_NAMES)]
     optimizer: Option<String>,
     #[command(flatten)]

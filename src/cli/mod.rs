@@ -11,7 +11,7 @@ mod serve;
 mod train;
 
 use anyhow::{Result, anyhow, bail};
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -70,7 +70,7 @@ enum ColorArg {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command_line().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         // A usage error is one line like every other error; help (asked for, or shown for a bare
         // `gradlens`) and --version print as clap has them.
@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "gradlens", &mut script);
+            clap_complete::generate(shell, &mut command_line(), "gradlens", &mut script);
             output::print(&script)
         }
         Command::Man { page } => man_page(page.as_deref()).and_then(|roff| output::print(&roff)),
@@ -120,10 +120,35 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The command line, with the defaults clap cannot show itself (those of options whose absence
+/// means "the --model file's, else the library's") written into their help from
+/// [`gradlens::run::defaults`], so that the help cannot drift from the library.
+fn command_line() -> clap::Command {
+    use gradlens::run::defaults;
+    let optimizer = |saved: &'static str| {
+        move |a: clap::Arg| {
+            let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+            a.help(format!("{help} [default: {saved}, else {}]", defaults::OPTIMIZER))
+        }
+    };
+    let train_optimizer = "the optimizer a --model file was trained with, its settings and its state too (the run goes \
+                           on from it)";
+    let explain_optimizer = "the optimizer a saved model was trained with (its state too: the step shown is the run's \
+                             next one)";
+    Cli::command()
+        .mut_subcommand("train", |c| {
+            c.mut_arg("optimizer", optimizer(train_optimizer)).mut_arg("lr", |a| {
+                let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                a.help(format!("{help} [default: a --model file's run's, else {}]", defaults::LEARNING_RATE))
+            })
+        })
+        .mut_subcommand("explain", |c| c.mut_arg("optimizer", optimizer(explain_optimizer)))
+}
+
 /// The manual page gradlens(1), or gradlens-NAME(1) for subcommand NAME: the pages gradlens(1)
 /// refers to under SUBCOMMANDS.
 fn man_page(name: Option<&str>) -> Result<Vec<u8>> {
-    let mut cli = Cli::command();
+    let mut cli = command_line();
     // Built, each subcommand is named as its page is (`gradlens-explain`).
     cli.build();
     let command = match name {
@@ -280,6 +305,25 @@ pub fn parse_matrix(option: &str, text: &str) -> Result<ndarray::Array2<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The defaults clap cannot show are the library's, written into the help (and the manual
+    /// and completions, which are made from the same command line).
+    #[test]
+    fn the_help_s_defaults_are_the_library_s() {
+        use gradlens::run::defaults;
+        let mut cli = command_line();
+        let help = |cli: &mut clap::Command, sub: &str, arg: &str| {
+            let sub = cli.find_subcommand_mut(sub).unwrap();
+            sub.get_arguments().find(|a| a.get_id() == arg).unwrap().get_help().unwrap().to_string()
+        };
+        let lr = help(&mut cli, "train", "lr");
+        assert!(lr.ends_with(&format!(", else {}]", defaults::LEARNING_RATE)), "{lr}");
+        for sub in ["train", "explain"] {
+            let optimizer = help(&mut cli, sub, "optimizer");
+            assert!(optimizer.ends_with(&format!(", else {}]", defaults::OPTIMIZER)), "{sub}: {optimizer}");
+            assert_eq!(optimizer.matches("[default:").count(), 1, "{sub}: {optimizer}");
+        }
+    }
 
     #[test]
     fn numbers_with_negative_values_and_spaces() {

@@ -13,12 +13,12 @@ pub enum Command {
 }
 
 /// The option that sets `setting` in `command`, where one option does: the library's name for
-/// it ([`Setting::option_name`]) in kebab case, and `explain`'s `--x` and `--target`.
+/// it ([`Setting::option_name`]) in kebab case, and `explain`'s `--x` and `--target`
+/// ([`Setting::sample_option_name`]).
 fn option(setting: Setting, command: Command) -> Option<String> {
-    let name = match setting {
-        Setting::Inputs if command == Command::Explain => "x",
-        Setting::Targets if command == Command::Explain => "target",
-        other => other.option_name()?,
+    let name = match command {
+        Command::Explain => setting.sample_option_name().or(setting.option_name())?,
+        Command::Other => setting.option_name()?,
     };
     Some(format!("--{}", name.replace('_', "-")))
 }

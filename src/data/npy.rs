@@ -17,7 +17,8 @@
 //! - A regular file (a `.npy`, or an uncompressed member of a `.npz` as `np.savez` writes it,
 //!   at its offset in the archive; its CRC-32 is not checked, as a `.npy` has none) is read by
 //!   position, straight into the matrix's memory, in one part per core at once, 256 KiB at a
-//!   time (page-cache speed: the time goes to the kernel's copy and the matrix's new pages). Numbers in this machine's own type and order
+//!   time (page-cache speed: the time goes to the kernel's copy and the matrix's new pages,
+//!   which it is asked to make 2 MiB at a time: `huge_pages`). Numbers in this machine's own type and order
 //!   need no decoding; others are decoded chunk by chunk, a float64 file read for an f32 run
 //!   rounded as it arrives (never held as float64). Each chunk of features is checked finite
 //!   while it is in the cache.
@@ -473,6 +474,7 @@ impl Source<'_> {
             // The length was checked: the matrix is allocated at once (zeroed pages the kernel
             // maps as they are written) and read straight into.
             let mut values = vec![T::default(); n];
+            huge_pages(&values);
             read_at(file, start + header.len, (kind, big, decode, self.finite), &mut values).map_err(failed)?;
             return Ok(Numbers { header, values });
         }
@@ -540,6 +542,30 @@ fn read_at<T: Element>(file: &File, start: u64, how: How<T>, values: &mut [T]) -
         // The first part's error first, as a reading in order would have met it.
         readers.into_iter().try_for_each(|r| r.join().expect("a reading thread does not panic"))
     })
+}
+
+/// Asks the kernel to back `values`' memory with 2 MiB pages where it can, before its first
+/// write: a large zeroed allocation is a fresh map the kernel fills a page at a time as it is
+/// written, and with 4 KiB pages making those pages was nearly all of a read from the page cache
+/// (one fault per 4 KiB; 512 times fewer with 2 MiB pages). Only the 2 MiB-aligned interior is
+/// advised, and only on Linux, where transparent huge pages are often given only to memory that
+/// asks for them (`madvise` mode); elsewhere, and where the kernel declines, pages are 4 KiB.
+fn huge_pages<T>(values: &[T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let (start, end) = (values.as_ptr() as usize, values.as_ptr() as usize + size_of_val(values));
+        let (from, to) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if from < to {
+            // Advice only: the memory's contents are the same either way, and a refusal (a
+            // kernel without transparent huge pages) leaves 4 KiB pages.
+            // SAFETY: [from, to) lies inside `values`' allocation, which this process owns;
+            // MADV_HUGEPAGE changes how its pages are backed, never what they hold.
+            let _ = unsafe { libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = values;
 }
 
 /// How numbers are stored and checked: their kind, whether big-endian, how they are decoded

@@ -3,9 +3,10 @@
 //! the page without a hand-written list to forget.
 
 use crate::activation::Activation;
-use crate::data::{ScaleKind, TOY_NAMES};
+use crate::data::{ScaleKind, TOY_NAMES, TargetKind};
 use crate::layers::Init;
 use crate::loss::LOSS_NAMES;
+use crate::model::OutputLayer;
 use crate::run::defaults;
 use crate::update::OPTIMIZER_NAMES;
 use axum::Json;
@@ -16,7 +17,7 @@ pub async fn choices() -> Json<Value> {
     Json(names())
 }
 
-/// `{losses, optimizers, activations, inits, scales, toys, defaults}`: each a list of names as
+/// `{losses, optimizers, activations, outputs, inits, scales, toys, defaults}`: each a list of names as
 /// the CLI's options and the API's fields take them, in the library's order, and the name a
 /// fresh menu starts at where the library has a default ([`defaults`]).
 pub fn names() -> Value {
@@ -24,12 +25,15 @@ pub fn names() -> Value {
         "losses": LOSS_NAMES,
         "optimizers": OPTIMIZER_NAMES,
         "activations": Activation::ALL.map(Activation::name),
+        "outputs": OutputLayer::names(),
         "inits": Init::NAMES,
         "scales": ScaleKind::NAMES,
         "toys": TOY_NAMES,
         "defaults": {
             "optimizers": defaults::OPTIMIZER,
             "activations": defaults::ACTIVATION,
+            // A fresh model's last layer for classes (the page starts on Iris).
+            "outputs": OutputLayer::default_for(TargetKind::Classes).name(),
             "inits": defaults::INIT,
             "scales": defaults::SCALE,
         },
