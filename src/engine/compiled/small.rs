@@ -247,6 +247,89 @@ impl<F: Real> OneLayer<F> {
     }
 }
 
+impl<F: Real> OneLayer<F> {
+    /// [`OneLayer::step`] on one sample with sgd's update w ← w − lr·∂E/∂w made as each entry
+    /// of the gradient is formed: no gradient buffer zeroed, written and read back, no
+    /// optimizer pass. The same operations as the step and then [`crate::update::Optimizer`]'s
+    /// sgd (∂E/∂w = 0 + g·x is g·x), so the same bits. Batches of one sample (the engine
+    /// issue's W2: 150,000 steps) are a chain of steps, each needing the last one's weights.
+    ///
+    /// # Shapes
+    /// `params`: the flat parameters; `x`: one sample of `inputs` features; `label` < classes.
+    pub fn sgd_step(&self, params: &mut [F], x: Batch<F>, label: usize, lr: F, losses: &mut LossSum<F>) -> Checks {
+        match (self.inputs, self.classes) {
+            (4, 3) => self.sgd_body(4, 3, params, x, label, lr, losses),
+            (f, k) => self.sgd_body(f, k, params, x, label, lr, losses),
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn sgd_body(
+        &self,
+        f: usize,
+        k: usize,
+        params: &mut [F],
+        x: Batch<F>,
+        t: usize,
+        lr: F,
+        losses: &mut LossSum<F>,
+    ) -> Checks {
+        assert!(f <= TINY_IN && k <= TINY_OUT && x.m == 1, "a sample the plan does not take");
+        // The step's constants for m = 1.
+        let scale = F::one() / (F::one() * self.ln_base);
+        let loss_scale = -F::one() / (F::one() * self.ln_base);
+        let (mut xj, mut z, mut e) = ([F::zero(); TINY_IN], [F::zero(); TINY_OUT], [F::zero(); TINY_OUT]);
+        for (p, v) in xj[..f].iter_mut().enumerate() {
+            *v = x.data[p * x.rs];
+        }
+        let xj = &xj[..f];
+        let (w, b) = params.split_at_mut(self.w_at + k * f);
+        let w = &mut w[self.w_at..];
+        let b = self.b_at.map(|at| &mut b[at - self.w_at - k * f..][..k]);
+        // z = W·x + b, each a dot product in input order (as `step`).
+        for (c, zc) in z[..k].iter_mut().enumerate() {
+            let dot = w[c * f..(c + 1) * f].iter().zip(xj).fold(F::zero(), |acc, (&wv, &xv)| acc + wv * xv);
+            *zc = b.as_ref().map_or(dot, |b| dot + b[c]);
+        }
+        let z = &z[..k];
+        let logits_finite = z.iter().all(|v| v.is_finite());
+        let (mut a, mut mx) = (0, z[0]);
+        for (c, &v) in z.iter().enumerate().skip(1) {
+            if v > mx {
+                (a, mx) = (c, v);
+            }
+        }
+        let mut s = F::zero();
+        for c in 0..k {
+            if c != a {
+                e[c] = (z[c] - mx).exp();
+                s = s + e[c];
+            }
+        }
+        losses.add_sample(if t == a { F::zero() } else { z[t] - mx }, s, loss_scale);
+        let class = if (0..a).all(|c| mx - z[c] > self.tie_tol) {
+            a
+        } else {
+            first_largest_log_prob(&RowStats { max: mx, argmax: a, rest: s }, z)
+        };
+        let total = F::one() + s;
+        let share = s / total;
+        let mut b = b;
+        for c in 0..k {
+            let y = if c == t { F::one() } else { F::zero() };
+            let g = (if c == a { (F::one() - y) - share } else { e[c] / total - y }) * scale;
+            for (wv, &xv) in w[c * f..(c + 1) * f].iter_mut().zip(xj) {
+                *wv = *wv - lr * (g * xv);
+            }
+            if let Some(b) = b.as_mut() {
+                b[c] = b[c] - lr * g;
+            }
+        }
+        Checks { correct: usize::from(class == t), logits_finite }
+    }
+}
+
 /// Samples [`OneLayer::batch_step`] takes at once: four vectors of eight, so that the
 /// vectorised exp and ln(1 + s) run whole (their loops take 32 numbers at a time; on 8 they
 /// fall to a scalar remainder).
