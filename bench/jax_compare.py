@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gradlens against JAX on the engine issue's workloads W1-W4, in one run, interleaved.
 
-    python3 bench/jax_compare.py [--reps 5] [--only W1,W3]
+    python3 bench/jax_compare.py [--reps 5] [--only W1,W3] [--accuracy after-epoch,steps]
 
 Needs `python3 -c "import jax"` (pip install jax) and a release build (`cargo build --release
 --examples`; binaries are taken from $CARGO_TARGET_DIR, else ./target, and copied to a temporary
@@ -21,7 +21,12 @@ LogSoftmax) + `optimizers.sgd`, the whole run in one `jit`, compile time exclude
   programs earlier versions of this README compared against).
 - gradlens W1/W2: `gradlens train` as a whole process (start-up, Iris, JSON report included),
   as the issue measured them; W3/W4: the library loop (`examples/bench_loop.rs`: `train_on`
-  with the data in memory), like JAX's.
+  with the data in memory), like JAX's. Each is timed two ways (`--accuracy` picks): the
+  training accuracy after each epoch (`--train-accuracy after-epoch`, a forward pass over the
+  training rows: the information of "fastest + eval pass"), and counted by the steps
+  (`--train-accuracy steps`, no pass of its own: as "fastest", which computes no epoch figures,
+  does no accuracy pass). The matched pairs are steps / fastest and after-epoch / fastest + eval
+  pass; every other ratio is printed too.
 Peak memory (max RSS) of the 100k×784 runs: `gradlens train --data X.npy --labels y.npy` as a
 whole process, and a JAX process that builds the same data and runs W3/W4.
 """
@@ -202,17 +207,30 @@ def timed(f):
     return time.perf_counter() - start, value
 
 
+# How gradlens takes an epoch's training accuracy (`--train-accuracy`), and the JAX program each
+# is matched with: the same information, or (steps, fastest) no accuracy pass on either side.
+MODES = {"after-epoch": "fastest + eval pass", "steps": "fastest"}
+
+
 def gradlens_cli(args):
-    def run():
-        subprocess.run([GRADLENS, "train", *args, "--format", "json"], check=True, stdout=subprocess.DEVNULL)
-    return run
+    """`gradlens train ARGS` as a whole process, the accuracy taken as `mode` says."""
+    def make(mode):
+        def run():
+            subprocess.run([GRADLENS, "train", *args, "--train-accuracy", mode, "--format", "json"], check=True,
+                           stdout=subprocess.DEVNULL)
+        return run
+    return make
 
 
 def gradlens_loop(name, dtype, threads):
-    def run():
-        out = subprocess.run([LOOP, name, dtype, str(threads), "1"], check=True, capture_output=True, text=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
-    return run
+    """The library loop (examples/bench_loop.rs), its own timing, the accuracy taken as `mode` says."""
+    def make(mode):
+        def run():
+            out = subprocess.run([LOOP, name, dtype, str(threads), "1", mode], check=True, capture_output=True,
+                                 text=True)
+            return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+        return run
+    return make
 
 
 def max_rss_of(cmd):
@@ -250,7 +268,12 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--memory", action="store_true", help="also measure peak memory of the 100k×784 runs")
     ap.add_argument("--memory-only", action="store_true", help="only the peak memory")
+    ap.add_argument("--accuracy", default=",".join(MODES),
+                    help="how gradlens takes the training accuracy, one or both of " + ", ".join(MODES))
     opts = ap.parse_args()
+    modes = opts.accuracy.split(",")
+    if not modes or any(m not in MODES for m in modes):
+        ap.error(f"--accuracy {opts.accuracy}: one or both of {', '.join(MODES)}")
     freeze_binaries()
     only = opts.only.split(",")
     print(f"jax {jax.__version__}, {jax.devices()}, {os.cpu_count()} CPUs, gradlens threads {opts.threads}")
@@ -281,24 +304,40 @@ def main():
         args = make_args()
         runs = [make(args) for _, make in programs]
         del args
-        g, js = [], [[] for _ in programs]
+        mine = [ours(mode) for mode in modes]
+        gs, js = [[] for _ in modes], [[] for _ in programs]
         for _ in range(opts.reps):
-            g.append(timed(ours)[0] if how == "process" else ours())
+            for times, run in zip(gs, mine):
+                times.append(timed(run)[0] if how == "process" else run())
             for times, run in zip(js, runs):
                 times.append(timed(run)[0])
         del runs
-        gm, jms = statistics.median(g), [statistics.median(t) for t in js]
-        rows.append((name, dt, how, gm, jms))
-        print(f"{name} {dt}: gradlens {gm * 1e3:9.1f} ms ({how}); JAX "
-              + ", ".join(f"{label} {jm * 1e3:.1f} ms ({gm / jm:.2f}x)" for (label, _), jm in zip(programs, jms)),
-              flush=True)
+        gms, jms = [statistics.median(t) for t in gs], [statistics.median(t) for t in js]
+        rows.append((name, dt, how, gms, jms))
+        print(f"{name} {dt} ({how}): gradlens " + ", ".join(f"{m} {gm * 1e3:.1f} ms" for m, gm in zip(modes, gms))
+              + "; JAX " + ", ".join(f"{label} {jm * 1e3:.1f} ms" for (label, _), jm in zip(programs, jms)), flush=True)
+        for m, gm in zip(modes, gms):
+            print(f"    gradlens {m} / JAX: "
+                  + ", ".join(f"{label} {gm / jm:.2f}x" for (label, _), jm in zip(programs, jms)), flush=True)
+    labels = [label for label, _ in programs]
     print()
     print(f"medians of {opts.reps} interleaved runs; ratio = gradlens / JAX (below 1: gradlens is faster)")
-    print("| workload | dtype | gradlens | " + " | ".join(f"JAX {label} | ratio" for label, _ in programs) + " |")
-    print("|---|---|---|" + "---|---|" * len(programs))
-    for name, dt, how, gm, jms in rows:
-        print(f"| {name} | {dt} | {gm * 1e3:.1f} ms ({how}) | "
-              + " | ".join(f"{jm * 1e3:.1f} ms | {gm / jm:.2f}×" for jm in jms) + " |")
+    print("The matched pairs: gradlens counting the accuracy by the steps against JAX's fastest (neither makes an "
+          "accuracy pass), gradlens measuring it after each epoch against JAX's fastest + eval pass (the same "
+          "information).")
+    print("| workload | dtype | " + " | ".join(f"gradlens {m} / JAX {MODES[m]}" for m in modes) + " |")
+    print("|---|---|" + "---|" * len(modes))
+    for name, dt, how, gms, jms in rows:
+        print(f"| {name} | {dt} | "
+              + " | ".join(f"{gm / jms[labels.index(MODES[m])]:.2f}×" for m, gm in zip(modes, gms)) + " |")
+    print()
+    print("Every time and ratio:")
+    print("| workload | dtype | gradlens accuracy | gradlens | " + " | ".join(f"JAX {l} | ratio" for l in labels) + " |")
+    print("|---|---|---|---|" + "---|---|" * len(programs))
+    for name, dt, how, gms, jms in rows:
+        for m, gm in zip(modes, gms):
+            print(f"| {name} | {dt} | {m} | {gm * 1e3:.1f} ms ({how}) | "
+                  + " | ".join(f"{jm * 1e3:.1f} ms | {gm / jm:.2f}×" for jm in jms) + " |")
 
     if opts.memory or opts.memory_only:
         with tempfile.TemporaryDirectory() as d:

@@ -34,6 +34,7 @@ fn thousand_epochs(c: &mut Criterion) {
             freeze_bias: false,
             api,
             penalty: gradlens::loss::Penalty::NONE,
+            train_accuracy: gradlens::train::TrainAccuracy::AfterEpoch,
         };
         group.bench_function(name, |b| {
             b.iter(|| {

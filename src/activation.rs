@@ -123,6 +123,45 @@ impl Activation {
         }
     }
 
+    /// a_i ← f(z_i) for every i. The `match` is taken once for the slice rather than once per
+    /// number: behind a per-number jump table the compiled engine's relu stayed scalar (5% of
+    /// W4's time on the thread every other waits for); with each arm a loop of its own, the
+    /// arms without a libm call compile to vector instructions. The same `f`, the same bits.
+    #[inline]
+    pub fn f_each<F: Float>(self, z: &[F], a: &mut [F]) {
+        #[inline(always)]
+        fn each<F: Float>(z: &[F], a: &mut [F], f: impl Fn(F) -> F) {
+            a.iter_mut().zip(z).for_each(|(a, &z)| *a = f(z));
+        }
+        match self {
+            Activation::Identity => each(z, a, |z| Activation::Identity.f(z)),
+            Activation::Relu => each(z, a, |z| Activation::Relu.f(z)),
+            Activation::LeakyRelu => each(z, a, |z| Activation::LeakyRelu.f(z)),
+            Activation::Tanh => each(z, a, |z| Activation::Tanh.f(z)),
+            Activation::Sigmoid => each(z, a, |z| Activation::Sigmoid.f(z)),
+            Activation::Softplus => each(z, a, |z| Activation::Softplus.f(z)),
+        }
+    }
+
+    /// g_i ← g_i·f′(z_i) (given a_i = f(z_i)) for every i: the gradient taken back through the
+    /// activation, with the `match` once for the slice as in [`Activation::f_each`] (relu′, a
+    /// branch per number on random signs, mispredicted half the time, becomes a select).
+    #[inline]
+    pub fn times_df_each<F: Float>(self, z: &[F], a: &[F], g: &mut [F]) {
+        #[inline(always)]
+        fn each<F: Float>(z: &[F], a: &[F], g: &mut [F], df: impl Fn(F, F) -> F) {
+            g.iter_mut().zip(z).zip(a).for_each(|((g, &z), &a)| *g = *g * df(z, a));
+        }
+        match self {
+            Activation::Identity => each(z, a, g, |z, a| Activation::Identity.df(z, a)),
+            Activation::Relu => each(z, a, g, |z, a| Activation::Relu.df(z, a)),
+            Activation::LeakyRelu => each(z, a, g, |z, a| Activation::LeakyRelu.df(z, a)),
+            Activation::Tanh => each(z, a, g, |z, a| Activation::Tanh.df(z, a)),
+            Activation::Sigmoid => each(z, a, g, |z, a| Activation::Sigmoid.df(z, a)),
+            Activation::Softplus => each(z, a, g, |z, a| Activation::Softplus.df(z, a)),
+        }
+    }
+
     /// The function's symbol, e.g. `σ` (`\sigma`): written before its argument, and primed
     /// for its derivative.
     pub fn symbol(self) -> Template {

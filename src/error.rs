@@ -52,6 +52,8 @@ pub enum Setting {
     Threads,
     /// The float type an engine computes in.
     Dtype,
+    /// How an epoch's training accuracy is taken.
+    TrainAccuracy,
     /// The samples, x.
     Inputs,
     /// The targets, y.
@@ -128,6 +130,7 @@ impl Setting {
             Setting::Bias => Some("bias"),
             Setting::Threads => Some("threads"),
             Setting::Dtype => Some("dtype"),
+            Setting::TrainAccuracy => Some("train_accuracy"),
             Setting::Points => Some("points"),
             Setting::Noise => Some("noise"),
             Setting::L2 => Some("l2"),
@@ -180,6 +183,7 @@ impl Setting {
             Setting::Steps => "steps",
             Setting::Threads => "threads",
             Setting::Dtype => "dtype",
+            Setting::TrainAccuracy => "training accuracy",
             Setting::Inputs => "x",
             Setting::Targets => "target",
             Setting::Sample => "sample",

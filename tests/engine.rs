@@ -2,7 +2,8 @@
 //!
 //! - f64: every JAX golden training run (tests/golden/train_*.json) and random models (proptest)
 //!   (every activation, both losses, frozen biases or not) give the tape's per-epoch losses and
-//!   final weights to 1e-12 relative;
+//!   final weights to 1e-12 relative, and their training accuracies (after each epoch or counted
+//!   by the steps);
 //! - f32: the golden runs' losses agree with f64 to 1e-4 relative, and Iris at the CLI's
 //!   defaults still reaches 0.93 test accuracy;
 //! - any thread count gives the same bits;
@@ -22,7 +23,7 @@ use gradlens::layers::{Dense, Init, Layer, LogSoftmax, Softmax, serial};
 use gradlens::loss::{LogBase, Loss};
 use gradlens::model::{Model, ModelFile};
 use gradlens::softmax::cross_entropy_row;
-use gradlens::train::{Activation, Api, Engine, ModelSpec, Silent, TrainConfig, TrainResult, train_on};
+use gradlens::train::{Activation, Api, Engine, ModelSpec, Silent, TrainAccuracy, TrainConfig, TrainResult, train_on};
 use gradlens::update::Optimizer;
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -83,6 +84,7 @@ fn golden_cases() -> Vec<(String, TrainConfig, Model)> {
                 freeze_bias: false,
                 api: Api::Stax,
                 penalty: gradlens::loss::Penalty::NONE,
+                train_accuracy: TrainAccuracy::AfterEpoch,
             };
             out.push((name, config, model));
         }
@@ -133,6 +135,39 @@ fn small_batches_equal_the_tape_on_every_golden_model() {
             assert_eq!(acc(&fast), acc(&tape), "{what}: accuracies");
         }
     }
+}
+
+/// The training accuracy counted by the steps (each before its update, `TrainAccuracy::Steps`):
+/// on every golden model and optimizer, with the case's own batches (full batch or minibatches in
+/// order), full batch, shuffled batches of 5 and batches of 1, 3 epochs, the engine counts what
+/// the tape counts, and its losses and weights are the tape's to 1e-12 and its own run's
+/// `AfterEpoch` bits (the way of counting changes no step). And the two ways differ on some runs
+/// (otherwise this test could not tell them apart).
+#[test]
+fn the_steps_accuracy_equals_the_tape_on_every_golden_model() {
+    let data = iris_all();
+    let acc = |r: &TrainResult| r.epochs.iter().map(|e| e.train_accuracy).collect::<Vec<_>>();
+    let mut differ = 0;
+    for (name, config, model) in golden_cases() {
+        let batchings = [(config.batch_size, false), (None, false), (Some(5), true), (Some(1), false)];
+        for (batch_size, shuffle) in batchings {
+            let after = TrainConfig { batch_size, shuffle, epochs: 3, ..config.clone() };
+            let steps = TrainConfig { train_accuracy: TrainAccuracy::Steps, ..after.clone() };
+            let tape = run(Engine::Tape, &steps, &model, &data, None);
+            let fast = run(compiled(Dtype::F64, 2), &steps, &model, &data, None);
+            let what = format!("{name}, batches of {batch_size:?}, shuffled {shuffle}");
+            assert_eq!(acc(&fast), acc(&tape), "{what}: accuracies counted by the steps");
+            assert!(acc(&fast).iter().all(Option::is_some), "{what}: classes have an accuracy");
+            assert_close(&format!("{what}: losses"), &losses(&fast), &losses(&tape), 1e-12);
+            let weights = |r: &TrainResult| r.model.params().to_flat();
+            assert_close(&format!("{what}: weights"), &weights(&fast), &weights(&tape), 1e-12);
+            let fast_after = run(compiled(Dtype::F64, 2), &after, &model, &data, None);
+            assert_eq!(losses(&fast), losses(&fast_after), "{what}: the same steps");
+            assert_eq!(weights(&fast), weights(&fast_after), "{what}: the same steps");
+            differ += usize::from(acc(&fast) != acc(&fast_after));
+        }
+    }
+    assert!(differ > 0, "the steps' count never differed from the count after the epoch");
 }
 
 #[test]
@@ -191,6 +226,7 @@ fn any_thread_count_gives_the_same_bits() {
             freeze_bias: false,
             api: Api::Stax,
             penalty: gradlens::loss::Penalty::NONE,
+            train_accuracy: TrainAccuracy::AfterEpoch,
         };
         for dtype in [Dtype::F64, Dtype::F32] {
             let one = run(compiled(dtype, 1), &config, &model, &data, None);
@@ -464,7 +500,8 @@ proptest! {
     /// optimizer, with and without bias, frozen biases or not, full batch and minibatches,
     /// shuffled or not; cross-entropy (natural log or base 2) after a softmax or log-softmax, and
     /// the quadratic loss after a softmax, a log-softmax, an activation or the dense layer itself,
-    /// on classes or on real-valued targets (regression).
+    /// on classes or on real-valued targets (regression); the training accuracy after each epoch
+    /// or counted by the steps (none for values either way).
     #[test]
     fn f64_engine_equals_the_tape_on_random_models(
         seed in 0u64..1_000_000,
@@ -477,6 +514,7 @@ proptest! {
         shuffle in any::<bool>(),
         head in 0usize..7,
         values in any::<bool>(),
+        steps_accuracy in any::<bool>(),
     ) {
         let (loss, last) = match head {
             0 => (Loss::CrossEntropy { log_base: LogBase::E }, Some(Softmax)),
@@ -513,6 +551,7 @@ proptest! {
             freeze_bias,
             api: Api::Stax,
             penalty: gradlens::loss::Penalty::NONE,
+            train_accuracy: if steps_accuracy { TrainAccuracy::Steps } else { TrainAccuracy::AfterEpoch },
         };
         let test = random_data(&mut rng, 5, f, k, values);
         // A quadratic loss on an unbounded output (ln ŷ, identity) can diverge: then both must,
@@ -540,6 +579,7 @@ proptest! {
         assert_close("test losses", &test_losses(&fast), &test_losses(&tape), 1e-12);
         let acc = |r: &TrainResult| r.epochs.iter().map(|e| (e.train_accuracy, e.test_accuracy)).collect::<Vec<_>>();
         prop_assert_eq!(acc(&fast), acc(&tape));
+        prop_assert!(fast.epochs.iter().all(|e| e.train_accuracy.is_some() != values && e.test_accuracy.is_some() != values));
     }
 }
 
@@ -670,11 +710,20 @@ fn large_data_read_row_major_gives_the_same_runs() {
             freeze_bias: false,
             api: Api::Stax,
             penalty: gradlens::loss::Penalty::NONE,
+            train_accuracy: TrainAccuracy::AfterEpoch,
+        };
+        // The accuracy counted by the steps on the shuffled runs (gathered batches), after the
+        // epoch on the others.
+        let config = TrainConfig {
+            train_accuracy: if shuffle { TrainAccuracy::Steps } else { TrainAccuracy::AfterEpoch },
+            ..config
         };
         let tape = run(Engine::Tape, &config, &model, &data, None);
         let fast = run(compiled(Dtype::F64, 2), &config, &model, &data, None);
         assert_close("losses", &losses(&fast), &losses(&tape), 1e-12);
         assert_close("weights", &fast.model.params().to_flat(), &tape.model.params().to_flat(), 1e-12);
+        let acc = |r: &TrainResult| r.epochs.iter().map(|e| e.train_accuracy).collect::<Vec<_>>();
+        assert_eq!(acc(&fast), acc(&tape), "{:?} accuracies", config.train_accuracy);
         let single = run(compiled(Dtype::F32, 2), &config, &model, &data, None);
         for (a, b) in losses(&single).iter().zip(losses(&fast)) {
             assert!((a - b).abs() <= 1e-4 * b.abs(), "f32 {a} vs f64 {b}");

@@ -6,6 +6,7 @@ use gradlens::activation::Activation;
 use gradlens::data::ScaleKind;
 use gradlens::layers::Init;
 use gradlens::loss::LOSS_NAMES;
+use gradlens::train::TrainAccuracy;
 use gradlens::update::OPTIMIZER_NAMES;
 
 /// The names in every `keyword: Literal["a", "b"]` of the stub, one list per place it stands.
@@ -24,12 +25,13 @@ fn literals(stub: &str, keyword: &str) -> Vec<Vec<String>> {
 fn the_stub_s_name_lists_are_the_library_s() {
     let stub = std::fs::read_to_string("python/gradlens/__init__.pyi").expect("the Python stub");
     let activations: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
-    let lists: [(&str, &[&str]); 5] = [
+    let lists: [(&str, &[&str]); 6] = [
         ("loss", &LOSS_NAMES),
         ("optimizer", &OPTIMIZER_NAMES),
         ("activation", &activations),
         ("init", &Init::NAMES),
         ("scale", &ScaleKind::NAMES),
+        ("train_accuracy", &TrainAccuracy::NAMES),
     ];
     for (keyword, names) in lists {
         let found = literals(&stub, keyword);

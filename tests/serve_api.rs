@@ -229,6 +229,7 @@ async fn bad_input_gets_a_4xx_naming_it() {
         ("/api/model", r#"{"activation": "swish"}"#, "activation 'swish'"),
         ("/api/train", r#"{"epochs": 1000000}"#, "epochs 1000000: from 1 to 5000"),
         ("/api/train", r#"{"optimizer": "lbfgs"}"#, "optimizer 'lbfgs'"),
+        ("/api/train", r#"{"train_accuracy": "after"}"#, "training accuracy 'after': not a way"),
         ("/api/train", r#"{"data": "t999"}"#, "no such table"),
         ("/api/data", "a,b\n1,x\n2,x\n", "at least two"),
         ("/api/data", "a,b,class\n1,2,x\n1,oops,y\n", "oops"),
@@ -319,6 +320,23 @@ async fn a_training_session_is_the_clis_run() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = send(Method::DELETE, format!("/api/train/{id}"), String::new()).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A session takes `train`'s `train_accuracy` too: counted by the steps, its report is
+/// `train --engine tape --train-accuracy steps`'s.
+#[tokio::test]
+async fn a_session_counts_the_training_accuracy_by_the_steps_as_the_cli_does() {
+    let settings = r#"{"epochs": 8, "batch_size": 16, "seed": 3, "train_accuracy": "steps"}"#;
+    let app = gradlens::serve::app();
+    let (status, started) = call_json(app.clone(), Method::POST, "/api/train".into(), settings.into()).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let id = started["id"].as_str().unwrap();
+    let uri = format!("/api/train/{id}?epoch=8&fx=0&fy=1&report=true");
+    let (status, last) = call_json(app, Method::GET, uri, String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    let cli = common::tape_report(&["--epochs", "8", "--batch-size", "16", "--seed", "3", "--train-accuracy", "steps"]);
+    assert_eq!(cli["config"]["train_accuracy"], "steps");
+    assert_eq!(last["report"], cli);
 }
 
 /// Sessions never lock a user out: twelve runs set up in a row (a page reloaded twelve times,

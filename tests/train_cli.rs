@@ -263,6 +263,7 @@ fn bad_input_is_one_clear_line_and_exit_status_2() {
     refused(&["--save-npy", &good], &["--save-npy", "not a folder"]);
     refused(&["--trace", missing], &["--trace", "does not exist"]);
     refused(&["--model", &empty], &["empty.csv"]);
+    refused(&["--train-accuracy", "after"], &["--train-accuracy", "after", "after-epoch, steps"]);
 }
 
 #[test]
@@ -453,4 +454,28 @@ fn the_text_header_names_the_engine_that_ran() {
         let json = json_run(&args);
         assert_eq!(json["config"]["engine"], engine);
     }
+}
+
+/// `--train-accuracy steps`: the header says so, the JSON `config` names it, the run is the
+/// same (losses, weights), and with one batch (the default) epoch e + 1's only step sees the
+/// weights epoch e left on the same rows, so its count is the default's figure for epoch e.
+#[test]
+fn the_accuracy_counted_by_the_steps_is_the_one_after_the_epoch_before_with_one_batch() {
+    let base = ["--epochs", "6", "--test-fraction", "0", "--lr", "0.05"];
+    let steps_args: Vec<&str> = [&base[..], &["--train-accuracy", "steps"]].concat();
+    let (after, steps) = (json_run(&base), json_run(&steps_args));
+    assert_eq!(after["config"]["train_accuracy"], "after-epoch");
+    assert_eq!(steps["config"]["train_accuracy"], "steps");
+    let figures = |r: &Value, key: &str| -> Vec<Value> {
+        r["epochs"].as_array().unwrap().iter().map(|e| e[key].clone()).collect()
+    };
+    assert_eq!(figures(&after, "loss"), figures(&steps, "loss"), "the same steps");
+    assert_eq!(after["model"], steps["model"], "the same weights");
+    let (a, s) = (figures(&after, "train_accuracy"), figures(&steps, "train_accuracy"));
+    assert_eq!(s[1..], a[..a.len() - 1], "epoch e + 1 counted by its step = epoch e after it");
+    assert_ne!(s, a, "the two ways differ on this run");
+    let text = gradlens().arg("train").args(&steps_args).output().unwrap();
+    assert!(
+        String::from_utf8(text.stdout).unwrap().contains("train accuracy counted by the steps before their updates")
+    );
 }

@@ -6,7 +6,7 @@ use gradlens::layers::{Dense, Init, Params, Softmax, serial};
 use gradlens::loss::Loss;
 use gradlens::model::Model;
 use gradlens::train::{
-    Activation, Api, Engine, EpochStats, ModelSpec, Observer, Silent, Step, TrainConfig, train, train_on,
+    Activation, Api, Engine, EpochStats, ModelSpec, Observer, Silent, Step, TrainAccuracy, TrainConfig, train, train_on,
 };
 use gradlens::update::Optimizer;
 use ndarray::{Array2, array};
@@ -45,6 +45,7 @@ fn config(batch_size: Option<usize>, api: Api) -> TrainConfig {
         freeze_bias: false,
         api,
         penalty: gradlens::loss::Penalty::NONE,
+        train_accuracy: gradlens::train::TrainAccuracy::AfterEpoch,
     }
 }
 
@@ -69,6 +70,54 @@ fn minibatch_losses_are_taken_before_each_update_and_averaged() {
         // After the epoch, W = [−1.26, 1.26]: both rows score class b higher, so row a is wrong.
         assert_eq!(r.epochs[0].train_accuracy, Some(0.5));
         assert_eq!(r.epochs[0].test_accuracy, None);
+        // Counted by the steps instead: step 1 sees z = [0, 0], a tie, which the first class
+        // wins (as jnp.argmax): row a, class a, right; step 2 sees z = [1, −1], class a, but row
+        // b is class b: wrong. 1 of 2 again, by another count (the next test tells them apart).
+        let steps = TrainConfig { train_accuracy: TrainAccuracy::Steps, ..config(Some(1), api) };
+        let s = train(&steps, zero_model(), &two_rows(), None, &mut rng, &mut Silent).unwrap();
+        assert_eq!(s.epochs[0].train_accuracy, Some(0.5), "{api:?}");
+        assert_eq!((s.epochs[0].loss, weights(&s.model)), (r.epochs[0].loss, w), "{api:?}: the same run");
+    }
+}
+
+/// The training accuracy counted by the steps against the one after the epoch, by hand. Rows
+/// (x = 1, class a) and (x = −1, class b); serial(Dense(2) without bias, Softmax) from
+/// W = [0, 1]ᵀ; sgd, step size 10; 2 epochs.
+///
+/// Batches of 1, epoch 1: step 1 (row a) sees z = W·1 = [0, 1]: class b, wrong;
+/// ŷ = [1/(1 + e), e/(1 + e)] = [0.2689, 0.7311], ∂L/∂W = (ŷ − y)·x = [−0.7311, 0.7311], so
+/// W = [7.311, −6.311]. Step 2 (row b) sees z = W·(−1) = [−7.311, 6.311]: class b, right (and
+/// its gradient, of size ŷ_a = 1/(1 + e^13.62) ≈ 1.2e−6, moves W by 1.2e−5). Steps: 1 of 2 =
+/// 0.5. After the epoch W ≈ [7.311, −6.311] classes row a as a and row b as b: 1.0. Epoch 2: both
+/// steps see that W and class right: 1.0 either way.
+///
+/// Full batch: epoch 1's only step sees W = [0, 1]: row a [0, 1] → b, wrong; row b [0, −1] → a,
+/// wrong: 0.0. The mean gradient ½([−0.7311, 0.7311]·1 + [0.7311, −0.7311]·(−1)) = [−0.7311,
+/// 0.7311] gives W = [7.311, −6.311], both right after the epoch: 1.0; epoch 2's step sees that W:
+/// 1.0 (with one batch, epoch e + 1's steps count equals epoch e's after-epoch count).
+#[test]
+fn the_steps_accuracy_counts_each_step_before_its_update_by_hand() {
+    let data = Dataset {
+        features: array![[1.0], [-1.0]].into(),
+        feature_names: vec!["x".into()],
+        target: Targets::Classes { labels: vec![0, 1], names: vec!["a".into(), "b".into()] },
+    };
+    let model = Model::single_dense(array![[0.0], [1.0]], None).unwrap();
+    let engines =
+        [(Engine::Tape, Api::Stax), (Engine::Tape, Api::Custom), (gradlens::run::train::default_engine(), Api::Stax)];
+    for (batch, steps_want, after_want) in [(Some(1), [0.5, 1.0], [1.0, 1.0]), (None, [0.0, 1.0], [1.0, 1.0])] {
+        for (engine, api) in engines {
+            let base = TrainConfig { optimizer: Optimizer::sgd(10.0).unwrap(), epochs: 2, ..config(batch, api) };
+            let accuracies = |train_accuracy| {
+                let config = TrainConfig { train_accuracy, ..base.clone() };
+                let mut rng = ChaCha8Rng::seed_from_u64(0);
+                let r = train_on(engine, &config, model.clone(), &data, None, &mut rng, &mut Silent).unwrap();
+                r.epochs.iter().map(|e| e.train_accuracy.unwrap()).collect::<Vec<_>>()
+            };
+            let what = format!("{} {api:?}, batch {batch:?}", engine.name());
+            assert_eq!(accuracies(TrainAccuracy::Steps), steps_want, "{what}: counted by the steps");
+            assert_eq!(accuracies(TrainAccuracy::AfterEpoch), after_want, "{what}: after each epoch");
+        }
     }
 }
 

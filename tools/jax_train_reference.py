@@ -5,7 +5,10 @@ Writes tests/golden/train_jax.json: a list of cases in the format of train_publi
 the initial model (gradlens's model file, weights rows = output units), the optimizer and its
 arguments, epochs, batch size, log base, and what JAX computed: the loss of every epoch (the
 mean of that epoch's minibatch losses, each computed before its own update), the training
-accuracy after every epoch, and the final model.
+accuracy after every epoch (`train_accuracy_after_epoch`: the parameters after the epoch on every
+row), the training accuracy counted by the steps (`train_accuracy_steps`: the samples each step's
+parameters, before its update, class right on its batch, summed over the epoch and divided by the
+rows, as `gradlens train --train-accuracy steps` reports it), and the final model.
 
 Everything follows the run `gradlens train --model FILE --no-shuffle --scale standard
 --test-fraction 0 ...` makes: the Iris rows in the file's order (src/data/iris.csv, the copy
@@ -112,7 +115,16 @@ def make_optimizer(name, args):
 
 
 def run(case, x, labels, classes, penalty=None):
-    """`penalty(params)`, when given, is added to the loss (tools/jax_penalty_reference.py)."""
+    """`penalty(params)`, when given, is added to the loss (tools/jax_penalty_reference.py).
+    The epochs' losses, their accuracies after the epoch, and the final model."""
+    epoch_loss, accuracy, _, final = run_counted(case, x, labels, classes, penalty)
+    return epoch_loss, accuracy, final
+
+
+def run_counted(case, x, labels, classes, penalty=None):
+    """`run`, and the epochs' accuracies counted by the steps: each batch classed by the
+    parameters before its update (the first largest probability, jnp.argmax), the samples right
+    summed over the epoch's steps, over the rows."""
     apply_fun, params = stax_model(case["model"])
     y = jax.nn.one_hot(labels, classes, dtype=jnp.float64)
     ln_base = 1.0 if case["log_base"] == "e" else float(np.log(float(case["log_base"])))
@@ -127,19 +139,22 @@ def run(case, x, labels, classes, penalty=None):
     opt_init, opt_update, get_params = make_optimizer(case["optimizer"], case["optimizer_args"])
     state = opt_init(params)
     n, bs = x.shape[0], case["batch_size"]
-    epoch_loss, accuracy, step = [], [], 0
+    epoch_loss, accuracy, steps_accuracy, step = [], [], [], 0
     for _ in range(case["epochs"]):
-        losses = []
+        losses, right = [], 0
         for start in range(0, n, bs):
             xb, yb = x[start : start + bs], y[start : start + bs]
             value, grads = value_and_grad(get_params(state), xb, yb)
             losses.append(float(value))
+            before = np.asarray(jnp.argmax(predict(get_params(state), xb), axis=1))
+            right += int(np.sum(before == labels[start : start + bs]))
             state = opt_update(step, grads, state)
             step += 1
         epoch_loss.append(float(np.mean(losses)))
+        steps_accuracy.append(right / n)
         predicted = np.asarray(jnp.argmax(predict(get_params(state), x), axis=1))
         accuracy.append(float(np.mean(predicted == labels)))
-    return epoch_loss, accuracy, model_file(case["model"], get_params(state))
+    return epoch_loss, accuracy, steps_accuracy, model_file(case["model"], get_params(state))
 
 
 def initial_model(seed, widths, activation, bias):
@@ -205,8 +220,13 @@ def main():
     check_public(x, labels, classes)
     out = []
     for case in cases():
-        epoch_loss, accuracy, final = run(case, x, labels, classes)
-        case["expect"] = {"epoch_loss": epoch_loss, "train_accuracy_after_epoch": accuracy, "final_model": final}
+        epoch_loss, accuracy, steps_accuracy, final = run_counted(case, x, labels, classes)
+        case["expect"] = {
+            "epoch_loss": epoch_loss,
+            "train_accuracy_after_epoch": accuracy,
+            "train_accuracy_steps": steps_accuracy,
+            "final_model": final,
+        }
         out.append(case)
         print(f"{case['name']}: loss {epoch_loss[0]:.6f} → {epoch_loss[-1]:.6f}, accuracy {accuracy[-1]:.4f}")
     OUT.write_text(json.dumps(out, indent=1) + "\n")

@@ -136,8 +136,8 @@ def train(data="iris", *, labels=None, label=None, targets=None, points=None, no
     ``"spiral"``, ``"curve"``; ``points=``, ``noise=``), a CSV, ``.npz`` or ``.npy`` path
     (``labels=`` the ``.npy`` of targets), or a pair ``(x, y)`` of arrays: y 1-D integers for
     classes, or floats with ``targets="values"``. The other keywords are the library's run settings (``hidden``,
-    ``activation``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``seed``, …; a missing one
-    takes the CLI's default). Returns ``train --format json`` as a dict, plus ``curves`` (numpy
+    ``activation``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``seed``,
+    ``train_accuracy`` (``"after-epoch"`` or ``"steps"``), …; a missing one takes the CLI's default). Returns ``train --format json`` as a dict, plus ``curves`` (numpy
     arrays per epoch) and ``weights`` (each dense layer's W, out×in, and b). The GIL is released
     while it trains.
     """

@@ -104,6 +104,9 @@ def train(
     freeze_bias: bool = ...,
     l2: float = ...,
     l1: float = ...,
+    # "after-epoch": a pass over the training rows after each epoch; "steps": each step's samples
+    # classed right before its update, over the epoch (no pass of its own).
+    train_accuracy: Literal["after-epoch", "steps"] = ...,
 ) -> dict[str, Any]:
     """`train --format json` as a dict, plus "curves" (numpy arrays per epoch) and "weights"."""
 

@@ -40,6 +40,18 @@ def test_each_engine_equals_the_cli(cli_json, engine):
     assert without_arrays(report) == cli_json("train", "--epochs", "30", *engine)
 
 
+def test_the_accuracy_counted_by_the_steps_equals_the_cli(cli_json):
+    report = gradlens.train(epochs=30, batch_size=16, train_accuracy="steps")
+    assert report["config"]["train_accuracy"] == "steps"
+    assert without_arrays(report) == cli_json("train", "--epochs", "30", "--batch-size", "16", "--train-accuracy",
+                                              "steps")
+    # The default takes it after each epoch: another figure on the same run.
+    after = gradlens.train(epochs=30, batch_size=16)
+    assert after["config"]["train_accuracy"] == "after-epoch"
+    assert [e["loss"] for e in after["epochs"]] == [e["loss"] for e in report["epochs"]]
+    assert [e["train_accuracy"] for e in after["epochs"]] != [e["train_accuracy"] for e in report["epochs"]]
+
+
 def test_arrays_train_as_the_npz_file_does(cli_json):
     with np.load(ROOT / "examples" / "iris.npz") as f:
         x, y = f["x"], f["y"]

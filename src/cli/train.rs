@@ -20,7 +20,7 @@ use gradlens::run::defaults;
 use gradlens::run::export::{model_json, npy_files, npy_names};
 use gradlens::run::trace::TraceFormat;
 use gradlens::run::train::{SavedModel, TrainJob, TrainRun, TrainSettings, engine_for};
-use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step};
+use gradlens::train::{Activation, Api, EpochStats, Observer, OutputLayer, Step, TrainAccuracy};
 use gradlens::update::OPTIMIZER_NAMES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -137,6 +137,11 @@ pub struct Args {
     /// Base of cross-entropy's logarithm: e, 2, 10 or any positive number other than 1 [default: e]
     #[arg(long, value_name = "BASE")]
     log_base: Option<String>,
+    /// How each epoch's training accuracy is taken: after-epoch, a pass over the training rows
+    /// with the weights the epoch leaves; steps, the samples each step classes right before its
+    /// update, over the epoch (as the epoch's loss is taken; no pass of its own, so faster)
+    #[arg(long, value_name = "WAY", value_parser = TrainAccuracy::NAMES, default_value = TrainAccuracy::NAMES[0])]
+    train_accuracy: String,
     /// Print a line every N epochs (default: about ten lines).
     #[arg(long, value_name = "N")]
     every: Option<usize>,
@@ -324,6 +329,7 @@ fn settings(args: &Args) -> Result<TrainSettings> {
         l2: args.l2,
         l1: args.l1,
         features: args.features.clone(),
+        train_accuracy: Some(args.train_accuracy.clone()),
         api: Some(match args.api {
             ApiArg::Stax => Api::Stax,
             ApiArg::Custom => Api::Custom,

@@ -3,7 +3,8 @@
 //!
 //! [`Pass`] keeps the whole recorded computation (every layer's output and, after
 //! [`Pass::backward`], every gradient) because `trace` reads the intermediate numbers off it;
-//! [`value_and_grad`] is the short form the trainer uses.
+//! [`value_and_grad`] is the short form (the trainer reads the pass itself: its logits give a
+//! step's accuracy).
 
 use crate::autodiff::{Gradients, Tape, Var};
 use crate::error::Result;
@@ -24,6 +25,9 @@ pub struct Pass {
     pub params: Params<Var>,
     /// The output of each layer, in order.
     pub outputs: Vec<Var>,
+    /// The input of a final softmax or log-softmax (the output itself for any other last layer):
+    /// what a sample's class is read from, as [`crate::predict`] reads it.
+    pub logits: Var,
     /// The mean loss, 1×1.
     pub loss: Var,
 }
@@ -40,14 +44,17 @@ impl Pass {
         let targets_var = tape.leaf(targets.clone());
         let layers: Vec<ModelLayer<Var>> = model.layers.iter().map(|l| l.map(&mut |a| tape.leaf(a.clone()))).collect();
         let mut outputs = Vec::with_capacity(layers.len());
-        let mut h = input;
+        let (mut h, mut logits) = (input, input);
         for layer in &layers {
             h = record(&mut tape, layer, h)?;
+            if !matches!(layer, ModelLayer::Softmax | ModelLayer::LogSoftmax) {
+                logits = h;
+            }
             outputs.push(h);
         }
         let loss = loss.on_tape(&mut tape, h, targets_var)?;
         let params = Params::Serial(layers.iter().map(ModelLayer::params).collect());
-        Ok(Pass { tape, input, targets: targets_var, params, outputs, loss })
+        Ok(Pass { tape, input, targets: targets_var, params, outputs, logits, loss })
     }
 
     /// The loss's value.

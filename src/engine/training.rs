@@ -16,10 +16,55 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
-    /// The stax-style model through the tape (`engine::tape::value_and_grad`).
+    /// The stax-style model through the tape (`engine::tape::Pass`).
     Stax,
     /// The blog's hand-derived gradient (`engine::hand::hand_grad`), through hidden layers too.
     Custom,
+}
+
+/// How an epoch's training accuracy is taken. The epoch's loss is always the mean of its steps'
+/// own losses; the accuracy can be measured two ways, which differ by what they cost and by which
+/// parameters they judge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainAccuracy {
+    /// A forward pass over every training row with the parameters after the epoch's last update:
+    /// the accuracy of the model the epoch leaves, what an evaluation after each epoch (and the
+    /// JAX reference runs, `train_accuracy_after_epoch`) reports. It costs one more forward pass
+    /// over the training rows per epoch (a third of the work of a large minibatch run).
+    #[default]
+    AfterEpoch,
+    /// The samples each step's parameters class right *before that step's update*, summed over
+    /// the epoch's steps and divided by the rows: Keras's running accuracy, taken like the epoch's
+    /// loss from the steps' own forward values, so no pass of its own. It judges a moving model
+    /// (early batches by older parameters), so it lags the model the epoch leaves.
+    Steps,
+}
+
+impl TrainAccuracy {
+    /// The names `--train-accuracy` and the API take, in the variants' order.
+    pub const NAMES: [&'static str; 2] = ["after-epoch", "steps"];
+
+    /// Its name, one of [`TrainAccuracy::NAMES`].
+    pub fn name(self) -> &'static str {
+        match self {
+            TrainAccuracy::AfterEpoch => Self::NAMES[0],
+            TrainAccuracy::Steps => Self::NAMES[1],
+        }
+    }
+
+    /// The way named `name`, one of [`TrainAccuracy::NAMES`].
+    pub fn from_name(name: &str) -> Result<TrainAccuracy> {
+        match name {
+            "after-epoch" => Ok(TrainAccuracy::AfterEpoch),
+            "steps" => Ok(TrainAccuracy::Steps),
+            other => Err(Error::invalid_value(
+                Setting::TrainAccuracy,
+                format!("'{other}'"),
+                format!("not a way to take the training accuracy ({})", Self::NAMES.join(", ")),
+            )),
+        }
+    }
 }
 
 /// How to train.
@@ -41,6 +86,8 @@ pub struct TrainConfig {
     pub api: Api,
     /// L2/L1 weight decay added to the loss (weights only).
     pub penalty: Penalty,
+    /// How each epoch's training accuracy is taken.
+    pub train_accuracy: TrainAccuracy,
 }
 
 /// One epoch's figures, as `--format json` writes them.
@@ -50,7 +97,9 @@ pub struct EpochStats {
     pub epoch: usize,
     /// The mean of the epoch's batch losses, each taken before its own update.
     pub loss: f64,
-    /// With the parameters after the epoch; `None` when the targets are values.
+    /// The share of the training rows classed right, as [`TrainConfig::train_accuracy`] says:
+    /// with the parameters after the epoch, or each step's before its update; `None` when the
+    /// targets are values.
     pub train_accuracy: Option<f64>,
     /// `None` without a test part, or when the targets are values.
     pub test_accuracy: Option<f64>,
@@ -176,6 +225,7 @@ impl Default for TrainConfig {
             freeze_bias: false,
             api: Api::Stax,
             penalty: Penalty::NONE,
+            train_accuracy: TrainAccuracy::AfterEpoch,
         }
     }
 }

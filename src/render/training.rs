@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::model::ModelLayer;
 use crate::predict::{Evaluation, Fit};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Api, Engine, EpochStats};
+use crate::train::{Api, Engine, EpochStats, TrainAccuracy};
 use crate::update::Optimizer;
 use std::fmt::Write as _;
 
@@ -60,9 +60,14 @@ pub fn header(data: &DataReport, config: &ConfigReport, model: &Model) -> String
             fmt_num(t.penalty.l1)
         )
     };
+    // The accuracy column's meaning, said when it is not the default's (after each epoch).
+    let accuracy = match (t.train_accuracy, &data.classes) {
+        (TrainAccuracy::Steps, Some(_)) => ", train accuracy counted by the steps before their updates",
+        (TrainAccuracy::Steps | TrainAccuracy::AfterEpoch, _) => "",
+    };
     let _ = writeln!(
         s,
-        "Training: {}, {} epochs, {batch}, {order}, loss in {}{penalty}, gradient by {api}, seed {}\n",
+        "Training: {}, {} epochs, {batch}, {order}, loss in {}{penalty}{accuracy}, gradient by {api}, seed {}\n",
         describe_optimizer(&t.optimizer),
         t.epochs,
         loss_unit(t.loss),
@@ -248,6 +253,7 @@ mod tests {
             freeze_bias: false,
             api: Api::Custom,
             penalty: crate::loss::Penalty::NONE,
+            train_accuracy: TrainAccuracy::AfterEpoch,
         };
         ConfigReport::new(&train, None, 0.25, 9, crate::train::Engine::Tape)
     }

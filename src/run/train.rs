@@ -27,7 +27,9 @@ use crate::layers::Init;
 use crate::loss::{LogBase, Loss, Penalty};
 use crate::model::{Model, ModelFile};
 use crate::train::report::{ConfigReport, DataReport, TrainReport};
-use crate::train::{Activation, Api, Engine, ModelSpec, Observer, OutputLayer, Start, TrainConfig, train_on};
+use crate::train::{
+    Activation, Api, Engine, ModelSpec, Observer, OutputLayer, Start, TrainAccuracy, TrainConfig, train_on,
+};
 use crate::update::{Optimizer, OptimizerState, Tuning};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -92,6 +94,9 @@ pub struct TrainSettings {
     pub l2: Option<f64>,
     /// λ₁ of the L1 penalty on the weights [default: 0].
     pub l1: Option<f64>,
+    /// How each epoch's training accuracy is taken, one of [`TrainAccuracy::NAMES`] [default:
+    /// after-epoch].
+    pub train_accuracy: Option<String>,
     /// Feature inputs computed from the data's columns, `x1,x2,x1^2,sin(x1)` ([`Features`]'s
     /// grammar) [default: the columns as they are, or a saved model's own features].
     pub features: Option<String>,
@@ -123,6 +128,10 @@ impl TrainSettings {
             freeze_bias: self.freeze_bias,
             api: self.api.unwrap_or(Api::Stax),
             penalty: Penalty::new(self.l2.unwrap_or(0.0), self.l1.unwrap_or(0.0))?,
+            train_accuracy: self
+                .train_accuracy
+                .as_deref()
+                .map_or(Ok(TrainAccuracy::default()), TrainAccuracy::from_name)?,
         };
         config.check()?;
         Ok(config)

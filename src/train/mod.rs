@@ -8,7 +8,9 @@
 //! - each batch's loss and gradient are taken before its own update, and the step counter runs
 //!   on across epochs (adam's bias correction reads it);
 //! - an epoch's `loss` is the mean of its batch losses (with one batch, the blog's E = 1/m Σ L),
-//!   its accuracies are measured with the parameters after its last update.
+//!   its test accuracy is measured with the parameters after its last update, and its training
+//!   accuracy too ([`TrainAccuracy::AfterEpoch`]), or counted from each step's forward values
+//!   before its update ([`TrainAccuracy::Steps`]).
 //!
 //! Progress goes to an [`Observer`], so the library knows nothing of terminals; the trainer asks
 //! for a step's details only when the observer wants them (`--trace`). A finished run's record,
@@ -17,14 +19,14 @@
 pub mod report;
 
 use crate::data::{Dataset, Targets};
-use crate::engine::hand::hand_grad;
-use crate::engine::tape::value_and_grad;
+use crate::engine::hand::{hand_grad, log_softmax};
+use crate::engine::tape::Pass;
 pub use crate::engine::training::{
-    Api, Change, EpochStats, LiveSettings, MAX_EPOCHS, Observer, Silent, Step, TrainConfig, TrainResult,
+    Api, Change, EpochStats, LiveSettings, MAX_EPOCHS, Observer, Silent, Step, TrainAccuracy, TrainConfig, TrainResult,
 };
 use crate::error::{Error, Result, Setting};
 use crate::model::{Fault, Model};
-use crate::predict::evaluate_features;
+use crate::predict::{classes, evaluate_features};
 use crate::update::OptimizerState;
 use ndarray::Array2;
 use rand::Rng;
@@ -101,6 +103,7 @@ pub fn train<R: Rng + ?Sized>(
     // Steps are counted on from the saved state's (adam's bias correction reads the count).
     let mut step = state.memory().t;
     let mut history = Vec::new();
+    let steps_accuracy = config.train_accuracy == TrainAccuracy::Steps;
     for epoch in 1..=config.epochs {
         if let Some(asked) = observer.live(epoch)?
             && asked != settings
@@ -119,7 +122,14 @@ pub fn train<R: Rng + ?Sized>(
             order.shuffle(rng);
             batches = batches_of(&order, batch_size);
         }
-        let mut total = 0.0;
+        let diverged = || {
+            Error::invalid(
+                Setting::Training,
+                format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
+            )
+        };
+        // The loss of every step, and (TrainAccuracy::Steps) the samples each classes right.
+        let (mut total, mut right) = (0.0, 0);
         for batch in &batches {
             if observer.wants_steps() {
                 observer.step(&Step {
@@ -131,13 +141,22 @@ pub fn train<R: Rng + ?Sized>(
                     state: &state,
                 })?;
             }
-            let (loss, grads) = match config.api {
-                Api::Stax => value_and_grad(&current, &batch.x, &batch.y, config.loss)?,
+            let (loss, grads, step_right) = match config.api {
+                Api::Stax => {
+                    let pass = Pass::forward(&current, &batch.x, &batch.y, config.loss)?;
+                    let step_right =
+                        steps_accuracy.then(|| classed_right(pass.tape.value(pass.logits), &batch.targets));
+                    (pass.loss(), pass.param_grads(&pass.backward()), step_right)
+                }
                 Api::Custom => {
                     let hand = hand_grad(&current, &batch.x, &batch.y, config.loss)?;
-                    (hand.loss, hand.grads)
+                    let step_right = steps_accuracy.then(|| classed_right(&hand.logits, &batch.targets));
+                    (hand.loss, hand.grads, step_right)
                 }
             };
+            if let Some(step_right) = step_right {
+                right += step_right.ok_or_else(diverged)?;
+            }
             let (penalty, grads) = settings.penalty.apply(&current.params(), &grads);
             let loss = loss + penalty;
             total += loss;
@@ -148,12 +167,6 @@ pub fn train<R: Rng + ?Sized>(
         }
         let loss = total / batches.len() as f64;
         // Past this point every number is NaN or infinite, and a model file cannot hold them.
-        let diverged = || {
-            Error::invalid(
-                Setting::Training,
-                format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
-            )
-        };
         if !loss.is_finite()
             || current.dense_layers().any(|(_, w, b)| w.iter().chain(b.into_iter().flatten()).any(|v| !v.is_finite()))
         {
@@ -166,10 +179,14 @@ pub fn train<R: Rng + ?Sized>(
             Ok((e.accuracy(), e.loss))
         };
         let test_figures = test.map(evaluate_on).transpose()?;
+        let train_accuracy = match config.train_accuracy {
+            TrainAccuracy::AfterEpoch => evaluate_on(train)?.0,
+            TrainAccuracy::Steps => train.labels().map(|_| right as f64 / n as f64),
+        };
         let stats = EpochStats {
             epoch,
             loss,
-            train_accuracy: evaluate_on(train)?.0,
+            train_accuracy,
             test_accuracy: test_figures.and_then(|t| t.0),
             test_loss: test_figures.map(|t| t.1),
         };
@@ -179,6 +196,22 @@ pub fn train<R: Rng + ?Sized>(
         }
     }
     Ok(TrainResult { model: current, epochs: history, state: state.memory().clone(), changes })
+}
+
+/// How many of a batch's samples its logits `z` class right (the first largest log-probability,
+/// as [`crate::predict::classes`] reads it; 0 for value targets), or `None` if a logit overflows
+/// (then the run has diverged).
+///
+/// # Shapes
+/// `z`: m×k, `targets`: m.
+fn classed_right(z: &Array2<f64>, targets: &Targets) -> Option<usize> {
+    if z.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    Some(match targets {
+        Targets::Classes { labels, .. } => classes(&log_softmax(z)).iter().zip(labels).filter(|(c, l)| c == l).count(),
+        Targets::Values { .. } => 0,
+    })
 }
 
 /// Which machinery takes the steps of [`train_on`].

@@ -5,7 +5,7 @@
 //! The data and settings are known before the first epoch (the text header prints them then);
 //! the rest is added by [`TrainReport::new`] once the run has ended.
 
-use super::{Api, Engine, EpochStats, TrainConfig, TrainResult};
+use super::{Api, Engine, EpochStats, TrainAccuracy, TrainConfig, TrainResult};
 use crate::data::{Dataset, ScaleKind, Scaler};
 use crate::engine::compiled::Dtype;
 use crate::error::Result;
@@ -137,6 +137,8 @@ impl Serialize for ConfigReport {
             /// λ₂ and λ₁ of the weight penalty (0: none).
             #[serde(flatten)]
             penalty: crate::loss::Penalty,
+            /// How the epochs' `train_accuracy` was taken.
+            train_accuracy: TrainAccuracy,
             scale: Option<ScaleKind>,
             test_fraction: f64,
             seed: u64,
@@ -159,6 +161,7 @@ impl Serialize for ConfigReport {
             freeze_bias: t.freeze_bias,
             api: t.api,
             penalty: t.penalty,
+            train_accuracy: t.train_accuracy,
             scale: self.scale,
             test_fraction: self.test_fraction,
             seed: self.seed,
@@ -238,6 +241,7 @@ mod tests {
             freeze_bias: false,
             api: Api::Stax,
             penalty: crate::loss::Penalty::NONE,
+            train_accuracy: TrainAccuracy::AfterEpoch,
         }
     }
 
@@ -311,6 +315,7 @@ mod tests {
             batch_size: Some(16),
             shuffle: false,
             loss: Loss::CrossEntropy { log_base: "2".parse().unwrap() },
+            train_accuracy: TrainAccuracy::Steps,
             ..sgd_config()
         };
         let compiled = Engine::new(true, Dtype::F32, Some(1)).unwrap();
@@ -320,7 +325,7 @@ mod tests {
             json,
             r#"{"optimizer":"momentum","learning_rate":0.1,"momentum":0.8,"epochs":1,"batch_size":16,"shuffle":false,"#
                 .to_owned()
-                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","l2":0.0,"l1":0.0,"scale":"minmax","test_fraction":0.2,"seed":7,"#
+                + r#""loss_function":"cross-entropy","log_base":"2","freeze_bias":false,"api":"stax","l2":0.0,"l1":0.0,"train_accuracy":"steps","scale":"minmax","test_fraction":0.2,"seed":7,"#
                 + r#""engine":"compiled","dtype":"f32"}"#
         );
         // Adam's b1, b2 and eps are JAX's fixed defaults: only its step size is written, and no mass.
@@ -332,5 +337,6 @@ mod tests {
         );
         assert_eq!((&json["api"], &json["scale"]), (&"custom".into(), &serde_json::Value::Null));
         assert_eq!((&json["engine"], &json["dtype"]), (&"tape".into(), &"f64".into()));
+        assert_eq!(json["train_accuracy"], "after-epoch");
     }
 }

@@ -11,7 +11,7 @@
 use super::Real;
 use super::direct::DOT_MAX_ROWS;
 use super::kernels::{
-    BatchOut, ColStats, Gemm, MatRef, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
+    BatchOut, ColStats, Gemm, MatRef, Then, argmax_columns, classes_of_logits, first_overflow, softmax_columns,
     softmax_cross_entropy, sum,
 };
 use super::small::{Checks, LossSum, OneLayer, TINY_IN, TINY_OUT};
@@ -277,9 +277,15 @@ impl<F: Real> Plan<F> {
                 }
             }
         }
+        // A dense layer whose activation follows within `upto` computes it too, block by block
+        // on the product's threads ([`Then`]); the activation's own turn then has nothing to do.
+        let mut activated = usize::MAX;
         for i in 0..upto {
+            if i == activated {
+                continue;
+            }
             let (below, rest) = self.vals.split_at_mut(i);
-            let out = &mut rest[0];
+            let (out, after) = rest.split_first_mut().expect("a buffer per layer");
             // The layer's input as units×m: the batch itself for a first dense layer (read
             // transposed through its strides), otherwise a column-per-sample buffer.
             let input: &[F] = match i {
@@ -293,16 +299,29 @@ impl<F: Real> Plan<F> {
                     let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
                     let w = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: inputs, cs: 1 };
                     let scratch = (i == 0).then_some(&mut self.transposed[..]);
-                    self.gemm.product(outputs, inputs, m, w, in_view, F::zero(), out, scratch);
-                    if let (true, Some(b_at)) = (bias, b_at) {
-                        for (row, &b) in out.chunks_exact_mut(m).zip(&params[b_at..b_at + outputs]) {
-                            row.iter_mut().for_each(|z| *z = *z + b);
+                    let activation = match (self.spec.layers.get(i + 1), after.first_mut()) {
+                        (Some(&LayerSpec::Activation(f)), Some(a)) if i + 1 < upto => {
+                            activated = i + 1;
+                            Some((f, &mut a[..]))
                         }
-                    }
+                        _ => None,
+                    };
+                    let bias = b_at.filter(|_| bias).map(|b_at| &params[b_at..b_at + outputs]);
+                    self.gemm.product(
+                        outputs,
+                        inputs,
+                        m,
+                        w,
+                        in_view,
+                        F::zero(),
+                        out,
+                        scratch,
+                        Then { bias, activation },
+                    );
                 }
                 LayerSpec::Activation(act) => {
                     let n = self.widths[i] * m;
-                    out[..n].iter_mut().zip(&input[..n]).for_each(|(a, &z)| *a = act.f(z));
+                    act.f_each(&input[..n], &mut out[..n]);
                 }
                 LayerSpec::Softmax | LayerSpec::LogSoftmax => {
                     let log = self.spec.layers[i] == LayerSpec::LogSoftmax;
@@ -395,10 +414,7 @@ impl<F: Real> Plan<F> {
             match self.spec.layers[i] {
                 LayerSpec::Activation(act) => {
                     let n = self.widths[i] * m;
-                    let (z, a) = (&self.vals[i - 1][..n], &self.vals[i][..n]);
-                    for ((g, &z), &a) in self.g[..n].iter_mut().zip(z).zip(a) {
-                        *g = *g * act.df(z, a);
-                    }
+                    act.times_df_each(&self.vals[i - 1][..n], &self.vals[i][..n], &mut self.g[..n]);
                 }
                 LayerSpec::Dense { inputs, outputs, bias } => {
                     let (w_at, b_at) = self.offsets[i].expect("a dense layer's offsets");
@@ -419,6 +435,7 @@ impl<F: Real> Plan<F> {
                         F::zero(),
                         &mut self.grad[w_at..w_at + outputs * inputs],
                         None,
+                        Then::nothing(),
                     );
                     if let (true, Some(b_at)) = (bias, b_at) {
                         for (db, row) in self.grad[b_at..b_at + outputs].iter_mut().zip(self.g.chunks_exact(m)) {
@@ -429,7 +446,17 @@ impl<F: Real> Plan<F> {
                     // for the data.
                     if i > self.first_dense {
                         let wt = MatRef { data: &params[w_at..w_at + outputs * inputs], rs: 1, cs: inputs };
-                        self.gemm.product(inputs, outputs, m, wt, g, F::zero(), &mut self.g_below, None);
+                        self.gemm.product(
+                            inputs,
+                            outputs,
+                            m,
+                            wt,
+                            g,
+                            F::zero(),
+                            &mut self.g_below,
+                            None,
+                            Then::nothing(),
+                        );
                         std::mem::swap(&mut self.g, &mut self.g_below);
                     }
                 }

@@ -1,12 +1,14 @@
 //! The training loop on the compiled engine: the semantics of [`crate::train::train`] (the same
 //! batches from the same random draws, each batch's loss before its update, the step counter
-//! running across epochs, accuracies with the parameters after the epoch, the same divergence
-//! errors), with the steps taken by a [`Plan`].
+//! running across epochs, the training accuracy taken as [`TrainAccuracy`] says, the same
+//! divergence errors), with the steps taken by a [`Plan`].
 //!
-//! Accuracy after an epoch costs no second pass when there is one batch: the next step's forward
-//! pass computes the logits of exactly those parameters on exactly those rows, so epoch e is
-//! reported during step e + 1, before its update (and the last epoch after one forward pass).
-//! With minibatches a forward-only pass over the training rows (no loss, no exp) gives it.
+//! Accuracy after an epoch ([`TrainAccuracy::AfterEpoch`]) costs no second pass when there is one
+//! batch: the next step's forward pass computes the logits of exactly those parameters on exactly
+//! those rows, so epoch e is reported during step e + 1, before its update (and the last epoch
+//! after one forward pass). With minibatches a forward-only pass over the training rows (no loss,
+//! no exp) gives it. The steps' accuracy ([`TrainAccuracy::Steps`]) is counted by the steps
+//! themselves ([`Plan::train_step`]'s `correct`), and no pass over the training rows is made.
 
 use super::kernels::Gemm;
 use super::optim::FlatOptimizer;
@@ -15,7 +17,7 @@ use super::small::LossSum;
 use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::{Dataset, FeatureMatrix, Number, Targets};
-use crate::engine::training::{EpochStats, Observer, TrainConfig, TrainResult};
+use crate::engine::training::{EpochStats, Observer, TrainAccuracy, TrainConfig, TrainResult};
 use crate::error::{Error, Result, Setting};
 use crate::model::Model;
 use rand::Rng;
@@ -165,9 +167,12 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let classes_given = train.labels().is_some();
 
     let mut params: Vec<F> = flat.iter().map(|&v| F::of(v)).collect();
+    // The steps count their own accuracy: then only a test part is read by evaluation passes.
+    let after_epoch = config.train_accuracy == TrainAccuracy::AfterEpoch;
+    let evaluated = if after_epoch { n } else { 0 };
     // The accuracy passes run forward only, in blocks of up to EVAL_ROWS rows: a plan of its own,
     // so that minibatches of 1 do not mean a pass of n forward calls.
-    let eval_rows = n.max(test.map_or(0, Dataset::len)).min(EVAL_ROWS);
+    let eval_rows = evaluated.max(test.map_or(0, Dataset::len)).clamp(1, EVAL_ROWS);
     let gemm = Gemm::new(threads)?;
     let mut eval = Plan::<F>::new(spec.clone(), eval_rows, gemm.clone())?;
     let mut plan = Plan::<F>::new(spec, batch_size, gemm)?;
@@ -176,7 +181,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let shuffled = config.shuffle && batches > 1;
     let mut order: Vec<usize> = (0..n).collect();
     let mut xb = if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() };
-    let needs_eval_buffer = xs.needs_buffer() || test_xs.as_ref().is_some_and(Rows::needs_buffer);
+    let needs_eval_buffer = (after_epoch && xs.needs_buffer()) || test_xs.as_ref().is_some_and(Rows::needs_buffer);
     let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
 
     let mut current = model;
@@ -186,6 +191,8 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut losses = LossSum::deferred();
     let mut step = 0;
     for epoch in 1..=config.epochs {
+        // The samples this epoch's steps class right before their updates (TrainAccuracy::Steps).
+        let mut right = 0;
         if shuffled {
             order.shuffle(rng);
         }
@@ -198,6 +205,13 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
                 (xs.batch(start, end, &mut xb), Picked::Span { start, end })
             };
             let out = plan.train_step(&params, x, &train.target, rows, &mut losses);
+            if !after_epoch {
+                // The steps' accuracy needs finite logits, as an evaluation pass would.
+                if !out.logits_finite {
+                    return Err(diverged::<F>(epoch));
+                }
+                right += out.correct;
+            }
             if let Some(mut stats) = waiting.take() {
                 if !out.logits_finite {
                     return Err(diverged::<F>(stats.epoch));
@@ -235,7 +249,10 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             test_accuracy: test_figures.and_then(|t| t.1),
             test_loss: test_figures.map(|t| t.0),
         };
-        if batches == 1 && epoch < config.epochs {
+        if !after_epoch {
+            let train_accuracy = classes_given.then(|| right as f64 / n as f64);
+            finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
+        } else if batches == 1 && epoch < config.epochs {
             waiting = Some(stats);
         } else {
             let train_accuracy = match &train.target {

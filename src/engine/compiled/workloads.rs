@@ -9,11 +9,12 @@
 //! | W3 | 100,000×784 N(0, 1), 10 classes | Dense(10) + bias, softmax | 128 rows, data order | 1 | sgd 0.01 |
 //! | W4 | as W3 | Dense(128) relu Dense(10), biases, softmax | 128 rows, data order | 1 | sgd 0.01 |
 //!
-//! Every run also measures the training accuracy after each epoch, as `train` reports it.
+//! Every run also measures the training accuracy after each epoch, as `train` reports it by
+//! default (`examples/bench_loop.rs` may take it from the steps instead: [`TrainAccuracy`]).
 
 use crate::activation::Activation;
 use crate::data::{Dataset, ScaleKind};
-use crate::engine::training::{Api, TrainConfig};
+use crate::engine::training::{Api, TrainAccuracy, TrainConfig};
 use crate::error::{Error, Result, Setting};
 use crate::loss::Loss;
 use crate::model::Model;
@@ -49,6 +50,7 @@ pub fn workload(name: &str, rows: Option<usize>, seed: u64) -> Result<Workload> 
         freeze_bias: false,
         api: Api::Stax,
         penalty: crate::loss::Penalty::NONE,
+        train_accuracy: TrainAccuracy::AfterEpoch,
     };
     let spec = |hidden: Vec<usize>| ModelSpec { hidden, activation: Activation::Relu, ..ModelSpec::default() };
     let (data, hidden, config) = match name {
