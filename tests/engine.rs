@@ -385,10 +385,14 @@ fn fused_sgd_step_gives_the_steps_bits() {
 }
 
 /// An epoch's loss summed with the logarithms of its single-sample steps deferred
-/// (`LossSum::deferred`: blocks of up to 1,024 ln(1 + s) taken at once, vectorised) equals the
-/// sum with each step's taken by libm as it comes (`LossSum::immediate`), over 3,000 steps with
-/// penalties and whole-batch losses among them. Every term is positive (offset ≤ 0, scale −1),
-/// so nothing cancels and each logarithm's 1 ulp stays 1 ulp of the sum: 1e-15 relative.
+/// (`LossSum::deferred`: Σ ln(1 + s) as ln Π (1 + s), 32 lanes of up to 4 factors each, their
+/// logarithms vectorised) equals the sum with each step's taken by libm as it comes
+/// (`LossSum::immediate`), over 3,000 steps with penalties and whole-batch losses among them.
+/// Every term is positive (offset ≤ 0, scale −1), so nothing cancels: a lane's product carries
+/// at most 3 roundings per factor (12 ulp, 1.3e-15 relative), its logarithm 1 ulp, libm's
+/// 1 ulp; and the deferred sum adds in another order (the offsets apart, the logarithms by
+/// lane), so each side's rounding of a 3,000-term f64 sum (≈ √3000·2⁻⁵³ ≈ 6e-15 relative,
+/// typically) is in the difference too: within 1e-14 relative.
 #[test]
 fn deferred_logarithms_give_the_steps_losses() {
     use gradlens::engine::compiled::small::LossSum;
@@ -411,7 +415,7 @@ fn deferred_logarithms_give_the_steps_losses() {
         }
     }
     let (got, want) = (deferred.finish(), immediate.finish());
-    assert!((got - want).abs() <= 1e-15 * want, "{got} vs {want}");
+    assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
     assert_eq!(deferred.finish(), 0.0, "finish starts the sum again");
 }
 

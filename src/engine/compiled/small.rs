@@ -8,8 +8,8 @@
 //! buffer between two ops, a dispatch per op, a loop whose bounds are not known, a libm call. So
 //! a step here keeps a sample's logits and exponentials in registers, and is compiled once more
 //! for Iris's exact shape (4 inputs, 3 classes), where every loop is unrolled; and the step's
-//! ln(1 + s), which only the reported loss needs (the gradient does not), is taken later with a
-//! block of other steps' ([`LossSum`], [`super::vlog`]).
+//! ln(1 + s), which only the reported loss needs (the gradient does not), is taken later as
+//! the logarithm of a product with other steps' ([`LossSum`], [`super::vlog`]).
 //!
 //! Batches of 8 rows or more (Iris full batch, W1) take [`OneLayer::batch_step`] instead: 32
 //! samples at a time in vector lanes, every op of the step fused in one pass over the batch.
@@ -25,25 +25,33 @@ pub const TINY_IN: usize = 64;
 /// See [`TINY_IN`].
 pub const TINY_OUT: usize = 16;
 
-/// Single-sample losses kept waiting for their logarithm, at most: a block is then settled.
-const BLOCK: usize = 1024;
+/// Lanes of [`LossSum`]'s products: single sample i goes to lane i mod 32, and the lanes'
+/// logarithms are taken as four vectors.
+const PRODUCT_LANES: usize = 32;
+/// Samples per lane before the lanes' logarithms are taken: each factor 1 + s is at most the
+/// class count ≤ [`TINY_OUT`] = 2⁴, so a lane's product stays below 2¹⁶ in any float, and its
+/// rounding (3 per factor) below 12 ulp.
+const PRODUCT_DEPTH: usize = 4;
 
-/// An epoch's losses summed in step order (in f64, as the trainer reports them), each batch's
-/// loss and then its penalty.
+/// An epoch's losses summed (in f64, as the trainer reports them): each batch's loss and its
+/// penalty. Every term is ≥ 0, so the order of the sum changes only its rounding.
 ///
 /// A batch of one sample adds its loss in parts, (offset − ln(1 + rest))·scale with offset =
-/// z_label − max (0 when the label is the argmax) and rest = s of its [`RowStats`]; the
-/// logarithms of a block of such steps are taken at once, vectorised, before anything later is
-/// added. The sum is the one the steps' own losses give, to the 1 ulp of the vectorised
-/// logarithm.
+/// z_label − max (0 when the label is the argmax) and rest = s of its [`RowStats`]: the offsets
+/// are summed, and Σ ln(1 + rest) is taken as ln Π (1 + rest), each lane's product kept as
+/// q = Π − 1 (q ← q + rest + q·rest: every term ≥ 0, so a tiny rest keeps its digits where
+/// 1 + rest would lose them); one vectorised logarithm per lane every 128 samples instead of
+/// one per sample. The sum is the one the steps' own losses give, to the products' rounding
+/// (below 12 ulp per lane) and the 1 ulp of the vectorised logarithm.
 pub struct LossSum<F> {
     total: f64,
     /// Whether single-sample losses wait (a training epoch) or are settled at once.
     defer: bool,
-    offset: Vec<F>,
-    rest: Vec<F>,
-    /// Penalties added after a waiting step's loss: (its place among the waiting, the value).
-    penalty: Vec<(usize, f64)>,
+    /// Σ offset of the waiting samples.
+    offset: f64,
+    /// Each lane's Π (1 + rest) − 1 over its waiting samples.
+    q: [F; PRODUCT_LANES],
+    waiting: usize,
     scale: F,
 }
 
@@ -55,19 +63,11 @@ impl<F: Real> LossSum<F> {
 
     /// A sum that takes every logarithm at once (libm's): one batch's loss.
     pub fn immediate() -> LossSum<F> {
-        LossSum {
-            total: 0.0,
-            defer: false,
-            offset: Vec::new(),
-            rest: Vec::new(),
-            penalty: Vec::new(),
-            scale: F::zero(),
-        }
+        LossSum { total: 0.0, defer: false, offset: 0.0, q: [F::zero(); PRODUCT_LANES], waiting: 0, scale: F::zero() }
     }
 
     /// Adds a batch's loss.
     pub fn add(&mut self, loss: F) {
-        self.settle();
         self.total += loss.to_f64().expect("a float");
     }
 
@@ -77,38 +77,31 @@ impl<F: Real> LossSum<F> {
         if !self.defer {
             return self.add((offset - rest.ln_1p()) * scale + F::zero());
         }
-        if scale != self.scale || self.rest.len() == BLOCK {
+        if scale != self.scale || self.waiting == PRODUCT_LANES * PRODUCT_DEPTH {
             self.settle();
             self.scale = scale;
         }
-        self.offset.push(offset);
-        self.rest.push(rest);
+        self.offset += offset.to_f64().expect("a float");
+        let q = &mut self.q[self.waiting % PRODUCT_LANES];
+        *q = (*q + rest) + *q * rest;
+        self.waiting += 1;
     }
 
     /// Adds the penalty of the batch just added.
     pub fn add_penalty(&mut self, value: f64) {
-        match self.rest.len() {
-            0 => self.total += value,
-            waiting => self.penalty.push((waiting - 1, value)),
-        }
+        self.total += value;
     }
 
-    /// The waiting losses added, in step order.
+    /// The waiting losses added.
     fn settle(&mut self) {
-        if self.rest.is_empty() {
+        if self.waiting == 0 {
             return;
         }
-        F::ln_1p_slice(&mut self.rest);
-        let mut penalties = self.penalty.iter().peekable();
-        for (i, (&offset, &log1p)) in self.offset.iter().zip(&self.rest).enumerate() {
-            self.total += ((offset - log1p) * self.scale + F::zero()).to_f64().expect("a float");
-            while let Some(&(_, value)) = penalties.next_if(|p| p.0 == i) {
-                self.total += value;
-            }
-        }
-        self.offset.clear();
-        self.rest.clear();
-        self.penalty.clear();
+        F::ln_1p_slice(&mut self.q);
+        let logs = self.q.iter().fold(0.0, |sum, log| sum + log.to_f64().expect("a float"));
+        let scale = self.scale.to_f64().expect("a float");
+        self.total += (self.offset - logs) * scale + 0.0;
+        (self.offset, self.q, self.waiting) = (0.0, [F::zero(); PRODUCT_LANES], 0);
     }
 
     /// The sum of everything added since the last call; the sum starts again from 0.
