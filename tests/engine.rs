@@ -348,6 +348,42 @@ fn one_layer_path_computes_the_row_kernels_numbers() {
     }
 }
 
+/// The one-layer path's fused sgd step (`OneLayer::sgd_step`: the update made as each entry of
+/// the gradient is formed) gives the bits of its step followed by the optimizer's sgd update
+/// (`OneLayer::step`, then `Optimizer::step`), and the same loss and class check: 200 random
+/// samples, models and step sizes, with and without a bias, 4→3 (the unrolled shape) and 5→2.
+#[test]
+fn fused_sgd_step_gives_the_steps_bits() {
+    use gradlens::engine::compiled::small::{LossSum, OneLayer};
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    for trial in 0..200 {
+        let ((f, k), bias) = ([(4, 3), (5, 2)][trial % 2], trial % 3 != 0);
+        let n = k * f + if bias { k } else { 0 };
+        let params: Vec<f64> = (0..n).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let x: Vec<f64> = (0..f).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let label = rng.random_range(0..k);
+        let lr = rng.random_range(0.001..1.0);
+        let layer = OneLayer {
+            inputs: f,
+            classes: k,
+            w_at: 0,
+            b_at: bias.then_some(k * f),
+            ln_base: 1.0,
+            tie_tol: ColStats::<f64>::tie_tolerance(k),
+        };
+        let batch = Batch::rows(&x, 1, f);
+        let (mut want, mut grad, mut want_loss) = (params.clone(), vec![0.0; n], LossSum::immediate());
+        let want_checks = layer.step(&params, batch, &[label], &mut grad, &mut want_loss);
+        Optimizer::sgd(lr).unwrap().step(0, &grad, &mut want, &mut [], &mut []);
+        let (mut got, mut got_loss) = (params.clone(), LossSum::immediate());
+        let got_checks = layer.sgd_step(&mut got, batch, label, lr, &mut got_loss);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "trial {trial}: parameters");
+        assert_eq!(got_loss.finish().to_bits(), want_loss.finish().to_bits(), "trial {trial}: loss");
+        assert_eq!(got_checks, want_checks, "trial {trial}: checks");
+    }
+}
+
 /// An epoch's loss summed with the logarithms of its single-sample steps deferred
 /// (`LossSum::deferred`: blocks of up to 1,024 ln(1 + s) taken at once, vectorised) equals the
 /// sum with each step's taken by libm as it comes (`LossSum::immediate`), over 3,000 steps with

@@ -38,6 +38,21 @@ impl<F: Real> FlatOptimizer<F> {
         self.t = step + 1;
     }
 
+    /// The step size, if this is sgd: its update w ← w − α·g can then be made as the gradient
+    /// is formed ([`super::small::OneLayer::sgd_step`]), the step counted with
+    /// [`FlatOptimizer::count`].
+    pub fn sgd_rate(&self) -> Option<F> {
+        match self.kind {
+            Optimizer::Sgd { step_size } => Some(F::of(step_size)),
+            Optimizer::Momentum { .. } | Optimizer::Adam { .. } => None,
+        }
+    }
+
+    /// Counts step `step` (from 0) as taken by the caller.
+    pub fn count(&mut self, step: usize) {
+        self.t = step + 1;
+    }
+
     /// The state a run goes on with, in f64 (a model file keeps it).
     pub fn memory(&self) -> OptimizerState {
         let f64s = |v: &[F]| v.iter().map(|x| x.to_f64().expect("a float")).collect();

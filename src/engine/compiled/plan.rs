@@ -343,6 +343,32 @@ impl<F: Real> Plan<F> {
         BatchOut { loss: F::of(losses.finish()), correct, logits_finite }
     }
 
+    /// Whether [`Plan::sgd_sample_step`] takes steps on `y`: a one-layer network on classes.
+    pub fn fuses_sgd(&self, y: &Targets) -> bool {
+        self.tiny.is_some() && matches!(y, Targets::Classes { .. })
+    }
+
+    /// A step on one sample with its sgd update (step size `lr`) made in place
+    /// ([`OneLayer::sgd_step`]; [`Plan::grad`] is not written), for a plan that
+    /// [`Plan::fuses_sgd`].
+    ///
+    /// # Shapes
+    /// As [`Plan::loss_and_grad`], with m = 1.
+    pub fn sgd_sample_step(
+        &mut self,
+        params: &mut [F],
+        x: Batch<F>,
+        y: &Targets,
+        rows: Picked,
+        losses: &mut LossSum<F>,
+        lr: F,
+    ) -> Checks {
+        let (Some(tiny), Targets::Classes { labels, .. }) = (self.tiny, y) else {
+            unreachable!("Plan::fuses_sgd is asked first")
+        };
+        tiny.sgd_step(params, x, labels[rows.row(0)], lr, losses)
+    }
+
     /// [`Plan::loss_and_grad`] with the loss added to `losses` (a training epoch's sum, where a
     /// batch of one sample's logarithm waits to be taken with others').
     ///

@@ -187,33 +187,15 @@ impl<F: Real> OneLayer<F> {
         db.fill(F::zero());
         let scale = F::one() / (F::of(m as f64) * self.ln_base);
         let loss_scale = -F::one() / (F::of(m as f64) * self.ln_base);
-        let tol = self.tie_tol;
-        let (mut xj, mut z, mut e) = ([F::zero(); TINY_IN], [F::zero(); TINY_OUT], [F::zero(); TINY_OUT]);
+        let mut xj = [F::zero(); TINY_IN];
         let (mut sum_log_p, mut correct, mut logits_finite) = (F::zero(), 0, true);
         for (j, &t) in labels.iter().enumerate() {
             for (p, v) in xj[..f].iter_mut().enumerate() {
                 *v = x.data[p * x.rs + j * x.cs];
             }
-            // z = W·x + b, each a dot product in input order (the small product's order).
-            for (c, zc) in z[..k].iter_mut().enumerate() {
-                let dot = w[c * f..(c + 1) * f].iter().zip(&xj[..f]).fold(F::zero(), |acc, (&wv, &xv)| acc + wv * xv);
-                *zc = b.map_or(dot, |b| dot + b[c]);
-            }
+            let Sample { z, argmax: a, max: mx, rest: s, e } = self.sample(f, k, w, b, &xj[..f]);
             let z = &z[..k];
             logits_finite &= z.iter().all(|v| v.is_finite());
-            let (mut a, mut mx) = (0, z[0]);
-            for (c, &v) in z.iter().enumerate().skip(1) {
-                if v > mx {
-                    (a, mx) = (c, v);
-                }
-            }
-            let mut s = F::zero();
-            for c in 0..k {
-                if c != a {
-                    e[c] = (z[c] - mx).exp();
-                    s = s + e[c];
-                }
-            }
             // ln ŷ_t = offset − ln(1 + s) (offset − … is −… exactly when offset is 0).
             let offset = if t == a { F::zero() } else { z[t] - mx };
             if m == 1 {
@@ -221,12 +203,7 @@ impl<F: Real> OneLayer<F> {
             } else {
                 sum_log_p = sum_log_p + (offset - s.ln_1p());
             }
-            let class = if (0..a).all(|c| mx - z[c] > tol) {
-                a
-            } else {
-                first_largest_log_prob(&RowStats { max: mx, argmax: a, rest: s }, z)
-            };
-            correct += usize::from(class == t);
+            correct += usize::from(self.class(z, a, mx, s) == t);
             let total = F::one() + s;
             let share = s / total;
             for c in 0..k {
@@ -244,6 +221,120 @@ impl<F: Real> OneLayer<F> {
             losses.add(sum_log_p * loss_scale + F::zero());
         }
         Checks { correct, logits_finite }
+    }
+}
+
+/// One sample's forward pass on the path ([`OneLayer::sample`]).
+struct Sample<F> {
+    /// The logits (the first k).
+    z: [F; TINY_OUT],
+    /// The first largest logit's class.
+    argmax: usize,
+    /// The largest logit.
+    max: F,
+    /// s = Σ_{c≠argmax} e^(z_c − max), in ascending c.
+    rest: F,
+    /// e^(z_c − max) of the classes other than the argmax.
+    e: [F; TINY_OUT],
+}
+
+impl<F: Real> OneLayer<F> {
+    /// The logits z = W·x + b of one sample (each a dot product in input order, the small
+    /// product's order), their max and first argmax, and the exponentials (libm's) and their
+    /// sum of the [`RowStats`]: what [`OneLayer::step`] and [`OneLayer::sgd_step`] compute
+    /// before the gradient.
+    #[inline(always)]
+    fn sample(&self, f: usize, k: usize, w: &[F], b: Option<&[F]>, xj: &[F]) -> Sample<F> {
+        let mut z = [F::zero(); TINY_OUT];
+        for (c, zc) in z[..k].iter_mut().enumerate() {
+            let dot = w[c * f..(c + 1) * f].iter().zip(&xj[..f]).fold(F::zero(), |acc, (&wv, &xv)| acc + wv * xv);
+            *zc = b.map_or(dot, |b| dot + b[c]);
+        }
+        let (mut argmax, mut max) = (0, z[0]);
+        for (c, &v) in z[..k].iter().enumerate().skip(1) {
+            if v > max {
+                (argmax, max) = (c, v);
+            }
+        }
+        let (mut rest, mut e) = (F::zero(), [F::zero(); TINY_OUT]);
+        for c in 0..k {
+            if c != argmax {
+                e[c] = (z[c] - max).exp();
+                rest = rest + e[c];
+            }
+        }
+        Sample { z, argmax, max, rest, e }
+    }
+
+    /// A sample's class from its logits `z` and [`RowStats`]: the argmax, unless an earlier
+    /// logit is within the tie tolerance of the max (then the exact log-probabilities decide).
+    #[inline(always)]
+    fn class(&self, z: &[F], argmax: usize, max: F, rest: F) -> usize {
+        if (0..argmax).all(|c| max - z[c] > self.tie_tol) {
+            argmax
+        } else {
+            first_largest_log_prob(&RowStats { max, argmax, rest }, z)
+        }
+    }
+
+    /// [`OneLayer::step`] on one sample with sgd's update w ← w − lr·∂E/∂w made as each entry
+    /// of the gradient is formed: no gradient buffer zeroed, written and read back, no
+    /// optimizer pass. The same operations as the step and then [`crate::update::Optimizer`]'s
+    /// sgd (∂E/∂w = 0 + g·x is g·x), so the same bits. Batches of one sample (the engine
+    /// issue's W2: 150,000 steps) are a chain of steps, each needing the last one's weights.
+    ///
+    /// # Shapes
+    /// `params`: the flat parameters; `x`: one sample of `inputs` features; `label` < classes.
+    pub fn sgd_step(&self, params: &mut [F], x: Batch<F>, label: usize, lr: F, losses: &mut LossSum<F>) -> Checks {
+        match (self.inputs, self.classes) {
+            (4, 3) => self.sgd_body(4, 3, params, x, label, lr, losses),
+            (f, k) => self.sgd_body(f, k, params, x, label, lr, losses),
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn sgd_body(
+        &self,
+        f: usize,
+        k: usize,
+        params: &mut [F],
+        x: Batch<F>,
+        t: usize,
+        lr: F,
+        losses: &mut LossSum<F>,
+    ) -> Checks {
+        assert!(f <= TINY_IN && k <= TINY_OUT && x.m == 1, "a sample the plan does not take");
+        // The step's constants for m = 1.
+        let scale = F::one() / (F::one() * self.ln_base);
+        let loss_scale = -F::one() / (F::one() * self.ln_base);
+        let mut xj = [F::zero(); TINY_IN];
+        for (p, v) in xj[..f].iter_mut().enumerate() {
+            *v = x.data[p * x.rs];
+        }
+        let xj = &xj[..f];
+        let (w, b) = params.split_at_mut(self.w_at + k * f);
+        let w = &mut w[self.w_at..];
+        let b = self.b_at.map(|at| &mut b[at - self.w_at - k * f..][..k]);
+        let Sample { z, argmax: a, max: mx, rest: s, e } = self.sample(f, k, w, b.as_deref(), xj);
+        let z = &z[..k];
+        let logits_finite = z.iter().all(|v| v.is_finite());
+        losses.add_sample(if t == a { F::zero() } else { z[t] - mx }, s, loss_scale);
+        let class = self.class(z, a, mx, s);
+        let total = F::one() + s;
+        let share = s / total;
+        let mut b = b;
+        for c in 0..k {
+            let y = if c == t { F::one() } else { F::zero() };
+            let g = (if c == a { (F::one() - y) - share } else { e[c] / total - y }) * scale;
+            for (wv, &xv) in w[c * f..(c + 1) * f].iter_mut().zip(xj) {
+                *wv = *wv - lr * (g * xv);
+            }
+            if let Some(b) = b.as_mut() {
+                b[c] = b[c] - lr * g;
+            }
+        }
+        Checks { correct: usize::from(class == t), logits_finite }
     }
 }
 

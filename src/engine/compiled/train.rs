@@ -179,6 +179,12 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut opt = FlatOptimizer::<F>::new(config.optimizer, params.len());
     // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
     let shuffled = config.shuffle && batches > 1;
+    // Single samples under plain sgd: the update is made as the gradient is formed (several
+    // batches, so no step's forward pass stands for an epoch's accuracy after the update).
+    let fused_sgd = opt
+        .sgd_rate()
+        .filter(|_| batch_size == 1 && batches > 1 && config.penalty.is_none() && !config.freeze_bias)
+        .filter(|_| plan.fuses_sgd(&train.target));
     let mut order: Vec<usize> = (0..n).collect();
     let mut xb = if shuffled || xs.needs_buffer() { vec![F::zero(); batch_size * features] } else { Vec::new() };
     let needs_eval_buffer = (after_epoch && xs.needs_buffer()) || test_xs.as_ref().is_some_and(Rows::needs_buffer);
@@ -204,7 +210,10 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             } else {
                 (xs.batch(start, end, &mut xb), Picked::Span { start, end })
             };
-            let out = plan.train_step(&params, x, &train.target, rows, &mut losses);
+            let out = match fused_sgd {
+                Some(lr) => plan.sgd_sample_step(&mut params, x, &train.target, rows, &mut losses, lr),
+                None => plan.train_step(&params, x, &train.target, rows, &mut losses),
+            };
             if !after_epoch {
                 // The steps' accuracy needs finite logits, as an evaluation pass would.
                 if !out.logits_finite {
@@ -218,6 +227,11 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
                 }
                 stats.train_accuracy = classes_given.then(|| out.correct as f64 / n as f64);
                 finish_epoch(stats, &params, &mut current, observer, &mut history)?;
+            }
+            if fused_sgd.is_some() {
+                opt.count(step);
+                step += 1;
+                continue;
             }
             if !config.penalty.is_none() {
                 losses.add_penalty(plan.add_penalty(config.penalty, &params));
