@@ -395,13 +395,19 @@ pub unsafe fn axpy_columns<F: Real>(o: Operands<F>, j0: usize, j1: usize) {
     debug_assert!(b.cs == 1 && j0 < j1);
     let l = F::L;
     let mut j = j0;
-    // Panels of TILE_VECTORS vectors, then of one vector, then single columns: each element is
-    // the same Σ_p in p order, one fused multiply-add at a time, in all three.
+    // Panels of TILE_VECTORS vectors, then of two, then of one, then single columns: each element
+    // is the same Σ_p in p order, one fused multiply-add at a time, in all of them.
     // SAFETY: AVX-512 is there and C is valid (the caller's contract).
     unsafe {
         while j + TILE_VECTORS * l <= j1 {
             axpy_panel::<F, TILE_VECTORS>(o, j);
             j += TILE_VECTORS * l;
+        }
+        // A rest of two vectors (f64's 16 columns) in one pass: one vector at a time, each
+        // tile would load a vector and broadcast 6 numbers for 6 multiply-adds.
+        while j + 2 * l <= j1 {
+            axpy_panel::<F, 2>(o, j);
+            j += 2 * l;
         }
         while j + l <= j1 {
             axpy_panel::<F, 1>(o, j);
@@ -464,6 +470,12 @@ unsafe fn axpy_panel<F: Real, const Q: usize>(o: Operands<F>, j: usize) {
             }
         }
     }
+}
+
+/// Columns of C per full panel of [`axpy_columns`] (32 in f64, 64 in f32): a split into blocks of
+/// whole panels leaves no thread a narrow one it need not have.
+pub fn panel_width<F: Lanes>() -> usize {
+    TILE_VECTORS * F::L
 }
 
 /// Elements a row of [`transpose_columns`]'s output holds past the n columns: one cache line,

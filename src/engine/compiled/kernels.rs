@@ -227,10 +227,20 @@ impl Gemm {
         };
         let (ap, bp, cp) = (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), c_at);
         let sp = SendPtr(scratch.map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()));
-        // Blocks of whole 16-column panels, so no thread gets a ragged kernel tile it need not.
-        let per = n.div_ceil(parts).div_ceil(16) * 16;
+        // Blocks of whole panels of the kernel (16 columns, or [`direct::panel_width`]), the
+        // ragged rest going to the last block: the first is the caller's, which has the serial
+        // work between products to do too (W4's weight gradient: 384 + 400 columns, where 400 +
+        // 384 gave the caller 12 panels and two narrow ones).
+        let unit = match route {
+            Route::Axpy | Route::Transposed => direct::panel_width::<F>(),
+            Route::Dot | Route::Packed => 16,
+        };
+        let even = n / parts;
+        let per = if even >= unit { even / unit * unit } else { (even / 16 * 16).max(1) };
+        let span = |part: usize| (part * per, if part + 1 == parts { n } else { (part + 1) * per });
         let (a_len, b_len) = (a.data.len(), b.data.len());
-        let block = |j0: usize, j1: usize| {
+        let block = |part: usize| {
+            let (j0, j1) = span(part);
             // Whole wrappers, not their fields, are captured: the closure must be Send.
             let (ap, bp, cp, sp) = (ap, bp, cp, sp);
             match route {
@@ -257,7 +267,7 @@ impl Gemm {
                                 // one per thread), written by no other block; chunk by chunk of
                                 // samples, C is passed from the chunk's first column on.
                                 let region = std::slice::from_raw_parts_mut(
-                                    sp.0.add(j0 / per * transposed_chunk::<F>(k)),
+                                    sp.0.add(part * transposed_chunk::<F>(k)),
                                     transposed_chunk::<F>(k),
                                 );
                                 for c0 in (j0..j1).step_by(TRANSPOSED_COLUMNS) {
@@ -309,15 +319,14 @@ impl Gemm {
                 // The first block on the calling thread, the others on the pool's: a product
                 // wakes one thread fewer, and the caller does not sleep through it.
                 pool.in_place_scope(|s| {
-                    for j0 in (per..n).step_by(per) {
-                        let j1 = (j0 + per).min(n);
+                    for part in 1..p {
                         let block = &block;
-                        s.spawn(move |_| block(j0, j1));
+                        s.spawn(move |_| block(part));
                     }
-                    block(0, per.min(n));
+                    block(0);
                 });
             }
-            _ => block(0, n),
+            _ => block(0),
         }
     }
 }
