@@ -478,6 +478,9 @@ impl<F: Real> OneLayer<F> {
                     }
                 }
             }
+            // The block read from its copy: the compiler otherwise reads the data where it lies,
+            // and pairs the features (strided) into vectors by gathers instead of the samples.
+            let xs = std::hint::black_box(&xs);
             let mut t = [-F::one(); B];
             if n == B {
                 // A whole block's labels converted in vectors (a loop of unknown length is not).
