@@ -479,8 +479,14 @@ impl<F: Real> OneLayer<F> {
                 }
             }
             let mut t = [-F::one(); B];
-            for (l, tl) in t[..n].iter_mut().enumerate() {
-                *tl = F::of(labels[j0 + l] as f64);
+            if n == B {
+                // A whole block's labels converted in vectors (a loop of unknown length is not).
+                let block: &[usize; B] = labels[j0..j0 + B].try_into().expect("a block of labels");
+                t = block.map(|c| F::of(c as f64));
+            } else {
+                for (l, tl) in t[..n].iter_mut().enumerate() {
+                    *tl = F::of(labels[j0 + l] as f64);
+                }
             }
             // z = W·x + b, each a dot product in input order (as `step` forms it).
             for c in 0..k {
@@ -538,7 +544,10 @@ impl<F: Real> OneLayer<F> {
             for (r, er) in e[..k - 1].iter_mut().enumerate() {
                 let rf = F::of(r as f64);
                 for l in 0..B {
-                    er[l] = if rf < a[l] { z[r][l] } else { z[r + 1][l] } - mx[l];
+                    // Both differences formed, then one picked: a pick between two loads
+                    // compiles to a gather of their addresses.
+                    let (below, above) = (z[r][l] - mx[l], z[r + 1][l] - mx[l]);
+                    er[l] = if rf < a[l] { below } else { above };
                 }
                 F::exp_slice(er);
             }
@@ -590,8 +599,10 @@ impl<F: Real> OneLayer<F> {
                 for l in 0..B {
                     let y = if t[l] == cf { F::one() } else { F::zero() };
                     // Class c's exponential: row c below the argmax, row c − 1 above it.
-                    let ec = if cf < a[l] { e[c][l] } else { e[c.max(1) - 1][l] };
-                    let d = if a[l] == cf { (F::one() - y) - share[l] } else { ec * inv[l] - y };
+                    // (Both products formed, then one picked, as above.)
+                    let (below, above) = (e[c][l] * inv[l], e[c.max(1) - 1][l] * inv[l]);
+                    let p = if cf < a[l] { below } else { above };
+                    let d = if a[l] == cf { (F::one() - y) - share[l] } else { p - y };
                     g[l] = if l < n { d * scale } else { F::zero() };
                 }
                 add_lanes(&mut acc_b[c], &g);
