@@ -18,6 +18,10 @@ const PARALLEL_MIN_FLOPS: usize = 1 << 17;
 /// Columns per thread below which a split is not worth it (matrixmultiply packs 4–8 columns at a time).
 const MIN_COLUMNS_PER_THREAD: usize = 16;
 
+/// Numbers below which an elementwise pass ([`Gemm::each`]) stays on the calling thread: waking
+/// the other costs a few microseconds, the pass over a few thousand numbers less.
+const ELEMENTWISE_MIN: usize = 1 << 15;
+
 /// Products with fewer multiply-adds than this are plain loops: matrixmultiply packs its
 /// operands first, which for Iris's 3×4 weights costs more than the product.
 const SMALL_FLOPS: usize = 1 << 12;
@@ -139,6 +143,29 @@ impl Gemm {
     /// The threads besides the caller's (which takes a block of every split product itself).
     fn pool(&self) -> Option<&rayon::ThreadPool> {
         self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads - 1).build().ok()).as_ref()
+    }
+
+    /// Into how many blocks work on `len` numbers, one pass over each, is split
+    /// ([`Gemm::each`]): one per thread from [`ELEMENTWISE_MIN`] numbers on, else one.
+    pub fn elementwise_parts(&self, len: usize) -> usize {
+        if len >= ELEMENTWISE_MIN { self.threads } else { 1 }
+    }
+
+    /// `work` on every part, the first on the calling thread and the others on the pool's (at
+    /// most one part a thread): the optimizer's update of W4's 101,770 parameters, 5% of a step
+    /// on the caller alone while the other thread waited for the next product.
+    pub fn each<T: Send>(&self, parts: Vec<T>, work: impl Fn(T) + Sync) {
+        let slots: Vec<std::sync::Mutex<Option<T>>> =
+            parts.into_iter().map(|p| std::sync::Mutex::new(Some(p))).collect();
+        let block = |i: usize| {
+            let part = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+            part.into_iter().for_each(&work);
+        };
+        match (slots.len(), if slots.len() > 1 { self.pool() } else { None }) {
+            (0, _) => {}
+            (2.., Some(pool)) => run_claimed(pool, slots.len(), &block),
+            _ => (0..slots.len()).for_each(block),
+        }
     }
 
     /// C ← A·B + β·C, with C m×n row-major and contiguous.
@@ -315,19 +342,84 @@ impl Gemm {
             }
         };
         match (if parts > 1 { self.pool() } else { None }, parts) {
-            (Some(pool), p) if p > 1 => {
-                // The first block on the calling thread, the others on the pool's: a product
-                // wakes one thread fewer, and the caller does not sleep through it.
-                pool.in_place_scope(|s| {
-                    for part in 1..p {
-                        let block = &block;
-                        s.spawn(move |_| block(part));
-                    }
-                    block(0);
-                });
-            }
+            (Some(pool), p) if p > 1 => run_claimed(pool, p, &block),
             _ => block(0),
         }
+    }
+}
+
+/// Who runs a block of a split product ([`run_claimed`]): nobody yet, a pool thread, the
+/// caller, or a pool thread that has finished (or panicked: then `Handoff::panicked`).
+const OPEN: u8 = 0;
+const WORKER: u8 = 1;
+const CALLER: u8 = 2;
+const DONE: u8 = 3;
+
+/// A split product's block function handed to the pool's threads ([`run_claimed`]).
+#[derive(Clone, Copy)]
+struct BlockPtr(*const (dyn Fn(usize) + Sync + 'static));
+// SAFETY: the function is Sync, and is called only while [`run_claimed`] waits for it.
+unsafe impl Send for BlockPtr {}
+
+/// A block of a split product, claimed by whichever thread comes first.
+struct Handoff {
+    state: std::sync::atomic::AtomicU8,
+    panicked: std::sync::atomic::AtomicBool,
+}
+
+/// `block(0)` on the calling thread and blocks 1..parts offered to the pool; once its own block
+/// is done, the caller takes every block no pool thread has started, and spins until the
+/// started ones end. Waking a sleeping pool thread on this VM took longer than half a product:
+/// with rayon's scope the caller then slept through the wake-up (W4 f32, quiet machine: 2
+/// threads 0.40 s, 1 thread 0.35 s, 6,652 context switches). Which thread runs a block changes
+/// no bits: each block writes its own columns in a fixed order.
+fn run_claimed(pool: &rayon::ThreadPool, parts: usize, block: &(dyn Fn(usize) + Sync)) {
+    use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+    let handoffs: Vec<std::sync::Arc<Handoff>> = (1..parts)
+        .map(|_| {
+            std::sync::Arc::new(Handoff {
+                state: std::sync::atomic::AtomicU8::new(OPEN),
+                panicked: std::sync::atomic::AtomicBool::new(false),
+            })
+        })
+        .collect();
+    // The pool's jobs outlive this call (one may wake after the caller took its block), so they
+    // hold the block by address and touch it only after claiming it: the caller does not
+    // return before every claimed block is DONE.
+    // SAFETY: only the lifetime is erased; see above for why the block outlives every use.
+    let at: BlockPtr = BlockPtr(unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), _>(block) });
+    for (i, h) in handoffs.iter().enumerate() {
+        let h = std::sync::Arc::clone(h);
+        pool.spawn(move || {
+            let at = at;
+            if h.state.compare_exchange(OPEN, WORKER, AcqRel, Acquire).is_ok() {
+                /// Marks the block DONE even if it panics, so that the caller never spins forever.
+                struct Done<'a>(&'a Handoff);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        if std::thread::panicking() {
+                            self.0.panicked.store(true, Release);
+                        }
+                        self.0.state.store(DONE, Release);
+                    }
+                }
+                let _done = Done(&h);
+                // SAFETY: the block is alive: the caller waits for DONE before returning.
+                unsafe { (*at.0)(i + 1) };
+            }
+        });
+    }
+    block(0);
+    for (i, h) in handoffs.iter().enumerate() {
+        if h.state.compare_exchange(OPEN, CALLER, AcqRel, Acquire).is_ok() {
+            block(i + 1);
+        }
+    }
+    for h in &handoffs {
+        while h.state.load(Acquire) == WORKER {
+            std::hint::spin_loop();
+        }
+        assert!(!h.panicked.load(Acquire), "a block of a split product panicked on a pool thread");
     }
 }
 

@@ -3,6 +3,7 @@
 //! `jax.example_libraries.optimizers`').
 
 use super::Real;
+use super::kernels::Gemm;
 use crate::update::{Optimizer, OptimizerState};
 
 /// An optimizer and its state (momentum's velocity, adam's two moments), sized once.
@@ -32,9 +33,19 @@ impl<F: Real> FlatOptimizer<F> {
     ///
     /// # Shapes
     /// `w`, `g`: the parameter count.
-    #[inline]
-    pub fn update(&mut self, step: usize, g: &[F], w: &mut [F]) {
-        self.kind.step(step, g, w, &mut self.first, &mut self.second);
+    ///
+    /// Each number's update reads only that number's gradient and state, so the vector is split
+    /// into one block a thread of `gemm` ([`Gemm::each`]): the same bits at any thread count.
+    pub fn update(&mut self, step: usize, g: &[F], w: &mut [F], gemm: &Gemm) {
+        let per = w.len().div_ceil(gemm.elementwise_parts(w.len())).max(1);
+        let (mut first, mut second) = (self.first.chunks_mut(per), self.second.chunks_mut(per));
+        let parts: Vec<_> = g
+            .chunks(per)
+            .zip(w.chunks_mut(per))
+            .map(|(g, w)| (g, w, first.next().unwrap_or_default(), second.next().unwrap_or_default()))
+            .collect();
+        let kind = self.kind;
+        gemm.each(parts, |(g, w, first, second)| kind.step(step, g, w, first, second));
         self.t = step + 1;
     }
 
