@@ -543,7 +543,8 @@ impl<F: Real> OneLayer<F> {
                 continue;
             }
             // e^(z_c − max) for the k − 1 classes other than the argmax (its own is 1): row r
-            // holds class r below the argmax, class r + 1 from it on.
+            // holds class r below the argmax, class r + 1 from it on. The rows exponentiated
+            // in one call (one dispatch and setup rather than one per row).
             for (r, er) in e[..k - 1].iter_mut().enumerate() {
                 let rf = F::of(r as f64);
                 for l in 0..B {
@@ -552,8 +553,8 @@ impl<F: Real> OneLayer<F> {
                     let (below, above) = (z[r][l] - mx[l], z[r + 1][l] - mx[l]);
                     er[l] = if rf < a[l] { below } else { above };
                 }
-                F::exp_slice(er);
             }
+            F::exp_slice(e[..k - 1].as_flattened_mut());
             // s = Σ_{c≠argmax} e^(z_c − max) in ascending c.
             let mut s = zero;
             for er in &e[..k - 1] {
