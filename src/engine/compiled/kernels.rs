@@ -146,7 +146,7 @@ impl Gemm {
     }
 
     /// Into how many blocks work on `len` numbers, one pass over each, is split
-    /// ([`Gemm::each`]): one per thread from [`ELEMENTWISE_MIN`] numbers on, else one.
+    /// ([`Gemm::each`]): one per thread from `ELEMENTWISE_MIN` (32,768) numbers on, else one.
     pub fn elementwise_parts(&self, len: usize) -> usize {
         if len >= ELEMENTWISE_MIN { self.threads } else { 1 }
     }
