@@ -409,16 +409,30 @@ fn run_claimed(pool: &rayon::ThreadPool, parts: usize, block: &(dyn Fn(usize) + 
             }
         });
     }
+    /// Waits for every block a pool thread has started, and keeps the others from starting,
+    /// on every way out of [`run_claimed`]: a block of the caller's that panics unwinds through
+    /// this too, so no pool thread is still reading `block` (which lives on the caller's stack)
+    /// once the call is left.
+    struct Joined<'a>(&'a [std::sync::Arc<Handoff>]);
+    impl Drop for Joined<'_> {
+        fn drop(&mut self) {
+            for h in self.0 {
+                let _ = h.state.compare_exchange(OPEN, CALLER, AcqRel, Acquire);
+                while h.state.load(Acquire) == WORKER {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+    let joined = Joined(&handoffs);
     block(0);
     for (i, h) in handoffs.iter().enumerate() {
         if h.state.compare_exchange(OPEN, CALLER, AcqRel, Acquire).is_ok() {
             block(i + 1);
         }
     }
+    drop(joined);
     for h in &handoffs {
-        while h.state.load(Acquire) == WORKER {
-            std::hint::spin_loop();
-        }
         assert!(!h.panicked.load(Acquire), "a block of a split product panicked on a pool thread");
     }
 }
