@@ -37,7 +37,13 @@ impl<F: Real> FlatOptimizer<F> {
     /// Each number's update reads only that number's gradient and state, so the vector is split
     /// into one block a thread of `gemm` ([`Gemm::each`]): the same bits at any thread count.
     pub fn update(&mut self, step: usize, g: &[F], w: &mut [F], gemm: &Gemm) {
-        let per = w.len().div_ceil(gemm.elementwise_parts(w.len())).max(1);
+        let parts = gemm.elementwise_parts(w.len());
+        self.t = step + 1;
+        if parts == 1 {
+            // Iris-sized: no parts to hand out, nothing to allocate on the step's path.
+            return self.kind.step(step, g, w, &mut self.first, &mut self.second);
+        }
+        let per = w.len().div_ceil(parts);
         let (mut first, mut second) = (self.first.chunks_mut(per), self.second.chunks_mut(per));
         let parts: Vec<_> = g
             .chunks(per)
@@ -46,7 +52,6 @@ impl<F: Real> FlatOptimizer<F> {
             .collect();
         let kind = self.kind;
         gemm.each(parts, |(g, w, first, second)| kind.step(step, g, w, first, second));
-        self.t = step + 1;
     }
 
     /// The step size, if this is sgd: its update w ← w − α·g can then be made as the gradient
