@@ -186,7 +186,8 @@ impl<F: Real> OneLayer<F> {
             for (p, v) in xj[..f].iter_mut().enumerate() {
                 *v = x.data[p * x.rs + j * x.cs];
             }
-            let Sample { z, argmax: a, max: mx, rest: s, e } = self.sample(f, k, w, b, &xj[..f]);
+            let sample = self.sample(f, k, w, b, &xj[..f]);
+            let Sample { z, argmax: a, max: mx, rest: s, .. } = sample;
             let z = &z[..k];
             logits_finite &= z.iter().all(|v| v.is_finite());
             // ln ŷ_t = offset − ln(1 + s) (offset − … is −… exactly when offset is 0).
@@ -197,11 +198,8 @@ impl<F: Real> OneLayer<F> {
                 sum_log_p = sum_log_p + (offset - s.ln_1p());
             }
             correct += usize::from(self.class(z, a, mx, s) == t);
-            let total = F::one() + s;
-            let share = s / total;
             for c in 0..k {
-                let y = if c == t { F::one() } else { F::zero() };
-                let g = (if c == a { (F::one() - y) - share } else { e[c] / total - y }) * scale;
+                let g = sample.logit_grad(c, t, scale);
                 for (d, &xv) in dw[c * f..(c + 1) * f].iter_mut().zip(&xj[..f]) {
                     *d = *d + g * xv;
                 }
@@ -229,6 +227,19 @@ struct Sample<F> {
     rest: F,
     /// e^(z_c − max) of the classes other than the argmax.
     e: [F; TINY_OUT],
+}
+
+impl<F: Real> Sample<F> {
+    /// (ŷ_c − y_c)·`scale` for label `t`: the loss's gradient at logit c, with ŷ from the
+    /// [`RowStats`] as [`crate::softmax::cross_entropy_row`] forms it (the argmax's 1 − s/(1 + s),
+    /// the others' e_c/(1 + s)). [`OneLayer::step`] and [`OneLayer::sgd_step`] both take it.
+    #[inline(always)]
+    fn logit_grad(&self, c: usize, t: usize, scale: F) -> F {
+        let total = F::one() + self.rest;
+        let y = if c == t { F::one() } else { F::zero() };
+        let d = if c == self.argmax { (F::one() - y) - self.rest / total } else { self.e[c] / total - y };
+        d * scale
+    }
 }
 
 impl<F: Real> OneLayer<F> {
@@ -309,17 +320,15 @@ impl<F: Real> OneLayer<F> {
         let (w, b) = params.split_at_mut(self.w_at + k * f);
         let w = &mut w[self.w_at..];
         let b = self.b_at.map(|at| &mut b[at - self.w_at - k * f..][..k]);
-        let Sample { z, argmax: a, max: mx, rest: s, e } = self.sample(f, k, w, b.as_deref(), xj);
+        let sample = self.sample(f, k, w, b.as_deref(), xj);
+        let Sample { z, argmax: a, max: mx, rest: s, .. } = sample;
         let z = &z[..k];
         let logits_finite = z.iter().all(|v| v.is_finite());
         losses.add_sample(if t == a { F::zero() } else { z[t] - mx }, s, loss_scale);
         let class = self.class(z, a, mx, s);
-        let total = F::one() + s;
-        let share = s / total;
         let mut b = b;
         for c in 0..k {
-            let y = if c == t { F::one() } else { F::zero() };
-            let g = (if c == a { (F::one() - y) - share } else { e[c] / total - y }) * scale;
+            let g = sample.logit_grad(c, t, scale);
             for (wv, &xv) in w[c * f..(c + 1) * f].iter_mut().zip(xj) {
                 *wv = *wv - lr * (g * xv);
             }
