@@ -51,7 +51,7 @@ def test_training_options(cli):
     # (the CLI's parser refuses this one itself, before the library sees it)
     with pytest.raises(ValueError, match=r"^optimizer='rmsprop': not an optimizer \(sgd, momentum, adam\)$"):
         gradlens.train(optimizer="rmsprop")
-    with pytest.raises(ValueError, match=r"^train_accuracy='after': not a way to take the training accuracy "
+    with pytest.raises(ValueError, match=r"^train_accuracy='after': not a way to take it "
                                          r"\(after-epoch, steps\)$"):
         gradlens.train(train_accuracy="after")
     with pytest.raises(ValueError, match=r"^epoch: unknown field `epoch`, expected one of"):

@@ -61,10 +61,20 @@ impl TrainAccuracy {
             other => Err(Error::invalid_value(
                 Setting::TrainAccuracy,
                 format!("'{other}'"),
-                format!("not a way to take the training accuracy ({})", Self::NAMES.join(", ")),
+                format!("not a way to take it ({})", Self::NAMES.join(", ")),
             )),
         }
     }
+}
+
+/// The error that ends a run whose loss or weights left the float type's range in `epoch`
+/// (`float`: "float64" or "float32"): past it every number is NaN or infinite, and a model file
+/// cannot hold them. Both engines end a run with it.
+pub fn diverged(epoch: usize, float: &str) -> Error {
+    Error::invalid(
+        Setting::Training,
+        format!("diverged in epoch {epoch}: the loss or the weights overflow {float}; try a smaller step size"),
+    )
 }
 
 /// How to train.

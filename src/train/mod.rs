@@ -122,12 +122,7 @@ pub fn train<R: Rng + ?Sized>(
             order.shuffle(rng);
             batches = batches_of(&order, batch_size);
         }
-        let diverged = || {
-            Error::invalid(
-                Setting::Training,
-                format!("diverged in epoch {epoch}: the loss or the weights overflow float64; try a smaller step size"),
-            )
-        };
+        let diverged = || crate::engine::training::diverged(epoch, "float64");
         // The loss of every step, and (TrainAccuracy::Steps) the samples each classes right.
         let (mut total, mut right) = (0.0, 0);
         for batch in &batches {

@@ -18,7 +18,7 @@ use super::spec::{from_model, write_params};
 use super::{Dtype, Plan, Real};
 use crate::data::{Dataset, FeatureMatrix, Number, Targets};
 use crate::engine::training::{EpochStats, Observer, TrainAccuracy, TrainConfig, TrainResult};
-use crate::error::{Error, Result, Setting};
+use crate::error::{Error, Result};
 use crate::model::Model;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -350,11 +350,5 @@ fn accuracy<F: Real + Number>(
 }
 
 fn diverged<F: Real>(epoch: usize) -> Error {
-    Error::invalid(
-        Setting::Training,
-        format!(
-            "diverged in epoch {epoch}: the loss or the weights overflow {}; try a smaller step size",
-            F::FLOAT_NAME
-        ),
-    )
+    crate::engine::training::diverged(epoch, F::FLOAT_NAME)
 }
