@@ -203,11 +203,14 @@ fn f32_reaches_the_iris_accuracy_bar_at_defaults() {
 /// row-major: the forward product of the 12-unit layer through `direct::dot_columns`, that of
 /// the 40-unit layer through `direct::axpy_columns` on each thread's block of the batch
 /// transposed, split 48 + 48 + 32 samples on 3 threads, and every weight gradient through
-/// `direct::axpy_columns`, where the CPU has AVX-512).
+/// `direct::axpy_columns`, where the CPU has AVX-512). The 100-unit layer is tall enough for a
+/// training step's products to be split by rows instead (`Gemm::keeping_rows`): 50 + 50 rows on
+/// 2 threads, 33 + 33 + 34 on 3, each thread transposing the whole batch; its evaluation passes
+/// stay split by columns.
 #[test]
 fn any_thread_count_gives_the_same_bits() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12), (2100, 500, 4, 40)] {
+    for (n, f, k, hidden) in [(300, 64, 5, 40), (2100, 500, 4, 12), (2100, 500, 4, 40), (2100, 500, 4, 100)] {
         let features = ndarray::Array2::from_shape_fn((n, f), |_| rng.random_range(-1.0..1.0));
         let labels = (0..n).map(|_| rng.random_range(0..k)).collect();
         let data = Dataset {

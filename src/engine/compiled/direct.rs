@@ -376,6 +376,8 @@ fn reduce<F: Real>(v: &mut [F]) -> F {
 /// Rows of A per tile of [`axpy_columns`]: with [`TILE_VECTORS`] vectors of columns, 24
 /// accumulators, the 4 vectors of B's row and a broadcast fill 29 of the 32 registers.
 const TILE_ROWS: usize = 6;
+/// Rows of the last tile of [`axpy_columns`] when no more are left (see [`axpy_panel`]).
+const EDGE_ROWS: usize = 4;
 /// Vectors of columns of C per tile of [`axpy_columns`].
 const TILE_VECTORS: usize = 4;
 /// Steps of the inner dimension per pass of the tiles over a block of B: KC rows of
@@ -427,46 +429,78 @@ pub unsafe fn axpy_columns<F: Real>(o: Operands<F>, j0: usize, j1: usize) {
 /// takes its accumulators back from C where the block before left them, so every element is
 /// still one chain of fused multiply-adds in p order (the same bits as without blocks).
 ///
+/// Tiles are [`TILE_ROWS`] rows, the last [`EDGE_ROWS`] when at most that many are left: a
+/// thread's 64 rows of W4's hidden layer are then 10 tiles of 6 and one of 4, where tiles of 6
+/// alone computed 66 rows and dropped 2.
+///
 /// # Safety
 /// As [`axpy_columns`], and j + Q·L ≤ n.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn axpy_panel<F: Real, const Q: usize>(o: Operands<F>, j: usize) {
-    let Operands { m, k, n, a, b, c } = o;
-    let l = F::L;
+    let k = o.k;
     for p0 in (0..k).step_by(KC) {
         let p1 = (p0 + KC).min(k);
-        for ib in (0..m).step_by(TILE_ROWS) {
-            // A tile past the last row repeats it: its sums are computed and dropped.
-            let rows: [*const F; TILE_ROWS] = std::array::from_fn(|o| a.data[(ib + o).min(m - 1) * a.rs..].as_ptr());
-            let live = TILE_ROWS.min(m - ib);
-            // SAFETY: rows i < m of A hold elements p·cs for p < k from their start (the
-            // extent the caller checked); row p of B holds n ≥ j + Q·L elements from p·rs; C's
-            // rows likewise.
+        let mut ib = 0;
+        while ib < o.m {
+            // SAFETY: forwarded from the caller's contract.
             unsafe {
-                let mut acc = [[F::vzero(); Q]; TILE_ROWS];
-                if p0 > 0 {
-                    for (o, acc) in acc.iter_mut().enumerate().take(live) {
-                        for (q, v) in acc.iter_mut().enumerate() {
-                            *v = F::load(c.add((ib + o) * n + j + q * l));
-                        }
-                    }
+                if o.m - ib <= EDGE_ROWS {
+                    axpy_tile::<F, Q, EDGE_ROWS>(o, j, ib, p0, p1);
+                    ib += EDGE_ROWS;
+                } else {
+                    axpy_tile::<F, Q, TILE_ROWS>(o, j, ib, p0, p1);
+                    ib += TILE_ROWS;
                 }
-                for p in p0..p1 {
-                    let row = b.data.as_ptr().add(p * b.rs + j);
-                    let x: [F::V; Q] = std::array::from_fn(|q| F::load(row.add(q * l)));
-                    for (acc, row_a) in acc.iter_mut().zip(rows) {
-                        let g = F::splat(*row_a.add(p * a.cs));
-                        for (v, &x) in acc.iter_mut().zip(&x) {
-                            *v = F::fma(g, x, *v);
-                        }
-                    }
+            }
+        }
+    }
+}
+
+/// Rows ib..ib + R (those below m) of columns j..j + Q·L of C, over steps p0..p1 of the sum:
+/// R rows × Q vectors of accumulators in registers, taken from C when p0 > 0.
+///
+/// # Safety
+/// As [`axpy_panel`], and ib < m.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+unsafe fn axpy_tile<F: Real, const Q: usize, const R: usize>(
+    o: Operands<F>,
+    j: usize,
+    ib: usize,
+    p0: usize,
+    p1: usize,
+) {
+    let Operands { m, n, a, b, c, .. } = o;
+    let l = F::L;
+    // A tile past the last row repeats it: its sums are computed and dropped.
+    let rows: [*const F; R] = std::array::from_fn(|o| a.data[(ib + o).min(m - 1) * a.rs..].as_ptr());
+    let live = R.min(m - ib);
+    // SAFETY: rows i < m of A hold elements p·cs for p < k from their start (the extent the
+    // caller checked); row p of B holds n ≥ j + Q·L elements from p·rs; C's rows likewise.
+    unsafe {
+        let mut acc = [[F::vzero(); Q]; R];
+        if p0 > 0 {
+            for (o, acc) in acc.iter_mut().enumerate().take(live) {
+                for (q, v) in acc.iter_mut().enumerate() {
+                    *v = F::load(c.add((ib + o) * n + j + q * l));
                 }
-                for (o, acc) in acc.iter().enumerate().take(live) {
-                    for (q, &v) in acc.iter().enumerate() {
-                        F::store(c.add((ib + o) * n + j + q * l), v);
-                    }
+            }
+        }
+        for p in p0..p1 {
+            let row = b.data.as_ptr().add(p * b.rs + j);
+            let x: [F::V; Q] = std::array::from_fn(|q| F::load(row.add(q * l)));
+            for (acc, row_a) in acc.iter_mut().zip(rows) {
+                let g = F::splat(*row_a.add(p * a.cs));
+                for (v, &x) in acc.iter_mut().zip(&x) {
+                    *v = F::fma(g, x, *v);
                 }
+            }
+        }
+        for (o, acc) in acc.iter().enumerate().take(live) {
+            for (q, &v) in acc.iter().enumerate() {
+                F::store(c.add((ib + o) * n + j + q * l), v);
             }
         }
     }
@@ -608,6 +642,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every row count from 1 to 14 (tiles of 6, the edge tile of 4, rows past the last tile),
+    /// a sum long enough to cross [`KC`] blocks, and columns that leave a panel of each width
+    /// and single columns: each element is Σ_p a_ip·b_pj, one fused multiply-add at a time in
+    /// p order, to the bit.
+    fn axpy_columns_sum_in_p_order<F: Real>() {
+        let (k, n) = (150, 4 * F::L + 2 * F::L + F::L + 3);
+        let value = |i: usize| F::of(((i * 7919) % 1009) as f64 / 97.0 - 5.0);
+        let a: Vec<F> = (0..14 * k).map(value).collect();
+        let b: Vec<F> = (0..k * n).map(|i| value(i + 3)).collect();
+        for m in 1..=14 {
+            let mut c = vec![F::nan(); m * n];
+            let o = Operands {
+                m,
+                k,
+                n,
+                a: MatRef { data: &a[..m * k], rs: k, cs: 1 },
+                b: MatRef { data: &b, rs: n, cs: 1 },
+                c: c.as_mut_ptr(),
+            };
+            // SAFETY: `available` holds; C holds m×n elements.
+            unsafe { axpy_columns(o, 0, n) };
+            for i in 0..m {
+                for j in 0..n {
+                    let want = (0..k).fold(F::zero(), |s, p| a[i * k + p].mul_add(b[p * n + j], s));
+                    assert_eq!(c[i * n + j].to_f64(), want.to_f64(), "{} m = {m}, C[{i}][{j}]", F::NAME);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn axpy_columns_gives_the_documented_sum_for_every_row_count() {
+        if !available() {
+            return;
+        }
+        axpy_columns_sum_in_p_order::<f64>();
+        axpy_columns_sum_in_p_order::<f32>();
     }
 
     #[test]

@@ -7,13 +7,19 @@
 
 use super::Real;
 use super::direct::{self, DOT_MAX_ROWS};
+use super::team::Team;
 use crate::activation::Activation;
 use crate::error::{Error, Result, Setting};
 use crate::softmax::RowStats;
 
-/// Products with fewer multiply-adds than this run on the calling thread: a rayon hand-off costs
-/// a few microseconds, more than Iris's whole step (W1, W2 of the benchmarks).
+/// Products with fewer multiply-adds than this run on the calling thread: a hand-off to the
+/// [`Team`] costs a cache-line transfer each way and the split's bookkeeping, more than Iris's
+/// whole step (W1, W2 of the benchmarks).
 const PARALLEL_MIN_FLOPS: usize = 1 << 17;
+
+/// Rows of C each thread must get for a product on the direct kernels to be split by rows
+/// ([`Gemm::keeping_rows`]): fewer, and the threads would share tiles of rows.
+const MIN_ROWS_PER_THREAD: usize = 32;
 
 /// Columns per thread below which a split is not worth it (matrixmultiply packs 4–8 columns at a time).
 const MIN_COLUMNS_PER_THREAD: usize = 16;
@@ -48,14 +54,17 @@ pub struct MatRef<'a, F> {
     pub cs: usize,
 }
 
-/// Matrix products on a fixed number of threads (clones share the pool). The pool is started
-/// by the first product large enough to be split: Iris-sized runs never start a thread.
+/// Matrix products on a fixed number of threads (clones share the threads). The threads are
+/// started by the first product large enough to be split: Iris-sized runs never start one.
 #[derive(Clone)]
 pub struct Gemm {
     /// `None` inside once starting the threads failed: the products then run on the caller's
     /// thread, with the same bits.
-    pool: std::sync::Arc<std::sync::OnceLock<Option<rayon::ThreadPool>>>,
+    pool: std::sync::Arc<std::sync::OnceLock<Option<Team>>>,
     threads: usize,
+    /// Whether a product with many rows on the direct kernels is split by rows of C
+    /// ([`Gemm::keeping_rows`]) rather than by columns.
+    by_rows: bool,
 }
 
 /// Threads allowed per core of the machine ([`check_threads`]).
@@ -126,7 +135,20 @@ unsafe impl<F> Sync for SendPtr<F> {}
 impl Gemm {
     /// `threads` ≥ 1 ([`check_threads`]).
     pub fn new(threads: usize) -> Result<Gemm> {
-        Ok(Gemm { pool: Default::default(), threads: check_threads(threads)? })
+        Ok(Gemm { pool: Default::default(), threads: check_threads(threads)?, by_rows: false })
+    }
+
+    /// A clone (on the same threads) for a training step's products: those with many rows of
+    /// C on the direct kernels are split by rows, so a thread computes the same rows of a
+    /// layer's output, of its weight gradient and (through [`Gemm::each`]'s blocks, which
+    /// follow the flat layout's rows) of its update, step after step, and keeps them in its
+    /// own cache. Split by columns, each thread read every row of the weights the other had
+    /// just updated, through the shared cache: W4 f32, 2 threads, median 294 → 241 ms with
+    /// [`super::team`] (quiet machine, 2026-12-06). Evaluation passes stay split by columns:
+    /// their weights do not change between products, and a row split would have every thread
+    /// transpose every sample.
+    pub fn keeping_rows(&self) -> Gemm {
+        Gemm { by_rows: true, ..self.clone() }
     }
 
     /// How many threads a large product is split over.
@@ -141,8 +163,8 @@ impl Gemm {
     }
 
     /// The threads besides the caller's (which takes a block of every split product itself).
-    fn pool(&self) -> Option<&rayon::ThreadPool> {
-        self.pool.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(self.threads - 1).build().ok()).as_ref()
+    fn pool(&self) -> Option<&Team> {
+        self.pool.get_or_init(|| Team::start(self.threads)).as_ref()
     }
 
     /// Into how many blocks work on `len` numbers, one pass over each, is split
@@ -163,22 +185,23 @@ impl Gemm {
         };
         match (slots.len(), if slots.len() > 1 { self.pool() } else { None }) {
             (0, _) => {}
-            (2.., Some(pool)) => run_claimed(pool, slots.len(), &block),
+            (2.., Some(team)) => team.run(slots.len(), &block),
             _ => (0..slots.len()).for_each(block),
         }
     }
 
     /// C ← A·B + β·C, with C m×n row-major and contiguous.
     ///
-    /// Large products are split into blocks of columns of C, one per thread. Every element of C
-    /// is then still one dot product taken in the same order on one thread, so the result has
-    /// the same bits at any thread count.
+    /// Large products are split into blocks of columns of C, one per thread, or of rows
+    /// ([`Gemm::keeping_rows`]). Every element of C is then still one dot product taken in the
+    /// same order on one thread, so the result has the same bits at any thread count and either
+    /// split.
     ///
     /// `scratch`, of at least [`Gemm::transposed_len`] elements, lets a product whose B has contiguous
     /// columns and whose A has many rows (a first layer's forward product on row-major samples)
-    /// run on [`direct::axpy_columns`]: each thread copies its own block of B's columns into it
-    /// as rows, a chunk at a time, so the copy is split too and its rows are still in the
-    /// thread's cache when the product reads them.
+    /// run on [`direct::axpy_columns`]: each thread copies its own block of B's columns (all of
+    /// them, when split by rows) into it as rows, a chunk at a time, so that they are still in
+    /// the thread's cache when the product reads them.
     ///
     /// `then` runs on each block of columns as soon as it is computed ([`Then`]).
     ///
@@ -213,13 +236,13 @@ impl Gemm {
             (f, SendPtr(out.as_mut_ptr()))
         });
         let c_at = SendPtr(c.as_mut_ptr());
-        // Columns j0..j1 of every row: + bias, then the activation. Rows are m·n apart.
-        let finish = move |j0: usize, j1: usize| {
+        // Columns j0..j1 of rows i0..i1: + bias, then the activation.
+        let finish = move |i0: usize, i1: usize, j0: usize, j1: usize| {
             if bias.is_none() && activation.is_none() {
                 return;
             }
             let (c_at, activation) = (c_at, activation);
-            for i in 0..m {
+            for i in i0..i1 {
                 // SAFETY: (i, j0..j1) lies in C and in the activation's buffer (lengths checked
                 // above); the caller of `finish` owns these columns, no other thread touches them.
                 let z = unsafe { std::slice::from_raw_parts_mut(c_at.0.add(i * n + j0), j1 - j0) };
@@ -236,14 +259,10 @@ impl Gemm {
         };
         if m * k * n < SMALL_FLOPS {
             small_product(m, k, n, a, b, beta, c);
-            finish(0, n);
+            finish(0, m, 0, n);
             return;
         }
-        let parts = if self.threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS {
-            self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1)
-        } else {
-            1
-        };
+        let split = self.threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS;
         let scratch = scratch.filter(|s| s.len() >= self.transposed_len::<F>(k));
         let route = match () {
             _ if beta != F::zero() || !direct::available() => Route::Packed,
@@ -251,6 +270,15 @@ impl Gemm {
             _ if b.cs == 1 => Route::Axpy,
             _ if b.rs == 1 && scratch.is_some() => Route::Transposed,
             _ => Route::Packed,
+        };
+        let by_rows = split
+            && self.by_rows
+            && matches!(route, Route::Axpy | Route::Transposed)
+            && m >= MIN_ROWS_PER_THREAD * self.threads;
+        let parts = match (split, by_rows) {
+            (false, _) => 1,
+            (true, true) => self.threads,
+            (true, false) => self.threads.min(n / MIN_COLUMNS_PER_THREAD).max(1),
         };
         let (ap, bp, cp) = (SendPtr(a.data.as_ptr() as *mut F), SendPtr(b.data.as_ptr() as *mut F), c_at);
         let sp = SendPtr(scratch.map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()));
@@ -266,8 +294,11 @@ impl Gemm {
         let per = if even >= unit { even / unit * unit } else { (even / 16 * 16).max(1) };
         let span = |part: usize| (part * per, if part + 1 == parts { n } else { (part + 1) * per });
         let (a_len, b_len) = (a.data.len(), b.data.len());
+        // Split by rows: as even as can be (W4's 128 hidden units: 64 + 64, each 10 tiles of 6
+        // rows and one of 4 in `direct::axpy_columns`).
+        let row_span = |part: usize| (part * m / parts, (part + 1) * m / parts);
         let block = |part: usize| {
-            let (j0, j1) = span(part);
+            let ((i0, i1), (j0, j1)) = if by_rows { (row_span(part), (0, n)) } else { ((0, m), span(part)) };
             // Whole wrappers, not their fields, are captured: the closure must be Send.
             let (ap, bp, cp, sp) = (ap, bp, cp, sp);
             match route {
@@ -286,6 +317,13 @@ impl Gemm {
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
                         let o = direct::Operands { m, k, n, a, b, c: cp.0 };
+                        // Rows i0..i1 of C: A and C from row i0 on.
+                        let o = direct::Operands {
+                            m: i1 - i0,
+                            a: MatRef { data: &a.data[i0 * a.rs..], ..a },
+                            c: cp.0.add(i0 * n),
+                            ..o
+                        };
                         match route {
                             Route::Dot => direct::dot_columns(o, j0, j1),
                             Route::Axpy => direct::axpy_columns(o, j0, j1),
@@ -300,19 +338,15 @@ impl Gemm {
                                 for c0 in (j0..j1).step_by(TRANSPOSED_COLUMNS) {
                                     let c1 = (c0 + TRANSPOSED_COLUMNS).min(j1);
                                     let rows = direct::transpose_columns(k, b, c0, c1, region);
-                                    direct::axpy_columns(
-                                        direct::Operands { b: rows, c: cp.0.add(c0), ..o },
-                                        0,
-                                        c1 - c0,
-                                    );
+                                    direct::axpy_columns(direct::Operands { b: rows, c: o.c.add(c0), ..o }, 0, c1 - c0);
                                     // Each chunk while it is in cache.
-                                    finish(c0, c1);
+                                    finish(i0, i1, c0, c1);
                                 }
                             }
                             Route::Packed => unreachable!("the packed route is the arm below"),
                         }
                         if route != Route::Transposed {
-                            finish(j0, j1);
+                            finish(i0, i1, j0, j1);
                         }
                     }
                     #[cfg(not(target_arch = "x86_64"))]
@@ -337,103 +371,14 @@ impl Gemm {
                         n as isize,
                         1,
                     );
-                    finish(j0, j1);
+                    finish(0, m, j0, j1);
                 },
             }
         };
         match (if parts > 1 { self.pool() } else { None }, parts) {
-            (Some(pool), p) if p > 1 => run_claimed(pool, p, &block),
+            (Some(team), p) if p > 1 => team.run(p, &block),
             _ => block(0),
         }
-    }
-}
-
-/// Who runs a block of a split product ([`run_claimed`]): nobody yet, a pool thread, the
-/// caller, or a pool thread that has finished (or panicked: then `Handoff::panicked`).
-const OPEN: u8 = 0;
-const WORKER: u8 = 1;
-const CALLER: u8 = 2;
-const DONE: u8 = 3;
-
-/// A split product's block function handed to the pool's threads ([`run_claimed`]).
-#[derive(Clone, Copy)]
-struct BlockPtr(*const (dyn Fn(usize) + Sync + 'static));
-// SAFETY: the function is Sync, and is called only while [`run_claimed`] waits for it.
-unsafe impl Send for BlockPtr {}
-
-/// A block of a split product, claimed by whichever thread comes first.
-struct Handoff {
-    state: std::sync::atomic::AtomicU8,
-    panicked: std::sync::atomic::AtomicBool,
-}
-
-/// `block(0)` on the calling thread and blocks 1..parts offered to the pool; once its own block
-/// is done, the caller takes every block no pool thread has started, and spins until the
-/// started ones end. Waking a sleeping pool thread on this VM took longer than half a product:
-/// with rayon's scope the caller then slept through the wake-up (W4 f32, quiet machine: 2
-/// threads 0.40 s, 1 thread 0.35 s, 6,652 context switches). Which thread runs a block changes
-/// no bits: each block writes its own columns in a fixed order.
-fn run_claimed(pool: &rayon::ThreadPool, parts: usize, block: &(dyn Fn(usize) + Sync)) {
-    use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
-    let handoffs: Vec<std::sync::Arc<Handoff>> = (1..parts)
-        .map(|_| {
-            std::sync::Arc::new(Handoff {
-                state: std::sync::atomic::AtomicU8::new(OPEN),
-                panicked: std::sync::atomic::AtomicBool::new(false),
-            })
-        })
-        .collect();
-    // The pool's jobs outlive this call (one may wake after the caller took its block), so they
-    // hold the block by address and touch it only after claiming it: the caller does not
-    // return before every claimed block is DONE.
-    // SAFETY: only the lifetime is erased; see above for why the block outlives every use.
-    let at: BlockPtr = BlockPtr(unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), _>(block) });
-    for (i, h) in handoffs.iter().enumerate() {
-        let h = std::sync::Arc::clone(h);
-        pool.spawn(move || {
-            let at = at;
-            if h.state.compare_exchange(OPEN, WORKER, AcqRel, Acquire).is_ok() {
-                /// Marks the block DONE even if it panics, so that the caller never spins forever.
-                struct Done<'a>(&'a Handoff);
-                impl Drop for Done<'_> {
-                    fn drop(&mut self) {
-                        if std::thread::panicking() {
-                            self.0.panicked.store(true, Release);
-                        }
-                        self.0.state.store(DONE, Release);
-                    }
-                }
-                let _done = Done(&h);
-                // SAFETY: the block is alive: the caller waits for DONE before returning.
-                unsafe { (*at.0)(i + 1) };
-            }
-        });
-    }
-    /// Waits for every block a pool thread has started, and keeps the others from starting,
-    /// on every way out of [`run_claimed`]: a block of the caller's that panics unwinds through
-    /// this too, so no pool thread is still reading `block` (which lives on the caller's stack)
-    /// once the call is left.
-    struct Joined<'a>(&'a [std::sync::Arc<Handoff>]);
-    impl Drop for Joined<'_> {
-        fn drop(&mut self) {
-            for h in self.0 {
-                let _ = h.state.compare_exchange(OPEN, CALLER, AcqRel, Acquire);
-                while h.state.load(Acquire) == WORKER {
-                    std::hint::spin_loop();
-                }
-            }
-        }
-    }
-    let joined = Joined(&handoffs);
-    block(0);
-    for (i, h) in handoffs.iter().enumerate() {
-        if h.state.compare_exchange(OPEN, CALLER, AcqRel, Acquire).is_ok() {
-            block(i + 1);
-        }
-    }
-    drop(joined);
-    for h in &handoffs {
-        assert!(!h.panicked.load(Acquire), "a block of a split product panicked on a pool thread");
     }
 }
 

@@ -18,9 +18,9 @@
 //!   buffers updated in place ([`optim::FlatOptimizer`], the semantics of [`crate::update`]);
 //! - matrix products read row-major data where it lies ([`direct`]: the forward product of a
 //!   layer with few outputs, and every weight gradient), else go through `matrixmultiply`; they
-//!   are split over columns of the output across a rayon pool when they are large enough to pay
-//!   for it ([`kernels::Gemm`]); a split over output columns never splits a sum, so every thread
-//!   count gives the same bits.
+//!   are split over columns of the output (or, in a training step, rows) across a [`team`] of
+//!   spinning threads when they are large enough to pay for it ([`kernels::Gemm`]); a split
+//!   over the output never splits a sum, so every thread count gives the same bits.
 //!
 //! - networks of one dense layer into softmax cross-entropy small enough for registers and L1
 //!   (Iris, the blog's 4→3) take [`small`]'s path: no buffer between the ops, a batch of one
@@ -36,6 +36,7 @@ pub mod plan;
 pub mod predict;
 pub mod small;
 pub mod spec;
+pub mod team;
 pub mod train;
 pub mod vexp;
 pub mod vlog;

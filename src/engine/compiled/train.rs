@@ -175,7 +175,7 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let eval_rows = evaluated.max(test.map_or(0, Dataset::len)).clamp(1, EVAL_ROWS);
     let gemm = Gemm::new(threads)?;
     let mut eval = Plan::<F>::new(spec.clone(), eval_rows, gemm.clone())?;
-    let mut plan = Plan::<F>::new(spec, batch_size, gemm.clone())?;
+    let mut plan = Plan::<F>::new(spec, batch_size, gemm.keeping_rows())?;
     let mut opt = FlatOptimizer::<F>::new(config.optimizer, params.len());
     // One batch holds every row whatever the order: nothing to shuffle (as the tape's loop).
     let shuffled = config.shuffle && batches > 1;
