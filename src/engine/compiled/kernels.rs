@@ -173,7 +173,7 @@ impl Gemm {
         if len >= ELEMENTWISE_MIN { self.threads } else { 1 }
     }
 
-    /// `work` on every part, the first on the calling thread and the others on the pool's (at
+    /// `work` on every part, the first on the calling thread and the others on the team's (at
     /// most one part a thread): the optimizer's update of W4's 101,770 parameters, 5% of a step
     /// on the caller alone while the other thread waited for the next product.
     pub fn each<T: Send>(&self, parts: Vec<T>, work: impl Fn(T) + Sync) {
