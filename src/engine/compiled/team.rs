@@ -106,9 +106,12 @@ impl Team {
     pub fn run(&self, parts: usize, block: &(dyn Fn(usize) + Sync)) {
         let s = &*self.shared;
         assert!(parts <= s.slots.len() + 1, "more blocks than threads");
-        let Ok(_dispatch) = self.dispatch.try_lock() else {
+        let _dispatch = match self.dispatch.try_lock() {
+            Ok(held) => held,
+            // A block panicked in an earlier job: the team itself is sound (every slot ended).
+            Err(std::sync::TryLockError::Poisoned(held)) => held.into_inner(),
             // Another caller has the team: run every block here.
-            return (0..parts).for_each(block);
+            Err(std::sync::TryLockError::WouldBlock) => return (0..parts).for_each(block),
         };
         let job = s.job.load(Relaxed) + 1;
         let tag = job << 2;
