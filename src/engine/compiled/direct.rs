@@ -24,8 +24,9 @@
 //! on k (never on where the element's block starts or which thread takes it): in
 //! [`dot_columns`], p goes to lane p mod L, each lane sums in p order, and the lanes are added
 //! in one fixed tree; in [`axpy_columns`], each element is Σ_p in p order (its blocks over p
-//! carry the running sum through C, so they change no rounding). So a block of
-//! columns of C gives the same bits whoever computes it, and the thread count changes nothing.
+//! carry the running sum through C, so they change no rounding). So a block of columns (or, in
+//! [`axpy_columns`], of rows: A and C taken from the block's first row) of C gives the same bits
+//! whoever computes it, and the thread count changes nothing.
 
 use super::Real;
 use super::kernels::MatRef;

@@ -105,7 +105,7 @@ enum Route {
     Packed,
 }
 
-/// What [`Gemm::product`] does to each block of C's columns right after computing it, on the
+/// What [`Gemm::product`] does to each block of C (of columns, or of rows) right after computing it, on the
 /// thread that computed it, while the block is still in that core's cache: a dense layer's bias
 /// and activation. Done after the product on the calling thread instead, they were two passes
 /// over the whole output on one core while the others waited (an evaluation pass's 4,096 samples
@@ -140,9 +140,10 @@ impl Gemm {
 
     /// A clone (on the same threads) for a training step's products: those with many rows of
     /// C on the direct kernels are split by rows, so a thread computes the same rows of a
-    /// layer's output, of its weight gradient and (through [`Gemm::each`]'s blocks, which
-    /// follow the flat layout's rows) of its update, step after step, and keeps them in its
-    /// own cache. Split by columns, each thread read every row of the weights the other had
+    /// layer's output and of its weight gradient step after step, and keeps them in its own
+    /// cache. The optimizer's update ([`Gemm::each`]) is split into equal flat blocks, which
+    /// for a wide first layer fall close to the same rows (W4: the caller's block is W1's rows
+    /// 0–63 and 709 numbers of row 64, the product's block rows 0–63). Split by columns, each thread read every row of the weights the other had
     /// just updated, through the shared cache: W4 f32, 2 threads, median 294 → 241 ms with
     /// [`super::team`] (quiet machine, 2026-12-06). Evaluation passes stay split by columns:
     /// their weights do not change between products, and a row split would have every thread
@@ -203,7 +204,7 @@ impl Gemm {
     /// them, when split by rows) into it as rows, a chunk at a time, so that they are still in
     /// the thread's cache when the product reads them.
     ///
-    /// `then` runs on each block of columns as soon as it is computed ([`Then`]).
+    /// `then` runs on each block as soon as it is computed ([`Then`]).
     ///
     /// # Shapes
     /// `a`: m×k, `b`: k×n, `c`: m×n; `then`'s bias m, its activation's buffer m×n.
@@ -316,13 +317,15 @@ impl Gemm {
                     // own columns [j0, j1).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
-                        let o = direct::Operands { m, k, n, a, b, c: cp.0 };
-                        // Rows i0..i1 of C: A and C from row i0 on.
+                        // Rows i0..i1 of C (all of them unless split by rows): A and C from
+                        // row i0 on.
                         let o = direct::Operands {
                             m: i1 - i0,
+                            k,
+                            n,
                             a: MatRef { data: &a.data[i0 * a.rs..], ..a },
+                            b,
                             c: cp.0.add(i0 * n),
-                            ..o
                         };
                         match route {
                             Route::Dot => direct::dot_columns(o, j0, j1),
