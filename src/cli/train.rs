@@ -565,6 +565,10 @@ impl Observer for Watch {
         self.keep_history
     }
 
+    fn wants_models(&self) -> bool {
+        self.record_params
+    }
+
     fn epoch(&mut self, stats: &EpochStats, model: &Model) -> gradlens::Result<()> {
         if self.record_params && stats.epoch.is_multiple_of(self.params_every) {
             self.params_history.push(model.params().to_flat());

@@ -349,6 +349,9 @@ impl Observer for Growth<'_> {
     fn keeps_history(&self) -> bool {
         self.inner.keeps_history()
     }
+    fn wants_models(&self) -> bool {
+        self.inner.wants_models()
+    }
     fn is_live(&self) -> bool {
         self.inner.is_live()
     }

@@ -35,6 +35,8 @@ pub mod optim;
 pub mod plan;
 pub mod predict;
 pub mod small;
+#[cfg(target_arch = "x86_64")]
+pub mod small_avx512;
 pub mod spec;
 pub mod team;
 pub mod train;
@@ -89,6 +91,18 @@ pub trait Real: super::Real + Default + direct::Lanes {
     /// ln(1 + x) for every x, vectorised ([`vlog`]).
     fn ln_1p_slice(xs: &mut [Self]);
 
+    /// [`small::OneLayer`]'s blocks by a kernel written for this type and the layer's shape,
+    /// if this CPU runs one ([`small_avx512`]: Iris in f64); else `train` handed back.
+    fn one_layer_kernel<'a>(
+        _layer: &small::OneLayer<Self>,
+        _params: &[Self],
+        _x: plan::Batch<Self>,
+        _labels: &[usize],
+        train: small::Train<'a, Self>,
+    ) -> std::result::Result<small::Checks, small::Train<'a, Self>> {
+        Err(train)
+    }
+
     /// Whether f64 data must be converted (into a buffer) to be read as this type.
     const CONVERTS: bool;
 
@@ -107,6 +121,21 @@ impl Real for f64 {
     }
     fn ln_1p_slice(xs: &mut [f64]) {
         vlog::ln_1p_f64(xs)
+    }
+    fn one_layer_kernel<'a>(
+        layer: &small::OneLayer<f64>,
+        params: &[f64],
+        x: plan::Batch<f64>,
+        labels: &[usize],
+        train: small::Train<'a, f64>,
+    ) -> std::result::Result<small::Checks, small::Train<'a, f64>> {
+        #[cfg(target_arch = "x86_64")]
+        if (layer.inputs, layer.classes) == (small_avx512::INPUTS, small_avx512::CLASSES) && small_avx512::available() {
+            // SAFETY: the CPU has the features the kernel needs.
+            return Ok(unsafe { small_avx512::blocks(layer, params, x, labels, train) });
+        }
+        let _ = (layer, params, x, labels);
+        Err(train)
     }
     const CONVERTS: bool = false;
     fn view_f64<'a>(src: &'a [f64], _buf: &'a mut [f64]) -> &'a [f64] {

@@ -12,7 +12,10 @@
 //! the logarithm of a product with other steps' ([`LossSum`], [`super::vlog`]).
 //!
 //! Batches of 8 rows or more (Iris full batch, W1) take [`OneLayer::batch_step`] instead: 32
-//! samples at a time in vector lanes, every op of the step fused in one pass over the batch.
+//! samples at a time in vector lanes, every op of the step fused in one pass over the batch;
+//! for Iris's shape in f64 on an AVX-512 CPU, a kernel written with intrinsics that holds a
+//! block of 8 samples and the gradient's accumulators in registers ([`super::small_avx512`],
+//! the same bits, chosen through [`Real::one_layer_kernel`]).
 
 use super::Real;
 use super::kernels::{first_largest_log_prob, sum};
@@ -349,7 +352,7 @@ const ACC: usize = 8;
 
 /// Where a training pass of [`OneLayer::batch_step`] puts its gradient and its loss (none for
 /// a count of the classes).
-type Train<'a, F> = Option<(&'a mut [F], &'a mut LossSum<F>)>;
+pub type Train<'a, F> = Option<(&'a mut [F], &'a mut LossSum<F>)>;
 /// The widest network [`OneLayer::batch_step`] takes: its gradient's accumulators (a lane per
 /// weight and sample) then stay within a few KiB of stack.
 pub const BATCH_IN: usize = 16;
@@ -405,6 +408,10 @@ impl<F: Real> OneLayer<F> {
     /// The blocks of [`OneLayer::batch_step`], with its gradient and loss when `train` is given.
     fn blocks(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
         assert!(self.fits_batches() && labels.len() == x.m, "a batch this network does not take");
+        let train = match F::one_layer_kernel(self, params, x, labels, train) {
+            Ok(checks) => return checks,
+            Err(train) => train,
+        };
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
@@ -437,8 +444,10 @@ impl<F: Real> OneLayer<F> {
         self.blocks_shaped(params, x, labels, train)
     }
 
+    /// The generic blocks as this copy's CPU features compile them (the blocks
+    /// [`super::small_avx512`] is checked against, to the bit).
     #[inline(always)]
-    fn blocks_shaped(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
+    pub(super) fn blocks_shaped(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
         // Iris's shape with constant bounds, as in `step`, and its arrays sized to it.
         match (self.inputs, self.classes) {
             (4, 3) => self.blocks_body::<4, 3>(4, 3, params, x, labels, train),
@@ -542,11 +551,7 @@ impl<F: Real> OneLayer<F> {
             }
             correct += hits.iter().sum::<u32>() as usize;
             if near.contains(&true) {
-                for l in (0..n).filter(|&l| near[l]) {
-                    let column: [F; KM] = std::array::from_fn(|c| if c < k { z[c][l] } else { F::zero() });
-                    let class = first_largest_log_prob(&RowStats::of(&column[..k]), &column[..k]);
-                    correct += usize::from(class == labels[j0 + l]);
-                }
+                correct += self.near_classes(k, z, &near[..n], &labels[j0..j0 + n]);
             }
             if !training {
                 continue;
@@ -645,6 +650,29 @@ impl<F: Real> OneLayer<F> {
         }
         Checks { correct, logits_finite }
     }
+
+    /// How many of a block's samples flagged `near` (an earlier logit within the tie tolerance
+    /// of the max) are classed as `labels` say by their exact log-probabilities: out of line,
+    /// as it is rarely taken.
+    ///
+    /// # Shapes
+    /// `z`: k rows of a block's logits; `near`, `labels`: the block's samples.
+    #[inline(never)]
+    pub(super) fn near_classes<const N: usize>(
+        &self,
+        k: usize,
+        z: &[[F; N]],
+        near: &[bool],
+        labels: &[usize],
+    ) -> usize {
+        let mut correct = 0;
+        for (l, &t) in labels.iter().enumerate().filter(|&(l, _)| near[l]) {
+            let column: [F; TINY_OUT] = std::array::from_fn(|c| if c < k { z[c][l] } else { F::zero() });
+            let class = first_largest_log_prob(&RowStats::of(&column[..k]), &column[..k]);
+            correct += usize::from(class == t);
+        }
+        correct
+    }
 }
 
 /// Adds a block's values to the accumulator's lanes, sample j into lane j mod [`ACC`], in
@@ -659,7 +687,7 @@ fn add_lanes<F: Real>(acc: &mut [F; ACC], values: &[F; BLOCK_SAMPLES]) {
 }
 
 /// Adds ln(1 + q) of each lane to `logs` and starts the products `q` again.
-fn settle_product<F: Real>(q: &mut [F; ACC], logs: &mut [F; ACC]) {
+pub(super) fn settle_product<F: Real>(q: &mut [F; ACC], logs: &mut [F; ACC]) {
     F::ln_1p_slice(q);
     for (log, q) in logs.iter_mut().zip(q.iter_mut()) {
         *log = *log + *q;

@@ -283,10 +283,11 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
             finish_epoch(EpochStats { train_accuracy, ..stats }, &params, &mut current, observer, &mut history)?;
         }
     }
+    write_params(&params, &mut current);
     Ok(TrainResult { model: current, epochs: history, state: opt.memory(), changes: Vec::new() })
 }
 
-/// Hands the epoch's figures and model to the observer and keeps them.
+/// Hands the epoch's figures and model (if it reads models) to the observer and keeps them.
 fn finish_epoch<F: Real>(
     stats: EpochStats,
     params: &[F],
@@ -294,7 +295,9 @@ fn finish_epoch<F: Real>(
     observer: &mut dyn Observer,
     history: &mut Vec<EpochStats>,
 ) -> Result<()> {
-    write_params(params, current);
+    if observer.wants_models() {
+        write_params(params, current);
+    }
     observer.epoch(&stats, current)?;
     if observer.keeps_history() {
         history.push(stats);

@@ -153,6 +153,76 @@ fn table_loads(m: &[i64; 8], hi: &mut [f64; 8], lo: &mut [f64; 8]) {
 /// vectorised by the compiler, the table read between them eight lanes at a time by `table`).
 #[inline(always)]
 fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f64; 8])) {
+    for chunk in xs.chunks_mut(CHUNK) {
+        let (mut r, mut m) = ([0.0; CHUNK], [0i64; CHUNK]);
+        for ((&x0, r), m) in chunk.iter().zip(&mut r).zip(&mut m) {
+            (*r, *m) = reduce_f64(x0);
+        }
+        let (mut t_hi, mut t_lo) = ([0.0; CHUNK], [0.0; CHUNK]);
+        let eights = m.as_chunks::<8>().0.iter().zip(t_hi.as_chunks_mut::<8>().0).zip(t_lo.as_chunks_mut::<8>().0);
+        for ((m, hi), lo) in eights.take(chunk.len().div_ceil(8)) {
+            table(m, hi, lo);
+        }
+        for ((((v, &r), &m), &hi), &lo) in chunk.iter_mut().zip(&r).zip(&m).zip(&t_hi).zip(&t_lo) {
+            *v = rebuild_f64(*v, r, m, hi, lo);
+        }
+    }
+}
+
+/// e^x of the eight numbers of one AVX-512 register, for a caller that holds its numbers in
+/// registers ([`super::small_avx512`]: a call to [`exp_f64`] would send them through memory).
+/// The steps of `reduce_f64` and `rebuild_f64` one for one, as intrinsics (separate
+/// multiplies and adds, never fused), the table read by permutes as in [`exp_f64`]'s AVX-512
+/// copy: the same bits (the unit test `the_register_exp_gives_the_slices_bits`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(super) fn exp_f64_zmm(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
+    const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 16.0;
+    const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 16.0;
+    const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    const C: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+    let (add, sub, mul, splat) = (_mm512_add_pd, _mm512_sub_pd, _mm512_mul_pd, _mm512_set1_pd);
+    // reduce_f64: x0.clamp(−746, 710) (a NaN lane's value is replaced at the end).
+    let x = _mm512_max_pd(_mm512_min_pd(x0, splat(710.0)), splat(-746.0));
+    let shifted = add(mul(x, splat(SIXTEEN_LOG2E)), splat(SHIFTER));
+    let mf = sub(shifted, splat(SHIFTER));
+    let r = sub(sub(x, mul(mf, splat(HI))), mul(mf, splat(LO)));
+    let m = _mm512_sub_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(SHIFTER.to_bits() as i64));
+    // The table's entries for m mod 16, as exp_f64_avx512 reads them.
+    // SAFETY: each pointer is to 8 f64 in bounds.
+    let (hi, lo) = unsafe {
+        let entry =
+            |t: &[f64; 16]| _mm512_permutex2var_pd(_mm512_loadu_pd(t.as_ptr()), m, _mm512_loadu_pd(t[8..].as_ptr()));
+        (entry(&TABLE_HI), entry(&TABLE_LO))
+    };
+    // rebuild_f64.
+    let r2 = mul(r, r);
+    let (a, b, c) = (
+        add(splat(C[0]), mul(splat(C[1]), r)),
+        add(splat(C[2]), mul(splat(C[3]), r)),
+        add(splat(C[4]), mul(splat(C[5]), r)),
+    );
+    let p = add(a, mul(r2, add(b, mul(r2, c))));
+    let q = add(r, mul(r2, p));
+    let e = add(hi, add(mul(hi, q), lo));
+    let biased = _mm512_add_epi64(m, _mm512_set1_epi64(1 << 15));
+    let n = _mm512_sub_epi64(_mm512_srli_epi64::<4>(biased), _mm512_set1_epi64(2048));
+    let h = _mm512_sub_epi64(_mm512_srli_epi64::<5>(biased), _mm512_set1_epi64(1024));
+    let s1 = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_add_epi64(h, _mm512_set1_epi64(1023))));
+    let s2 = _mm512_sub_epi64(n, h);
+    let s2 = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_add_epi64(s2, _mm512_set1_epi64(1023))));
+    let y = mul(mul(e, s1), s2);
+    let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(x0, splat(-745.2)), y, _mm512_setzero_pd());
+    let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x0, splat(709.79)), y, splat(f64::INFINITY));
+    _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_UNORD_Q>(x0, x0), y, x0)
+}
+
+/// The first step of e^x (f64): x = m·ln 2/16 + r, returned as (r, m).
+#[inline(always)]
+fn reduce_f64(x0: f64) -> (f64, i64) {
     // 16/ln 2 (a power-of-two multiple of log2 e, so as exact as it).
     const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
     // ln 2 / 16 = head + tail: fdlibm's split of ln 2 over 16, the head with 11 trailing zero
@@ -161,95 +231,116 @@ fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f
     const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 16.0;
     // 1.5·2⁵²: adding it rounds to an integer held in the low bits of the mantissa.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    let x = x0.clamp(-746.0, 710.0);
+    let shifted = x * SIXTEEN_LOG2E + SHIFTER;
+    let mf = shifted - SHIFTER;
+    let r = (x - mf * HI) - mf * LO;
+    // m in [−17221, 16389] sits in the low bits of `shifted` (for a NaN x the bits are
+    // garbage: wrapping arithmetic, and the NaN is returned by `rebuild_f64`).
+    (r, (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64))
+}
+
+/// The last step of e^x (f64): 2^(m/16)·e^r from r, m and the table's entries for m mod 16,
+/// with x0's special cases.
+#[inline(always)]
+fn rebuild_f64(x0: f64, r: f64, m: i64, hi: f64, lo: f64) -> f64 {
     // e^r − 1 − r = r²·(C2 + C3·r + … + C7·r⁵), Taylor's coefficients.
     const C: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
-    for chunk in xs.chunks_mut(CHUNK) {
-        let (mut r, mut m) = ([0.0; CHUNK], [0i64; CHUNK]);
-        for ((&x0, r), m) in chunk.iter().zip(&mut r).zip(&mut m) {
-            let x = x0.clamp(-746.0, 710.0);
-            let shifted = x * SIXTEEN_LOG2E + SHIFTER;
-            let mf = shifted - SHIFTER;
-            *r = (x - mf * HI) - mf * LO;
-            // m in [−17221, 16389] sits in the low bits of `shifted` (for a NaN x the bits
-            // are garbage: wrapping arithmetic, and the NaN is returned below).
-            *m = (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
-        }
-        let (mut t_hi, mut t_lo) = ([0.0; CHUNK], [0.0; CHUNK]);
-        let eights = m.as_chunks::<8>().0.iter().zip(t_hi.as_chunks_mut::<8>().0).zip(t_lo.as_chunks_mut::<8>().0);
-        for ((m, hi), lo) in eights.take(chunk.len().div_ceil(8)) {
-            table(m, hi, lo);
-        }
-        for ((((v, &r), &m), &hi), &lo) in chunk.iter_mut().zip(&r).zip(&m).zip(&t_hi).zip(&t_lo) {
-            // Estrin's scheme: three independent pairs, then r² and r⁴.
-            let r2 = r * r;
-            let (a, b, c) = (C[0] + C[1] * r, C[2] + C[3] * r, C[4] + C[5] * r);
-            let p = a + r2 * (b + r2 * c);
-            let q = r + r2 * p;
-            // 2^(j/16)·e^r = hi + (hi·(e^r − 1) + lo): the tail enters beside the small term,
-            // so the table's rounding costs nothing and the sum rounds once.
-            let e = hi + (hi * q + lo);
-            // 2^n with n = ⌊m/16⌋ in [−1077, 1025], applied as 2^h·2^(n−h) (both normal) with
-            // h = ⌊n/2⌋: results in the subnormal range round once. The floors by logical
-            // shifts of m + 2¹⁵ ≥ 0 (AVX2 has no 64-bit arithmetic shift).
-            let biased = m.wrapping_add(1 << 15) as u64;
-            let n = (biased >> 4) as i64 - 2048;
-            let h = (biased >> 5) as i64 - 1024;
-            let s1 = f64::from_bits(((h + 1023) as u64) << 52);
-            let s2 = f64::from_bits((n.wrapping_sub(h).wrapping_add(1023) as u64) << 52);
-            let y = e * s1 * s2;
-            let x0 = *v;
-            *v = if x0.is_nan() {
-                x0
-            } else if x0 < -745.2 {
-                0.0
-            } else if x0 > 709.79 {
-                f64::INFINITY
-            } else {
-                y
-            };
-        }
+    // Estrin's scheme: three independent pairs, then r² and r⁴.
+    let r2 = r * r;
+    let (a, b, c) = (C[0] + C[1] * r, C[2] + C[3] * r, C[4] + C[5] * r);
+    let p = a + r2 * (b + r2 * c);
+    let q = r + r2 * p;
+    // 2^(j/16)·e^r = hi + (hi·(e^r − 1) + lo): the tail enters beside the small term, so the
+    // table's rounding costs nothing and the sum rounds once.
+    let e = hi + (hi * q + lo);
+    // 2^n with n = ⌊m/16⌋ in [−1077, 1025], applied as 2^h·2^(n−h) (both normal) with
+    // h = ⌊n/2⌋: results in the subnormal range round once. The floors by logical shifts of
+    // m + 2¹⁵ ≥ 0 (AVX2 has no 64-bit arithmetic shift).
+    let biased = m.wrapping_add(1 << 15) as u64;
+    let n = (biased >> 4) as i64 - 2048;
+    let h = (biased >> 5) as i64 - 1024;
+    let s1 = f64::from_bits(((h + 1023) as u64) << 52);
+    let s2 = f64::from_bits((n.wrapping_sub(h).wrapping_add(1023) as u64) << 52);
+    let y = e * s1 * s2;
+    if x0.is_nan() {
+        x0
+    } else if x0 < -745.2 {
+        0.0
+    } else if x0 > 709.79 {
+        f64::INFINITY
+    } else {
+        y
     }
 }
 
 #[inline(always)]
 fn exp_f32_body(xs: &mut [f32]) {
+    for v in xs {
+        *v = exp_f32_one(*v);
+    }
+}
+
+/// e^x of one f32, every step branch-free but the special cases' selects.
+#[inline(always)]
+fn exp_f32_one(x0: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375, 9 significant bits
     const LN2_LO: f32 = f32::from_bits(0xb95e_8083); // −2.12194440e-4
     // 1.5·2²³.
     const SHIFTER: f32 = 12_582_912.0;
     const C: [f32; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
-    for v in xs {
-        let x0 = *v;
-        let x = x0.clamp(-104.0, 89.0);
-        let shifted = x * LOG2E + SHIFTER;
-        let n = shifted - SHIFTER;
-        let r = (x - n * LN2_HI) - n * LN2_LO;
-        let mut p = C[5];
-        for &c in C[..5].iter().rev() {
-            p = p * r + c;
-        }
-        let p = 1.0 + r * (1.0 + r * p);
-        let ni = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
-        let h = ((ni.wrapping_add(256) as u32) >> 1) as i32 - 128;
-        let s1 = f32::from_bits(((h + 127) as u32) << 23);
-        let s2 = f32::from_bits((ni.wrapping_sub(h).wrapping_add(127) as u32) << 23);
-        let y = p * s1 * s2;
-        *v = if x0.is_nan() {
-            x0
-        } else if x0 < -103.98 {
-            0.0
-        } else if x0 > 88.73 {
-            f32::INFINITY
-        } else {
-            y
-        };
+    let x = x0.clamp(-104.0, 89.0);
+    let shifted = x * LOG2E + SHIFTER;
+    let n = shifted - SHIFTER;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = C[5];
+    for &c in C[..5].iter().rev() {
+        p = p * r + c;
+    }
+    let p = 1.0 + r * (1.0 + r * p);
+    let ni = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
+    let h = ((ni.wrapping_add(256) as u32) >> 1) as i32 - 128;
+    let s1 = f32::from_bits(((h + 127) as u32) << 23);
+    let s2 = f32::from_bits((ni.wrapping_sub(h).wrapping_add(127) as u32) << 23);
+    let y = p * s1 * s2;
+    if x0.is_nan() {
+        x0
+    } else if x0 < -103.98 {
+        0.0
+    } else if x0 > 88.73 {
+        f32::INFINITY
+    } else {
+        y
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`exp_f64_zmm`] gives [`exp_f64`]'s bits over the same sweep, eight at a time.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_register_exp_gives_the_slices_bits() {
+        use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let mut xs: Vec<f64> = (0..300_000).map(|i| -750.0 + 1465.0 * i as f64 / 300_000.0).collect();
+        xs.extend((0..20_000).map(|i| -1.0 + i as f64 / 10_000.0));
+        xs.extend([f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324, -745.3]);
+        let mut want = xs.clone();
+        exp_f64(&mut want);
+        for (chunk, want) in xs.chunks_exact(8).zip(want.chunks_exact(8)) {
+            let mut got = [0.0; 8];
+            // SAFETY: the CPU has AVX-512F; both pointers are to 8 f64.
+            unsafe { _mm512_storeu_pd(got.as_mut_ptr(), exp_f64_zmm(_mm512_loadu_pd(chunk.as_ptr()))) };
+            for (g, w) in got.iter().zip(want) {
+                assert_eq!(g.to_bits(), w.to_bits(), "e^x for x in {chunk:?}");
+            }
+        }
+    }
 
     /// Every copy the CPU can run gives the same bits as the baseline one (the AVX-512 copy
     /// reads its table by permutes, the others by loads), over a sweep of x from below
