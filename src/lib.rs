@@ -90,6 +90,7 @@ pub mod loss;
 pub mod model;
 pub mod plot;
 pub mod predict;
+pub mod pretty_json;
 pub mod render;
 pub mod run;
 pub mod safe_text;

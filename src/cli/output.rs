@@ -106,11 +106,16 @@ impl Drop for MadeDir {
 /// Writes to stdout. A reader that has gone (`| head`, `| true`) ends the printing quietly and
 /// is not an error: the run goes on to save its files.
 pub fn print(bytes: &[u8]) -> Result<()> {
+    print_with(|out| out.write_all(bytes))
+}
+
+/// [`print`] for text that `write` forms as it writes (through a buffer of 64 KiB).
+pub fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     if STDOUT_GONE.load(Ordering::Relaxed) {
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             STDOUT_GONE.store(true, Ordering::Relaxed);
             Ok(())

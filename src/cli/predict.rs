@@ -129,9 +129,7 @@ fn values_out(targets: &[String], values: &Array2<f64>, format: FormatArg) -> Re
             s
         }
         FormatArg::Json => {
-            let mut s = serde_json::to_string_pretty(&ValueReport { schema: SCHEMA, targets, predictions: rows })?;
-            s.push('\n');
-            s
+            gradlens::pretty_json::to_string(&ValueReport { schema: SCHEMA, targets, predictions: rows })?
         }
         FormatArg::Csv => csv_out(targets, false, rows.iter().map(|r| (r.row, None, r.values.as_slice())))?,
     })
@@ -165,10 +163,7 @@ fn classes_out(names: &[String], classes: &[usize], scores: &Scores, format: For
     Ok(match format {
         FormatArg::Text => text(&columns, probabilities, &rows),
         FormatArg::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&ClassReport { schema: SCHEMA, classes: names, predictions: rows })?;
-            s.push('\n');
-            s
+            gradlens::pretty_json::to_string(&ClassReport { schema: SCHEMA, classes: names, predictions: rows })?
         }
         FormatArg::Csv => {
             let prefix = if probabilities { "p_" } else { "output_" };

@@ -14,7 +14,7 @@ use gradlens::loss::LOSS_NAMES;
 use gradlens::model::Model;
 use gradlens::plot::{ImageFormat, training_curves, weight_panels, weight_paths};
 use gradlens::render::fmt_num;
-use gradlens::render::training::{epoch_line, header, json, loss_unit, summary};
+use gradlens::render::training::{epoch_line, header, loss_unit, summary, write_json};
 use gradlens::run::data::{DataOptions, DataSource, Reading};
 use gradlens::run::defaults;
 use gradlens::run::export::{model_json, npy_files, npy_names};
@@ -282,11 +282,10 @@ pub fn run(args: Args) -> Result<()> {
         made.keep(); // the folder is the user's now
     }
 
-    let out = match args.format {
-        FormatArg::Text => summary(report),
-        FormatArg::Json => json(report),
-    };
-    output::print(out.as_bytes())
+    match args.format {
+        FormatArg::Text => output::print(summary(report).as_bytes()),
+        FormatArg::Json => output::print_with(|out| write_json(report, out)),
+    }
 }
 
 /// The options as the library's settings; what this face alone has (warnings about options

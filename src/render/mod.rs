@@ -132,9 +132,7 @@ pub fn json(explanation: &Explanation) -> String {
         PenaltyFormulas { loss, gradient }
     });
     let versioned = Versioned { schema: crate::run::defaults::SCHEMA, explanation, penalty_formulas };
-    let mut s = serde_json::to_string_pretty(&versioned).expect("an explanation serialises");
-    s.push('\n');
-    s
+    crate::pretty_json::to_string(&versioned).expect("an explanation serialises")
 }
 
 #[cfg(test)]

@@ -165,11 +165,14 @@ fn confusion_matrix(s: &mut String, which: &str, classes: &[String], confusion: 
 /// The report as `train --format json` writes it: pretty-printed, with a final newline.
 /// Non-finite numbers become null, as JSON has no infinity.
 pub fn json(report: &TrainReport) -> String {
-    // Sized for the epochs' ~160 bytes each (W1: 1.6 MB), not grown by doubling and copying.
-    let mut out = Vec::with_capacity(4096 + 160 * report.epochs.len());
-    serde_json::to_writer_pretty(&mut out, report).expect("a training report serialises");
-    out.push(b'\n');
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    // Sized for the epochs' ~160 bytes each (W1: 1.6 MB).
+    crate::pretty_json::to_string_sized(report, 4096 + 160 * report.epochs.len()).expect("a training report serialises")
+}
+
+/// [`json`]'s bytes written to `w` as they are formed (a report of many epochs printed without
+/// being held whole).
+pub fn write_json(report: &TrainReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    crate::pretty_json::to_writer(w, report).map_err(std::io::Error::from)
 }
 
 /// How the loss is measured: cross-entropy in nats, bits, hartleys, or "log base 3"; the

@@ -7,9 +7,7 @@ use crate::model::{Model, ModelFile};
 
 /// The model file's text: pretty JSON with a final newline.
 pub fn model_json(file: &ModelFile) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(file).expect("a model file serialises");
-    s.push('\n');
-    s.into_bytes()
+    crate::pretty_json::to_string(file).expect("a model file serialises").into_bytes()
 }
 
 /// The names of the .npy files of `model`, in the order [`npy_files`] renders them:

@@ -7,7 +7,7 @@
 //! call clobbered every vector register (perf: a flat profile of loads and stores around the
 //! arithmetic). Here a block is one register of eight samples, and the gradient's 12 + 3
 //! accumulators, the loss's 2 and a block's working values stay in AVX-512's 32 registers; the
-//! exponential is `vexp::exp_f64_zmm`, inlined.
+//! exponential is `vexp::exp_f64_zmm`, inlined (its arguments z_c − max are ≤ 0 or NaN).
 //!
 //! # Same bits
 //! Every number is formed by the generic blocks' operations in their order (a multiply and an
@@ -128,8 +128,9 @@ pub unsafe fn blocks(
                 let above = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(z[c], mx);
                 (mx, a) = (_mm512_mask_blend_pd(above, mx, z[c]), _mm512_mask_blend_pd(above, a, class[c]));
             }
+            // (The last class is never below the argmax.)
             let mut near: __mmask8 = 0;
-            for c in 0..K {
+            for c in 0..K - 1 {
                 let apart = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(sub(mx, z[c]), tol);
                 near |= _mm512_cmp_pd_mask::<_CMP_LT_OQ>(class[c], a) & !apart;
             }
@@ -149,7 +150,7 @@ pub unsafe fn blocks(
             let mut s = zero;
             for r in 0..K - 1 {
                 let below_argmax = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(class[r], a);
-                e[r] = exp_f64_zmm(_mm512_mask_blend_pd(below_argmax, sub(z[r + 1], mx), sub(z[r], mx)));
+                e[r] = exp_f64_zmm::<true>(_mm512_mask_blend_pd(below_argmax, sub(z[r + 1], mx), sub(z[r], mx)));
                 s = add(s, e[r]);
             }
             let s = _mm512_maskz_mov_pd(live, s);

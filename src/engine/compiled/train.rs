@@ -191,7 +191,8 @@ fn run<F: Real + Number, R: Rng + ?Sized>(
     let mut eval_buf = if needs_eval_buffer { vec![F::zero(); eval_rows * features] } else { Vec::new() };
 
     let mut current = model;
-    let mut history = Vec::new();
+    // Every epoch's figures, when kept: sized once (W1: 10,000), not grown by copying.
+    let mut history = Vec::with_capacity(if observer.keeps_history() { config.epochs.min(1 << 16) } else { 0 });
     // Full batch: epoch e's figures wait for step e + 1's forward pass to give its accuracy.
     let mut waiting: Option<EpochStats> = None;
     let mut losses = LossSum::deferred();

@@ -174,10 +174,13 @@ fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f
 /// The steps of `reduce_f64` and `rebuild_f64` one for one, as intrinsics (separate
 /// multiplies and adds, never fused), the table read by permutes as in [`exp_f64`]'s AVX-512
 /// copy: the same bits (the unit test `the_register_exp_gives_the_slices_bits`).
+///
+/// `NONPOSITIVE`: every x is ≤ 0 or NaN (a softmax's z − max), so the steps that only x > 0
+/// needs (the clamp at 710, the overflow to ∞) are left out: the same bits for those x.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(super) fn exp_f64_zmm(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+pub(super) fn exp_f64_zmm<const NONPOSITIVE: bool>(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
     use std::arch::x86_64::*;
     const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
     const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 16.0;
@@ -186,7 +189,8 @@ pub(super) fn exp_f64_zmm(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::
     const C: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
     let (add, sub, mul, splat) = (_mm512_add_pd, _mm512_sub_pd, _mm512_mul_pd, _mm512_set1_pd);
     // reduce_f64: x0.clamp(−746, 710) (a NaN lane's value is replaced at the end).
-    let x = _mm512_max_pd(_mm512_min_pd(x0, splat(710.0)), splat(-746.0));
+    let x = if NONPOSITIVE { x0 } else { _mm512_min_pd(x0, splat(710.0)) };
+    let x = _mm512_max_pd(x, splat(-746.0));
     let shifted = add(mul(x, splat(SIXTEEN_LOG2E)), splat(SHIFTER));
     let mf = sub(shifted, splat(SHIFTER));
     let r = sub(sub(x, mul(mf, splat(HI))), mul(mf, splat(LO)));
@@ -216,7 +220,11 @@ pub(super) fn exp_f64_zmm(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::
     let s2 = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_add_epi64(s2, _mm512_set1_epi64(1023))));
     let y = mul(mul(e, s1), s2);
     let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(x0, splat(-745.2)), y, _mm512_setzero_pd());
-    let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x0, splat(709.79)), y, splat(f64::INFINITY));
+    let y = if NONPOSITIVE {
+        y
+    } else {
+        _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x0, splat(709.79)), y, splat(f64::INFINITY))
+    };
     _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_UNORD_Q>(x0, x0), y, x0)
 }
 
@@ -333,11 +341,18 @@ mod tests {
         let mut want = xs.clone();
         exp_f64(&mut want);
         for (chunk, want) in xs.chunks_exact(8).zip(want.chunks_exact(8)) {
-            let mut got = [0.0; 8];
-            // SAFETY: the CPU has AVX-512F; both pointers are to 8 f64.
-            unsafe { _mm512_storeu_pd(got.as_mut_ptr(), exp_f64_zmm(_mm512_loadu_pd(chunk.as_ptr()))) };
-            for (g, w) in got.iter().zip(want) {
-                assert_eq!(g.to_bits(), w.to_bits(), "e^x for x in {chunk:?}");
+            let (mut got, mut nonpositive) = ([0.0; 8], [0.0; 8]);
+            // SAFETY: the CPU has AVX-512F; every pointer is to 8 f64.
+            unsafe {
+                let x = _mm512_loadu_pd(chunk.as_ptr());
+                _mm512_storeu_pd(got.as_mut_ptr(), exp_f64_zmm::<false>(x));
+                _mm512_storeu_pd(nonpositive.as_mut_ptr(), exp_f64_zmm::<true>(x));
+            }
+            for ((g, n), (w, x)) in got.iter().zip(nonpositive).zip(want.iter().zip(chunk)) {
+                assert_eq!(g.to_bits(), w.to_bits(), "e^x for x = {x}");
+                if x.is_nan() || *x <= 0.0 {
+                    assert_eq!(n.to_bits(), w.to_bits(), "e^x for x = {x} ≤ 0 or NaN");
+                }
             }
         }
     }
