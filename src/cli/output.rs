@@ -109,8 +109,12 @@ pub fn print(bytes: &[u8]) -> Result<()> {
     print_with(|out| out.write_all(bytes))
 }
 
-/// [`print`] for text that `write` forms as it writes (through a buffer of 64 KiB).
-pub fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+/// [`print`] for text that `write` forms as it writes (through a buffer of 64 KiB; a concrete
+/// writer, not `dyn Write`, so that each of a JSON report's small writes is a copy into the
+/// buffer rather than a call).
+pub fn print_with(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> Result<()> {
     if STDOUT_GONE.load(Ordering::Relaxed) {
         return Ok(());
     }

@@ -171,7 +171,7 @@ pub fn json(report: &TrainReport) -> String {
 
 /// [`json`]'s bytes written to `w` as they are formed (a report of many epochs printed without
 /// being held whole).
-pub fn write_json(report: &TrainReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write_json<W: std::io::Write>(report: &TrainReport, w: W) -> std::io::Result<()> {
     crate::pretty_json::to_writer(w, report).map_err(std::io::Error::from)
 }
 
