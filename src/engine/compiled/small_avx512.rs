@@ -82,7 +82,7 @@ pub unsafe fn blocks(
     // A chunk's samples and gradients at the logits, kept from the first pass to the second.
     let mut chunk_x = [MaybeUninit::<[__m512d; F]>::uninit(); SETTLE_BLOCKS];
     let mut chunk_g = [MaybeUninit::<[__m512d; K]>::uninit(); SETTLE_BLOCKS];
-    for (chunk, c0) in (0..m).step_by(L * SETTLE_BLOCKS).enumerate() {
+    for c0 in (0..m).step_by(L * SETTLE_BLOCKS) {
         let blocks_here = (m - c0).div_ceil(L).min(SETTLE_BLOCKS);
         for i in 0..blocks_here {
             let j0 = c0 + i * L;
@@ -198,12 +198,8 @@ pub unsafe fn blocks(
                 }
             }
         }
-        let _ = chunk;
     }
-    let mut gaps = [0.0; L];
-    // SAFETY: `gaps` holds 8 f64.
-    unsafe { _mm512_storeu_pd(gaps.as_mut_ptr(), logit_gaps) };
-    let logits_finite = gaps.iter().all(|v| !v.is_nan());
+    let logits_finite = lanes(logit_gaps).iter().all(|v| !v.is_nan());
     if let Some((grad, losses)) = train {
         (_, acc_log) = settle(q, acc_log);
         let (dw, db) = grad.split_at_mut(K * F);
