@@ -55,15 +55,13 @@ impl TrainAccuracy {
 
     /// The way named `name`, one of [`TrainAccuracy::NAMES`].
     pub fn from_name(name: &str) -> Result<TrainAccuracy> {
-        match name {
-            "after-epoch" => Ok(TrainAccuracy::AfterEpoch),
-            "steps" => Ok(TrainAccuracy::Steps),
-            other => Err(Error::invalid_value(
+        [TrainAccuracy::AfterEpoch, TrainAccuracy::Steps].into_iter().find(|way| way.name() == name).ok_or_else(|| {
+            Error::invalid_value(
                 Setting::TrainAccuracy,
-                format!("'{other}'"),
+                format!("'{name}'"),
                 format!("not a way to take it ({})", Self::NAMES.join(", ")),
-            )),
-        }
+            )
+        })
     }
 }
 
