@@ -92,15 +92,15 @@ pub trait Real: super::Real + Default + direct::Lanes {
     fn ln_1p_slice(xs: &mut [Self]);
 
     /// [`small::OneLayer`]'s blocks by a kernel written for this type and the layer's shape,
-    /// if this CPU runs one ([`small_avx512`]: Iris in f64); else `train` handed back.
-    fn one_layer_kernel<'a>(
+    /// if this CPU runs one ([`small_avx512`]: Iris in f64); `None` if not.
+    fn one_layer_kernel(
         _layer: &small::OneLayer<Self>,
         _params: &[Self],
         _x: plan::Batch<Self>,
         _labels: &[usize],
-        train: small::Train<'a, Self>,
-    ) -> std::result::Result<small::Checks, small::Train<'a, Self>> {
-        Err(train)
+        _train: small::Train<Self>,
+    ) -> Option<small::Checks> {
+        None
     }
 
     /// Whether f64 data must be converted (into a buffer) to be read as this type.
@@ -122,20 +122,17 @@ impl Real for f64 {
     fn ln_1p_slice(xs: &mut [f64]) {
         vlog::ln_1p_f64(xs)
     }
-    fn one_layer_kernel<'a>(
+    #[cfg(target_arch = "x86_64")]
+    fn one_layer_kernel(
         layer: &small::OneLayer<f64>,
         params: &[f64],
         x: plan::Batch<f64>,
         labels: &[usize],
-        train: small::Train<'a, f64>,
-    ) -> std::result::Result<small::Checks, small::Train<'a, f64>> {
-        #[cfg(target_arch = "x86_64")]
-        if (layer.inputs, layer.classes) == (small_avx512::INPUTS, small_avx512::CLASSES) && small_avx512::available() {
-            // SAFETY: the CPU has the features the kernel needs.
-            return Ok(unsafe { small_avx512::blocks(layer, params, x, labels, train) });
-        }
-        let _ = (layer, params, x, labels);
-        Err(train)
+        train: small::Train<f64>,
+    ) -> Option<small::Checks> {
+        let fits = (layer.inputs, layer.classes) == (small_avx512::INPUTS, small_avx512::CLASSES);
+        // SAFETY: the CPU has the features the kernel needs.
+        (fits && small_avx512::available()).then(|| unsafe { small_avx512::blocks(layer, params, x, labels, train) })
     }
     const CONVERTS: bool = false;
     fn view_f64<'a>(src: &'a [f64], _buf: &'a mut [f64]) -> &'a [f64] {

@@ -406,12 +406,12 @@ impl<F: Real> OneLayer<F> {
     }
 
     /// The blocks of [`OneLayer::batch_step`], with its gradient and loss when `train` is given.
-    fn blocks(&self, params: &[F], x: Batch<F>, labels: &[usize], train: Train<F>) -> Checks {
+    fn blocks(&self, params: &[F], x: Batch<F>, labels: &[usize], mut train: Train<F>) -> Checks {
         assert!(self.fits_batches() && labels.len() == x.m, "a batch this network does not take");
-        let train = match F::one_layer_kernel(self, params, x, labels, train) {
-            Ok(checks) => return checks,
-            Err(train) => train,
-        };
+        let lent = train.as_mut().map(|(grad, losses)| (&mut **grad, &mut **losses));
+        if let Some(checks) = F::one_layer_kernel(self, params, x, labels, lent) {
+            return checks;
+        }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
