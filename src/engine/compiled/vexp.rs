@@ -4,7 +4,9 @@
 //!
 //! Each function is compiled three times: for the baseline x86-64 (SSE2; and any other CPU),
 //! with AVX2 + FMA, and with AVX-512, chosen at run time. All give identical results: Rust never
-//! fuses a multiply and an add on its own.
+//! fuses a multiply and an add on its own. The f64 AVX-512 copy is the same steps written with
+//! intrinsics on one register (`exp_f64_zmm`), which a caller holding its numbers in
+//! registers inlines ([`super::small_avx512`]).
 //!
 //! # Method
 //! f64: x = (16n + j)·ln 2/16 + r with m = 16n + j = round(16x/ln 2), 0 ≤ j < 16 and
@@ -40,7 +42,7 @@ pub fn exp_f64(xs: &mut [f64]) {
         unsafe { exp_f64_avx2(xs) };
         return;
     }
-    exp_f64_body(xs, table_loads);
+    exp_f64_body(xs);
 }
 
 /// e^x for every x in place (f32).
@@ -60,23 +62,26 @@ pub fn exp_f32(xs: &mut [f32]) {
     exp_f32_body(xs);
 }
 
+/// The AVX-512 copy: [`exp_f64_zmm`] on each eight numbers, the last ≤ 7 by masked loads and
+/// stores.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn exp_f64_avx512(xs: &mut [f64]) {
-    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_loadu_si512, _mm512_permutex2var_pd, _mm512_storeu_pd};
-    // The sixteen entries of each table in two registers, an entry picked per lane by one
-    // permute (its index's low four bits) rather than a gather of eight loads.
-    // SAFETY: every pointer is to 8 f64 or i64 in bounds.
-    let halves = |t: &[f64; 16]| unsafe { (_mm512_loadu_pd(t.as_ptr()), _mm512_loadu_pd(t[8..].as_ptr())) };
-    let (hi, lo) = (halves(&TABLE_HI), halves(&TABLE_LO));
-    exp_f64_body(xs, |m: &[i64; 8], out_hi: &mut [f64; 8], out_lo: &mut [f64; 8]| {
-        // SAFETY: as above.
+    use std::arch::x86_64::{_mm512_loadu_pd, _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_storeu_pd};
+    let mut eights = xs.chunks_exact_mut(8);
+    for eight in &mut eights {
+        // SAFETY: `eight` holds 8 f64.
+        unsafe { _mm512_storeu_pd(eight.as_mut_ptr(), exp_f64_zmm::<false>(_mm512_loadu_pd(eight.as_ptr()))) };
+    }
+    let rest = eights.into_remainder();
+    if !rest.is_empty() {
+        let live = (1u8 << rest.len()) - 1;
+        // SAFETY: only the `rest.len()` lanes in `live` are read and written.
         unsafe {
-            let j = _mm512_loadu_si512(m.as_ptr().cast());
-            _mm512_storeu_pd(out_hi.as_mut_ptr(), _mm512_permutex2var_pd(hi.0, j, hi.1));
-            _mm512_storeu_pd(out_lo.as_mut_ptr(), _mm512_permutex2var_pd(lo.0, j, lo.1));
+            let y = exp_f64_zmm::<false>(_mm512_maskz_loadu_pd(live, rest.as_ptr()));
+            _mm512_mask_storeu_pd(rest.as_mut_ptr(), live, y);
         }
-    })
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -88,7 +93,7 @@ fn exp_f32_avx512(xs: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn exp_f64_avx2(xs: &mut [f64]) {
-    exp_f64_body(xs, table_loads)
+    exp_f64_body(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -141,7 +146,7 @@ const TABLE_LO: [f64; 16] = [
 const CHUNK: usize = 64;
 
 /// The table's entries for the indices (their low four bits) by plain loads, eight at a time:
-/// what every copy but the AVX-512 one uses (that one permutes two registers).
+/// what every copy but the AVX-512 one uses (that one permutes two registers, [`exp_f64_zmm`]).
 #[inline(always)]
 fn table_loads(m: &[i64; 8], hi: &mut [f64; 8], lo: &mut [f64; 8]) {
     for ((&j, h), l) in m.iter().zip(hi).zip(lo) {
@@ -150,9 +155,10 @@ fn table_loads(m: &[i64; 8], hi: &mut [f64; 8], lo: &mut [f64; 8]) {
 }
 
 /// The slice `CHUNK` numbers at a time, in three loops over the chunk (the first and last
-/// vectorised by the compiler, the table read between them eight lanes at a time by `table`).
+/// vectorised by the compiler, the table read between them eight lanes at a time by
+/// [`table_loads`]): the baseline and AVX2 copies.
 #[inline(always)]
-fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f64; 8])) {
+fn exp_f64_body(xs: &mut [f64]) {
     for chunk in xs.chunks_mut(CHUNK) {
         let (mut r, mut m) = ([0.0; CHUNK], [0i64; CHUNK]);
         for ((&x0, r), m) in chunk.iter().zip(&mut r).zip(&mut m) {
@@ -161,13 +167,32 @@ fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f
         let (mut t_hi, mut t_lo) = ([0.0; CHUNK], [0.0; CHUNK]);
         let eights = m.as_chunks::<8>().0.iter().zip(t_hi.as_chunks_mut::<8>().0).zip(t_lo.as_chunks_mut::<8>().0);
         for ((m, hi), lo) in eights.take(chunk.len().div_ceil(8)) {
-            table(m, hi, lo);
+            table_loads(m, hi, lo);
         }
         for ((((v, &r), &m), &hi), &lo) in chunk.iter_mut().zip(&r).zip(&m).zip(&t_hi).zip(&t_lo) {
             *v = rebuild_f64(*v, r, m, hi, lo);
         }
     }
 }
+
+/// 16/ln 2 (a power-of-two multiple of log2 e, so as exact as it).
+const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
+/// ln 2 / 16 = head + tail: fdlibm's split of ln 2 over 16, the head with 11 trailing zero
+/// bits, so m·head is exact for |m| < 2¹⁵.
+const LN2_16_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 16.0;
+/// See [`LN2_16_HI`].
+const LN2_16_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 16.0;
+/// 1.5·2⁵²: adding it rounds to an integer held in the low bits of the mantissa.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// e^r − 1 − r = r²·(C2 + C3·r + … + C7·r⁵), Taylor's coefficients.
+const TAYLOR: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+/// x is clamped to [`CLAMP`] before it is reduced (so that m fits its bits), and the result is
+/// 0 below [`UNDERFLOW`], ∞ above [`OVERFLOW`].
+const CLAMP: (f64, f64) = (-746.0, 710.0);
+/// See [`CLAMP`].
+const UNDERFLOW: f64 = -745.2;
+/// See [`CLAMP`].
+const OVERFLOW: f64 = 709.79;
 
 /// e^x of the eight numbers of one AVX-512 register, for a caller that holds its numbers in
 /// registers ([`super::small_avx512`]: a call to [`exp_f64`] would send them through memory).
@@ -182,20 +207,18 @@ fn exp_f64_body(xs: &mut [f64], table: impl Fn(&[i64; 8], &mut [f64; 8], &mut [f
 #[target_feature(enable = "avx512f")]
 pub(super) fn exp_f64_zmm<const NONPOSITIVE: bool>(x0: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
     use std::arch::x86_64::*;
-    const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
-    const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 16.0;
-    const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 16.0;
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    const C: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+    const C: [f64; 6] = TAYLOR;
     let (add, sub, mul, splat) = (_mm512_add_pd, _mm512_sub_pd, _mm512_mul_pd, _mm512_set1_pd);
     // reduce_f64: x0.clamp(−746, 710) (a NaN lane's value is replaced at the end).
-    let x = if NONPOSITIVE { x0 } else { _mm512_min_pd(x0, splat(710.0)) };
-    let x = _mm512_max_pd(x, splat(-746.0));
+    let x = if NONPOSITIVE { x0 } else { _mm512_min_pd(x0, splat(CLAMP.1)) };
+    let x = _mm512_max_pd(x, splat(CLAMP.0));
     let shifted = add(mul(x, splat(SIXTEEN_LOG2E)), splat(SHIFTER));
     let mf = sub(shifted, splat(SHIFTER));
-    let r = sub(sub(x, mul(mf, splat(HI))), mul(mf, splat(LO)));
+    let r = sub(sub(x, mul(mf, splat(LN2_16_HI))), mul(mf, splat(LN2_16_LO)));
     let m = _mm512_sub_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(SHIFTER.to_bits() as i64));
-    // The table's entries for m mod 16, as exp_f64_avx512 reads them.
+    // The table's entries for m mod 16: each table's sixteen entries in two registers, an
+    // entry picked per lane by one permute (its index's low four bits), not a gather of eight
+    // loads.
     // SAFETY: each pointer is to 8 f64 in bounds.
     let (hi, lo) = unsafe {
         let entry =
@@ -219,11 +242,11 @@ pub(super) fn exp_f64_zmm<const NONPOSITIVE: bool>(x0: std::arch::x86_64::__m512
     let s2 = _mm512_sub_epi64(n, h);
     let s2 = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_add_epi64(s2, _mm512_set1_epi64(1023))));
     let y = mul(mul(e, s1), s2);
-    let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(x0, splat(-745.2)), y, _mm512_setzero_pd());
+    let y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(x0, splat(UNDERFLOW)), y, _mm512_setzero_pd());
     let y = if NONPOSITIVE {
         y
     } else {
-        _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x0, splat(709.79)), y, splat(f64::INFINITY))
+        _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x0, splat(OVERFLOW)), y, splat(f64::INFINITY))
     };
     _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_UNORD_Q>(x0, x0), y, x0)
 }
@@ -231,18 +254,10 @@ pub(super) fn exp_f64_zmm<const NONPOSITIVE: bool>(x0: std::arch::x86_64::__m512
 /// The first step of e^x (f64): x = m·ln 2/16 + r, returned as (r, m).
 #[inline(always)]
 fn reduce_f64(x0: f64) -> (f64, i64) {
-    // 16/ln 2 (a power-of-two multiple of log2 e, so as exact as it).
-    const SIXTEEN_LOG2E: f64 = 16.0 * std::f64::consts::LOG2_E;
-    // ln 2 / 16 = head + tail: fdlibm's split of ln 2 over 16, the head with 11 trailing zero
-    // bits, so m·head is exact for |m| < 2¹⁵.
-    const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 16.0;
-    const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 16.0;
-    // 1.5·2⁵²: adding it rounds to an integer held in the low bits of the mantissa.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    let x = x0.clamp(-746.0, 710.0);
+    let x = x0.clamp(CLAMP.0, CLAMP.1);
     let shifted = x * SIXTEEN_LOG2E + SHIFTER;
     let mf = shifted - SHIFTER;
-    let r = (x - mf * HI) - mf * LO;
+    let r = (x - mf * LN2_16_HI) - mf * LN2_16_LO;
     // m in [−17221, 16389] sits in the low bits of `shifted` (for a NaN x the bits are
     // garbage: wrapping arithmetic, and the NaN is returned by `rebuild_f64`).
     (r, (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64))
@@ -252,8 +267,7 @@ fn reduce_f64(x0: f64) -> (f64, i64) {
 /// with x0's special cases.
 #[inline(always)]
 fn rebuild_f64(x0: f64, r: f64, m: i64, hi: f64, lo: f64) -> f64 {
-    // e^r − 1 − r = r²·(C2 + C3·r + … + C7·r⁵), Taylor's coefficients.
-    const C: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+    const C: [f64; 6] = TAYLOR;
     // Estrin's scheme: three independent pairs, then r² and r⁴.
     let r2 = r * r;
     let (a, b, c) = (C[0] + C[1] * r, C[2] + C[3] * r, C[4] + C[5] * r);
@@ -273,9 +287,9 @@ fn rebuild_f64(x0: f64, r: f64, m: i64, hi: f64, lo: f64) -> f64 {
     let y = e * s1 * s2;
     if x0.is_nan() {
         x0
-    } else if x0 < -745.2 {
+    } else if x0 < UNDERFLOW {
         0.0
-    } else if x0 > 709.79 {
+    } else if x0 > OVERFLOW {
         f64::INFINITY
     } else {
         y
@@ -327,7 +341,17 @@ fn exp_f32_one(x0: f32) -> f32 {
 mod tests {
     use super::*;
 
-    /// [`exp_f64_zmm`] gives [`exp_f64`]'s bits over the same sweep, eight at a time.
+    /// x from below underflow to past overflow, densely around 0, and the special values: 320,009
+    /// numbers (odd, so that a slice's last lanes are a partial vector).
+    fn sweep() -> Vec<f64> {
+        let mut xs: Vec<f64> = (0..300_001).map(|i| -750.0 + 1465.0 * i as f64 / 300_000.0).collect();
+        xs.extend((0..20_001).map(|i| -1.0 + i as f64 / 10_000.0));
+        xs.extend([f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324]);
+        xs
+    }
+
+    /// [`exp_f64_zmm`] gives the baseline copy's bits eight at a time, and its `NONPOSITIVE`
+    /// form the same for every x ≤ 0 or NaN.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_register_exp_gives_the_slices_bits() {
@@ -335,11 +359,9 @@ mod tests {
         if !std::arch::is_x86_feature_detected!("avx512f") {
             return;
         }
-        let mut xs: Vec<f64> = (0..300_000).map(|i| -750.0 + 1465.0 * i as f64 / 300_000.0).collect();
-        xs.extend((0..20_000).map(|i| -1.0 + i as f64 / 10_000.0));
-        xs.extend([f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324, -745.3]);
+        let xs = sweep();
         let mut want = xs.clone();
-        exp_f64(&mut want);
+        exp_f64_body(&mut want);
         for (chunk, want) in xs.chunks_exact(8).zip(want.chunks_exact(8)) {
             let (mut got, mut nonpositive) = ([0.0; 8], [0.0; 8]);
             // SAFETY: the CPU has AVX-512F; every pointer is to 8 f64.
@@ -358,15 +380,13 @@ mod tests {
     }
 
     /// Every copy the CPU can run gives the same bits as the baseline one (the AVX-512 copy
-    /// reads its table by permutes, the others by loads), over a sweep of x from below
-    /// underflow to past overflow, odd lengths (the padded last lanes) and the special values.
+    /// reads its table by permutes, the others by loads) over the sweep, whose length leaves a
+    /// partial last vector.
     #[test]
     fn every_cpu_path_gives_the_same_bits() {
-        let mut xs: Vec<f64> = (0..300_001).map(|i| -750.0 + 1465.0 * i as f64 / 300_000.0).collect();
-        xs.extend((0..20_001).map(|i| -1.0 + i as f64 / 10_000.0));
-        xs.extend([f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324]);
+        let xs = sweep();
         let mut base = xs.clone();
-        exp_f64_body(&mut base, table_loads);
+        exp_f64_body(&mut base);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         #[cfg(target_arch = "x86_64")]
         {
