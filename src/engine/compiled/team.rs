@@ -176,7 +176,9 @@ impl Drop for Team {
 /// the caller has not taken it back, run it, mark it done.
 fn work(s: &Shared, w: usize) {
     let slot = &s.slots[w - 1];
-    let mut seen = s.job.load(Acquire);
+    // From "no job yet", not from the job on offer now: a job offered while this thread was
+    // starting is still this worker's to take (read as seen, it was left to the caller).
+    let mut seen = 0;
     loop {
         let job = wait_for_job(s, seen);
         if s.stop.load(Acquire) {
@@ -261,20 +263,29 @@ mod tests {
     }
 
     /// A block that panics on a worker panics the caller, after every block has ended; the
-    /// team still runs the next job.
+    /// team still runs the next job. Block 0 (the caller's) waits until block 1 has started, so
+    /// block 1 runs on the worker, and the caller's panic is the team's, not block 1's own.
     #[test]
     fn a_panicking_block_reaches_the_caller() {
         let team = Team::start(2).expect("threads start");
+        let started = AtomicBool::new(false);
         let hit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             team.run(2, &|b| {
                 if b == 1 {
+                    started.store(true, SeqCst);
                     panic!("block 1");
                 }
-                // Give the worker time to take block 1.
-                std::thread::sleep(Duration::from_millis(20));
+                let waited = Instant::now();
+                while !started.load(SeqCst) {
+                    assert!(waited.elapsed() < Duration::from_secs(10), "the worker never took block 1");
+                    std::thread::yield_now();
+                }
             })
         }));
-        assert!(hit.is_err());
+        let message = hit.expect_err("the worker's panic reaches the caller");
+        let message =
+            message.downcast_ref::<&str>().copied().or_else(|| message.downcast_ref::<String>().map(|s| s.as_str()));
+        assert_eq!(message, Some("a block of a split product panicked on a worker thread"));
         let ran = AtomicUsize::new(0);
         team.run(2, &|_| {
             ran.fetch_add(1, Relaxed);
