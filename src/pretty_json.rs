@@ -16,13 +16,7 @@ use std::io;
 /// `value` as pretty JSON with a final newline: the bytes of `serde_json::to_string_pretty`
 /// and a `\n`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    to_string_sized(value, 0)
-}
-
-/// [`to_string`] into a buffer of `bytes` to start with: sized for a large report, the text is
-/// not grown by doubling and copying.
-pub fn to_string_sized<T: Serialize + ?Sized>(value: &T, bytes: usize) -> serde_json::Result<String> {
-    let mut out = Vec::with_capacity(bytes.max(256));
+    let mut out = Vec::new();
     to_writer(&mut out, value)?;
     Ok(String::from_utf8(out).expect("serde_json writes UTF-8"))
 }
@@ -147,7 +141,6 @@ mod tests {
         for value in values {
             let want = serde_json::to_string_pretty(&value).unwrap() + "\n";
             assert_eq!(super::to_string(&value).unwrap(), want);
-            assert_eq!(super::to_string_sized(&value, 10).unwrap(), want);
             let mut written = Vec::new();
             super::to_writer(&mut written, &value).unwrap();
             assert_eq!(written, want.as_bytes());

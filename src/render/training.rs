@@ -165,8 +165,7 @@ fn confusion_matrix(s: &mut String, which: &str, classes: &[String], confusion: 
 /// The report as `train --format json` writes it: pretty-printed, with a final newline.
 /// Non-finite numbers become null, as JSON has no infinity.
 pub fn json(report: &TrainReport) -> String {
-    // Sized for the epochs' ~160 bytes each (W1: 1.6 MB).
-    crate::pretty_json::to_string_sized(report, 4096 + 160 * report.epochs.len()).expect("a training report serialises")
+    crate::pretty_json::to_string(report).expect("a training report serialises")
 }
 
 /// [`json`]'s bytes written to `w` as they are formed (a report of many epochs printed without

@@ -143,9 +143,10 @@ impl Gemm {
     /// layer's output and of its weight gradient step after step, and keeps them in its own
     /// cache. The optimizer's update ([`Gemm::each`]) is split into equal flat blocks, which
     /// for a wide first layer fall close to the same rows (W4: the caller's block is W1's rows
-    /// 0–63 and 709 numbers of row 64, the product's block rows 0–63). Split by columns, each thread read every row of the weights the other had
-    /// just updated, through the shared cache: W4 f32, 2 threads, median 294 → 241 ms with
-    /// [`super::team`] (quiet machine, 2026-12-06). Evaluation passes stay split by columns:
+    /// 0–63 and 709 numbers of row 64, the product's block rows 0–63). Split by columns, each
+    /// thread read every row of the weights the other had just updated, through the shared
+    /// cache: W4 f32, 2 threads, median 294 → 241 ms with [`super::team`] (quiet machine,
+    /// 2026-12-06). Evaluation passes stay split by columns:
     /// their weights do not change between products, and a row split would have every thread
     /// transpose every sample.
     pub fn keeping_rows(&self) -> Gemm {
